@@ -1,0 +1,330 @@
+//! The database layer: one binary over embedded SQLite and PostgreSQL.
+//!
+//! The backend is chosen by the URL scheme at run time. Diesel's `MultiConnection`
+//! derive gives one connection type over both; its own `establish` tries each backend
+//! in turn, which would turn an unreachable `postgres://` URL into a stray SQLite file,
+//! so connections are made here by scheme instead.
+
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Migrations for SQLite, in its dialect.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// Migrations for PostgreSQL, in its dialect.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL (production).
+    Postgresql(diesel::PgConnection),
+    /// Embedded SQLite (default).
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A parsed `database.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://path`, `sqlite:path` or a plain path), or `:memory:`.
+    Sqlite(PathBuf),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a URL; the error says which forms are accepted.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || (path.contains("://") && !url.starts_with("sqlite")) {
+            return Err(
+                "expected sqlite://PATH, a file path, or postgres://USER@HOST/DB".to_owned(),
+            );
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A form safe to log: the password of a PostgreSQL URL is hidden.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => redact_password(u),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((cred, host)) => match cred.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Makes connections for the pool, by URL scheme, with SQLite tuned on every connect.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+    busy_timeout_ms: u32,
+}
+
+impl Manager {
+    /// A manager for `url`. SQLite's folder is created here, so a fresh checkout starts.
+    pub fn new(url: DatabaseUrl, busy_timeout_ms: u32) -> std::io::Result<Manager> {
+        if let DatabaseUrl::Sqlite(path) = &url {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                if path.as_os_str() != ":memory:" {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+        }
+        Ok(Manager {
+            url,
+            busy_timeout_ms,
+        })
+    }
+
+    /// Opens one connection outside the pool.
+    pub fn connect(&self) -> Result<AnyConnection, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Postgres(u) => Ok(AnyConnection::Postgresql(
+                diesel::PgConnection::establish(u)?,
+            )),
+            DatabaseUrl::Sqlite(path) => {
+                let mut c = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the one writer; foreign keys are off by
+                // default in SQLite; the busy timeout turns lock contention into waiting.
+                c.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    self.busy_timeout_ms
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Sqlite(c))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        Manager::connect(self).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// The connection pool.
+pub type Pool = r2d2::Pool<Manager>;
+/// A connection checked out of the pool.
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Errors of the database layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had (database down, pool exhausted).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// The pool plus what it connects to; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+    url: DatabaseUrl,
+}
+
+impl Db {
+    /// Builds a pool without connecting yet: `serve` must start (and `/readyz` answer
+    /// 503) even while the database is briefly down.
+    pub fn new(
+        url: DatabaseUrl,
+        settings: &crate::config::DatabaseSettings,
+    ) -> Result<Db, DbError> {
+        let manager = Manager::new(url.clone(), settings.sqlite_busy_timeout_ms)
+            .map_err(|e| DbError::Unavailable(format!("cannot create the database folder: {e}")))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Ok(Db {
+            backend: url.backend(),
+            pool,
+            url,
+        })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL, safe to log.
+    pub fn redacted_url(&self) -> String {
+        self.url.redacted()
+    }
+
+    /// Checks out a connection (blocking; call from a blocking context).
+    pub fn conn(&self) -> Result<PooledConn, DbError> {
+        self.pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Checks out a connection, waiting at most `timeout`.
+    pub fn conn_timeout(&self, timeout: Duration) -> Result<PooledConn, DbError> {
+        self.pool
+            .get_timeout(timeout)
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Runs blocking database work on tokio's blocking pool, never on the async executor.
+    pub async fn run<F, R>(&self, f: F) -> Result<R, DbError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<R, DbError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, DbError> {
+        let mut conn = self.conn()?;
+        run_migrations(&mut conn)
+    }
+}
+
+/// Applies pending migrations of the connection's backend.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// True when every migration of the connection's backend has been applied.
+pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    let pending = match conn {
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(!pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_scheme_selects_backend() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let u = DatabaseUrl::parse("postgres://me:secret@h/db").unwrap();
+        assert_eq!(u.redacted(), "postgres://me:***@h/db");
+    }
+
+    #[test]
+    fn sqlite_migrates_and_reports_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("sub/q.db"));
+        let settings = crate::config::Settings::load_from(None, Vec::new())
+            .unwrap()
+            .database;
+        let db = Db::new(url, &settings).unwrap();
+        let mut conn = db.conn().unwrap();
+        assert!(!migrations_current(&mut conn).unwrap());
+        drop(conn);
+        assert!(!db.migrate().unwrap().is_empty());
+        let mut conn = db.conn().unwrap();
+        assert!(migrations_current(&mut conn).unwrap());
+        let fk: i32 = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+            .get_result(&mut *conn)
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+}

@@ -1,0 +1,10 @@
+//! Pure rules: identifiers, money, counts, policy types, the levy calculation and its
+//! explanation. Nothing in here performs I/O or knows about diesel, actix or lettre.
+
+pub mod money;
+pub mod policy;
+pub mod region;
+
+pub use money::{round2, Money};
+pub use policy::*;
+pub use region::{EmployerKind, RegionCode};

@@ -1,0 +1,210 @@
+//! Policy types: the law as data. Every value carries its citation and a provisional
+//! flag; `ResolvedPolicy` is what the region chain yields for one as-of date and data
+//! year, and the only thing the calculation reads.
+//!
+//! The TOML packs and their loader live in `crate::policy`; this module only defines the
+//! shapes, so that the engine stays free of file formats.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::region::{EmployerKind, RegionCode};
+
+/// A policy value with where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cited<T> {
+    /// The value itself.
+    pub value: T,
+    /// The legal source, e.g. "财税〔2015〕72号" or "河南省人民政府令第127号".
+    pub citation: String,
+    /// True when the value is unconfirmed (secondary or recalled source, or an assumption).
+    pub provisional: bool,
+    /// The region whose pack supplied the value (`000000` for national).
+    pub region: RegionCode,
+}
+
+impl<T> Cited<T> {
+    /// A value with its citation, supplied by `region`.
+    pub fn new(
+        value: T,
+        citation: impl Into<String>,
+        provisional: bool,
+        region: RegionCode,
+    ) -> Self {
+        Cited {
+            value,
+            citation: citation.into(),
+            provisional,
+            region,
+        }
+    }
+}
+
+/// The small-employer exemption in force (levy-rules §2). Enterprises only.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExemptionRule {
+    /// No exemption (from 2028-01-01, provisional).
+    None,
+    /// Enterprises with at most `max_staff` in-service staff (boundary included). When
+    /// `max_years_since_registration` is set (2015-10-01 – 2017-03-31: 3), the enterprise
+    /// must also be within that many years of its business registration on the as-of date.
+    SmallEnterprise {
+        /// Inclusive staff ceiling (20, later 30).
+        max_staff: u32,
+        /// Start-up window in years, or none.
+        max_years_since_registration: Option<u32>,
+    },
+}
+
+/// The reduction tiers (levy-rules §5): the share of the fee that is payable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReductionTiers {
+    /// Employment ratio at or above which `share_at_or_above` applies (0.01).
+    pub threshold: Decimal,
+    /// Payable share at or above the threshold (0.5).
+    pub share_at_or_above: Decimal,
+    /// Payable share below the threshold (0.9).
+    pub share_below: Decimal,
+}
+
+/// How over-quota persons are counted for a reward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardPersons {
+    /// Fractions allowed (Hunan).
+    Fractional,
+    /// Whole persons only, rounded down (Hainan, Guizhou).
+    Whole,
+}
+
+/// A region's over-quota reward rule (levy-rules §7).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RewardRule {
+    /// No rule is in force: reward 0, with a note saying so. `note` explains why (e.g.
+    /// Sanmenxia promises rewards "per regulations" but publishes no amount).
+    None {
+        /// Shown with the zero reward.
+        note: String,
+    },
+    /// over-quota persons × `multiple` × the monthly minimum wage in force on the last
+    /// day of the data year.
+    MinimumWageMultiple {
+        /// 6 (Hunan), 5 (Hainan, Inner Mongolia, Ningxia), 0.5 (Shanxi).
+        multiple: Decimal,
+        /// Fractional or whole persons.
+        persons: RewardPersons,
+        /// Count a severely disabled person (weight 2) once (Hainan).
+        severe_counted_once: bool,
+        /// The excess must be at least this many persons before any reward (Shanxi: 1).
+        min_excess: Option<Decimal>,
+        /// Informational cap on consecutive years (Hainan: 6); not enforceable per year.
+        max_years: Option<u32>,
+        /// Only these employer kinds qualify; empty means all.
+        eligible_kinds: Vec<EmployerKind>,
+    },
+    /// A fixed amount per whole extra person, capped per employer (Guizhou).
+    FixedPerPerson {
+        /// Yuan per extra person (2,000).
+        amount: Decimal,
+        /// Maximum per employer (100,000), or none.
+        cap: Option<Decimal>,
+        /// Fractional or whole persons.
+        persons: RewardPersons,
+        /// Only these employer kinds qualify; empty means all.
+        eligible_kinds: Vec<EmployerKind>,
+    },
+}
+
+/// The late-payment surcharge rule (levy-rules §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurchargeRule {
+    /// Per calendar day: 0.005.
+    pub daily_rate: Decimal,
+    /// When true the surcharge never exceeds the principal it accrued on.
+    pub capped_at_principal: bool,
+}
+
+/// Everything the calculation needs for one region, as-of date and data year, resolved
+/// along the region chain (nearest value in force wins).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolvedPolicy {
+    /// The region asked for.
+    pub region: RegionCode,
+    /// The date the rules were resolved for.
+    pub as_of: NaiveDate,
+    /// The data year (levy year − 1) for wage and minimum-wage figures.
+    pub data_year: i32,
+    /// Quota ratio `q` (0.015, Henan 0.016).
+    pub quota_ratio: Cited<Decimal>,
+    /// Wage cap multiple `k` (3, then 2); `None` before 2017-04-01.
+    pub wage_cap_multiple: Option<Cited<Decimal>>,
+    /// Social average wage `S` of the data year; `None` when no pack has it (the
+    /// calculation then errors if a cap is in force and no override is given).
+    pub social_average_wage: Option<Cited<Decimal>>,
+    /// Monthly minimum wage in force on the last day of each month of the data year
+    /// (index 0 = January). `None` where no pack has a figure.
+    pub minimum_wage_by_month: [Option<Cited<Decimal>>; 12],
+    /// Small-employer exemption.
+    pub exemption: Cited<ExemptionRule>,
+    /// Reduction tiers, when in force.
+    pub reduction_tiers: Option<Cited<ReductionTiers>>,
+    /// A fresh graduate counted more than 6 months counts 12 (Henan).
+    pub fresh_graduate_full_year: Cited<bool>,
+    /// Over-quota reward rule.
+    pub reward: Cited<RewardRule>,
+    /// Late-payment surcharge rule.
+    pub surcharge: Cited<SurchargeRule>,
+    /// Declaration (filing) deadline of the levy year.
+    pub filing_deadline: Cited<NaiveDate>,
+    /// Payment due date of the levy year.
+    pub payment_due: Cited<NaiveDate>,
+    /// Establishment size from which a public body must employ a disabled person
+    /// (levy-rules §8), per kind.
+    pub public_body_thresholds: Vec<(EmployerKind, Cited<u32>)>,
+    /// Notes to show with every result (e.g. "region 411299 has no pack of its own").
+    pub notes: Vec<String>,
+}
+
+impl ResolvedPolicy {
+    /// The minimum wage in force on the last day of the data year (used for rewards).
+    pub fn minimum_wage_year_end(&self) -> Option<&Cited<Decimal>> {
+        self.minimum_wage_by_month[11].as_ref()
+    }
+}
+
+/// Why policy parameters could not be resolved.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyLookupError {
+    /// No pack covers this region or its province.
+    #[error("unknown region {0}: no policy pack covers it or its province")]
+    UnknownRegion(RegionCode),
+    /// Rules in force before 2015-10-01 are not modelled (levy-rules §1).
+    #[error("as-of date {0} is before 2015-10-01; earlier provincial regimes are not modelled")]
+    AsOfTooEarly(NaiveDate),
+    /// The packs do not say what is needed for this date (a gap in a timeline).
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// Where the calculation gets its law from. Implemented by `crate::policy::PolicyBook`
+/// over the TOML packs; tests may implement it by hand.
+pub trait PolicyProvider: Send + Sync {
+    /// Resolves every parameter for `region` on `as_of`, with wage figures of `data_year`.
+    fn resolve(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<ResolvedPolicy, PolicyLookupError>;
+
+    /// The default as-of date for a levy year: the filing deadline the region chain
+    /// configures for that year (Henan: 31 October), else 31 December (levy-rules §1).
+    fn default_as_of(
+        &self,
+        region: RegionCode,
+        levy_year: i32,
+    ) -> Result<NaiveDate, PolicyLookupError>;
+}

@@ -1,0 +1,1 @@
+//! Loads and validates `config/policies/*.toml` into domain policy types.

@@ -1,0 +1,93 @@
+//! Liveness, readiness, errors as problem+json, request IDs, body limit.
+
+use crate::helpers::{spawn_app, spawn_app_on, TestDb};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200_on_a_migrated_database() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    let expected = if app.db.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(body["database"], expected);
+}
+
+#[tokio::test]
+async fn readyz_is_503_until_migrations_are_applied_then_200_without_restart() {
+    let (db, url) = TestDb::create();
+    let app = spawn_app_on(db, url.clone(), false).await;
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], "migrations pending");
+
+    let settings = crate::helpers::test_settings(&url, &[]);
+    let pool = quota_levy::db::Db::new(
+        quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
+        &settings.database,
+    )
+    .unwrap();
+    tokio::task::spawn_blocking(move || pool.migrate())
+        .await
+        .unwrap()
+        .unwrap();
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_the_database_is_unreachable() {
+    // Nothing listens on port 1: the pool cannot connect.
+    let url = "postgres://nobody@127.0.0.1:1/none".to_owned();
+    let (db, _) = (TestDb::Sqlite(tempfile::tempdir().unwrap()), ());
+    let app = spawn_app_on(db, url, false).await;
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], "database unreachable");
+    // Liveness does not depend on the database.
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_route_is_a_problem_json_404_with_request_id() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/no/such/thing"))
+        .header("X-Request-Id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    assert_eq!(r.headers()["x-request-id"], "trace-me-42");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "/problems/not-found");
+    assert_eq!(p["status"], 404);
+}
+
+#[tokio::test]
+async fn every_response_gets_a_fresh_request_id_and_bad_incoming_ids_are_replaced() {
+    let app = spawn_app().await;
+    let a = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let b = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "bad id; with spaces")
+        .send()
+        .await
+        .unwrap();
+    let ida = a.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let idb = b.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(ida.len(), 36);
+    assert_ne!(ida, idb);
+    assert!(!idb.contains(' '));
+}
