@@ -29,6 +29,91 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Bulk import of employers or declarations from CSV or XLSX files.
+    #[command(subcommand)]
+    Import(crate::import::cli::ImportCommand),
+    /// Calculate the levy for one request: the JSON of POST /api/v1/levy/calculate, from
+    /// FILE or standard input; prints the response. Invalid input prints the problem
+    /// document and exits 2.
+    Calc {
+        /// The request file; standard input when absent or "-".
+        file: Option<PathBuf>,
+        /// Language of the explanation when the request has no "language": zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
+    /// Validate the policy packs or show what is in force.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Assess every employer with a filed declaration for a levy year (the job behind
+    /// POST /api/v1/assessment-runs). Interrupted, it resumes where it stopped.
+    Assess {
+        /// The levy year (its data year is the year before).
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+    },
+    /// Email reminders: plan what is due, send one pass, show the outbox.
+    #[command(subcommand)]
+    Reminders(crate::jobs::reminders::RemindersCommand),
+}
+
+/// `policy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate every pack (unknown keys, overlaps, missing citations…); errors name
+    /// file and line. Exits 2 when any pack is invalid.
+    Check {
+        /// Folder of packs; default: policy.dir, else the packs compiled in.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print every parameter in force for a region on a date, with citations.
+    Show {
+        /// GB/T 2260 region code, e.g. 411200.
+        region: String,
+        /// The as-of date (YYYY-MM-DD); default today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Data year for wage figures; default the year before the as-of date.
+        #[arg(long)]
+        data_year: Option<i32>,
+        /// Print JSON (as GET /api/v1/policies/{region}) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its digest is stored).
+    Create {
+        /// admin, federation, tax, inspector or employer.
+        #[arg(long)]
+        role: String,
+        /// For employer tokens: the employer's unified social credit code.
+        #[arg(long, value_name = "USCC")]
+        employer: Option<String>,
+        /// For officer tokens: limit to this region (GB/T 2260) and everything below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// A note to recognise the token by.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Revoke a token by id or by its printed prefix.
+    Revoke {
+        /// Token id or prefix (as shown by `token list`).
+        id_or_prefix: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
 }
 
 /// Exit code for invalid input (the CLI's equivalent of 422).
@@ -47,6 +132,12 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
+        Command::Token(t) => token(&settings, t),
+        Command::Import(c) => crate::import::cli::run(&settings, c),
+        Command::Calc { file, lang } => calc(&settings, file, &lang),
+        Command::Policy(p) => policy(&settings, p),
+        Command::Assess { levy_year, region } => assess(&settings, levy_year, region),
+        Command::Reminders(c) => crate::jobs::reminders::run_cli(&settings, c),
     };
     match result {
         Ok(code) => code,
@@ -81,7 +172,237 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The policy packs: the configured folder, else the compiled-in packs.
+pub fn load_policy(settings: &Settings) -> anyhow::Result<crate::policy::PolicyBook> {
+    crate::policy::PolicyBook::load(settings.policy_dir().as_deref())
+        .map_err(|e| anyhow::anyhow!("policy packs are invalid:\n{e}"))
+}
+
+fn read_input(file: Option<PathBuf>) -> anyhow::Result<String> {
+    use std::io::Read;
+    match file {
+        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(&p)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display())),
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            Ok(s)
+        }
+    }
+}
+
+fn calc(settings: &Settings, file: Option<PathBuf>, lang: &str) -> anyhow::Result<ExitCode> {
+    let lang = match lang {
+        "zh" => crate::domain::Language::Zh,
+        "en" => crate::domain::Language::En,
+        other => anyhow::bail!("--lang: expected zh or en, got {other:?}"),
+    };
+    let book = load_policy(settings)?;
+    let text = read_input(file)?;
+    match crate::domain::request::calculate_request_json(&book, &text, lang) {
+        Ok(resp) => {
+            println!("{}", serde_json::to_string_pretty(&resp)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            let problem = crate::http::problem::AppError::from(errors).problem();
+            println!("{}", serde_json::to_string_pretty(&problem)?);
+            eprintln!("quota-levy: invalid request: {}", problem.detail);
+            Ok(ExitCode::from(EXIT_INVALID))
+        }
+    }
+}
+
+fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow::Result<ExitCode> {
+    use crate::jobs::assess::{execute, prepare, AssessJob};
+    if !(2016..=2100).contains(&levy_year) {
+        anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+    }
+    let region = region
+        .map(|r| {
+            r.parse::<crate::domain::RegionCode>()
+                .map_err(|e| anyhow::anyhow!("--region: {e}"))
+        })
+        .transpose()?;
+    let book = load_policy(settings)?;
+    let db = open_db(settings)?;
+    db.migrate()?;
+    let job = AssessJob {
+        levy_year,
+        region,
+        actor: "cli:assess".into(),
+    };
+    let run_id = prepare(&mut *db.conn()?, &job)?;
+    let started = std::time::Instant::now();
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} employers  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let run = execute(&db, &book, run_id, &mut |r| {
+        bar.set_length(r.total.max(0) as u64);
+        bar.set_position(r.processed.max(0) as u64);
+    })?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "assessment run {} for levy year {}{}: {}",
+        run.id,
+        run.levy_year,
+        run.region
+            .as_deref()
+            .map(|r| format!(" in {r}"))
+            .unwrap_or_default(),
+        run.status
+    );
+    println!("  employers with a filed declaration  {}", run.total);
+    println!("  processed                           {}", run.processed);
+    println!("  newly assessed                      {}", run.assessed);
+    println!("  unchanged (already assessed)        {}", run.unchanged);
+    println!("  could not be assessed               {}", run.failed);
+    println!("  exempt                              {}", run.exempt);
+    println!("  below quota                         {}", run.below_quota);
+    println!(
+        "  total levy payable                  {} yuan",
+        crate::domain::money::format_money(crate::domain::money::from_fen(run.payable_total_fen))
+    );
+    println!(
+        "  elapsed                             {secs:.1} s ({:.0} employers/s)",
+        run.processed as f64 / secs.max(1e-9)
+    );
+    Ok(if run.failed > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PolicyCommand::Check { dir } => {
+            let dir = dir.or_else(|| settings.policy_dir());
+            let report = crate::policy::check_report(dir.as_deref());
+            print!("{}", report.render_text());
+            Ok(if report.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_INVALID)
+            })
+        }
+        PolicyCommand::Show {
+            region,
+            as_of,
+            data_year,
+            json,
+        } => {
+            let region: crate::domain::RegionCode =
+                region.parse().map_err(|e| anyhow::anyhow!("REGION: {e}"))?;
+            let as_of = match as_of {
+                Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
+                    anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}")
+                })?,
+                None => chrono::Utc::now().date_naive(),
+            };
+            let book = load_policy(settings)?;
+            let view = book.view(region, as_of, data_year)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", view.render_text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn token(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    use crate::auth::Role;
+    use crate::domain::ids::UnifiedSocialCreditCode;
+    use crate::domain::RegionCode;
+    let db = open_db(settings)?;
+    db.migrate()?;
+    let mut conn = db.conn()?;
+    match cmd {
+        TokenCommand::Create {
+            role,
+            employer,
+            region,
+            label,
+        } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            let employer = match (role, employer) {
+                (Role::Employer, Some(u)) => Some(
+                    UnifiedSocialCreditCode::parse(&u)
+                        .map_err(|e| anyhow::anyhow!("--employer: {e}"))?
+                        .expose()
+                        .to_owned(),
+                ),
+                (Role::Employer, None) => {
+                    anyhow::bail!("--employer USCC is required for an employer token")
+                }
+                (_, Some(_)) => anyhow::bail!("--employer goes only with --role employer"),
+                (_, None) => None,
+            };
+            let region = match (role, region) {
+                (Role::Employer, Some(_)) => {
+                    anyhow::bail!("--region does not go with --role employer")
+                }
+                (_, Some(r)) => Some(
+                    r.parse::<RegionCode>()
+                        .map_err(|e| anyhow::anyhow!("--region: {e}"))?,
+                ),
+                (_, None) => None,
+            };
+            let (token, row) = crate::db::tokens::create(
+                &mut conn,
+                role,
+                employer.as_deref(),
+                region,
+                label.as_deref(),
+            )?;
+            eprintln!(
+                "created token {} (id {}, role {}); it is shown once, store it now:",
+                row.prefix, row.id, row.role
+            );
+            println!("{token}");
+        }
+        TokenCommand::Revoke { id_or_prefix } => {
+            let n = crate::db::tokens::revoke(&mut conn, &id_or_prefix)?;
+            if n == 0 {
+                eprintln!("no active token matches {id_or_prefix}");
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("revoked {n} token(s)");
+        }
+        TokenCommand::List => {
+            for t in crate::db::tokens::list(&mut conn)? {
+                println!(
+                    "{:>5}  {}  {:<10} {:<20} {:<8} {}{}",
+                    t.id,
+                    t.prefix,
+                    t.role,
+                    t.employer_uscc.as_deref().unwrap_or("-"),
+                    t.region.as_deref().unwrap_or("-"),
+                    t.label.as_deref().unwrap_or(""),
+                    if t.revoked_at.is_some() {
+                        "  (revoked)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let policy = std::sync::Arc::new(load_policy(&settings)?);
     let db = open_db(&settings)?;
     if settings.database.migrate_on_start {
         let applied = db.migrate()?;
@@ -89,7 +410,7 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let host = settings.server.host.clone();
     actix_web::rt::System::new().block_on(async move {
-        let app = crate::http::Application::build(settings, db)?;
+        let app = crate::http::Application::build(settings, db, policy)?;
         tracing::info!(%host, port = app.port(), "listening");
         app.run_until_stopped().await?;
         tracing::info!("stopped");

@@ -22,6 +22,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Policy packs.
     pub policy: PolicySettings,
+    /// Email reminders.
+    pub mail: MailSettings,
 }
 
 /// `[server]`
@@ -82,6 +84,91 @@ pub enum LogFormat {
 pub struct PolicySettings {
     /// Folder of packs; empty = compiled-in packs.
     pub dir: String,
+}
+
+/// `[mail]`: the SMTP server, the sender, the outbox worker and the reminder schedule.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// Run the reminder worker inside `serve`.
+    pub enabled: bool,
+    /// SMTP host.
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// Transport security.
+    pub smtp_tls: SmtpTls,
+    /// SMTP login; empty = no authentication.
+    pub smtp_username: String,
+    /// SMTP password; empty = none.
+    pub smtp_password: String,
+    /// Timeout of one SMTP conversation, seconds.
+    pub smtp_timeout_secs: u64,
+    /// Sender address.
+    pub from_address: String,
+    /// Sender display name.
+    pub from_name: String,
+    /// Public base URL of the service, for links in mails.
+    pub public_base_url: String,
+    /// Template folder; empty = compiled-in templates.
+    pub templates_dir: String,
+    /// Worker poll interval, seconds.
+    pub poll_interval_secs: u64,
+    /// Planning interval, seconds.
+    pub plan_interval_secs: u64,
+    /// Reminders claimed at a time.
+    pub batch_size: u32,
+    /// Claim lease, seconds.
+    pub lease_secs: u64,
+    /// Counted attempts before a reminder is dead.
+    pub max_attempts: u32,
+    /// First retry delay, seconds (doubles per attempt).
+    pub backoff_base_secs: u64,
+    /// Longest retry delay, seconds.
+    pub backoff_max_secs: u64,
+    /// Declaration reminder stages: days before the filing deadline.
+    pub declare_days_before: Vec<u32>,
+    /// Payment reminder stages: days before the due date.
+    pub pay_days_before: Vec<u32>,
+    /// Overdue reminder stages: days after the due date.
+    pub overdue_days_after: Vec<u32>,
+}
+
+// Written by hand so that the SMTP password never reaches a log line or a panic message.
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("enabled", &self.enabled)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
+            .field("smtp_username", &self.smtp_username)
+            .field(
+                "smtp_password",
+                &if self.smtp_password.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
+            .field("from_address", &self.from_address)
+            .field("from_name", &self.from_name)
+            .field("poll_interval_secs", &self.poll_interval_secs)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a local relay, tests).
+    None,
+    /// STARTTLS, required.
+    Starttls,
+    /// Implicit TLS (SMTPS, port 465).
+    Tls,
 }
 
 /// A setting that is missing, unknown or of the wrong form.
@@ -205,12 +292,132 @@ impl Settings {
                 format!("expected a tracing filter such as \"info\": {e}"),
             );
         }
+        if let Err((key, message)) = self.mail.check() {
+            return fail(key, message);
+        }
         Ok(())
     }
 
     /// The policy folder, when one is configured.
     pub fn policy_dir(&self) -> Option<PathBuf> {
         let d = self.policy.dir.trim();
+        (!d.is_empty()).then(|| PathBuf::from(d))
+    }
+}
+
+impl MailSettings {
+    /// The first bad `[mail]` value, as (dotted key, expected form).
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.smtp_host.trim().is_empty() {
+            return Err((
+                "mail.smtp_host",
+                "expected a host name such as smtp.example.org".into(),
+            ));
+        }
+        if self.smtp_port == 0 {
+            return Err(("mail.smtp_port", "expected a port from 1 to 65535".into()));
+        }
+        if self.smtp_username.is_empty() != self.smtp_password.is_empty() {
+            let key = if self.smtp_username.is_empty() {
+                "mail.smtp_username"
+            } else {
+                "mail.smtp_password"
+            };
+            return Err((
+                key,
+                "smtp_username and smtp_password go together: set both or neither".into(),
+            ));
+        }
+        if !(1..=600).contains(&self.smtp_timeout_secs) {
+            return Err(("mail.smtp_timeout_secs", "expected 1 to 600 seconds".into()));
+        }
+        if self.from_address.parse::<lettre::Address>().is_err() {
+            return Err((
+                "mail.from_address",
+                "expected an email address such as levy@example.org".into(),
+            ));
+        }
+        if self.from_name.contains(['\r', '\n']) {
+            return Err(("mail.from_name", "expected one line of text".into()));
+        }
+        let base = self.public_base_url.trim();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err((
+                "mail.public_base_url",
+                "expected an http:// or https:// URL".into(),
+            ));
+        }
+        if self.poll_interval_secs == 0 {
+            return Err((
+                "mail.poll_interval_secs",
+                "expected at least 1 second".into(),
+            ));
+        }
+        if self.plan_interval_secs < 60 {
+            return Err((
+                "mail.plan_interval_secs",
+                "expected at least 60 seconds".into(),
+            ));
+        }
+        if !(1..=1000).contains(&self.batch_size) {
+            return Err((
+                "mail.batch_size",
+                "expected a whole number from 1 to 1000".into(),
+            ));
+        }
+        // A lease shorter than one SMTP conversation would let a second worker take over
+        // a reminder that is still being sent, and send it twice.
+        if self.lease_secs < 2 * self.smtp_timeout_secs {
+            return Err((
+                "mail.lease_secs",
+                format!(
+                    "expected at least twice mail.smtp_timeout_secs ({} seconds)",
+                    2 * self.smtp_timeout_secs
+                ),
+            ));
+        }
+        if !(1..=100).contains(&self.max_attempts) {
+            return Err((
+                "mail.max_attempts",
+                "expected a whole number from 1 to 100".into(),
+            ));
+        }
+        if self.backoff_base_secs == 0 {
+            return Err((
+                "mail.backoff_base_secs",
+                "expected at least 1 second".into(),
+            ));
+        }
+        if self.backoff_max_secs < self.backoff_base_secs {
+            return Err((
+                "mail.backoff_max_secs",
+                "expected at least mail.backoff_base_secs".into(),
+            ));
+        }
+        for (key, days) in [
+            ("mail.declare_days_before", &self.declare_days_before),
+            ("mail.pay_days_before", &self.pay_days_before),
+            ("mail.overdue_days_after", &self.overdue_days_after),
+        ] {
+            if days.iter().any(|d| *d > 366) {
+                return Err((
+                    key,
+                    "expected a list of days from 0 to 366, e.g. [30, 7]".into(),
+                ));
+            }
+        }
+        if self.overdue_days_after.contains(&0) {
+            return Err((
+                "mail.overdue_days_after",
+                "expected days from 1 (the due date itself is not overdue)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The template folder, when one is configured.
+    pub fn templates_dir(&self) -> Option<PathBuf> {
+        let d = self.templates_dir.trim();
         (!d.is_empty()).then(|| PathBuf::from(d))
     }
 }
@@ -304,6 +511,20 @@ fn apply_env(base: &mut toml::Value, name: &str, raw: &str) -> Result<(), Config
             "false" | "0" => false,
             _ => return Err(invalid(format!("expected true or false, got {raw:?}"))),
         }),
+        // Lists of numbers (the reminder schedule) are written comma-separated: "30,7".
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<i64>().map(toml::Value::Integer).map_err(|_| {
+                        invalid(format!(
+                            "expected whole numbers separated by commas, got {raw:?}"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
         toml::Value::Table(_) => return Err(invalid("names a section, not a setting".into())),
         _ => {
             return Err(invalid(
@@ -382,6 +603,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("server.prot") && e.contains("unknown"), "{e}");
+    }
+
+    #[test]
+    fn mail_settings_load_and_validate_naming_keys() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert!(!s.mail.enabled);
+        assert_eq!(s.mail.smtp_tls, SmtpTls::Starttls);
+        assert_eq!(s.mail.declare_days_before, vec![30, 7]);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("QUOTA_LEVY__MAIL__SMTP_TLS", "none"),
+                ("QUOTA_LEVY__MAIL__DECLARE_DAYS_BEFORE", "14, 3"),
+                ("QUOTA_LEVY__MAIL__OVERDUE_DAYS_AFTER", ""),
+                ("QUOTA_LEVY__MAIL__SMTP_PASSWORD", "secret"),
+                ("QUOTA_LEVY__MAIL__SMTP_USERNAME", "me"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.mail.smtp_tls, SmtpTls::None);
+        assert_eq!(s.mail.declare_days_before, vec![14, 3]);
+        assert!(s.mail.overdue_days_after.is_empty());
+        assert!(!format!("{:?}", s.mail).contains("secret"));
+        for (var, value, key) in [
+            ("QUOTA_LEVY__MAIL__SMTP_TLS", "ssl", "mail.smtp_tls"),
+            (
+                "QUOTA_LEVY__MAIL__FROM_ADDRESS",
+                "not an address",
+                "mail.from_address",
+            ),
+            ("QUOTA_LEVY__MAIL__SMTP_PASSWORD", "x", "mail.smtp_username"),
+            ("QUOTA_LEVY__MAIL__LEASE_SECS", "10", "mail.lease_secs"),
+            (
+                "QUOTA_LEVY__MAIL__BACKOFF_BASE_SECS",
+                "0",
+                "mail.backoff_base_secs",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAY_DAYS_BEFORE",
+                "30,x",
+                "mail.pay_days_before",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__OVERDUE_DAYS_AFTER",
+                "0",
+                "mail.overdue_days_after",
+            ),
+        ] {
+            let e = Settings::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{var}={value}: {e}");
+        }
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! quota-levy: the employment-quota and disabled persons' employment security fund levy
 //! service. See README.md for what it does; the layers are described in design.md.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod import;
+pub mod jobs;
+pub mod mail;
 pub mod policy;
+pub mod registry;
 pub mod telemetry;

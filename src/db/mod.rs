@@ -5,7 +5,14 @@
 //! in turn, which would turn an unreachable `postgres://` URL into a stray SQLite file,
 //! so connections are made here by scheme instead.
 
+pub mod assessments;
+pub mod audit;
+pub mod declarations;
+pub mod employers;
+pub mod outbox;
+pub mod payments;
 pub mod schema;
+pub mod tokens;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -13,6 +20,21 @@ use diesel::r2d2;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Runs one diesel expression on the concrete connection inside an [`AnyConnection`].
+///
+/// Some statements (multi-row inserts, upserts) do not compile for the `MultiBackend`;
+/// the same expression compiles for each backend, so it is written once and
+/// instantiated twice.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
 
 /// Migrations for SQLite, in its dialect.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

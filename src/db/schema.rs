@@ -15,3 +15,231 @@ diesel::table! {
         request_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    /// Employers (用人单位), keyed by unified social credit code.
+    employers (id) {
+        id -> BigInt,
+        uscc -> Text,
+        name -> Text,
+        kind -> Text,
+        region -> Text,
+        registered_on -> Nullable<Date>,
+        contact_email -> Nullable<Text>,
+        establishment_size -> Nullable<Integer>,
+        committee_member -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Bearer tokens, stored as SHA-256 digests.
+    api_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        prefix -> Text,
+        role -> Text,
+        employer_uscc -> Nullable<Text>,
+        region -> Nullable<Text>,
+        label -> Nullable<Text>,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The current declaration of an employer for a levy year.
+    declarations (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        version -> Integer,
+        status -> Text,
+        body_json -> Text,
+        body_digest -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        certified_at -> Nullable<Timestamp>,
+        certified_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Every version a declaration has had.
+    declaration_versions (id) {
+        id -> BigInt,
+        declaration_id -> BigInt,
+        version -> Integer,
+        status -> Text,
+        body_json -> Text,
+        body_digest -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// Typed roster lines of current declarations.
+    roster_lines (id) {
+        id -> BigInt,
+        declaration_id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        line_no -> Integer,
+        certificate_no -> Text,
+        holder_id -> Text,
+        certificate_kind -> Text,
+        grade -> Integer,
+        months_mask -> Integer,
+        on_establishment -> Bool,
+        contract_months -> Nullable<Integer>,
+        social_insurance_paid -> Bool,
+        monthly_wage_fen -> Nullable<BigInt>,
+        fresh_graduate -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The federation's decision on a disputed certificate.
+    certificate_resolutions (id) {
+        id -> BigInt,
+        levy_year -> Integer,
+        holder_id -> Text,
+        employer_id -> BigInt,
+        resolved_by -> Text,
+        resolved_at -> Timestamp,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Distinct sets of policy values used by assessments.
+    policy_snapshots (id) {
+        id -> BigInt,
+        digest -> Text,
+        body_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Batch assessment runs and their progress.
+    assessment_runs (id) {
+        id -> BigInt,
+        levy_year -> Integer,
+        region -> Nullable<Text>,
+        status -> Text,
+        total -> BigInt,
+        processed -> BigInt,
+        assessed -> BigInt,
+        unchanged -> BigInt,
+        failed -> BigInt,
+        exempt -> BigInt,
+        below_quota -> BigInt,
+        payable_total_fen -> BigInt,
+        last_employer_id -> BigInt,
+        started_by -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Immutable assessments; one current per employer and levy year.
+    assessments (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        region -> Text,
+        kind -> Text,
+        declaration_id -> BigInt,
+        declaration_version -> Integer,
+        inputs_digest -> Text,
+        policy_snapshot_id -> BigInt,
+        as_of -> Date,
+        staff_x12_e4 -> BigInt,
+        disabled_x12_e4 -> BigInt,
+        required_e4 -> BigInt,
+        shortfall_e4 -> BigInt,
+        average_wage_fen -> Nullable<BigInt>,
+        wage_used_fen -> Nullable<BigInt>,
+        fee_due_fen -> BigInt,
+        reduction_fen -> BigInt,
+        payable_fen -> BigInt,
+        over_quota_e4 -> BigInt,
+        reward_fen -> BigInt,
+        exempt -> Bool,
+        provisional -> Bool,
+        inputs_json -> Text,
+        run_id -> Nullable<BigInt>,
+        computed_at -> Timestamp,
+        superseded_at -> Nullable<Timestamp>,
+        is_current -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The transactional outbox of email reminders (src/db/outbox.rs).
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        stage -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_zh -> Text,
+        body_en -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbox -> employers (employer_id));
+diesel::table! {
+    /// Levy payments.
+    payments (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        amount_fen -> BigInt,
+        paid_on -> Date,
+        reference -> Text,
+        idempotency_key -> Text,
+        request_digest -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(payments -> employers (employer_id));
+diesel::joinable!(declarations -> employers (employer_id));
+diesel::joinable!(declaration_versions -> declarations (declaration_id));
+diesel::joinable!(roster_lines -> declarations (declaration_id));
+diesel::joinable!(assessments -> employers (employer_id));
+diesel::joinable!(assessments -> policy_snapshots (policy_snapshot_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_log,
+    employers,
+    api_tokens,
+    declarations,
+    declaration_versions,
+    roster_lines,
+    certificate_resolutions,
+    policy_snapshots,
+    assessment_runs,
+    assessments,
+    outbox,
+    payments,
+);

@@ -1,10 +1,15 @@
 //! Pure rules: identifiers, money, counts, policy types, the levy calculation and its
 //! explanation. Nothing in here performs I/O or knows about diesel, actix or lettre.
 
+pub mod ids;
+pub mod lang;
+pub mod levy;
 pub mod money;
 pub mod policy;
 pub mod region;
+pub mod request;
 
+pub use lang::Language;
 pub use money::{round2, Money};
 pub use policy::*;
 pub use region::{EmployerKind, RegionCode};

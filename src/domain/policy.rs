@@ -7,12 +7,12 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::region::{EmployerKind, RegionCode};
 
 /// A policy value with where it comes from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cited<T> {
     /// The value itself.
     pub value: T,
@@ -42,7 +42,7 @@ impl<T> Cited<T> {
 }
 
 /// The small-employer exemption in force (levy-rules §2). Enterprises only.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExemptionRule {
     /// No exemption (from 2028-01-01, provisional).
@@ -59,7 +59,7 @@ pub enum ExemptionRule {
 }
 
 /// The reduction tiers (levy-rules §5): the share of the fee that is payable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReductionTiers {
     /// Employment ratio at or above which `share_at_or_above` applies (0.01).
     pub threshold: Decimal,
@@ -70,7 +70,7 @@ pub struct ReductionTiers {
 }
 
 /// How over-quota persons are counted for a reward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RewardPersons {
     /// Fractions allowed (Hunan).
@@ -80,7 +80,7 @@ pub enum RewardPersons {
 }
 
 /// A region's over-quota reward rule (levy-rules §7).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RewardRule {
     /// No rule is in force: reward 0, with a note saying so. `note` explains why (e.g.
@@ -119,7 +119,7 @@ pub enum RewardRule {
 }
 
 /// The late-payment surcharge rule (levy-rules §6).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurchargeRule {
     /// Per calendar day: 0.005.
     pub daily_rate: Decimal,
@@ -129,7 +129,7 @@ pub struct SurchargeRule {
 
 /// Everything the calculation needs for one region, as-of date and data year, resolved
 /// along the region chain (nearest value in force wins).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedPolicy {
     /// The region asked for.
     pub region: RegionCode,
@@ -207,4 +207,28 @@ pub trait PolicyProvider: Send + Sync {
         region: RegionCode,
         levy_year: i32,
     ) -> Result<NaiveDate, PolicyLookupError>;
+}
+
+/// A provider that always answers one stored resolution: replays an assessment with
+/// exactly the policy values it used, whatever the packs say today.
+#[derive(Debug, Clone)]
+pub struct FrozenPolicy(pub ResolvedPolicy);
+
+impl PolicyProvider for FrozenPolicy {
+    fn resolve(
+        &self,
+        _region: RegionCode,
+        _as_of: NaiveDate,
+        _data_year: i32,
+    ) -> Result<ResolvedPolicy, PolicyLookupError> {
+        Ok(self.0.clone())
+    }
+
+    fn default_as_of(
+        &self,
+        _region: RegionCode,
+        _levy_year: i32,
+    ) -> Result<NaiveDate, PolicyLookupError> {
+        Ok(self.0.as_of)
+    }
 }

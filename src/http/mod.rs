@@ -1,16 +1,27 @@
 //! The HTTP interface (actix-web): one module per resource.
 
+pub mod assessments;
+pub mod auth;
+pub mod declarations;
+pub mod disputes;
+pub mod docs;
+pub mod employers;
 pub mod health;
+pub mod imports;
+pub mod levy;
 pub mod middleware;
+pub mod payments;
 pub mod problem;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpRequest, HttpServer};
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::domain::PolicyProvider;
+use crate::policy::PolicyBook;
 use problem::AppError;
 
 /// Shared state of every worker.
@@ -19,6 +30,32 @@ pub struct AppState {
     pub db: Db,
     /// The settings the process started with.
     pub settings: Arc<Settings>,
+    /// The law: policy packs, as the calculation reads them.
+    pub policy: Arc<dyn PolicyProvider>,
+    /// The same packs, for views of what is in force.
+    pub book: Arc<PolicyBook>,
+}
+
+/// The language a caller reads: English when `Accept-Language` prefers it, else Chinese
+/// (design.md: what people read is Chinese, with English available).
+pub fn lang_of(req: &HttpRequest) -> crate::domain::Language {
+    let prefers_en = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("en"));
+    if prefers_en {
+        crate::domain::Language::En
+    } else {
+        crate::domain::Language::Zh
+    }
+}
+
+/// The request ID of a request, for the audit log.
+pub fn request_id(req: &HttpRequest) -> Option<String> {
+    req.extensions()
+        .get::<middleware::RequestId>()
+        .map(|r| r.0.clone())
 }
 
 /// Unknown routes answer a problem document, not actix's empty 404.
@@ -44,26 +81,57 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
                 }),
         )
         .service(health::healthz)
-        .service(health::readyz);
+        .service(health::readyz)
+        .configure(levy::routes)
+        .configure(employers::routes)
+        .configure(declarations::routes)
+        .configure(assessments::routes)
+        .configure(disputes::routes)
+        .configure(payments::routes)
+        .configure(imports::routes)
+        .configure(docs::routes);
 }
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
+    /// The email reminder worker, when `mail.enabled`.
+    reminders: Option<crate::jobs::reminders::ReminderWorker>,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(settings: Settings, db: Db) -> std::io::Result<Application> {
+    pub fn build(
+        settings: Settings,
+        db: Db,
+        book: Arc<PolicyBook>,
+    ) -> std::io::Result<Application> {
+        let policy: Arc<dyn PolicyProvider> = book.clone();
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
+        // Started here, once per process (not per actix worker); it runs on a thread of
+        // its own and is stopped after the server has drained.
+        let reminders = if settings.mail.enabled {
+            Some(
+                crate::jobs::reminders::ReminderWorker::start(
+                    db.clone(),
+                    book.clone(),
+                    &settings.mail,
+                )
+                .map_err(std::io::Error::other)?,
+            )
+        } else {
+            None
+        };
         let body_limit = settings.server.body_limit_bytes;
         let workers = settings.server.workers;
         let shutdown = settings.server.shutdown_timeout_secs;
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
+            policy,
+            book,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -81,6 +149,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            reminders,
         })
     }
 
@@ -91,6 +160,11 @@ impl Application {
 
     /// Runs until a shutdown signal, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(worker) = self.reminders {
+            // Joining waits for the mail in flight: off the async executor.
+            let _ = tokio::task::spawn_blocking(move || worker.stop()).await;
+        }
+        result
     }
 }

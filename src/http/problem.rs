@@ -5,17 +5,37 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::domain::request::FieldError;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field at fault in a request: a JSON pointer into the body (or `/query/NAME`,
-/// `/header/NAME` for other parts) and what is wrong with it.
+/// `/header/NAME` for other parts), a stable code and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldProblem {
     /// JSON pointer, e.g. `/staff/monthly_headcount/3`.
     pub pointer: String,
+    /// Stable machine code, e.g. `required`, `check_character`.
+    pub code: String,
     /// What is wrong, for a person.
     pub detail: String,
+}
+
+impl From<FieldError> for FieldProblem {
+    fn from(e: FieldError) -> Self {
+        FieldProblem {
+            pointer: e.pointer,
+            code: e.code.to_owned(),
+            detail: e.message,
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        AppError::Validation(errors.into_iter().map(FieldProblem::from).collect())
+    }
 }
 
 /// The problem document (RFC 9457).
@@ -75,6 +95,7 @@ impl AppError {
     pub fn field(pointer: impl Into<String>, detail: impl Into<String>) -> AppError {
         AppError::Validation(vec![FieldProblem {
             pointer: pointer.into(),
+            code: "invalid".into(),
             detail: detail.into(),
         }])
     }

@@ -5,6 +5,8 @@
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use quota_levy::config::Settings;
 use quota_levy::db::{DatabaseUrl, Db};
+use quota_levy::policy::PolicyBook;
+use std::sync::{Arc, OnceLock};
 
 /// The variable that switches the suite to PostgreSQL.
 pub const PG_ENV: &str = "QUOTA_LEVY_TEST_POSTGRES_URL";
@@ -78,6 +80,8 @@ pub struct TestApp {
     pub address: String,
     /// The database the app uses (kept alive for the test).
     pub db: TestDb,
+    /// Its URL.
+    pub db_url: String,
     /// An HTTP client.
     pub client: reqwest::Client,
 }
@@ -104,6 +108,13 @@ pub fn test_settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
     Settings::load_from(None, env).expect("test settings")
 }
 
+/// The shipped policy packs, parsed once for the whole test binary.
+pub fn policy() -> Arc<PolicyBook> {
+    static BOOK: OnceLock<Arc<PolicyBook>> = OnceLock::new();
+    BOOK.get_or_init(|| Arc::new(PolicyBook::load_embedded().expect("shipped packs load")))
+        .clone()
+}
+
 /// Starts the app on a random port over a fresh, migrated database.
 pub async fn spawn_app() -> TestApp {
     let (db, db_url) = TestDb::create();
@@ -125,12 +136,13 @@ pub async fn spawn_app_on(db: TestDb, db_url: String, migrate: bool) -> TestApp 
             .expect("join")
             .expect("migrate");
     }
-    let app = quota_levy::http::Application::build(settings, pool).expect("build app");
+    let app = quota_levy::http::Application::build(settings, pool, policy()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         db,
+        db_url,
         client: reqwest::Client::new(),
     }
 }

@@ -1,6 +1,13 @@
 //! The integration tests: one binary, each test on its own app and fresh database.
 //! Set QUOTA_LEVY_TEST_POSTGRES_URL to run them all against PostgreSQL.
 
+mod assessments;
 mod cli;
+mod declarations;
+mod employers;
 mod health;
 mod helpers;
+mod imports;
+mod levy;
+mod payments;
+mod reminders;

@@ -1,0 +1,9 @@
+DROP TABLE assessments;
+DROP TABLE assessment_runs;
+DROP TABLE policy_snapshots;
+DROP TABLE certificate_resolutions;
+DROP TABLE roster_lines;
+DROP TABLE declaration_versions;
+DROP TABLE declarations;
+DROP TABLE api_tokens;
+DROP TABLE employers;

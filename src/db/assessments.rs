@@ -1,0 +1,400 @@
+//! Assessments (immutable rows, one current per employer and year), the policy
+//! snapshots they reference, and batch runs.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{assessment_runs, assessments, policy_snapshots};
+use super::{AnyConnection, DbError};
+
+/// A stored assessment.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+pub struct Assessment {
+    /// Row id.
+    pub id: i64,
+    /// Employer row id.
+    pub employer_id: i64,
+    /// Levy year.
+    pub levy_year: i32,
+    /// Region used.
+    pub region: String,
+    /// Employer kind used.
+    pub kind: String,
+    /// Declaration row id.
+    pub declaration_id: i64,
+    /// Declaration version assessed.
+    pub declaration_version: i32,
+    /// SHA-256 of the inputs and the policy values.
+    pub inputs_digest: String,
+    /// Policy snapshot used.
+    pub policy_snapshot_id: i64,
+    /// As-of date the law was resolved for.
+    pub as_of: NaiveDate,
+    /// N × 12 × 10^4 (exact).
+    pub staff_x12_e4: i64,
+    /// D × 12 × 10^4 (exact).
+    pub disabled_x12_e4: i64,
+    /// Required count × 10^4, rounded.
+    pub required_e4: i64,
+    /// Shortfall × 10^4, rounded.
+    pub shortfall_e4: i64,
+    /// Average wage, fen.
+    pub average_wage_fen: Option<i64>,
+    /// Wage used after the cap, fen.
+    pub wage_used_fen: Option<i64>,
+    /// Fee due, fen.
+    pub fee_due_fen: i64,
+    /// Reduction, fen.
+    pub reduction_fen: i64,
+    /// Levy payable, fen.
+    pub payable_fen: i64,
+    /// Over-quota × 10^4, rounded.
+    pub over_quota_e4: i64,
+    /// Reward, fen.
+    pub reward_fen: i64,
+    /// Small-enterprise exemption applied.
+    pub exempt: bool,
+    /// A provisional value was used.
+    pub provisional: bool,
+    /// The calculation request, canonical JSON.
+    pub inputs_json: String,
+    /// Batch run that made it, if any.
+    pub run_id: Option<i64>,
+    /// When computed (UTC).
+    pub computed_at: NaiveDateTime,
+    /// When superseded (UTC).
+    pub superseded_at: Option<NaiveDateTime>,
+    /// The current one for its employer and year.
+    pub is_current: bool,
+}
+
+/// A new assessment row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = assessments)]
+pub struct NewAssessment {
+    /// See [`Assessment`].
+    pub employer_id: i64,
+    /// See [`Assessment`].
+    pub levy_year: i32,
+    /// See [`Assessment`].
+    pub region: String,
+    /// See [`Assessment`].
+    pub kind: String,
+    /// See [`Assessment`].
+    pub declaration_id: i64,
+    /// See [`Assessment`].
+    pub declaration_version: i32,
+    /// See [`Assessment`].
+    pub inputs_digest: String,
+    /// See [`Assessment`].
+    pub policy_snapshot_id: i64,
+    /// See [`Assessment`].
+    pub as_of: NaiveDate,
+    /// See [`Assessment`].
+    pub staff_x12_e4: i64,
+    /// See [`Assessment`].
+    pub disabled_x12_e4: i64,
+    /// See [`Assessment`].
+    pub required_e4: i64,
+    /// See [`Assessment`].
+    pub shortfall_e4: i64,
+    /// See [`Assessment`].
+    pub average_wage_fen: Option<i64>,
+    /// See [`Assessment`].
+    pub wage_used_fen: Option<i64>,
+    /// See [`Assessment`].
+    pub fee_due_fen: i64,
+    /// See [`Assessment`].
+    pub reduction_fen: i64,
+    /// See [`Assessment`].
+    pub payable_fen: i64,
+    /// See [`Assessment`].
+    pub over_quota_e4: i64,
+    /// See [`Assessment`].
+    pub reward_fen: i64,
+    /// See [`Assessment`].
+    pub exempt: bool,
+    /// See [`Assessment`].
+    pub provisional: bool,
+    /// See [`Assessment`].
+    pub inputs_json: String,
+    /// See [`Assessment`].
+    pub run_id: Option<i64>,
+    /// See [`Assessment`].
+    pub computed_at: NaiveDateTime,
+    /// See [`Assessment`].
+    pub superseded_at: Option<NaiveDateTime>,
+    /// See [`Assessment`].
+    pub is_current: bool,
+}
+
+/// The current assessment of an employer for a year.
+pub fn current(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    levy_year: i32,
+) -> Result<Option<Assessment>, DbError> {
+    Ok(assessments::table
+        .filter(assessments::employer_id.eq(employer_id))
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .select(Assessment::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// (employer id, assessment id, inputs digest) of the current assessments of these
+/// employers.
+pub fn current_digests(
+    conn: &mut AnyConnection,
+    employer_ids: &[i64],
+    levy_year: i32,
+) -> Result<Vec<(i64, i64, String)>, DbError> {
+    if employer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(assessments::table
+        .filter(assessments::employer_id.eq_any(employer_ids))
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .select((
+            assessments::employer_id,
+            assessments::id,
+            assessments::inputs_digest,
+        ))
+        .load(conn)?)
+}
+
+/// Marks assessments as no longer current.
+pub fn supersede(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime) -> Result<(), DbError> {
+    for chunk in ids.chunks(500) {
+        diesel::update(assessments::table.filter(assessments::id.eq_any(chunk)))
+            .set((
+                assessments::is_current.eq(false),
+                assessments::superseded_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts rows in multi-row statements.
+pub fn insert_many(conn: &mut AnyConnection, rows: &[NewAssessment]) -> Result<(), DbError> {
+    // SQLite allows 32766 bound parameters; 27 columns × 500 rows stays well below.
+    for chunk in rows.chunks(500) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(assessments::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// How many assessments (current and superseded) an employer has for a year.
+pub fn count_for(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    levy_year: i32,
+) -> Result<i64, DbError> {
+    Ok(assessments::table
+        .filter(assessments::employer_id.eq(employer_id))
+        .filter(assessments::levy_year.eq(levy_year))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The id of the snapshot with this digest, storing it first when new.
+pub fn snapshot_id(
+    conn: &mut AnyConnection,
+    digest: &str,
+    body_json: &str,
+    now: NaiveDateTime,
+) -> Result<i64, DbError> {
+    let find = |conn: &mut AnyConnection| -> Result<Option<i64>, DbError> {
+        Ok(policy_snapshots::table
+            .filter(policy_snapshots::digest.eq(digest))
+            .select(policy_snapshots::id)
+            .first(conn)
+            .optional()?)
+    };
+    if let Some(id) = find(conn)? {
+        return Ok(id);
+    }
+    // Two writers may store the same snapshot at once; the unique digest keeps one.
+    crate::per_backend!(&mut *conn, |c| diesel::insert_into(policy_snapshots::table)
+        .values((
+            policy_snapshots::digest.eq(digest),
+            policy_snapshots::body_json.eq(body_json),
+            policy_snapshots::created_at.eq(now),
+        ))
+        .on_conflict(policy_snapshots::digest)
+        .do_nothing()
+        .execute(c))?;
+    find(conn)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+}
+
+/// A snapshot's JSON.
+pub fn snapshot_json(conn: &mut AnyConnection, id: i64) -> Result<String, DbError> {
+    Ok(policy_snapshots::table
+        .find(id)
+        .select(policy_snapshots::body_json)
+        .first(conn)?)
+}
+
+/// A batch run.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = assessment_runs)]
+pub struct Run {
+    /// Id.
+    pub id: i64,
+    /// Levy year.
+    pub levy_year: i32,
+    /// Region (prefix scope), if limited.
+    pub region: Option<String>,
+    /// `running`, `finished`, `failed`.
+    pub status: String,
+    /// Employers with a filed declaration in scope when the run started.
+    pub total: i64,
+    /// Employers processed so far.
+    pub processed: i64,
+    /// New assessments written.
+    pub assessed: i64,
+    /// Employers whose current assessment already had these inputs.
+    pub unchanged: i64,
+    /// Employers that could not be assessed (e.g. a missing policy value).
+    pub failed: i64,
+    /// Exempt employers.
+    pub exempt: i64,
+    /// Employers below quota and not exempt.
+    pub below_quota: i64,
+    /// Sum of levy payable, fen.
+    pub payable_total_fen: i64,
+    /// Progress mark: every employer with a smaller id is done.
+    pub last_employer_id: i64,
+    /// Who started it.
+    pub started_by: String,
+    /// Started (UTC).
+    pub started_at: NaiveDateTime,
+    /// Finished (UTC).
+    pub finished_at: Option<NaiveDateTime>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A run by id.
+pub fn run(conn: &mut AnyConnection, id: i64) -> Result<Option<Run>, DbError> {
+    Ok(assessment_runs::table
+        .find(id)
+        .select(Run::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The unfinished run for a year and scope, to resume after a crash.
+pub fn unfinished_run(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region: Option<&str>,
+) -> Result<Option<Run>, DbError> {
+    let mut q = assessment_runs::table
+        .filter(assessment_runs::levy_year.eq(levy_year))
+        .filter(assessment_runs::status.eq("running"))
+        .into_boxed();
+    q = match region {
+        Some(r) => q.filter(assessment_runs::region.eq(r.to_owned())),
+        None => q.filter(assessment_runs::region.is_null()),
+    };
+    Ok(q.order(assessment_runs::id.desc())
+        .select(Run::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Starts a run record.
+pub fn start_run(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region: Option<&str>,
+    total: i64,
+    started_by: &str,
+    now: NaiveDateTime,
+) -> Result<Run, DbError> {
+    diesel::insert_into(assessment_runs::table)
+        .values((
+            assessment_runs::levy_year.eq(levy_year),
+            assessment_runs::region.eq(region),
+            assessment_runs::status.eq("running"),
+            assessment_runs::total.eq(total),
+            assessment_runs::started_by.eq(started_by),
+            assessment_runs::started_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(assessment_runs::table
+        .filter(assessment_runs::levy_year.eq(levy_year))
+        .order(assessment_runs::id.desc())
+        .select(Run::as_select())
+        .first(conn)?)
+}
+
+/// Counts of one chunk, added to a run in the chunk's transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChunkCounts {
+    /// Employers processed.
+    pub processed: i64,
+    /// New assessments.
+    pub assessed: i64,
+    /// Unchanged.
+    pub unchanged: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Exempt (new or unchanged).
+    pub exempt: i64,
+    /// Below quota and not exempt.
+    pub below_quota: i64,
+    /// Payable, fen.
+    pub payable_fen: i64,
+}
+
+/// Records a chunk's progress.
+pub fn advance_run(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    last_employer_id: i64,
+    c: ChunkCounts,
+) -> Result<(), DbError> {
+    use assessment_runs::dsl as r;
+    diesel::update(r::assessment_runs.find(run_id))
+        .set((
+            r::processed.eq(r::processed + c.processed),
+            r::assessed.eq(r::assessed + c.assessed),
+            r::unchanged.eq(r::unchanged + c.unchanged),
+            r::failed.eq(r::failed + c.failed),
+            r::exempt.eq(r::exempt + c.exempt),
+            r::below_quota.eq(r::below_quota + c.below_quota),
+            r::payable_total_fen.eq(r::payable_total_fen + c.payable_fen),
+            r::last_employer_id.eq(last_employer_id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks a run finished or failed.
+pub fn finish_run(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    error: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(assessment_runs::table.find(run_id))
+        .set((
+            assessment_runs::status.eq(if error.is_some() {
+                "failed"
+            } else {
+                "finished"
+            }),
+            assessment_runs::finished_at.eq(Some(now)),
+            assessment_runs::error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

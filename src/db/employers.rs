@@ -1,0 +1,187 @@
+//! Employers: the registry.
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::employers;
+use super::{AnyConnection, DbError};
+
+/// An employer as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = employers)]
+pub struct Employer {
+    /// Row id (internal; never in the API).
+    #[serde(skip)]
+    pub id: i64,
+    /// Unified social credit code.
+    pub uscc: String,
+    /// Registered name.
+    pub name: String,
+    /// `enterprise`, `government_agency`, …
+    pub kind: String,
+    /// GB/T 2260 code.
+    pub region: String,
+    /// Business registration date.
+    pub registered_on: Option<NaiveDate>,
+    /// Where reminders go.
+    pub contact_email: Option<String>,
+    /// Establishment (编制) size, for public bodies.
+    pub establishment_size: Option<i32>,
+    /// Member unit of the disabled persons' work committee (残工委).
+    pub committee_member: bool,
+    /// Optimistic-concurrency version (the ETag).
+    pub version: i32,
+    /// Created (UTC).
+    pub created_at: NaiveDateTime,
+    /// Last changed (UTC).
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields of a new employer.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = employers)]
+pub struct NewEmployer {
+    /// USCC.
+    pub uscc: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Region.
+    pub region: String,
+    /// Registration date.
+    pub registered_on: Option<NaiveDate>,
+    /// Contact e-mail.
+    pub contact_email: Option<String>,
+    /// Establishment size.
+    pub establishment_size: Option<i32>,
+    /// Committee member unit.
+    pub committee_member: bool,
+    /// Version, starting at 1.
+    pub version: i32,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Updated.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A change to an employer; `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = employers)]
+pub struct EmployerPatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Registration date.
+    pub registered_on: Option<Option<NaiveDate>>,
+    /// Contact e-mail.
+    pub contact_email: Option<Option<String>>,
+    /// Establishment size.
+    pub establishment_size: Option<Option<i32>>,
+    /// Committee member unit.
+    pub committee_member: Option<bool>,
+}
+
+impl EmployerPatch {
+    /// True when the patch would change nothing.
+    pub fn is_noop(&self, e: &Employer) -> bool {
+        self.name.as_ref().is_none_or(|v| *v == e.name)
+            && self.kind.as_ref().is_none_or(|v| *v == e.kind)
+            && self.region.as_ref().is_none_or(|v| *v == e.region)
+            && self.registered_on.is_none_or(|v| v == e.registered_on)
+            && self
+                .contact_email
+                .as_ref()
+                .is_none_or(|v| *v == e.contact_email)
+            && self
+                .establishment_size
+                .is_none_or(|v| v == e.establishment_size)
+            && self
+                .committee_member
+                .is_none_or(|v| v == e.committee_member)
+    }
+}
+
+/// Looks an employer up by USCC.
+pub fn by_uscc(conn: &mut AnyConnection, uscc: &str) -> Result<Option<Employer>, DbError> {
+    Ok(employers::table
+        .filter(employers::uscc.eq(uscc))
+        .select(Employer::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Inserts an employer; `Ok(None)` when the USCC is already registered.
+pub fn insert(conn: &mut AnyConnection, new: &NewEmployer) -> Result<Option<Employer>, DbError> {
+    if by_uscc(conn, &new.uscc)?.is_some() {
+        return Ok(None);
+    }
+    diesel::insert_into(employers::table)
+        .values(new)
+        .execute(conn)?;
+    by_uscc(conn, &new.uscc)
+}
+
+/// Applies a patch and bumps the version; returns the new state.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: i64,
+    patch: &EmployerPatch,
+) -> Result<Employer, DbError> {
+    diesel::update(employers::table.find(id))
+        .set((
+            patch,
+            employers::version.eq(employers::version + 1),
+            employers::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(employers::table
+        .find(id)
+        .select(Employer::as_select())
+        .first(conn)?)
+}
+
+/// Filters for listing.
+#[derive(Debug, Clone, Default)]
+pub struct EmployerFilter {
+    /// Code prefix the employer's region must start with (a scope or a query).
+    pub region_prefixes: Vec<String>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Exactly this USCC (employer tokens).
+    pub uscc: Option<String>,
+}
+
+/// One page of employers in USCC order, and the total matching.
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &EmployerFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Employer>, i64), DbError> {
+    let build = || {
+        let mut q = employers::table.into_boxed();
+        for p in &filter.region_prefixes {
+            q = q.filter(employers::region.like(format!("{p}%")));
+        }
+        if let Some(k) = &filter.kind {
+            q = q.filter(employers::kind.eq(k.clone()));
+        }
+        if let Some(u) = &filter.uscc {
+            q = q.filter(employers::uscc.eq(u.clone()));
+        }
+        q
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let items = build()
+        .order(employers::uscc.asc())
+        .offset(offset)
+        .limit(limit)
+        .select(Employer::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}

@@ -1,0 +1,92 @@
+//! Payments of the levy.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::payments;
+use super::{AnyConnection, DbError};
+
+/// A recorded payment.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    /// Id.
+    pub id: i64,
+    /// Employer row id.
+    pub employer_id: i64,
+    /// Levy year paid for.
+    pub levy_year: i32,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Value date.
+    pub paid_on: NaiveDate,
+    /// The bank's reference.
+    pub reference: String,
+    /// The client's Idempotency-Key.
+    pub idempotency_key: String,
+    /// SHA-256 of what was asked.
+    pub request_digest: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When (UTC).
+    pub recorded_at: NaiveDateTime,
+}
+
+/// A payment to record.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = payments)]
+pub struct NewPayment {
+    /// See [`PaymentRow`].
+    pub employer_id: i64,
+    /// See [`PaymentRow`].
+    pub levy_year: i32,
+    /// See [`PaymentRow`].
+    pub amount_fen: i64,
+    /// See [`PaymentRow`].
+    pub paid_on: NaiveDate,
+    /// See [`PaymentRow`].
+    pub reference: String,
+    /// See [`PaymentRow`].
+    pub idempotency_key: String,
+    /// See [`PaymentRow`].
+    pub request_digest: String,
+    /// See [`PaymentRow`].
+    pub recorded_by: String,
+    /// See [`PaymentRow`].
+    pub recorded_at: NaiveDateTime,
+}
+
+/// The payment recorded under an idempotency key.
+pub fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<PaymentRow>, DbError> {
+    Ok(payments::table
+        .filter(payments::idempotency_key.eq(key))
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Inserts; `Ok(false)` when the key was taken meanwhile (a concurrent retry).
+pub fn insert(conn: &mut AnyConnection, p: &NewPayment) -> Result<bool, DbError> {
+    match diesel::insert_into(payments::table).values(p).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Payments of an employer for a year, by value date.
+pub fn for_year(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    levy_year: i32,
+) -> Result<Vec<PaymentRow>, DbError> {
+    Ok(payments::table
+        .filter(payments::employer_id.eq(employer_id))
+        .filter(payments::levy_year.eq(levy_year))
+        .order((payments::paid_on.asc(), payments::id.asc()))
+        .select(PaymentRow::as_select())
+        .load(conn)?)
+}

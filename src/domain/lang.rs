@@ -1,0 +1,65 @@
+//! The language of texts people read (design.md "Language": Chinese by default, English
+//! on request). Codes, API fields and stable identifiers are never translated.
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+/// Language of explanation texts, warnings and validation messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Simplified Chinese (the default: employers, officers and the public read Chinese).
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Picks the text for this language.
+    #[inline]
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Language::Zh => zh,
+            Language::En => en,
+        }
+    }
+
+    /// The API spelling: `zh` or `en`.
+    pub fn as_str(self) -> &'static str {
+        self.pick("zh", "en")
+    }
+}
+
+impl FromStr for Language {
+    type Err = String;
+
+    /// Accepts `zh`, `en` and region-qualified tags such as `zh-CN` or `en-US`
+    /// (case-insensitive), so an `Accept-Language` value can be passed through.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let primary = s.split(['-', '_']).next().unwrap_or("").trim();
+        if primary.eq_ignore_ascii_case("zh") {
+            Ok(Language::Zh)
+        } else if primary.eq_ignore_ascii_case("en") {
+            Ok(Language::En)
+        } else {
+            Err(format!(
+                "unsupported language {s:?}; expected \"zh\" or \"en\""
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tags() {
+        assert_eq!("zh".parse::<Language>(), Ok(Language::Zh));
+        assert_eq!("zh-CN".parse::<Language>(), Ok(Language::Zh));
+        assert_eq!("EN-us".parse::<Language>(), Ok(Language::En));
+        assert!("fr".parse::<Language>().is_err());
+        assert_eq!(Language::default(), Language::Zh);
+    }
+}

@@ -1,0 +1,998 @@
+//! The levy calculation of levy-rules §1–7: staff, disabled employees with weights,
+//! conditions and counted months, required count, shortfall, wage cap, fee, exemption,
+//! tiers, payable, over-quota and reward — and, on request, the explanation of every
+//! step. The late-payment surcharge of §6 is its own function in [`surcharge`].
+//!
+//! Pure: the law comes in as a [`ResolvedPolicy`], the declaration as a [`LevyInput`] of
+//! validated domain values. Counts are exact [`Twelfths`]; money is exact decimal, rounded
+//! half-up to the fen only where §5 says (average wage, fee, reduction, reward).
+
+mod employees;
+pub mod exact;
+pub mod explain;
+mod num;
+pub mod surcharge;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+pub(crate) mod tests;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::ids::{DisabilityCertificate, VeteranCertificate};
+use super::lang::Language;
+use super::money::round2;
+use super::policy::{Cited, ExemptionRule, ResolvedPolicy, RewardPersons, RewardRule};
+use super::region::{EmployerKind, RegionCode};
+
+pub use employees::{
+    duplicate_certificates, exclusion_detail, months_in_period, EmployeeOutcome, Exclusions,
+};
+pub use exact::{parse_exact, Twelfths};
+pub use explain::{ExplainMode, Explanation, Step};
+pub use surcharge::{surcharge, Payment, SurchargeError, SurchargeResult, SurchargeSegment};
+
+/// Where the calculation's own rules (not parameters) come from: the national levy
+/// rules, 财税〔2015〕72号 (formula, counting, weights, conditions).
+pub const LEVY_RULES: &str = "财税〔2015〕72号";
+
+// ---------------------------------------------------------------------------------------
+// Input
+// ---------------------------------------------------------------------------------------
+
+/// A declaration, as validated domain values (built by `domain::request` from the API).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevyInput {
+    /// The declared kind of employer (levy-rules §2: only enterprises can be exempt).
+    pub employer_kind: EmployerKind,
+    /// Business registration date; needed only for the 2015–2017 start-up window.
+    pub registered_on: Option<NaiveDate>,
+    /// In-service staff of the data year (levy-rules §4.1).
+    pub staff: Staff,
+    /// Wages of the data year; required when staff is not zero.
+    pub wages: Option<Wages>,
+    /// Disabled employees of the data year (levy-rules §4.2).
+    pub disabled: Disabled,
+    /// What-if overrides of policy parameters.
+    pub overrides: Overrides,
+}
+
+/// In-service staff `N` (levy-rules §4.1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Staff {
+    /// Staff on the last day of each month of the data year, January first.
+    Monthly([u32; 12]),
+    /// The annual average, at most 4 decimals, taken as exact (as on real forms).
+    Average(Decimal),
+}
+
+/// The wage figure of the data year (levy-rules §5).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Wages {
+    /// Total wages paid to in-service staff; `W = round2(total / N)`.
+    Total(Decimal),
+    /// The average annual wage `W` itself.
+    Average(Decimal),
+}
+
+/// Disabled employees `D` (levy-rules §4.2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Disabled {
+    /// A roster, counted by the engine (weights, conditions, months).
+    Roster(Vec<DisabledEmployee>),
+    /// The weighted annual average certified by the disabled persons' employment service
+    /// agency, taken as given (at most 4 decimals).
+    Certified(Decimal),
+}
+
+/// What-if replacements for resolved policy values; any one set makes the result a
+/// what-if result.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Overrides {
+    /// Replaces the quota ratio `q` (a fraction: 0.016 for 1.6 %).
+    pub quota_ratio: Option<Decimal>,
+    /// Replaces the social average wage `S` of the data year (yuan per year).
+    pub social_average_wage: Option<Decimal>,
+    /// Replaces the monthly minimum wage for every month of the data year.
+    pub minimum_wage_monthly: Option<Decimal>,
+}
+
+impl Overrides {
+    /// True when any override is given.
+    pub fn any(&self) -> bool {
+        self.quota_ratio.is_some()
+            || self.social_average_wage.is_some()
+            || self.minimum_wage_monthly.is_some()
+    }
+}
+
+/// One disabled employee of the roster (levy-rules §4.2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisabledEmployee {
+    /// The certificate held (condition 1).
+    pub certificate: Certificate,
+    /// Which months of the data year the person was employed on the month's last day.
+    pub employment: Employment,
+    /// On the establishment (在编) — satisfies condition 2 by itself.
+    pub on_establishment: bool,
+    /// Length of the labour contract or service agreement in months (condition 2: ≥ 12).
+    pub contract_months: Option<u32>,
+    /// Social insurance paid in full (condition 4).
+    pub social_insurance_paid: bool,
+    /// Monthly wage (condition 3: ≥ the minimum wage in force). When absent the wage
+    /// condition is not checked (the certifying agency has checked it).
+    pub monthly_wage: Option<Decimal>,
+    /// A disabled fresh college graduate hired in the data year (Henan rule).
+    pub fresh_graduate: bool,
+}
+
+/// The certificate a disabled employee holds (levy-rules §4.2 condition 1).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Certificate {
+    /// 残疾人证; the grade is read from the number (levy-rules §9).
+    Disability(DisabilityCertificate),
+    /// 残疾军人证 with its declared grade 1–8.
+    Veteran {
+        /// The certificate number (free format).
+        number: VeteranCertificate,
+        /// Grade 1–8.
+        grade: VeteranGrade,
+    },
+}
+
+/// A disabled veteran's grade, 1 (most severe) to 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VeteranGrade(u8);
+
+impl VeteranGrade {
+    /// A grade 1–8, else `None`.
+    pub fn new(grade: u8) -> Option<Self> {
+        (1..=8).contains(&grade).then_some(VeteranGrade(grade))
+    }
+
+    /// The grade number.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl Certificate {
+    /// The grade that counts: from the number for a 残疾人证, declared for a 残疾军人证.
+    pub fn grade(&self) -> u8 {
+        match self {
+            Certificate::Disability(c) => c.grade(),
+            Certificate::Veteran { grade, .. } => grade.get(),
+        }
+    }
+
+    /// Levy-rules §4.2 (财税〔2015〕72号): weight 2 for a 残疾人证 of grade 1–2 or a
+    /// 残疾军人证 of grade 1–3, otherwise 1.
+    pub fn weight(&self) -> u8 {
+        match self {
+            Certificate::Disability(c) if c.grade() <= 2 => 2,
+            Certificate::Veteran { grade, .. } if grade.get() <= 3 => 2,
+            _ => 1,
+        }
+    }
+
+    /// The API spelling of the kind: `disability` or `veteran`.
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            Certificate::Disability(_) => "disability",
+            Certificate::Veteran { .. } => "veteran",
+        }
+    }
+
+    /// The masked number, for display.
+    pub fn masked(&self) -> String {
+        match self {
+            Certificate::Disability(c) => c.masked(),
+            Certificate::Veteran { number, .. } => number.masked(),
+        }
+    }
+}
+
+/// Months of the data year as a set (bit `m − 1` for month `m`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MonthSet(u16);
+
+impl MonthSet {
+    /// No month.
+    pub const EMPTY: MonthSet = MonthSet(0);
+    /// All twelve months.
+    pub const ALL: MonthSet = MonthSet(0x0fff);
+
+    /// The set of the given months; `None` if any is outside 1–12.
+    pub fn from_months(months: &[u8]) -> Option<MonthSet> {
+        let mut bits = 0u16;
+        for &m in months {
+            if !(1..=12).contains(&m) {
+                return None;
+            }
+            bits |= 1 << (m - 1);
+        }
+        Some(MonthSet(bits))
+    }
+
+    /// True when month `m` (1–12) is in the set.
+    pub fn contains(self, m: u8) -> bool {
+        (1..=12).contains(&m) && self.0 & (1 << (m - 1)) != 0
+    }
+
+    /// Adds month `m` (1–12).
+    pub fn insert(&mut self, m: u8) {
+        if (1..=12).contains(&m) {
+            self.0 |= 1 << (m - 1);
+        }
+    }
+
+    /// Number of months in the set.
+    pub fn len(self) -> u8 {
+        self.0.count_ones() as u8
+    }
+
+    /// True when no month is in the set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The months in ascending order.
+    pub fn iter(self) -> impl Iterator<Item = u8> {
+        (1..=12u8).filter(move |&m| self.contains(m))
+    }
+
+    /// Months in both.
+    pub fn and(self, other: MonthSet) -> MonthSet {
+        MonthSet(self.0 & other.0)
+    }
+
+    /// Months in `self` but not in `other`.
+    pub fn minus(self, other: MonthSet) -> MonthSet {
+        MonthSet(self.0 & !other.0)
+    }
+
+    /// The months as "1,2,3" (empty string for none).
+    pub fn to_list(self) -> String {
+        let mut s = String::new();
+        for m in self.iter() {
+            if !s.is_empty() {
+                s.push(',');
+            }
+            s.push_str(itoa_small(m));
+        }
+        s
+    }
+}
+
+/// Month numbers as static text, to build lists without formatting machinery.
+fn itoa_small(m: u8) -> &'static str {
+    const T: [&str; 13] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+    ];
+    T.get(usize::from(m)).copied().unwrap_or("?")
+}
+
+/// When a disabled employee was employed during the data year.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Employment {
+    /// The months (1–12) on whose last day the person was employed.
+    Months(MonthSet),
+    /// An employment period; a month counts when its last day lies within it
+    /// (levy-rules §4.2: "on the last day of that month"). `to` is the last day employed.
+    Period {
+        /// First day employed.
+        from: NaiveDate,
+        /// Last day employed; `None` while still employed.
+        to: Option<NaiveDate>,
+    },
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------
+
+/// Which reduction tier applied (levy-rules §5).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TierApplied {
+    /// True when `r ≥ threshold`.
+    pub at_or_above: bool,
+    /// The payable share (0.5 or 0.9).
+    pub share: Decimal,
+}
+
+/// The figures of one calculation, and its explanation when asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevyResult {
+    /// In-service staff `N` (exact).
+    pub staff: Twelfths,
+    /// Disabled employees counted `D`, weighted (exact).
+    pub disabled: Twelfths,
+    /// The quota ratio used (resolved or overridden).
+    pub quota_ratio: Decimal,
+    /// `required = N × q` (exact).
+    pub required: Twelfths,
+    /// `max(0, required − D)` (exact).
+    pub shortfall: Twelfths,
+    /// `max(0, D − required)` (exact).
+    pub over_quota: Twelfths,
+    /// `W`; `None` when staff is 0.
+    pub average_wage: Option<Decimal>,
+    /// `k × S` when a cap is in force and staff is not 0.
+    pub wage_cap: Option<Decimal>,
+    /// The social average wage used for the cap (resolved or overridden).
+    pub social_average_wage: Option<Decimal>,
+    /// `W_used = min(W, k × S)`; `None` when staff is 0.
+    pub wage_used: Option<Decimal>,
+    /// `round2(shortfall × W_used)`.
+    pub fee_due: Decimal,
+    /// The tier applied, when tiers are in force, shortfall > 0 and not exempt.
+    pub tier: Option<TierApplied>,
+    /// `round2(fee_due × (1 − share))`, 0 when no tier applies.
+    pub reduction: Decimal,
+    /// True when the small-enterprise exemption applies (levy-rules §2); the exemption
+    /// rule and its citation are `policy.exemption`.
+    pub exempt: bool,
+    /// `fee_due − reduction`, 0 when exempt.
+    pub payable: Decimal,
+    /// Over-quota persons the reward is paid on (after whole-person and severe-once
+    /// rules); `None` when no reward rule applies.
+    pub reward_persons: Option<Twelfths>,
+    /// The minimum wage used for the reward, when one was used.
+    pub reward_minimum_wage: Option<Decimal>,
+    /// The over-quota reward (levy-rules §7).
+    pub reward: Decimal,
+    /// Per-employee counting, in roster order (empty for a certified count).
+    pub employees: Vec<EmployeeOutcome>,
+    /// The explanation; empty for [`ExplainMode::FiguresOnly`].
+    pub explanation: Explanation,
+    /// True when any policy value used is provisional.
+    pub provisional: bool,
+    /// True when overrides were given.
+    pub what_if: bool,
+    /// Things the reader should know; render with [`Warning::message`].
+    pub warnings: Vec<Warning>,
+}
+
+impl LevyResult {
+    /// The employment ratio `r = D / N` rounded half-up to `dp` decimals; `None` when
+    /// staff is 0 (the ratio is undefined).
+    pub fn employment_ratio(&self, dp: u32) -> Option<Decimal> {
+        if self.staff.is_zero() {
+            return None;
+        }
+        exact::mul_div_round(&[self.disabled.twelfths()], self.staff.twelfths(), dp)
+    }
+}
+
+/// A warning attached to a result. Kept structured (no text) so that the figures-only
+/// path does not allocate strings; [`Warning::message`] renders it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Warning {
+    /// `policy.notes[i]`, copied onto every result.
+    PolicyNote(usize),
+    /// A monthly wage was given but no minimum wage is known for these months: the wage
+    /// condition was not checked there (the employee is not excluded for it).
+    MinimumWageUnknown {
+        /// Roster index.
+        employee: usize,
+        /// Months without a known minimum wage.
+        months: MonthSet,
+    },
+    /// Wage below the minimum wage: not counted for those months, and a labour violation
+    /// (levy-rules §8; 三政〔2016〕23号 §3(4)).
+    BelowMinimumWage {
+        /// Roster index.
+        employee: usize,
+        /// Months below the minimum wage.
+        months: MonthSet,
+    },
+    /// Social insurance not paid in full: not counted, and a labour violation (§8).
+    NoSocialInsurance {
+        /// Roster index.
+        employee: usize,
+    },
+    /// Marked as fresh graduate but hired before the data year: the full-year rule does
+    /// not apply.
+    FreshGraduateNotHiredInDataYear {
+        /// Roster index.
+        employee: usize,
+    },
+    /// Over quota, but no reward rule is in force (the rule's note says why).
+    NoRewardRule,
+    /// Over quota, but this kind of employer is not eligible for the region's reward.
+    RewardNotEligible,
+    /// Over quota, but by less than the rule's minimum excess.
+    RewardBelowMinimumExcess,
+    /// The reward rule counts a severely disabled person once, but only a certified
+    /// weighted count was given: the weighted count was used.
+    SevereOnceWithCertifiedCount,
+}
+
+impl Warning {
+    /// A stable code for the warning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::PolicyNote(_) => "policy_note",
+            Warning::MinimumWageUnknown { .. } => "minimum_wage_unknown",
+            Warning::BelowMinimumWage { .. } => "below_minimum_wage",
+            Warning::NoSocialInsurance { .. } => "no_social_insurance",
+            Warning::FreshGraduateNotHiredInDataYear { .. } => {
+                "fresh_graduate_not_hired_in_data_year"
+            }
+            Warning::NoRewardRule => "no_reward_rule",
+            Warning::RewardNotEligible => "reward_not_eligible",
+            Warning::RewardBelowMinimumExcess => "reward_below_minimum_excess",
+            Warning::SevereOnceWithCertifiedCount => "severe_once_with_certified_count",
+        }
+    }
+
+    /// The warning as a sentence in `lang`.
+    pub fn message(&self, policy: &ResolvedPolicy, lang: Language) -> String {
+        let zh = lang == Language::Zh;
+        match *self {
+            Warning::PolicyNote(i) => policy.notes.get(i).cloned().unwrap_or_default(),
+            Warning::MinimumWageUnknown { employee, months } => {
+                if zh {
+                    format!(
+                        "/disabled_employees/{employee}：第 {} 月的最低工资标准未知，未核对工资条件（未因此剔除）。",
+                        months.to_list()
+                    )
+                } else {
+                    format!(
+                        "/disabled_employees/{employee}: no minimum wage is known for month(s) {}; \
+                         the wage condition was not checked there (not excluded for it).",
+                        months.to_list()
+                    )
+                }
+            }
+            Warning::BelowMinimumWage { employee, months } => {
+                if zh {
+                    format!(
+                        "/disabled_employees/{employee}：第 {} 月工资低于当地最低工资标准，该月不计入，且属劳动违法（三政〔2016〕23号）。",
+                        months.to_list()
+                    )
+                } else {
+                    format!(
+                        "/disabled_employees/{employee}: wage below the local minimum wage in month(s) {}; \
+                         not counted there, and a labour violation (三政〔2016〕23号).",
+                        months.to_list()
+                    )
+                }
+            }
+            Warning::NoSocialInsurance { employee } => {
+                if zh {
+                    format!("/disabled_employees/{employee}：未足额缴纳社会保险，不计入，且属劳动违法（三政〔2016〕23号）。")
+                } else {
+                    format!(
+                        "/disabled_employees/{employee}: social insurance not paid in full; not counted, \
+                         and a labour violation (三政〔2016〕23号)."
+                    )
+                }
+            }
+            Warning::FreshGraduateNotHiredInDataYear { employee } => {
+                if zh {
+                    format!("/disabled_employees/{employee}：标为应届毕业生，但入职早于数据年度，不适用按全年计算的规定。")
+                } else {
+                    format!(
+                        "/disabled_employees/{employee}: marked as a fresh graduate but hired before the \
+                         data year; the full-year rule does not apply."
+                    )
+                }
+            }
+            Warning::NoRewardRule => {
+                let note = match &policy.reward.value {
+                    RewardRule::None { note } => note.as_str(),
+                    _ => "",
+                };
+                if zh {
+                    format!("超比例安排残疾人就业，但本地区无有效的超比例奖励规定，奖励按 0 计。{note}")
+                } else {
+                    format!("Over quota, but no over-quota reward rule is in force here; reward 0. {note}")
+                }
+            }
+            Warning::RewardNotEligible => lang
+                .pick(
+                    "超比例安排残疾人就业，但本地区奖励规定不适用于该类用人单位。",
+                    "Over quota, but the region's reward rule does not cover this kind of employer.",
+                )
+                .to_owned(),
+            Warning::RewardBelowMinimumExcess => lang
+                .pick(
+                    "超比例人数未达到奖励规定的最低人数，无奖励。",
+                    "The excess over the quota is below the reward rule's minimum; no reward.",
+                )
+                .to_owned(),
+            Warning::SevereOnceWithCertifiedCount => lang
+                .pick(
+                    "奖励规定中重度残疾人只计一人，但只提供了认定的加权人数，已按加权人数计算奖励。",
+                    "The reward rule counts a severely disabled person once, but only a certified \
+                     weighted count was given; the weighted count was used.",
+                )
+                .to_owned(),
+        }
+    }
+}
+
+/// Why a calculation cannot be done. The request layer turns each into a field error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LevyError {
+    /// A parameter the calculation needs is missing from the policy and not overridden
+    /// (levy-rules §3: "a clear error naming the region, year and parameter").
+    #[error("no {parameter} is configured for region {region} and data year {data_year}; give overrides.{parameter}")]
+    MissingParameter {
+        /// The region asked for.
+        region: RegionCode,
+        /// The data year whose figure is missing.
+        data_year: i32,
+        /// The override field that would supply it (`social_average_wage`,
+        /// `minimum_wage_monthly`).
+        parameter: &'static str,
+    },
+    /// The 2015–2017 start-up window applies and no registration date was given.
+    #[error("the business registration date is needed: the small-enterprise exemption in force requires registration within {years} years")]
+    MissingRegistrationDate {
+        /// The window in years.
+        years: u32,
+    },
+    /// Staff is not zero and no wage figure was given.
+    #[error("total_wages or average_wage is needed when staff is not zero")]
+    MissingWages,
+    /// The same certificate (holder) appears twice in the roster (levy-rules §4.2).
+    #[error("disabled employee {index} has the same certificate as employee {first}")]
+    DuplicateCertificate {
+        /// The later occurrence.
+        index: usize,
+        /// The first occurrence.
+        first: usize,
+    },
+    /// A value outside what the domain accepts (negative count, too many decimals).
+    #[error("{field}: {reason}")]
+    InvalidInput {
+        /// The API field.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Intermediate figures too large for exact arithmetic.
+    #[error("figures too large to compute exactly")]
+    Overflow,
+}
+
+// ---------------------------------------------------------------------------------------
+// The calculation
+// ---------------------------------------------------------------------------------------
+
+/// Decimal 12.
+const TWELVE: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
+
+/// Computes the levy of levy-rules §4–7 for one declaration under one resolved policy.
+///
+/// `ExplainMode::FiguresOnly` builds no explanation text at all (the hot path of batch
+/// runs); `ExplainMode::Full(lang)` adds the ordered steps.
+pub fn calculate(
+    policy: &ResolvedPolicy,
+    input: &LevyInput,
+    mode: ExplainMode,
+) -> Result<LevyResult, LevyError> {
+    let mut ex = match mode {
+        ExplainMode::FiguresOnly => None,
+        ExplainMode::Full(lang) => Some(explain::Explainer::new(lang)),
+    };
+    let mut provisional = false;
+    let mut warnings: Vec<Warning> = (0..policy.notes.len()).map(Warning::PolicyNote).collect();
+    let ov = &input.overrides;
+
+    // §4.1 In-service staff N, in twelfths: Σ monthly headcounts, or the average × 12.
+    let staff = match &input.staff {
+        Staff::Monthly(h) => {
+            Twelfths::from_twelfths(Decimal::from(h.iter().map(|&x| u64::from(x)).sum::<u64>()))
+        }
+        Staff::Average(a) => {
+            if a.is_sign_negative() || a.scale() > 4 {
+                return Err(LevyError::InvalidInput {
+                    field: "staff.average_headcount",
+                    reason: "must be non-negative with at most 4 decimals",
+                });
+            }
+            Twelfths::from_value(*a).ok_or(LevyError::Overflow)?
+        }
+    };
+    if let Some(ex) = ex.as_mut() {
+        ex.average_headcount(&input.staff, staff);
+    }
+
+    // §4.2 Disabled employees D, in twelfths: Σ weight × counted months, or certified × 12.
+    let mut outcomes = Vec::new();
+    let mut unweighted_months: u64 = 0;
+    let disabled = match &input.disabled {
+        Disabled::Roster(roster) => {
+            if let Some(&(index, first)) = duplicate_certificates(roster).first() {
+                return Err(LevyError::DuplicateCertificate { index, first });
+            }
+            outcomes.reserve_exact(roster.len());
+            let mut weighted: u64 = 0;
+            let min_wages = employees::MinimumWages::new(policy, ov.minimum_wage_monthly);
+            for (i, e) in roster.iter().enumerate() {
+                let o = employees::count(i, e, policy, &min_wages, &mut provisional, &mut warnings);
+                weighted += u64::from(o.weighted_months());
+                unweighted_months += u64::from(o.counted_months);
+                if let Some(ex) = ex.as_mut() {
+                    ex.disabled_employee(e, &o, policy, &min_wages);
+                }
+                outcomes.push(o);
+            }
+            Twelfths::from_twelfths(Decimal::from(weighted))
+        }
+        Disabled::Certified(d) => {
+            if d.is_sign_negative() || d.scale() > 4 {
+                return Err(LevyError::InvalidInput {
+                    field: "disabled_count",
+                    reason: "must be non-negative with at most 4 decimals",
+                });
+            }
+            Twelfths::from_value(*d).ok_or(LevyError::Overflow)?
+        }
+    };
+    if let Some(ex) = ex.as_mut() {
+        ex.disabled_counted(&input.disabled, disabled);
+    }
+
+    // §5 required = N × q, exact; shortfall and over-quota, exact.
+    let q = cited_or_override(&policy.quota_ratio, ov.quota_ratio, &mut provisional);
+    let required = Twelfths::from_twelfths(
+        staff
+            .twelfths()
+            .checked_mul(q.value)
+            .ok_or(LevyError::Overflow)?,
+    );
+    let shortfall = required.saturating_sub(disabled);
+    let over_quota = disabled.saturating_sub(required);
+    if let Some(ex) = ex.as_mut() {
+        ex.required(staff, q, required);
+        ex.shortfall(required, disabled, shortfall);
+    }
+
+    // §5 wages: W = round2(total / N); W_used = min(W, k × S) while a cap is in force.
+    let (mut average_wage, mut wage_cap, mut wage_used, mut social_average_wage) =
+        (None, None, None, None);
+    let fee_due = if staff.is_zero() {
+        // §5: N = 0 — nothing is required, nothing payable, W undefined.
+        if let Some(ex) = ex.as_mut() {
+            ex.fee_no_staff();
+        }
+        Decimal::ZERO
+    } else {
+        let w = match input.wages {
+            Some(Wages::Total(t)) => exact::mul_div_round(&[t, TWELVE], staff.twelfths(), 2)
+                .ok_or(LevyError::Overflow)?,
+            Some(Wages::Average(a)) => round2(a),
+            None => return Err(LevyError::MissingWages),
+        };
+        if w.is_sign_negative() {
+            return Err(LevyError::InvalidInput {
+                field: "total_wages",
+                reason: "must not be negative",
+            });
+        }
+        average_wage = Some(w);
+        if let Some(ex) = ex.as_mut() {
+            ex.average_wage(input.wages, staff, w);
+        }
+        let used = match &policy.wage_cap_multiple {
+            Some(k) => {
+                provisional |= k.provisional;
+                let (s, s_cited) = match (ov.social_average_wage, &policy.social_average_wage) {
+                    (Some(s), _) => (s, None),
+                    (None, Some(c)) => (c.value, Some(c)),
+                    (None, None) => {
+                        return Err(LevyError::MissingParameter {
+                            region: policy.region,
+                            data_year: policy.data_year,
+                            parameter: "social_average_wage",
+                        })
+                    }
+                };
+                provisional |= s_cited.is_some_and(|c| c.provisional);
+                let cap = k.value.checked_mul(s).ok_or(LevyError::Overflow)?;
+                social_average_wage = Some(s);
+                wage_cap = Some(cap);
+                let used = w.min(cap);
+                if let Some(ex) = ex.as_mut() {
+                    ex.wage_cap(w, k, s, s_cited, cap, used);
+                }
+                used
+            }
+            None => {
+                if let Some(ex) = ex.as_mut() {
+                    ex.no_wage_cap(w);
+                }
+                w
+            }
+        };
+        wage_used = Some(used);
+        // §5 fee_due = round2(shortfall × W_used), divided last.
+        let fee = exact::mul_div_round(&[shortfall.twelfths(), used], TWELVE, 2)
+            .ok_or(LevyError::Overflow)?;
+        if let Some(ex) = ex.as_mut() {
+            ex.fee_due(shortfall, used, fee);
+            ex.employment_ratio(disabled, staff);
+        }
+        fee
+    };
+
+    // §2 small-enterprise exemption (enterprises only; boundary included).
+    let exempt = exemption(policy, input, staff, &mut provisional)?;
+    if let Some(ex) = ex.as_mut() {
+        ex.exemption(policy, input, staff, exempt);
+    }
+
+    // §5 reduction tiers, only while in force, shortfall > 0 and something is payable.
+    let mut tier = None;
+    let mut reduction = Decimal::ZERO;
+    match &policy.reduction_tiers {
+        Some(t) if !shortfall.is_zero() && !exempt => {
+            provisional |= t.provisional;
+            // r ≥ threshold tested exactly: D × 12 ≥ threshold × N × 12.
+            let bar = t
+                .value
+                .threshold
+                .checked_mul(staff.twelfths())
+                .ok_or(LevyError::Overflow)?;
+            let at_or_above = disabled.twelfths() >= bar;
+            let share = if at_or_above {
+                t.value.share_at_or_above
+            } else {
+                t.value.share_below
+            };
+            reduction = round2(fee_due * (Decimal::ONE - share));
+            tier = Some(TierApplied { at_or_above, share });
+            if let Some(ex) = ex.as_mut() {
+                ex.reduction(t, fee_due, disabled, staff, share, reduction);
+            }
+        }
+        tiers => {
+            if let Some(ex) = ex.as_mut() {
+                ex.no_reduction(tiers.is_some(), exempt, shortfall.is_zero());
+            }
+        }
+    }
+    let payable = if exempt {
+        Decimal::ZERO
+    } else {
+        fee_due - reduction
+    };
+    if let Some(ex) = ex.as_mut() {
+        ex.payable(policy, fee_due, reduction, exempt, payable);
+        ex.over_quota(disabled, required, over_quota);
+    }
+
+    // §7 over-quota reward.
+    let reward = reward(
+        policy,
+        input,
+        required,
+        over_quota,
+        unweighted_months,
+        &mut provisional,
+        &mut warnings,
+    )?;
+    if let Some(ex) = ex.as_mut() {
+        ex.reward(policy, input, over_quota, &reward);
+    }
+
+    Ok(LevyResult {
+        staff,
+        disabled,
+        quota_ratio: q.value,
+        required,
+        shortfall,
+        over_quota,
+        average_wage,
+        wage_cap,
+        social_average_wage,
+        wage_used,
+        fee_due,
+        tier,
+        reduction,
+        exempt,
+        payable,
+        reward_persons: reward.persons,
+        reward_minimum_wage: reward.minimum_wage,
+        reward: reward.amount,
+        employees: outcomes,
+        explanation: ex.map(|e| e.expl).unwrap_or_default(),
+        provisional,
+        what_if: ov.any(),
+        warnings,
+    })
+}
+
+/// The value used for a parameter: the override when given (not provisional, no
+/// citation), else the resolved one (whose provisional flag then counts).
+fn cited_or_override<'a>(
+    cited: &'a Cited<Decimal>,
+    over: Option<Decimal>,
+    provisional: &mut bool,
+) -> explain::Used<'a> {
+    match over {
+        Some(v) => explain::Used {
+            value: v,
+            cited: None,
+        },
+        None => {
+            *provisional |= cited.provisional;
+            explain::Used {
+                value: cited.value,
+                cited: Some(cited),
+            }
+        }
+    }
+}
+
+/// `date + years`, same calendar day; 29 February rolls to 28 February (levy-rules §2).
+pub fn add_years(date: NaiveDate, years: u32) -> Option<NaiveDate> {
+    let y = date.year().checked_add(i32::try_from(years).ok()?)?;
+    date.with_year(y)
+        .or_else(|| NaiveDate::from_ymd_opt(y, date.month(), 28))
+}
+
+/// Levy-rules §2: is the employer exempt under the rule in force?
+fn exemption(
+    policy: &ResolvedPolicy,
+    input: &LevyInput,
+    staff: Twelfths,
+    provisional: &mut bool,
+) -> Result<bool, LevyError> {
+    // The exemptions cover enterprises only (企业); other kinds are never exempt.
+    if input.employer_kind != EmployerKind::Enterprise {
+        return Ok(false);
+    }
+    *provisional |= policy.exemption.provisional;
+    match policy.exemption.value {
+        ExemptionRule::None => Ok(false),
+        ExemptionRule::SmallEnterprise {
+            max_staff,
+            max_years_since_registration,
+        } => {
+            // "≤ 20", "≤ 30" include the boundary, tested on the exact N.
+            if staff.twelfths() > Decimal::from(max_staff) * TWELVE {
+                return Ok(false);
+            }
+            match max_years_since_registration {
+                None => Ok(true),
+                // Choice (levy-rules §2): the 3-year window is tested on the as-of date.
+                Some(years) => match input.registered_on {
+                    None => Err(LevyError::MissingRegistrationDate { years }),
+                    Some(reg) => Ok(add_years(reg, years).is_some_and(|end| policy.as_of <= end)),
+                },
+            }
+        }
+    }
+}
+
+/// The reward figures (levy-rules §7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RewardFigures {
+    pub(crate) amount: Decimal,
+    pub(crate) persons: Option<Twelfths>,
+    pub(crate) minimum_wage: Option<Decimal>,
+    /// Over-quota persons before whole-person rounding, after the severe-once rule.
+    pub(crate) base_over: Twelfths,
+    /// Why no reward, when over quota and none is paid.
+    pub(crate) none_because: Option<Warning>,
+}
+
+fn reward(
+    policy: &ResolvedPolicy,
+    input: &LevyInput,
+    required: Twelfths,
+    over_quota: Twelfths,
+    unweighted_months: u64,
+    provisional: &mut bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<RewardFigures, LevyError> {
+    let mut out = RewardFigures {
+        amount: Decimal::ZERO,
+        persons: None,
+        minimum_wage: None,
+        base_over: over_quota,
+        none_because: None,
+    };
+    if over_quota.is_zero() {
+        return Ok(out);
+    }
+    // The rule only matters (and its provisional flag only counts) when over quota.
+    *provisional |= policy.reward.provisional;
+    let (kinds, persons_rule) = match &policy.reward.value {
+        RewardRule::None { .. } => {
+            out.none_because = Some(Warning::NoRewardRule);
+            warnings.push(Warning::NoRewardRule);
+            return Ok(out);
+        }
+        RewardRule::MinimumWageMultiple {
+            eligible_kinds,
+            persons,
+            ..
+        } => (eligible_kinds, *persons),
+        RewardRule::FixedPerPerson {
+            eligible_kinds,
+            persons,
+            ..
+        } => (eligible_kinds, *persons),
+    };
+    if !kinds.is_empty() && !kinds.contains(&input.employer_kind) {
+        out.none_because = Some(Warning::RewardNotEligible);
+        warnings.push(Warning::RewardNotEligible);
+        return Ok(out);
+    }
+    // Hainan: a severely disabled person counts once — over-quota on the unweighted D.
+    if let RewardRule::MinimumWageMultiple {
+        severe_counted_once: true,
+        ..
+    } = policy.reward.value
+    {
+        match input.disabled {
+            Disabled::Roster(_) => {
+                let d1 = Twelfths::from_twelfths(Decimal::from(unweighted_months));
+                out.base_over = d1.saturating_sub(required);
+            }
+            Disabled::Certified(_) => warnings.push(Warning::SevereOnceWithCertifiedCount),
+        }
+    }
+    let persons = match persons_rule {
+        RewardPersons::Fractional => out.base_over,
+        RewardPersons::Whole => Twelfths::from_value(
+            exact::mul_div_floor(&[out.base_over.twelfths()], TWELVE).ok_or(LevyError::Overflow)?,
+        )
+        .ok_or(LevyError::Overflow)?,
+    };
+    out.persons = Some(persons);
+    if let RewardRule::MinimumWageMultiple {
+        min_excess: Some(min),
+        ..
+    } = &policy.reward.value
+    {
+        if persons.twelfths() < *min * TWELVE {
+            out.none_because = Some(Warning::RewardBelowMinimumExcess);
+            warnings.push(Warning::RewardBelowMinimumExcess);
+            return Ok(out);
+        }
+    }
+    if persons.is_zero() {
+        return Ok(out);
+    }
+    out.amount = match &policy.reward.value {
+        RewardRule::MinimumWageMultiple { multiple, .. } => {
+            // §7: the minimum wage in force on the last day of the data year.
+            let mw = match (
+                input.overrides.minimum_wage_monthly,
+                policy.minimum_wage_year_end(),
+            ) {
+                (Some(v), _) => v,
+                (None, Some(c)) => {
+                    *provisional |= c.provisional;
+                    c.value
+                }
+                (None, None) => {
+                    return Err(LevyError::MissingParameter {
+                        region: policy.region,
+                        data_year: policy.data_year,
+                        parameter: "minimum_wage_monthly",
+                    })
+                }
+            };
+            out.minimum_wage = Some(mw);
+            exact::mul_div_round(&[persons.twelfths(), *multiple, mw], TWELVE, 2)
+                .ok_or(LevyError::Overflow)?
+        }
+        RewardRule::FixedPerPerson { amount, cap, .. } => {
+            let r = exact::mul_div_round(&[persons.twelfths(), *amount], TWELVE, 2)
+                .ok_or(LevyError::Overflow)?;
+            cap.map_or(r, |c| r.min(c))
+        }
+        RewardRule::None { .. } => Decimal::ZERO,
+    };
+    Ok(out)
+}

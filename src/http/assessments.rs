@@ -1,0 +1,222 @@
+//! Assessments: one employer now (`POST /api/v1/employers/{uscc}/assessments/{year}`),
+//! its current assessment explained (`GET`), and batch runs (`/api/v1/assessment-runs`).
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::declarations::parse_levy_year;
+use super::employers::visible_employer;
+use super::problem::AppError;
+use super::{lang_of, request_id, AppState};
+use crate::auth::{Principal, Role};
+use crate::db::assessments::{self as repo, Assessment};
+use crate::db::employers::Employer;
+use crate::registry::assessments::{assess_one, replay, AssessError, Outcome};
+use crate::registry::declarations::mask_body;
+
+impl From<AssessError> for AppError {
+    fn from(e: AssessError) -> Self {
+        match e {
+            AssessError::NotDeclared(m) => AppError::Conflict(m),
+            AssessError::Invalid(errors) => errors.into(),
+            AssessError::Registry(r) => r.into(),
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    who: &Principal,
+    employer: &Employer,
+    a: Assessment,
+    lang: crate::domain::Language,
+) -> Result<Value, AppError> {
+    let row = a.clone();
+    let (result, history) = state
+        .db
+        .run(move |c| {
+            let r = replay(c, &row, lang);
+            let n = repo::count_for(c, row.employer_id, row.levy_year)?;
+            Ok((r, n))
+        })
+        .await?;
+    // A stored assessment that no longer reproduces its figures is an integrity fault:
+    // say so loudly rather than show numbers nobody can explain.
+    let result = result.map_err(AppError::Internal)?;
+    let mut inputs: Value = serde_json::from_str(&a.inputs_json)
+        .map_err(|e| AppError::Internal(format!("stored inputs unreadable: {e}")))?;
+    if !matches!(who.role, Role::Employer | Role::Federation | Role::Admin) {
+        mask_body(&mut inputs);
+    }
+    Ok(json!({
+        "id": a.id,
+        "uscc": employer.uscc,
+        "levy_year": a.levy_year,
+        "declaration_version": a.declaration_version,
+        "computed_at": DateTime::<Utc>::from_naive_utc_and_offset(a.computed_at, Utc),
+        "current": a.is_current,
+        "assessments_for_year": history,
+        "inputs_digest": a.inputs_digest,
+        "run_id": a.run_id,
+        "inputs": inputs,
+        "result": result,
+    }))
+}
+
+#[post("/api/v1/employers/{uscc}/assessments/{levy_year}")]
+async fn assess(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (uscc, year) = path.into_inner();
+    let employer = visible_employer(&state, &auth.0, &uscc).await?;
+    let who = auth.require(&[Role::Tax])?.clone();
+    let levy_year = parse_levy_year(&year)?;
+    let actor = who.actor();
+    let rid = request_id(&req);
+    let book = state.book.clone();
+    let emp = employer.clone();
+    let outcome = state
+        .db
+        .run(move |c| {
+            Ok(assess_one(
+                c,
+                book.as_ref(),
+                &emp,
+                levy_year,
+                &actor,
+                rid.as_deref(),
+            ))
+        })
+        .await??;
+    let (status, a) = match outcome {
+        Outcome::Assessed(a) => (actix_web::http::StatusCode::CREATED, a),
+        Outcome::Unchanged(a) => (actix_web::http::StatusCode::OK, a),
+    };
+    let body = render(&state, &who, &employer, a, lang_of(&req)).await?;
+    Ok(HttpResponse::build(status).json(body))
+}
+
+#[get("/api/v1/employers/{uscc}/assessments/{levy_year}")]
+async fn current(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (uscc, year) = path.into_inner();
+    let employer = visible_employer(&state, &auth.0, &uscc).await?;
+    let levy_year = parse_levy_year(&year)?;
+    let id = employer.id;
+    let a = state
+        .db
+        .run(move |c| repo::current(c, id, levy_year))
+        .await?
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "{uscc} has no assessment for levy year {levy_year}"
+            ))
+        })?;
+    let body = render(&state, &auth.0, &employer, a, lang_of(&req)).await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    levy_year: i32,
+    region: Option<String>,
+}
+
+/// Starts a batch run in the background; the answer points at its progress.
+#[post("/api/v1/assessment-runs")]
+async fn start_run(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<RunRequest>,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.require(&[Role::Tax])?.clone();
+    let levy_year = parse_levy_year(&body.levy_year.to_string())
+        .map_err(|_| AppError::field("/levy_year", "must be a year from 2016 to 2100"))?;
+    let region = match &body.region {
+        Some(r) => Some(
+            r.parse::<crate::domain::RegionCode>()
+                .map_err(|e| AppError::field("/region", e.to_string()))?,
+        ),
+        None => None,
+    };
+    // An officer limited to a region runs only inside it.
+    let region = match (who.region, region) {
+        (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
+            return Err(AppError::Forbidden(format!(
+                "region {r} is outside your scope"
+            )))
+        }
+        (Some(scope), None) => Some(scope),
+        (_, r) => r,
+    };
+    let job = crate::jobs::assess::AssessJob {
+        levy_year,
+        region,
+        actor: who.actor(),
+    };
+    let db = state.db.clone();
+    let book = state.book.clone();
+    let run_id = state
+        .db
+        .run(move |c| crate::jobs::assess::prepare(c, &job))
+        .await?;
+    let job_db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = crate::jobs::assess::execute(&job_db, book.as_ref(), run_id, &mut |_| ()) {
+            tracing::error!(run_id, error = %e, "assessment run failed");
+        }
+    });
+    let run = db
+        .run(move |c| repo::run(c, run_id))
+        .await?
+        .ok_or_else(|| AppError::Internal("run vanished".into()))?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/assessment-runs/{run_id}")))
+        .json(run))
+}
+
+#[get("/api/v1/assessment-runs/{id}")]
+async fn get_run(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let who = auth
+        .require(&[Role::Tax, Role::Inspector, Role::Federation])?
+        .clone();
+    let id: i64 = path
+        .parse()
+        .map_err(|_| AppError::NotFound("no such run".into()))?;
+    let run = state
+        .db
+        .run(move |c| repo::run(c, id))
+        .await?
+        .filter(
+            |r| match (who.region, r.region.as_deref().and_then(|s| s.parse().ok())) {
+                (None, _) => true,
+                (Some(scope), Some(region)) => crate::auth::region_covers(&scope, &region),
+                (Some(_), None) => false,
+            },
+        )
+        .ok_or_else(|| AppError::NotFound(format!("no assessment run {id}")))?;
+    Ok(HttpResponse::Ok().json(run))
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(assess)
+        .service(current)
+        .service(start_run)
+        .service(get_run);
+}

@@ -1,0 +1,316 @@
+//! `/api/v1/employers`: the registry.
+
+use actix_web::http::header;
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::problem::AppError;
+use super::{request_id, AppState};
+use crate::auth::{scope_prefix, Principal, Role};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch};
+use crate::domain::{EmployerKind, RegionCode};
+use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
+use crate::registry::fields::{check_email, Fields};
+
+/// An employer as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct EmployerView {
+    uscc: String,
+    name: String,
+    kind: String,
+    region: String,
+    registered_on: Option<NaiveDate>,
+    contact_email: Option<String>,
+    establishment_size: Option<i32>,
+    committee_member: bool,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+impl From<Employer> for EmployerView {
+    fn from(e: Employer) -> Self {
+        EmployerView {
+            uscc: e.uscc,
+            name: e.name,
+            kind: e.kind,
+            region: e.region,
+            registered_on: e.registered_on,
+            contact_email: e.contact_email,
+            establishment_size: e.establishment_size,
+            committee_member: e.committee_member,
+            version: e.version,
+            created_at: e.created_at.and_utc(),
+            updated_at: e.updated_at.and_utc(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// The ETag of an employer version.
+pub fn employer_etag(e: &Employer) -> String {
+    format!("\"employer-{}-v{}\"", e.uscc, e.version)
+}
+
+/// Loads an employer the caller may see, else 404 (never 403: an employer must not
+/// learn whether another USCC is registered).
+pub async fn visible_employer(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+) -> Result<Employer, AppError> {
+    let key = uscc.to_owned();
+    let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
+    match found {
+        Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
+        _ => Err(AppError::NotFound(format!("no employer {uscc}"))),
+    }
+}
+
+#[post("/api/v1/employers")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.require_write()?.clone();
+    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body)?;
+    let uscc = parsed.new.uscc.clone();
+    if !who.can_see(&uscc, &parsed.region) {
+        return Err(match who.role {
+            Role::Employer => AppError::NotFound(format!("no employer {uscc}")),
+            _ => AppError::Forbidden(format!("region {} is outside your scope", parsed.region)),
+        });
+    }
+    let actor = who.actor();
+    let rid = request_id(&req);
+    let new = parsed.new;
+    let created = state
+        .db
+        .run(move |c| registry::create(c, &new, &actor, rid.as_deref()))
+        .await?;
+    let e = created
+        .ok_or_else(|| AppError::Conflict(format!("employer {uscc} is already registered")))?;
+    let etag = employer_etag(&e);
+    let mut view = EmployerView::from(e);
+    view.warnings = parsed.warnings;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/employers/{uscc}")))
+        .insert_header((header::ETAG, etag))
+        .json(view))
+}
+
+/// Query of the list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    region: Option<String>,
+    kind: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+#[get("/api/v1/employers")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.0;
+    let mut errors = Vec::new();
+    let mut filter = EmployerFilter::default();
+    if let Some(r) = &q.region {
+        match r.parse::<RegionCode>() {
+            Ok(code) => filter.region_prefixes.push(scope_prefix(&code).to_owned()),
+            Err(e) => errors.push(("/query/region", e.to_string())),
+        }
+    }
+    if let Some(k) = &q.kind {
+        match k.parse::<EmployerKind>() {
+            Ok(k) => filter.kind = Some(k.as_str().to_owned()),
+            Err(e) => errors.push(("/query/kind", e)),
+        }
+    }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if page < 1 {
+        errors.push(("/query/page", "must be 1 or more".into()));
+    }
+    if !(1..=500).contains(&per_page) {
+        errors.push(("/query/per_page", "must be from 1 to 500".into()));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(
+            errors
+                .into_iter()
+                .map(|(p, d)| super::problem::FieldProblem {
+                    pointer: p.into(),
+                    code: "invalid".into(),
+                    detail: d,
+                })
+                .collect(),
+        ));
+    }
+    match who.role {
+        Role::Employer => filter.uscc = Some(who.employer_uscc.clone().unwrap_or_default()),
+        _ => {
+            if let Some(scope) = &who.region {
+                filter.region_prefixes.push(scope_prefix(scope).to_owned());
+            }
+        }
+    }
+    let (items, total) = state
+        .db
+        .run(move |c| repo::list(c, &filter, (page - 1) * per_page, per_page))
+        .await?;
+    let items: Vec<EmployerView> = items.into_iter().map(EmployerView::from).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items, "page": page, "per_page": per_page, "total": total,
+    })))
+}
+
+#[get("/api/v1/employers/{uscc}")]
+async fn get_one(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let e = visible_employer(&state, &auth.0, &path).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, employer_etag(&e)))
+        .json(EmployerView::from(e)))
+}
+
+#[patch("/api/v1/employers/{uscc}")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let current = visible_employer(&state, &auth.0, &path).await?;
+    let who = auth.require_write()?.clone();
+    let employer_fields = ["name", "contact_email"];
+    let allowed: Vec<&str> = if who.role == Role::Employer {
+        employer_fields.to_vec()
+    } else {
+        EMPLOYER_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "uscc")
+            .collect()
+    };
+    if who.role == Role::Employer {
+        if let Some(k) = body
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
+        {
+            return Err(AppError::field(
+                format!("/{k}"),
+                "an employer may change only name and contact_email; ask the tax bureau for other changes",
+            ));
+        }
+    }
+    let mut f = Fields::new(&body, &allowed)?;
+    let mut patch = EmployerPatch::default();
+    if f.has("name") {
+        patch.name = f.string("name", true);
+    }
+    if f.has("kind") {
+        patch.kind = f
+            .parsed("kind", true, |s| s.parse::<EmployerKind>())
+            .map(|k| k.as_str().to_owned());
+    }
+    if f.has("region") {
+        let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
+        if let Some(r) = r {
+            if !who.can_see(&current.uscc, &r) {
+                f.fail("region", format!("region {r} is outside your scope"));
+            }
+            patch.region = Some(r.to_string());
+        }
+    }
+    if f.has("registered_on") {
+        patch.registered_on = Some(f.date("registered_on", false));
+    }
+    if f.has("contact_email") {
+        patch.contact_email = Some(f.parsed("contact_email", false, check_email));
+    }
+    if f.has("establishment_size") {
+        patch.establishment_size = Some(
+            f.int("establishment_size", false, 0, 10_000_000)
+                .map(|n| n as i32),
+        );
+    }
+    if f.has("committee_member") {
+        patch.committee_member = f.bool("committee_member");
+    }
+    f.finish()?;
+    if let Some(tag) = req.headers().get(header::IF_MATCH) {
+        if tag.to_str().ok() != Some(employer_etag(&current).as_str()) {
+            return Err(AppError::PreconditionFailed(
+                "the employer changed since you read it (If-Match does not match its ETag)".into(),
+            ));
+        }
+    }
+    if patch.is_noop(&current) {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, employer_etag(&current)))
+            .json(EmployerView::from(current)));
+    }
+    let actor = who.actor();
+    let rid = request_id(&req);
+    let expected_version = current.version;
+    let updated = state
+        .db
+        .run(move |c| {
+            c.transaction(|c| {
+                // Re-read inside the transaction: a concurrent change wins only once.
+                let fresh =
+                    repo::by_uscc(c, &current.uscc)?.ok_or(diesel::result::Error::NotFound)?;
+                if fresh.version != expected_version {
+                    return Ok(None);
+                }
+                let after = repo::update(c, fresh.id, &patch)?;
+                audit::record(
+                    c,
+                    AuditEntry {
+                        actor: &actor,
+                        action: "employer.update",
+                        entity_type: "employer",
+                        entity_id: &after.uscc,
+                        before: Some(registry::audit_view(&fresh)),
+                        after: Some(registry::audit_view(&after)),
+                        request_id: rid.as_deref(),
+                    },
+                )?;
+                Ok(Some(after))
+            })
+        })
+        .await?;
+    let e = updated.ok_or_else(|| {
+        AppError::PreconditionFailed(
+            "the employer changed while this request ran; read it again".into(),
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, employer_etag(&e)))
+        .json(EmployerView::from(e)))
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update);
+}

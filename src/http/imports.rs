@@ -1,0 +1,304 @@
+//! `POST /api/v1/imports/employers` and `POST /api/v1/imports/declarations?levy_year=Y`:
+//! bulk import by upload (roles `admin` and `tax`). The file layouts and the rules are
+//! those of the CLI, described in [`crate::import`].
+//!
+//! **Request.** The file itself is the body (no multipart form), with
+//! `Content-Type: text/csv` (optionally `; charset=utf-8` or `; charset=gbk`),
+//! `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` for XLSX, or
+//! `application/octet-stream` to have the format and encoding detected. Query:
+//! `partial=true|false` (default false), `levy_year=Y` (declarations, required),
+//! optional `encoding=utf-8|gbk`, `format=csv|xlsx` (override the content type) and
+//! `lang=zh|en` (default: `Accept-Language`, else Chinese). Uploads may be up to
+//! [`UPLOAD_LIMIT_BYTES`], more than the JSON body limit. A multipart upload answers 415.
+//!
+//! **Response.**
+//! - `200` with the import report (`import_id`, `counts`, `rows: []`, `warnings`,
+//!   `committed: true`) when every row was valid and written.
+//! - `422` `application/problem+json` when any row is invalid, whether or not `partial`
+//!   was asked: the problem's `errors` list one entry per fault, `{pointer:
+//!   "/rows/N/COLUMN_KEY", code, detail}` (N = row as the user sees it, header = 1;
+//!   `/rows/N` for the row as a whole), and the problem carries the whole report
+//!   (`rows`, `counts`, `committed`, …). Without `partial` nothing was written
+//!   (`committed: false`); with `partial=true` the valid rows *were* written
+//!   (`committed: true`, `counts.imported` of them) — a client must read `committed`.
+//!
+//! A region-scoped officer may only import employers (and declarations of employers)
+//! in its region: other rows are faults on their row, and the valid rows follow the
+//! `partial` rule like any other fault.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::problem::{problem_for_status, problem_response, AppError, PROBLEM_JSON};
+use super::{lang_of, request_id, AppState};
+use crate::auth::Role;
+use crate::domain::Language;
+use crate::import::{self, Encoding, Format, Input, Options, Report, Silent};
+
+/// Largest upload accepted: 100,000 employers in CSV are about 15 MB.
+pub const UPLOAD_LIMIT_BYTES: usize = 50 * 1024 * 1024;
+
+/// The XLSX media type.
+pub const XLSX_MEDIA_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Query of `POST /api/v1/imports/employers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmployersQuery {
+    partial: Option<bool>,
+    encoding: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+/// Query of `POST /api/v1/imports/declarations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclarationsQuery {
+    levy_year: Option<i32>,
+    partial: Option<bool>,
+    encoding: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+/// How the body is to be read, from the content type and the query.
+struct Source {
+    format: Option<Format>,
+    encoding: Encoding,
+    lang: Language,
+}
+
+/// Reads the content type and query overrides; `Err` is the response to send.
+fn source(
+    req: &HttpRequest,
+    format: Option<&str>,
+    encoding: Option<&str>,
+    lang: Option<&str>,
+) -> Result<Source, Box<HttpResponse>> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut parts = ct.split(';').map(str::trim);
+    let mime = parts.next().unwrap_or("");
+    let charset = parts
+        .find_map(|p| p.strip_prefix("charset="))
+        .map(|c| c.trim_matches('"').to_owned());
+    let unsupported = |detail: String| {
+        Err(Box::new(problem_response(&problem_for_status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            detail,
+        ))))
+    };
+    let mut src = Source {
+        format: None,
+        encoding: Encoding::Auto,
+        lang: Language::Zh,
+    };
+    match mime {
+        "text/csv" | "application/csv" | "text/plain" | "text/tab-separated-values" => src.format = Some(Format::Csv),
+        XLSX_MEDIA_TYPE => src.format = Some(Format::Xlsx),
+        "" | "application/octet-stream" => {}
+        "multipart/form-data" => {
+            return unsupported(format!(
+                "send the file itself as the request body (Content-Type text/csv or {XLSX_MEDIA_TYPE}), not a multipart form"
+            ))
+        }
+        other => {
+            return unsupported(format!(
+                "{other} is not an import format: send text/csv, {XLSX_MEDIA_TYPE} or application/octet-stream"
+            ))
+        }
+    }
+    let mut errors = Vec::new();
+    if let Some(c) = charset.as_deref().or(encoding) {
+        match c.parse::<Encoding>() {
+            Ok(e) => src.encoding = e,
+            Err(m) => errors.push(("/query/encoding", m)),
+        }
+    }
+    if let Some(f) = format {
+        match f.parse::<Format>() {
+            Ok(f) => src.format = Some(f),
+            Err(m) => errors.push(("/query/format", m)),
+        }
+    }
+    src.lang = match lang {
+        None => lang_of(req),
+        Some(l) => match l.parse() {
+            Ok(l) => l,
+            Err(m) => {
+                errors.push(("/query/lang", m));
+                Language::Zh
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(src)
+    } else {
+        Err(Box::new(actix_web::ResponseError::error_response(
+            &AppError::Validation(
+                errors
+                    .into_iter()
+                    .map(|(p, d)| super::problem::FieldProblem {
+                        pointer: p.into(),
+                        code: "invalid".into(),
+                        detail: d,
+                    })
+                    .collect(),
+            ),
+        )))
+    }
+}
+
+/// 200 with the report when every row was written; else 422 problem+json carrying it.
+fn respond(report: Report, lang: Language) -> HttpResponse {
+    if report.rows.is_empty() {
+        return HttpResponse::Ok().json(&report);
+    }
+    let summary = report.summary(lang);
+    let errors: Vec<Value> = report
+        .rows
+        .iter()
+        .map(|i| {
+            let pointer = if i.field.is_empty() {
+                format!("/rows/{}", i.row)
+            } else {
+                format!("/rows/{}/{}", i.row, i.field)
+            };
+            json!({ "pointer": pointer, "code": i.code, "detail": i.message })
+        })
+        .collect();
+    let mut body = match serde_json::to_value(&report) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    body.insert("type".into(), json!("/problems/validation"));
+    body.insert("title".into(), json!("Invalid rows"));
+    body.insert("status".into(), json!(422));
+    body.insert("detail".into(), json!(summary));
+    body.insert("errors".into(), Value::Array(errors));
+    HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(Value::Object(body).to_string())
+}
+
+async fn employers(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<EmployersQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.require(&[Role::Tax])?.clone();
+    let src = match source(
+        &req,
+        q.format.as_deref(),
+        q.encoding.as_deref(),
+        q.lang.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(resp) => return Ok(*resp),
+    };
+    let opts = Options {
+        partial: q.partial.unwrap_or(false),
+        actor: who.actor(),
+        import_id: request_id(&req).unwrap_or_else(import::new_import_id),
+        scope: who.region,
+        lang: src.lang,
+    };
+    let lang = src.lang;
+    let policy = state.policy.clone();
+    let report = state
+        .db
+        .run(move |c| {
+            let input = Input {
+                bytes: &body,
+                format: src.format,
+                encoding: src.encoding,
+                file_name: None,
+            };
+            import::employers::import_employers(c, policy.as_ref(), &input, &opts, &Silent)
+        })
+        .await?;
+    Ok(respond(report, lang))
+}
+
+async fn declarations(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<DeclarationsQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.require(&[Role::Tax])?.clone();
+    let levy_year = match q.levy_year {
+        None => return Err(AppError::field("/query/levy_year", "is required")),
+        Some(y) if !(2015..=2100).contains(&y) => {
+            return Err(AppError::field(
+                "/query/levy_year",
+                "must be between 2015 and 2100",
+            ))
+        }
+        Some(y) => y,
+    };
+    let src = match source(
+        &req,
+        q.format.as_deref(),
+        q.encoding.as_deref(),
+        q.lang.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(resp) => return Ok(*resp),
+    };
+    let opts = Options {
+        partial: q.partial.unwrap_or(false),
+        actor: who.actor(),
+        import_id: request_id(&req).unwrap_or_else(import::new_import_id),
+        scope: who.region,
+        lang: src.lang,
+    };
+    let lang = src.lang;
+    let policy = state.policy.clone();
+    let report = state
+        .db
+        .run(move |c| {
+            let input = Input {
+                bytes: &body,
+                format: src.format,
+                encoding: src.encoding,
+                file_name: None,
+            };
+            import::declarations::import_declarations(
+                c,
+                policy.as_ref(),
+                levy_year,
+                &input,
+                &opts,
+                &Silent,
+            )
+        })
+        .await?;
+    Ok(respond(report, lang))
+}
+
+/// Registers the import routes, each with its own, larger body limit.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/v1/imports/employers")
+            .app_data(web::PayloadConfig::new(UPLOAD_LIMIT_BYTES))
+            .route(web::post().to(employers)),
+    )
+    .service(
+        web::resource("/api/v1/imports/declarations")
+            .app_data(web::PayloadConfig::new(UPLOAD_LIMIT_BYTES))
+            .route(web::post().to(declarations)),
+    );
+}

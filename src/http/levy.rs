@@ -1,0 +1,94 @@
+//! The public calculator and the law it applies:
+//! `POST /api/v1/levy/calculate`, `POST /api/v1/levy/surcharge`,
+//! `GET /api/v1/policies/{region}?as_of=YYYY-MM-DD`.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::problem::AppError;
+use super::{lang_of, AppState};
+use crate::domain::request::{calculate_request, surcharge_request, FieldError};
+use crate::domain::{PolicyLookupError, RegionCode};
+
+/// Parses a raw body as JSON; a syntax error is a field error at the document root, so
+/// the calculator answers 422 with the position rather than a bare 400.
+pub fn json_body(bytes: &[u8]) -> Result<Value, AppError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        AppError::from(vec![FieldError {
+            pointer: String::new(),
+            code: "invalid_json",
+            message: format!(
+                "not valid JSON (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ),
+        }])
+    })
+}
+
+/// The calculation contract of issue 3: public, no token. The same function serves the
+/// CLI (`quota-levy calc`), declarations and batch runs.
+#[post("/api/v1/levy/calculate")]
+async fn calculate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let value = json_body(&body)?;
+    let resp = calculate_request(state.policy.as_ref(), &value, lang_of(&req))?;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
+/// Late-payment surcharge of levy-rules §6 for a principal, due date and payments.
+#[post("/api/v1/levy/surcharge")]
+async fn surcharge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let value = json_body(&body)?;
+    let resp = surcharge_request(state.policy.as_ref(), &value, lang_of(&req))?;
+    Ok(HttpResponse::Ok().json(resp))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyQuery {
+    as_of: Option<String>,
+    data_year: Option<i32>,
+}
+
+/// The parameters in force for a region on a date, each with its citation.
+#[get("/api/v1/policies/{region}")]
+async fn policy(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    q: web::Query<PolicyQuery>,
+) -> Result<HttpResponse, AppError> {
+    let region: RegionCode =
+        path.parse()
+            .map_err(|e: crate::domain::region::RegionCodeError| {
+                AppError::field("/path/region", e.to_string())
+            })?;
+    let as_of = match &q.as_of {
+        None => Utc::now().date_naive(),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
+    };
+    let view = state
+        .book
+        .view(region, as_of, q.data_year)
+        .map_err(|e| match e {
+            PolicyLookupError::UnknownRegion(_) => AppError::NotFound(e.to_string()),
+            PolicyLookupError::AsOfTooEarly(_) => AppError::field("/query/as_of", e.to_string()),
+            PolicyLookupError::Missing(m) => AppError::field("/query/as_of", m),
+        })?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(calculate).service(surcharge).service(policy);
+}

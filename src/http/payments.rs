@@ -1,0 +1,161 @@
+//! `POST /api/v1/employers/{uscc}/payments/{levy_year}` (tax, with an Idempotency-Key)
+//! and `GET /api/v1/employers/{uscc}/statements/{levy_year}?as_of=`.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::declarations::parse_levy_year;
+use super::employers::visible_employer;
+use super::problem::AppError;
+use super::{request_id, AppState};
+use crate::auth::Role;
+use crate::db::payments::PaymentRow;
+use crate::domain::money::{format_money, from_fen, to_fen};
+use crate::registry::fields::Fields;
+use crate::registry::payments::{record, statement, PaymentRequest, Recorded, StatementError};
+
+impl From<StatementError> for AppError {
+    fn from(e: StatementError) -> Self {
+        match e {
+            StatementError::Policy(m) => AppError::Conflict(m),
+            StatementError::Internal(m) => AppError::Internal(m),
+            StatementError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn payment_view(p: &PaymentRow, uscc: &str) -> Value {
+    json!({
+        "id": p.id, "uscc": uscc, "levy_year": p.levy_year,
+        "amount": format_money(from_fen(p.amount_fen)), "paid_on": p.paid_on,
+        "reference": p.reference, "recorded_at": p.recorded_at.and_utc(),
+    })
+}
+
+fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
+    let mut f = Fields::new(body, &["amount", "paid_on", "reference"])?;
+    let amount = match body.get("amount") {
+        Some(Value::String(s)) => s.trim().parse::<rust_decimal::Decimal>().ok(),
+        Some(Value::Number(n)) => n.to_string().parse::<rust_decimal::Decimal>().ok(),
+        None | Some(Value::Null) => {
+            f.fail_code("amount", "required", "is required");
+            None
+        }
+        _ => None,
+    };
+    let amount_fen = match amount {
+        Some(a) if a > rust_decimal::Decimal::ZERO => match to_fen(a) {
+            Some(fen) => Some(fen),
+            None => {
+                f.fail("amount", "must be yuan with at most 2 decimals");
+                None
+            }
+        },
+        _ if f.has("amount") => {
+            f.fail(
+                "amount",
+                "must be a positive amount of yuan, e.g. \"10000.00\"",
+            );
+            None
+        }
+        _ => None,
+    };
+    let paid_on = f.date("paid_on", true);
+    if paid_on.is_some_and(|d| d > Utc::now().date_naive()) {
+        f.fail("paid_on", "must not be in the future");
+    }
+    let reference = f.string("reference", true);
+    if reference.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        f.fail("reference", "must be at most 100 characters");
+    }
+    let errors = f.errors.clone();
+    match (amount_fen, paid_on, reference, errors.is_empty()) {
+        (Some(amount_fen), Some(paid_on), Some(reference), true) => Ok(PaymentRequest {
+            amount_fen,
+            paid_on,
+            reference,
+        }),
+        _ => Err(errors.into()),
+    }
+}
+
+#[post("/api/v1/employers/{uscc}/payments/{levy_year}")]
+async fn post_payment(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (uscc, year) = path.into_inner();
+    let employer = visible_employer(&state, &auth.0, &uscc).await?;
+    let who = auth.require(&[Role::Tax])?.clone();
+    let levy_year = parse_levy_year(&year)?;
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            AppError::field(
+                "/header/Idempotency-Key",
+                "is required (1-200 characters), so that a retried request records nothing new",
+            )
+        })?;
+    let payment = parse_payment(&body)?;
+    let actor = who.actor();
+    let rid = request_id(&req);
+    let emp = employer.clone();
+    let outcome = state
+        .db
+        .run(move |c| record(c, &emp, levy_year, &payment, &key, &actor, rid.as_deref()))
+        .await?;
+    match outcome {
+        Recorded::New(p) => Ok(HttpResponse::Created().json(payment_view(&p, &employer.uscc))),
+        Recorded::Replayed(p) => Ok(HttpResponse::Ok()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .json(payment_view(&p, &employer.uscc))),
+        Recorded::KeyReused => Err(AppError::Conflict(
+            "this Idempotency-Key was already used for a different payment".into(),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementQuery {
+    as_of: Option<String>,
+}
+
+#[get("/api/v1/employers/{uscc}/statements/{levy_year}")]
+async fn get_statement(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    q: web::Query<StatementQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (uscc, year) = path.into_inner();
+    let employer = visible_employer(&state, &auth.0, &uscc).await?;
+    let levy_year = parse_levy_year(&year)?;
+    let as_of = match &q.as_of {
+        None => Utc::now().date_naive(),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
+    };
+    let book = state.book.clone();
+    let s = state
+        .db
+        .run(move |c| Ok(statement(c, book.as_ref(), &employer, levy_year, as_of)))
+        .await??;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_payment).service(get_statement);
+}

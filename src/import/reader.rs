@@ -1,0 +1,744 @@
+//! Reading an uploaded table: CSV (UTF-8 with or without BOM, or GBK as Chinese Excel
+//! writes it) or XLSX (the first sheet), into rows of text cells numbered as the user
+//! sees them (the header is row 1).
+//!
+//! Everything here is about *getting text out of the file*; what the columns mean is
+//! [`super::columns`]' business.
+
+use std::borrow::Cow;
+use std::io::Cursor;
+use std::str::FromStr;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::domain::Language;
+
+/// The file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma- (or tab-) separated text.
+    Csv,
+    /// Office Open XML workbook (Excel 2007 and later).
+    Xlsx,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" | "txt" | "tsv" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            other => Err(format!("unknown format {other:?}; expected csv or xlsx")),
+        }
+    }
+}
+
+/// The text encoding of a CSV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// UTF-8 when the bytes are valid UTF-8, else GBK.
+    #[default]
+    Auto,
+    /// UTF-8, with or without a byte-order mark.
+    Utf8,
+    /// GBK (decoded as GB 18030, its superset), as Chinese Windows Excel saves "CSV".
+    Gbk,
+}
+
+impl FromStr for Encoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" => Ok(Encoding::Auto),
+            "utf-8" | "utf8" => Ok(Encoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
+            other => Err(format!("unknown encoding {other:?}; expected utf-8 or gbk")),
+        }
+    }
+}
+
+/// One data row: its number as the user sees it and its cells as text (trimmed; `""`
+/// for an empty cell), aligned with [`RawTable::headers`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// 1-based row number (the header is row 1 on a sheet without leading blank rows).
+    pub row: usize,
+    /// Cell texts, one per header (missing trailing cells are `""`).
+    pub cells: Vec<String>,
+    /// Cells whose content could not be turned into text faithfully, by column index;
+    /// extra cells beyond the header have index `>= headers.len()`.
+    pub problems: Vec<(usize, CellProblem)>,
+}
+
+/// The table read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawTable {
+    /// Header texts, as written (trimmed).
+    pub headers: Vec<String>,
+    /// Row number of the header.
+    pub header_row: usize,
+    /// Data rows, blank rows left out.
+    pub rows: Vec<RawRow>,
+    /// The encoding used for a CSV file (`"UTF-8"` or `"GBK"`), `None` for XLSX.
+    pub encoding: Option<&'static str>,
+}
+
+/// Why one cell could not be read faithfully.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellProblem {
+    /// A number with more digits than a spreadsheet keeps (15): an identifier typed into
+    /// a number cell, whose last digits are already lost.
+    LongNumber,
+    /// An Excel error value such as `#DIV/0!` or `#REF!`.
+    ExcelError(String),
+    /// A value Rust cannot print as a number (NaN or infinity).
+    NotANumber,
+    /// A cell to the right of the last header.
+    NoHeader,
+}
+
+impl CellProblem {
+    /// The message, without the cell's content (it may be an identifier).
+    pub fn message(&self, lang: Language) -> String {
+        match self {
+            CellProblem::LongNumber => lang
+                .pick(
+                    "单元格是超过 15 位的数字，Excel 已丢失末尾数字：请把该列设为“文本”格式后重新录入",
+                    "the cell is a number longer than the 15 digits a spreadsheet keeps, so its last digits are lost: format the column as text and enter it again",
+                )
+                .to_owned(),
+            CellProblem::ExcelError(e) => match lang {
+                Language::Zh => format!("单元格是 Excel 错误值 {e}"),
+                Language::En => format!("the cell holds the Excel error {e}"),
+            },
+            CellProblem::NotANumber => lang
+                .pick("单元格不是有效数字", "the cell is not a valid number")
+                .to_owned(),
+            CellProblem::NoHeader => lang
+                .pick(
+                    "该单元格所在列没有表头：请补上表头或删除该列",
+                    "the cell is in a column without a header: add the header or delete the column",
+                )
+                .to_owned(),
+        }
+    }
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    /// Declared or detected UTF-8, but a byte sequence is not UTF-8.
+    #[error("the file is not valid UTF-8 (line {line})")]
+    NotUtf8 {
+        /// Line of the first bad byte.
+        line: usize,
+    },
+    /// Neither UTF-8 nor GBK.
+    #[error("the file is neither UTF-8 nor GBK (line {line})")]
+    NotUtf8OrGbk {
+        /// Line of the first byte that is not UTF-8.
+        line: usize,
+    },
+    /// Declared GBK, but a byte sequence is not GBK.
+    #[error("the file is not valid GBK (line {line})")]
+    NotGbk {
+        /// Line of the first bad byte.
+        line: usize,
+    },
+    /// GBK was declared but the file starts with a UTF-8 byte-order mark.
+    #[error("the file starts with a UTF-8 byte-order mark but GBK was given")]
+    BomButGbk,
+    /// A UTF-16 text file (Excel's "Unicode text").
+    #[error("UTF-16 text is not supported")]
+    Utf16,
+    /// An Excel 97-2003 `.xls` file.
+    #[error("XLS (Excel 97-2003) files are not supported")]
+    Xls,
+    /// An XLSX file was named as CSV.
+    #[error("the file is an XLSX workbook, not CSV")]
+    XlsxNotCsv,
+    /// The CSV text is malformed.
+    #[error("the CSV is malformed: {0}")]
+    Csv(String),
+    /// The workbook cannot be opened or has no sheet.
+    #[error("the XLSX workbook cannot be read: {0}")]
+    Xlsx(String),
+    /// No header row.
+    #[error("the file is empty")]
+    Empty,
+}
+
+impl ReadError {
+    /// The message in `lang`.
+    pub fn message(&self, lang: Language) -> String {
+        match lang {
+            Language::En => match self {
+                ReadError::Utf16 => "UTF-16 text (Excel's \"Unicode text\") is not supported: save as \"CSV UTF-8\" or XLSX".into(),
+                ReadError::Xls => "XLS (Excel 97-2003) files are not supported: save as XLSX or CSV".into(),
+                ReadError::XlsxNotCsv => "the file is an XLSX workbook: leave out the CSV format (or give xlsx)".into(),
+                ReadError::NotUtf8OrGbk { line } => format!(
+                    "the file is neither UTF-8 nor GBK (first bad byte on line {line}): save it as \"CSV UTF-8\""
+                ),
+                other => other.to_string(),
+            },
+            Language::Zh => match self {
+                ReadError::NotUtf8 { line } => format!("文件不是有效的 UTF-8 编码（第 {line} 行）"),
+                ReadError::NotUtf8OrGbk { line } => format!(
+                    "文件既不是 UTF-8 也不是 GBK 编码（第 {line} 行起）：请另存为“CSV UTF-8”"
+                ),
+                ReadError::NotGbk { line } => format!("文件不是有效的 GBK 编码（第 {line} 行）"),
+                ReadError::BomButGbk => "文件以 UTF-8 字节序标记开头，但指定了 GBK 编码".into(),
+                ReadError::Utf16 => "不支持 UTF-16 文本（Excel“Unicode 文本”）：请另存为“CSV UTF-8”或 XLSX".into(),
+                ReadError::Xls => "不支持 XLS（Excel 97-2003）文件：请另存为 XLSX 或 CSV".into(),
+                ReadError::XlsxNotCsv => "文件是 XLSX 工作簿而不是 CSV：请勿指定 CSV 格式".into(),
+                ReadError::Csv(m) => format!("CSV 格式错误：{m}"),
+                ReadError::Xlsx(m) => format!("无法读取 XLSX 工作簿：{m}"),
+                ReadError::Empty => "文件为空（没有表头行）".into(),
+            },
+        }
+    }
+
+    /// The row the problem is on (the header row when the file is unreadable as a whole).
+    pub fn row(&self) -> usize {
+        match self {
+            ReadError::NotUtf8 { line }
+            | ReadError::NotUtf8OrGbk { line }
+            | ReadError::NotGbk { line } => *line,
+            _ => 1,
+        }
+    }
+}
+
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
+/// The format of `bytes`: the one given, else recognised from the content (an XLSX file
+/// is a ZIP archive), else from the file name, else CSV.
+pub fn detect_format(bytes: &[u8], given: Option<Format>, file_name: Option<&str>) -> Format {
+    if let Some(f) = given {
+        return f;
+    }
+    if bytes.starts_with(ZIP_MAGIC) {
+        return Format::Xlsx;
+    }
+    match file_name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+    {
+        Some(ext) if ext == "xlsx" => Format::Xlsx,
+        _ => Format::Csv,
+    }
+}
+
+/// Reads a whole file.
+pub fn read_table(bytes: &[u8], format: Format, encoding: Encoding) -> Result<RawTable, ReadError> {
+    if bytes.starts_with(OLE_MAGIC) {
+        return Err(ReadError::Xls);
+    }
+    match format {
+        Format::Csv => {
+            if bytes.starts_with(ZIP_MAGIC) {
+                return Err(ReadError::XlsxNotCsv);
+            }
+            let (text, enc) = decode(bytes, encoding)?;
+            read_csv(&text, enc)
+        }
+        Format::Xlsx => read_xlsx(bytes),
+    }
+}
+
+fn line_of(bytes: &[u8], offset: usize) -> usize {
+    bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Decodes CSV bytes to text, returning the encoding used.
+///
+/// Auto-detection relies on UTF-8 being self-validating: Chinese text in GBK is almost
+/// never valid UTF-8 (its lead bytes 0x81–0xFE would need 0x80–0xBF continuation bytes
+/// in exactly UTF-8's patterns), so "valid UTF-8" is a reliable test, and everything
+/// else is tried as GBK. `--encoding` settles the rare ambiguous file.
+pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<(Cow<'_, str>, &'static str), ReadError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ReadError::Utf16);
+    }
+    let has_bom = bytes.starts_with(UTF8_BOM);
+    let body = if has_bom { &bytes[3..] } else { bytes };
+    let utf8 = || std::str::from_utf8(body).map(Cow::Borrowed);
+    match encoding {
+        Encoding::Utf8 => utf8()
+            .map(|t| (t, "UTF-8"))
+            .map_err(|e| ReadError::NotUtf8 {
+                line: line_of(bytes, e.valid_up_to() + if has_bom { 3 } else { 0 }),
+            }),
+        Encoding::Gbk => {
+            if has_bom {
+                return Err(ReadError::BomButGbk);
+            }
+            gbk(bytes).map(|t| (t, "GBK"))
+        }
+        Encoding::Auto => match utf8() {
+            Ok(t) => Ok((t, "UTF-8")),
+            Err(e) if has_bom => Err(ReadError::NotUtf8 {
+                line: line_of(bytes, e.valid_up_to() + 3),
+            }),
+            Err(e) => gbk(bytes)
+                .map(|t| (t, "GBK"))
+                .map_err(|_| ReadError::NotUtf8OrGbk {
+                    line: line_of(bytes, e.valid_up_to()),
+                }),
+        },
+    }
+}
+
+fn gbk(bytes: &[u8]) -> Result<Cow<'_, str>, ReadError> {
+    // No replacement characters: a wrongly decoded identifier must fail, not be altered.
+    match encoding_rs::GBK.decode_without_bom_handling_and_without_replacement(bytes) {
+        Some(t) => Ok(t),
+        None => {
+            // Find the line of the first bad sequence for the message.
+            let mut decoder = encoding_rs::GBK.new_decoder_without_bom_handling();
+            let mut out = String::with_capacity(bytes.len() * 2);
+            let (_, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+            Err(ReadError::NotGbk {
+                line: line_of(bytes, read),
+            })
+        }
+    }
+}
+
+/// Cleans a CSV cell: surrounding whitespace (including the ideographic space), and
+/// Excel's `="…"` text-forcing wrapper that some exports put around identifiers.
+fn clean_csv_cell(s: &str) -> String {
+    let s = s.trim();
+    match s.strip_prefix("=\"").and_then(|r| r.strip_suffix('"')) {
+        Some(inner) => inner.trim().to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+fn read_csv(text: &str, enc: &'static str) -> Result<RawTable, ReadError> {
+    // Tab-separated when the first line has tabs and no commas (a "text" export).
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut headers: Option<(usize, Vec<String>)> = None;
+    let mut rows = Vec::new();
+    let mut lines = LineCounter {
+        text: text.as_bytes(),
+        offset: 0,
+        line: 1,
+    };
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| ReadError::Csv(csv_error_text(&e)))?;
+        // The row as the user sees it: the line the record starts on (equal to the
+        // spreadsheet row unless a quoted cell holds line breaks). Counted here rather
+        // than taken from the csv crate, whose record start after a CRLF is the `\n`
+        // still on the line before.
+        let start = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
+        let row = lines.line_at(start);
+        let cells: Vec<String> = rec.iter().map(clean_csv_cell).collect();
+        if cells.iter().all(String::is_empty) {
+            continue;
+        }
+        match &headers {
+            None => {
+                let mut h = cells;
+                if let Some(first) = h.first_mut() {
+                    *first = first.trim_start_matches('\u{feff}').trim().to_owned();
+                }
+                headers = Some((row, h));
+            }
+            Some((_, h)) => rows.push(align(row, cells, h.len())),
+        }
+    }
+    let (header_row, headers) = headers.ok_or(ReadError::Empty)?;
+    Ok(RawTable {
+        headers,
+        header_row,
+        rows,
+        encoding: Some(enc),
+    })
+}
+
+/// Line numbers of byte offsets, counted incrementally (offsets only grow), so that
+/// numbering 100,000 rows stays linear.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    /// The line of the first character of a record that starts at `start` (after the
+    /// line breaks that may lead it).
+    fn line_at(&mut self, start: usize) -> usize {
+        let mut start = start.min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.offset {
+            self.line += self.text[self.offset..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            self.offset = start;
+        }
+        self.line
+    }
+}
+
+fn csv_error_text(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos, .. } => {
+            format!(
+                "invalid text on line {}",
+                pos.as_ref().map(|p| p.line()).unwrap_or(0)
+            )
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// Pads or trims `cells` to `width`; non-empty cells beyond the header are problems.
+fn align(row: usize, mut cells: Vec<String>, width: usize) -> RawRow {
+    let mut problems = Vec::new();
+    if cells.len() > width {
+        for (i, c) in cells.iter().enumerate().skip(width) {
+            if !c.is_empty() {
+                problems.push((i, CellProblem::NoHeader));
+            }
+        }
+        cells.truncate(width);
+    }
+    cells.resize(width, String::new());
+    RawRow {
+        row,
+        cells,
+        problems,
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<RawTable, ReadError> {
+    let mut book: Xlsx<_> =
+        Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| ReadError::Xlsx("the workbook has no sheet".into()))?
+        .map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    // The range starts at the first used cell; row numbers are the sheet's own.
+    // Columns left of the used range are absent from every row alike: no padding.
+    let (start_row, _) = range.start().unwrap_or((0, 0));
+    let mut headers: Option<(usize, Vec<String>)> = None;
+    let mut rows = Vec::new();
+    for (i, cells) in range.rows().enumerate() {
+        let row = start_row as usize + i + 1;
+        let mut texts = Vec::with_capacity(cells.len());
+        let mut problems = Vec::new();
+        for (c, cell) in cells.iter().enumerate() {
+            match cell_text(cell) {
+                Ok(t) => texts.push(t),
+                Err(p) => {
+                    texts.push(String::new());
+                    problems.push((c, p));
+                }
+            }
+        }
+        if texts.iter().all(String::is_empty) && problems.is_empty() {
+            continue;
+        }
+        match &headers {
+            None => {
+                // A header with trailing empty cells (formatted but unused columns).
+                while texts.last().is_some_and(String::is_empty) {
+                    texts.pop();
+                }
+                headers = Some((row, texts));
+            }
+            Some((_, h)) => {
+                let mut r = align(row, texts, h.len());
+                r.problems.extend(problems);
+                rows.push(r);
+            }
+        }
+    }
+    let (header_row, headers) = headers.ok_or(ReadError::Empty)?;
+    Ok(RawTable {
+        headers,
+        header_row,
+        rows,
+        encoding: None,
+    })
+}
+
+/// Largest integer a spreadsheet number holds exactly as typed: Excel keeps 15
+/// significant digits, so anything longer has already lost digits.
+const EXACT_DIGITS_LIMIT: f64 = 1e15;
+
+/// The text of one XLSX cell, as the user meant it: whole numbers without `.0`, other
+/// numbers in their shortest exact form (`1173441.33`, not a binary expansion), dates as
+/// `YYYY-MM-DD` (with ` HH:MM:SS` when there is a time), booleans as `true`/`false`.
+pub fn cell_text(cell: &Data) -> Result<String, CellProblem> {
+    Ok(match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => float_text(*f)?,
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) if dt.is_datetime() => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            if (h, mi, s) == (0, 0, 0) {
+                format!("{y:04}-{mo:02}-{d:02}")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            }
+        }
+        Data::DateTime(dt) => float_text(dt.as_f64())?,
+        Data::DateTimeIso(s) => match s.split_once('T') {
+            Some((date, time)) if time.trim_start_matches(['0', ':']).is_empty() => date.to_owned(),
+            Some((date, time)) => format!("{date} {time}"),
+            None => s.clone(),
+        },
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => return Err(CellProblem::ExcelError(e.to_string())),
+    })
+}
+
+fn float_text(f: f64) -> Result<String, CellProblem> {
+    if !f.is_finite() {
+        return Err(CellProblem::NotANumber);
+    }
+    if f.fract() == 0.0 {
+        if f.abs() >= EXACT_DIGITS_LIMIT {
+            return Err(CellProblem::LongNumber);
+        }
+        // Exact: |f| < 1e15 < 2^53, so the cast keeps every digit.
+        return Ok(format!("{}", f as i64));
+    }
+    // Rust prints the shortest text that reads back as the same double, which is the
+    // decimal the user typed (Excel stores what was typed, rounded to a double).
+    Ok(format!("{f}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::{ExcelDateTime, ExcelDateTimeType};
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        let plain = "uscc,name\n1,甲\n".as_bytes();
+        let (t, e) = decode(plain, Encoding::Auto).unwrap();
+        assert_eq!((t.as_ref(), e), ("uscc,name\n1,甲\n", "UTF-8"));
+        let mut bom = UTF8_BOM.to_vec();
+        bom.extend_from_slice(plain);
+        let (t, e) = decode(&bom, Encoding::Auto).unwrap();
+        assert_eq!((t.as_ref(), e), ("uscc,name\n1,甲\n", "UTF-8"));
+        let (t, _) = decode(&bom, Encoding::Utf8).unwrap();
+        assert!(t.starts_with("uscc"));
+    }
+
+    #[test]
+    fn gbk_is_detected_when_not_utf8() {
+        let (bytes, _, bad) =
+            encoding_rs::GBK.encode("统一社会信用代码,单位名称\n1,三门峡示例有限公司\n");
+        assert!(!bad);
+        assert!(std::str::from_utf8(&bytes).is_err());
+        let (t, e) = decode(&bytes, Encoding::Auto).unwrap();
+        assert_eq!(e, "GBK");
+        assert!(t.starts_with("统一社会信用代码,单位名称"));
+        let (t, e) = decode(&bytes, Encoding::Gbk).unwrap();
+        assert_eq!(e, "GBK");
+        assert!(t.contains("三门峡"));
+        // Declared UTF-8 but GBK bytes: an error naming the line, never mojibake.
+        assert_eq!(
+            decode(&bytes, Encoding::Utf8).unwrap_err(),
+            ReadError::NotUtf8 { line: 1 }
+        );
+    }
+
+    #[test]
+    fn bad_bytes_name_their_line() {
+        // 0x81 followed by a newline is neither UTF-8 nor GBK.
+        let bytes = b"uscc,name\nok,ok\nbad,\x81\n".to_vec();
+        assert_eq!(
+            decode(&bytes, Encoding::Auto).unwrap_err(),
+            ReadError::NotUtf8OrGbk { line: 3 }
+        );
+        assert_eq!(
+            decode(&bytes, Encoding::Gbk).unwrap_err(),
+            ReadError::NotGbk { line: 3 }
+        );
+        let mut bom = UTF8_BOM.to_vec();
+        bom.extend_from_slice(b"a\n\xff");
+        assert_eq!(
+            decode(&bom, Encoding::Gbk).unwrap_err(),
+            ReadError::BomButGbk
+        );
+        assert_eq!(
+            decode(&bom, Encoding::Auto).unwrap_err(),
+            ReadError::NotUtf8 { line: 2 }
+        );
+        assert_eq!(
+            decode(&[0xFF, 0xFE, b'a', 0], Encoding::Auto).unwrap_err(),
+            ReadError::Utf16
+        );
+    }
+
+    #[test]
+    fn pure_ascii_is_utf8() {
+        let (_, e) = decode(b"uscc,name\n", Encoding::Auto).unwrap();
+        assert_eq!(e, "UTF-8");
+    }
+
+    #[test]
+    fn csv_rows_keep_their_numbers_and_skip_blank_lines() {
+        let t = read_table(
+            "\u{feff}uscc, name \n\n a ,\"b, c\"\n,,\nx,=\"0012\",extra\n".as_bytes(),
+            Format::Csv,
+            Encoding::Auto,
+        )
+        .unwrap();
+        assert_eq!(t.headers, ["uscc", "name"]);
+        assert_eq!(t.header_row, 1);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[0].row, 3);
+        assert_eq!(t.rows[0].cells, ["a", "b, c"]);
+        assert_eq!(t.rows[1].row, 5);
+        assert_eq!(t.rows[1].cells, ["x", "0012"]);
+        assert_eq!(t.rows[1].problems, [(2, CellProblem::NoHeader)]);
+    }
+
+    #[test]
+    fn crlf_rows_are_numbered_like_lf_rows() {
+        let t = read_table(b"a,b\r\n1,2\r\n\r\n3,4\r\n", Format::Csv, Encoding::Auto).unwrap();
+        let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 4]);
+        let t = read_table(b"a,b\n\"x\ny\",2\n3,4\n", Format::Csv, Encoding::Auto).unwrap();
+        let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 4], "a record starts on its own line");
+    }
+
+    #[test]
+    fn tab_separated_text_is_read() {
+        let t = read_table(b"uscc\tname\n1\t2\n", Format::Csv, Encoding::Auto).unwrap();
+        assert_eq!(t.headers, ["uscc", "name"]);
+        assert_eq!(t.rows[0].cells, ["1", "2"]);
+    }
+
+    #[test]
+    fn formats_are_recognised() {
+        assert_eq!(
+            detect_format(b"PK\x03\x04....", None, Some("x.csv")),
+            Format::Xlsx
+        );
+        assert_eq!(detect_format(b"uscc", None, Some("x.XLSX")), Format::Xlsx);
+        assert_eq!(detect_format(b"uscc", None, None), Format::Csv);
+        assert_eq!(
+            detect_format(b"PK\x03\x04", Some(Format::Csv), None),
+            Format::Csv
+        );
+        assert_eq!(
+            read_table(b"PK\x03\x04", Format::Csv, Encoding::Auto).unwrap_err(),
+            ReadError::XlsxNotCsv
+        );
+        assert_eq!(
+            read_table(OLE_MAGIC, Format::Csv, Encoding::Auto).unwrap_err(),
+            ReadError::Xls
+        );
+        assert!(matches!(
+            read_table(b"not a zip", Format::Xlsx, Encoding::Auto),
+            Err(ReadError::Xlsx(_))
+        ));
+        assert_eq!(
+            read_table(b"\n\n", Format::Csv, Encoding::Auto).unwrap_err(),
+            ReadError::Empty
+        );
+        assert_eq!("GBK".parse::<Encoding>(), Ok(Encoding::Gbk));
+        assert_eq!("utf8".parse::<Encoding>(), Ok(Encoding::Utf8));
+        assert!("latin1".parse::<Encoding>().is_err());
+    }
+
+    #[test]
+    fn xlsx_cells_become_the_text_the_user_typed() {
+        assert_eq!(cell_text(&Data::Float(411200.0)).unwrap(), "411200");
+        assert_eq!(cell_text(&Data::Float(-3.0)).unwrap(), "-3");
+        assert_eq!(cell_text(&Data::Int(12)).unwrap(), "12");
+        assert_eq!(cell_text(&Data::Float(1173441.33)).unwrap(), "1173441.33");
+        assert_eq!(cell_text(&Data::Float(32.3333)).unwrap(), "32.3333");
+        assert_eq!(cell_text(&Data::Float(0.1)).unwrap(), "0.1");
+        assert_eq!(cell_text(&Data::String("  甲  ".into())).unwrap(), "甲");
+        assert_eq!(cell_text(&Data::Bool(true)).unwrap(), "true");
+        assert_eq!(cell_text(&Data::Empty).unwrap(), "");
+        // 2019-05-01 is serial 43586 in the 1900 system, 42124 in the 1904 system.
+        let d = ExcelDateTime::new(43586.0, ExcelDateTimeType::DateTime, false);
+        assert_eq!(cell_text(&Data::DateTime(d)).unwrap(), "2019-05-01");
+        let d = ExcelDateTime::new(42124.0, ExcelDateTimeType::DateTime, true);
+        assert_eq!(cell_text(&Data::DateTime(d)).unwrap(), "2019-05-01");
+        let d = ExcelDateTime::new(43586.5, ExcelDateTimeType::DateTime, false);
+        assert_eq!(
+            cell_text(&Data::DateTime(d)).unwrap(),
+            "2019-05-01 12:00:00"
+        );
+        assert_eq!(
+            cell_text(&Data::DateTimeIso("2019-05-01T00:00:00".into())).unwrap(),
+            "2019-05-01"
+        );
+        assert_eq!(
+            cell_text(&Data::DateTimeIso("2019-05-01".into())).unwrap(),
+            "2019-05-01"
+        );
+    }
+
+    #[test]
+    fn the_xlsx_sample_reads_as_typed() {
+        let bytes = include_bytes!("../../tests/data/employers.xlsx");
+        assert_eq!(detect_format(bytes, None, None), Format::Xlsx);
+        let t = read_table(bytes, Format::Xlsx, Encoding::Auto).unwrap();
+        assert_eq!(t.headers[0], "统一社会信用代码");
+        assert_eq!(t.headers.len(), 8);
+        assert_eq!(t.encoding, None);
+        let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
+        assert_eq!(rows, [2, 3, 4]);
+        let school = &t.rows[1].cells;
+        assert_eq!(school[3], "411281", "a number cell without .0");
+        assert_eq!(school[4], "1978-09-01", "a date cell");
+        assert_eq!(school[5], "", "an empty cell");
+        assert_eq!(school[6], "96");
+        assert_eq!(school[7], "true");
+    }
+
+    #[test]
+    fn xlsx_cells_that_lost_information_are_problems() {
+        // A 20-digit certificate number typed into a number cell.
+        assert_eq!(
+            cell_text(&Data::Float(4.1120219900101e19)),
+            Err(CellProblem::LongNumber)
+        );
+        assert_eq!(cell_text(&Data::Float(1e15)), Err(CellProblem::LongNumber));
+        assert_eq!(
+            cell_text(&Data::Float(999_999_999_999_999.0)).unwrap(),
+            "999999999999999"
+        );
+        assert_eq!(
+            cell_text(&Data::Float(f64::NAN)),
+            Err(CellProblem::NotANumber)
+        );
+        assert!(matches!(
+            cell_text(&Data::Error(calamine::CellErrorType::Div0)),
+            Err(CellProblem::ExcelError(_))
+        ));
+    }
+}

@@ -1,0 +1,239 @@
+//! The batch assessment of a levy year (and optionally a region): the job behind
+//! `quota-levy assess` and `POST /api/v1/assessment-runs`.
+//!
+//! Employers are processed in id order, in chunks. Each chunk is one transaction that
+//! writes its assessments AND advances the run's progress mark, so a process killed at
+//! any point (even `kill -9`) resumes exactly after the last committed chunk: no
+//! employer is missed and none is assessed twice. Independently, an employer whose
+//! current assessment already has the same inputs and policy values is left alone, so
+//! even a fresh run over finished work writes nothing new.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::db::assessments::{self as repo, ChunkCounts, NewAssessment, Run};
+use crate::db::declarations::Declaration;
+use crate::db::employers::Employer;
+use crate::db::schema::{declarations, employers};
+use crate::db::{AnyConnection, Db, DbError};
+use crate::domain::{PolicyProvider, RegionCode};
+use crate::registry::assessments::{compute, CachingProvider, Computed, SnapshotCache};
+use crate::registry::disputes::{disputes_for, LineDispute};
+
+/// Employers per chunk (and per transaction).
+pub const CHUNK: i64 = 2_000;
+
+/// What to assess.
+#[derive(Debug, Clone)]
+pub struct AssessJob {
+    /// Levy year.
+    pub levy_year: i32,
+    /// Only employers in this region (and below it).
+    pub region: Option<RegionCode>,
+    /// Who started it.
+    pub actor: String,
+}
+
+fn region_pattern(region: Option<&str>) -> String {
+    match region.and_then(|r| r.parse::<RegionCode>().ok()) {
+        Some(r) if !r.is_national() => format!("{}%", crate::auth::scope_prefix(&r)),
+        _ => "%".to_owned(),
+    }
+}
+
+/// Filed declarations of the year in scope, after `after_employer_id`, in employer order.
+fn filed_chunk(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+    after_employer_id: i64,
+    limit: i64,
+) -> Result<Vec<(Employer, Declaration)>, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        .filter(employers::id.gt(after_employer_id))
+        .order(employers::id.asc())
+        .limit(limit)
+        .select((Employer::as_select(), Declaration::as_select()))
+        .load(conn)?)
+}
+
+fn count_filed(conn: &mut AnyConnection, levy_year: i32, pattern: &str) -> Result<i64, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Creates the run record, or returns the unfinished run of the same year and scope
+/// (a restart after a crash resumes it).
+pub fn prepare(conn: &mut AnyConnection, job: &AssessJob) -> Result<i64, DbError> {
+    let region = job.region.map(|r| r.to_string());
+    if let Some(run) = repo::unfinished_run(conn, job.levy_year, region.as_deref())? {
+        return Ok(run.id);
+    }
+    let total = count_filed(conn, job.levy_year, &region_pattern(region.as_deref()))?;
+    Ok(repo::start_run(
+        conn,
+        job.levy_year,
+        region.as_deref(),
+        total,
+        &job.actor,
+        Utc::now().naive_utc(),
+    )?
+    .id)
+}
+
+/// Computes one chunk on up to two threads (the machine's two cores); the order of
+/// results follows the input.
+fn compute_chunk(
+    provider: &CachingProvider<'_>,
+    rows: &[(Employer, Declaration)],
+    disputes: &HashMap<i64, Vec<LineDispute>>,
+    now: chrono::NaiveDateTime,
+) -> Vec<(usize, Result<Computed, String>)> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let per = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(per)
+            .enumerate()
+            .map(|(part, slice)| {
+                s.spawn(move || {
+                    let mut snaps = SnapshotCache::default();
+                    slice
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (e, d))| {
+                            let lines = disputes.get(&e.id).map_or(&[][..], Vec::as_slice);
+                            let r =
+                                compute(provider, &mut snaps, e, d, lines, now).map_err(|errs| {
+                                    // Codes and pointers only: messages may quote figures, never
+                                    // identifiers, but the log needs no more than this.
+                                    errs.iter()
+                                        .map(|f| format!("{} {}", f.pointer, f.code))
+                                        .collect::<Vec<_>>()
+                                        .join("; ")
+                                });
+                            (part * per + i, r)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Runs (or resumes) `run_id` to the end. `progress` is called after every chunk.
+pub fn execute(
+    db: &Db,
+    provider: &dyn PolicyProvider,
+    run_id: i64,
+    progress: &mut dyn FnMut(&Run),
+) -> Result<Run, DbError> {
+    let mut conn = db.conn()?;
+    let run =
+        repo::run(&mut conn, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+    if run.status != "running" {
+        return Ok(run);
+    }
+    let pattern = region_pattern(run.region.as_deref());
+    let caching = CachingProvider::new(provider);
+    let mut snapshot_ids: HashMap<Arc<str>, i64> = HashMap::new();
+    let mut last = run.last_employer_id;
+    let result = (|| -> Result<(), DbError> {
+        loop {
+            let rows = filed_chunk(&mut conn, run.levy_year, &pattern, last, CHUNK)?;
+            let Some(chunk_last) = rows.last().map(|(e, _)| e.id) else {
+                break;
+            };
+            let now = Utc::now().naive_utc();
+            let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+            let disputes = disputes_for(&mut conn, run.levy_year, &ids)?;
+            let computed = compute_chunk(&caching, &rows, &disputes, now);
+            conn.transaction(|c| -> Result<(), DbError> {
+                let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+                let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, run.levy_year)?
+                    .into_iter()
+                    .map(|(emp, id, digest)| (emp, (id, digest)))
+                    .collect();
+                let mut counts = ChunkCounts { processed: rows.len() as i64, ..Default::default() };
+                let mut supersede = Vec::new();
+                let mut inserts: Vec<NewAssessment> = Vec::new();
+                for (i, r) in computed {
+                    let (employer, _) = &rows[i];
+                    let comp = match r {
+                        Ok(c) => c,
+                        Err(why) => {
+                            counts.failed += 1;
+                            tracing::warn!(run_id, uscc = %employer.uscc, reason = %why, "not assessed");
+                            continue;
+                        }
+                    };
+                    if comp.row.exempt {
+                        counts.exempt += 1;
+                    }
+                    if comp.below_quota {
+                        counts.below_quota += 1;
+                    }
+                    counts.payable_fen += comp.row.payable_fen;
+                    if let Some((old_id, digest)) = current.get(&employer.id) {
+                        if *digest == comp.row.inputs_digest {
+                            counts.unchanged += 1;
+                            continue;
+                        }
+                        supersede.push(*old_id);
+                    }
+                    let sid = match snapshot_ids.get(&comp.snapshot.digest) {
+                        Some(id) => *id,
+                        None => {
+                            let id = repo::snapshot_id(c, &comp.snapshot.digest, &comp.snapshot.json, now)?;
+                            snapshot_ids.insert(comp.snapshot.digest.clone(), id);
+                            id
+                        }
+                    };
+                    let mut row = comp.row;
+                    row.policy_snapshot_id = sid;
+                    row.run_id = Some(run_id);
+                    inserts.push(row);
+                }
+                counts.assessed = inserts.len() as i64;
+                repo::supersede(c, &supersede, now)?;
+                repo::insert_many(c, &inserts)?;
+                repo::advance_run(c, run_id, chunk_last, counts)?;
+                Ok(())
+            })
+            .inspect_err(|_| {
+                // A rolled-back chunk may have cached snapshot ids that were never
+                // committed; forget them so the retry stores them again.
+                snapshot_ids.clear();
+            })?;
+            last = chunk_last;
+            if let Some(r) = repo::run(&mut conn, run_id)? {
+                progress(&r);
+            }
+        }
+        Ok(())
+    })();
+    let now = Utc::now().naive_utc();
+    match &result {
+        Ok(()) => repo::finish_run(&mut conn, run_id, None, now)?,
+        Err(e) => repo::finish_run(&mut conn, run_id, Some(&e.to_string()), now)?,
+    }
+    result?;
+    repo::run(&mut conn, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+}

@@ -1,0 +1,4 @@
+//! Batch work: assessment runs (and, later, notice publication and reminder passes).
+
+pub mod assess;
+pub mod reminders;

@@ -1,0 +1,509 @@
+//! Reminder passes: planning (which reminders are due today, queued in the outbox) and
+//! the background worker of `serve` that plans daily-ish and sends what is due; plus the
+//! `quota-levy reminders …` commands.
+
+use chrono::{Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::{MailSettings, Settings};
+use crate::db::employers::Employer;
+use crate::db::outbox::{self, ReminderKind};
+use crate::db::schema::{assessments, declarations, employers, payments, policy_snapshots};
+use crate::db::{AnyConnection, Db, DbError};
+use crate::domain::levy::Payment;
+use crate::domain::money::from_fen;
+use crate::domain::{PolicyProvider, RegionCode, ResolvedPolicy};
+use crate::mail::plan::{self, EmployerFacts, LevyFacts, RegionTerms, Schedule};
+use crate::mail::{Mailer, PassConfig, PassReport, SendError, TemplateError, Templates};
+use crate::policy::PolicyBook;
+
+/// Employers planned per transaction.
+const CHUNK: i64 = 1_000;
+
+/// Why reminders could not be planned or sent.
+#[derive(Debug, thiserror::Error)]
+pub enum ReminderError {
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A template is bad.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The mail settings cannot make a transport or sender.
+    #[error(transparent)]
+    Mail(#[from] SendError),
+}
+
+impl From<diesel::result::Error> for ReminderError {
+    fn from(e: diesel::result::Error) -> Self {
+        ReminderError::Db(e.into())
+    }
+}
+
+/// Today in China (UTC+8): deadlines are Chinese calendar dates, and at 07:00 in
+/// Sanmenxia the UTC date is still yesterday's.
+pub fn china_today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// What a planning pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanReport {
+    /// Employers with a contact address looked at.
+    pub employers: u64,
+    /// Newly queued, per kind.
+    pub queued: BTreeMap<&'static str, u64>,
+    /// Due but already queued earlier (no-op).
+    pub already_queued: u64,
+    /// Regions whose dates could not be resolved (nothing planned there), with why.
+    pub unresolved: BTreeMap<String, String>,
+}
+
+impl PlanReport {
+    /// Newly queued, all kinds.
+    pub fn total_queued(&self) -> u64 {
+        self.queued.values().sum()
+    }
+}
+
+/// The region names to show: the nearest pack up the chain (a county without a pack of
+/// its own shows its city).
+fn region_names(book: &PolicyBook, code: RegionCode) -> (String, String) {
+    code.chain()
+        .into_iter()
+        .filter(|c| !c.is_national())
+        .find_map(|c| book.pack(c))
+        .map(|p| (p.name.clone(), p.name_en.clone()))
+        .unwrap_or_else(|| (code.to_string(), code.to_string()))
+}
+
+fn terms_of(book: &PolicyBook, code: RegionCode, p: &ResolvedPolicy) -> RegionTerms {
+    let (name_zh, name_en) = region_names(book, code);
+    RegionTerms {
+        name_zh,
+        name_en,
+        filing_deadline: p.filing_deadline.value,
+        payment_due: p.payment_due.value,
+        surcharge: p.surcharge.value.clone(),
+    }
+}
+
+/// The dates of a region from the packs in force on `as_of` (declaration reminders).
+fn resolve_terms(
+    book: &PolicyBook,
+    region: &str,
+    levy_year: i32,
+    as_of: NaiveDate,
+) -> Result<RegionTerms, String> {
+    let code: RegionCode = region.parse().map_err(|e| format!("{e}"))?;
+    let p = book
+        .resolve(code, as_of, levy_year - 1)
+        .map_err(|e| e.to_string())?;
+    Ok(terms_of(book, code, &p))
+}
+
+/// The due date and surcharge rule an assessment used: those of its policy snapshot, as
+/// the statement (`crate::registry::payments::statement`) reads them, so that the
+/// figures of a mail are the statement's.
+fn snapshot_terms(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    snapshot_id: i64,
+) -> Result<Result<RegionTerms, String>, DbError> {
+    let json: String = policy_snapshots::table
+        .find(snapshot_id)
+        .select(policy_snapshots::body_json)
+        .first(conn)?;
+    Ok(serde_json::from_str::<ResolvedPolicy>(&json)
+        .map(|p| terms_of(book, p.region, &p))
+        .map_err(|e| format!("policy snapshot {snapshot_id} is unreadable: {e}")))
+}
+
+/// Plans the reminders of `levy_year` due on `as_of` and queues them, one transaction
+/// per chunk of employers. Idempotent: what is already queued stays as it is.
+///
+/// Payment and overdue figures are the statement's: the principal is the current
+/// assessment's levy payable, the payments are those recorded for the year, and the due
+/// date and surcharge rule are those of the assessment's policy snapshot.
+pub fn plan_reminders(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    templates: &Templates,
+    schedule: &Schedule,
+    levy_year: i32,
+    as_of: NaiveDate,
+) -> Result<PlanReport, ReminderError> {
+    let mut report = PlanReport::default();
+    let mut terms: HashMap<String, Option<RegionTerms>> = HashMap::new();
+    let mut snapshots: HashMap<i64, Option<RegionTerms>> = HashMap::new();
+    let mut after = 0_i64;
+    loop {
+        let chunk: Vec<Employer> = employers::table
+            .filter(employers::id.gt(after))
+            .filter(employers::contact_email.is_not_null())
+            .order(employers::id.asc())
+            .limit(CHUNK)
+            .select(Employer::as_select())
+            .load(conn)?;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        after = last.id;
+        let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
+        let declared: HashSet<i64> = declarations::table
+            .filter(declarations::employer_id.eq_any(&ids))
+            .filter(declarations::levy_year.eq(levy_year))
+            .filter(declarations::status.ne("draft"))
+            .select(declarations::employer_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        let levies: HashMap<i64, (i64, i64)> = assessments::table
+            .filter(assessments::employer_id.eq_any(&ids))
+            .filter(assessments::levy_year.eq(levy_year))
+            .filter(assessments::is_current.eq(true))
+            .select((
+                assessments::employer_id,
+                assessments::policy_snapshot_id,
+                assessments::payable_fen,
+            ))
+            .load::<(i64, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(e, s, p)| (e, (s, p)))
+            .collect();
+        // In the statement's order (value date, then id): same-day payments apply in
+        // the order they were recorded.
+        let mut paid: HashMap<i64, Vec<Payment>> = HashMap::new();
+        for (e, date, fen) in payments::table
+            .filter(payments::employer_id.eq_any(&ids))
+            .filter(payments::levy_year.eq(levy_year))
+            .order((payments::paid_on.asc(), payments::id.asc()))
+            .select((
+                payments::employer_id,
+                payments::paid_on,
+                payments::amount_fen,
+            ))
+            .load::<(i64, NaiveDate, i64)>(conn)?
+        {
+            paid.entry(e).or_default().push(Payment {
+                date,
+                amount: from_fen(fen),
+            });
+        }
+        for (snapshot, _) in levies.values() {
+            if !snapshots.contains_key(snapshot) {
+                let t = match snapshot_terms(conn, book, *snapshot)? {
+                    Ok(t) => Some(t),
+                    Err(why) => {
+                        report
+                            .unresolved
+                            .insert(format!("snapshot {snapshot}"), why);
+                        None
+                    }
+                };
+                snapshots.insert(*snapshot, t);
+            }
+        }
+
+        let mut rows = Vec::new();
+        for e in &chunk {
+            report.employers += 1;
+            let levy = levies.get(&e.id);
+            let declare_terms = terms
+                .entry(e.region.clone())
+                .or_insert_with(|| {
+                    resolve_terms(book, &e.region, levy_year, as_of)
+                        .map_err(|why| {
+                            report.unresolved.insert(e.region.clone(), why);
+                        })
+                        .ok()
+                })
+                .clone();
+            let levy_terms = levy.and_then(|(s, _)| snapshots.get(s).cloned().flatten());
+            let facts = EmployerFacts {
+                employer_id: e.id,
+                uscc: e.uscc.clone(),
+                name: e.name.clone(),
+                contact_email: e.contact_email.clone(),
+                declared: declared.contains(&e.id),
+                levy: levy.map(|(_, fen)| LevyFacts {
+                    principal: from_fen(*fen),
+                    payments: paid.remove(&e.id).unwrap_or_default(),
+                }),
+            };
+            for planned in plan::plan_employer(
+                schedule,
+                as_of,
+                &facts,
+                declare_terms.as_ref(),
+                levy_terms.as_ref(),
+            ) {
+                let shown = match planned.kind() {
+                    ReminderKind::Declare => declare_terms.as_ref(),
+                    _ => levy_terms.as_ref(),
+                };
+                if let Some(t) = shown {
+                    if let Some(r) = plan::render(templates, levy_year, &facts, t, &planned)? {
+                        rows.push(r);
+                    }
+                }
+            }
+        }
+        let (queued, already) = conn.transaction(|c| {
+            let mut queued: BTreeMap<&'static str, u64> = BTreeMap::new();
+            let mut already = 0_u64;
+            for r in &rows {
+                if outbox::enqueue(c, r)? {
+                    *queued.entry(r.kind.as_str()).or_default() += 1;
+                } else {
+                    already += 1;
+                }
+            }
+            Ok::<_, DbError>((queued, already))
+        })?;
+        for (k, n) in queued {
+            *report.queued.entry(k).or_default() += n;
+        }
+        report.already_queued += already;
+    }
+    Ok(report)
+}
+
+/// The background worker of `serve`: plans every `plan_interval_secs` (for the current
+/// and the previous levy year, whose overdue reminders run into this one) and sends
+/// what is due every `poll_interval_secs`, on a thread of its own so that neither diesel
+/// nor the blocking SMTP client ever runs on the async executor.
+pub struct ReminderWorker {
+    stop: Arc<AtomicBool>,
+    wake: Arc<(Mutex<()>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReminderWorker {
+    /// Starts the worker; fails at once on bad templates or mail settings.
+    pub fn start(
+        db: Db,
+        book: Arc<PolicyBook>,
+        mail: &MailSettings,
+    ) -> Result<ReminderWorker, ReminderError> {
+        let templates = Templates::from_settings(mail)?;
+        let mailer = crate::mail::mailer_from_settings(mail)?;
+        Self::start_with(db, book, mail, templates, mailer)
+    }
+
+    /// Starts the worker with the given templates and mailer (tests).
+    pub fn start_with(
+        db: Db,
+        book: Arc<PolicyBook>,
+        mail: &MailSettings,
+        templates: Templates,
+        mailer: Mailer,
+    ) -> Result<ReminderWorker, ReminderError> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let wake = Arc::new((Mutex::new(()), Condvar::new()));
+        let cfg = PassConfig::from_settings(mail, "serve");
+        let schedule = Schedule::from_settings(mail);
+        let poll = Duration::from_secs(mail.poll_interval_secs);
+        let plan_every = Duration::from_secs(mail.plan_interval_secs);
+        let (stop2, wake2) = (stop.clone(), wake.clone());
+        let thread = std::thread::Builder::new()
+            .name("reminders".into())
+            .spawn(move || {
+                let mut planned_at: Option<Instant> = None;
+                tracing::info!(worker = %cfg.worker_id, "reminder worker started");
+                while !stop2.load(Ordering::Relaxed) {
+                    if planned_at.is_none_or(|t| t.elapsed() >= plan_every) {
+                        let today = china_today();
+                        let mut ok = true;
+                        for year in [today.year() - 1, today.year()] {
+                            let result = db.conn().map_err(ReminderError::from).and_then(|mut c| {
+                                plan_reminders(&mut c, &book, &templates, &schedule, year, today)
+                            });
+                            match result {
+                                Ok(r) if r.total_queued() > 0 => tracing::info!(
+                                    levy_year = year,
+                                    queued = r.total_queued(),
+                                    "reminders planned"
+                                ),
+                                Ok(_) => {}
+                                Err(e) => {
+                                    ok = false;
+                                    tracing::warn!(levy_year = year, error = %e, "reminder planning failed");
+                                }
+                            }
+                        }
+                        // A failed plan is tried again at the next poll, not a day later.
+                        if ok {
+                            planned_at = Some(Instant::now());
+                        }
+                    }
+                    match crate::mail::run_pass(
+                        &db,
+                        &mailer,
+                        &cfg,
+                        &|| Utc::now().naive_utc(),
+                        &stop2,
+                    ) {
+                        Ok(r) if r.claimed > 0 => log_pass(&r),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "reminder pass failed"),
+                    }
+                    let (lock, cvar) = &*wake2;
+                    if let Ok(guard) = lock.lock() {
+                        let _ = cvar.wait_timeout_while(guard, poll, |_| {
+                            !stop2.load(Ordering::Relaxed)
+                        });
+                    }
+                }
+                tracing::info!("reminder worker stopped");
+            })
+            .map_err(|e| ReminderError::Db(DbError::Task(format!("cannot start the reminder worker: {e}"))))?;
+        Ok(ReminderWorker {
+            stop,
+            wake,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the worker to stop and waits for it: the message being sent is finished
+    /// and recorded first (blocking; call from a blocking context).
+    pub fn stop(mut self) {
+        self.signal();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn signal(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let (lock, cvar) = &*self.wake;
+        let _guard = lock.lock();
+        cvar.notify_all();
+    }
+}
+
+impl Drop for ReminderWorker {
+    fn drop(&mut self) {
+        self.signal();
+    }
+}
+
+fn log_pass(r: &PassReport) {
+    tracing::info!(
+        claimed = r.claimed,
+        sent = r.sent,
+        retrying = r.retrying,
+        deferred = r.deferred,
+        dead = r.dead,
+        "reminder pass"
+    );
+}
+
+/// `quota-levy reminders …`
+#[derive(Debug, clap::Subcommand)]
+pub enum RemindersCommand {
+    /// Queue the reminders due on a day for a levy year (declare, pay, overdue), as the
+    /// worker of `serve` does daily. Idempotent: already queued reminders stay as they are.
+    Plan {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// The day to plan for (YYYY-MM-DD); default today in China.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Send every due reminder once (one pass) and print the counts. Exits 1 when the
+    /// mail server could not be reached (the reminders stay queued).
+    Run,
+    /// Count the queued, sent and dead reminders.
+    Status,
+    /// Put dead reminders back in the queue (after fixing, e.g., SMTP credentials).
+    RequeueDead,
+}
+
+/// Runs a `reminders` subcommand.
+pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<ExitCode> {
+    let url = crate::db::DatabaseUrl::parse(&settings.database.url)
+        .map_err(|m| anyhow::anyhow!("database.url: {m}"))?;
+    let db = Db::new(url, &settings.database)?;
+    db.migrate()?;
+    match cmd {
+        RemindersCommand::Plan { levy_year, as_of } => {
+            if !(2016..=2100).contains(&levy_year) {
+                anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+            }
+            let as_of = match as_of {
+                Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
+                    anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}")
+                })?,
+                None => china_today(),
+            };
+            let book = crate::cli::load_policy(settings)?;
+            let templates = Templates::from_settings(&settings.mail)?;
+            let schedule = Schedule::from_settings(&settings.mail);
+            let r = plan_reminders(
+                &mut *db.conn()?,
+                &book,
+                &templates,
+                &schedule,
+                levy_year,
+                as_of,
+            )?;
+            println!("reminders for levy year {levy_year} as of {as_of}:");
+            println!("  employers with a contact address  {}", r.employers);
+            for k in ReminderKind::ALL {
+                println!(
+                    "  queued {:<27}{}",
+                    k.as_str(),
+                    r.queued.get(k.as_str()).copied().unwrap_or(0)
+                );
+            }
+            println!("  already queued before             {}", r.already_queued);
+            for (region, why) in &r.unresolved {
+                println!("  region {region}: not planned: {why}");
+            }
+        }
+        RemindersCommand::Run => {
+            let mailer = crate::mail::mailer_from_settings(&settings.mail)?;
+            let cfg = PassConfig::from_settings(&settings.mail, "cli");
+            let r = crate::mail::run_pass(
+                &db,
+                &mailer,
+                &cfg,
+                &|| Utc::now().naive_utc(),
+                &AtomicBool::new(false),
+            )?;
+            println!("claimed {}", r.claimed);
+            println!("sent {}", r.sent);
+            println!("retrying {}", r.retrying);
+            println!("deferred {}", r.deferred);
+            println!("dead {}", r.dead);
+            if r.lease_lost > 0 {
+                println!("lease lost {}", r.lease_lost);
+            }
+            if r.unreachable {
+                eprintln!(
+                    "quota-levy: the mail server {}:{} could not be reached; the reminders stay queued",
+                    settings.mail.smtp_host, settings.mail.smtp_port
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        RemindersCommand::Status => {
+            let c = outbox::counts(&mut *db.conn()?)?;
+            println!("pending {}", c.pending);
+            println!("sent {}", c.sent);
+            println!("dead {}", c.dead);
+        }
+        RemindersCommand::RequeueDead => {
+            let n = outbox::requeue_dead(&mut *db.conn()?, Utc::now().naive_utc())?;
+            println!("requeued {n} dead reminder(s)");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

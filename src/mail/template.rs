@@ -1,0 +1,332 @@
+//! Mail templates: one file per kind and language (`templates/mail/<kind>.<lang>.txt`),
+//! a `Subject: …` line, a blank line, then the text, with `{{name}}` placeholders.
+//!
+//! The renderer is strict: a placeholder it has no value for is an error, and every
+//! template is rendered with its kind's full set of values when loaded, so a typo in a
+//! template stops the service at start instead of mailing `{{amuont}}` to employers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::db::outbox::ReminderKind;
+use crate::domain::Language;
+
+/// Why templates could not be loaded or rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// A template file could not be read.
+    #[error("cannot read mail template {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A template is malformed or names an unknown placeholder.
+    #[error("mail template {name}: {message}")]
+    Invalid {
+        /// `<kind>.<lang>.txt`.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// One parsed template.
+#[derive(Debug, Clone)]
+struct Template {
+    name: String,
+    subject: String,
+    body: String,
+}
+
+/// A rendered text in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// Text.
+    pub body: String,
+}
+
+/// The templates of every kind in both languages.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    by_key: BTreeMap<(ReminderKind, &'static str), Template>,
+}
+
+/// The templates compiled into the binary, so that it runs from any directory.
+const EMBEDDED: [(&str, &str); 8] = [
+    (
+        "declare.zh.txt",
+        include_str!("../../templates/mail/declare.zh.txt"),
+    ),
+    (
+        "declare.en.txt",
+        include_str!("../../templates/mail/declare.en.txt"),
+    ),
+    (
+        "pay.zh.txt",
+        include_str!("../../templates/mail/pay.zh.txt"),
+    ),
+    (
+        "pay.en.txt",
+        include_str!("../../templates/mail/pay.en.txt"),
+    ),
+    (
+        "overdue.zh.txt",
+        include_str!("../../templates/mail/overdue.zh.txt"),
+    ),
+    (
+        "overdue.en.txt",
+        include_str!("../../templates/mail/overdue.en.txt"),
+    ),
+    (
+        "notice_published.zh.txt",
+        include_str!("../../templates/mail/notice_published.zh.txt"),
+    ),
+    (
+        "notice_published.en.txt",
+        include_str!("../../templates/mail/notice_published.en.txt"),
+    ),
+];
+
+fn lang_code(lang: Language) -> &'static str {
+    match lang {
+        Language::Zh => "zh",
+        Language::En => "en",
+    }
+}
+
+/// The placeholders each kind's templates may use (all are always given). The shipped
+/// texts state dates, not `days_left`: a reminder held back by a mail-server outage
+/// would otherwise arrive with a wrong count.
+pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
+    const COMMON: [&str; 4] = ["employer_name", "uscc", "levy_year", "region"];
+    match kind {
+        ReminderKind::Declare => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            "deadline",
+            "days_left",
+        ],
+        ReminderKind::Pay => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            "principal",
+            "paid",
+            "outstanding",
+            "due_date",
+            "days_left",
+            "daily_rate_permille",
+        ],
+        ReminderKind::Overdue => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            "principal",
+            "paid",
+            "surcharge",
+            "outstanding",
+            "due_date",
+            "as_of",
+            "days_overdue",
+            "daily_rate_permille",
+        ],
+        ReminderKind::NoticePublished => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            "notice_id",
+            "status",
+            "published_on",
+            "objection_until",
+            "url",
+        ],
+    }
+}
+
+impl Templates {
+    /// The compiled-in templates.
+    pub fn embedded() -> Result<Templates, TemplateError> {
+        Self::build(|name| {
+            EMBEDDED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, text)| (*text).to_owned())
+                .ok_or_else(|| TemplateError::Invalid {
+                    name: name.to_owned(),
+                    message: "missing from the binary".into(),
+                })
+        })
+    }
+
+    /// The templates of a folder: every `<kind>.<lang>.txt` must be there.
+    pub fn load_dir(dir: &Path) -> Result<Templates, TemplateError> {
+        Self::build(|name| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|source| TemplateError::Read { path, source })
+        })
+    }
+
+    /// The configured folder, else the compiled-in templates.
+    pub fn from_settings(mail: &crate::config::MailSettings) -> Result<Templates, TemplateError> {
+        match mail.templates_dir() {
+            Some(d) => Self::load_dir(&d),
+            None => Self::embedded(),
+        }
+    }
+
+    fn build(
+        mut read: impl FnMut(&str) -> Result<String, TemplateError>,
+    ) -> Result<Templates, TemplateError> {
+        let mut by_key = BTreeMap::new();
+        for kind in ReminderKind::ALL {
+            for lang in [Language::Zh, Language::En] {
+                let code = lang_code(lang);
+                let name = format!("{}.{code}.txt", kind.as_str());
+                let t = parse(&name, &read(&name)?)?;
+                // Rendered once with every value, so unknown placeholders fail here.
+                let sample: Vec<(&str, String)> = placeholders(kind)
+                    .iter()
+                    .map(|p| (*p, String::new()))
+                    .collect();
+                render_text(&t.name, &t.subject, &sample)?;
+                render_text(&t.name, &t.body, &sample)?;
+                by_key.insert((kind, code), t);
+            }
+        }
+        Ok(Templates { by_key })
+    }
+
+    /// Renders `kind` in `lang` with `values`.
+    pub fn render(
+        &self,
+        kind: ReminderKind,
+        lang: Language,
+        values: &[(&str, String)],
+    ) -> Result<Rendered, TemplateError> {
+        let t =
+            self.by_key
+                .get(&(kind, lang_code(lang)))
+                .ok_or_else(|| TemplateError::Invalid {
+                    name: format!("{}.{}.txt", kind.as_str(), lang_code(lang)),
+                    message: "not loaded".into(),
+                })?;
+        Ok(Rendered {
+            subject: render_text(&t.name, &t.subject, values)?,
+            body: render_text(&t.name, &t.body, values)?,
+        })
+    }
+}
+
+fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
+    let invalid = |message: &str| TemplateError::Invalid {
+        name: name.to_owned(),
+        message: message.to_owned(),
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = first
+        .trim_end_matches('\r')
+        .strip_prefix("Subject:")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("the first line must be `Subject: …`"))?;
+    let body = rest.trim_start_matches(['\r', '\n']).trim_end();
+    if body.is_empty() {
+        return Err(invalid("the text after the subject line is empty"));
+    }
+    Ok(Template {
+        name: name.to_owned(),
+        subject: subject.to_owned(),
+        body: format!("{body}\n"),
+    })
+}
+
+/// Replaces every `{{name}}` with its value.
+fn render_text(
+    template: &str,
+    text: &str,
+    values: &[(&str, String)],
+) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| TemplateError::Invalid {
+            name: template.to_owned(),
+            message: "a `{{` is not closed by `}}`".into(),
+        })?;
+        let key = after[..end].trim();
+        let value = values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .ok_or_else(|| TemplateError::Invalid {
+                name: template.to_owned(),
+                message: format!("unknown placeholder {{{{{key}}}}}"),
+            })?;
+        out.push_str(value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_templates_load_and_render() {
+        let t = Templates::embedded().unwrap();
+        let values: Vec<(&str, String)> = placeholders(ReminderKind::Pay)
+            .iter()
+            .map(|p| (*p, format!("<{p}>")))
+            .collect();
+        let zh = t.render(ReminderKind::Pay, Language::Zh, &values).unwrap();
+        assert!(zh.subject.contains("<outstanding>"), "{}", zh.subject);
+        assert!(zh.body.contains("应缴金额：<principal> 元"), "{}", zh.body);
+        assert!(!zh.body.contains("{{"));
+        let en = t.render(ReminderKind::Pay, Language::En, &values).unwrap();
+        assert!(en.body.contains("<principal> yuan"), "{}", en.body);
+    }
+
+    #[test]
+    fn unknown_or_unclosed_placeholders_are_errors() {
+        let v = [("a", "1".to_owned())];
+        assert_eq!(render_text("t", "x{{a}}y{{ a }}", &v).unwrap(), "x1y1");
+        let e = render_text("t", "{{amuont}}", &v).unwrap_err().to_string();
+        assert!(e.contains("{{amuont}}"), "{e}");
+        assert!(render_text("t", "{{a", &v).is_err());
+    }
+
+    #[test]
+    fn a_folder_must_have_every_template_and_only_known_placeholders() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in EMBEDDED {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        assert!(Templates::load_dir(dir.path()).is_ok());
+        std::fs::write(
+            dir.path().join("pay.en.txt"),
+            "Subject: pay {{amount}}\n\ntext\n",
+        )
+        .unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("pay.en.txt") && e.contains("{{amount}}"), "{e}");
+        std::fs::write(dir.path().join("pay.en.txt"), "no subject\n").unwrap();
+        assert!(Templates::load_dir(dir.path()).is_err());
+        std::fs::remove_file(dir.path().join("declare.zh.txt")).unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("declare.zh.txt"), "{e}");
+    }
+}

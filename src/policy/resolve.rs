@@ -1,0 +1,336 @@
+//! Resolution along the region chain: the nearest region with a value in force wins.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::format::{MonthDay, WageSeries};
+use super::model::{CertificationWindow, Entry, RegionPack, Timeline};
+use super::{PolicyBook, FIRST_MODELLED_DAY};
+use crate::domain::{
+    Cited, EmployerKind, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
+    SurchargeRule,
+};
+
+/// A value found in the chain, with the pack that supplied it.
+pub(crate) type Found<'a, T> = (&'a RegionPack, &'a Entry<T>);
+
+fn cited<T: Clone>((pack, e): Found<'_, T>) -> Cited<T> {
+    Cited::new(
+        e.value.clone(),
+        e.citation.clone(),
+        e.provisional,
+        pack.code,
+    )
+}
+
+/// The nearest value in force on `date`.
+pub(crate) fn nearest<'a, T>(
+    chain: &[&'a RegionPack],
+    date: NaiveDate,
+    pick: impl Fn(&'a RegionPack) -> &'a Timeline<T>,
+) -> Option<Found<'a, T>> {
+    chain.iter().find_map(|p| pick(p).at(date).map(|e| (*p, e)))
+}
+
+/// The last day of `month` in `year`.
+fn month_end(year: i32, month: u32) -> Option<NaiveDate> {
+    let (y, m) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
+impl PolicyBook {
+    /// The packs of the chain of `region`, nearest first. A region needs a pack for its
+    /// province (or is national); regions below that without a pack of their own resolve
+    /// through their parents.
+    pub(crate) fn chain_packs(
+        &self,
+        region: RegionCode,
+    ) -> Result<Vec<&RegionPack>, PolicyLookupError> {
+        if !region.is_national() {
+            let province = region.province();
+            if province.is_national() || !self.packs.contains_key(&province) {
+                return Err(PolicyLookupError::UnknownRegion(region));
+            }
+        }
+        let chain: Vec<&RegionPack> = region
+            .chain()
+            .iter()
+            .filter_map(|c| self.packs.get(c))
+            .collect();
+        if chain.last().is_none_or(|p| !p.code.is_national()) {
+            return Err(PolicyLookupError::UnknownRegion(region));
+        }
+        Ok(chain)
+    }
+
+    /// The average-wage series the chain selects on `as_of`.
+    pub(crate) fn series<'a>(
+        &self,
+        chain: &[&'a RegionPack],
+        as_of: NaiveDate,
+    ) -> Option<Found<'a, WageSeries>> {
+        nearest(chain, as_of, |p| &p.average_wage_series)
+    }
+
+    /// The social average wage of `data_year` in the series selected on `as_of`: the
+    /// nearest region that publishes that figure.
+    pub(crate) fn social_average_wage(
+        &self,
+        chain: &[&RegionPack],
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Option<Cited<Decimal>> {
+        let (sp, se) = self.series(chain, as_of)?;
+        chain.iter().find_map(|p| {
+            p.social_average_wage
+                .iter()
+                .find(|f| f.data_year == data_year && f.series == se.value)
+                .map(|f| {
+                    Cited::new(
+                        f.value,
+                        format!(
+                            "{} (series {}: {} [{}])",
+                            f.citation,
+                            se.value.as_str(),
+                            se.citation,
+                            sp.code
+                        ),
+                        f.provisional || se.provisional,
+                        p.code,
+                    )
+                })
+        })
+    }
+
+    /// The monthly minimum wage in force on `date`: a region's own figure, or the tier it
+    /// selects in the nearest tier table (Henan: county tier → province table).
+    pub(crate) fn minimum_wage_on(
+        &self,
+        chain: &[&RegionPack],
+        date: NaiveDate,
+    ) -> Option<Cited<Decimal>> {
+        for (i, p) in chain.iter().enumerate() {
+            if let Some(e) = p.minimum_wage.at(date) {
+                return Some(cited((p, e)));
+            }
+            if let Some(sel) = p.minimum_wage_tier.at(date) {
+                let (tp, table) = nearest(&chain[i..], date, |q| &q.minimum_wage_tiers)?;
+                let idx = usize::try_from(sel.value).ok()?.checked_sub(1)?;
+                let amount = *table.value.get(idx)?;
+                return Some(Cited::new(
+                    amount,
+                    format!(
+                        "{} tier {} (tier set by {}: {})",
+                        table.citation, sel.value, p.code, sel.citation
+                    ),
+                    table.provisional || sel.provisional,
+                    tp.code,
+                ));
+            }
+        }
+        None
+    }
+
+    /// The month-day of a deadline for `levy_year`: the value whose date range contains
+    /// that very day, so the deadline of a year is the rule in force for it.
+    pub(crate) fn deadline<'a>(
+        chain: &[&'a RegionPack],
+        levy_year: i32,
+        pick: impl Fn(&'a RegionPack) -> &'a Timeline<MonthDay>,
+    ) -> Option<(Cited<NaiveDate>, &'a Entry<MonthDay>)> {
+        chain.iter().find_map(|p| {
+            pick(p).entries().iter().find_map(|e| {
+                let day = e.value.in_year(levy_year)?;
+                e.covers(day).then(|| {
+                    (
+                        Cited::new(day, e.citation.clone(), e.provisional, p.code),
+                        e,
+                    )
+                })
+            })
+        })
+    }
+
+    /// The certification window of `levy_year`, placed in that year.
+    pub(crate) fn certification_window(
+        &self,
+        chain: &[&RegionPack],
+        as_of: NaiveDate,
+    ) -> Option<Cited<CertificationWindow>> {
+        nearest(chain, as_of, |p| &p.certification_window).map(cited)
+    }
+}
+
+fn missing(what: &str, region: RegionCode, as_of: NaiveDate) -> PolicyLookupError {
+    PolicyLookupError::Missing(format!(
+        "no {what} in force on {as_of} for region {region} or any region above it"
+    ))
+}
+
+impl PolicyProvider for PolicyBook {
+    fn resolve(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<ResolvedPolicy, PolicyLookupError> {
+        if as_of < FIRST_MODELLED_DAY {
+            return Err(PolicyLookupError::AsOfTooEarly(as_of));
+        }
+        let chain = self.chain_packs(region)?;
+        let levy_year = data_year + 1;
+        let mut notes = Vec::new();
+        if chain.first().is_none_or(|p| p.code != region) {
+            let via: Vec<String> = chain.iter().map(|p| p.code.to_string()).collect();
+            notes.push(format!(
+                "region {region} has no policy pack of its own; its parameters come from {}",
+                via.join(" → ")
+            ));
+        }
+
+        let quota_ratio = nearest(&chain, as_of, |p| &p.quota_ratio)
+            .map(cited)
+            .ok_or_else(|| missing("quota ratio", region, as_of))?;
+        let wage_cap_multiple =
+            nearest(&chain, as_of, |p| &p.wage_cap_multiple).and_then(|(p, e)| {
+                e.value
+                    .map(|v| Cited::new(v, e.citation.clone(), e.provisional, p.code))
+            });
+        let social_average_wage = self.social_average_wage(&chain, as_of, data_year);
+        if social_average_wage.is_none() && wage_cap_multiple.is_some() {
+            let series = self
+                .series(&chain, as_of)
+                .map_or("(no series selected)", |(_, e)| e.value.as_str());
+            notes.push(format!(
+                "no social average wage ({series}) for data year {data_year} in the packs of \
+                 region {region}; the wage cap needs one (give overrides.social_average_wage)"
+            ));
+        }
+        let minimum_wage_by_month: [Option<Cited<Decimal>>; 12] = std::array::from_fn(|i| {
+            let month = u32::try_from(i + 1).unwrap_or(12);
+            month_end(data_year, month).and_then(|d| self.minimum_wage_on(&chain, d))
+        });
+        let missing_months = minimum_wage_by_month.iter().filter(|m| m.is_none()).count();
+        if missing_months > 0 {
+            notes.push(format!(
+                "no monthly minimum wage in the packs of region {region} for {missing_months} \
+                 month(s) of data year {data_year} (give overrides.minimum_wage_monthly)"
+            ));
+        }
+        let exemption = nearest(&chain, as_of, |p| &p.exemption)
+            .map(cited)
+            .ok_or_else(|| missing("exemption rule", region, as_of))?;
+        let reduction_tiers = nearest(&chain, as_of, |p| &p.reduction_tiers).and_then(|(p, e)| {
+            e.value
+                .clone()
+                .map(|v| Cited::new(v, e.citation.clone(), e.provisional, p.code))
+        });
+        let fresh_graduate_full_year = nearest(&chain, as_of, |p| &p.fresh_graduate_full_year)
+            .map(cited)
+            .ok_or_else(|| missing("fresh-graduate rule", region, as_of))?;
+        let reward = nearest(&chain, as_of, |p| &p.reward)
+            .map(cited)
+            .ok_or_else(|| missing("reward rule", region, as_of))?;
+        let rate = nearest(&chain, as_of, |p| &p.surcharge_daily_rate)
+            .ok_or_else(|| missing("surcharge daily rate", region, as_of))?;
+        let cap = nearest(&chain, as_of, |p| &p.surcharge_capped_at_principal)
+            .ok_or_else(|| missing("surcharge cap setting", region, as_of))?;
+        // Two parameters, one domain value: cite both, provisional if either is, and name
+        // the nearer of the two regions.
+        let nearer = if chain.iter().position(|p| p.code == cap.0.code)
+            < chain.iter().position(|p| p.code == rate.0.code)
+        {
+            cap.0.code
+        } else {
+            rate.0.code
+        };
+        let surcharge = Cited::new(
+            SurchargeRule {
+                daily_rate: rate.1.value,
+                capped_at_principal: cap.1.value,
+            },
+            format!(
+                "rate: {}; cap at principal {}: {}",
+                rate.1.citation,
+                if cap.1.value { "on" } else { "off" },
+                cap.1.citation
+            ),
+            rate.1.provisional || cap.1.provisional,
+            nearer,
+        );
+        let filing_deadline = Self::deadline(&chain, levy_year, |p| &p.filing_deadline)
+            .map(|(c, _)| c)
+            .ok_or_else(|| {
+                missing(
+                    &format!("filing deadline for levy year {levy_year}"),
+                    region,
+                    as_of,
+                )
+            })?;
+        let payment_due = Self::deadline(&chain, levy_year, |p| &p.payment_due)
+            .map(|(c, _)| c)
+            .ok_or_else(|| {
+                missing(
+                    &format!("payment due date for levy year {levy_year}"),
+                    region,
+                    as_of,
+                )
+            })?;
+        let mut public_body_thresholds = Vec::new();
+        if let Some(f) = nearest(&chain, as_of, |p| &p.threshold_government_agency) {
+            public_body_thresholds.push((EmployerKind::GovernmentAgency, cited(f)));
+        }
+        if let Some(f) = nearest(&chain, as_of, |p| &p.threshold_public_institution) {
+            public_body_thresholds.push((EmployerKind::PublicInstitution, cited(f)));
+        }
+        for p in &chain {
+            if let Some(n) = p.notes.at(as_of) {
+                notes.push(format!("{} [{}: {}]", n.value, p.code, n.citation));
+            }
+        }
+
+        Ok(ResolvedPolicy {
+            region,
+            as_of,
+            data_year,
+            quota_ratio,
+            wage_cap_multiple,
+            social_average_wage,
+            minimum_wage_by_month,
+            exemption,
+            reduction_tiers,
+            fresh_graduate_full_year,
+            reward,
+            surcharge,
+            filing_deadline,
+            payment_due,
+            public_body_thresholds,
+            notes,
+        })
+    }
+
+    fn default_as_of(
+        &self,
+        region: RegionCode,
+        levy_year: i32,
+    ) -> Result<NaiveDate, PolicyLookupError> {
+        let chain = self.chain_packs(region)?;
+        if let Some((c, _)) = Self::deadline(&chain, levy_year, |p| &p.filing_deadline) {
+            return Ok(c.value);
+        }
+        let year_end = NaiveDate::from_ymd_opt(levy_year, 12, 31).ok_or_else(|| {
+            PolicyLookupError::Missing(format!("levy year {levy_year} is out of range"))
+        })?;
+        if year_end < FIRST_MODELLED_DAY {
+            Err(PolicyLookupError::AsOfTooEarly(year_end))
+        } else {
+            Err(PolicyLookupError::Missing(format!(
+                "no filing deadline for levy year {levy_year} in the packs of region {region}"
+            )))
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Assessing declarations: the calculator's own function, figures stored in fen, the
+//! inputs and policy values kept so that the full explanation is reproduced on read.
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::Connection;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::declarations::{calc_request_for, RegistryError};
+use super::disputes::{disputes_for, mask_months, LineDispute};
+use crate::db::assessments::{self as repo, Assessment, NewAssessment};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::declarations::{self as decl_repo, Declaration};
+use crate::db::employers::Employer;
+use crate::db::{AnyConnection, DbError};
+use crate::domain::levy::{calculate, ExplainMode, Twelfths};
+use crate::domain::money::{format_money, from_fen, to_fen};
+use crate::domain::request::{
+    calculate_request, levy_field_error, parse_request, CalcResponse, FieldError,
+};
+use crate::domain::{
+    FrozenPolicy, Language, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
+};
+
+/// A provider that remembers resolutions: a batch run resolves the same few
+/// (region, as-of, data year) triples for a million employers.
+pub struct CachingProvider<'a> {
+    inner: &'a dyn PolicyProvider,
+    cache: Mutex<HashMap<(RegionCode, NaiveDate, i32), ResolvedPolicy>>,
+    as_of: Mutex<HashMap<(RegionCode, i32), NaiveDate>>,
+}
+
+impl<'a> CachingProvider<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a dyn PolicyProvider) -> Self {
+        CachingProvider {
+            inner,
+            cache: Mutex::new(HashMap::new()),
+            as_of: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl PolicyProvider for CachingProvider<'_> {
+    fn resolve(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<ResolvedPolicy, PolicyLookupError> {
+        let key = (region, as_of, data_year);
+        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(p);
+        }
+        let p = self.inner.resolve(region, as_of, data_year)?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(key, p.clone());
+        }
+        Ok(p)
+    }
+
+    fn default_as_of(
+        &self,
+        region: RegionCode,
+        levy_year: i32,
+    ) -> Result<NaiveDate, PolicyLookupError> {
+        let key = (region, levy_year);
+        if let Some(d) = self.as_of.lock().ok().and_then(|c| c.get(&key).copied()) {
+            return Ok(d);
+        }
+        let d = self.inner.default_as_of(region, levy_year)?;
+        if let Ok(mut c) = self.as_of.lock() {
+            c.insert(key, d);
+        }
+        Ok(d)
+    }
+}
+
+/// A policy resolution serialized once: its JSON and digest.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Canonical JSON of the [`ResolvedPolicy`].
+    pub json: Arc<str>,
+    /// Its SHA-256.
+    pub digest: Arc<str>,
+}
+
+/// Remembers snapshots per resolution key within a run.
+#[derive(Default)]
+pub struct SnapshotCache(HashMap<(RegionCode, NaiveDate, i32), Snapshot>);
+
+impl SnapshotCache {
+    fn get(&mut self, p: &ResolvedPolicy) -> Result<Snapshot, serde_json::Error> {
+        let key = (p.region, p.as_of, p.data_year);
+        if let Some(s) = self.0.get(&key) {
+            return Ok(s.clone());
+        }
+        let json = serde_json::to_string(p)?;
+        let digest = hex::encode(Sha256::digest(json.as_bytes()));
+        let s = Snapshot {
+            json: json.into(),
+            digest: digest.into(),
+        };
+        self.0.insert(key, s.clone());
+        Ok(s)
+    }
+}
+
+/// One computed assessment, not yet stored.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// The row (snapshot id and run id filled in when stored).
+    pub row: NewAssessment,
+    /// The policy values used.
+    pub snapshot: Snapshot,
+    /// Below quota and not exempt (for run summaries and enforcement).
+    pub below_quota: bool,
+}
+
+fn e4(v: Decimal) -> Option<i64> {
+    let x = v.checked_mul(Decimal::from(10_000))?;
+    (x.fract().is_zero())
+        .then(|| i64::try_from(x.trunc()).ok())
+        .flatten()
+}
+
+fn twelfths_e4(t: Twelfths) -> Option<i64> {
+    e4(t.twelfths())
+}
+
+fn rounded_e4(t: Twelfths) -> Option<i64> {
+    e4(t.round(4))
+}
+
+fn internal(msg: impl Into<String>) -> Vec<FieldError> {
+    vec![FieldError {
+        pointer: String::new(),
+        code: "internal",
+        message: msg.into(),
+    }]
+}
+
+/// Computes the assessment of `declaration` (figures only: the explanation is rebuilt
+/// on read from the stored inputs and policy values). `disputes` are the employer's
+/// roster lines claimed by another employer too: their months go into the inputs as
+/// `disputed_months`, so the stored inputs alone reproduce the result.
+pub fn compute(
+    provider: &dyn PolicyProvider,
+    snapshots: &mut SnapshotCache,
+    employer: &Employer,
+    declaration: &Declaration,
+    disputes: &[LineDispute],
+    now: NaiveDateTime,
+) -> Result<Computed, Vec<FieldError>> {
+    let body: Value = serde_json::from_str(&declaration.body_json)
+        .map_err(|e| internal(format!("stored declaration is not JSON: {e}")))?;
+    let mut req = calc_request_for(employer, declaration.levy_year, &body);
+    for d in disputes.iter().filter(|d| d.excluded_mask != 0) {
+        if let Some(line) = req
+            .get_mut("disabled_employees")
+            .and_then(|l| l.get_mut(d.line_no as usize))
+            .and_then(Value::as_object_mut)
+        {
+            line.insert(
+                "disputed_months".into(),
+                json!(mask_months(d.excluded_mask)),
+            );
+        }
+    }
+    let parsed = parse_request(provider, &req, Language::Zh)?;
+    let r = calculate(&parsed.policy, &parsed.input, ExplainMode::FiguresOnly)
+        .map_err(|e| vec![levy_field_error(&e, Language::Zh)])?;
+    let snapshot = snapshots
+        .get(&parsed.policy)
+        .map_err(|e| internal(e.to_string()))?;
+    let inputs_json = req.to_string();
+    let mut h = Sha256::new();
+    h.update(inputs_json.as_bytes());
+    h.update(b"\n");
+    h.update(snapshot.digest.as_bytes());
+    let inputs_digest = hex::encode(h.finalize());
+    let fen = |d: Decimal| to_fen(d).ok_or_else(|| internal("amount out of range"));
+    let count = |o: Option<i64>| o.ok_or_else(|| internal("count out of range"));
+    let row = NewAssessment {
+        employer_id: employer.id,
+        levy_year: declaration.levy_year,
+        region: employer.region.clone(),
+        kind: employer.kind.clone(),
+        declaration_id: declaration.id,
+        declaration_version: declaration.version,
+        inputs_digest,
+        policy_snapshot_id: 0,
+        as_of: parsed.policy.as_of,
+        staff_x12_e4: count(twelfths_e4(r.staff))?,
+        disabled_x12_e4: count(twelfths_e4(r.disabled))?,
+        required_e4: count(rounded_e4(r.required))?,
+        shortfall_e4: count(rounded_e4(r.shortfall))?,
+        average_wage_fen: r.average_wage.map(fen).transpose()?,
+        wage_used_fen: r.wage_used.map(fen).transpose()?,
+        fee_due_fen: fen(r.fee_due)?,
+        reduction_fen: fen(r.reduction)?,
+        payable_fen: fen(r.payable)?,
+        over_quota_e4: count(rounded_e4(r.over_quota))?,
+        reward_fen: fen(r.reward)?,
+        exempt: r.exempt,
+        provisional: r.provisional,
+        inputs_json,
+        run_id: None,
+        computed_at: now,
+        superseded_at: None,
+        is_current: true,
+    };
+    let below_quota = !r.shortfall.is_zero() && !r.exempt;
+    Ok(Computed {
+        row,
+        snapshot,
+        below_quota,
+    })
+}
+
+/// What assessing one employer did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A new current assessment.
+    Assessed(Assessment),
+    /// The current assessment already has these inputs and policy values.
+    Unchanged(Assessment),
+}
+
+/// Why an employer could not be assessed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssessError {
+    /// No filed declaration.
+    #[error("{0}")]
+    NotDeclared(String),
+    /// The declaration cannot be calculated (e.g. a policy value is missing).
+    #[error("the declaration cannot be assessed")]
+    Invalid(Vec<FieldError>),
+    /// Storage failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+impl From<DbError> for AssessError {
+    fn from(e: DbError) -> Self {
+        AssessError::Registry(RegistryError::Db(e))
+    }
+}
+
+impl From<diesel::result::Error> for AssessError {
+    fn from(e: diesel::result::Error) -> Self {
+        AssessError::Registry(RegistryError::Db(DbError::Query(e)))
+    }
+}
+
+/// Assesses one employer now, in its own transaction.
+pub fn assess_one(
+    conn: &mut AnyConnection,
+    provider: &dyn PolicyProvider,
+    employer: &Employer,
+    levy_year: i32,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Outcome, AssessError> {
+    let declaration = decl_repo::current(conn, employer.id, levy_year)?
+        .filter(|d| d.status().is_filed())
+        .ok_or_else(|| {
+            AssessError::NotDeclared(format!(
+                "{} has no submitted declaration for levy year {levy_year}",
+                employer.uscc
+            ))
+        })?;
+    let now = Utc::now().naive_utc();
+    let disputes = disputes_for(conn, levy_year, &[employer.id])?
+        .remove(&employer.id)
+        .unwrap_or_default();
+    let computed = compute(
+        provider,
+        &mut SnapshotCache::default(),
+        employer,
+        &declaration,
+        &disputes,
+        now,
+    )
+    .map_err(AssessError::Invalid)?;
+    conn.transaction(|c| {
+        if let Some(cur) = repo::current(c, employer.id, levy_year)? {
+            if cur.inputs_digest == computed.row.inputs_digest {
+                return Ok(Outcome::Unchanged(cur));
+            }
+            repo::supersede(c, &[cur.id], now)?;
+        }
+        let mut row = computed.row.clone();
+        row.policy_snapshot_id =
+            repo::snapshot_id(c, &computed.snapshot.digest, &computed.snapshot.json, now)?;
+        repo::insert_many(c, std::slice::from_ref(&row))?;
+        let stored = repo::current(c, employer.id, levy_year)?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        audit::record(
+            c,
+            AuditEntry {
+                actor,
+                action: "assessment.create",
+                entity_type: "assessment",
+                entity_id: &format!("{}/{}", employer.uscc, levy_year),
+                before: None,
+                after: Some(json!({
+                    "id": stored.id, "declaration_version": stored.declaration_version,
+                    "payable": format_money(from_fen(stored.payable_fen)),
+                    "inputs_digest": stored.inputs_digest,
+                })),
+                request_id,
+            },
+        )?;
+        Ok(Outcome::Assessed(stored))
+    })
+}
+
+/// A stored assessment with its full explained result, replayed from the stored inputs
+/// and policy values and checked against the stored figures.
+pub fn replay(
+    conn: &mut AnyConnection,
+    a: &Assessment,
+    lang: Language,
+) -> Result<CalcResponse, String> {
+    let policy_json = repo::snapshot_json(conn, a.policy_snapshot_id).map_err(|e| e.to_string())?;
+    let policy: ResolvedPolicy = serde_json::from_str(&policy_json)
+        .map_err(|e| format!("policy snapshot unreadable: {e}"))?;
+    let mut inputs: Value =
+        serde_json::from_str(&a.inputs_json).map_err(|e| format!("inputs unreadable: {e}"))?;
+    inputs["language"] = json!(match lang {
+        Language::Zh => "zh",
+        Language::En => "en",
+    });
+    let resp = calculate_request(&FrozenPolicy(policy), &inputs, lang)
+        .map_err(|e| format!("stored inputs no longer calculate: {e:?}"))?;
+    let checks = [
+        ("fee_due", &resp.fee_due, a.fee_due_fen),
+        ("reduction", &resp.reduction, a.reduction_fen),
+        ("levy_payable", &resp.levy_payable, a.payable_fen),
+        ("reward", &resp.reward, a.reward_fen),
+    ];
+    for (name, got, fen) in checks {
+        let want = format_money(from_fen(fen));
+        if *got != want {
+            return Err(format!(
+                "assessment {} does not replay: {name} {got} ≠ stored {want}",
+                a.id
+            ));
+        }
+    }
+    Ok(resp)
+}

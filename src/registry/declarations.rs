@@ -1,0 +1,424 @@
+//! Declarations: validated with the very function the calculator uses, stored as a
+//! canonical body with every version kept, and typed roster lines for cross-employer
+//! checks.
+
+use diesel::Connection;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::db::audit::{self, AuditEntry};
+use crate::db::declarations::{self as repo, Declaration, NewRosterLine, Status};
+use crate::db::employers::Employer;
+use crate::db::{AnyConnection, DbError};
+use crate::domain::levy::{months_in_period, Certificate, Disabled, Employment};
+use crate::domain::money::to_fen;
+use crate::domain::request::{parse_request, FieldError, ParsedRequest};
+use crate::domain::{Language, PolicyProvider};
+
+/// The fields a declaration body may have: the calculation request's staff, wages and
+/// disabled-employee fields. Region, kind and registration date come from the employer
+/// record; the levy year from the path.
+pub const DECLARATION_FIELDS: &[&str] = &[
+    "staff",
+    "total_wages",
+    "average_wage",
+    "disabled_employees",
+    "disabled_count",
+];
+
+/// A validated declaration, ready to store.
+#[derive(Debug, Clone)]
+pub struct ParsedDeclaration {
+    /// The body in canonical form (sorted keys), as stored.
+    pub body_json: String,
+    /// SHA-256 of `body_json`: equal bodies are the same declaration.
+    pub digest: String,
+    /// The typed roster lines (declaration id filled in when saved).
+    pub roster: Vec<NewRosterLine>,
+}
+
+/// What a save did.
+#[derive(Debug, Clone)]
+pub enum SaveOutcome {
+    /// First version.
+    Created(Declaration),
+    /// A new version (a draft changed, or a filed declaration amended).
+    Updated(Declaration),
+    /// The body was identical: nothing was written.
+    Unchanged(Declaration),
+}
+
+impl SaveOutcome {
+    /// The declaration after the save.
+    pub fn declaration(&self) -> &Declaration {
+        match self {
+            SaveOutcome::Created(d) | SaveOutcome::Updated(d) | SaveOutcome::Unchanged(d) => d,
+        }
+    }
+}
+
+/// Why a state change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// No such declaration.
+    #[error("{0}")]
+    NotFound(String),
+    /// Not allowed in the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// `If-Match` did not match.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for RegistryError {
+    fn from(e: diesel::result::Error) -> Self {
+        RegistryError::Db(DbError::Query(e))
+    }
+}
+
+/// The full calculation request for an employer's declaration body.
+pub fn calc_request_for(employer: &Employer, levy_year: i32, body: &Value) -> Value {
+    let mut req: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
+    req.insert("region".into(), json!(employer.region));
+    req.insert("levy_year".into(), json!(levy_year));
+    let mut emp = Map::new();
+    emp.insert("kind".into(), json!(employer.kind));
+    if let Some(d) = employer.registered_on {
+        emp.insert(
+            "registered_on".into(),
+            json!(d.format("%Y-%m-%d").to_string()),
+        );
+    }
+    req.insert("employer".into(), Value::Object(emp));
+    Value::Object(req)
+}
+
+/// Validates a declaration body for `employer` and `levy_year`, collecting every fault.
+pub fn parse_declaration(
+    policy: &dyn PolicyProvider,
+    employer: &Employer,
+    levy_year: i32,
+    body: &Value,
+) -> Result<ParsedDeclaration, Vec<FieldError>> {
+    parse_declaration_lang(policy, employer, levy_year, body, Language::Zh).map(|(d, _)| d)
+}
+
+/// As [`parse_declaration`], with messages in `lang`, also returning the parsed request.
+pub fn parse_declaration_lang(
+    policy: &dyn PolicyProvider,
+    employer: &Employer,
+    levy_year: i32,
+    body: &Value,
+    lang: Language,
+) -> Result<(ParsedDeclaration, ParsedRequest), Vec<FieldError>> {
+    let Some(obj) = body.as_object() else {
+        return Err(vec![FieldError {
+            pointer: String::new(),
+            code: "invalid_type",
+            message: "the declaration must be a JSON object".into(),
+        }]);
+    };
+    let mut errors: Vec<FieldError> = obj
+        .keys()
+        .filter(|k| !DECLARATION_FIELDS.contains(&k.as_str()))
+        .map(|k| FieldError {
+            pointer: format!("/{k}"),
+            code: "unknown_field",
+            message: format!(
+                "unknown field; a declaration has: {} (region, kind and registration date come from the employer record)",
+                DECLARATION_FIELDS.join(", ")
+            ),
+        })
+        .collect();
+    let req = calc_request_for(employer, levy_year, body);
+    let parsed = match parse_request(policy, &req, lang) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.extend(e.into_iter().map(|mut fe| {
+                // Faults in what the employer record supplies are reported against it.
+                if fe.pointer == "/region" || fe.pointer.starts_with("/employer") {
+                    fe.pointer = format!("/employer_record{}", fe.pointer);
+                }
+                fe
+            }));
+            None
+        }
+    };
+    let Some(parsed) = parsed.filter(|_| errors.is_empty()) else {
+        return Err(errors);
+    };
+    // serde_json's map is ordered by key here, so this text is canonical.
+    let body_json = Value::Object(obj.clone()).to_string();
+    let digest = hex::encode(Sha256::digest(body_json.as_bytes()));
+    let data_year = levy_year - 1;
+    let roster = match &parsed.input.disabled {
+        Disabled::Certified(_) => Vec::new(),
+        Disabled::Roster(list) => list
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (certificate_no, holder_id) = match &e.certificate {
+                    Certificate::Disability(c) => {
+                        (c.expose().to_owned(), c.holder().expose().to_owned())
+                    }
+                    Certificate::Veteran { number, .. } => {
+                        (number.expose().to_owned(), format!("V:{}", number.expose()))
+                    }
+                };
+                let months = match e.employment {
+                    Employment::Months(m) => m,
+                    Employment::Period { from, to } => months_in_period(data_year, from, to),
+                };
+                NewRosterLine {
+                    declaration_id: 0,
+                    employer_id: employer.id,
+                    levy_year,
+                    line_no: i as i32,
+                    certificate_no,
+                    holder_id,
+                    certificate_kind: e.certificate.kind_str().to_owned(),
+                    grade: i32::from(e.certificate.grade()),
+                    months_mask: months.iter().fold(0, |acc, m| acc | (1 << (m - 1))),
+                    on_establishment: e.on_establishment,
+                    contract_months: e.contract_months.and_then(|m| i32::try_from(m).ok()),
+                    social_insurance_paid: e.social_insurance_paid,
+                    monthly_wage_fen: e.monthly_wage.and_then(to_fen),
+                    fresh_graduate: e.fresh_graduate,
+                }
+            })
+            .collect(),
+    };
+    Ok((
+        ParsedDeclaration {
+            body_json,
+            digest,
+            roster,
+        },
+        parsed,
+    ))
+}
+
+fn audit_view(d: &Declaration, roster_len: Option<usize>) -> Value {
+    // Digest, not body: the body holds certificate numbers (personal data).
+    json!({
+        "levy_year": d.levy_year, "version": d.version, "status": d.status,
+        "body_digest": d.body_digest, "roster_lines": roster_len,
+    })
+}
+
+/// Options of a save.
+pub struct SaveOptions<'a> {
+    /// Who.
+    pub actor: &'a str,
+    /// HTTP request ID.
+    pub request_id: Option<&'a str>,
+    /// The ETag the caller last read; checked inside the transaction.
+    pub if_match: Option<&'a str>,
+}
+
+/// Creates or amends the declaration, inside the caller's transaction.
+pub fn save_declaration(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    parsed: &ParsedDeclaration,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<SaveOutcome, DbError> {
+    match save_with(
+        conn,
+        employer,
+        levy_year,
+        parsed,
+        &SaveOptions {
+            actor,
+            request_id,
+            if_match: None,
+        },
+    ) {
+        Ok(o) => Ok(o),
+        Err(RegistryError::Db(e)) => Err(e),
+        Err(other) => Err(DbError::Task(other.to_string())),
+    }
+}
+
+/// Creates or amends the declaration, checking `If-Match`, inside the caller's
+/// transaction. An identical body changes nothing (whatever the ETag).
+pub fn save_with(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    parsed: &ParsedDeclaration,
+    opts: &SaveOptions<'_>,
+) -> Result<SaveOutcome, RegistryError> {
+    let existing = repo::current(conn, employer.id, levy_year)?;
+    if let Some(d) = &existing {
+        if d.body_digest == parsed.digest {
+            return Ok(SaveOutcome::Unchanged(d.clone()));
+        }
+        if let Some(tag) = opts.if_match {
+            if tag != d.etag() && tag != "*" {
+                return Err(RegistryError::PreconditionFailed(
+                    "the declaration changed since you read it (If-Match does not match its ETag)"
+                        .into(),
+                ));
+            }
+        }
+    } else if opts.if_match.is_some_and(|t| t != "*") {
+        return Err(RegistryError::PreconditionFailed(
+            "If-Match was given but there is no declaration yet".into(),
+        ));
+    }
+    let status = match existing.as_ref().map(Declaration::status) {
+        None | Some(Status::Draft) => Status::Draft,
+        Some(_) => Status::Amended,
+    };
+    let before = existing.as_ref().map(|d| audit_view(d, None));
+    let saved = repo::save(
+        conn,
+        repo::NewVersion {
+            employer_id: employer.id,
+            levy_year,
+            body_json: &parsed.body_json,
+            body_digest: &parsed.digest,
+            status,
+            actor: opts.actor,
+            roster: parsed.roster.clone(),
+        },
+    )?;
+    let action = match (&existing, status) {
+        (None, _) => "declaration.create",
+        (Some(_), Status::Amended) => "declaration.amend",
+        _ => "declaration.update",
+    };
+    audit::record(
+        conn,
+        AuditEntry {
+            actor: opts.actor,
+            action,
+            entity_type: "declaration",
+            entity_id: &format!("{}/{}", employer.uscc, levy_year),
+            before,
+            after: Some(audit_view(&saved, Some(parsed.roster.len()))),
+            request_id: opts.request_id,
+        },
+    )?;
+    Ok(if existing.is_none() {
+        SaveOutcome::Created(saved)
+    } else {
+        SaveOutcome::Updated(saved)
+    })
+}
+
+/// Creates or amends in its own transaction (HTTP PUT).
+pub fn put(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    parsed: &ParsedDeclaration,
+    opts: &SaveOptions<'_>,
+) -> Result<SaveOutcome, RegistryError> {
+    conn.transaction(|c| save_with(c, employer, levy_year, parsed, opts))
+}
+
+/// A status step: `submit` (draft or amended → submitted) or `certify` (submitted →
+/// certified).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Filed by the employer (or the tax bureau on its behalf).
+    Submit,
+    /// Certified by the disabled persons' federation.
+    Certify,
+}
+
+/// Applies a status step in its own transaction.
+pub fn step(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    step: Step,
+    opts: &SaveOptions<'_>,
+) -> Result<Declaration, RegistryError> {
+    conn.transaction(|c| {
+        let d = repo::current(c, employer.id, levy_year)?.ok_or_else(|| {
+            RegistryError::NotFound(format!(
+                "no declaration of {} for levy year {levy_year}",
+                employer.uscc
+            ))
+        })?;
+        if let Some(tag) = opts.if_match {
+            if tag != d.etag() && tag != "*" {
+                return Err(RegistryError::PreconditionFailed(
+                    "the declaration changed since you read it (If-Match does not match its ETag)"
+                        .into(),
+                ));
+            }
+        }
+        let (allowed, next, action) = match step {
+            Step::Submit => (
+                matches!(d.status(), Status::Draft | Status::Amended),
+                Status::Submitted,
+                "declaration.submit",
+            ),
+            Step::Certify => (
+                d.status() == Status::Submitted,
+                Status::Certified,
+                "declaration.certify",
+            ),
+        };
+        if !allowed {
+            return Err(RegistryError::Conflict(format!(
+                "a {} declaration cannot be {}",
+                d.status,
+                match step {
+                    Step::Submit => "submitted",
+                    Step::Certify => "certified (it must be submitted first)",
+                }
+            )));
+        }
+        let after = repo::set_status(c, &d, next, opts.actor)?;
+        audit::record(
+            c,
+            AuditEntry {
+                actor: opts.actor,
+                action,
+                entity_type: "declaration",
+                entity_id: &format!("{}/{}", employer.uscc, levy_year),
+                before: Some(audit_view(&d, None)),
+                after: Some(audit_view(&after, None)),
+                request_id: opts.request_id,
+            },
+        )?;
+        Ok(after)
+    })
+}
+
+/// Masks every certificate number in a stored body, for callers who do not need them.
+pub fn mask_body(body: &mut Value) {
+    if let Some(list) = body
+        .get_mut("disabled_employees")
+        .and_then(Value::as_array_mut)
+    {
+        for e in list {
+            if let Some(Value::String(no)) = e.get_mut("certificate_no") {
+                *no = mask_number(no);
+            }
+        }
+    }
+}
+
+/// Keeps the first 4 and last 4 characters of an identifier.
+pub fn mask_number(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..4].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - 8));
+    out.extend(&chars[chars.len() - 4..]);
+    out
+}

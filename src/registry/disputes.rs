@@ -1,0 +1,281 @@
+//! Certificates claimed twice (levy-rules §4.2): a person on two employers' rosters for
+//! the same month is counted by neither until the disabled persons' federation names
+//! the employer that counts them. Employers see only that a line is disputed — never
+//! who else claims the person.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::AggregateExpressionMethods;
+use serde::Serialize;
+use sha2::Digest;
+use std::collections::HashMap;
+
+use crate::db::audit::{self, AuditEntry};
+use crate::db::declarations::{overlaps, resolutions};
+use crate::db::schema::{certificate_resolutions, declarations, employers, roster_lines};
+use crate::db::{AnyConnection, DbError};
+
+/// Where a disputed line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeState {
+    /// Claimed by another employer too; counted by neither until resolved.
+    Pending,
+    /// The federation decided this employer counts the person.
+    CountedHere,
+    /// The federation decided another employer counts the person.
+    CountedElsewhere,
+}
+
+/// A disputed roster line of one employer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineDispute {
+    /// Roster index.
+    pub line_no: i32,
+    /// Months not counted on this line because of the dispute (bit 0 = January).
+    pub excluded_mask: i32,
+    /// Where it stands.
+    pub state: DisputeState,
+}
+
+/// Disputed lines of these employers for a year: employer id → lines.
+pub fn disputes_for(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    employer_ids: &[i64],
+) -> Result<HashMap<i64, Vec<LineDispute>>, DbError> {
+    let found = overlaps(conn, levy_year, employer_ids)?;
+    if found.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut holders: Vec<String> = found.iter().map(|o| o.holder_id.clone()).collect();
+    holders.sort();
+    holders.dedup();
+    let decided = resolutions(conn, levy_year, &holders)?;
+    let mut lines: HashMap<(i64, i32), (i32, DisputeState)> = HashMap::new();
+    for o in &found {
+        let state = match decided.get(&o.holder_id) {
+            None => DisputeState::Pending,
+            Some(w) if *w == o.employer_id => DisputeState::CountedHere,
+            Some(_) => DisputeState::CountedElsewhere,
+        };
+        let overlap = if state == DisputeState::CountedHere {
+            0
+        } else {
+            o.months_mask & o.other_months_mask
+        };
+        let e = lines
+            .entry((o.employer_id, o.line_no))
+            .or_insert((0, state));
+        e.0 |= overlap;
+    }
+    let mut out: HashMap<i64, Vec<LineDispute>> = HashMap::new();
+    for ((emp, line_no), (excluded_mask, state)) in lines {
+        out.entry(emp).or_default().push(LineDispute {
+            line_no,
+            excluded_mask,
+            state,
+        });
+    }
+    for v in out.values_mut() {
+        v.sort_by_key(|l| l.line_no);
+    }
+    Ok(out)
+}
+
+/// The months of a mask as a list (1 = January).
+pub fn mask_months(mask: i32) -> Vec<u8> {
+    (1..=12u8).filter(|m| mask & (1 << (m - 1)) != 0).collect()
+}
+
+/// One employer's claim on a disputed person, for the federation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Claim {
+    /// Employer.
+    pub uscc: String,
+    /// Its name.
+    pub name: String,
+    /// Its region.
+    pub region: String,
+    /// Roster index on its declaration.
+    pub line_no: i32,
+    /// Months claimed.
+    pub months: Vec<u8>,
+}
+
+/// A person claimed by more than one employer, for the federation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dispute {
+    /// The certificate as declared by the first claimant (the federation needs it).
+    pub certificate_no: String,
+    /// The claims.
+    pub claims: Vec<Claim>,
+    /// The employer named to count the person, if resolved.
+    pub counted_by: Option<String>,
+}
+
+/// holder, certificate, line, months, uscc, name, region, employer id.
+type ClaimRow = (String, String, i32, i32, String, String, String, i64);
+
+/// Every person on two or more filed rosters of the year whose claims share a month,
+/// limited to claims by employers whose region starts with `region_prefix`.
+pub fn list(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+) -> Result<Vec<Dispute>, DbError> {
+    let holders: Vec<String> = roster_lines::table
+        .inner_join(declarations::table)
+        .filter(roster_lines::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .group_by(roster_lines::holder_id)
+        .having(
+            diesel::dsl::count(roster_lines::employer_id)
+                .aggregate_distinct()
+                .gt(1),
+        )
+        .select(roster_lines::holder_id)
+        .load(conn)?;
+    if holders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ClaimRow> = roster_lines::table
+        .inner_join(declarations::table)
+        .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
+        .filter(roster_lines::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(roster_lines::holder_id.eq_any(&holders))
+        .order((roster_lines::holder_id.asc(), employers::uscc.asc()))
+        .select((
+            roster_lines::holder_id,
+            roster_lines::certificate_no,
+            roster_lines::line_no,
+            roster_lines::months_mask,
+            employers::uscc,
+            employers::name,
+            employers::region,
+            employers::id,
+        ))
+        .load(conn)?;
+    let decided = resolutions(conn, levy_year, &holders)?;
+    let mut by_holder: Vec<(String, Dispute)> = Vec::new();
+    for (holder, cert, line_no, mask, uscc, name, region, emp_id) in rows {
+        if by_holder.last().is_none_or(|(h, _)| *h != holder) {
+            by_holder.push((
+                holder.clone(),
+                Dispute {
+                    certificate_no: cert,
+                    claims: Vec::new(),
+                    counted_by: None,
+                },
+            ));
+        }
+        if let Some((_, d)) = by_holder.last_mut() {
+            if decided.get(&holder) == Some(&emp_id) {
+                d.counted_by = Some(uscc.clone());
+            }
+            d.claims.push(Claim {
+                uscc,
+                name,
+                region,
+                line_no,
+                months: mask_months(mask),
+            });
+        }
+    }
+    Ok(by_holder
+        .into_iter()
+        .map(|(_, d)| d)
+        // A dispute needs two employers sharing a month.
+        .filter(|d| {
+            let overlapping = d.claims.iter().enumerate().any(|(i, a)| {
+                d.claims[i + 1..]
+                    .iter()
+                    .any(|b| b.uscc != a.uscc && a.months.iter().any(|m| b.months.contains(m)))
+            });
+            overlapping && d.claims.iter().any(|c| c.region.starts_with(region_prefix))
+        })
+        .collect())
+}
+
+/// Why a resolution was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The named employer does not claim the person that year.
+    #[error("{0}")]
+    NotAClaimant(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for ResolveError {
+    fn from(e: diesel::result::Error) -> Self {
+        ResolveError::Db(DbError::Query(e))
+    }
+}
+
+/// Names the employer that counts `holder_id` in `levy_year` (replacing an earlier
+/// decision), audited. The affected employers need re-assessing afterwards.
+pub fn resolve(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    holder_id: &str,
+    counted_by_uscc: &str,
+    note: Option<&str>,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<(), ResolveError> {
+    conn.transaction(|c| {
+        let emp: Option<i64> = roster_lines::table
+            .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
+            .filter(roster_lines::levy_year.eq(levy_year))
+            .filter(roster_lines::holder_id.eq(holder_id))
+            .filter(employers::uscc.eq(counted_by_uscc))
+            .select(employers::id)
+            .first(c)
+            .optional()?;
+        let emp = emp.ok_or_else(|| {
+            ResolveError::NotAClaimant(format!(
+                "{counted_by_uscc} does not declare this certificate for levy year {levy_year}"
+            ))
+        })?;
+        let before: Option<i64> = certificate_resolutions::table
+            .filter(certificate_resolutions::levy_year.eq(levy_year))
+            .filter(certificate_resolutions::holder_id.eq(holder_id))
+            .select(certificate_resolutions::employer_id)
+            .first(c)
+            .optional()?;
+        diesel::delete(
+            certificate_resolutions::table
+                .filter(certificate_resolutions::levy_year.eq(levy_year))
+                .filter(certificate_resolutions::holder_id.eq(holder_id)),
+        )
+        .execute(c)?;
+        diesel::insert_into(certificate_resolutions::table)
+            .values((
+                certificate_resolutions::levy_year.eq(levy_year),
+                certificate_resolutions::holder_id.eq(holder_id),
+                certificate_resolutions::employer_id.eq(emp),
+                certificate_resolutions::resolved_by.eq(actor),
+                certificate_resolutions::resolved_at.eq(Utc::now().naive_utc()),
+                certificate_resolutions::note.eq(note),
+            ))
+            .execute(c)?;
+        // The holder's ID number is personal data: the audit names a digest of it.
+        let key = hex::encode(sha2::Sha256::digest(holder_id.as_bytes()));
+        audit::record(
+            c,
+            AuditEntry {
+                actor,
+                action: "certificate.resolve",
+                entity_type: "certificate_dispute",
+                entity_id: &format!("{levy_year}/{}", &key[..16]),
+                before: before.map(|id| serde_json::json!({ "employer_id": id })),
+                after: Some(serde_json::json!({ "counted_by": counted_by_uscc, "note": note })),
+                request_id,
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,12 @@
+//! The system of record's operations, shared by HTTP, the CLI and bulk import: each
+//! validates its whole input first (every fault with its pointer), then writes and
+//! audits in one transaction.
+
+pub mod assessments;
+pub mod declarations;
+pub mod disputes;
+pub mod employers;
+pub mod fields;
+pub mod payments;
+
+pub use fields::Fields;

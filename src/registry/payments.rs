@@ -1,0 +1,293 @@
+//! Recording payments exactly once, and the statement an employer sees: principal,
+//! each payment, the surcharge accrued day by day (levy-rules §6), what is outstanding.
+
+use chrono::{NaiveDate, Utc};
+use diesel::Connection;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::db::assessments as assessments_repo;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::employers::Employer;
+use crate::db::payments::{self as repo, NewPayment, PaymentRow};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::levy::{surcharge, Payment};
+use crate::domain::money::{format_money, from_fen};
+use crate::domain::{Cited, PolicyProvider, ResolvedPolicy, SurchargeRule};
+
+/// A validated payment request.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Value date.
+    pub paid_on: NaiveDate,
+    /// Bank reference.
+    pub reference: String,
+}
+
+impl PaymentRequest {
+    /// What identifies the request for idempotency: the same key with another request
+    /// is a conflict, not a replay.
+    pub fn digest(&self, employer_id: i64, levy_year: i32) -> String {
+        let text = format!(
+            "{employer_id}|{levy_year}|{}|{}|{}",
+            self.amount_fen, self.paid_on, self.reference
+        );
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// What recording did.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    /// Recorded now.
+    New(PaymentRow),
+    /// The key was used before for the same request: nothing new recorded.
+    Replayed(PaymentRow),
+    /// The key was used before for a different request.
+    KeyReused,
+}
+
+/// Records a payment under an idempotency key.
+pub fn record(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    req: &PaymentRequest,
+    key: &str,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Recorded, DbError> {
+    let digest = req.digest(employer.id, levy_year);
+    let judge = |row: PaymentRow| {
+        if row.request_digest == digest {
+            Recorded::Replayed(row)
+        } else {
+            Recorded::KeyReused
+        }
+    };
+    let first = conn.transaction(|c| -> Result<Option<Recorded>, DbError> {
+        if let Some(row) = repo::by_key(c, key)? {
+            return Ok(Some(judge(row)));
+        }
+        let new = NewPayment {
+            employer_id: employer.id,
+            levy_year,
+            amount_fen: req.amount_fen,
+            paid_on: req.paid_on,
+            reference: req.reference.clone(),
+            idempotency_key: key.to_owned(),
+            request_digest: digest.clone(),
+            recorded_by: actor.to_owned(),
+            recorded_at: Utc::now().naive_utc(),
+        };
+        if !repo::insert(c, &new)? {
+            // A concurrent request with the same key won: answer as it did, below.
+            return Ok(None);
+        }
+        let row = repo::by_key(c, key)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        audit::record(
+            c,
+            AuditEntry {
+                actor,
+                action: "payment.record",
+                entity_type: "payment",
+                entity_id: &format!("{}/{}/{}", employer.uscc, levy_year, row.id),
+                before: None,
+                after: Some(json!({
+                    "amount": format_money(from_fen(row.amount_fen)), "paid_on": row.paid_on,
+                    "reference": row.reference,
+                })),
+                request_id,
+            },
+        )?;
+        Ok(Some(Recorded::New(row)))
+    });
+    match first {
+        Ok(Some(r)) => Ok(r),
+        // The insert lost a race (on PostgreSQL the failed statement also ends the
+        // transaction): read the winner in a fresh one.
+        Ok(None) | Err(DbError::Query(diesel::result::Error::DatabaseError(..))) => {
+            match repo::by_key(conn, key)? {
+                Some(row) => Ok(judge(row)),
+                None => Err(DbError::Query(diesel::result::Error::NotFound)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One payment on a statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementPayment {
+    /// Value date.
+    pub paid_on: NaiveDate,
+    /// Amount.
+    pub amount: String,
+    /// Bank reference.
+    pub reference: String,
+}
+
+/// One stretch of days at a constant principal.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementSegment {
+    /// First day surcharged.
+    pub from: NaiveDate,
+    /// Last day surcharged.
+    pub to: NaiveDate,
+    /// Days.
+    pub days: i64,
+    /// Principal outstanding over those days.
+    pub principal: String,
+    /// Surcharge for the stretch.
+    pub surcharge: String,
+}
+
+/// An employer's account for a levy year on a date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    /// Employer.
+    pub uscc: String,
+    /// Levy year.
+    pub levy_year: i32,
+    /// The date the statement is drawn up for.
+    pub as_of: NaiveDate,
+    /// Payment due date of the region and year.
+    pub due_date: NaiveDate,
+    /// Its source.
+    pub due_date_citation: String,
+    /// The levy payable by the current assessment ("0.00" when not assessed).
+    pub principal: String,
+    /// True when there is a current assessment.
+    pub assessed: bool,
+    /// Payments up to the as-of date.
+    pub payments: Vec<StatementPayment>,
+    /// Paid towards the principal.
+    pub principal_paid: String,
+    /// Surcharge accrued (5‰ a day of the overdue principal).
+    pub surcharge: String,
+    /// Its rule and source.
+    pub surcharge_citation: String,
+    /// True when the cap at the principal stopped the surcharge.
+    pub surcharge_capped: bool,
+    /// Paid towards the surcharge.
+    pub surcharge_paid: String,
+    /// Principal still owed.
+    pub outstanding_principal: String,
+    /// Surcharge still owed.
+    pub outstanding_surcharge: String,
+    /// Total still owed.
+    pub outstanding: String,
+    /// Paid beyond everything owed.
+    pub refund_due: String,
+    /// The surcharge day by day, in stretches.
+    pub segments: Vec<StatementSegment>,
+    /// True when a provisional value (due date, surcharge cap) was used.
+    pub provisional: bool,
+}
+
+/// Why a statement could not be drawn up.
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    /// The policy packs do not cover the employer's region or date.
+    #[error("{0}")]
+    Policy(String),
+    /// The stored data does not add up (a bug).
+    #[error("{0}")]
+    Internal(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The statement of `employer` for `levy_year` as of `as_of`. The due date and the
+/// surcharge rule are those the current assessment used (its policy snapshot), or the
+/// packs' when it has none.
+pub fn statement(
+    conn: &mut AnyConnection,
+    provider: &dyn PolicyProvider,
+    employer: &Employer,
+    levy_year: i32,
+    as_of: NaiveDate,
+) -> Result<Statement, StatementError> {
+    let current = assessments_repo::current(conn, employer.id, levy_year)?;
+    let policy: ResolvedPolicy = match &current {
+        Some(a) => serde_json::from_str(&assessments_repo::snapshot_json(
+            conn,
+            a.policy_snapshot_id,
+        )?)
+        .map_err(|e| StatementError::Internal(format!("policy snapshot unreadable: {e}")))?,
+        None => {
+            let region = employer
+                .region
+                .parse()
+                .map_err(|_| StatementError::Internal("bad region".into()))?;
+            let on = provider
+                .default_as_of(region, levy_year)
+                .map_err(|e| StatementError::Policy(e.to_string()))?;
+            provider
+                .resolve(region, on, levy_year - 1)
+                .map_err(|e| StatementError::Policy(e.to_string()))?
+        }
+    };
+    let principal = current
+        .as_ref()
+        .map_or(Decimal::ZERO, |a| from_fen(a.payable_fen));
+    let rows: Vec<PaymentRow> = repo::for_year(conn, employer.id, levy_year)?
+        .into_iter()
+        .filter(|p| p.paid_on <= as_of)
+        .collect();
+    let payments: Vec<Payment> = rows
+        .iter()
+        .map(|p| Payment {
+            date: p.paid_on,
+            amount: from_fen(p.amount_fen),
+        })
+        .collect();
+    let rule: &Cited<SurchargeRule> = &policy.surcharge;
+    let due = policy.payment_due.value;
+    let r = surcharge(&rule.value, principal, due, &payments, as_of)
+        .map_err(|e| StatementError::Internal(e.to_string()))?;
+    let outstanding = r.outstanding_principal + r.outstanding_surcharge;
+    Ok(Statement {
+        uscc: employer.uscc.clone(),
+        levy_year,
+        as_of,
+        due_date: due,
+        due_date_citation: policy.payment_due.citation.clone(),
+        principal: format_money(principal),
+        assessed: current.is_some(),
+        payments: rows
+            .iter()
+            .map(|p| StatementPayment {
+                paid_on: p.paid_on,
+                amount: format_money(from_fen(p.amount_fen)),
+                reference: p.reference.clone(),
+            })
+            .collect(),
+        principal_paid: format_money(r.principal_paid),
+        surcharge: format_money(r.accrued),
+        surcharge_citation: rule.citation.clone(),
+        surcharge_capped: r.capped,
+        surcharge_paid: format_money(r.surcharge_paid),
+        outstanding_principal: format_money(r.outstanding_principal),
+        outstanding_surcharge: format_money(r.outstanding_surcharge),
+        outstanding: format_money(outstanding),
+        refund_due: format_money(r.refund_due),
+        segments: r
+            .segments
+            .iter()
+            .map(|s| StatementSegment {
+                from: s.from,
+                to: s.to,
+                days: s.days,
+                principal: format_money(s.principal),
+                surcharge: format_money(s.amount),
+            })
+            .collect(),
+        provisional: policy.payment_due.provisional || rule.provisional,
+    })
+}

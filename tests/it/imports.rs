@@ -1,0 +1,909 @@
+//! Bulk import (issue 4, item 5): the CLI against a fresh database, and the HTTP upload.
+//! The samples are in tests/data (CSV made by tests/data/generate_csv_samples.py, XLSX by
+//! `write_employers_xlsx` below).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::prelude::*;
+use quota_levy::auth::Role;
+use quota_levy::db::schema::{audit_log, declarations, employers};
+use quota_levy::db::{DatabaseUrl, Db};
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, test_settings, TestApp, TestDb};
+
+/// USCCs of tests/data/employers.csv, in file order.
+const SAMPLE_USCCS: [&str; 6] = [
+    "91411202MA40000015",
+    "91411203MA4000002N",
+    "12411200MB4000003M",
+    "11411221MB40000049",
+    "51411281MJ4000005K",
+    "52411282MJ40000062",
+];
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn bin(db_url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUOTA_LEVY__") {
+            c.env_remove(k);
+        }
+    }
+    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
+        .env("QUOTA_LEVY__LOG__LEVEL", "warn");
+    c
+}
+
+fn run(db_url: &str, args: &[&str]) -> Output {
+    bin(db_url).args(args).output().expect("run quota-levy")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn db(url: &str) -> Db {
+    Db::new(
+        DatabaseUrl::parse(url).expect("url"),
+        &test_settings(url, &[]).database,
+    )
+    .expect("db")
+}
+
+fn count_employers(url: &str) -> i64 {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    employers::table.count().get_result(&mut *c).expect("count")
+}
+
+fn count_declarations(url: &str) -> i64 {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    declarations::table
+        .count()
+        .get_result(&mut *c)
+        .expect("count")
+}
+
+fn employer_name(url: &str, uscc: &str) -> Option<String> {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    quota_levy::db::employers::by_uscc(&mut c, uscc)
+        .expect("query")
+        .map(|e| e.name)
+}
+
+/// (row, field) of every fault in a JSON report.
+fn faults(report: &Value) -> Vec<(u64, String)> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_u64().unwrap_or(0),
+                i["field"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report file")).expect("report json")
+}
+
+/// An employers workbook as an officer's Excel would have it: Chinese headers, the
+/// region and establishment size as number cells, dates as date cells, a boolean cell.
+pub fn write_employers_xlsx() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let date = Format::new().set_num_format("yyyy/m/d");
+    let ws = wb.add_worksheet();
+    let headers = [
+        "统一社会信用代码",
+        "单位名称",
+        "单位类型",
+        "行政区划代码",
+        "成立日期",
+        "联系邮箱",
+        "编制人数",
+        "残工委成员单位",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("header");
+    }
+    /// One employer row: (uscc, name, kind), region, (y, m, d), email, size, member.
+    type Row<'a> = (
+        (&'a str, &'a str, &'a str),
+        f64,
+        (u16, u8, u8),
+        &'a str,
+        Option<f64>,
+        bool,
+    );
+    let rows: [Row; 3] = [
+        (
+            ("91411221MA4000031Q", "渑池县示例建材有限公司", "企业"),
+            411221.0,
+            (2014, 8, 18),
+            "hr@mc-jc.example.cn",
+            None,
+            false,
+        ),
+        (
+            ("12411281MB40000320", "义马市示例中学", "事业单位"),
+            411281.0,
+            (1978, 9, 1),
+            "",
+            Some(96.0),
+            true,
+        ),
+        (
+            ("51411200MJ40000336", "三门峡市示例商会", "社会团体"),
+            411200.0,
+            (2021, 12, 31),
+            "",
+            None,
+            false,
+        ),
+    ];
+    for (i, ((uscc, name, kind), region, (y, m, d), email, size, member)) in rows.iter().enumerate()
+    {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, *uscc).expect("cell");
+        ws.write_string(r, 1, *name).expect("cell");
+        ws.write_string(r, 2, *kind).expect("cell");
+        ws.write_number(r, 3, *region).expect("cell");
+        let dt = ExcelDateTime::from_ymd(*y, *m, *d).expect("date");
+        ws.write_datetime_with_format(r, 4, &dt, &date)
+            .expect("cell");
+        if !email.is_empty() {
+            ws.write_string(r, 5, *email).expect("cell");
+        }
+        if let Some(n) = size {
+            ws.write_number(r, 6, *n).expect("cell");
+        }
+        ws.write_boolean(r, 7, *member).expect("cell");
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
+
+/// The committed sample is what `write_employers_xlsx` writes; regenerate it with
+/// `cargo test --test it imports::regenerate_xlsx_sample -- --ignored`.
+#[test]
+#[ignore]
+fn regenerate_xlsx_sample() {
+    std::fs::write(data("employers.xlsx"), write_employers_xlsx()).expect("write sample");
+}
+
+// ---------------------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn cli_imports_the_utf8_bom_gbk_and_xlsx_samples() {
+    let (_db, url) = TestDb::create();
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            data("employers.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        code(&out),
+        0,
+        "{}\n{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("已登记 6 家用人单位"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_employers(&url), 6);
+    assert_eq!(
+        employer_name(&url, SAMPLE_USCCS[2]).as_deref(),
+        Some("三门峡市示例职业技术学校")
+    );
+
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--lang",
+            "en",
+            data("employers-gbk.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("3 employer(s) registered"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        employer_name(&url, "12411202MB4000013K").as_deref(),
+        Some("湖滨区示例医院")
+    );
+
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            data("employers.xlsx").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 12);
+    let db = db(&url);
+    let mut c = db.conn().unwrap();
+    let school = quota_levy::db::employers::by_uscc(&mut c, "12411281MB40000320")
+        .unwrap()
+        .expect("imported");
+    assert_eq!(school.region, "411281");
+    assert_eq!(
+        school.registered_on,
+        chrono::NaiveDate::from_ymd_opt(1978, 9, 1)
+    );
+    assert_eq!(school.establishment_size, Some(96));
+    assert!(school.committee_member);
+    assert_eq!(school.kind, "public_institution");
+
+    // Every write is audited under the import's ID.
+    let audited: i64 = audit_log::table
+        .filter(audit_log::action.eq("employer.create"))
+        .filter(audit_log::request_id.like("import-%"))
+        .count()
+        .get_result(&mut *c)
+        .unwrap();
+    assert_eq!(audited, 12);
+}
+
+#[test]
+fn cli_the_committed_xlsx_sample_is_what_the_generator_writes() {
+    // Not byte-equal (the workbook has a creation time), but the same cells.
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.xlsx");
+    std::fs::write(&fresh, write_employers_xlsx()).unwrap();
+    let read = |p: &Path| {
+        let (_db, url) = TestDb::create();
+        let report = dir.path().join(format!("{}.json", uuid::Uuid::new_v4()));
+        let out = run(
+            &url,
+            &[
+                "import",
+                "employers",
+                p.to_str().unwrap(),
+                "--report-json",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code(&out), 0, "{}", stdout(&out));
+        let db = db(&url);
+        let mut c = db.conn().unwrap();
+        let (list, _) =
+            quota_levy::db::employers::list(&mut c, &Default::default(), 0, 100).unwrap();
+        list.into_iter()
+            .map(|e| {
+                (
+                    e.uscc,
+                    e.name,
+                    e.kind,
+                    e.region,
+                    e.registered_on,
+                    e.establishment_size,
+                    e.committee_member,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(read(&data("employers.xlsx")), read(&fresh));
+}
+
+#[test]
+fn cli_bad_rows_write_nothing_without_partial_and_the_good_ones_with_it() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let file = data("employers-bad.csv");
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            file.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+            "--lang",
+            "en",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(code(&out), 2, "{text}");
+    assert_eq!(
+        count_employers(&url),
+        0,
+        "nothing may be written without --partial"
+    );
+    assert!(text.contains("nothing was written"), "{text}");
+    assert!(text.contains("--partial to import the 3 valid"), "{text}");
+    let json = read_json(&report);
+    assert_eq!(json["committed"], false);
+    assert_eq!(json["counts"]["rows"], 7);
+    assert_eq!(json["counts"]["invalid_rows"], 4);
+    assert_eq!(json["counts"]["imported"], 0);
+    assert_eq!(
+        faults(&json),
+        [
+            (3, "uscc".into()),
+            (4, "region".into()),
+            (6, "uscc".into()),
+            (7, "kind".into())
+        ]
+    );
+    // The table names each bad row and column.
+    for needle in ["3  uscc", "4  region", "6  uscc", "7  kind"] {
+        assert!(text.contains(needle), "{needle:?} missing in:\n{text}");
+    }
+
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--partial",
+            file.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 3);
+    let json = read_json(&report);
+    assert_eq!(json["committed"], true);
+    assert_eq!(json["counts"]["imported"], 3);
+    assert_eq!(faults(&json).len(), 4);
+    assert_eq!(
+        employer_name(&url, "91411202MA40000217").as_deref(),
+        Some("示例一有限公司")
+    );
+
+    // Importing the same file again: every good row is now already registered.
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--partial",
+            file.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let json = read_json(&report);
+    assert_eq!(json["counts"]["imported"], 0);
+    assert_eq!(json["counts"]["invalid_rows"], 7);
+    assert_eq!(count_employers(&url), 3);
+}
+
+#[test]
+fn cli_declarations_with_roster_rows_and_bad_rows() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            data("employers.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+
+    // The bad file first: nothing written, every fault on its row and column.
+    let bad = data("declarations-bad.csv");
+    let args = |partial: bool| {
+        let mut a = vec![
+            "import",
+            "declarations",
+            "--levy-year",
+            "2025",
+            bad.to_str().unwrap(),
+        ];
+        a.extend(["--report-json", report.to_str().unwrap(), "--lang", "en"]);
+        if partial {
+            a.push("--partial");
+        }
+        a.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let out = bin(&url).args(args(false)).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(code(&out), 2, "{text}");
+    assert_eq!(count_declarations(&url), 0);
+    let json = read_json(&report);
+    let f = faults(&json);
+    assert!(f.contains(&(2, "m11".into())), "11 months filled: {f:?}");
+    assert!(f.contains(&(4, "months".into())), "month 13: {f:?}");
+    assert!(
+        f.contains(&(7, "certificate_no".into())),
+        "duplicated certificate: {f:?}"
+    );
+    assert!(f.contains(&(9, "uscc".into())), "unknown employer: {f:?}");
+    assert!(
+        f.contains(&(11, "certificate_no".into())),
+        "bad check digit: {f:?}"
+    );
+    assert!(!f.iter().any(|(r, _)| *r == 8), "row 8 is valid: {f:?}");
+    let dup = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["row"] == 7)
+        .unwrap();
+    assert_eq!(dup["code"], "duplicate_certificate");
+    assert!(dup["message"].as_str().unwrap().contains("row 6"), "{dup}");
+    assert_eq!(json["counts"]["declarations"], 6);
+    assert_eq!(json["counts"]["invalid_declarations"], 5);
+    // No certificate number anywhere in what is printed or reported.
+    for no in [
+        "41120219800101001413",
+        "41120219900320003542",
+        "41120219751111004073",
+    ] {
+        assert!(
+            !text.contains(no) && !json.to_string().contains(no),
+            "certificate number leaked"
+        );
+    }
+
+    let out = bin(&url).args(args(true)).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert_eq!(
+        count_declarations(&url),
+        1,
+        "only the valid employer's declaration"
+    );
+    assert_eq!(read_json(&report)["counts"]["created"], 1);
+
+    // The good file: four declarations (one already there is amended as a draft).
+    let good = data("declarations.csv");
+    let out = run(
+        &url,
+        &[
+            "import",
+            "declarations",
+            "--levy-year",
+            "2025",
+            good.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let json = read_json(&report);
+    assert_eq!(json["counts"]["declarations"], 4);
+    assert_eq!(json["counts"]["created"], 3);
+    assert_eq!(json["counts"]["updated"], 0, "{json}");
+    assert_eq!(
+        json["counts"]["unchanged"], 1,
+        "the same declaration as the partial import wrote"
+    );
+    assert_eq!(count_declarations(&url), 4);
+
+    // Again: nothing changes.
+    let out = run(
+        &url,
+        &[
+            "import",
+            "declarations",
+            "--levy-year",
+            "2025",
+            good.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(read_json(&report)["counts"]["unchanged"], 4);
+}
+
+#[test]
+fn cli_encoding_and_header_faults_are_reported_not_guessed() {
+    let (_db, url) = TestDb::create();
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--encoding",
+            "utf-8",
+            "--lang",
+            "en",
+            data("employers-gbk.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stdout(&out).contains("not valid UTF-8 (line 1)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("odd.csv");
+    std::fs::write(&f, "uscc,name,kind,region,colour\n").unwrap();
+    let out = run(
+        &url,
+        &["import", "employers", "--lang", "en", f.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stdout(&out).contains("unknown column \"colour\""),
+        "{}",
+        stdout(&out)
+    );
+
+    // Not a file at all: exit 1, not 2.
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            dir.path().join("missing.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    for sub in [
+        &["import", "employers", "--help"][..],
+        &["import", "declarations", "--help"],
+    ] {
+        let out = run(&url, sub);
+        assert!(
+            out.status.success() && stdout(&out).contains("--partial"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    let out = run(
+        &url,
+        &["import", "declarations", "--levy-year", "1999", "x.csv"],
+    );
+    assert!(!out.status.success());
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------
+
+impl TestApp {
+    async fn upload(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut rb = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        rb.send().await.expect("send")
+    }
+}
+
+fn file(name: &str) -> Vec<u8> {
+    std::fs::read(data(name)).expect("sample")
+}
+
+#[tokio::test]
+async fn upload_needs_admin_or_tax() {
+    let app = spawn_app().await;
+    let csv = file("employers.csv");
+    let r = app
+        .upload("/api/v1/imports/employers", None, "text/csv", csv.clone())
+        .await;
+    assert_eq!(r.status(), 401);
+    for role in [Role::Inspector, Role::Federation] {
+        let t = app.token(role, None, None).await;
+        let r = app
+            .upload(
+                "/api/v1/imports/employers",
+                Some(&t),
+                "text/csv",
+                csv.clone(),
+            )
+            .await;
+        assert_eq!(r.status(), 403, "{role:?}");
+    }
+    let t = app.token(Role::Employer, Some(SAMPLE_USCCS[0]), None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&t),
+            "text/csv",
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(count_employers(&app.db_url), 0);
+
+    let t = app.token(Role::Admin, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&t),
+            "multipart/form-data; boundary=x",
+            csv,
+        )
+        .await;
+    assert_eq!(r.status(), 415);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn upload_csv_and_xlsx_then_bad_rows_answer_422_with_the_report() {
+    let app = spawn_app().await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            "text/csv",
+            file("employers.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["counts"]["imported"], 6, "{body}");
+    assert_eq!(body["committed"], true);
+    assert_eq!(body["encoding"], "UTF-8");
+
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            "text/csv; charset=gbk",
+            file("employers-gbk.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            XLSX,
+            write_employers_xlsx(),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(count_employers(&app.db_url), 12);
+
+    let bad = file("employers-bad.csv");
+    let r = app
+        .upload(
+            "/api/v1/imports/employers?partial=false",
+            Some(&tax),
+            "text/csv",
+            bad.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "/problems/validation");
+    assert_eq!(p["committed"], false);
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/rows/3/uscc",
+            "/rows/4/region",
+            "/rows/6/uscc",
+            "/rows/7/kind"
+        ]
+    );
+    assert_eq!(p["counts"]["invalid_rows"], 4);
+    assert_eq!(count_employers(&app.db_url), 12);
+
+    let r = app
+        .upload(
+            "/api/v1/imports/employers?partial=true",
+            Some(&tax),
+            "application/octet-stream",
+            bad,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["committed"], true);
+    assert_eq!(p["counts"]["imported"], 3);
+    assert_eq!(count_employers(&app.db_url), 15);
+}
+
+#[tokio::test]
+async fn region_scoped_officer_imports_only_its_region() {
+    let app = spawn_app().await;
+    let hubin = app.token(Role::Tax, None, Some("411202")).await;
+    let csv = file("employers.csv");
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&hubin),
+            "text/csv",
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    let rows: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "/rows/3/region",
+            "/rows/4/region",
+            "/rows/5/region",
+            "/rows/6/region",
+            "/rows/7/region"
+        ]
+    );
+    assert_eq!(count_employers(&app.db_url), 0);
+    let r = app
+        .upload(
+            "/api/v1/imports/employers?partial=true",
+            Some(&hubin),
+            "text/csv",
+            csv,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(count_employers(&app.db_url), 1);
+    assert!(employer_name(&app.db_url, SAMPLE_USCCS[0]).is_some());
+
+    // Declarations: the city-wide officer may import; the county officer only its own.
+    let admin = app.token(Role::Admin, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&admin),
+            "text/csv",
+            file("employers-gbk.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let decl = "统一社会信用代码,在职职工年平均人数,工资总额\n91411202MA40000015,50,2500000\n12411202MB4000013K,300,30000000\n91411200MA4000012C,40,1600000\n";
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations?levy_year=2025&lang=en",
+            Some(&hubin),
+            "text/csv",
+            decl.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["pointer"], "/rows/4/uscc", "{p}");
+    assert!(p["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("outside your scope"));
+    assert_eq!(p["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(count_declarations(&app.db_url), 0);
+}
+
+#[tokio::test]
+async fn upload_declarations() {
+    let app = spawn_app().await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            "text/csv",
+            file("employers.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations",
+            Some(&tax),
+            "text/csv",
+            file("declarations.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 422, "levy_year is required");
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["pointer"], "/query/levy_year");
+
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations?levy_year=2025",
+            Some(&tax),
+            "text/csv",
+            file("declarations-bad.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["committed"], false);
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    for want in [
+        "/rows/2/m11",
+        "/rows/4/months",
+        "/rows/7/certificate_no",
+        "/rows/9/uscc",
+        "/rows/11/certificate_no",
+    ] {
+        assert!(pointers.contains(&want), "{want} missing from {pointers:?}");
+    }
+    assert_eq!(count_declarations(&app.db_url), 0);
+
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations?levy_year=2025",
+            Some(&tax),
+            "text/csv",
+            file("declarations.csv"),
+        )
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["counts"]["created"], 4);
+    assert_eq!(body["levy_year"], 2025);
+    assert_eq!(count_declarations(&app.db_url), 4);
+
+    // The stored declaration is the one the rows describe, readable through the API.
+    let r = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/employers/{}/declarations/2025", SAMPLE_USCCS[0]),
+            Some(&tax),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let d: Value = r.json().await.unwrap();
+    let text = d.to_string();
+    assert!(text.contains("6543210.00"), "{text}");
+    assert!(text.contains("\"monthly_headcount\""), "{text}");
+}

@@ -1,0 +1,778 @@
+//! Email reminders against a REAL SMTP server (aiosmtpd, tests/smtp_sink.py): what
+//! arrives (recipient, subject, amounts, both languages), a server that goes down and
+//! comes back mid-run, and two workers racing on one database (PostgreSQL too, with
+//! QUOTA_LEVY_TEST_POSTGRES_URL).
+
+use crate::employers::uscc_with_check;
+use crate::helpers::{policy, test_settings, TestDb};
+use chrono::{Duration, NaiveDate, Utc};
+use quota_levy::config::Settings;
+use quota_levy::db::assessments::{insert_many, snapshot_id, NewAssessment};
+use quota_levy::db::declarations::{save, NewVersion, Status};
+use quota_levy::db::employers::by_uscc;
+use quota_levy::db::employers::{insert, NewEmployer};
+use quota_levy::db::outbox::{self, NewReminder, ReminderKind};
+use quota_levy::db::payments::{insert as insert_payment, NewPayment};
+use quota_levy::db::{AnyConnection, DatabaseUrl, Db};
+use quota_levy::domain::{PolicyProvider, RegionCode, ResolvedPolicy};
+use quota_levy::jobs::reminders::plan_reminders;
+use quota_levy::mail::plan::Schedule;
+use quota_levy::mail::{
+    run_pass, MailTransport, Mailer, PassConfig, SendError, Sender, SmtpMailTransport, Templates,
+};
+use quota_levy::registry::payments::statement;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+
+// ---------------------------------------------------------------------------------------
+// The SMTP server.
+
+/// aiosmtpd on a free port, writing each accepted message as JSON into a folder.
+pub struct SmtpSink {
+    /// Its port (kept across restarts, so the configured transport reaches it again).
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl SmtpSink {
+    /// Starts the server. Fails (never skips) when aiosmtpd is missing.
+    pub fn start() -> SmtpSink {
+        let ok = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "the reminder tests need a real SMTP server: `python3 -c \"import aiosmtpd\"` \
+             failed. Install it with `python3 -m pip install aiosmtpd` (.ci/run does)."
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut sink = SmtpSink {
+            port,
+            dir: tempfile::tempdir().expect("temp dir"),
+            child: None,
+        };
+        sink.up();
+        sink
+    }
+
+    fn up(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .args(["127.0.0.1", &self.port.to_string()])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start python3 tests/smtp_sink.py");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the SMTP server did not listen on port {}", self.port);
+    }
+
+    /// Kills the server: connections are refused until [`SmtpSink::restart`].
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the SMTP server still answers after being killed");
+    }
+
+    /// Starts it again on the same port.
+    pub fn restart(&mut self) {
+        self.up();
+    }
+
+    /// Every message accepted so far.
+    pub fn messages(&self) -> Vec<Value> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).expect("sink dir") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = std::fs::read_to_string(&path).expect("read message");
+                out.push(serde_json::from_str(&text).expect("message JSON"));
+            }
+        }
+        out
+    }
+
+    /// How many times each Message-ID arrived.
+    pub fn per_message_id(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for msg in self.messages() {
+            let id = msg["message_id"].as_str().unwrap_or("(none)").to_owned();
+            *m.entry(id).or_default() += 1;
+        }
+        m
+    }
+
+    /// Settings that send to this server in clear (it speaks no TLS).
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("QUOTA_LEVY__MAIL__SMTP_HOST", "127.0.0.1".to_owned()),
+            ("QUOTA_LEVY__MAIL__SMTP_PORT", self.port.to_string()),
+            ("QUOTA_LEVY__MAIL__SMTP_TLS", "none".to_owned()),
+            ("QUOTA_LEVY__MAIL__SMTP_TIMEOUT_SECS", "10".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixtures.
+
+struct Fixture {
+    _db: TestDb,
+    url: String,
+    settings: Settings,
+    pool: Db,
+}
+
+fn fixture(sink: &SmtpSink, extra: &[(&str, &str)]) -> Fixture {
+    let (db, url) = TestDb::create();
+    let mut env: Vec<(String, String)> = sink.env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let settings = test_settings(&url, &refs);
+    let pool = open(&url, &settings);
+    pool.migrate().expect("migrate");
+    Fixture {
+        _db: db,
+        url,
+        settings,
+        pool,
+    }
+}
+
+/// A pool of its own: a second worker is a second "process" with its own connections.
+fn open(url: &str, settings: &Settings) -> Db {
+    Db::new(DatabaseUrl::parse(url).expect("url"), &settings.database).expect("pool")
+}
+
+fn mailer(settings: &Settings) -> Mailer {
+    Mailer {
+        transport: Arc::new(SmtpMailTransport::new(&settings.mail).expect("transport")),
+        sender: Sender::from_settings(&settings.mail).expect("sender"),
+    }
+}
+
+fn employer(conn: &mut AnyConnection, n: u32, email: Option<&str>) -> i64 {
+    let now = Utc::now().naive_utc();
+    insert(
+        conn,
+        &NewEmployer {
+            uscc: uscc_with_check(&format!("91411200MA4{n:06}")),
+            name: format!("三门峡第{n}测试有限公司"),
+            kind: "enterprise".into(),
+            region: "411200".into(),
+            registered_on: None,
+            contact_email: email.map(str::to_owned),
+            establishment_size: None,
+            committee_member: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("insert employer")
+    .expect("new employer")
+    .id
+}
+
+/// A submitted declaration and a current assessment with `payable_fen`, made under the
+/// policy values `law` (its snapshot, as a real assessment stores it).
+fn assessed(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    levy_year: i32,
+    payable_fen: i64,
+    law: &ResolvedPolicy,
+) {
+    let now = Utc::now().naive_utc();
+    let d = save(
+        conn,
+        NewVersion {
+            employer_id,
+            levy_year,
+            body_json: "{}",
+            body_digest: "test",
+            status: Status::Submitted,
+            actor: "test",
+            roster: Vec::new(),
+        },
+    )
+    .expect("declaration");
+    let body = serde_json::to_string(law).expect("snapshot JSON");
+    let snapshot = snapshot_id(conn, "test-snapshot", &body, now).expect("snapshot");
+    insert_many(
+        conn,
+        &[NewAssessment {
+            employer_id,
+            levy_year,
+            region: "411200".into(),
+            kind: "enterprise".into(),
+            declaration_id: d.id,
+            declaration_version: d.version,
+            inputs_digest: "test".into(),
+            policy_snapshot_id: snapshot,
+            as_of: now.date(),
+            staff_x12_e4: 0,
+            disabled_x12_e4: 0,
+            required_e4: 0,
+            shortfall_e4: 0,
+            average_wage_fen: None,
+            wage_used_fen: None,
+            fee_due_fen: payable_fen,
+            reduction_fen: 0,
+            payable_fen,
+            over_quota_e4: 0,
+            reward_fen: 0,
+            exempt: false,
+            provisional: false,
+            inputs_json: "{}".into(),
+            run_id: None,
+            computed_at: now,
+            superseded_at: None,
+            is_current: true,
+        }],
+    )
+    .expect("assessment");
+}
+
+fn reminder(employer_id: i64, i: usize) -> NewReminder {
+    NewReminder {
+        kind: ReminderKind::Pay,
+        employer_id,
+        levy_year: 2025,
+        stage: format!("test-{i}"),
+        recipient: format!("finance{i}@example.org"),
+        subject: format!("【残疾人就业保障金】提醒 {i} / Reminder {i}"),
+        body_zh: format!("应缴金额：{}.00 元\n", 1000 + i),
+        body_en: format!("Levy payable: {}.00 yuan\n", 1000 + i),
+    }
+}
+
+fn text_part<'a>(msg: &'a Value, lang: &str) -> &'a str {
+    msg["parts"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["language"] == lang))
+        .and_then(|p| p["text"].as_str())
+        .unwrap_or_else(|| panic!("no {lang} part in {msg}"))
+}
+
+fn pass(
+    db: &Db,
+    mailer: &Mailer,
+    cfg: &PassConfig,
+    at: chrono::NaiveDateTime,
+) -> quota_levy::mail::PassReport {
+    run_pass(db, mailer, cfg, &move || at, &AtomicBool::new(false)).expect("pass")
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_languages() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let region: RegionCode = "411200".parse().expect("region");
+        let law = book.resolve(region, d("2025-06-30"), 2024).expect("policy");
+        let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
+
+        let mut conn = f.pool.conn().expect("conn");
+        let payer = employer(&mut conn, 1, Some("finance@payer.example.org"));
+        assessed(&mut conn, payer, 2025, 1_234_567, &law);
+        // Part paid ten days late.
+        insert_payment(
+            &mut conn,
+            &NewPayment {
+                employer_id: payer,
+                levy_year: 2025,
+                amount_fen: 234_567,
+                paid_on: due + Duration::days(10),
+                reference: "BANK-1".into(),
+                idempotency_key: "k1".into(),
+                request_digest: "d1".into(),
+                recorded_by: "test".into(),
+                recorded_at: Utc::now().naive_utc(),
+            },
+        )
+        .expect("payment");
+        let late = employer(&mut conn, 2, Some("hr@late.example.org"));
+        employer(&mut conn, 3, None);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        // A week before the filing deadline: the undeclared employer is reminded.
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            deadline - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
+        // 30 days past the due date: the assessed employer is overdue, with the surcharge.
+        let as_of = due + Duration::days(30);
+        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        // Planning again queues nothing new.
+        let again =
+            plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        assert_eq!(again.total_queued(), 0);
+        assert_eq!(again.already_queued, 1);
+
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc());
+        assert_eq!(report.sent, 2, "{report:?}");
+        assert_eq!(
+            pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc()).claimed,
+            0
+        );
+
+        let rows = outbox::all(&mut conn).expect("rows");
+        let messages = sink.messages();
+        assert_eq!(messages.len(), 2);
+        let find = |to: &str| {
+            messages
+                .iter()
+                .find(|m| m["rcpt_tos"][0] == to)
+                .unwrap_or_else(|| panic!("nothing for {to}: {messages:?}"))
+        };
+
+        // The overdue mail carries the statement's figures (the tax bureau's view of
+        // the same employer, year and day), formatted as the API formats money.
+        let payer_row = by_uscc(&mut conn, &uscc_with_check("91411200MA4000001"))
+            .expect("employer")
+            .expect("payer");
+        let st = statement(&mut conn, &*book, &payer_row, 2025, as_of).expect("statement");
+        // 10 days on 12,345.67 (617.28), then 20 days on 10,000.00 (1,000.00).
+        assert_eq!(
+            (st.surcharge.as_str(), st.outstanding.as_str()),
+            ("1617.28", "11617.28")
+        );
+        let m = find("finance@payer.example.org");
+        let row = rows.iter().find(|r| r.employer_id == payer).expect("row");
+        assert_eq!(row.stage, "overdue-30");
+        assert_eq!(
+            m["message_id"],
+            format!("<reminder-{}@example.org>", row.id)
+        );
+        assert_eq!(m["content_type"], "multipart/alternative");
+        assert!(m["from"]
+            .as_str()
+            .is_some_and(|s| s.contains("levy-reminders@example.org")));
+        let subject = m["subject"].as_str().expect("subject");
+        assert!(
+            subject.contains("逾期30天") && subject.contains(&st.outstanding),
+            "{subject}"
+        );
+        let zh = text_part(m, "zh-CN");
+        for line in [
+            format!("应缴金额：{} 元", st.principal),
+            "已缴金额：2345.67 元".to_owned(),
+            format!("滞纳金（截至{as_of}）：{} 元", st.surcharge),
+            format!("合计尚欠：{} 元", st.outstanding),
+        ] {
+            assert!(zh.contains(&line), "{line} not in {zh}");
+        }
+        let en = text_part(m, "en");
+        for amount in [&st.principal, &st.surcharge, &st.outstanding] {
+            assert!(
+                en.contains(&format!("{amount} yuan")),
+                "{amount} not in {en}"
+            );
+        }
+        // Chinese is the preferred (last) alternative.
+        assert_eq!(m["parts"][1]["language"], "zh-CN");
+
+        let m = find("hr@late.example.org");
+        let zh = text_part(m, "zh-CN");
+        assert!(zh.contains(&format!("申报截止日期为{deadline}")), "{zh}");
+        assert!(text_part(m, "en").contains(&format!("is {deadline}.")));
+        assert!(rows
+            .iter()
+            .all(|r| r.employer_id != late || r.kind == "declare"));
+        assert!(rows
+            .iter()
+            .all(|r| r.status == outbox::SENT && r.sent_at.is_some()));
+    })
+    .await
+    .expect("test thread");
+}
+
+/// Stops the SMTP server after `after` messages: the server going down mid-run.
+struct KillAfter {
+    inner: SmtpMailTransport,
+    sent: AtomicUsize,
+    after: usize,
+    sink: Arc<Mutex<SmtpSink>>,
+}
+
+impl MailTransport for KillAfter {
+    fn send(&self, message: &lettre::Message) -> Result<(), SendError> {
+        if self.sent.load(Ordering::SeqCst) == self.after {
+            if let Ok(mut s) = self.sink.lock() {
+                s.stop();
+            }
+        }
+        let r = self.inner.send(message);
+        if r.is_ok() {
+            self.sent.fetch_add(1, Ordering::SeqCst);
+        }
+        r
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reminders_queued_while_the_server_is_down_are_delivered_once_when_it_returns() {
+    tokio::task::spawn_blocking(|| {
+        let sink = Arc::new(Mutex::new(SmtpSink::start()));
+        let f = {
+            let s = sink.lock().expect("sink");
+            fixture(&s, &[("QUOTA_LEVY__MAIL__BATCH_SIZE", "5")])
+        };
+        let mut conn = f.pool.conn().expect("conn");
+        let employers: Vec<i64> = (0..3)
+            .map(|n| employer(&mut conn, 10 + n, Some("hr@example.org")))
+            .collect();
+        for i in 0..6 {
+            outbox::enqueue(&mut conn, &reminder(employers[i % 3], i)).expect("enqueue");
+        }
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let smtp = mailer(&f.settings);
+        let t0 = Utc::now().naive_utc();
+
+        // The server goes down after 4 messages, in the middle of the first pass.
+        let killer = Mailer {
+            transport: Arc::new(KillAfter {
+                inner: SmtpMailTransport::new(&f.settings.mail).expect("transport"),
+                sent: AtomicUsize::new(0),
+                after: 4,
+                sink: sink.clone(),
+            }),
+            sender: smtp.sender.clone(),
+        };
+        let r = pass(&f.pool, &killer, &cfg, t0);
+        assert_eq!(r.sent, 4, "{r:?}");
+        assert!(r.unreachable, "{r:?}");
+
+        // More reminders are queued while it is down; a pass sends nothing, loses nothing.
+        for i in 6..12 {
+            outbox::enqueue(&mut conn, &reminder(employers[i % 3], i)).expect("enqueue");
+        }
+        let r = pass(&f.pool, &smtp, &cfg, t0 + Duration::seconds(1));
+        assert_eq!(r.sent, 0);
+        assert!(r.unreachable);
+        let c = outbox::counts(&mut conn).expect("counts");
+        assert_eq!((c.pending, c.sent, c.dead), (8, 4, 0));
+        assert!(
+            outbox::all(&mut conn)
+                .expect("rows")
+                .iter()
+                .filter(|r| r.status == outbox::PENDING)
+                .all(|r| r.attempts == 0 && r.locked_by.is_none()),
+            "an outage is not counted against a reminder"
+        );
+
+        // Back up; once the back-off has passed, everything goes out, exactly once.
+        sink.lock().expect("sink").restart();
+        let later = t0 + cfg.backoff_base + Duration::seconds(5);
+        let r = pass(&f.pool, &smtp, &cfg, later);
+        assert_eq!(r.sent, 8, "{r:?}");
+        assert_eq!(pass(&f.pool, &smtp, &cfg, later).claimed, 0);
+
+        let per_id = sink.lock().expect("sink").per_message_id();
+        assert_eq!(per_id.len(), 12, "{per_id:?}");
+        assert!(per_id.values().all(|n| *n == 1), "{per_id:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        for row in &rows {
+            assert_eq!(row.status, outbox::SENT);
+            assert!(per_id.contains_key(&format!("<reminder-{}@example.org>", row.id)));
+        }
+    })
+    .await
+    .expect("test thread");
+}
+
+/// A transport that takes its time, so that two workers' passes surely overlap.
+struct Slow(SmtpMailTransport);
+
+impl MailTransport for Slow {
+    fn send(&self, message: &lettre::Message) -> Result<(), SendError> {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        self.0.send(message)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_workers_racing_on_one_database_deliver_each_reminder_once() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[("QUOTA_LEVY__MAIL__BATCH_SIZE", "3")]);
+        let n = 40;
+        {
+            let mut conn = f.pool.conn().expect("conn");
+            let employers: Vec<i64> = (0..4)
+                .map(|k| employer(&mut conn, 20 + k, Some("hr@example.org")))
+                .collect();
+            for i in 0..n {
+                outbox::enqueue(&mut conn, &reminder(employers[i % 4], i)).expect("enqueue");
+            }
+        }
+        let start = Arc::new(Barrier::new(2));
+        let workers: Vec<_> = (0..2)
+            .map(|w| {
+                // Each worker has its own pool, as two `serve` processes would.
+                let db = open(&f.url, &f.settings);
+                let mailer = Mailer {
+                    transport: Arc::new(Slow(
+                        SmtpMailTransport::new(&f.settings.mail).expect("transport"),
+                    )),
+                    sender: Sender::from_settings(&f.settings.mail).expect("sender"),
+                };
+                let cfg = PassConfig::from_settings(&f.settings.mail, &format!("w{w}"));
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    let r = run_pass(
+                        &db,
+                        &mailer,
+                        &cfg,
+                        &|| Utc::now().naive_utc(),
+                        &AtomicBool::new(false),
+                    )
+                    .expect("pass");
+                    (cfg.worker_id, r)
+                })
+            })
+            .collect();
+        let reports: Vec<_> = workers
+            .into_iter()
+            .map(|h| h.join().expect("worker"))
+            .collect();
+        let sent: u64 = reports.iter().map(|(_, r)| r.sent).sum();
+        assert_eq!(sent, n as u64, "{reports:?}");
+        assert!(
+            reports.iter().all(|(_, r)| r.lease_lost == 0),
+            "{reports:?}"
+        );
+        assert!(
+            reports.iter().all(|(_, r)| r.sent > 0),
+            "both workers took part: {reports:?}"
+        );
+
+        let per_id = sink.per_message_id();
+        assert_eq!(per_id.len(), n, "{per_id:?}");
+        assert!(
+            per_id.values().all(|c| *c == 1),
+            "a reminder was sent twice: {per_id:?}"
+        );
+        let c = outbox::counts(&mut f.pool.conn().expect("conn")).expect("counts");
+        assert_eq!((c.pending, c.sent), (0, n as i64));
+    })
+    .await
+    .expect("test thread");
+}
+
+fn bin(f: &Fixture, sink: &SmtpSink) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUOTA_LEVY__") {
+            c.env_remove(k);
+        }
+    }
+    c.env("QUOTA_LEVY__DATABASE__URL", &f.url)
+        .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+        .env("QUOTA_LEVY__MAIL__BATCH_SIZE", "2")
+        .envs(sink.env());
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_plans_then_two_processes_send_each_once_and_a_down_server_exits_1() {
+    tokio::task::spawn_blocking(|| {
+        let mut sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        {
+            let mut conn = f.pool.conn().expect("conn");
+            for k in 0..12 {
+                employer(&mut conn, 30 + k, Some(&format!("hr{k}@example.org")));
+            }
+        }
+        let as_of = (law.filing_deadline.value - Duration::days(30)).to_string();
+        let out = bin(&f, &sink)
+            .args([
+                "reminders",
+                "plan",
+                "--levy-year",
+                "2025",
+                "--as-of",
+                &as_of,
+            ])
+            .output()
+            .expect("plan");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("queued declare") && text.contains("12"),
+            "{text}"
+        );
+
+        sink.stop();
+        let out = bin(&f, &sink)
+            .args(["reminders", "run"])
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("could not be reached"));
+        sink.restart();
+        // The back-off (60 s by default) still holds the reminders: make them due now.
+        {
+            let mut conn = f.pool.conn().expect("conn");
+            use diesel::prelude::*;
+            use quota_levy::db::schema::outbox as o;
+            diesel::update(o::table)
+                .set(o::next_attempt_at.eq(Utc::now().naive_utc() - Duration::seconds(1)))
+                .execute(&mut *conn)
+                .expect("due now");
+        }
+
+        let children: Vec<Child> = (0..2)
+            .map(|_| {
+                bin(&f, &sink)
+                    .args(["reminders", "run"])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn run")
+            })
+            .collect();
+        let mut sent = 0;
+        for c in children {
+            let out = c.wait_with_output().expect("wait");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            sent += text
+                .lines()
+                .find_map(|l| l.strip_prefix("sent "))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .expect("sent count");
+        }
+        assert_eq!(sent, 12);
+        let per_id = sink.per_message_id();
+        assert_eq!(per_id.len(), 12);
+        assert!(per_id.values().all(|c| *c == 1), "{per_id:?}");
+        let out = bin(&f, &sink)
+            .args(["reminders", "status"])
+            .output()
+            .expect("status");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("pending 0") && text.contains("sent 12"),
+            "{text}"
+        );
+    })
+    .await
+    .expect("test thread");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_runs_the_reminder_worker() {
+    let sink = SmtpSink::start();
+    let (db, url) = TestDb::create();
+    let mut env = sink.env();
+    env.push(("QUOTA_LEVY__MAIL__ENABLED".into(), "true".into()));
+    env.push(("QUOTA_LEVY__MAIL__POLL_INTERVAL_SECS".into(), "1".into()));
+    let refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let settings = test_settings(&url, &refs);
+    let pool = open(&url, &settings);
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        p.migrate().expect("migrate");
+        let mut conn = p.conn().expect("conn");
+        // No contact address on the employer: planning leaves it alone, so only the
+        // reminder queued here is sent.
+        let e = employer(&mut conn, 40, None);
+        outbox::enqueue(&mut conn, &reminder(e, 1)).expect("enqueue");
+    })
+    .await
+    .expect("setup");
+    let app =
+        quota_levy::http::Application::build(settings, pool.clone(), policy()).expect("build");
+    tokio::spawn(app.run_until_stopped());
+    for _ in 0..200 {
+        if !sink.messages().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "the worker inside serve sent nothing");
+    assert_eq!(messages[0]["rcpt_tos"][0], "finance1@example.org");
+    assert!(text_part(&messages[0], "zh-CN").contains("1001.00"));
+    drop(db);
+}
