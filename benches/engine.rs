@@ -109,6 +109,7 @@ fn input() -> LevyInput {
         social_insurance_paid: true,
         monthly_wage: Some(Decimal::new(wage, 2)),
         fresh_graduate: false,
+        disputed: MonthSet::EMPTY,
     };
     LevyInput {
         employer_kind: EmployerKind::Enterprise,

@@ -179,6 +179,10 @@ pub struct EmployeeRequest {
     /// A fresh college graduate hired in the data year (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_graduate: Option<bool>,
+    /// Months the same certificate is also declared by another employer (set by the
+    /// registry; counted by neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disputed_months: Option<Vec<u8>>,
 }
 
 /// `overrides` of the request.
@@ -1030,8 +1034,11 @@ impl Validator {
                     }
                     Staff::Average(a) => *a * Decimal::from(12),
                 };
-                if n12 <= Decimal::from(max_staff) * Decimal::from(12) && get("employer").is_some()
-                {
+                // Only when absent: a malformed date has its own error already.
+                let absent = get("employer")
+                    .and_then(|e| e.get("registered_on"))
+                    .is_none_or(Value::is_null);
+                if n12 <= Decimal::from(max_staff) * Decimal::from(12) && absent {
                     self.errors.push(levy_field_error(
                         &LevyError::MissingRegistrationDate { years },
                         self.lang,
@@ -1252,6 +1259,7 @@ impl Validator {
             "social_insurance_paid",
             "monthly_wage",
             "fresh_graduate",
+            "disputed_months",
         ];
         let base = format!("/disabled_employees/{i}");
         let before = self.errors.len();
@@ -1419,6 +1427,25 @@ impl Validator {
             get("monthly_wage").and_then(|w| self.decimal(w, &p("monthly_wage"), &MONEY_RULE));
         let fresh_graduate =
             get("fresh_graduate").and_then(|b| self.boolean(b, &p("fresh_graduate")));
+        // Set by the registry when another employer declares the same certificate.
+        let mut disputed = MonthSet::EMPTY;
+        match get("disputed_months") {
+            None => {}
+            Some(Value::Array(a)) => {
+                for (j, x) in a.iter().enumerate() {
+                    if let Some(mo) = self.integer(x, &format!("{base}/disputed_months/{j}"), 1, 12)
+                    {
+                        disputed.insert(mo as u8);
+                    }
+                }
+            }
+            Some(_) => self.err(
+                &p("disputed_months"),
+                "type",
+                "应为 1–12 的整数数组",
+                "must be an array of months 1-12",
+            ),
+        }
 
         if self.errors.len() != before {
             return None;
@@ -1432,6 +1459,7 @@ impl Validator {
             social_insurance_paid: social_insurance_paid.unwrap_or(true),
             monthly_wage,
             fresh_graduate: fresh_graduate.unwrap_or(false),
+            disputed,
         })
     }
 }

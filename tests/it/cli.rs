@@ -15,7 +15,16 @@ fn bin() -> Command {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["serve", "migrate"] {
+    for sub in [
+        "serve",
+        "migrate",
+        "calc",
+        "policy",
+        "token",
+        "assess",
+        "import",
+        "reminders",
+    ] {
         let out = bin().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help failed");
         let text = String::from_utf8_lossy(&out.stdout);

@@ -4,6 +4,7 @@
 mod assessments;
 mod cli;
 mod declarations;
+mod disputes;
 mod employers;
 mod health;
 mod helpers;

@@ -20,6 +20,9 @@ impl Exclusions {
     pub const BELOW_MINIMUM_WAGE: Exclusions = Exclusions(2);
     /// Condition 4: social insurance not paid in full.
     pub const NO_SOCIAL_INSURANCE: Exclusions = Exclusions(4);
+    /// The certificate is also declared by another employer for these months
+    /// (levy-rules §4.2: counted by neither until resolved).
+    pub const DUPLICATE_CERTIFICATE: Exclusions = Exclusions(8);
 
     /// True when no condition failed.
     pub fn is_empty(self) -> bool {
@@ -36,12 +39,13 @@ impl Exclusions {
     }
 
     /// Stable codes of the failed conditions, in condition order: `short_contract`,
-    /// `below_minimum_wage`, `no_social_insurance`.
+    /// `below_minimum_wage`, `no_social_insurance`, then `duplicate_certificate`.
     pub fn codes(self) -> impl Iterator<Item = &'static str> {
         [
             (Self::SHORT_CONTRACT, "short_contract"),
             (Self::BELOW_MINIMUM_WAGE, "below_minimum_wage"),
             (Self::NO_SOCIAL_INSURANCE, "no_social_insurance"),
+            (Self::DUPLICATE_CERTIFICATE, "duplicate_certificate"),
         ]
         .into_iter()
         .filter(move |(e, _)| self.contains(*e))
@@ -270,12 +274,20 @@ pub(crate) fn count(
             });
         }
     }
+    // A certificate another employer also declares counts for neither in the common
+    // months until the federation names the one that counts it (levy-rules §4.2).
+    let disputed = MonthSet(employed.0 & e.disputed.0);
+    if !disputed.is_empty() {
+        exclusions.add(Exclusions::DUPLICATE_CERTIFICATE);
+        excluded = MonthSet(excluded.0 | disputed.0);
+    }
     let counted = employed.minus(excluded);
     let mut counted_months = counted.len();
     let mut fresh_graduate_applied = false;
     // Henan implementing rules: a disabled fresh college graduate hired in the data year
-    // and counted for more than 6 months (strictly) counts 12.
-    if e.fresh_graduate && policy.fresh_graduate_full_year.value {
+    // and counted for more than 6 months (strictly) counts 12. Choice: not while the
+    // person's certificate is disputed, or the full year would count a disputed month.
+    if e.fresh_graduate && policy.fresh_graduate_full_year.value && disputed.is_empty() {
         *provisional |= policy.fresh_graduate_full_year.provisional;
         // Choice: with a month list the hire date is unknown, so the flag is taken as the
         // declaration that the graduate was hired in the data year.
@@ -455,6 +467,13 @@ pub(crate) fn write_exclusion_detail(
     if o.exclusions.contains(Exclusions::NO_SOCIAL_INSURANCE) {
         next(out);
         out.push_str(lang.pick("未足额缴纳社会保险", "social insurance not paid in full"));
+    }
+    if o.exclusions.contains(Exclusions::DUPLICATE_CERTIFICATE) {
+        next(out);
+        out.push_str(lang.pick(
+            "同一残疾人证同期由另一用人单位申报，待残联认定前双方均不计入",
+            "the same certificate is declared by another employer for the same months; neither counts it until the disabled persons' federation decides",
+        ));
     }
     out.push_str(lang.pick("；不计入的月份：", "; months not counted: "));
     out.push_str(Num::months(o.excluded).as_str());

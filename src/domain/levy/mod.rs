@@ -126,6 +126,10 @@ pub struct DisabledEmployee {
     pub monthly_wage: Option<Decimal>,
     /// A disabled fresh college graduate hired in the data year (Henan rule).
     pub fresh_graduate: bool,
+    /// Months the same certificate is also declared by another employer: counted by
+    /// neither until the disabled persons' federation decides (levy-rules §4.2). Set by
+    /// the registry from other employers' rosters; empty on a self-check.
+    pub disputed: MonthSet,
 }
 
 /// The certificate a disabled employee holds (levy-rules §4.2 condition 1).

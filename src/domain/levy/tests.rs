@@ -44,6 +44,7 @@ fn employee(seq: u32, grade: u8, months: &[u8]) -> DisabledEmployee {
         social_insurance_paid: true,
         monthly_wage: None,
         fresh_graduate: false,
+        disputed: MonthSet::EMPTY,
     }
 }
 
@@ -1352,6 +1353,7 @@ fn employee_strategy() -> impl Strategy<Value = DisabledEmployee> {
                     social_insurance_paid: si,
                     monthly_wage: wage.map(|w| Decimal::new(w, 2)),
                     fresh_graduate: fresh,
+                    disputed: MonthSet::EMPTY,
                 }
             },
         )
@@ -1469,4 +1471,27 @@ fn provisional_minimum_wage_counts_only_for_months_checked() {
     );
     let r = calc(&p, &i);
     assert_eq!(r.employees[0].counted.iter().collect::<Vec<_>>(), vec![1]);
+}
+
+#[test]
+fn disputed_months_count_for_neither() {
+    let p = national_2025();
+    let mut e = employee(1, 3, &ALL);
+    e.disputed = MonthSet::from_months(&[11, 12]).expect("months");
+    let r = calc(
+        &p,
+        &input(
+            EmployerKind::Enterprise,
+            avg(dec!(100)),
+            dec!(70000),
+            Disabled::Roster(vec![e]),
+        ),
+    );
+    let o = &r.employees[0];
+    assert_eq!(o.counted_months, 10);
+    assert_eq!(
+        o.excluded_reason().as_deref(),
+        Some("duplicate_certificate")
+    );
+    assert_eq!(o.excluded.iter().collect::<Vec<_>>(), vec![11, 12]);
 }
