@@ -48,6 +48,9 @@ pub enum Command {
     /// Validate the policy packs or show what is in force.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The levy roll of a region and levy year for the tax bureau.
+    #[command(subcommand)]
+    LevyRoll(LevyRollCommand),
     /// Assess every employer with a filed declaration for a levy year (the job behind
     /// POST /api/v1/assessment-runs). Interrupted, it resumes where it stopped.
     Assess {
@@ -61,6 +64,54 @@ pub enum Command {
     /// Email reminders: plan what is due, send one pass, show the outbox.
     #[command(subcommand)]
     Reminders(crate::jobs::reminders::RemindersCommand),
+    /// Synthetic data for demos and benchmarks.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// `demo` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Generate employers with valid codes and one declaration each (realistic sizes,
+    /// kinds, wages and rosters), written in bulk with one audit entry. The same seed
+    /// gives the same data on a fresh database.
+    Generate {
+        /// How many employers.
+        #[arg(long)]
+        employers: u64,
+        /// Levy year of the declarations.
+        #[arg(long)]
+        levy_year: i32,
+        /// Region (GB/T 2260): employers are spread over its counties.
+        #[arg(long, value_name = "CODE", default_value = "411200")]
+        region: String,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Declaration status: draft, submitted or certified.
+        #[arg(long, default_value = "submitted")]
+        status: String,
+    },
+}
+
+/// `levy-roll` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LevyRollCommand {
+    /// Write the roll as CSV (UTF-8 with BOM, Chinese headers, a totals row), streamed.
+    Export {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Surcharges and payments up to this date (YYYY-MM-DD); default today.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Output file; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// `policy` subcommands.
@@ -137,7 +188,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Calc { file, lang } => calc(&settings, file, &lang),
         Command::Policy(p) => policy(&settings, p),
         Command::Assess { levy_year, region } => assess(&settings, levy_year, region),
+        Command::LevyRoll(LevyRollCommand::Export {
+            levy_year,
+            region,
+            as_of,
+            output,
+        }) => levy_roll_export(&settings, levy_year, region, as_of, output),
         Command::Reminders(c) => crate::jobs::reminders::run_cli(&settings, c),
+        Command::Demo(c) => demo(&settings, c),
     };
     match result {
         Ok(code) => code,
@@ -213,6 +271,58 @@ fn calc(settings: &Settings, file: Option<PathBuf>, lang: &str) -> anyhow::Resul
     }
 }
 
+fn levy_roll_export(
+    settings: &Settings,
+    levy_year: i32,
+    region: Option<String>,
+    as_of: Option<String>,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
+    use std::io::Write;
+    let prefix = match region {
+        Some(r) => crate::auth::scope_prefix(
+            &r.parse::<crate::domain::RegionCode>()
+                .map_err(|e| anyhow::anyhow!("--region: {e}"))?,
+        )
+        .to_owned(),
+        None => String::new(),
+    };
+    let as_of = match as_of {
+        Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}"))?,
+        None => chrono::Utc::now().date_naive(),
+    };
+    let db = open_db(settings)?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    write!(out, "\u{feff}{}\r\n", CSV_HEADER.join(","))?;
+    let mut conn = db.conn()?;
+    let sums = for_each(
+        &mut conn,
+        levy_year,
+        &prefix,
+        as_of,
+        0,
+        None,
+        true,
+        &mut |r| {
+            out.write_all(csv_line(&r).as_bytes())
+                .map_err(|e| crate::db::DbError::Task(e.to_string()))
+        },
+    )?;
+    let totals = sums.totals();
+    out.write_all(csv_totals(&totals).as_bytes())?;
+    out.flush()?;
+    eprintln!(
+        "levy roll {levy_year}: {} employers, payable {}, outstanding {}",
+        totals.employers, totals.payable, totals.outstanding
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow::Result<ExitCode> {
     use crate::jobs::assess::{execute, prepare, AssessJob};
     if !(2016..=2100).contains(&levy_year) {
@@ -278,6 +388,69 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn demo(settings: &Settings, cmd: DemoCommand) -> anyhow::Result<ExitCode> {
+    use crate::db::declarations::Status;
+    use crate::jobs::demo::{generate, DemoSpec};
+    let DemoCommand::Generate {
+        employers,
+        levy_year,
+        region,
+        seed,
+        status,
+    } = cmd;
+    if !(2016..=2100).contains(&levy_year) {
+        anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+    }
+    let status = match Status::parse(&status) {
+        Some(s @ (Status::Draft | Status::Submitted | Status::Certified)) => s,
+        _ => anyhow::bail!("--status: expected draft, submitted or certified"),
+    };
+    let book = load_policy(settings)?;
+    let region = crate::registry::employers::check_region(&book, &region)
+        .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+    let db = open_db(settings)?;
+    db.migrate()?;
+    let spec = DemoSpec {
+        employers,
+        levy_year,
+        region,
+        seed,
+        status,
+        actor: "cli:demo".into(),
+    };
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(employers),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} employers  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = generate(&db, &book, &spec, &mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "generated {} employers in {} (levy year {levy_year}, seed {seed}, {}): {} with a roster \
+         ({} lines), {} with a certified count; employer ids {}..={}",
+        report.employers,
+        db.redacted_url(),
+        status.as_str(),
+        report.with_roster,
+        report.roster_lines,
+        report.with_count,
+        report.id_range.0,
+        report.id_range.1,
+    );
+    println!(
+        "  elapsed {secs:.1} s ({:.0} employers/s)",
+        report.employers as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {

@@ -43,7 +43,9 @@ pub struct FieldError {
 }
 
 // ---------------------------------------------------------------------------------------
-// Limits (keep every intermediate figure well inside exact 128-bit arithmetic)
+// Limits (keep every intermediate figure well inside exact 128-bit arithmetic).
+// Choice: money inputs have at most 2 decimals (the fen), counts (average headcount,
+// certified disabled count) at most 4, quota ratios at most 6.
 // ---------------------------------------------------------------------------------------
 
 /// Largest monthly headcount or average headcount accepted.
@@ -874,6 +876,7 @@ impl Validator {
                     "as-of date before 2015-10-01: earlier provincial regimes are not modelled",
                 );
             } else if let Some(y) = levy_year {
+                // Choice: the data year must be over on the as-of date.
                 if d.year() < y {
                     self.err(
                         "/as_of",
@@ -1339,7 +1342,8 @@ impl Validator {
             _ => None,
         };
 
-        // Months employed: a month list or a period, exactly one.
+        // Months employed: a month list or a period, exactly one. Choice: neither is an
+        // error rather than "all year"; a month listed twice is an error too.
         let employment = match (get("months"), get("employed_from")) {
             (Some(_), Some(_)) => {
                 self.err(

@@ -12,6 +12,7 @@ pub mod levy;
 pub mod middleware;
 pub mod payments;
 pub mod problem;
+pub mod roll;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
@@ -88,6 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(assessments::routes)
         .configure(disputes::routes)
         .configure(payments::routes)
+        .configure(roll::routes)
         .configure(imports::routes)
         .configure(docs::routes);
 }

@@ -8,5 +8,6 @@ pub mod disputes;
 pub mod employers;
 pub mod fields;
 pub mod payments;
+pub mod roll;
 
 pub use fields::Fields;

@@ -12,3 +12,4 @@ mod imports;
 mod levy;
 mod payments;
 mod reminders;
+mod roll;

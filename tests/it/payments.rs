@@ -14,7 +14,7 @@ const STMT: &str = "/api/v1/employers/91350100M000100Y43/statements/2025";
 /// Employer A assessed with levy payable exactly 10,000.00: Henan 1.6 %, N 100, D 1
 /// (ratio 1 %, so 50 % payable), W 33,333.33: shortfall 0.6 × W = 19,999.998 → fee
 /// 20,000.00 → payable 10,000.00.
-async fn assessed_10000() -> (crate::helpers::TestApp, String, String) {
+pub async fn assessed_10000() -> (crate::helpers::TestApp, String, String) {
     let (app, _) = app_with_employer().await;
     let emp = app.token(Role::Employer, Some(USCC_A), None).await;
     let tax = app.token(Role::Tax, None, None).await;

@@ -224,6 +224,7 @@ pub(crate) fn count(
     let mut exclusions = Exclusions::default();
     let mut excluded = MonthSet::EMPTY;
     // Condition 2: on the establishment, or a contract / service agreement of ≥ 12 months.
+    // Choice: neither declared counts as not met (reason `short_contract`), not as unknown.
     if !(e.on_establishment || e.contract_months.is_some_and(|m| m >= 12)) {
         exclusions.add(Exclusions::SHORT_CONTRACT);
         excluded = employed;
@@ -317,7 +318,7 @@ pub(crate) fn count(
     }
 }
 
-/// The comparison key of a certificate: the holder's ID number for a 残疾人证 (one
+/// The comparison key of a certificate. Choice: the holder's ID number for a 残疾人证 (one
 /// person holds one certificate, whatever its re-issue suffix), the number for a veteran.
 fn key(c: &Certificate) -> Key<'_> {
     match c {

@@ -662,7 +662,8 @@ pub fn calculate(
     let (mut average_wage, mut wage_cap, mut wage_used, mut social_average_wage) =
         (None, None, None, None);
     let fee_due = if staff.is_zero() {
-        // §5: N = 0 — nothing is required, nothing payable, W undefined.
+        // §5: N = 0 — nothing is required, nothing payable, W undefined. Choice: the
+        // employment ratio is undefined too (reported as null).
         if let Some(ex) = ex.as_mut() {
             ex.fee_no_staff();
         }
@@ -684,6 +685,8 @@ pub fn calculate(
         if let Some(ex) = ex.as_mut() {
             ex.average_wage(input.wages, staff, w);
         }
+        // Choice: while a cap is in force, S is needed whenever staff is not 0 (W_used is
+        // reported even when the shortfall is 0), so a missing S is an error then.
         let used = match &policy.wage_cap_multiple {
             Some(k) => {
                 provisional |= k.provisional;
@@ -733,6 +736,8 @@ pub fn calculate(
     }
 
     // §5 reduction tiers, only while in force, shortfall > 0 and something is payable.
+    // Choice: an exempt employer gets reduction 0 (nothing is payable to reduce); the
+    // exemption step explains why payable is 0 although fee_due is shown.
     let mut tier = None;
     let mut reduction = Decimal::ZERO;
     match &policy.reduction_tiers {
@@ -969,7 +974,9 @@ fn reward(
     }
     out.amount = match &policy.reward.value {
         RewardRule::MinimumWageMultiple { multiple, .. } => {
-            // §7: the minimum wage in force on the last day of the data year.
+            // §7: the minimum wage in force on the last day of the data year. Choice: a
+            // missing one is an error (levy-rules §3: never a silent zero) — but only when a
+            // reward is actually due, so that the levy itself is never blocked by it.
             let mw = match (
                 input.overrides.minimum_wage_monthly,
                 policy.minimum_wage_year_end(),

@@ -102,6 +102,7 @@ pub fn surcharge(
 
     let mut acc = Accrual {
         rate: rule.daily_rate,
+        // Choice: the cap is the principal originally due (what the surcharge accrued on).
         cap: rule.capped_at_principal.then_some(principal),
         accrued: Decimal::ZERO,
         capped: false,

@@ -1,0 +1,156 @@
+//! `GET /api/v1/levy-roll?region=&levy_year=&page=&per_page=&as_of=&format=json|csv`.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Auth;
+use super::declarations::parse_levy_year;
+use super::problem::AppError;
+use super::AppState;
+use crate::auth::{region_covers, scope_prefix, Principal, Role};
+use crate::domain::RegionCode;
+use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollQuery {
+    levy_year: String,
+    region: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    as_of: Option<String>,
+    format: Option<String>,
+}
+
+/// The region prefix a caller may list: the asked region, inside the caller's scope.
+pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, AppError> {
+    let wanted = region
+        .map(|r| {
+            r.parse::<RegionCode>()
+                .map_err(|e| AppError::field("/query/region", e.to_string()))
+        })
+        .transpose()?;
+    Ok(match (who.region, wanted) {
+        (Some(scope), Some(r)) if !region_covers(&scope, &r) => {
+            return Err(AppError::Forbidden(format!(
+                "region {r} is outside your scope"
+            )))
+        }
+        (_, Some(r)) => scope_prefix(&r).to_owned(),
+        (Some(scope), None) => scope_prefix(&scope).to_owned(),
+        (None, None) => String::new(),
+    })
+}
+
+#[get("/api/v1/levy-roll")]
+async fn levy_roll(
+    state: web::Data<AppState>,
+    auth: Auth,
+    q: web::Query<RollQuery>,
+) -> Result<HttpResponse, AppError> {
+    // The roll lists many employers: officers only, never an employer.
+    let who = auth
+        .require(&[Role::Tax, Role::Inspector, Role::Federation])?
+        .clone();
+    let levy_year = parse_levy_year(&q.levy_year)
+        .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?;
+    let prefix = scoped_prefix(&who, q.region.as_deref())?;
+    let as_of = match &q.as_of {
+        None => Utc::now().date_naive(),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
+    };
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => {
+            let page = q.page.unwrap_or(1);
+            let per_page = q.per_page.unwrap_or(100);
+            if page < 1 || !(1..=1000).contains(&per_page) {
+                return Err(AppError::field(
+                    "/query/page",
+                    "page ≥ 1 and per_page from 1 to 1000",
+                ));
+            }
+            let (items, sums) = state
+                .db
+                .run(move |c| {
+                    let mut items = Vec::new();
+                    let sums = for_each(
+                        c,
+                        levy_year,
+                        &prefix,
+                        as_of,
+                        (page - 1) * per_page,
+                        Some(per_page),
+                        true,
+                        &mut |r| {
+                            items.push(r);
+                            Ok(())
+                        },
+                    )?;
+                    Ok((items, sums))
+                })
+                .await?;
+            let totals = sums.totals();
+            Ok(HttpResponse::Ok().json(json!({
+                "levy_year": levy_year, "as_of": as_of, "page": page, "per_page": per_page,
+                "total": totals.employers, "items": items, "totals": totals,
+            })))
+        }
+        "csv" => {
+            let (tx, rx) = tokio::sync::mpsc::channel::<web::Bytes>(16);
+            let db = state.db.clone();
+            tokio::task::spawn_blocking(move || {
+                let send = |s: String| {
+                    tx.blocking_send(web::Bytes::from(s))
+                        .map_err(|_| crate::db::DbError::Task("client went away".into()))
+                };
+                let result = (|| -> Result<(), crate::db::DbError> {
+                    // The BOM makes Excel read the file as UTF-8 (Chinese Excel assumes GBK).
+                    send(format!("\u{feff}{}\r\n", CSV_HEADER.join(",")))?;
+                    let mut conn = db.conn()?;
+                    let mut buf = String::new();
+                    let sums = for_each(
+                        &mut conn,
+                        levy_year,
+                        &prefix,
+                        as_of,
+                        0,
+                        None,
+                        true,
+                        &mut |r| {
+                            buf.push_str(&csv_line(&r));
+                            if buf.len() > 64 * 1024 {
+                                send(std::mem::take(&mut buf))?;
+                            }
+                            Ok(())
+                        },
+                    )?;
+                    buf.push_str(&csv_totals(&sums.totals()));
+                    send(buf)
+                })();
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "levy roll export stopped");
+                }
+            });
+            let body = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx))
+            });
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"levy-roll-{levy_year}.csv\""),
+                ))
+                .streaming(body))
+        }
+        _ => Err(AppError::field("/query/format", "must be json or csv")),
+    }
+}
+
+/// Registers the route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(levy_roll);
+}

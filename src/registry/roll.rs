@@ -1,0 +1,298 @@
+//! The levy roll (征收名册) for the tax bureau: every assessed employer of a region and
+//! levy year with staff, required, counted, payable, paid, surcharge to date and
+//! outstanding. Rows are produced chunk by chunk, so a region of any size is exported
+//! without holding it in memory.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use std::collections::HashMap;
+
+use crate::db::assessments::snapshot_json;
+use crate::db::schema::{assessments, employers, payments};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::levy::{surcharge, Payment};
+use crate::domain::money::{format_count, format_money, from_fen};
+use crate::domain::ResolvedPolicy;
+
+/// Rows read per query.
+const CHUNK: i64 = 2_000;
+
+/// One employer on the roll.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollRow {
+    /// Unified social credit code.
+    pub uscc: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Region.
+    pub region: String,
+    /// Average in-service staff `N` (4 decimals).
+    pub staff: String,
+    /// Required disabled employees `N × q` (4 decimals).
+    pub required: String,
+    /// Disabled employees counted `D` (4 decimals).
+    pub counted: String,
+    /// Levy payable.
+    pub payable: String,
+    /// Paid so far (up to the as-of date).
+    pub paid: String,
+    /// Late-payment surcharge accrued to the as-of date.
+    pub surcharge: String,
+    /// Principal and surcharge still owed.
+    pub outstanding: String,
+    /// Exempt small enterprise.
+    pub exempt: bool,
+    /// Payment due date.
+    pub due_date: NaiveDate,
+}
+
+/// Sums over the whole roll.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RollTotals {
+    /// Employers on the roll.
+    pub employers: i64,
+    /// Sum of payable.
+    pub payable: String,
+    /// Sum paid.
+    pub paid: String,
+    /// Sum of surcharges.
+    pub surcharge: String,
+    /// Sum outstanding.
+    pub outstanding: String,
+}
+
+/// Running sums while rows are produced.
+#[derive(Debug, Clone, Default)]
+pub struct Sums {
+    employers: i64,
+    payable: Decimal,
+    paid: Decimal,
+    surcharge: Decimal,
+    outstanding: Decimal,
+}
+
+impl Sums {
+    fn add(&mut self, payable: Decimal, paid: Decimal, s: Decimal, out: Decimal) {
+        self.employers += 1;
+        self.payable += payable;
+        self.paid += paid;
+        self.surcharge += s;
+        self.outstanding += out;
+    }
+
+    /// The totals as the API shows them.
+    pub fn totals(&self) -> RollTotals {
+        RollTotals {
+            employers: self.employers,
+            payable: format_money(self.payable),
+            paid: format_money(self.paid),
+            surcharge: format_money(self.surcharge),
+            outstanding: format_money(self.outstanding),
+        }
+    }
+}
+
+type Raw = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+    i64,
+);
+
+fn e4_12(x12_e4: i64) -> Decimal {
+    // N × 12 × 10^4 → N, exact, then rounded half-up to 4 decimals for display.
+    Decimal::new(x12_e4, 4) / Decimal::from(12)
+}
+
+/// Produces the roll of `levy_year` for employers whose region starts with
+/// `region_prefix`, in USCC order, from the `skip`-th row, at most `limit` rows (all
+/// when `None`), calling `emit` for each; returns the sums over the rows visited.
+/// `sums_over_all` keeps reading past the page to total the whole roll.
+#[allow(clippy::too_many_arguments)]
+pub fn for_each(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+    as_of: NaiveDate,
+    skip: i64,
+    limit: Option<i64>,
+    sums_over_all: bool,
+    emit: &mut dyn FnMut(RollRow) -> Result<(), DbError>,
+) -> Result<Sums, DbError> {
+    let mut sums = Sums::default();
+    let mut after = String::new();
+    let mut index: i64 = 0;
+    let mut policies: HashMap<i64, ResolvedPolicy> = HashMap::new();
+    loop {
+        let raws: Vec<Raw> = assessments::table
+            .inner_join(employers::table)
+            .filter(assessments::levy_year.eq(levy_year))
+            .filter(assessments::is_current.eq(true))
+            .filter(employers::region.like(format!("{region_prefix}%")))
+            .filter(employers::uscc.gt(&after))
+            .order(employers::uscc.asc())
+            .limit(CHUNK)
+            .select((
+                employers::id,
+                employers::uscc,
+                employers::name,
+                employers::kind,
+                employers::region,
+                assessments::staff_x12_e4,
+                assessments::required_e4,
+                assessments::disabled_x12_e4,
+                assessments::payable_fen,
+                assessments::exempt,
+                assessments::policy_snapshot_id,
+            ))
+            .load(conn)?;
+        let Some(last) = raws.last() else { break };
+        after = last.1.clone();
+        let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
+        let mut paid: HashMap<i64, Vec<Payment>> = HashMap::new();
+        for (emp, amount, date) in payments::table
+            .filter(payments::levy_year.eq(levy_year))
+            .filter(payments::employer_id.eq_any(&ids))
+            .filter(payments::paid_on.le(as_of))
+            .select((
+                payments::employer_id,
+                payments::amount_fen,
+                payments::paid_on,
+            ))
+            .load::<(i64, i64, NaiveDate)>(conn)?
+        {
+            paid.entry(emp).or_default().push(Payment {
+                date,
+                amount: from_fen(amount),
+            });
+        }
+        for r in raws {
+            let policy = match policies.entry(r.10) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let json = snapshot_json(conn, r.10)?;
+                    let p: ResolvedPolicy = serde_json::from_str(&json).map_err(|e| {
+                        DbError::Task(format!("policy snapshot {} unreadable: {e}", r.10))
+                    })?;
+                    v.insert(p)
+                }
+            };
+            let principal = from_fen(r.8);
+            let pays = paid.remove(&r.0).unwrap_or_default();
+            let s = surcharge(
+                &policy.surcharge.value,
+                principal,
+                policy.payment_due.value,
+                &pays,
+                as_of,
+            )
+            .map_err(|e| DbError::Task(e.to_string()))?;
+            let paid_total: Decimal = pays.iter().map(|p| p.amount).sum();
+            let outstanding = s.outstanding_principal + s.outstanding_surcharge;
+            sums.add(principal, paid_total, s.accrued, outstanding);
+            let in_page = index >= skip && limit.is_none_or(|l| index < skip + l);
+            index += 1;
+            if in_page {
+                emit(RollRow {
+                    uscc: r.1,
+                    name: r.2,
+                    kind: r.3,
+                    region: r.4,
+                    staff: format_count(e4_12(r.5), 4),
+                    required: format_count(Decimal::new(r.6, 4), 4),
+                    counted: format_count(e4_12(r.7), 4),
+                    payable: format_money(principal),
+                    paid: format_money(paid_total),
+                    surcharge: format_money(s.accrued),
+                    outstanding: format_money(outstanding),
+                    exempt: r.9,
+                    due_date: policy.payment_due.value,
+                })?;
+            } else if !sums_over_all && limit.is_some_and(|l| index >= skip + l) {
+                return Ok(sums);
+            }
+        }
+    }
+    Ok(sums)
+}
+
+/// The CSV header, in Chinese for Chinese Excel, with the English key in brackets.
+pub const CSV_HEADER: [&str; 12] = [
+    "统一社会信用代码 (uscc)",
+    "单位名称 (name)",
+    "单位类型 (kind)",
+    "行政区划 (region)",
+    "在职职工年平均人数 (staff)",
+    "应安排残疾人数 (required)",
+    "已安排残疾人数 (counted)",
+    "应缴保障金 (payable)",
+    "已缴 (paid)",
+    "滞纳金 (surcharge)",
+    "欠缴 (outstanding)",
+    "缴款期限 (due_date)",
+];
+
+/// One CSV line for a row (RFC 4180 quoting).
+pub fn csv_line(r: &RollRow) -> String {
+    let kind = r
+        .kind
+        .parse::<crate::domain::EmployerKind>()
+        .map(|k| k.name_zh())
+        .unwrap_or(&r.kind);
+    let fields = [
+        r.uscc.as_str(),
+        r.name.as_str(),
+        kind,
+        r.region.as_str(),
+        r.staff.as_str(),
+        r.required.as_str(),
+        r.counted.as_str(),
+        r.payable.as_str(),
+        r.paid.as_str(),
+        r.surcharge.as_str(),
+        r.outstanding.as_str(),
+        &r.due_date.to_string(),
+    ]
+    .map(csv_field);
+    format!("{}\r\n", fields.join(","))
+}
+
+/// The totals line.
+pub fn csv_totals(t: &RollTotals) -> String {
+    let n = t.employers.to_string();
+    let fields = [
+        "合计 (total)",
+        &n,
+        "",
+        "",
+        "",
+        "",
+        "",
+        &t.payable,
+        &t.paid,
+        &t.surcharge,
+        &t.outstanding,
+        "",
+    ]
+    .map(csv_field);
+    format!("{}\r\n", fields.join(","))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
