@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod payments;
 pub mod problem;
 pub mod roll;
+pub mod violations;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
@@ -90,6 +91,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(disputes::routes)
         .configure(payments::routes)
         .configure(roll::routes)
+        .configure(violations::routes)
         .configure(imports::routes)
         .configure(docs::routes);
 }

@@ -22,7 +22,6 @@ use crate::domain::{PolicyProvider, RegionCode};
 use crate::registry::assessments::{compute, CachingProvider, Computed, SnapshotCache};
 use crate::registry::disputes::{disputes_for, LineDispute};
 
-thread_local!(static T: std::cell::RefCell<[f64;4]> = const { std::cell::RefCell::new([0.0;4]) });
 /// Employers per chunk (and per transaction).
 pub const CHUNK: i64 = 2_000;
 
@@ -142,7 +141,142 @@ fn compute_chunk(
     })
 }
 
+/// One chunk read and computed, ready to be written.
+struct Prepared {
+    rows: Vec<(Employer, Declaration)>,
+    computed: Vec<(usize, Result<Computed, String>)>,
+    /// The chunk's last employer id: the progress mark once it is written.
+    last: i64,
+    /// When it was computed.
+    now: chrono::NaiveDateTime,
+}
+
+/// Reads the next chunk after `after` and computes it; `None` at the end.
+fn prepare_next(
+    conn: &mut AnyConnection,
+    provider: &CachingProvider<'_>,
+    levy_year: i32,
+    pattern: &str,
+    after: i64,
+) -> Result<Option<Prepared>, DbError> {
+    let t0 = std::time::Instant::now();
+    let rows = filed_chunk(conn, levy_year, pattern, after, CHUNK)?;
+    let t_fetch = t0.elapsed().as_secs_f64();
+    let Some(last) = rows.last().map(|(e, _)| e.id) else {
+        return Ok(None);
+    };
+    let now = Utc::now().naive_utc();
+    let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+    let disputes = disputes_for(conn, levy_year, &ids)?;
+    let t1 = std::time::Instant::now();
+    let computed = compute_chunk(provider, &rows, &disputes, now);
+    if after % 20_000 < 2_000 {
+        eprintln!(
+            "TIMING fetch {t_fetch} disputes {} compute {}",
+            (t1 - t0).as_secs_f64() - t_fetch,
+            t1.elapsed().as_secs_f64()
+        );
+    }
+    Ok(Some(Prepared {
+        rows,
+        computed,
+        last,
+        now,
+    }))
+}
+
+/// Writes one prepared chunk and advances the run's progress mark, in one transaction.
+fn write_prepared(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    levy_year: i32,
+    p: Prepared,
+    snapshot_ids: &mut HashMap<Arc<str>, i64>,
+) -> Result<(), DbError> {
+    let Prepared {
+        rows,
+        computed,
+        last,
+        now,
+    } = p;
+    let tw = std::time::Instant::now();
+    conn.transaction(|c| -> Result<(), DbError> {
+        let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+        let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
+            .into_iter()
+            .map(|(emp, id, digest)| (emp, (id, digest)))
+            .collect();
+        let mut counts = ChunkCounts {
+            processed: rows.len() as i64,
+            ..Default::default()
+        };
+        let mut supersede = Vec::new();
+        let mut inserts: Vec<NewAssessment> = Vec::with_capacity(rows.len());
+        for (i, r) in computed {
+            let (employer, _) = &rows[i];
+            let comp = match r {
+                Ok(c) => c,
+                Err(why) => {
+                    counts.failed += 1;
+                    tracing::warn!(run_id, uscc = %employer.uscc, reason = %why, "not assessed");
+                    continue;
+                }
+            };
+            if comp.row.exempt {
+                counts.exempt += 1;
+            }
+            if comp.below_quota {
+                counts.below_quota += 1;
+            }
+            counts.payable_fen += comp.row.payable_fen;
+            if let Some((old_id, digest)) = current.get(&employer.id) {
+                if *digest == comp.row.inputs_digest {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                supersede.push(*old_id);
+            }
+            let sid = match snapshot_ids.get(&comp.snapshot.digest) {
+                Some(id) => *id,
+                None => {
+                    let id = repo::snapshot_id(c, &comp.snapshot.digest, &comp.snapshot.json, now)?;
+                    snapshot_ids.insert(comp.snapshot.digest.clone(), id);
+                    id
+                }
+            };
+            let mut row = comp.row;
+            row.policy_snapshot_id = sid;
+            row.run_id = Some(run_id);
+            inserts.push(row);
+        }
+        counts.assessed = inserts.len() as i64;
+        let t0 = std::time::Instant::now();
+        repo::supersede(c, &supersede, now)?;
+        repo::insert_many(c, &inserts)?;
+        let t1 = std::time::Instant::now();
+        repo::advance_run(c, run_id, last, counts)?;
+        if last % 20_000 < 2_000 {
+            eprintln!(
+                "TIMING-W total-before-insert {} insert {} advance {}",
+                (t0 - tw).as_secs_f64(),
+                (t1 - t0).as_secs_f64(),
+                t1.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    })
+    .inspect_err(|_| {
+        // A rolled-back chunk may have cached snapshot ids that were never
+        // committed; forget them so the retry stores them again.
+        snapshot_ids.clear();
+    })
+}
+
 /// Runs (or resumes) `run_id` to the end. `progress` is called after every chunk.
+///
+/// Reading and computing the next chunk (on a second connection, when the pool has
+/// one to spare) overlaps with writing the current one; only the writer's
+/// transactions advance the progress mark, so a crash anywhere still resumes exactly.
 pub fn execute(
     db: &Db,
     provider: &dyn PolicyProvider,
@@ -158,90 +292,61 @@ pub fn execute(
     let pattern = region_pattern(run.region.as_deref());
     let caching = CachingProvider::new(provider);
     let mut snapshot_ids: HashMap<Arc<str>, i64> = HashMap::new();
-    let mut last = run.last_employer_id;
-    let result = (|| -> Result<(), DbError> {
-        loop {
-            let t0 = std::time::Instant::now();
-            let rows = filed_chunk(&mut conn, run.levy_year, &pattern, last, CHUNK)?;
-            T.with(|t| t.borrow_mut()[0] += t0.elapsed().as_secs_f64());
-            let Some(chunk_last) = rows.last().map(|(e, _)| e.id) else {
-                break;
-            };
-            let now = Utc::now().naive_utc();
-            let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
-            let t0 = std::time::Instant::now();
-            let disputes = disputes_for(&mut conn, run.levy_year, &ids)?;
-            T.with(|t| t.borrow_mut()[1] += t0.elapsed().as_secs_f64());
-            let t0 = std::time::Instant::now();
-            let computed = compute_chunk(&caching, &rows, &disputes, now);
-            T.with(|t| t.borrow_mut()[2] += t0.elapsed().as_secs_f64());
-            let t0 = std::time::Instant::now();
-            conn.transaction(|c| -> Result<(), DbError> {
-                let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
-                let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, run.levy_year)?
-                    .into_iter()
-                    .map(|(emp, id, digest)| (emp, (id, digest)))
-                    .collect();
-                let mut counts = ChunkCounts { processed: rows.len() as i64, ..Default::default() };
-                let mut supersede = Vec::new();
-                let mut inserts: Vec<NewAssessment> = Vec::new();
-                for (i, r) in computed {
-                    let (employer, _) = &rows[i];
-                    let comp = match r {
-                        Ok(c) => c,
-                        Err(why) => {
-                            counts.failed += 1;
-                            tracing::warn!(run_id, uscc = %employer.uscc, reason = %why, "not assessed");
-                            continue;
-                        }
-                    };
-                    if comp.row.exempt {
-                        counts.exempt += 1;
-                    }
-                    if comp.below_quota {
-                        counts.below_quota += 1;
-                    }
-                    counts.payable_fen += comp.row.payable_fen;
-                    if let Some((old_id, digest)) = current.get(&employer.id) {
-                        if *digest == comp.row.inputs_digest {
-                            counts.unchanged += 1;
-                            continue;
-                        }
-                        supersede.push(*old_id);
-                    }
-                    let sid = match snapshot_ids.get(&comp.snapshot.digest) {
-                        Some(id) => *id,
-                        None => {
-                            let id = repo::snapshot_id(c, &comp.snapshot.digest, &comp.snapshot.json, now)?;
-                            snapshot_ids.insert(comp.snapshot.digest.clone(), id);
-                            id
-                        }
-                    };
-                    let mut row = comp.row;
-                    row.policy_snapshot_id = sid;
-                    row.run_id = Some(run_id);
-                    inserts.push(row);
-                }
-                counts.assessed = inserts.len() as i64;
-                repo::supersede(c, &supersede, now)?;
-                repo::insert_many(c, &inserts)?;
-                repo::advance_run(c, run_id, chunk_last, counts)?;
-                Ok(())
-            })
-            .inspect_err(|_| {
-                // A rolled-back chunk may have cached snapshot ids that were never
-                // committed; forget them so the retry stores them again.
-                snapshot_ids.clear();
-            })?;
-            T.with(|t| t.borrow_mut()[3] += t0.elapsed().as_secs_f64());
-            last = chunk_last;
-            if let Some(r) = repo::run(&mut conn, run_id)? {
+    let levy_year = run.levy_year;
+    let start = run.last_employer_id;
+    let result = std::thread::scope(|s| -> Result<(), DbError> {
+        let conn: &mut AnyConnection = &mut conn;
+        let mut write = |conn: &mut AnyConnection, p: Prepared| -> Result<(), DbError> {
+            write_prepared(conn, run_id, levy_year, p, &mut snapshot_ids)?;
+            if let Some(r) = repo::run(conn, run_id)? {
                 progress(&r);
+            }
+            Ok(())
+        };
+        match db.conn_timeout(std::time::Duration::from_millis(500)) {
+            Ok(mut reader) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Prepared, DbError>>(1);
+                let (caching, pattern) = (&caching, pattern.as_str());
+                s.spawn(move || {
+                    let mut after = start;
+                    loop {
+                        match prepare_next(&mut reader, caching, levy_year, pattern, after) {
+                            Ok(Some(p)) => {
+                                after = p.last;
+                                if tx.send(Ok(p)).is_err() {
+                                    return; // the writer stopped
+                                }
+                            }
+                            Ok(None) => return,
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                });
+                let (mut wait, mut wr) = (0.0, 0.0);
+                let mut t0 = std::time::Instant::now();
+                for p in rx {
+                    wait += t0.elapsed().as_secs_f64();
+                    t0 = std::time::Instant::now();
+                    write(conn, p?)?;
+                    wr += t0.elapsed().as_secs_f64();
+                    t0 = std::time::Instant::now();
+                }
+                eprintln!("TIMING wait {wait} write {wr}");
+            }
+            // No second connection (a pool of one): read, compute and write in turn.
+            Err(_) => {
+                let mut after = start;
+                while let Some(p) = prepare_next(conn, &caching, levy_year, &pattern, after)? {
+                    after = p.last;
+                    write(conn, p)?;
+                }
             }
         }
         Ok(())
-    })();
-    T.with(|t| eprintln!("TIMING fetch/disputes/compute/write {:?}", t.borrow()));
+    });
     let now = Utc::now().naive_utc();
     match &result {
         Ok(()) => repo::finish_run(&mut conn, run_id, None, now)?,

@@ -9,5 +9,6 @@ pub mod employers;
 pub mod fields;
 pub mod payments;
 pub mod roll;
+pub mod violations;
 
 pub use fields::Fields;

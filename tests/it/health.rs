@@ -133,3 +133,22 @@ async fn openapi_document_lists_only_routes_that_exist() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().to_lowercase().contains("swagger"));
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_problem_json_413() {
+    let app = spawn_app().await;
+    // The default limit is 2 MiB (server.body_limit_bytes).
+    let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let r = app
+        .client
+        .post(app.url("/api/v1/levy/calculate"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["type"], "/problems/payload-too-large");
+}

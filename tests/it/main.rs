@@ -13,3 +13,4 @@ mod levy;
 mod payments;
 mod reminders;
 mod roll;
+mod violations;
