@@ -69,9 +69,10 @@ pub struct Assessment {
     pub is_current: bool,
 }
 
-/// A new assessment row.
+/// A new assessment row. `None` is stored as NULL (the nullable columns have no other
+/// default), which PostgreSQL's binary COPY needs.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = assessments)]
+#[diesel(table_name = assessments, treat_none_as_default_value = false)]
 pub struct NewAssessment {
     /// See [`Assessment`].
     pub employer_id: i64,
@@ -179,13 +180,25 @@ pub fn supersede(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime) -> Re
     Ok(())
 }
 
-/// Inserts rows in multi-row statements.
+/// Inserts rows: on PostgreSQL by binary COPY; on SQLite, in-process, one cached prepared statement re-bound per row, which is
+/// cheaper than building and preparing a fresh 500-row statement each time.
 pub fn insert_many(conn: &mut AnyConnection, rows: &[NewAssessment]) -> Result<(), DbError> {
-    // SQLite allows 32766 bound parameters; 27 columns × 500 rows stays well below.
-    for chunk in rows.chunks(500) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(assessments::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(assessments::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+        // Binary COPY: no statement to build, parse and plan per batch.
+        AnyConnection::Postgresql(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(assessments::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }

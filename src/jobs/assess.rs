@@ -159,24 +159,14 @@ fn prepare_next(
     pattern: &str,
     after: i64,
 ) -> Result<Option<Prepared>, DbError> {
-    let t0 = std::time::Instant::now();
     let rows = filed_chunk(conn, levy_year, pattern, after, CHUNK)?;
-    let t_fetch = t0.elapsed().as_secs_f64();
     let Some(last) = rows.last().map(|(e, _)| e.id) else {
         return Ok(None);
     };
     let now = Utc::now().naive_utc();
     let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
     let disputes = disputes_for(conn, levy_year, &ids)?;
-    let t1 = std::time::Instant::now();
     let computed = compute_chunk(provider, &rows, &disputes, now);
-    if after % 20_000 < 2_000 {
-        eprintln!(
-            "TIMING fetch {t_fetch} disputes {} compute {}",
-            (t1 - t0).as_secs_f64() - t_fetch,
-            t1.elapsed().as_secs_f64()
-        );
-    }
     Ok(Some(Prepared {
         rows,
         computed,
@@ -199,7 +189,6 @@ fn write_prepared(
         last,
         now,
     } = p;
-    let tw = std::time::Instant::now();
     conn.transaction(|c| -> Result<(), DbError> {
         let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
         let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
@@ -250,19 +239,9 @@ fn write_prepared(
             inserts.push(row);
         }
         counts.assessed = inserts.len() as i64;
-        let t0 = std::time::Instant::now();
         repo::supersede(c, &supersede, now)?;
         repo::insert_many(c, &inserts)?;
-        let t1 = std::time::Instant::now();
         repo::advance_run(c, run_id, last, counts)?;
-        if last % 20_000 < 2_000 {
-            eprintln!(
-                "TIMING-W total-before-insert {} insert {} advance {}",
-                (t0 - tw).as_secs_f64(),
-                (t1 - t0).as_secs_f64(),
-                t1.elapsed().as_secs_f64()
-            );
-        }
         Ok(())
     })
     .inspect_err(|_| {
@@ -325,16 +304,9 @@ pub fn execute(
                         }
                     }
                 });
-                let (mut wait, mut wr) = (0.0, 0.0);
-                let mut t0 = std::time::Instant::now();
                 for p in rx {
-                    wait += t0.elapsed().as_secs_f64();
-                    t0 = std::time::Instant::now();
                     write(conn, p?)?;
-                    wr += t0.elapsed().as_secs_f64();
-                    t0 = std::time::Instant::now();
                 }
-                eprintln!("TIMING wait {wait} write {wr}");
             }
             // No second connection (a pool of one): read, compute and write in turn.
             Err(_) => {

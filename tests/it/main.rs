@@ -2,6 +2,7 @@
 //! Set QUOTA_LEVY_TEST_POSTGRES_URL to run them all against PostgreSQL.
 
 mod assessments;
+mod batch;
 mod cli;
 mod declarations;
 mod disputes;

@@ -1,0 +1,231 @@
+//! The batch assessment killed with SIGKILL halfway and started again finishes with
+//! exactly the rows of a clean run over the same data: none missing, none twice.
+//! Runs on SQLite, or on PostgreSQL when QUOTA_LEVY_TEST_POSTGRES_URL is set.
+
+use crate::helpers::{test_settings, TestDb};
+use diesel::prelude::*;
+use quota_levy::db::assessments::Run;
+use quota_levy::db::schema::{assessment_runs, assessments, employers};
+use quota_levy::db::{DatabaseUrl, Db};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Employers generated: five chunks of the batch job.
+const EMPLOYERS: &str = "10000";
+const N: i64 = 10_000;
+const YEAR: &str = "2025";
+
+fn bin(db_url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUOTA_LEVY__") {
+            c.env_remove(k);
+        }
+    }
+    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn run_ok(c: &mut Command, what: &str) {
+    let out = c.output().expect("spawn quota-levy");
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn generate(db_url: &str) {
+    run_ok(
+        bin(db_url).args([
+            "demo",
+            "generate",
+            "--employers",
+            EMPLOYERS,
+            "--levy-year",
+            YEAR,
+            "--seed",
+            "11",
+        ]),
+        "demo generate",
+    );
+}
+
+fn pool(db_url: &str) -> Db {
+    let settings = test_settings(db_url, &[]);
+    Db::new(DatabaseUrl::parse(db_url).expect("url"), &settings.database).expect("pool")
+}
+
+fn runs(db: &Db) -> Vec<Run> {
+    let mut conn = db.conn().expect("conn");
+    assessment_runs::table
+        .order(assessment_runs::id.asc())
+        .select(Run::as_select())
+        .load(&mut *conn)
+        .expect("runs")
+}
+
+/// One stored assessment, by employer USCC, with every figure.
+type Row = (
+    String,
+    i32,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+    String,
+);
+
+fn rows(db: &Db) -> Vec<Row> {
+    let mut conn = db.conn().expect("conn");
+    assessments::table
+        .inner_join(employers::table)
+        .filter(assessments::is_current.eq(true))
+        .order(employers::uscc.asc())
+        .select((
+            employers::uscc,
+            assessments::levy_year,
+            assessments::staff_x12_e4,
+            assessments::disabled_x12_e4,
+            assessments::required_e4,
+            assessments::shortfall_e4,
+            assessments::fee_due_fen,
+            assessments::reduction_fen,
+            assessments::payable_fen,
+            assessments::reward_fen,
+            assessments::exempt,
+            assessments::inputs_digest,
+        ))
+        .load(&mut *conn)
+        .expect("assessments")
+}
+
+fn count_all(db: &Db) -> i64 {
+    let mut conn = db.conn().expect("conn");
+    assessments::table
+        .count()
+        .get_result(&mut *conn)
+        .expect("count")
+}
+
+#[test]
+fn a_run_killed_halfway_resumes_to_the_rows_of_a_clean_run() {
+    let started = Instant::now();
+    let (_killed_db, killed_url) = TestDb::create();
+    let (_clean_db, clean_url) = TestDb::create();
+    generate(&killed_url);
+    generate(&clean_url);
+    let killed = pool(&killed_url);
+    let clean = pool(&clean_url);
+
+    // Start the run and SIGKILL it once some chunks, but not all, are committed.
+    let mut child = bin(&killed_url)
+        .args(["assess", "--levy-year", YEAR])
+        .spawn()
+        .expect("spawn assess");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let at_kill = loop {
+        assert!(Instant::now() < deadline, "the run made no progress");
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("assess finished ({status}) before it could be killed halfway");
+        }
+        if let Some(r) = runs(&killed).into_iter().next() {
+            if r.processed > 0 && r.processed < r.total {
+                child.kill().expect("SIGKILL");
+                child.wait().expect("reap");
+                break r;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let after_kill = runs(&killed);
+    assert_eq!(after_kill.len(), 1);
+    assert_eq!(
+        after_kill[0].status, "running",
+        "a killed run is left unfinished"
+    );
+    assert!(after_kill[0].processed >= at_kill.processed);
+    assert!(
+        after_kill[0].processed < after_kill[0].total,
+        "killed before the end"
+    );
+    let committed = count_all(&killed);
+    assert_eq!(
+        committed, after_kill[0].assessed,
+        "the rows on disk are exactly the committed chunks"
+    );
+
+    // Start again: the same run resumes after its progress mark.
+    run_ok(
+        bin(&killed_url).args(["assess", "--levy-year", YEAR]),
+        "resumed assess",
+    );
+    // And a clean run over the second copy of the same data.
+    run_ok(
+        bin(&clean_url).args(["assess", "--levy-year", YEAR]),
+        "clean assess",
+    );
+
+    let resumed_runs = runs(&killed);
+    assert_eq!(
+        resumed_runs.len(),
+        1,
+        "the restart resumed the run, not a new one"
+    );
+    let (r, c) = (&resumed_runs[0], &runs(&clean)[0]);
+    assert_eq!(r.status, "finished");
+    assert_eq!(r.total, N);
+    assert_eq!(
+        (
+            r.processed,
+            r.assessed,
+            r.unchanged,
+            r.failed,
+            r.exempt,
+            r.below_quota,
+            r.payable_total_fen
+        ),
+        (
+            c.processed,
+            c.assessed,
+            c.unchanged,
+            c.failed,
+            c.exempt,
+            c.below_quota,
+            c.payable_total_fen
+        ),
+        "the run's counts equal the clean run's"
+    );
+    assert_eq!(r.processed, N);
+    assert_eq!(r.failed, 0);
+
+    // Row for row: the same figures for the same employers, one each, none twice.
+    let (got, want) = (rows(&killed), rows(&clean));
+    assert_eq!(got.len() as i64, N);
+    assert_eq!(count_all(&killed), N, "no superseded or duplicate rows");
+    assert_eq!(count_all(&clean), N);
+    let mut usccs: Vec<&str> = got.iter().map(|r| r.0.as_str()).collect();
+    usccs.dedup();
+    assert_eq!(
+        usccs.len() as i64,
+        N,
+        "exactly one current assessment per employer"
+    );
+    assert!(
+        got == want,
+        "the resumed run's rows differ from the clean run's"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
