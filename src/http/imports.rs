@@ -32,10 +32,13 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Auth;
+use super::declarations::parse_levy_year;
 use super::problem::{problem_for_status, problem_response, AppError, PROBLEM_JSON};
 use super::{lang_of, request_id, AppState};
 use crate::auth::Role;
+use crate::db::{AnyConnection, DbError};
 use crate::domain::Language;
+use crate::domain::PolicyProvider;
 use crate::import::{self, Encoding, Format, Input, Options, Report, Silent};
 
 /// Largest upload accepted: 100,000 employers in CSV are about 15 MB.
@@ -190,27 +193,43 @@ fn respond(report: Report, lang: Language) -> HttpResponse {
         .body(Value::Object(body).to_string())
 }
 
-async fn employers(
+/// The query fields both uploads share.
+struct Common<'a> {
+    partial: Option<bool>,
+    format: Option<&'a str>,
+    encoding: Option<&'a str>,
+    lang: Option<&'a str>,
+}
+
+/// What both uploads share: the role, how the body is read, the import options and the
+/// blocking run; `import` is the import itself (employers or declarations).
+async fn upload<F>(
     auth: Auth,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<EmployersQuery>,
+    state: &AppState,
+    req: &HttpRequest,
+    q: Common<'_>,
     body: web::Bytes,
-) -> Result<HttpResponse, AppError> {
+    import: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(
+            &mut AnyConnection,
+            &dyn PolicyProvider,
+            &Input<'_>,
+            &Options,
+        ) -> Result<Report, DbError>
+        + Send
+        + 'static,
+{
     let who = auth.require(&[Role::Tax])?.clone();
-    let src = match source(
-        &req,
-        q.format.as_deref(),
-        q.encoding.as_deref(),
-        q.lang.as_deref(),
-    ) {
+    let src = match source(req, q.format, q.encoding, q.lang) {
         Ok(s) => s,
         Err(resp) => return Ok(*resp),
     };
     let opts = Options {
         partial: q.partial.unwrap_or(false),
         actor: who.actor(),
-        import_id: request_id(&req).unwrap_or_else(import::new_import_id),
+        import_id: request_id(req).unwrap_or_else(import::new_import_id),
         scope: who.region,
         lang: src.lang,
     };
@@ -225,10 +244,36 @@ async fn employers(
                 encoding: src.encoding,
                 file_name: None,
             };
-            import::employers::import_employers(c, policy.as_ref(), &input, &opts, &Silent)
+            import(c, policy.as_ref(), &input, &opts)
         })
         .await?;
     Ok(respond(report, lang))
+}
+
+async fn employers(
+    auth: Auth,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<EmployersQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let common = Common {
+        partial: q.partial,
+        format: q.format.as_deref(),
+        encoding: q.encoding.as_deref(),
+        lang: q.lang.as_deref(),
+    };
+    upload(
+        auth,
+        &state,
+        &req,
+        common,
+        body,
+        |c, policy, input, opts| {
+            import::employers::import_employers(c, policy, input, opts, &Silent)
+        },
+    )
+    .await
 }
 
 async fn declarations(
@@ -238,55 +283,29 @@ async fn declarations(
     q: web::Query<DeclarationsQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require(&[Role::Tax])?.clone();
+    // The same years as every other levy-year parameter of the API.
     let levy_year = match q.levy_year {
         None => return Err(AppError::field("/query/levy_year", "is required")),
-        Some(y) if !(2015..=2100).contains(&y) => {
-            return Err(AppError::field(
-                "/query/levy_year",
-                "must be between 2015 and 2100",
-            ))
-        }
-        Some(y) => y,
+        Some(y) => parse_levy_year(&y.to_string())
+            .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?,
     };
-    let src = match source(
+    let common = Common {
+        partial: q.partial,
+        format: q.format.as_deref(),
+        encoding: q.encoding.as_deref(),
+        lang: q.lang.as_deref(),
+    };
+    upload(
+        auth,
+        &state,
         &req,
-        q.format.as_deref(),
-        q.encoding.as_deref(),
-        q.lang.as_deref(),
-    ) {
-        Ok(s) => s,
-        Err(resp) => return Ok(*resp),
-    };
-    let opts = Options {
-        partial: q.partial.unwrap_or(false),
-        actor: who.actor(),
-        import_id: request_id(&req).unwrap_or_else(import::new_import_id),
-        scope: who.region,
-        lang: src.lang,
-    };
-    let lang = src.lang;
-    let policy = state.policy.clone();
-    let report = state
-        .db
-        .run(move |c| {
-            let input = Input {
-                bytes: &body,
-                format: src.format,
-                encoding: src.encoding,
-                file_name: None,
-            };
-            import::declarations::import_declarations(
-                c,
-                policy.as_ref(),
-                levy_year,
-                &input,
-                &opts,
-                &Silent,
-            )
-        })
-        .await?;
-    Ok(respond(report, lang))
+        common,
+        body,
+        move |c, policy, input, opts| {
+            import::declarations::import_declarations(c, policy, levy_year, input, opts, &Silent)
+        },
+    )
+    .await
 }
 
 /// Registers the import routes, each with its own, larger body limit.
