@@ -182,3 +182,83 @@ async fn batch_run_assesses_filed_declarations_and_a_rerun_changes_nothing() {
         .await;
     assert_eq!(r.status(), 403);
 }
+
+/// The database itself refuses an assessment that refers to a missing employer,
+/// declaration, policy snapshot or run (row-level foreign keys on SQLite, a
+/// statement-level check on PostgreSQL, which the batch's COPY fires too), and takes a
+/// copy of a real one whose references all exist.
+#[tokio::test]
+async fn an_assessment_with_a_dangling_reference_is_refused() {
+    let (app, _, _) = crate::payments::assessed_10000().await;
+    let url = app.db_url.clone();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let settings = crate::helpers::test_settings(&url, &[]);
+        let db = quota_levy::db::Db::new(
+            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
+            &settings.database,
+        )
+        .unwrap();
+        let mut c = db.conn().unwrap();
+        let columns = [
+            "employer_id",
+            "levy_year",
+            "region",
+            "kind",
+            "declaration_id",
+            "declaration_version",
+            "inputs_digest",
+            "policy_snapshot_id",
+            "as_of",
+            "staff_x12_e4",
+            "disabled_x12_e4",
+            "required_e4",
+            "shortfall_e4",
+            "average_wage_fen",
+            "wage_used_fen",
+            "fee_due_fen",
+            "reduction_fen",
+            "payable_fen",
+            "over_quota_e4",
+            "reward_fen",
+            "exempt",
+            "provisional",
+            "inputs_json",
+            "run_id",
+            "computed_at",
+            "superseded_at",
+            "is_current",
+        ];
+        let copy_with = |column: &str, value: &str| {
+            let select: Vec<String> = columns
+                .iter()
+                .map(|c| match *c {
+                    c if c == column => value.to_owned(),
+                    // The copy must not collide with the current row.
+                    "is_current" => "FALSE".to_owned(),
+                    c => c.to_owned(),
+                })
+                .collect();
+            format!(
+                "INSERT INTO assessments ({}) SELECT {} FROM assessments WHERE is_current",
+                columns.join(", "),
+                select.join(", ")
+            )
+        };
+        [
+            ("employer_id", "987654"),
+            ("declaration_id", "987654"),
+            ("policy_snapshot_id", "987654"),
+            ("run_id", "987654"),
+            ("inputs_digest", "'copy'"),
+        ]
+        .map(|(column, value)| {
+            diesel::sql_query(copy_with(column, value))
+                .execute(&mut *c)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(outcomes, [false, false, false, false, true]);
+}
