@@ -61,6 +61,9 @@ pub enum Command {
         #[arg(long, value_name = "CODE")]
         region: Option<String>,
     },
+    /// Public compliance notices (公示): publish one, list them.
+    #[command(subcommand)]
+    Notices(crate::jobs::notices::NoticesCommand),
     /// Email reminders: plan what is due, send one pass, show the outbox.
     #[command(subcommand)]
     Reminders(crate::jobs::reminders::RemindersCommand),
@@ -97,7 +100,9 @@ pub enum DemoCommand {
 /// `levy-roll` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum LevyRollCommand {
-    /// Write the roll as CSV (UTF-8 with BOM, Chinese headers, a totals row), streamed.
+    /// Write the roll as CSV (UTF-8 with BOM, Chinese headers, a totals row), streamed,
+    /// or as an XLSX workbook (one sheet, figures as numbers, a totals row), written in
+    /// constant memory.
     Export {
         /// The levy year.
         #[arg(long)]
@@ -108,10 +113,23 @@ pub enum LevyRollCommand {
         /// Surcharges and payments up to this date (YYYY-MM-DD); default today.
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
-        /// Output file; standard output when absent.
+        /// Output file; standard output when absent (CSV only).
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// csv or xlsx. Default: xlsx when --output ends in .xlsx, else csv. An XLSX
+        /// workbook is binary and needs --output.
+        #[arg(long, value_enum)]
+        format: Option<RollFormat>,
     },
+}
+
+/// File formats of `levy-roll export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RollFormat {
+    /// UTF-8 with BOM, for Chinese Excel.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
 }
 
 /// `policy` subcommands.
@@ -193,8 +211,10 @@ pub fn run(cli: Cli) -> ExitCode {
             region,
             as_of,
             output,
-        }) => levy_roll_export(&settings, levy_year, region, as_of, output),
+            format,
+        }) => levy_roll_export(&settings, levy_year, region, as_of, output, format),
         Command::Reminders(c) => crate::jobs::reminders::run_cli(&settings, c),
+        Command::Notices(c) => crate::jobs::notices::run_cli(&settings, c),
         Command::Demo(c) => demo(&settings, c),
     };
     match result {
@@ -277,9 +297,19 @@ fn levy_roll_export(
     region: Option<String>,
     as_of: Option<String>,
     output: Option<PathBuf>,
+    format: Option<RollFormat>,
 ) -> anyhow::Result<ExitCode> {
     use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
     use std::io::Write;
+    let is_xlsx_name = output.as_deref().is_some_and(|p| {
+        p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+    });
+    let format = format.unwrap_or(if is_xlsx_name {
+        RollFormat::Xlsx
+    } else {
+        RollFormat::Csv
+    });
     let prefix = match region {
         Some(r) => crate::auth::scope_prefix(
             &r.parse::<crate::domain::RegionCode>()
@@ -293,6 +323,38 @@ fn levy_roll_export(
             .map_err(|_| anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}"))?,
         None => chrono::Utc::now().date_naive(),
     };
+    if format == RollFormat::Xlsx {
+        // Checked before the database is opened: a wrong command fails at once.
+        let Some(path) = output else {
+            anyhow::bail!(
+                "--format xlsx needs --output FILE: the workbook is binary and is not \
+                 written to standard output"
+            );
+        };
+        let db = open_db(settings)?;
+        let mut conn = db.conn()?;
+        // Created first so that an unwritable path fails before the roll is read.
+        let file = std::fs::File::create(&path)
+            .map_err(|e| anyhow::anyhow!("--output {}: {e}", path.display()))?;
+        let totals = match crate::registry::roll::xlsx::write_workbook(
+            &mut conn, levy_year, &prefix, as_of, file,
+        ) {
+            Ok(t) => t,
+            Err(e) => {
+                // No half-written workbook is left behind to be mistaken for the roll.
+                let _ = std::fs::remove_file(&path);
+                return Err(e.into());
+            }
+        };
+        eprintln!(
+            "levy roll {levy_year}: {} employers, payable {}, outstanding {}; written to {}",
+            totals.employers,
+            totals.payable,
+            totals.outstanding,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let db = open_db(settings)?;
     let mut out: Box<dyn Write> = match &output {
         Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p)?)),

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
+use std::collections::HashSet;
 
 use super::schema::{declaration_versions, declarations, roster_lines};
 use super::{AnyConnection, DbError};
@@ -22,6 +23,14 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status.
+    pub const ALL: [Status; 4] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Certified,
+        Status::Amended,
+    ];
+
     /// Stored spelling.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -178,6 +187,33 @@ pub fn current(
         .select(Declaration::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The employers among `employer_ids` whose declaration for `levy_year` is filed
+/// ([`Status::is_filed`]: submitted, certified or amended). The reminder planner and the
+/// sender's check before each mail both ask this, so that "declared" means the same to
+/// both.
+pub fn filed_among(
+    conn: &mut AnyConnection,
+    employer_ids: &[i64],
+    levy_year: i32,
+) -> Result<HashSet<i64>, DbError> {
+    if employer_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let filed: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_filed())
+        .map(|s| s.as_str())
+        .collect();
+    Ok(declarations::table
+        .filter(declarations::employer_id.eq_any(employer_ids))
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.eq_any(filed))
+        .select(declarations::employer_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// A body to store as the next version of a declaration.

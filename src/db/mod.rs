@@ -9,6 +9,7 @@ pub mod assessments;
 pub mod audit;
 pub mod declarations;
 pub mod employers;
+pub mod notices;
 pub mod outbox;
 pub mod payments;
 pub mod schema;

@@ -21,6 +21,10 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 /// Row status: given up after too many refusals, or undeliverable.
 pub const DEAD: &str = "dead";
+/// Row status: not sent because its reason was gone when its turn came (the declaration
+/// was filed, the levy paid, or its figures changed); `last_error` says which. Final:
+/// [`requeue_dead`] leaves it alone.
+pub const CANCELLED: &str = "cancelled";
 
 /// What a reminder is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,7 +125,7 @@ pub struct Reminder {
     pub body_zh: String,
     /// English text.
     pub body_en: String,
-    /// `pending`, `sent`, `dead`.
+    /// `pending`, `sent`, `dead`, `cancelled`.
     pub status: String,
     /// Counted refusals so far.
     pub attempts: i32,
@@ -131,7 +135,7 @@ pub struct Reminder {
     pub locked_by: Option<String>,
     /// Until when it is held (UTC).
     pub locked_until: Option<NaiveDateTime>,
-    /// The last failure.
+    /// The last failure, or why the reminder was cancelled.
     pub last_error: Option<String>,
     /// Queued (UTC).
     pub created_at: NaiveDateTime,
@@ -312,6 +316,36 @@ pub fn mark_dead(
     Ok(n == 1)
 }
 
+/// Cancels a reminder whose reason is gone, with `reason` kept in `last_error`. False
+/// when `worker_id` no longer holds it.
+///
+/// With `release_stage`, the row also gives up its stage (it becomes
+/// `STAGE~superseded-ID`), so that the planner may queue the same stage again: for a
+/// reminder whose figures went stale, the employer still gets that stage once, with
+/// figures that are true, instead of nothing until the next stage.
+pub fn mark_cancelled(
+    conn: &mut AnyConnection,
+    r: &Reminder,
+    worker_id: &str,
+    reason: &str,
+    release_stage: bool,
+) -> Result<bool, DbError> {
+    let stage = if release_stage {
+        format!("{}~superseded-{}", r.stage, r.id)
+    } else {
+        r.stage.clone()
+    };
+    let n = diesel::update(held!(r.id, worker_id))
+        .set((
+            outbox::status.eq(CANCELLED),
+            outbox::stage.eq(stage),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(Some(clip(reason))),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Puts every dead reminder back to pending with no attempts, due now (after the cause,
 /// such as wrong SMTP credentials, was fixed). Returns how many.
 pub fn requeue_dead(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, DbError> {
@@ -337,6 +371,8 @@ pub struct StatusCounts {
     pub sent: i64,
     /// Given up.
     pub dead: i64,
+    /// Not sent: the reason was gone.
+    pub cancelled: i64,
 }
 
 /// Counts reminders by status.
@@ -351,6 +387,7 @@ pub fn counts(conn: &mut AnyConnection) -> Result<StatusCounts, DbError> {
             PENDING => c.pending = n,
             SENT => c.sent = n,
             DEAD => c.dead = n,
+            CANCELLED => c.cancelled = n,
             _ => {}
         }
     }
@@ -507,7 +544,8 @@ mod tests {
             StatusCounts {
                 pending: 1,
                 sent: 1,
-                dead: 1
+                dead: 1,
+                cancelled: 0
             }
         );
         // Sent and dead rows are never claimed; the retry waits for its time.
@@ -520,6 +558,45 @@ mod tests {
         );
         assert_eq!(requeue_dead(&mut conn, later).unwrap(), 1);
         assert_eq!(counts(&mut conn).unwrap().dead, 0);
+    }
+
+    #[test]
+    fn cancelling_is_final_and_needs_the_lease() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        let t0 = t("2026-01-01 00:00:00");
+        for s in ["moot", "stale"] {
+            enqueue_at(&mut conn, &reminder(e, s), t0).unwrap();
+        }
+        let lease = chrono::Duration::seconds(60);
+        let got = claim(&mut conn, "w1", 10, lease, t0).unwrap();
+        assert!(!mark_cancelled(&mut conn, &got[0], "w2", "paid", false).unwrap());
+        assert!(mark_cancelled(&mut conn, &got[0], "w1", "paid", false).unwrap());
+        assert!(mark_cancelled(&mut conn, &got[1], "w1", "superseded", true).unwrap());
+        let rows = all(&mut conn).unwrap();
+        assert_eq!(rows[0].stage, "moot");
+        assert_eq!(rows[0].last_error.as_deref(), Some("paid"));
+        assert_eq!(rows[1].stage, format!("stale~superseded-{}", rows[1].id));
+        assert!(rows.iter().all(|r| r.status == CANCELLED));
+        assert_eq!(
+            counts(&mut conn).unwrap(),
+            StatusCounts {
+                pending: 0,
+                sent: 0,
+                dead: 0,
+                cancelled: 2
+            }
+        );
+        // The moot one keeps its stage (queueing it again is a no-op); the stale one
+        // gave it up.
+        assert!(!enqueue_at(&mut conn, &reminder(e, "moot"), t0).unwrap());
+        assert!(enqueue_at(&mut conn, &reminder(e, "stale"), t0).unwrap());
+        assert_eq!(requeue_dead(&mut conn, t0).unwrap(), 0);
+        let later = t0 + lease * 2;
+        let again = claim(&mut conn, "w3", 10, lease, later).unwrap();
+        assert_eq!(again.len(), 1, "only the fresh one");
+        assert_eq!(again[0].stage, "stale");
     }
 
     #[test]

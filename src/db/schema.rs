@@ -222,6 +222,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Published compliance notices (公示), immutable (src/db/notices.rs).
+    notices (id) {
+        id -> BigInt,
+        region -> Text,
+        levy_year -> Integer,
+        published_on -> Date,
+        objection_until -> Date,
+        replaces_id -> Nullable<BigInt>,
+        entries -> Integer,
+        content_json -> Text,
+        content_sha256 -> Text,
+        published_by -> Text,
+        published_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(payments -> employers (employer_id));
 diesel::joinable!(declarations -> employers (employer_id));
 diesel::joinable!(declaration_versions -> declarations (declaration_id));
@@ -242,4 +259,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     assessments,
     outbox,
     payments,
+    notices,
 );

@@ -10,6 +10,7 @@ pub mod health;
 pub mod imports;
 pub mod levy;
 pub mod middleware;
+pub mod notices;
 pub mod payments;
 pub mod problem;
 pub mod roll;
@@ -92,6 +93,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(payments::routes)
         .configure(roll::routes)
         .configure(violations::routes)
+        .configure(notices::routes)
         .configure(imports::routes)
         .configure(docs::routes);
 }

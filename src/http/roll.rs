@@ -1,10 +1,11 @@
-//! `GET /api/v1/levy-roll?region=&levy_year=&page=&per_page=&as_of=&format=json|csv`.
+//! `GET /api/v1/levy-roll?region=&levy_year=&page=&per_page=&as_of=&format=json|csv|xlsx`.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::json;
+use std::io::{Read, Seek, SeekFrom};
 
 use super::auth::Auth;
 use super::declarations::parse_levy_year;
@@ -12,7 +13,11 @@ use super::problem::AppError;
 use super::AppState;
 use crate::auth::{region_covers, scope_prefix, Principal, Role};
 use crate::domain::RegionCode;
+use crate::registry::roll::xlsx::{write_workbook, WorkbookError, XLSX_CONTENT_TYPE};
 use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
+
+/// Bytes read from the finished workbook per chunk of the response body.
+const XLSX_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,8 +151,75 @@ async fn levy_roll(
                 ))
                 .streaming(body))
         }
-        _ => Err(AppError::field("/query/format", "must be json or csv")),
+        "xlsx" => {
+            // Built whole before the first byte is sent, so a failure is still answered
+            // as a problem document; yet never in memory: rows go to rust_xlsxwriter's
+            // temporary file as they come, the zipped workbook to an anonymous temporary
+            // file (removed by the system when closed), streamed from there.
+            let built = state
+                .db
+                .run(move |c| {
+                    let io = |e: std::io::Error| {
+                        crate::db::DbError::Task(format!("levy roll workbook file: {e}"))
+                    };
+                    let mut file = tempfile::tempfile().map_err(io)?;
+                    match write_workbook(c, levy_year, &prefix, as_of, &mut file) {
+                        Ok(_) => {}
+                        Err(WorkbookError::Db(e)) => return Err(e),
+                        Err(too_many @ WorkbookError::TooManyEmployers) => {
+                            return Ok(Err(too_many))
+                        }
+                    }
+                    let len = file.seek(SeekFrom::End(0)).map_err(io)?;
+                    file.rewind().map_err(io)?;
+                    Ok(Ok((file, len)))
+                })
+                .await?;
+            // Too big for one sheet is the request's fault (a whole country, say), not
+            // the server's: a 422 naming the region to narrow.
+            let (file, len) = built.map_err(|e| AppError::field("/query/region", e.to_string()))?;
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CONTENT_TYPE, XLSX_CONTENT_TYPE))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"levy-roll-{levy_year}.xlsx\""),
+                ))
+                .no_chunking(len)
+                .streaming(file_chunks(file)))
+        }
+        _ => Err(AppError::field(
+            "/query/format",
+            "must be json, csv or xlsx",
+        )),
     }
+}
+
+/// The body of a file read chunk by chunk on the blocking pool (file reads would stall
+/// the async workers); the next chunk is read only when the client has taken the last,
+/// and a read error aborts the response rather than end it short.
+fn file_chunks(
+    file: std::fs::File,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; XLSX_CHUNK];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok::<_, std::io::Error>((file, buf))
+        })
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r);
+        match read {
+            Ok((_, buf)) if buf.is_empty() => None,
+            Ok((file, buf)) => Some((Ok(web::Bytes::from(buf)), Some(file))),
+            Err(e) => {
+                tracing::warn!(error = %e, "levy roll workbook stopped");
+                Some((Err(e), None))
+            }
+        }
+    })
 }
 
 /// Registers the route.

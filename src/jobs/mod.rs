@@ -1,5 +1,6 @@
-//! Batch work: assessment runs (and, later, notice publication and reminder passes).
+//! Batch work: assessment runs, notice publication, reminder passes, demo data.
 
 pub mod assess;
 pub mod demo;
+pub mod notices;
 pub mod reminders;

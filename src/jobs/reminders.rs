@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::config::{MailSettings, Settings};
 use crate::db::employers::Employer;
 use crate::db::outbox::{self, ReminderKind};
-use crate::db::schema::{assessments, declarations, employers, payments, policy_snapshots};
+use crate::db::schema::{assessments, employers, payments, policy_snapshots};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::levy::Payment;
 use crate::domain::money::from_fen;
@@ -48,7 +48,7 @@ impl From<diesel::result::Error> for ReminderError {
 /// Today in China (UTC+8): deadlines are Chinese calendar dates, and at 07:00 in
 /// Sanmenxia the UTC date is still yesterday's.
 pub fn china_today() -> NaiveDate {
-    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+    plan::china_date(Utc::now().naive_utc())
 }
 
 /// What a planning pass did.
@@ -71,19 +71,8 @@ impl PlanReport {
     }
 }
 
-/// The region names to show: the nearest pack up the chain (a county without a pack of
-/// its own shows its city).
-fn region_names(book: &PolicyBook, code: RegionCode) -> (String, String) {
-    code.chain()
-        .into_iter()
-        .filter(|c| !c.is_national())
-        .find_map(|c| book.pack(c))
-        .map(|p| (p.name.clone(), p.name_en.clone()))
-        .unwrap_or_else(|| (code.to_string(), code.to_string()))
-}
-
 fn terms_of(book: &PolicyBook, code: RegionCode, p: &ResolvedPolicy) -> RegionTerms {
-    let (name_zh, name_en) = region_names(book, code);
+    let (name_zh, name_en) = book.region_names(code);
     RegionTerms {
         name_zh,
         name_en,
@@ -154,15 +143,12 @@ pub fn plan_reminders(
             break;
         };
         after = last.id;
+        // Before the facts are read: a reminder's `created_at` must not be later than
+        // what it was rendered from, or the sender's check would miss a payment recorded
+        // in between (crate::mail::recheck).
+        let read_at = Utc::now().naive_utc();
         let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
-        let declared: HashSet<i64> = declarations::table
-            .filter(declarations::employer_id.eq_any(&ids))
-            .filter(declarations::levy_year.eq(levy_year))
-            .filter(declarations::status.ne("draft"))
-            .select(declarations::employer_id)
-            .load::<i64>(conn)?
-            .into_iter()
-            .collect();
+        let declared: HashSet<i64> = crate::db::declarations::filed_among(conn, &ids, levy_year)?;
         let levies: HashMap<i64, (i64, i64)> = assessments::table
             .filter(assessments::employer_id.eq_any(&ids))
             .filter(assessments::levy_year.eq(levy_year))
@@ -258,7 +244,7 @@ pub fn plan_reminders(
             let mut queued: BTreeMap<&'static str, u64> = BTreeMap::new();
             let mut already = 0_u64;
             for r in &rows {
-                if outbox::enqueue(c, r)? {
+                if outbox::enqueue_at(c, r, read_at)? {
                     *queued.entry(r.kind.as_str()).or_default() += 1;
                 } else {
                     already += 1;
@@ -400,6 +386,7 @@ fn log_pass(r: &PassReport) {
         retrying = r.retrying,
         deferred = r.deferred,
         dead = r.dead,
+        cancelled = r.cancelled,
         "reminder pass"
     );
 }
@@ -420,7 +407,7 @@ pub enum RemindersCommand {
     /// Send every due reminder once (one pass) and print the counts. Exits 1 when the
     /// mail server could not be reached (the reminders stay queued).
     Run,
-    /// Count the queued, sent and dead reminders.
+    /// Count the queued, sent, dead and cancelled reminders.
     Status,
     /// Put dead reminders back in the queue (after fixing, e.g., SMTP credentials).
     RequeueDead,
@@ -483,6 +470,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
             println!("retrying {}", r.retrying);
             println!("deferred {}", r.deferred);
             println!("dead {}", r.dead);
+            println!("cancelled {}", r.cancelled);
             if r.lease_lost > 0 {
                 println!("lease lost {}", r.lease_lost);
             }
@@ -499,6 +487,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
             println!("pending {}", c.pending);
             println!("sent {}", c.sent);
             println!("dead {}", c.dead);
+            println!("cancelled {}", c.cancelled);
         }
         RemindersCommand::RequeueDead => {
             let n = outbox::requeue_dead(&mut *db.conn()?, Utc::now().naive_utc())?;

@@ -1,9 +1,11 @@
 //! Email reminders: templates, the MIME message, transports (SMTP, file, memory), the
-//! planner that decides what to remind whom of, and the sending pass over the outbox
-//! (`crate::db::outbox`). README "Email reminders" describes the whole.
+//! planner that decides what to remind whom of, the check that a queued reminder still
+//! has its reason, and the sending pass over the outbox (`crate::db::outbox`). README
+//! "Email reminders" describes the whole.
 
 pub mod message;
 pub mod plan;
+pub mod recheck;
 pub mod template;
 pub mod transport;
 pub mod worker;

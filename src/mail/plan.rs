@@ -11,12 +11,12 @@
 //! [`crate::domain::levy::surcharge`] — the same function — up to and including the
 //! as-of date, which the mail states.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use super::template::{TemplateError, Templates};
 use crate::db::outbox::{NewReminder, ReminderKind};
-use crate::domain::levy::{surcharge, Payment};
+use crate::domain::levy::{surcharge, Payment, SurchargeResult};
 use crate::domain::money::format_money;
 use crate::domain::policy::SurchargeRule;
 use crate::domain::Language;
@@ -156,6 +156,52 @@ impl Planned {
     }
 }
 
+/// A levy's account on a day: what [`plan_employer`] puts in pay and overdue mails, and
+/// what the sender checks again before sending one (`crate::mail::recheck`), so that
+/// "still owed" means the same to both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    /// Payments known on the day.
+    pub paid: Decimal,
+    /// Principal and surcharge on the day, by the statement's function.
+    pub position: SurchargeResult,
+}
+
+impl Account {
+    /// Principal and surcharge still owed.
+    pub fn outstanding(&self) -> Decimal {
+        self.position.outstanding_principal + self.position.outstanding_surcharge
+    }
+}
+
+/// The account of `levy`, due on `due` under `rule`, on `as_of`. Payments dated after
+/// `as_of` are not known on it (the statement's rule). `None` when the stored figures
+/// cannot be surcharged (a negative principal): nothing can be said about them.
+pub fn account(
+    levy: &LevyFacts,
+    due: NaiveDate,
+    rule: &SurchargeRule,
+    as_of: NaiveDate,
+) -> Option<Account> {
+    let known: Vec<Payment> = levy
+        .payments
+        .iter()
+        .copied()
+        .filter(|p| p.date <= as_of && p.amount > Decimal::ZERO)
+        .collect();
+    let position = surcharge(rule, levy.principal, due, &known, as_of).ok()?;
+    Some(Account {
+        paid: known.iter().map(|p| p.amount).sum(),
+        position,
+    })
+}
+
+/// The calendar date in China (UTC+8) at the UTC time `at`: deadlines are Chinese
+/// calendar dates, and at 07:00 in Sanmenxia the UTC date is still yesterday's.
+pub fn china_date(at: NaiveDateTime) -> NaiveDate {
+    (at + chrono::Duration::hours(8)).date()
+}
+
 /// The latest "N days before" stage reached on `as_of`, while `as_of` is not past the
 /// deadline: the smallest N with `deadline − N ≤ as_of`.
 fn stage_before(as_of: NaiveDate, deadline: NaiveDate, days: &[u32]) -> Option<u32> {
@@ -205,17 +251,10 @@ pub fn plan_employer(
     if levy.principal <= Decimal::ZERO {
         return out;
     }
-    // Payments dated after the as-of date are not known on it (the statement's rule).
-    let known: Vec<Payment> = levy
-        .payments
-        .iter()
-        .copied()
-        .filter(|p| p.date <= as_of && p.amount > Decimal::ZERO)
-        .collect();
-    let Ok(s) = surcharge(&t.surcharge, levy.principal, t.payment_due, &known, as_of) else {
+    let Some(Account { paid, position: s }) = account(levy, t.payment_due, &t.surcharge, as_of)
+    else {
         return out;
     };
-    let paid: Decimal = known.iter().map(|p| p.amount).sum();
     if let Some(d) = stage_before(as_of, t.payment_due, &schedule.pay_days_before) {
         if s.outstanding_principal > Decimal::ZERO {
             out.push(Planned::Pay {

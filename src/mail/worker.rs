@@ -1,6 +1,10 @@
 //! One sending pass over the outbox: claim due reminders, send each, record the outcome,
 //! until nothing is due.
 //!
+//! - Before sending, each reminder is checked against the database
+//!   ([`super::recheck::check`]): one whose reason is gone (declared, paid, figures
+//!   stale) is marked cancelled, not sent. A check that fails (the database) puts the
+//!   reminder back without counting an attempt, as an unreachable server does.
 //! - Sent: recorded at once, one row at a time, so that a crash re-sends at most the
 //!   message in flight (which then carries the same Message-ID).
 //! - The server is unreachable: this reminder and the rest of the batch go back to
@@ -19,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::message::Sender;
+use super::plan;
 use super::transport::{MailTransport, SendError};
 use crate::config::MailSettings;
 use crate::db::outbox;
@@ -100,8 +105,11 @@ pub struct PassReport {
     pub sent: u64,
     /// Refused, to be retried later.
     pub retrying: u64,
-    /// Put back because the server was unreachable.
+    /// Put back without counting an attempt: the server was unreachable, or the check
+    /// before sending could not read the database.
     pub deferred: u64,
+    /// Not sent because the reason was gone (marked cancelled).
+    pub cancelled: u64,
     /// Given up.
     pub dead: u64,
     /// Sent, but the lease had passed to another worker before it was recorded.
@@ -128,6 +136,35 @@ pub fn run_pass(
         }
         report.claimed += batch.len() as u64;
         for (i, r) in batch.iter().enumerate() {
+            match super::recheck::check(&mut conn, r, plan::china_date(now())) {
+                Ok(None) => {}
+                Ok(Some(moot)) => {
+                    if outbox::mark_cancelled(
+                        &mut conn,
+                        r,
+                        &cfg.worker_id,
+                        moot.reason(),
+                        moot.releases_stage(),
+                    )? {
+                        report.cancelled += 1;
+                        tracing::info!(reminder = r.id, kind = %r.kind, reason = ?moot, "reminder cancelled: its reason is gone");
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    // Not counted, and only this reminder: the message is not at fault,
+                    // and the next one may be checked fine. If the database is gone, the
+                    // retry below fails too and the pass ends; the leases then expire,
+                    // and the reminders are taken again.
+                    tracing::warn!(reminder = r.id, error = %e, "check before sending failed; reminder kept for later");
+                    let at = now() + cfg.backoff_base;
+                    let why = format!("check before sending failed: {e}");
+                    if outbox::mark_retry(&mut conn, r.id, &cfg.worker_id, r.attempts, at, &why)? {
+                        report.deferred += 1;
+                    }
+                    continue;
+                }
+            }
             let result = mailer
                 .sender
                 .build(r)
@@ -306,6 +343,140 @@ mod tests {
         let r = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
         assert_eq!(r.sent, 3);
         assert_eq!(memory.sent().len(), 3);
+    }
+
+    fn employer_of_the_queue(db: &Db) -> i64 {
+        outbox::all(&mut db.conn().unwrap()).unwrap()[0].employer_id
+    }
+
+    #[test]
+    fn reminders_whose_reason_is_gone_are_cancelled_not_sent() {
+        let (_d, db, memory, mailer, cfg) = setup(2);
+        let declared = employer_of_the_queue(&db);
+        let mut conn = db.conn().unwrap();
+        // A second employer, still undeclared: its reminder is the control.
+        let now = Utc::now().naive_utc();
+        let undeclared = crate::db::employers::insert(
+            &mut conn,
+            &crate::db::employers::NewEmployer {
+                uscc: "91411200MA44XXXX2B".into(),
+                name: "未申报单位".into(),
+                kind: "enterprise".into(),
+                region: "411200".into(),
+                registered_on: None,
+                contact_email: Some("late@example.org".into()),
+                establishment_size: None,
+                committee_member: false,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .unwrap()
+        .unwrap()
+        .id;
+        outbox::enqueue(
+            &mut conn,
+            &NewReminder {
+                kind: ReminderKind::Declare,
+                employer_id: undeclared,
+                levy_year: 2025,
+                stage: "s0".into(),
+                recipient: "late@example.org".into(),
+                subject: "subject".into(),
+                body_zh: "中文".into(),
+                body_en: "English".into(),
+            },
+        )
+        .unwrap();
+        // The first employer declares after its reminders were queued.
+        crate::db::declarations::save(
+            &mut conn,
+            crate::db::declarations::NewVersion {
+                employer_id: declared,
+                levy_year: 2025,
+                body_json: "{}",
+                body_digest: "test",
+                status: crate::db::declarations::Status::Submitted,
+                actor: "test",
+                roster: Vec::new(),
+            },
+        )
+        .unwrap();
+
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &|| Utc::now().naive_utc(),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!((r.claimed, r.cancelled, r.sent), (3, 2, 1), "{r:?}");
+        let sent = memory.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0].to,
+            vec!["late@example.org".to_owned()],
+            "only the control"
+        );
+        for row in outbox::all(&mut conn).unwrap() {
+            if row.employer_id == declared {
+                assert_eq!(row.status, outbox::CANCELLED);
+                assert!(row.sent_at.is_none());
+                assert!(row
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("declaration was filed")));
+                assert!(
+                    row.stage.starts_with('s') && !row.stage.contains("superseded"),
+                    "a moot reminder keeps its stage: {}",
+                    row.stage
+                );
+            } else {
+                assert_eq!(row.status, outbox::SENT);
+            }
+        }
+        let c = outbox::counts(&mut conn).unwrap();
+        assert_eq!((c.pending, c.sent, c.dead, c.cancelled), (0, 1, 0, 2));
+        // Final: neither sent later nor requeued.
+        assert_eq!(outbox::requeue_dead(&mut conn, now).unwrap(), 0);
+        let later = Utc::now().naive_utc() + chrono::Duration::days(1);
+        let again = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        assert_eq!(again.claimed, 0);
+    }
+
+    #[test]
+    fn a_check_that_cannot_read_the_database_keeps_the_reminder_for_later() {
+        let (_d, db, memory, mailer, cfg) = setup(1);
+        let mut conn = db.conn().unwrap();
+        use diesel::RunQueryDsl;
+        // The check reads declarations; without the table its query fails as it would
+        // with the database in trouble, while the outbox itself still works.
+        diesel::sql_query("ALTER TABLE declarations RENAME TO declarations_away")
+            .execute(&mut *conn)
+            .unwrap();
+        let t0 = Utc::now().naive_utc();
+        let r = run_pass(&db, &mailer, &cfg, &move || t0, &AtomicBool::new(false)).unwrap();
+        assert_eq!((r.claimed, r.deferred, r.sent, r.cancelled), (1, 1, 0, 0));
+        assert!(memory.sent().is_empty());
+        let row = &outbox::all(&mut conn).unwrap()[0];
+        assert_eq!(row.status, outbox::PENDING);
+        assert_eq!(row.attempts, 0, "not the message's fault");
+        assert!(row.locked_by.is_none());
+        assert_eq!(row.next_attempt_at, t0 + cfg.backoff_base);
+        assert!(row
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("check before sending failed")));
+
+        diesel::sql_query("ALTER TABLE declarations_away RENAME TO declarations")
+            .execute(&mut *conn)
+            .unwrap();
+        let later = t0 + cfg.backoff_base;
+        let r = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        assert_eq!(r.sent, 1);
+        assert_eq!(memory.sent().len(), 1);
     }
 
     #[test]

@@ -156,6 +156,17 @@ impl PolicyBook {
         self.packs.get(&region)
     }
 
+    /// The names (Chinese, English) to show for a region: those of the nearest pack up
+    /// the chain (a county without a pack of its own shows its city), else the code.
+    pub fn region_names(&self, code: RegionCode) -> (String, String) {
+        code.chain()
+            .into_iter()
+            .filter(|c| !c.is_national())
+            .find_map(|c| self.pack(c))
+            .map(|p| (p.name.clone(), p.name_en.clone()))
+            .unwrap_or_else(|| (code.to_string(), code.to_string()))
+    }
+
     /// Number of dated values and figures in all packs, and how many are provisional.
     pub fn counts(&self) -> (usize, usize) {
         self.packs

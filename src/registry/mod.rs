@@ -7,6 +7,7 @@ pub mod declarations;
 pub mod disputes;
 pub mod employers;
 pub mod fields;
+pub mod notices;
 pub mod payments;
 pub mod roll;
 pub mod violations;

@@ -16,6 +16,8 @@ use crate::domain::levy::{surcharge, Payment};
 use crate::domain::money::{format_count, format_money, from_fen};
 use crate::domain::ResolvedPolicy;
 
+pub mod xlsx;
+
 /// Rows read per query.
 const CHUNK: i64 = 2_000;
 
@@ -227,7 +229,8 @@ pub fn for_each(
     Ok(sums)
 }
 
-/// The CSV header, in Chinese for Chinese Excel, with the English key in brackets.
+/// The CSV header, in Chinese for Chinese Excel, with the English key in brackets; also
+/// the header row of the XLSX sheet ([`xlsx`]).
 pub const CSV_HEADER: [&str; 12] = [
     "统一社会信用代码 (uscc)",
     "单位名称 (name)",
@@ -243,17 +246,20 @@ pub const CSV_HEADER: [&str; 12] = [
     "缴款期限 (due_date)",
 ];
 
+/// The employer kind as the roll shows it: in Chinese (`企业`, `机关`…); a kind this
+/// version does not know is shown as stored rather than dropped.
+pub fn kind_zh(kind: &str) -> &str {
+    kind.parse::<crate::domain::EmployerKind>()
+        .map(|k| k.name_zh())
+        .unwrap_or(kind)
+}
+
 /// One CSV line for a row (RFC 4180 quoting).
 pub fn csv_line(r: &RollRow) -> String {
-    let kind = r
-        .kind
-        .parse::<crate::domain::EmployerKind>()
-        .map(|k| k.name_zh())
-        .unwrap_or(&r.kind);
     let fields = [
         r.uscc.as_str(),
         r.name.as_str(),
-        kind,
+        kind_zh(&r.kind),
         r.region.as_str(),
         r.staff.as_str(),
         r.required.as_str(),

@@ -24,6 +24,8 @@ fn every_subcommand_has_help() {
         "assess",
         "import",
         "reminders",
+        "notices",
+        "levy-roll",
     ] {
         let out = bin().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help failed");

@@ -11,6 +11,7 @@ mod health;
 mod helpers;
 mod imports;
 mod levy;
+mod notices;
 mod payments;
 mod reminders;
 mod roll;

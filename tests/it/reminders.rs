@@ -8,7 +8,7 @@ use crate::helpers::{policy, test_settings, TestDb};
 use chrono::{Duration, NaiveDate, Utc};
 use quota_levy::config::Settings;
 use quota_levy::db::assessments::{insert_many, snapshot_id, NewAssessment};
-use quota_levy::db::declarations::{save, NewVersion, Status};
+use quota_levy::db::declarations::{save, set_status, NewVersion, Status};
 use quota_levy::db::employers::by_uscc;
 use quota_levy::db::employers::{insert, NewEmployer};
 use quota_levy::db::outbox::{self, NewReminder, ReminderKind};
@@ -275,9 +275,12 @@ fn assessed(
     .expect("assessment");
 }
 
+/// A reminder for the delivery tests. Its kind is one the sender never cancels (a
+/// published notice stays true): a pay reminder for an employer that owes nothing — these
+/// are never assessed — would be cancelled before sending (`mail::recheck`).
 fn reminder(employer_id: i64, i: usize) -> NewReminder {
     NewReminder {
-        kind: ReminderKind::Pay,
+        kind: ReminderKind::NoticePublished,
         employer_id,
         levy_year: 2025,
         stage: format!("test-{i}"),
@@ -307,6 +310,34 @@ fn pass(
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
+}
+
+/// A clock for a pass: now, or noon on `day` if that is later. The rows are due from
+/// now on, and the check before sending counts the payments dated up to the day of the
+/// clock (in China), so a pass must not run before either.
+fn not_before(day: NaiveDate) -> chrono::NaiveDateTime {
+    Utc::now()
+        .naive_utc()
+        .max(day.and_hms_opt(12, 0, 0).expect("noon"))
+}
+
+fn payment(conn: &mut AnyConnection, employer_id: i64, amount_fen: i64, paid_on: NaiveDate) {
+    let key = format!("pay-{employer_id}-{amount_fen}-{paid_on}");
+    insert_payment(
+        conn,
+        &NewPayment {
+            employer_id,
+            levy_year: 2025,
+            amount_fen,
+            paid_on,
+            reference: format!("BANK-{employer_id}"),
+            idempotency_key: key.clone(),
+            request_digest: key,
+            recorded_by: "test".into(),
+            recorded_at: Utc::now().naive_utc(),
+        },
+    )
+    .expect("payment");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -442,6 +473,210 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         assert!(rows
             .iter()
             .all(|r| r.status == outbox::SENT && r.sent_at.is_some()));
+    })
+    .await
+    .expect("test thread");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_others_sent() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
+        let mut conn = f.pool.conn().expect("conn");
+
+        // Two employers that have not declared; one of them will, after being reminded.
+        let declares = employer(&mut conn, 50, Some("hr@declares.example.org"));
+        let draft = save(
+            &mut conn,
+            NewVersion {
+                employer_id: declares,
+                levy_year: 2025,
+                body_json: "{}",
+                body_digest: "test",
+                status: Status::Draft,
+                actor: "test",
+                roster: Vec::new(),
+            },
+        )
+        .expect("draft");
+        employer(&mut conn, 51, Some("hr@undeclared.example.org"));
+        // Two assessed employers; one of them will pay in full, after being reminded.
+        let payer = employer(&mut conn, 52, Some("finance@payer.example.org"));
+        assessed(&mut conn, payer, 2025, 1_000_000, &law);
+        let debtor = employer(&mut conn, 53, Some("finance@debtor.example.org"));
+        assessed(&mut conn, debtor, 2025, 2_000_000, &law);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            deadline - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("declare"), Some(&2), "{r:?}");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            due - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("pay"), Some(&2), "{r:?}");
+
+        // After queueing: one declaration is submitted, one levy paid in full.
+        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        payment(&mut conn, payer, 1_000_000, due - Duration::days(3));
+
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass(&f.pool, &mailer, &cfg, not_before(due));
+        assert_eq!(
+            (report.claimed, report.cancelled, report.sent),
+            (4, 2, 2),
+            "{report:?}"
+        );
+        let mut to: Vec<String> = sink
+            .messages()
+            .iter()
+            .map(|m| m["rcpt_tos"][0].as_str().unwrap_or("?").to_owned())
+            .collect();
+        to.sort();
+        assert_eq!(
+            to,
+            ["finance@debtor.example.org", "hr@undeclared.example.org"],
+            "the mails whose reason still holds, and only those"
+        );
+
+        let rows = outbox::all(&mut conn).expect("rows");
+        let row = |e: i64| rows.iter().find(|r| r.employer_id == e).expect("row");
+        for (e, kind, why) in [
+            (declares, "declare", "declaration was filed"),
+            (payer, "pay", "paid in full"),
+        ] {
+            let r = row(e);
+            assert_eq!(
+                (r.kind.as_str(), r.status.as_str()),
+                (kind, outbox::CANCELLED)
+            );
+            assert!(r.sent_at.is_none());
+            assert!(
+                r.last_error.as_deref().is_some_and(|m| m.contains(why)),
+                "{:?}",
+                r.last_error
+            );
+        }
+        assert_eq!(row(debtor).status, outbox::SENT);
+        let c = outbox::counts(&mut conn).expect("counts");
+        assert_eq!((c.pending, c.sent, c.dead, c.cancelled), (0, 2, 0, 2));
+        let out = bin(&f, &sink)
+            .args(["reminders", "status"])
+            .output()
+            .expect("status");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("sent 2") && text.contains("cancelled 2"),
+            "{text}"
+        );
+
+        // Cancelled is final: planning again queues nothing, a pass sends nothing.
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            due - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.total_queued(), 0, "{r:?}");
+        assert_eq!(pass(&f.pool, &mailer, &cfg, not_before(due)).claimed, 0);
+        assert_eq!(sink.messages().len(), 2);
+    })
+    .await
+    .expect("test thread");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fresh_one() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let due = law.payment_due.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let e = employer(&mut conn, 60, Some("finance@partial.example.org"));
+        assessed(&mut conn, e, 2025, 1_234_567, &law);
+        let employer_row = by_uscc(&mut conn, &uscc_with_check("91411200MA4000060"))
+            .expect("employer")
+            .expect("row");
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let as_of = due + Duration::days(30);
+        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        let stale = statement(&mut conn, &*book, &employer_row, 2025, as_of).expect("statement");
+
+        // Part paid the same day, after the mail was rendered: its figures are stale.
+        payment(&mut conn, e, 234_567, as_of);
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        assert_eq!((report.cancelled, report.sent), (1, 0), "{report:?}");
+        assert!(sink.messages().is_empty(), "the stale text was not sent");
+        let old = outbox::all(&mut conn).expect("rows").remove(0);
+        assert_eq!(old.status, outbox::CANCELLED);
+        assert!(
+            old.last_error
+                .as_deref()
+                .is_some_and(|m| m.starts_with("superseded")),
+            "{:?}",
+            old.last_error
+        );
+        // It gave its stage up...
+        assert_eq!(old.stage, format!("overdue-30~superseded-{}", old.id));
+
+        // ...so the next planning pass queues overdue-30 again, with the figures of now.
+        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
+        let messages = sink.messages();
+        assert_eq!(messages.len(), 1);
+        let st = statement(&mut conn, &*book, &employer_row, 2025, as_of).expect("statement");
+        assert_ne!(st.outstanding, stale.outstanding);
+        let zh = text_part(&messages[0], "zh-CN");
+        for line in [
+            "已缴金额：2345.67 元".to_owned(),
+            format!("滞纳金（截至{as_of}）：{} 元", st.surcharge),
+            format!("合计尚欠：{} 元", st.outstanding),
+        ] {
+            assert!(zh.contains(&line), "{line} not in {zh}");
+        }
+        assert!(!zh.contains(&stale.outstanding), "{zh}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let fresh = rows
+            .iter()
+            .find(|r| r.stage == "overdue-30")
+            .expect("fresh");
+        assert_eq!(fresh.status, outbox::SENT);
+        let c = outbox::counts(&mut conn).expect("counts");
+        assert_eq!((c.sent, c.cancelled), (1, 1));
     })
     .await
     .expect("test thread");

@@ -1,0 +1,583 @@
+//! Public compliance notices (公示):
+//! `POST /api/v1/notices` (federation, admin) publishes one;
+//! `GET /api/v1/notices?region=&levy_year=&page=` lists them (public);
+//! `GET /notices/{id}` serves one to anybody as a printable Chinese HTML page, JSON or
+//! CSV (by `?format=html|json|csv`, else by the `Accept` header); `GET
+//! /api/v1/notices/{id}` is the JSON form under the API prefix.
+
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Auth;
+use super::declarations::parse_levy_year;
+use super::problem::AppError;
+use super::{request_id, AppState};
+use crate::auth::{region_covers, scope_prefix, Role};
+use crate::domain::RegionCode;
+use crate::jobs::reminders::china_today;
+use crate::mail::Templates;
+use crate::registry::fields::Fields;
+use crate::registry::notices::{
+    load, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView, PublishError,
+    PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+};
+
+impl From<PublishError> for AppError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::ReplacedMissing(id) => {
+                AppError::field("/replaces", format!("notice {id} does not exist"))
+            }
+            PublishError::Field(pointer, m) => AppError::field(pointer, m),
+            PublishError::Conflict(m) => AppError::Conflict(m),
+            PublishError::Db(e) => e.into(),
+            PublishError::Mail(m) => AppError::Internal(m),
+        }
+    }
+}
+
+fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
+    let mut f = Fields::new(
+        body,
+        &[
+            "region",
+            "levy_year",
+            "objection_days",
+            "replaces",
+            "correction_reason",
+        ],
+    )?;
+    let region = f.parsed("region", true, |s| s.parse::<RegionCode>());
+    let levy_year = f.int("levy_year", true, 2016, 2100);
+    let days = f
+        .int("objection_days", false, 1, MAX_OBJECTION_DAYS)
+        .unwrap_or(DEFAULT_OBJECTION_DAYS);
+    let replaces = f.int("replaces", false, 1, i64::MAX);
+    let reason = f.string("correction_reason", false);
+    match (&replaces, &reason) {
+        (Some(_), None) => f.fail_code(
+            "correction_reason",
+            "required",
+            "is required when a notice is corrected: say what was wrong",
+        ),
+        (None, Some(_)) => f.fail(
+            "correction_reason",
+            "only a correction (with `replaces`) has a reason",
+        ),
+        (Some(_), Some(r)) if r.chars().count() > 500 => {
+            f.fail("correction_reason", "must be at most 500 characters")
+        }
+        _ => {}
+    }
+    let errors = f.errors.clone();
+    match (region, levy_year, errors.is_empty()) {
+        (Some(region), Some(levy_year), true) => Ok(PublishRequest {
+            region,
+            levy_year: levy_year as i32,
+            objection_days: days,
+            replaces: replaces.zip(reason),
+        }),
+        _ => Err(errors.into()),
+    }
+}
+
+/// The public address of a notice, as the mails show it.
+fn public_url(state: &AppState, id: i64) -> String {
+    crate::mail::plan::notice_url(&state.settings.mail, id)
+}
+
+#[post("/api/v1/notices")]
+async fn post_notice(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let who = auth.require(&[Role::Federation])?.clone();
+    let request = parse_publish(&body)?;
+    if let Some(scope) = &who.region {
+        if !region_covers(scope, &request.region) {
+            return Err(AppError::Forbidden(format!(
+                "region {} is outside your scope",
+                request.region
+            )));
+        }
+    }
+    let templates = if state.settings.mail.enabled {
+        Some(
+            Templates::from_settings(&state.settings.mail)
+                .map_err(|e| AppError::Internal(format!("mail templates: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let actor = who.actor();
+    let rid = request_id(&req);
+    let st = state.clone();
+    let published = state
+        .db
+        .run(move |c| {
+            let mail = templates.as_ref().map(|t| NoticeMail {
+                templates: t,
+                settings: &st.settings.mail,
+            });
+            Ok(publish(
+                c,
+                &st.book,
+                &request,
+                china_today(),
+                mail.as_ref(),
+                &actor,
+                rid.as_deref(),
+            ))
+        })
+        .await??;
+    let id = published.row.id;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/notices/{id}")))
+        .json(json!({
+            "id": id,
+            "url": public_url(&state, id),
+            "region": published.row.region,
+            "levy_year": published.row.levy_year,
+            "published_on": published.row.published_on,
+            "objection_until": published.row.objection_until,
+            "replaces": published.row.replaces_id,
+            "sha256": published.row.content_sha256,
+            "summary": published.content.summary,
+            "reminders_queued": published.reminders_queued,
+        })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    region: Option<String>,
+    levy_year: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+}
+
+#[get("/api/v1/notices")]
+async fn list_notices(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let prefix = match &q.region {
+        Some(r) => scope_prefix(
+            &r.parse::<RegionCode>()
+                .map_err(|e| AppError::field("/query/region", e.to_string()))?,
+        )
+        .to_owned(),
+        None => String::new(),
+    };
+    let levy_year = q
+        .levy_year
+        .as_deref()
+        .map(|y| {
+            parse_levy_year(y).map_err(|_| {
+                AppError::field("/query/levy_year", "must be a year from 2016 to 2100")
+            })
+        })
+        .transpose()?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if page < 1 || !(1..=500).contains(&per_page) {
+        return Err(AppError::field(
+            "/query/page",
+            "page ≥ 1 and per_page from 1 to 500",
+        ));
+    }
+    let (rows, total, successors) = state
+        .db
+        .run(move |c| {
+            let (rows, total) =
+                crate::db::notices::list(c, &prefix, levy_year, (page - 1) * per_page, per_page)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let successors = crate::db::notices::successors(c, &ids)?;
+            Ok((rows, total, successors))
+        })
+        .await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let next = successors.iter().find(|s| s.0 == r.id).map(|s| s.1);
+            json!({
+                "id": r.id, "url": public_url(&state, r.id), "region": r.region,
+                "levy_year": r.levy_year, "published_on": r.published_on,
+                "objection_until": r.objection_until, "entries": r.entries,
+                "replaces": r.replaces_id, "superseded_by": next, "sha256": r.content_sha256,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "page": page, "per_page": per_page, "total": total, "items": items,
+    })))
+}
+
+/// A representation of a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html,
+    Json,
+    Csv,
+}
+
+/// `?format=` wins; otherwise the `Accept` entry with the highest q among those served
+/// (the first on a tie), and HTML for a browser or no preference.
+fn negotiate(req: &HttpRequest, format: Option<&str>) -> Result<Format, AppError> {
+    if let Some(f) = format {
+        return match f {
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            _ => Err(AppError::field(
+                "/query/format",
+                "must be html, json or csv",
+            )),
+        };
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut best: Option<(Format, u16)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .map_or(1000, |q| (q.clamp(0.0, 1.0) * 1000.0) as u16);
+        let format = match media.as_str() {
+            "text/html" | "application/xhtml+xml" | "text/*" | "*/*" => Format::Html,
+            "application/json" | "application/*" => Format::Json,
+            "text/csv" => Format::Csv,
+            _ => continue,
+        };
+        if q > 0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((format, q));
+        }
+    }
+    Ok(best.map_or(Format::Html, |(f, _)| f))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoticeQuery {
+    format: Option<String>,
+}
+
+fn parse_id(s: &str) -> Result<i64, AppError> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| AppError::NotFound(format!("no notice {s}")))
+}
+
+async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
+    state
+        .db
+        .run(move |c| load(c, id))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no notice {id}")))
+}
+
+/// The JSON form: the stored content text is spliced in as it is, so the bytes served
+/// under `content` are the bytes hashed, and a large notice is not parsed to be served.
+fn json_body(state: &AppState, v: &NoticeView) -> String {
+    let head = json!({
+        "id": v.row.id,
+        "url": public_url(state, v.row.id),
+        "state": if v.superseded_by.is_some() { "superseded" } else { "in_force" },
+        "superseded_by": v.superseded_by.map(|n| json!({"id": n, "url": public_url(state, n)})),
+        "sha256": v.row.content_sha256,
+        "digest_of": "content: SHA-256 of its canonical JSON (keys sorted, no whitespace, UTF-8)",
+    })
+    .to_string();
+    let head = head.strip_suffix('}').unwrap_or(&head);
+    format!("{head},\"content\":{}}}", v.row.content_json)
+}
+
+impl Format {
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// A notice's representation changes only when a correction supersedes it, so the
+/// validator is the digest, the form and the correction: a proxy or browser may keep
+/// it, and a conditional request is answered without reading the content.
+fn etag(sha: &str, format: Format, superseded_by: Option<i64>) -> String {
+    format!(
+        "W/\"{}-{}-{}\"",
+        sha.get(..16).unwrap_or(sha),
+        format.as_str(),
+        superseded_by.unwrap_or(0)
+    )
+}
+
+fn not_modified(req: &HttpRequest, tag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == tag || t.trim() == "*")
+}
+
+/// Serves notice `id` in `format`: 304 when the caller's copy is current.
+async fn serve(
+    state: &AppState,
+    req: &HttpRequest,
+    id: i64,
+    format: Format,
+) -> Result<HttpResponse, AppError> {
+    let version = state.db.run(move |c| version_of(c, id)).await?;
+    let Some((sha, next)) = version else {
+        return Err(AppError::NotFound(format!("no notice {id}")));
+    };
+    let tag = etag(&sha, format, next);
+    if not_modified(req, &tag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Accept"))
+            .finish());
+    }
+    let v = load_view(state, id).await?;
+    respond(state, v, format)
+}
+
+/// Links to the notices before and after this one (RFC 5829 relations).
+fn links(v: &NoticeView, content_replaces: Option<i64>) -> Option<String> {
+    let mut links = Vec::new();
+    if let Some(old) = content_replaces {
+        links.push(format!("</notices/{old}>; rel=\"predecessor-version\""));
+    }
+    if let Some(next) = v.superseded_by {
+        links.push(format!("</notices/{next}>; rel=\"successor-version\""));
+    }
+    (!links.is_empty()).then(|| links.join(", "))
+}
+
+fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpResponse, AppError> {
+    let mut r = HttpResponse::Ok();
+    r.insert_header((header::VARY, "Accept"))
+        .insert_header((
+            header::ETAG,
+            etag(&v.row.content_sha256, format, v.superseded_by),
+        ))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
+    if let Some(l) = links(&v, v.row.replaces_id) {
+        r.insert_header((header::LINK, l));
+    }
+    Ok(match format {
+        Format::Json => r
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .body(json_body(state, &v)),
+        Format::Csv => r
+            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"notice-{}.csv\"", v.row.id),
+            ))
+            .body(to_csv(&v, &v.typed()?, &|n| public_url(state, n))),
+        Format::Html => r
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .body(html(&v, &v.typed()?)),
+    })
+}
+
+#[get("/notices/{id}")]
+async fn public_notice(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<NoticeQuery>,
+) -> Result<HttpResponse, AppError> {
+    let format = negotiate(&req, q.format.as_deref())?;
+    let id = parse_id(&path)?;
+    serve(&state, &req, id, format).await
+}
+
+#[get("/api/v1/notices/{id}")]
+async fn api_notice(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&path)?;
+    serve(&state, &req, id, Format::Json).await
+}
+
+/// Escapes text for HTML element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The printable page: A4 landscape, the table repeats its header on every printed
+/// page, and the digest is on the page so a printed copy can be checked.
+fn html(v: &NoticeView, c: &NoticeContent) -> String {
+    use std::fmt::Write as _;
+    let id = v.row.id;
+    let mut rows = String::new();
+    for (i, e) in c.entries.iter().enumerate() {
+        let _ = writeln!(
+            rows,
+            "<tr class=\"{}\"><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td>\
+             <td class=\"code\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td>{}</td></tr>",
+            e.status.as_str(),
+            i + 1,
+            esc(&e.uscc),
+            esc(&e.name),
+            esc(&e.kind_zh),
+            esc(&e.region),
+            esc(e.staff.as_deref().unwrap_or("—")),
+            esc(e.required.as_deref().unwrap_or("—")),
+            esc(e.counted.as_deref().unwrap_or("—")),
+            esc(&e.status_zh),
+        );
+    }
+    let superseded = v.superseded_by.map_or(String::new(), |n| {
+        format!(
+            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"/notices/{n}\">第{n}号公示</a>为准。\
+             <span lang=\"en\">This notice was superseded by <a href=\"/notices/{n}\">notice {n}</a>.</span></p>"
+        )
+    });
+    let replaces = c.replaces.as_ref().map_or(String::new(), |r| {
+        format!(
+            "<p class=\"correction\">本公示更正<a href=\"/notices/{0}\">第{0}号公示</a>\
+             （SHA-256 <code>{1}</code>）。更正原因：{2}</p>",
+            r.id,
+            esc(&r.sha256),
+            esc(c.correction_reason.as_deref().unwrap_or("")),
+        )
+    });
+    let s = &c.summary;
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+@page {{ size: A4 landscape; margin: 15mm; }}
+body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; color: #000; }}
+h1 {{ font-size: 1.5em; text-align: center; }}
+.meta {{ text-align: center; }}
+.banner {{ border: 2px solid #a00; color: #a00; padding: .5em; font-weight: bold; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
+thead {{ display: table-header-group; }}
+tr {{ page-break-inside: avoid; }}
+th, td {{ border: 1px solid #000; padding: .2em .4em; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.code, code {{ font-family: monospace; }}
+.digest {{ word-break: break-all; font-size: .85em; }}
+@media print {{ .no-print {{ display: none; }} a {{ color: #000; text-decoration: none; }} }}
+</style>
+</head>
+<body>
+{superseded}
+<h1>{title}</h1>
+<p class="meta">第{id}号公示　发布单位：{publisher}　发布日期：{published}　异议期截止：{until}</p>
+{replaces}
+<p>根据《残疾人就业条例》和《残疾人就业保障金征收使用管理办法》，现将{region}用人单位{year}年度按比例安排残疾人就业情况公示如下。共{n}家：已达到规定比例{compliant}家，未达到规定比例{below}家，依规定免征{exempt}家，未申报{nd}家。</p>
+<table>
+<thead><tr><th>序号</th><th>统一社会信用代码</th><th>单位名称</th><th>单位类型</th><th>行政区划</th><th>在职职工年平均人数</th><th>应安排残疾人数</th><th>已安排残疾人数</th><th>状态</th></tr></thead>
+<tbody>
+{rows}</tbody>
+</table>
+<p>{note}</p>
+<p class="digest">内容摘要（SHA-256）：<code>{sha}</code></p>
+<p class="no-print"><a href="/notices/{id}?format=json">JSON</a> · <a href="/notices/{id}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
+</body>
+</html>
+"#,
+        title = esc(&c.title),
+        title_en = esc(&c.title_en),
+        publisher = esc(&c.publisher),
+        published = c.published_on,
+        until = c.objection_until,
+        region = esc(&c.region_name),
+        year = c.levy_year,
+        n = s.employers,
+        compliant = s.compliant,
+        below = s.below_quota,
+        exempt = s.exempt,
+        nd = s.not_declared,
+        note = esc(&c.objection_note),
+        sha = esc(&v.row.content_sha256),
+    )
+}
+
+/// Registers the routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(post_notice)
+        .service(list_notices)
+        .service(api_notice)
+        .service(public_notice);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn with_accept(a: &str) -> HttpRequest {
+        TestRequest::default()
+            .insert_header((header::ACCEPT, a))
+            .to_http_request()
+    }
+
+    #[test]
+    fn format_query_wins_over_accept() {
+        let r = with_accept("text/html");
+        assert_eq!(negotiate(&r, Some("csv")).ok(), Some(Format::Csv));
+        assert!(negotiate(&r, Some("pdf")).is_err());
+    }
+
+    #[test]
+    fn accept_picks_the_highest_quality_served_type() {
+        let pick = |a: &str| negotiate(&with_accept(a), None).ok();
+        assert_eq!(pick("application/json"), Some(Format::Json));
+        assert_eq!(pick("text/csv"), Some(Format::Csv));
+        assert_eq!(
+            pick("text/html,application/xhtml+xml,*/*;q=0.8"),
+            Some(Format::Html)
+        );
+        assert_eq!(
+            pick("text/html;q=0.5, application/json;q=0.9"),
+            Some(Format::Json)
+        );
+        assert_eq!(pick("application/pdf, text/csv;q=0.1"), Some(Format::Csv));
+        assert_eq!(pick("application/json;q=0, text/csv"), Some(Format::Csv));
+        assert_eq!(pick(""), Some(Format::Html));
+    }
+
+    #[test]
+    fn html_escapes_names() {
+        assert_eq!(
+            esc("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+}

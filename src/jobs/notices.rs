@@ -1,0 +1,165 @@
+//! `quota-levy notices publish|list`: the same publication as `POST /api/v1/notices`,
+//! for the federation's operators at the console.
+
+use clap::Subcommand;
+use std::process::ExitCode;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::domain::RegionCode;
+use crate::jobs::reminders::china_today;
+use crate::mail::Templates;
+use crate::registry::notices::{
+    publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+};
+
+/// `notices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NoticesCommand {
+    /// Publish a compliance notice (公示) of a region and levy year: a frozen snapshot
+    /// of every employer's status with its digest; queues a mail to each employer named
+    /// when mail is enabled. Prints the notice number, address and digest.
+    Publish {
+        /// GB/T 2260 region code; the notice covers it and the regions below it.
+        #[arg(long, value_name = "CODE")]
+        region: String,
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Days from today to the end of the objection period.
+        #[arg(long, default_value_t = DEFAULT_OBJECTION_DAYS)]
+        objection_days: i64,
+        /// Publish a correction of this notice (which then shows as superseded).
+        #[arg(long, value_name = "ID", requires = "reason")]
+        replaces: Option<i64>,
+        /// Why the corrected notice was wrong (required with --replaces).
+        #[arg(long, requires = "replaces")]
+        reason: Option<String>,
+    },
+    /// List published notices, newest first.
+    List {
+        /// Only this region and those below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Only this levy year.
+        #[arg(long)]
+        levy_year: Option<i32>,
+    },
+}
+
+/// Runs a `notices` subcommand.
+pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitCode> {
+    let url = crate::db::DatabaseUrl::parse(&settings.database.url)
+        .map_err(|m| anyhow::anyhow!("database.url: {m}"))?;
+    let db = Db::new(url, &settings.database)?;
+    db.migrate()?;
+    match cmd {
+        NoticesCommand::Publish {
+            region,
+            levy_year,
+            objection_days,
+            replaces,
+            reason,
+        } => {
+            let region: RegionCode = region
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+            if !(2016..=2100).contains(&levy_year) {
+                anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+            }
+            if !(1..=MAX_OBJECTION_DAYS).contains(&objection_days) {
+                anyhow::bail!("--objection-days: expected 1 to {MAX_OBJECTION_DAYS}");
+            }
+            let reason = reason.map(|r| r.trim().to_owned());
+            if reason
+                .as_ref()
+                .is_some_and(|r| r.is_empty() || r.chars().count() > 500)
+            {
+                anyhow::bail!("--reason: expected 1 to 500 characters");
+            }
+            let book = crate::cli::load_policy(settings)?;
+            let templates = if settings.mail.enabled {
+                Some(Templates::from_settings(&settings.mail)?)
+            } else {
+                None
+            };
+            let mail = templates.as_ref().map(|t| NoticeMail {
+                templates: t,
+                settings: &settings.mail,
+            });
+            let req = PublishRequest {
+                region,
+                levy_year,
+                objection_days,
+                replaces: replaces.zip(reason),
+            };
+            let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+            let actor = format!("cli:{user}");
+            match publish(
+                &mut *db.conn()?,
+                &book,
+                &req,
+                china_today(),
+                mail.as_ref(),
+                &actor,
+                None,
+            ) {
+                Ok(p) => {
+                    let s = &p.content.summary;
+                    println!("published notice {}", p.row.id);
+                    println!(
+                        "  address          {}",
+                        crate::mail::plan::notice_url(&settings.mail, p.row.id)
+                    );
+                    println!("  title            {}", p.content.title);
+                    println!("  published on     {}", p.row.published_on);
+                    println!("  objections until {}", p.row.objection_until);
+                    println!("  sha256           {}", p.row.content_sha256);
+                    println!(
+                        "  employers        {} (compliant {}, below quota {}, exempt {}, not declared {})",
+                        s.employers, s.compliant, s.below_quota, s.exempt, s.not_declared
+                    );
+                    println!("  mails queued     {}", p.reminders_queued);
+                }
+                Err(PublishError::Db(e)) => return Err(e.into()),
+                Err(e) => {
+                    eprintln!("quota-levy: not published: {e}");
+                    return Ok(ExitCode::from(crate::cli::EXIT_INVALID));
+                }
+            }
+        }
+        NoticesCommand::List { region, levy_year } => {
+            let prefix = match region {
+                Some(r) => crate::auth::scope_prefix(
+                    &r.parse::<RegionCode>()
+                        .map_err(|e| anyhow::anyhow!("--region: {e}"))?,
+                )
+                .to_owned(),
+                None => String::new(),
+            };
+            let mut conn = db.conn()?;
+            let (rows, total) = crate::db::notices::list(&mut conn, &prefix, levy_year, 0, 1000)?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let successors = crate::db::notices::successors(&mut conn, &ids)?;
+            println!("{total} notice(s)");
+            for r in rows {
+                let state = successors
+                    .iter()
+                    .find(|s| s.0 == r.id)
+                    .map_or("in force".to_owned(), |s| format!("superseded by {}", s.1));
+                println!(
+                    "  {:>6}  {}  {}  published {}  objections until {}  {} employers  {}  {}",
+                    r.id,
+                    r.region,
+                    r.levy_year,
+                    r.published_on,
+                    r.objection_until,
+                    r.entries,
+                    state,
+                    r.content_sha256
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

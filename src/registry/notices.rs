@@ -1,0 +1,761 @@
+//! Public compliance notices (公示): the federation freezes, for a region and levy year,
+//! every employer's status (compliant, below quota, exempt, not declared) with its
+//! staff, required and counted figures, and publishes it with a SHA-256 digest.
+//!
+//! What is published is employer-level only: no roster line, certificate number, ID
+//! number or name of a disabled employee ever enters the content (levy-rules §8, §9).
+//! The content is canonical JSON (object keys sorted, no whitespace), so anyone can
+//! check the digest: `sha256(json.dumps(content, ensure_ascii=False,
+//! separators=(",", ":"), sort_keys=True))` in Python gives the published value.
+
+use chrono::{Duration, NaiveDate, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+use crate::auth::scope_prefix;
+use crate::db::audit::{self, AuditEntry};
+use crate::db::employers::Employer;
+use crate::db::notices::{self as repo, NewNotice, NoticeRow};
+use crate::db::outbox;
+use crate::db::schema::{assessments, declarations, employers};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::money::format_count;
+use crate::domain::{EmployerKind, RegionCode};
+use crate::mail::plan::{notice_published, NoticeFacts};
+use crate::mail::Templates;
+use crate::policy::PolicyBook;
+
+/// Objection period when the request names none: seven calendar days, the usual
+/// 公示期 of federation notices. The end date is printed on the notice, so the rule
+/// never has to be guessed by a reader.
+pub const DEFAULT_OBJECTION_DAYS: i64 = 7;
+/// The longest objection period accepted.
+pub const MAX_OBJECTION_DAYS: i64 = 60;
+/// How many blocking employers a refusal names.
+const BLOCKERS_NAMED: usize = 5;
+
+/// An employer's status in a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// Counted disabled employees reach the quota.
+    Compliant,
+    /// Below the quota and not exempt.
+    BelowQuota,
+    /// Exempt small enterprise.
+    Exempt,
+    /// No declaration filed for the levy year.
+    NotDeclared,
+}
+
+impl NoticeStatus {
+    /// The stored and API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeStatus::Compliant => "compliant",
+            NoticeStatus::BelowQuota => "below_quota",
+            NoticeStatus::Exempt => "exempt",
+            NoticeStatus::NotDeclared => "not_declared",
+        }
+    }
+
+    /// As printed on the notice.
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            NoticeStatus::Compliant => "已达到规定比例",
+            NoticeStatus::BelowQuota => "未达到规定比例",
+            NoticeStatus::Exempt => "依规定免征",
+            NoticeStatus::NotDeclared => "未申报",
+        }
+    }
+}
+
+/// One employer in a notice. Figures are `None` for an employer that did not declare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeEntry {
+    /// Disabled employees counted, `D` (4 decimals).
+    pub counted: Option<String>,
+    /// Kind code.
+    pub kind: String,
+    /// Kind as printed.
+    pub kind_zh: String,
+    /// Registered name.
+    pub name: String,
+    /// Region code of the employer.
+    pub region: String,
+    /// Disabled employees required, `N × q` (4 decimals).
+    pub required: Option<String>,
+    /// Average in-service staff `N` (4 decimals).
+    pub staff: Option<String>,
+    /// Status.
+    pub status: NoticeStatus,
+    /// Status as printed.
+    pub status_zh: String,
+    /// Unified social credit code (an organisation's public identifier).
+    pub uscc: String,
+}
+
+/// Count of employers per status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSummary {
+    /// Below quota.
+    pub below_quota: i64,
+    /// Compliant.
+    pub compliant: i64,
+    /// Employers listed.
+    pub employers: i64,
+    /// Exempt.
+    pub exempt: i64,
+    /// Not declared.
+    pub not_declared: i64,
+}
+
+impl NoticeSummary {
+    fn add(&mut self, s: NoticeStatus) {
+        self.employers += 1;
+        match s {
+            NoticeStatus::Compliant => self.compliant += 1,
+            NoticeStatus::BelowQuota => self.below_quota += 1,
+            NoticeStatus::Exempt => self.exempt += 1,
+            NoticeStatus::NotDeclared => self.not_declared += 1,
+        }
+    }
+}
+
+/// The notice a correction replaces, as the correction's content names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replaced {
+    /// Its id.
+    pub id: i64,
+    /// Its digest, so the link cannot be bent later.
+    pub sha256: String,
+}
+
+/// Everything a notice publishes: hashed, stored and served as it is. Fields of this
+/// and the types in it are declared in code-point order: serialised as declared, they
+/// are the canonical form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoticeContent {
+    /// Why it was corrected.
+    pub correction_reason: Option<String>,
+    /// The employers, in USCC order.
+    pub entries: Vec<NoticeEntry>,
+    /// Levy year.
+    pub levy_year: i32,
+    /// How to object (Chinese).
+    pub objection_note: String,
+    /// Last day of the objection period.
+    pub objection_until: NaiveDate,
+    /// Publication date.
+    pub published_on: NaiveDate,
+    /// Publisher (Chinese).
+    pub publisher: String,
+    /// Region code covered (and the regions below it).
+    pub region: String,
+    /// Region name (Chinese).
+    pub region_name: String,
+    /// Region name (English).
+    pub region_name_en: String,
+    /// The notice this one corrects.
+    pub replaces: Option<Replaced>,
+    /// Counts per status.
+    pub summary: NoticeSummary,
+    /// Title (Chinese).
+    pub title: String,
+    /// Title (English).
+    pub title_en: String,
+}
+
+/// Serialises a JSON value canonically: object keys sorted by code point, no
+/// whitespace, strings escaped as serde_json does (as Python's `json.dumps(...,
+/// ensure_ascii=False, separators=(",", ":"), sort_keys=True)` does too). Written out
+/// here so the digest does not depend on serde_json's map ordering feature.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(x) = map.get(k) {
+                    write_canonical(x, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// SHA-256 (lower-case hex) of a canonical JSON text.
+pub fn digest(canonical: &str) -> String {
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+/// A validated publication request.
+#[derive(Debug, Clone)]
+pub struct PublishRequest {
+    /// Region covered.
+    pub region: RegionCode,
+    /// Levy year.
+    pub levy_year: i32,
+    /// Calendar days from publication to the end of the objection period.
+    pub objection_days: i64,
+    /// The notice corrected, with why.
+    pub replaces: Option<(i64, String)>,
+}
+
+/// Why a notice could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The notice to correct does not exist.
+    #[error("notice {0} does not exist")]
+    ReplacedMissing(i64),
+    /// A field contradicts the notice it corrects (JSON pointer, message).
+    #[error("{1}")]
+    Field(&'static str, String),
+    /// The state does not allow publishing (already corrected, unassessed employers).
+    #[error("{0}")]
+    Conflict(String),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Templates could not be read.
+    #[error("mail templates: {0}")]
+    Mail(String),
+}
+
+impl From<diesel::result::Error> for PublishError {
+    fn from(e: diesel::result::Error) -> Self {
+        PublishError::Db(e.into())
+    }
+}
+
+/// What publishing did.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The new notice.
+    pub row: NoticeRow,
+    /// Its content.
+    pub content: NoticeContent,
+    /// Reminders queued (employers named with a contact address).
+    pub reminders_queued: usize,
+}
+
+/// Mail to queue with the notice: the templates and the public base address.
+pub struct NoticeMail<'a> {
+    /// Loaded templates.
+    pub templates: &'a Templates,
+    /// Mail settings (for the public address of the notice).
+    pub settings: &'a crate::config::MailSettings,
+}
+
+type SnapshotRow = (
+    Employer,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<bool>,
+);
+
+/// The employers named (with the entry of each) and the USCCs that block publication.
+type Snapshot = (Vec<(Employer, NoticeEntry)>, Vec<String>);
+
+/// Employers of the notice with their status, and those declared but not assessed on
+/// their current declaration (which block publication: a notice shows assessed figures
+/// only, never figures made up for it).
+fn snapshot(
+    conn: &mut AnyConnection,
+    region: &RegionCode,
+    levy_year: i32,
+) -> Result<Snapshot, DbError> {
+    let year_end = NaiveDate::from_ymd_opt(levy_year, 12, 31)
+        .ok_or_else(|| DbError::Task(format!("levy year {levy_year} out of range")))?;
+    let rows: Vec<SnapshotRow> = employers::table
+        .left_join(
+            declarations::table.on(declarations::employer_id
+                .eq(employers::id)
+                .and(declarations::levy_year.eq(levy_year))),
+        )
+        .left_join(
+            assessments::table.on(assessments::employer_id
+                .eq(employers::id)
+                .and(assessments::levy_year.eq(levy_year))
+                .and(assessments::is_current.eq(true))),
+        )
+        .filter(employers::region.like(format!("{}%", scope_prefix(region))))
+        // An employer registered after the levy year did not exist in it.
+        .filter(
+            employers::registered_on
+                .is_null()
+                .or(employers::registered_on.le(year_end)),
+        )
+        .order(employers::uscc.asc())
+        .select((
+            Employer::as_select(),
+            declarations::status.nullable(),
+            declarations::version.nullable(),
+            assessments::declaration_version.nullable(),
+            assessments::staff_x12_e4.nullable(),
+            assessments::required_e4.nullable(),
+            assessments::disabled_x12_e4.nullable(),
+            assessments::shortfall_e4.nullable(),
+            assessments::exempt.nullable(),
+        ))
+        .load(conn)?;
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut blockers = Vec::new();
+    for (e, status, version, assessed_version, staff, required, counted, shortfall, exempt) in rows
+    {
+        let filed = status
+            .as_deref()
+            .and_then(crate::db::declarations::Status::parse)
+            .is_some_and(|s| s.is_filed());
+        let per_year = |x12_e4: i64| format_count(Decimal::new(x12_e4, 4) / Decimal::from(12), 4);
+        let (status, staff, required, counted) = if !filed {
+            (NoticeStatus::NotDeclared, None, None, None)
+        } else {
+            match (staff, required, counted, shortfall, exempt) {
+                (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_version == version => {
+                    let st = if x {
+                        NoticeStatus::Exempt
+                    } else if s > 0 {
+                        NoticeStatus::BelowQuota
+                    } else {
+                        NoticeStatus::Compliant
+                    };
+                    (
+                        st,
+                        Some(per_year(n)),
+                        Some(format_count(Decimal::new(r, 4), 4)),
+                        Some(per_year(d)),
+                    )
+                }
+                _ => {
+                    blockers.push(e.uscc.clone());
+                    continue;
+                }
+            }
+        };
+        let kind_zh = e
+            .kind
+            .parse::<EmployerKind>()
+            .map(|k| k.name_zh().to_owned())
+            .unwrap_or_else(|_| e.kind.clone());
+        let entry = NoticeEntry {
+            uscc: e.uscc.clone(),
+            name: e.name.clone(),
+            kind: e.kind.clone(),
+            kind_zh,
+            region: e.region.clone(),
+            status,
+            status_zh: status.name_zh().to_owned(),
+            staff,
+            required,
+            counted,
+        };
+        entries.push((e, entry));
+    }
+    Ok((entries, blockers))
+}
+
+/// Publishes a notice: freezes the snapshot, stores it with its digest, writes the
+/// audit entry and, when `mail` is given, queues a reminder to every employer named
+/// that has a contact address, all in one transaction (the transactional outbox: the
+/// mails exist exactly when the notice does).
+pub fn publish(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    req: &PublishRequest,
+    today: NaiveDate,
+    mail: Option<&NoticeMail<'_>>,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Published, PublishError> {
+    conn.transaction(|c| -> Result<Published, PublishError> {
+        let replaces = match &req.replaces {
+            None => None,
+            Some((id, reason)) => {
+                let old = repo::by_id(c, *id)?.ok_or(PublishError::ReplacedMissing(*id))?;
+                if old.region != req.region.as_str() || old.levy_year != req.levy_year {
+                    return Err(PublishError::Field(
+                        "/replaces",
+                        format!(
+                            "notice {id} is for region {} and levy year {}; a correction \
+                             covers the same region and year",
+                            old.region, old.levy_year
+                        ),
+                    ));
+                }
+                if let Some(next) = repo::successor_of(c, *id)? {
+                    return Err(PublishError::Conflict(format!(
+                        "notice {id} was already corrected by notice {next}; correct \
+                         notice {next} instead"
+                    )));
+                }
+                Some((
+                    Replaced {
+                        id: *id,
+                        sha256: old.content_sha256,
+                    },
+                    reason.clone(),
+                ))
+            }
+        };
+        let (named, blockers) = snapshot(c, &req.region, req.levy_year)?;
+        if !blockers.is_empty() {
+            let shown: Vec<&str> = blockers
+                .iter()
+                .take(BLOCKERS_NAMED)
+                .map(String::as_str)
+                .collect();
+            return Err(PublishError::Conflict(format!(
+                "{} employer(s) filed a declaration for {} that has no current assessment \
+                 (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
+                 shows assessed figures",
+                blockers.len(),
+                req.levy_year,
+                shown.join(", ")
+            )));
+        }
+        let (region_name, region_name_en) = book.region_names(req.region);
+        let publisher = format!("{region_name}残疾人联合会");
+        let objection_until = today + Duration::days(req.objection_days);
+        let mut summary = NoticeSummary::default();
+        for (_, entry) in &named {
+            summary.add(entry.status);
+        }
+        let (named, entries): (Vec<Employer>, Vec<NoticeEntry>) = named.into_iter().unzip();
+        let (replaces, correction_reason) = match replaces {
+            Some((r, why)) => (Some(r), Some(why)),
+            None => (None, None),
+        };
+        let correction = replaces
+            .as_ref()
+            .map(|r| format!("（更正第{}号公示）", r.id))
+            .unwrap_or_default();
+        let content = NoticeContent {
+            title: format!(
+                "{region_name}{}年度用人单位按比例安排残疾人就业情况公示{correction}",
+                req.levy_year
+            ),
+            title_en: format!(
+                "{region_name_en}: employers' employment of disabled persons by quota, levy \
+                 year {}{}",
+                req.levy_year,
+                replaces
+                    .as_ref()
+                    .map(|r| format!(" (correction of notice {})", r.id))
+                    .unwrap_or_default()
+            ),
+            objection_note: format!(
+                "公示期自{today}至{objection_until}。对公示内容有异议的，请于公示期内向{publisher}\
+                 书面提出，并提供相关证明材料。"
+            ),
+            publisher,
+            region: req.region.as_str().to_owned(),
+            region_name: region_name.clone(),
+            region_name_en: region_name_en.clone(),
+            levy_year: req.levy_year,
+            published_on: today,
+            objection_until,
+            replaces,
+            correction_reason,
+            summary,
+            entries,
+        };
+        // The fields are declared in code-point order and never skipped, so serde's
+        // output is already canonical (a test holds this) and no JSON tree of a large
+        // region is built.
+        let text = serde_json::to_string(&content)
+            .map_err(|e| DbError::Task(format!("notice content: {e}")))?;
+        let sha = digest(&text);
+        let entries = i32::try_from(content.entries.len())
+            .map_err(|_| PublishError::Conflict("too many employers for one notice".into()))?;
+        let id = repo::insert(
+            c,
+            &NewNotice {
+                region: req.region.as_str(),
+                levy_year: req.levy_year,
+                published_on: today,
+                objection_until,
+                replaces_id: content.replaces.as_ref().map(|r| r.id),
+                entries,
+                content_json: &text,
+                content_sha256: &sha,
+                published_by: actor,
+                published_at: Utc::now().naive_utc(),
+            },
+        )
+        .map_err(|e| match e {
+            // Two corrections of one notice at once: replaces_id is unique, one wins.
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => PublishError::Conflict(format!(
+                "notice {} was just corrected by another publication",
+                content.replaces.as_ref().map_or(0, |r| r.id)
+            )),
+            other => PublishError::Db(other),
+        })?;
+        audit::record(
+            c,
+            AuditEntry {
+                actor,
+                action: "notice.publish",
+                entity_type: "notice",
+                entity_id: &id.to_string(),
+                before: None,
+                after: Some(json!({
+                    "region": req.region.as_str(), "levy_year": req.levy_year,
+                    "entries": entries, "sha256": sha,
+                    "replaces": content.replaces.as_ref().map(|r| r.id),
+                })),
+                request_id,
+            },
+        )?;
+        let mut queued = 0;
+        if let Some(m) = mail {
+            let url = crate::mail::plan::notice_url(m.settings, id);
+            for (employer, entry) in named.iter().zip(&content.entries) {
+                let facts = NoticeFacts {
+                    notice_id: id,
+                    levy_year: req.levy_year,
+                    region: (region_name.clone(), region_name_en.clone()),
+                    status: entry.status.as_str().to_owned(),
+                    published_on: today,
+                    objection_until,
+                    url: url.clone(),
+                };
+                let reminder = notice_published(m.templates, employer, &facts)
+                    .map_err(|e| PublishError::Mail(e.to_string()))?;
+                if let Some(r) = reminder {
+                    if outbox::enqueue(c, &r)? {
+                        queued += 1;
+                    }
+                }
+            }
+        }
+        let row = repo::by_id(c, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        Ok(Published {
+            row,
+            content,
+            reminders_queued: queued,
+        })
+    })
+}
+
+/// A stored notice as served: the row (with the content exactly as hashed) and the
+/// correction that replaces it, if any.
+#[derive(Debug, Clone)]
+pub struct NoticeView {
+    /// The row.
+    pub row: NoticeRow,
+    /// The correction that replaces it, if any.
+    pub superseded_by: Option<i64>,
+}
+
+impl NoticeView {
+    /// The content typed (for the HTML and CSV renderings); the JSON form serves the
+    /// stored text itself, so what is served is byte for byte what was hashed.
+    pub fn typed(&self) -> Result<NoticeContent, DbError> {
+        serde_json::from_str(&self.row.content_json)
+            .map_err(|e| DbError::Task(format!("notice {} content unreadable: {e}", self.row.id)))
+    }
+}
+
+/// Reads a notice; `None` when there is none with that id.
+pub fn load(conn: &mut AnyConnection, id: i64) -> Result<Option<NoticeView>, DbError> {
+    let Some(row) = repo::by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let superseded_by = repo::successor_of(conn, id)?;
+    Ok(Some(NoticeView { row, superseded_by }))
+}
+
+/// What identifies a representation without reading the content: the digest and the
+/// correction, if any (the only thing about a notice that changes, by a new row).
+pub fn version_of(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<(String, Option<i64>)>, DbError> {
+    let Some(sha) = repo::digest_of(conn, id)? else {
+        return Ok(None);
+    };
+    Ok(Some((sha, repo::successor_of(conn, id)?)))
+}
+
+/// The CSV header of a notice's table (Chinese, with the English key in brackets).
+pub const CSV_HEADER: [&str; 9] = [
+    "序号 (no)",
+    "统一社会信用代码 (uscc)",
+    "单位名称 (name)",
+    "单位类型 (kind)",
+    "行政区划 (region)",
+    "在职职工年平均人数 (staff)",
+    "应安排残疾人数 (required)",
+    "已安排残疾人数 (counted)",
+    "状态 (status)",
+];
+
+/// The notice as CSV for Chinese Excel: BOM, a block of what it is (title, dates,
+/// digest, whether superseded), a blank line, then the table.
+pub fn to_csv(
+    view: &NoticeView,
+    content: &NoticeContent,
+    url_of: &dyn Fn(i64) -> String,
+) -> String {
+    let mut out = String::from("\u{feff}");
+    let mut line = |fields: &[&str]| {
+        let cells: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let _ = write!(out, "{}\r\n", cells.join(","));
+    };
+    line(&["公示 (notice)", &view.row.id.to_string()]);
+    line(&["标题 (title)", &content.title]);
+    line(&["发布单位 (publisher)", &content.publisher]);
+    line(&["发布日期 (published_on)", &content.published_on.to_string()]);
+    line(&[
+        "异议期截止 (objection_until)",
+        &content.objection_until.to_string(),
+    ]);
+    line(&["内容摘要 SHA-256 (sha256)", &view.row.content_sha256]);
+    if let Some(r) = &content.replaces {
+        line(&["更正 (replaces)", &url_of(r.id)]);
+        line(&[
+            "更正原因 (correction_reason)",
+            content.correction_reason.as_deref().unwrap_or(""),
+        ]);
+    }
+    match view.superseded_by {
+        Some(next) => line(&["状态 (state)", "已被更正 (superseded)", &url_of(next)]),
+        None => line(&["状态 (state)", "有效 (in force)"]),
+    }
+    line(&[]);
+    line(&CSV_HEADER);
+    for (i, e) in content.entries.iter().enumerate() {
+        line(&[
+            &(i + 1).to_string(),
+            &e.uscc,
+            &e.name,
+            &e.kind_zh,
+            &e.region,
+            e.staff.as_deref().unwrap_or(""),
+            e.required.as_deref().unwrap_or(""),
+            e.counted.as_deref().unwrap_or(""),
+            &e.status_zh,
+        ]);
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    // A leading = + - @ would make Excel evaluate a name as a formula (CSV injection).
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level_and_has_no_spaces() {
+        let v = json!({"b": 1, "a": {"z": [1, {"y": "三", "x": null}], "c": true}});
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":true,"z":[1,{"x":null,"y":"三"}]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn serialised_content_is_already_canonical() {
+        let entry = NoticeEntry {
+            uscc: "91350100M000100Y43".into(),
+            name: "示例\"公司\"".into(),
+            kind: "enterprise".into(),
+            kind_zh: "企业".into(),
+            region: "411202".into(),
+            status: NoticeStatus::NotDeclared,
+            status_zh: NoticeStatus::NotDeclared.name_zh().into(),
+            staff: None,
+            required: Some("1.6000".into()),
+            counted: Some("2.0000".into()),
+        };
+        let d = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let content = NoticeContent {
+            title: "t".into(),
+            title_en: "t".into(),
+            publisher: "p".into(),
+            region: "411200".into(),
+            region_name: "三门峡市".into(),
+            region_name_en: "Sanmenxia".into(),
+            levy_year: 2025,
+            published_on: d,
+            objection_until: d,
+            objection_note: "n".into(),
+            replaces: Some(Replaced {
+                id: 1,
+                sha256: "ab".into(),
+            }),
+            correction_reason: None,
+            summary: NoticeSummary::default(),
+            entries: vec![entry],
+        };
+        let direct = serde_json::to_string(&content).unwrap();
+        let sorted = canonical_json(&serde_json::to_value(&content).unwrap());
+        assert_eq!(direct, sorted);
+    }
+
+    #[test]
+    fn digest_is_sha256_hex_of_the_canonical_text() {
+        // Known vector: SHA-256 of "{}".
+        assert_eq!(
+            digest("{}"),
+            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+    }
+
+    #[test]
+    fn csv_cells_that_excel_would_evaluate_are_defused() {
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("三门峡"), "三门峡");
+    }
+}

@@ -1,0 +1,589 @@
+//! Public compliance notices (公示): who may publish, the frozen snapshot and its
+//! statuses, the three public forms with their digest and no personal data,
+//! corrections that leave the first notice untouched, and the mails queued with it.
+
+use crate::declarations::{app_with_employer, declaration_body, CERT_A};
+use crate::employers::{uscc_with_check, USCC_A};
+use crate::helpers::{policy, test_settings, TestApp};
+use quota_levy::auth::Role;
+use quota_levy::db::{outbox, Db};
+use quota_levy::mail::Templates;
+use quota_levy::registry::notices::{publish, NoticeMail, PublishRequest};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The holder's ID number inside CERT_A: it must appear nowhere public either.
+const HOLDER_ID: &str = "11010519491231002X";
+
+async fn register(app: &TestApp, admin: &str, uscc: &str, name: &str, email: Option<&str>) {
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/employers",
+            Some(admin),
+            Some(
+                json!({"uscc": uscc, "name": name, "kind": "enterprise", "region": "411221",
+                        "contact_email": email}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+}
+
+async fn declare(app: &TestApp, uscc: &str, body: Value) {
+    let emp = app.token(Role::Employer, Some(uscc), None).await;
+    let path = format!("/api/v1/employers/{uscc}/declarations/2025");
+    let r = app.send(Method::PUT, &path, Some(&emp), Some(body)).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let r = app
+        .send(Method::POST, &format!("{path}/submit"), Some(&emp), None)
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+}
+
+async fn assess(app: &TestApp, tax: &str, uscc: &str) {
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/assessments/2025"),
+            Some(tax),
+            None,
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+}
+
+/// Four employers, one per status: A compliant (N 100, required 1.6; one severely
+/// disabled employee on its roster counts as 2), B below quota (N 100, D 1), C exempt
+/// (N 20), D not declared. B is declared but not yet assessed.
+async fn four_employers() -> (TestApp, String, [String; 3]) {
+    let (app, admin) = app_with_employer().await;
+    let b = uscc_with_check("91411221MA0000001");
+    let c = uscc_with_check("91411221MA0000002");
+    let d = uscc_with_check("91411221MA0000003");
+    register(&app, &admin, &b, "渑池未达标有限公司", Some("b@example.cn")).await;
+    register(&app, &admin, &c, "渑池小微商店", None).await;
+    register(&app, &admin, &d, "渑池未申报有限公司", Some("d@example.cn")).await;
+    declare(&app, USCC_A, declaration_body()).await;
+    let simple = |n: &str| json!({"staff": {"average_headcount": n}, "average_wage": "60000.00", "disabled_count": "1"});
+    declare(&app, &b, simple("100")).await;
+    declare(&app, &c, simple("20")).await;
+    let tax = app.token(Role::Tax, None, None).await;
+    assess(&app, &tax, USCC_A).await;
+    assess(&app, &tax, &c).await;
+    (app, tax, [b, c, d])
+}
+
+async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
+    let mut rb = app.client.get(app.url(path));
+    if let Some(a) = accept {
+        rb = rb.header("Accept", a);
+    }
+    let r = rb.send().await.unwrap();
+    let status = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, ctype, r.text().await.unwrap())
+}
+
+/// The digest as the notice documents it, computed by Python's json module: an
+/// independent implementation of the canonical form.
+fn python_digest(notice_json: &str) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let script = "import sys, json, hashlib\n\
+                  c = json.load(sys.stdin)['content']\n\
+                  t = json.dumps(c, ensure_ascii=False, separators=(',', ':'), sort_keys=True)\n\
+                  print(hashlib.sha256(t.encode('utf-8')).hexdigest())";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(notice_json.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn publish_serve_and_correct_a_notice() {
+    let (app, tax, [b, c, d]) = four_employers().await;
+    let fed = app.token(Role::Federation, None, Some("411200")).await;
+    let body = json!({"region": "411200", "levy_year": 2025});
+
+    // Who may publish.
+    let r = app
+        .send(Method::POST, "/api/v1/notices", None, Some(body.clone()))
+        .await;
+    assert_eq!(r.status(), 401);
+    for role in [Role::Tax, Role::Inspector] {
+        let t = app.token(role, None, None).await;
+        let r = app
+            .send(
+                Method::POST,
+                "/api/v1/notices",
+                Some(&t),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status(), 403, "{role:?}");
+    }
+    let emp = app.token(Role::Employer, Some(USCC_A), None).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&emp),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let luoyang = app.token(Role::Federation, None, Some("410300")).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&luoyang),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 403, "outside its region");
+
+    // Bad input names the field; nothing is published.
+    for (bad, pointer) in [
+        (json!({"levy_year": 2025}), "/region"),
+        (json!({"region": "411200", "levy_year": 1999}), "/levy_year"),
+        (
+            json!({"region": "411200", "levy_year": 2025, "objection_days": 0}),
+            "/objection_days",
+        ),
+        (
+            json!({"region": "411200", "levy_year": 2025, "replaces": 1}),
+            "/correction_reason",
+        ),
+        (
+            json!({"region": "411200", "levy_year": 2025, "colour": "red"}),
+            "/colour",
+        ),
+    ] {
+        let r = app
+            .send(Method::POST, "/api/v1/notices", Some(&fed), Some(bad))
+            .await;
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        assert!(
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["pointer"] == pointer),
+            "{p}"
+        );
+    }
+
+    // B declared but is not assessed: no notice with made-up figures.
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&fed),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains(&b), "{p}");
+    let list: Value = app
+        .send(Method::GET, "/api/v1/notices", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0, "nothing was published");
+    assess(&app, &tax, &b).await;
+
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&fed),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let published: Value = r.json().await.unwrap();
+    let id = published["id"].as_i64().unwrap();
+    assert_eq!(
+        published["summary"],
+        json!({"employers": 4, "compliant": 1, "below_quota": 1, "exempt": 1, "not_declared": 1})
+    );
+    let sha = published["sha256"].as_str().unwrap().to_owned();
+
+    // JSON, by ?format and by Accept: public, the digest matches the content.
+    let (status, ctype, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("application/json"), "{ctype}");
+    let (_, _, by_accept) = get(&app, &format!("/notices/{id}"), Some("application/json")).await;
+    assert_eq!(text, by_accept);
+    let first: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(first["sha256"], sha.as_str());
+    assert_eq!(first["state"], "in_force");
+    assert_eq!(
+        python_digest(&text),
+        sha,
+        "the documented recipe gives the digest"
+    );
+    let content = &first["content"];
+    assert_eq!(content["region"], "411200");
+    assert_eq!(content["region_name"], "三门峡市");
+    assert_eq!(content["published_on"], published["published_on"]);
+    assert_eq!(content["objection_until"], published["objection_until"]);
+    let status_of = |uscc: &str| {
+        content["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["uscc"] == uscc)
+            .unwrap_or_else(|| panic!("{uscc} listed"))
+            .clone()
+    };
+    let a = status_of(USCC_A);
+    assert_eq!(a["status"], "compliant");
+    assert_eq!(a["staff"], "100.0000");
+    assert_eq!(a["required"], "1.6000");
+    assert_eq!(a["counted"], "2.0000");
+    assert_eq!(status_of(&b)["status"], "below_quota");
+    assert_eq!(status_of(&b)["counted"], "1.0000");
+    assert_eq!(status_of(&c)["status"], "exempt");
+    let nd = status_of(&d);
+    assert_eq!(nd["status"], "not_declared");
+    assert_eq!(nd["staff"], Value::Null);
+
+    // HTML (a browser's Accept, and no Accept at all) and CSV.
+    let (status, ctype, page) = get(
+        &app,
+        &format!("/notices/{id}"),
+        Some("text/html,application/xhtml+xml,*/*;q=0.8"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(page.contains("三门峡市2025年度用人单位按比例安排残疾人就业情况公示"));
+    assert!(page.contains(&sha));
+    assert!(page.contains(&format!(
+        "异议期截止：{}",
+        published["objection_until"].as_str().unwrap()
+    )));
+    assert!(page.contains("未达到规定比例") && page.contains("未申报"));
+    let (_, _, bare) = get(&app, &format!("/notices/{id}"), None).await;
+    assert_eq!(bare, page);
+    let (status, ctype, csv) = get(&app, &format!("/notices/{id}"), Some("text/csv")).await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    assert!(csv.starts_with('\u{feff}'), "BOM for Chinese Excel");
+    assert!(csv.contains(&format!("内容摘要 SHA-256 (sha256),{sha}")));
+    assert!(
+        csv.contains(&format!(
+            "{USCC_A},示例公司,企业,411202,100.0000,1.6000,2.0000,已达到规定比例"
+        )),
+        "{csv}"
+    );
+    for text in [&text, &page, &csv] {
+        assert!(
+            !text.contains(CERT_A) && !text.contains(HOLDER_ID),
+            "no certificate or ID number"
+        );
+        assert!(!text.contains("1101****"), "not even masked");
+    }
+
+    // Conditional requests: the page is not rendered again while it is current.
+    let etag_of = |r: &reqwest::Response| {
+        r.headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let r = app
+        .client
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let html_tag = etag_of(&r);
+    assert!(html_tag.contains(&sha[..16]), "{html_tag}");
+    let conditional = |tag: String| {
+        app.client
+            .get(app.url(&format!("/notices/{id}")))
+            .header("If-None-Match", tag)
+            .send()
+    };
+    assert_eq!(conditional(html_tag.clone()).await.unwrap().status(), 304);
+
+    // Unknown ids and formats.
+    assert_eq!(get(&app, "/notices/999", None).await.0, 404);
+    assert_eq!(get(&app, "/notices/abc", None).await.0, 404);
+    assert_eq!(
+        get(&app, &format!("/notices/{id}?format=pdf"), None)
+            .await
+            .0,
+        422
+    );
+
+    // A correction: B's roster was wrong. The first notice is unchanged but superseded.
+    let fix = json!({"region": "411200", "levy_year": 2025, "replaces": id,
+                     "correction_reason": "渑池未达标有限公司的残疾职工人数有误"});
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&fed),
+            Some(fix.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let second: Value = r.json().await.unwrap();
+    let id2 = second["id"].as_i64().unwrap();
+    assert_eq!(second["replaces"], id);
+
+    let (_, _, again) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let old: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(old["content"], first["content"], "content never edited");
+    assert_eq!(old["sha256"], sha.as_str());
+    assert_eq!(python_digest(&again), sha);
+    assert_eq!(old["state"], "superseded");
+    assert_eq!(old["superseded_by"]["id"], id2);
+    let (_, _, old_page) = get(&app, &format!("/notices/{id}"), None).await;
+    assert!(old_page.contains(&format!("本公示已被更正，以<a href=\"/notices/{id2}\">")));
+    let (_, _, old_csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    assert!(old_csv.contains("已被更正 (superseded)"));
+
+    let r = conditional(html_tag.clone()).await.unwrap();
+    assert_eq!(r.status(), 200, "superseded: the old copy is stale");
+    assert_ne!(etag_of(&r), html_tag);
+
+    let (_, _, new_text) = get(&app, &format!("/notices/{id2}?format=json"), None).await;
+    let new: Value = serde_json::from_str(&new_text).unwrap();
+    assert_eq!(new["content"]["replaces"]["id"], id);
+    assert_eq!(new["content"]["replaces"]["sha256"], sha.as_str());
+    assert_eq!(new["state"], "in_force");
+    assert_eq!(python_digest(&new_text), new["sha256"].as_str().unwrap());
+
+    // The first notice can be corrected once; the correction is what to correct next.
+    let r = app
+        .send(Method::POST, "/api/v1/notices", Some(&fed), Some(fix))
+        .await;
+    assert_eq!(r.status(), 409);
+    let missing = json!({"region": "411200", "levy_year": 2025, "replaces": 999,
+                         "correction_reason": "x"});
+    let r = app
+        .send(Method::POST, "/api/v1/notices", Some(&fed), Some(missing))
+        .await;
+    assert_eq!(r.status(), 422);
+
+    // The public index.
+    let list: Value = app
+        .send(
+            Method::GET,
+            "/api/v1/notices?region=411200&levy_year=2025",
+            None,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["items"][0]["id"], id2);
+    assert_eq!(list["items"][1]["superseded_by"], id2);
+
+    // Not even the database lets a published notice change.
+    let url = app.db_url.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        use diesel::RunQueryDsl;
+        let settings = test_settings(&url, &[]);
+        let db = Db::new(
+            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
+            &settings.database,
+        )
+        .unwrap();
+        let mut c = db.conn().unwrap();
+        let update = diesel::sql_query("UPDATE notices SET entries = 0").execute(&mut *c);
+        let delete = diesel::sql_query("DELETE FROM notices").execute(&mut *c);
+        update.is_err() && delete.is_err()
+    })
+    .await
+    .unwrap();
+    assert!(refused, "the trigger refuses UPDATE and DELETE");
+    let (_, _, after) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    assert_eq!(python_digest(&after), sha);
+}
+
+#[tokio::test]
+async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
+    let (app, tax, [b, c, _d]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let url = app.db_url.clone();
+    let (published, rows) = tokio::task::spawn_blocking(move || {
+        let settings = test_settings(&url, &[]);
+        let db = Db::new(
+            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
+            &settings.database,
+        )
+        .unwrap();
+        let templates = Templates::from_settings(&settings.mail).unwrap();
+        let mail = NoticeMail {
+            templates: &templates,
+            settings: &settings.mail,
+        };
+        let req = PublishRequest {
+            region: "411200".parse().unwrap(),
+            levy_year: 2025,
+            objection_days: 10,
+            replaces: None,
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let mut c = db.conn().unwrap();
+        let p = publish(&mut c, &policy(), &req, today, Some(&mail), "test", None).unwrap();
+        (p, outbox::all(&mut c).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(published.row.objection_until.to_string(), "2026-03-12");
+    // A, B and D have an address; C has none.
+    assert_eq!(published.reminders_queued, 3);
+    assert_eq!(rows.len(), 3);
+    let stage = format!("notice-{}", published.row.id);
+    for r in &rows {
+        assert_eq!(r.kind, "notice_published");
+        assert_eq!(r.stage, stage);
+        assert!(r
+            .body_zh
+            .contains(&format!("/notices/{}", published.row.id)));
+        assert!(r.body_zh.contains("2026-03-12"), "{}", r.body_zh);
+        assert!(!r.body_zh.contains(CERT_A) && !r.body_en.contains(HOLDER_ID));
+    }
+    let to_b = rows.iter().find(|r| r.recipient == "b@example.cn").unwrap();
+    assert!(to_b.body_zh.contains("未达到规定比例"), "{}", to_b.body_zh);
+    let to_a = rows
+        .iter()
+        .find(|r| r.recipient == "hr@example.cn")
+        .unwrap();
+    assert!(
+        to_a.body_zh.contains("已按比例安排残疾人就业"),
+        "{}",
+        to_a.body_zh
+    );
+    assert!(rows.iter().all(|r| !r.body_zh.contains(&c)));
+
+    // The digest is SHA-256 of what is stored.
+    let stored_sha = hex::encode(Sha256::digest(published.row.content_json.as_bytes()));
+    assert_eq!(published.row.content_sha256, stored_sha);
+}
+
+fn cli(db_url: &str, args: &[&str]) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("QUOTA_LEVY__") {
+            c.env_remove(k);
+        }
+    }
+    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
+        .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn notices_publish_and_list_from_the_command_line() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    let url = app.db_url.clone();
+    let publish = [
+        "notices",
+        "publish",
+        "--region",
+        "411200",
+        "--levy-year",
+        "2025",
+    ];
+    let u = url.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&u, &publish))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "B is not assessed yet");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&b));
+
+    assess(&app, &tax, &b).await;
+    let u = url.clone();
+    let out = tokio::task::spawn_blocking(move || cli(&u, &publish))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("published notice 1"), "{text}");
+    let (_, _, json_text) = get(&app, "/notices/1?format=json", None).await;
+    assert!(text.contains(&python_digest(&json_text)), "{text}");
+    assert!(text.contains("(compliant 1, below quota 1, exempt 1, not declared 1)"));
+
+    let u = url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let no_reason = cli(
+            &u,
+            &[
+                "notices",
+                "publish",
+                "--region",
+                "411200",
+                "--levy-year",
+                "2025",
+                "--replaces",
+                "1",
+            ],
+        );
+        let fixed = cli(
+            &u,
+            &[
+                "notices",
+                "publish",
+                "--region",
+                "411200",
+                "--levy-year",
+                "2025",
+                "--replaces",
+                "1",
+                "--reason",
+                "更正",
+            ],
+        );
+        let list = cli(&u, &["notices", "list", "--region", "411200"]);
+        [no_reason, fixed, list]
+    })
+    .await
+    .unwrap();
+    assert!(!out[0].status.success(), "a correction needs a reason");
+    assert!(
+        out[1].status.success(),
+        "{}",
+        String::from_utf8_lossy(&out[1].stderr)
+    );
+    let list = String::from_utf8_lossy(&out[2].stdout);
+    assert!(list.contains("2 notice(s)"), "{list}");
+    assert!(list.contains("superseded by 2"), "{list}");
+}
