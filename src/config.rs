@@ -104,6 +104,8 @@ pub struct MailSettings {
     pub smtp_password: String,
     /// Timeout of one SMTP conversation, seconds.
     pub smtp_timeout_secs: u64,
+    /// PEM file of extra trusted root certificates (an in-house CA); empty = none.
+    pub smtp_ca_file: String,
     /// Sender address.
     pub from_address: String,
     /// Sender display name.
@@ -143,6 +145,7 @@ impl std::fmt::Debug for MailSettings {
             .field("smtp_port", &self.smtp_port)
             .field("smtp_tls", &self.smtp_tls)
             .field("smtp_username", &self.smtp_username)
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field(
                 "smtp_password",
                 &if self.smtp_password.is_empty() {
@@ -330,6 +333,26 @@ impl MailSettings {
         }
         if !(1..=600).contains(&self.smtp_timeout_secs) {
             return Err(("mail.smtp_timeout_secs", "expected 1 to 600 seconds".into()));
+        }
+        let ca = self.smtp_ca_file.trim();
+        if !ca.is_empty() {
+            // Checked at start, not at the first mail: a wrong path must not surface
+            // hours later as reminders that never leave.
+            match std::fs::read_to_string(ca) {
+                Ok(pem) if pem.contains("-----BEGIN CERTIFICATE-----") => {}
+                Ok(_) => {
+                    return Err((
+                        "mail.smtp_ca_file",
+                        format!("{ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+                    ))
+                }
+                Err(e) => {
+                    return Err((
+                        "mail.smtp_ca_file",
+                        format!("expected a readable PEM file of CA certificates: {ca}: {e}"),
+                    ))
+                }
+            }
         }
         if self.from_address.parse::<lettre::Address>().is_err() {
             return Err((
@@ -598,6 +621,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("database.url"), "{e}");
+
+        let e = Settings::load_from(
+            None,
+            env(&[("QUOTA_LEVY__MAIL__SMTP_CA_FILE", "/nonexistent/ca.pem")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mail.smtp_ca_file"), "{e}");
+        let not_pem = std::env::temp_dir().join(format!("ql-not-pem-{}", std::process::id()));
+        std::fs::write(&not_pem, "hello").unwrap();
+        let e = Settings::load_from(
+            None,
+            env(&[("QUOTA_LEVY__MAIL__SMTP_CA_FILE", &not_pem.to_string_lossy())]),
+        )
+        .unwrap_err()
+        .to_string();
+        let _ = std::fs::remove_file(&not_pem);
+        assert!(
+            e.contains("mail.smtp_ca_file") && e.contains("no PEM"),
+            "{e}"
+        );
 
         let e = Settings::load_from(None, env(&[("QUOTA_LEVY__SERVER__PROT", "1")]))
             .unwrap_err()

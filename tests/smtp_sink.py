@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A real SMTP server for the reminder tests (tests/it/reminders.rs), on aiosmtpd.
 
-    python3 tests/smtp_sink.py HOST PORT DIR
+    python3 tests/smtp_sink.py HOST PORT DIR [plain|starttls|tls CERT KEY]
+
+With "starttls" the server offers STARTTLS and refuses mail before it; with "tls" it
+speaks TLS from the first byte (port 465 style). CERT and KEY are PEM files.
 
 Every message it accepts is written to DIR as one JSON file (envelope, headers and the
 decoded text parts) BEFORE the server answers 250, so a client that was told "sent" finds
@@ -13,6 +16,7 @@ import email.policy
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import uuid
@@ -46,6 +50,7 @@ class Sink:
             "to": str(msg.get("To")),
             "subject": str(msg.get("Subject")),
             "content_type": msg.get_content_type(),
+            "tls": server.transport.get_extra_info("ssl_object") is not None,
             "parts": parts,
         }
         name = uuid.uuid4().hex
@@ -58,8 +63,19 @@ class Sink:
 
 def main():
     host, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    mode = sys.argv[4] if len(sys.argv) > 4 else "plain"
     os.makedirs(out, exist_ok=True)
-    controller = Controller(Sink(out), hostname=host, port=port)
+    kwargs = {}
+    if mode in ("starttls", "tls"):
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+        if mode == "starttls":
+            kwargs = {"tls_context": ctx, "require_starttls": True}
+        else:
+            kwargs = {"ssl_context": ctx}
+    elif mode != "plain":
+        sys.exit(f"unknown mode {mode}: plain, starttls or tls")
+    controller = Controller(Sink(out), hostname=host, port=port, **kwargs)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -13,6 +13,8 @@ pub mod notices;
 pub mod outbox;
 pub mod payments;
 pub mod schema;
+#[cfg(test)]
+pub mod test_support;
 pub mod tokens;
 
 use diesel::connection::SimpleConnection;

@@ -418,39 +418,14 @@ fn clip(error: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{DatabaseUrl, Db};
+    use crate::db::Db;
 
     fn db() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = crate::config::Settings::load_from(None, Vec::new())
-            .unwrap()
-            .database;
-        let db = Db::new(DatabaseUrl::Sqlite(dir.path().join("o.db")), &settings).unwrap();
-        db.migrate().unwrap();
-        (dir, db)
+        crate::db::test_support::temp_db()
     }
 
     fn employer(conn: &mut AnyConnection, uscc: &str) -> i64 {
-        let now = Utc::now().naive_utc();
-        crate::db::employers::insert(
-            conn,
-            &crate::db::employers::NewEmployer {
-                uscc: uscc.into(),
-                name: "测试单位".into(),
-                kind: "enterprise".into(),
-                region: "411200".into(),
-                registered_on: None,
-                contact_email: Some("hr@example.org".into()),
-                establishment_size: None,
-                committee_member: false,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .unwrap()
-        .unwrap()
-        .id
+        crate::db::test_support::employer(conn, uscc)
     }
 
     fn reminder(employer_id: i64, stage: &str) -> NewReminder {

@@ -162,41 +162,16 @@ mod tests {
     use crate::db::declarations::{save, set_status, NewVersion, Status};
     use crate::db::outbox::{self, NewReminder};
     use crate::db::payments::{insert as insert_payment, NewPayment};
-    use crate::db::{DatabaseUrl, Db};
+    use crate::db::Db;
     use crate::domain::PolicyProvider;
     use chrono::{Duration, NaiveDateTime, Utc};
 
     fn db() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = crate::config::Settings::load_from(None, Vec::new())
-            .unwrap()
-            .database;
-        let db = Db::new(DatabaseUrl::Sqlite(dir.path().join("r.db")), &settings).unwrap();
-        db.migrate().unwrap();
-        (dir, db)
+        crate::db::test_support::temp_db()
     }
 
     fn employer(conn: &mut AnyConnection, uscc: &str) -> i64 {
-        let now = Utc::now().naive_utc();
-        crate::db::employers::insert(
-            conn,
-            &crate::db::employers::NewEmployer {
-                uscc: uscc.into(),
-                name: "测试单位".into(),
-                kind: "enterprise".into(),
-                region: "411200".into(),
-                registered_on: None,
-                contact_email: Some("hr@example.org".into()),
-                establishment_size: None,
-                committee_member: false,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .unwrap()
-        .unwrap()
-        .id
+        crate::db::test_support::employer(conn, uscc)
     }
 
     fn d(s: &str) -> NaiveDate {

@@ -3,7 +3,7 @@
 
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -42,8 +42,25 @@ impl SmtpMailTransport {
     /// Builds the transport from settings (no connection is made yet).
     pub fn new(mail: &MailSettings) -> Result<SmtpMailTransport, SendError> {
         let host = mail.smtp_host.trim();
-        let tls = |required: bool| {
-            TlsParameters::new(host.to_owned())
+        let ca = mail.smtp_ca_file.trim();
+        let roots = if ca.is_empty() {
+            None
+        } else {
+            let pem = std::fs::read(ca)
+                .map_err(|e| SendError::Invalid(format!("mail.smtp_ca_file {ca}: {e}")))?;
+            Some(
+                Certificate::from_pem(&pem)
+                    .map_err(|e| SendError::Invalid(format!("mail.smtp_ca_file {ca}: {e}")))?,
+            )
+        };
+        // Called in one match arm only, so it may consume the certificates.
+        let tls = move |required: bool| {
+            let mut params = TlsParameters::builder(host.to_owned());
+            if let Some(cert) = roots {
+                params = params.add_root_certificate(cert);
+            }
+            params
+                .build()
                 .map(|p| {
                     if required {
                         Tls::Required(p)

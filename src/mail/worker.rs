@@ -231,45 +231,20 @@ pub fn run_pass(
 mod tests {
     use super::*;
     use crate::db::outbox::{NewReminder, ReminderKind};
-    use crate::db::DatabaseUrl;
     use crate::mail::transport::MemoryTransport;
     use chrono::Utc;
 
     fn setup(n: usize) -> (tempfile::TempDir, Db, MemoryTransport, Mailer, PassConfig) {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, db) = crate::db::test_support::temp_db();
         let settings = crate::config::Settings::load_from(None, Vec::new()).unwrap();
-        let db = Db::new(
-            DatabaseUrl::Sqlite(dir.path().join("w.db")),
-            &settings.database,
-        )
-        .unwrap();
-        db.migrate().unwrap();
         let mut conn = db.conn().unwrap();
-        let now = Utc::now().naive_utc();
-        let e = crate::db::employers::insert(
-            &mut conn,
-            &crate::db::employers::NewEmployer {
-                uscc: "91411200MA44XXXX1A".into(),
-                name: "测试单位".into(),
-                kind: "enterprise".into(),
-                region: "411200".into(),
-                registered_on: None,
-                contact_email: Some("hr@example.org".into()),
-                establishment_size: None,
-                committee_member: false,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            },
-        )
-        .unwrap()
-        .unwrap();
+        let e_id = crate::db::test_support::employer(&mut conn, "91411200MA44XXXX1A");
         for i in 0..n {
             outbox::enqueue(
                 &mut conn,
                 &NewReminder {
                     kind: ReminderKind::Declare,
-                    employer_id: e.id,
+                    employer_id: e_id,
                     levy_year: 2025,
                     stage: format!("s{i}"),
                     recipient: "hr@example.org".into(),

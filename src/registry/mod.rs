@@ -3,6 +3,7 @@
 //! audits in one transaction.
 
 pub mod assessments;
+pub mod csv;
 pub mod declarations;
 pub mod disputes;
 pub mod employers;

@@ -270,7 +270,7 @@ pub fn csv_line(r: &RollRow) -> String {
         r.outstanding.as_str(),
         &r.due_date.to_string(),
     ]
-    .map(csv_field);
+    .map(super::csv::field);
     format!("{}\r\n", fields.join(","))
 }
 
@@ -291,14 +291,6 @@ pub fn csv_totals(t: &RollTotals) -> String {
         &t.outstanding,
         "",
     ]
-    .map(csv_field);
+    .map(super::csv::field);
     format!("{}\r\n", fields.join(","))
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }

@@ -675,16 +675,8 @@ pub fn csv_line(r: &ViolationRow) -> String {
         r.citation.as_str(),
         r.outstanding.as_str(),
     ]
-    .map(csv_field);
+    .map(super::csv::field);
     format!("{}\r\n", fields.join(","))
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

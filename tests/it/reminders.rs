@@ -38,11 +38,18 @@ pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// `plain`, or `starttls`/`tls` with the certificate and key files.
+    mode: Vec<String>,
 }
 
 impl SmtpSink {
-    /// Starts the server. Fails (never skips) when aiosmtpd is missing.
+    /// Starts the server, in clear. Fails (never skips) when aiosmtpd is missing.
     pub fn start() -> SmtpSink {
+        SmtpSink::start_mode(&["plain"])
+    }
+
+    /// Starts the server with `starttls CERT KEY` or `tls CERT KEY` (tests/smtp_sink.py).
+    pub fn start_mode(mode: &[&str]) -> SmtpSink {
         let ok = Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .stdout(Stdio::null())
@@ -62,6 +69,7 @@ impl SmtpSink {
             port,
             dir: tempfile::tempdir().expect("temp dir"),
             child: None,
+            mode: mode.iter().map(|m| m.to_string()).collect(),
         };
         sink.up();
         sink
@@ -74,6 +82,7 @@ impl SmtpSink {
             .arg(script)
             .args(["127.0.0.1", &self.port.to_string()])
             .arg(self.dir.path())
+            .args(&self.mode)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -1010,4 +1019,186 @@ async fn serve_runs_the_reminder_worker() {
     assert_eq!(messages[0]["rcpt_tos"][0], "finance1@example.org");
     assert!(text_part(&messages[0], "zh-CN").contains("1001.00"));
     drop(db);
+}
+
+/// A CA of our own and a certificate it signed for `localhost`, made with openssl: the
+/// mail server of an authority often has an in-house certificate.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn generate() -> Pki {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .expect("openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=quota-levy test CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.csr",
+                    "-subj",
+                    "/CN=localhost",
+                ],
+            ]
+            .concat(),
+        );
+        std::fs::write(
+            dir.path().join("server.ext"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("ext file");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+        ]);
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+
+    /// The server's mode arguments for tests/smtp_sink.py.
+    fn mode(&self, mode: &str) -> Vec<String> {
+        vec![
+            mode.to_owned(),
+            self.path("server.pem"),
+            self.path("server.key"),
+        ]
+    }
+}
+
+/// One reminder queued for a fresh employer, one pass right after: what the pass did.
+fn send_one(f: &Fixture) -> quota_levy::mail::PassReport {
+    let mut conn = f.pool.conn().expect("conn");
+    let e = employer(&mut conn, 70, Some("hr@example.org"));
+    outbox::enqueue(&mut conn, &reminder(e, 70)).expect("enqueue");
+    let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+    let smtp = Mailer {
+        transport: Arc::new(SmtpMailTransport::new(&f.settings.mail).expect("transport")),
+        sender: Sender::from_settings(&f.settings.mail).expect("sender"),
+    };
+    pass(&f.pool, &smtp, &cfg, Utc::now().naive_utc() + Duration::seconds(1))
+}
+
+#[tokio::test]
+async fn starttls_and_implicit_tls_to_a_server_of_an_in_house_ca() {
+    tokio::task::spawn_blocking(|| {
+        let pki = Pki::generate();
+        let ca = pki.path("ca.pem");
+        let tls_env = |mode: &str, ca: &str| -> Vec<(String, String)> {
+            vec![
+                ("QUOTA_LEVY__MAIL__SMTP_HOST".into(), "localhost".into()),
+                ("QUOTA_LEVY__MAIL__SMTP_TLS".into(), mode.into()),
+                ("QUOTA_LEVY__MAIL__SMTP_CA_FILE".into(), ca.into()),
+            ]
+        };
+        let with = |sink: &SmtpSink, env: &[(String, String)]| {
+            let refs: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            fixture(sink, &refs)
+        };
+
+        // STARTTLS, the CA trusted: delivered, encrypted.
+        let mode = pki.mode("starttls");
+        let modes: Vec<&str> = mode.iter().map(String::as_str).collect();
+        let sink = SmtpSink::start_mode(&modes);
+        let f = with(&sink, &tls_env("starttls", &ca));
+        let r = send_one(&f);
+        assert_eq!(r.sent, 1, "{r:?}");
+        let got = sink.messages();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0]["tls"], true, "{}", got[0]);
+        assert_eq!(got[0]["rcpt_tos"][0], "finance70@example.org");
+
+        // The same server without trusting its CA: the certificate is refused, nothing
+        // is sent and the reminder waits, uncounted, as for a server that is down.
+        let f = with(&sink, &tls_env("starttls", ""));
+        let r = send_one(&f);
+        assert_eq!(r.sent, 0, "{r:?}");
+        let c = outbox::counts(&mut f.pool.conn().expect("conn")).expect("counts");
+        assert_eq!((c.pending, c.sent), (1, 0));
+        assert_eq!(sink.messages().len(), 1, "nothing more arrived");
+
+        // "none" against a server that requires STARTTLS: refused, never sent in clear.
+        let f = with(&sink, &tls_env("none", ""));
+        assert_eq!(send_one(&f).sent, 0);
+        assert_eq!(sink.messages().len(), 1);
+        drop(sink);
+
+        // "starttls" against a server that does not offer it: not sent in clear either.
+        let plain = SmtpSink::start();
+        let f = with(&plain, &tls_env("starttls", &ca));
+        assert_eq!(send_one(&f).sent, 0);
+        assert!(plain.messages().is_empty());
+        drop(plain);
+
+        // Implicit TLS (port 465 style).
+        let mode = pki.mode("tls");
+        let modes: Vec<&str> = mode.iter().map(String::as_str).collect();
+        let sink = SmtpSink::start_mode(&modes);
+        let f = with(&sink, &tls_env("tls", &ca));
+        let r = send_one(&f);
+        assert_eq!(r.sent, 1, "{r:?}");
+        assert_eq!(sink.messages()[0]["tls"], true);
+    })
+    .await
+    .expect("test thread");
 }
