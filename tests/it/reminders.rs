@@ -1135,7 +1135,12 @@ fn send_one(f: &Fixture) -> quota_levy::mail::PassReport {
         transport: Arc::new(SmtpMailTransport::new(&f.settings.mail).expect("transport")),
         sender: Sender::from_settings(&f.settings.mail).expect("sender"),
     };
-    pass(&f.pool, &smtp, &cfg, Utc::now().naive_utc() + Duration::seconds(1))
+    pass(
+        &f.pool,
+        &smtp,
+        &cfg,
+        Utc::now().naive_utc() + Duration::seconds(1),
+    )
 }
 
 #[tokio::test]
