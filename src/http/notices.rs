@@ -6,7 +6,7 @@
 //! /api/v1/notices/{id}` is the JSON form under the API prefix.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, route, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -303,6 +303,14 @@ fn json_body(state: &AppState, v: &NoticeView) -> String {
 }
 
 impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Format::Html => "html",
@@ -350,6 +358,14 @@ async fn serve(
             .insert_header((header::VARY, "Accept"))
             .finish());
     }
+    if req.method() == actix_web::http::Method::HEAD {
+        // Link checkers and caches ask whether it exists and changed: no need to render.
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, tag))
+            .insert_header((header::VARY, "Accept"))
+            .insert_header((header::CONTENT_TYPE, format.content_type()))
+            .finish());
+    }
     let v = load_view(state, id).await?;
     respond(state, v, format)
 }
@@ -379,22 +395,22 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
     }
     Ok(match format {
         Format::Json => r
-            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
             .body(json_body(state, &v)),
         Format::Csv => r
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+            .insert_header((header::CONTENT_TYPE, Format::Csv.content_type()))
             .insert_header((
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"notice-{}.csv\"", v.row.id),
             ))
             .body(to_csv(&v, &v.typed()?, &|n| public_url(state, n))),
         Format::Html => r
-            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
             .body(html(&v, &v.typed()?)),
     })
 }
 
-#[get("/notices/{id}")]
+#[route("/notices/{id}", method = "GET", method = "HEAD")]
 async fn public_notice(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -406,7 +422,7 @@ async fn public_notice(
     serve(&state, &req, id, format).await
 }
 
-#[get("/api/v1/notices/{id}")]
+#[route("/api/v1/notices/{id}", method = "GET", method = "HEAD")]
 async fn api_notice(
     state: web::Data<AppState>,
     req: HttpRequest,

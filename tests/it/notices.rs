@@ -331,6 +331,15 @@ async fn publish_serve_and_correct_a_notice() {
             .send()
     };
     assert_eq!(conditional(html_tag.clone()).await.unwrap().status(), 304);
+    let head = app
+        .client
+        .head(app.url(&format!("/notices/{id}?format=csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(etag_of(&head).contains("-csv-"));
+    assert!(head.text().await.unwrap().is_empty());
 
     // Unknown ids and formats.
     assert_eq!(get(&app, "/notices/999", None).await.0, 404);
