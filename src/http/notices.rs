@@ -160,11 +160,22 @@ struct ListQuery {
     per_page: Option<i64>,
 }
 
-#[get("/api/v1/notices")]
-async fn list_notices(
-    state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+/// One page of the notice index, with the correction of each notice that has one.
+struct IndexPage {
+    rows: Vec<crate::db::notices::NoticeHead>,
+    total: i64,
+    successors: Vec<(i64, i64)>,
+    page: i64,
+    per_page: i64,
+}
+
+impl IndexPage {
+    fn superseded_by(&self, id: i64) -> Option<i64> {
+        self.successors.iter().find(|s| s.0 == id).map(|s| s.1)
+    }
+}
+
+async fn index_page(state: &AppState, q: &ListQuery) -> Result<IndexPage, AppError> {
     let prefix = match &q.region {
         Some(r) => scope_prefix(
             &r.parse::<RegionCode>()
@@ -200,21 +211,120 @@ async fn list_notices(
             Ok((rows, total, successors))
         })
         .await?;
-    let items: Vec<Value> = rows
+    Ok(IndexPage {
+        rows,
+        total,
+        successors,
+        page,
+        per_page,
+    })
+}
+
+#[get("/api/v1/notices")]
+async fn list_notices(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let p = index_page(&state, &q).await?;
+    let items: Vec<Value> = p
+        .rows
         .iter()
         .map(|r| {
-            let next = successors.iter().find(|s| s.0 == r.id).map(|s| s.1);
             json!({
                 "id": r.id, "url": public_url(&state, r.id), "region": r.region,
                 "levy_year": r.levy_year, "published_on": r.published_on,
                 "objection_until": r.objection_until, "entries": r.entries,
-                "replaces": r.replaces_id, "superseded_by": next, "sha256": r.content_sha256,
+                "replaces": r.replaces_id, "superseded_by": p.superseded_by(r.id),
+                "sha256": r.content_sha256,
             })
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({
-        "page": page, "per_page": per_page, "total": total, "items": items,
+        "page": p.page, "per_page": p.per_page, "total": p.total, "items": items,
     })))
+}
+
+/// The public index of notices: where a member of the public finds them.
+#[get("/notices")]
+async fn notice_index(
+    state: web::Data<AppState>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    use std::fmt::Write as _;
+    let p = index_page(&state, &q).await?;
+    let mut rows = String::new();
+    for r in &p.rows {
+        let region = r.region.parse::<RegionCode>().ok();
+        let name = region.map_or_else(|| r.region.clone(), |c| state.book.region_names(c).0);
+        let title = crate::registry::notices::title_zh(&name, r.levy_year, r.replaces_id);
+        let state_cell = match p.superseded_by(r.id) {
+            Some(n) => format!("已被<a href=\"/notices/{n}\">第{n}号公示</a>更正"),
+            None => "有效".to_owned(),
+        };
+        let _ = writeln!(
+            rows,
+            "<tr><td>{id}</td><td><a href=\"/notices/{id}\">{title}</a></td><td>{published}</td>\
+             <td>{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
+             <td><code>{sha}…</code></td></tr>",
+            id = r.id,
+            title = esc(&title),
+            published = r.published_on,
+            until = r.objection_until,
+            entries = r.entries,
+            sha = esc(r.content_sha256.get(..16).unwrap_or(&r.content_sha256)),
+        );
+    }
+    let filter = |page: i64| {
+        let mut link = format!("/notices?page={page}&per_page={}", p.per_page);
+        if let Some(r) = &q.region {
+            let _ = write!(link, "&region={}", esc(r));
+        }
+        if let Some(y) = &q.levy_year {
+            let _ = write!(link, "&levy_year={}", esc(y));
+        }
+        link
+    };
+    let last_page = ((p.total + p.per_page - 1) / p.per_page).max(1);
+    let mut nav = String::new();
+    if p.page > 1 {
+        let _ = write!(nav, "<a href=\"{}\">上一页</a> ", filter(p.page - 1));
+    }
+    let _ = write!(nav, "第{}/{}页", p.page.min(last_page), last_page);
+    if p.page < last_page {
+        let _ = write!(nav, " <a href=\"{}\">下一页</a>", filter(p.page + 1));
+    }
+    let body = format!(
+        r#"<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>用人单位按比例安排残疾人就业情况公示</title>
+<style>
+body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #000; padding: .2em .4em; }}
+td.n {{ text-align: right; }}
+code {{ font-family: monospace; }}
+</style>
+</head>
+<body>
+<h1>用人单位按比例安排残疾人就业情况公示</h1>
+<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="/api/v1/notices">/api/v1/notices</a>.</span></p>
+<table>
+<thead><tr><th>编号</th><th>标题</th><th>发布日期</th><th>异议期截止</th><th>单位数</th><th>状态</th><th>内容摘要（SHA-256）</th></tr></thead>
+<tbody>
+{rows}</tbody>
+</table>
+<p>{nav}</p>
+</body>
+</html>
+"#,
+        total = p.total,
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
+        .body(body))
 }
 
 /// A representation of a notice.
@@ -549,6 +659,7 @@ td.code, code {{ font-family: monospace; }}
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_notice)
         .service(list_notices)
+        .service(notice_index)
         .service(api_notice)
         .service(public_notice);
 }

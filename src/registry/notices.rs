@@ -216,6 +216,14 @@ pub fn digest(canonical: &str) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
+/// The Chinese title of a notice (also shown in the public index).
+pub fn title_zh(region_name: &str, levy_year: i32, replaces: Option<i64>) -> String {
+    let correction = replaces
+        .map(|id| format!("（更正第{id}号公示）"))
+        .unwrap_or_default();
+    format!("{region_name}{levy_year}年度用人单位按比例安排残疾人就业情况公示{correction}")
+}
+
 /// A validated publication request.
 #[derive(Debug, Clone)]
 pub struct PublishRequest {
@@ -458,15 +466,8 @@ pub fn publish(
             Some((r, why)) => (Some(r), Some(why)),
             None => (None, None),
         };
-        let correction = replaces
-            .as_ref()
-            .map(|r| format!("（更正第{}号公示）", r.id))
-            .unwrap_or_default();
         let content = NoticeContent {
-            title: format!(
-                "{region_name}{}年度用人单位按比例安排残疾人就业情况公示{correction}",
-                req.levy_year
-            ),
+            title: title_zh(&region_name, req.levy_year, replaces.as_ref().map(|r| r.id)),
             title_en: format!(
                 "{region_name_en}: employers' employment of disabled persons by quota, levy \
                  year {}{}",

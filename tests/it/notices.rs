@@ -418,6 +418,18 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(list["items"][0]["id"], id2);
     assert_eq!(list["items"][1]["superseded_by"], id2);
 
+    let (status, ctype, index) = get(&app, "/notices?region=411200", None).await;
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("text/html"));
+    assert!(index.contains(&format!(
+        "<a href=\"/notices/{id2}\">三门峡市2025年度用人单位按比例安排残疾人就业情况公示（更正第{id}号公示）</a>"
+    )), "{index}");
+    assert!(index.contains(&format!(
+        "已被<a href=\"/notices/{id2}\">第{id2}号公示</a>更正"
+    )));
+    assert!(index.contains("共2份公示"));
+    assert_eq!(get(&app, "/notices?levy_year=1900", None).await.0, 422);
+
     // Not even the database lets a published notice change.
     let url = app.db_url.clone();
     let refused = tokio::task::spawn_blocking(move || {
