@@ -90,3 +90,40 @@ pub fn for_year(
         .select(PaymentRow::as_select())
         .load(conn)?)
 }
+
+/// Payments of many employers for a year, up to a value date (all when `None`), grouped
+/// by employer in the statement's order: value date, then the order recorded (same-day
+/// payments apply in the order they were recorded).
+pub fn of_employers(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    employer_ids: &[i64],
+    up_to: Option<NaiveDate>,
+) -> Result<std::collections::HashMap<i64, Vec<crate::domain::levy::Payment>>, DbError> {
+    let mut q = payments::table
+        .filter(payments::levy_year.eq(levy_year))
+        .filter(payments::employer_id.eq_any(employer_ids))
+        .into_boxed();
+    if let Some(d) = up_to {
+        q = q.filter(payments::paid_on.le(d));
+    }
+    let rows: Vec<(i64, NaiveDate, i64)> = q
+        .order((payments::paid_on.asc(), payments::id.asc()))
+        .select((
+            payments::employer_id,
+            payments::paid_on,
+            payments::amount_fen,
+        ))
+        .load(conn)?;
+    let mut paid: std::collections::HashMap<i64, Vec<crate::domain::levy::Payment>> =
+        std::collections::HashMap::new();
+    for (employer, date, fen) in rows {
+        paid.entry(employer)
+            .or_default()
+            .push(crate::domain::levy::Payment {
+                date,
+                amount: crate::domain::money::from_fen(fen),
+            });
+    }
+    Ok(paid)
+}

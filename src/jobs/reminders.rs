@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 use crate::config::{MailSettings, Settings};
 use crate::db::employers::Employer;
 use crate::db::outbox::{self, ReminderKind};
-use crate::db::schema::{assessments, employers, payments, policy_snapshots};
+use crate::db::schema::{assessments, employers, policy_snapshots};
 use crate::db::{AnyConnection, Db, DbError};
-use crate::domain::levy::Payment;
 use crate::domain::money::from_fen;
 use crate::domain::{PolicyProvider, RegionCode, ResolvedPolicy};
 use crate::mail::plan::{self, EmployerFacts, LevyFacts, RegionTerms, Schedule};
@@ -162,25 +161,7 @@ pub fn plan_reminders(
             .into_iter()
             .map(|(e, s, p)| (e, (s, p)))
             .collect();
-        // In the statement's order (value date, then id): same-day payments apply in
-        // the order they were recorded.
-        let mut paid: HashMap<i64, Vec<Payment>> = HashMap::new();
-        for (e, date, fen) in payments::table
-            .filter(payments::employer_id.eq_any(&ids))
-            .filter(payments::levy_year.eq(levy_year))
-            .order((payments::paid_on.asc(), payments::id.asc()))
-            .select((
-                payments::employer_id,
-                payments::paid_on,
-                payments::amount_fen,
-            ))
-            .load::<(i64, NaiveDate, i64)>(conn)?
-        {
-            paid.entry(e).or_default().push(Payment {
-                date,
-                amount: from_fen(fen),
-            });
-        }
+        let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, None)?;
         for (snapshot, _) in levies.values() {
             if !snapshots.contains_key(snapshot) {
                 let t = match snapshot_terms(conn, book, *snapshot)? {

@@ -10,9 +10,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use crate::db::assessments::snapshot_json;
-use crate::db::schema::{assessments, employers, payments};
+use crate::db::schema::{assessments, employers};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::levy::{surcharge, Payment};
+use crate::domain::levy::surcharge;
 use crate::domain::money::{format_count, format_money, from_fen};
 use crate::domain::ResolvedPolicy;
 
@@ -162,23 +162,7 @@ pub fn for_each(
         let Some(last) = raws.last() else { break };
         after = last.1.clone();
         let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
-        let mut paid: HashMap<i64, Vec<Payment>> = HashMap::new();
-        for (emp, amount, date) in payments::table
-            .filter(payments::levy_year.eq(levy_year))
-            .filter(payments::employer_id.eq_any(&ids))
-            .filter(payments::paid_on.le(as_of))
-            .select((
-                payments::employer_id,
-                payments::amount_fen,
-                payments::paid_on,
-            ))
-            .load::<(i64, i64, NaiveDate)>(conn)?
-        {
-            paid.entry(emp).or_default().push(Payment {
-                date,
-                amount: from_fen(amount),
-            });
-        }
+        let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
         for r in raws {
             let policy = match policies.entry(r.10) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),

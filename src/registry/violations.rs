@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 use crate::db::assessments::snapshot_json;
-use crate::db::schema::{assessments, declarations, employers, payments, roster_lines};
+use crate::db::schema::{assessments, declarations, employers, roster_lines};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{surcharge, Payment};
 use crate::domain::money::{format_money, from_fen};
@@ -529,23 +529,7 @@ pub fn load(
             .into_iter()
             .map(|(e, p, d, s)| (e, (p, d, s)))
             .collect();
-        let mut paid: HashMap<i64, Vec<Payment>> = HashMap::new();
-        for (emp, amount, date) in payments::table
-            .filter(payments::levy_year.eq(levy_year))
-            .filter(payments::employer_id.eq_any(&ids))
-            .filter(payments::paid_on.le(as_of))
-            .select((
-                payments::employer_id,
-                payments::amount_fen,
-                payments::paid_on,
-            ))
-            .load::<(i64, i64, NaiveDate)>(conn)?
-        {
-            paid.entry(emp).or_default().push(Payment {
-                date,
-                amount: from_fen(amount),
-            });
-        }
+        let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
         let decl_ids: Vec<i64> = filed.values().copied().collect();
         // Only the columns the checks need: never the certificate or holder ID.
         let lines: Vec<LineRaw> = roster_lines::table

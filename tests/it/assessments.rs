@@ -193,12 +193,7 @@ async fn an_assessment_with_a_dangling_reference_is_refused() {
     let url = app.db_url.clone();
     let outcomes = tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
-        let settings = crate::helpers::test_settings(&url, &[]);
-        let db = quota_levy::db::Db::new(
-            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-            &settings.database,
-        )
-        .unwrap();
+        let db = crate::helpers::open_db(&url);
         let mut c = db.conn().unwrap();
         let columns = [
             "employer_id",

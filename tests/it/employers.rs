@@ -30,12 +30,7 @@ impl TestApp {
         let employer = employer.map(str::to_owned);
         let region = region.map(|r| r.parse().unwrap());
         tokio::task::spawn_blocking(move || {
-            let settings = crate::helpers::test_settings(&url, &[]);
-            let db = quota_levy::db::Db::new(
-                quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-                &settings.database,
-            )
-            .unwrap();
+            let db = crate::helpers::open_db(&url);
             let mut c = db.conn().unwrap();
             quota_levy::db::tokens::create(&mut c, role, employer.as_deref(), region, None)
                 .unwrap()
@@ -328,12 +323,7 @@ async fn patch_honours_if_match_and_is_audited() {
 
     let url = app.db_url.clone();
     let rows = tokio::task::spawn_blocking(move || {
-        let settings = crate::helpers::test_settings(&url, &[]);
-        let db = quota_levy::db::Db::new(
-            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-            &settings.database,
-        )
-        .unwrap();
+        let db = crate::helpers::open_db(&url);
         let mut c = db.conn().unwrap();
         quota_levy::db::audit::for_entity(&mut c, "employer", USCC_A).unwrap()
     })

@@ -27,12 +27,7 @@ async fn readyz_is_503_until_migrations_are_applied_then_200_without_restart() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["reason"], "migrations pending");
 
-    let settings = crate::helpers::test_settings(&url, &[]);
-    let pool = quota_levy::db::Db::new(
-        quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-        &settings.database,
-    )
-    .unwrap();
+    let pool = crate::helpers::open_db(&url);
     tokio::task::spawn_blocking(move || pool.migrate())
         .await
         .unwrap()

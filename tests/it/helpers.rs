@@ -108,6 +108,12 @@ pub fn test_settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
     Settings::load_from(None, env).expect("test settings")
 }
 
+/// A pool of its own on a test's database (for checks behind the app's back).
+pub fn open_db(url: &str) -> Db {
+    let settings = test_settings(url, &[]);
+    Db::new(DatabaseUrl::parse(url).expect("url"), &settings.database).expect("pool")
+}
+
 /// The shipped policy packs, parsed once for the whole test binary.
 pub fn policy() -> Arc<PolicyBook> {
     static BOOK: OnceLock<Arc<PolicyBook>> = OnceLock::new();

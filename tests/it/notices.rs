@@ -6,7 +6,7 @@ use crate::declarations::{app_with_employer, declaration_body, CERT_A};
 use crate::employers::{uscc_with_check, USCC_A};
 use crate::helpers::{policy, test_settings, TestApp};
 use quota_levy::auth::Role;
-use quota_levy::db::{outbox, Db};
+use quota_levy::db::outbox;
 use quota_levy::mail::Templates;
 use quota_levy::registry::notices::{publish, NoticeMail, PublishRequest};
 use reqwest::Method;
@@ -434,12 +434,7 @@ async fn publish_serve_and_correct_a_notice() {
     let url = app.db_url.clone();
     let refused = tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;
-        let settings = test_settings(&url, &[]);
-        let db = Db::new(
-            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-            &settings.database,
-        )
-        .unwrap();
+        let db = crate::helpers::open_db(&url);
         let mut c = db.conn().unwrap();
         let update = diesel::sql_query("UPDATE notices SET entries = 0").execute(&mut *c);
         let delete = diesel::sql_query("DELETE FROM notices").execute(&mut *c);
@@ -458,12 +453,8 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
     assess(&app, &tax, &b).await;
     let url = app.db_url.clone();
     let (published, rows) = tokio::task::spawn_blocking(move || {
+        let db = crate::helpers::open_db(&url);
         let settings = test_settings(&url, &[]);
-        let db = Db::new(
-            quota_levy::db::DatabaseUrl::parse(&url).unwrap(),
-            &settings.database,
-        )
-        .unwrap();
         let templates = Templates::from_settings(&settings.mail).unwrap();
         let mail = NoticeMail {
             templates: &templates,
