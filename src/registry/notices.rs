@@ -454,6 +454,12 @@ pub fn publish(
                 shown.join(", ")
             )));
         }
+        if named.is_empty() {
+            return Err(PublishError::Conflict(format!(
+                "no employer of region {} existed in {}: there is nothing to publish",
+                req.region, req.levy_year
+            )));
+        }
         let (region_name, region_name_en) = book.region_names(req.region);
         let publisher = format!("{region_name}残疾人联合会");
         let objection_until = today + Duration::days(req.objection_days);

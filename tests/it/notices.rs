@@ -193,6 +193,18 @@ async fn publish_serve_and_correct_a_notice() {
         );
     }
 
+    // A region without employers: nothing to publish.
+    let national = app.token(Role::Federation, None, None).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&national),
+            Some(json!({"region": "411300", "levy_year": 2025})),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+
     // B declared but is not assessed: no notice with made-up figures.
     let r = app
         .send(
