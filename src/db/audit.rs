@@ -41,6 +41,53 @@ pub fn record(conn: &mut AnyConnection, e: AuditEntry<'_>) -> Result<(), DbError
     Ok(())
 }
 
+/// An entry as one row of a multi-row insert. `None` is written as NULL (the nullable
+/// columns have no other default), so that SQLite gets one statement for many rows
+/// instead of diesel's row-by-row fallback for defaultable values.
+#[derive(Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+struct AuditInsert<'a> {
+    at: chrono::NaiveDateTime,
+    actor: &'a str,
+    action: &'a str,
+    entity_type: &'a str,
+    entity_id: &'a str,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    request_id: Option<&'a str>,
+}
+
+/// Columns an [`AuditInsert`] binds.
+const AUDIT_COLUMNS: usize = 8;
+
+/// Appends entries in the order given, with multi-row statements sized to
+/// the backend's bound-parameter limit. Every entry is written: bulk writers lose no
+/// detail the one-at-a-time [`record`] would have kept.
+pub fn record_many(conn: &mut AnyConnection, entries: &[AuditEntry<'_>]) -> Result<(), DbError> {
+    let at = Utc::now().naive_utc();
+    let per = conn.rows_per_statement(AUDIT_COLUMNS);
+    for chunk in entries.chunks(per) {
+        let rows: Vec<AuditInsert<'_>> = chunk
+            .iter()
+            .map(|e| AuditInsert {
+                at,
+                actor: e.actor,
+                action: e.action,
+                entity_type: e.entity_type,
+                entity_id: e.entity_id,
+                before_json: e.before.as_ref().map(|v| v.to_string()),
+                after_json: e.after.as_ref().map(|v| v.to_string()),
+                request_id: e.request_id,
+            })
+            .collect();
+        // A multi-row INSERT does not compile for the MultiBackend.
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(audit_log::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// One stored entry, for tests and the admin view.
 #[derive(Debug, Queryable, serde::Serialize)]
 pub struct AuditRow {

@@ -1,9 +1,9 @@
 //! Declarations: one current version per employer and levy year, every earlier version
 //! kept, and the typed roster lines of the current version.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::schema::{declaration_versions, declarations, roster_lines};
 use super::{AnyConnection, DbError};
@@ -299,6 +299,297 @@ pub fn save(conn: &mut AnyConnection, v: NewVersion<'_>) -> Result<Declaration, 
             .execute(c))?;
     }
     Ok(row)
+}
+
+/// The current declarations of these employers for a year, by employer id.
+pub fn current_many(
+    conn: &mut AnyConnection,
+    employer_ids: &[i64],
+    levy_year: i32,
+) -> Result<HashMap<i64, Declaration>, DbError> {
+    let mut found = HashMap::with_capacity(employer_ids.len());
+    // SQLite binds one parameter per id.
+    let per = conn.rows_per_statement(1);
+    for chunk in employer_ids.chunks(per) {
+        let rows: Vec<Declaration> = crate::per_backend!(&mut *conn, |c| declarations::table
+            .filter(declarations::employer_id.eq_any(chunk))
+            .filter(declarations::levy_year.eq(levy_year))
+            .select(Declaration::as_select())
+            .load(c))?;
+        found.extend(rows.into_iter().map(|d| (d.employer_id, d)));
+    }
+    Ok(found)
+}
+
+/// One declaration of a batch, to store as its next version (or its first).
+pub struct NextVersion<'a> {
+    /// Employer row id.
+    pub employer_id: i64,
+    /// The current version, as read in this transaction; `None` for a first version.
+    pub current: Option<&'a Declaration>,
+    /// Canonical body.
+    pub body_json: &'a str,
+    /// Its digest.
+    pub body_digest: &'a str,
+    /// Status of the new version.
+    pub status: Status,
+    /// Typed roster lines of the body (their declaration id is filled in here).
+    pub roster: &'a [NewRosterLine],
+}
+
+/// A first version as one row of a multi-row insert (no nullable column: the submission
+/// and certification columns stay NULL, as [`save`] leaves them).
+#[derive(Insertable)]
+#[diesel(table_name = declarations)]
+struct DeclarationInsert<'a> {
+    employer_id: i64,
+    levy_year: i32,
+    version: i32,
+    status: &'a str,
+    body_json: &'a str,
+    body_digest: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Columns a [`DeclarationInsert`] binds.
+const DECLARATION_COLUMNS: usize = 8;
+
+#[derive(Insertable)]
+#[diesel(table_name = declaration_versions)]
+struct VersionInsert<'a> {
+    declaration_id: i64,
+    version: i32,
+    status: &'a str,
+    body_json: &'a str,
+    body_digest: &'a str,
+    created_at: NaiveDateTime,
+    created_by: &'a str,
+}
+
+/// Columns a [`VersionInsert`] binds.
+const VERSION_COLUMNS: usize = 7;
+
+/// A roster line as one row of a multi-row insert. `None` is written as NULL (the
+/// nullable columns have no other default), so that SQLite gets one statement for many
+/// rows instead of diesel's row-by-row fallback.
+#[derive(Insertable)]
+#[diesel(table_name = roster_lines, treat_none_as_default_value = false)]
+struct RosterInsert<'a> {
+    declaration_id: i64,
+    employer_id: i64,
+    levy_year: i32,
+    line_no: i32,
+    certificate_no: &'a str,
+    holder_id: &'a str,
+    certificate_kind: &'a str,
+    grade: i32,
+    months_mask: i32,
+    on_establishment: bool,
+    contract_months: Option<i32>,
+    social_insurance_paid: bool,
+    monthly_wage_fen: Option<i64>,
+    fresh_graduate: bool,
+}
+
+/// Columns a [`RosterInsert`] binds.
+const ROSTER_COLUMNS: usize = 14;
+
+/// Values an updated version binds: id, version read, next version, status, body,
+/// digest, time.
+const UPDATE_COLUMNS: usize = 7;
+
+/// Stores each item as the next version of its declaration (or the first), as [`save`]
+/// does for one, with multi-row statements sized to the backend's bound-parameter limit:
+/// first versions inserted (their ids come back by RETURNING), current ones updated by
+/// one statement per chunk, every new version kept in `declaration_versions`, roster
+/// lines replaced. Returns the new current rows, in the order given. Each employer may
+/// come at most once. The caller has checked preconditions; a declaration whose version
+/// moved on since `current` was read fails the whole call.
+pub fn save_many(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    actor: &str,
+    items: &[NextVersion<'_>],
+) -> Result<Vec<Declaration>, DbError> {
+    // Truncated to what both backends store, so that the rows returned for updates
+    // (built here, not read back) are the rows stored.
+    let now = Utc::now().naive_utc().trunc_subsecs(6);
+
+    let firsts: Vec<DeclarationInsert<'_>> = items
+        .iter()
+        .filter(|i| i.current.is_none())
+        .map(|i| DeclarationInsert {
+            employer_id: i.employer_id,
+            levy_year,
+            version: 1,
+            status: i.status.as_str(),
+            body_json: i.body_json,
+            body_digest: i.body_digest,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let mut created: HashMap<i64, Declaration> = HashMap::with_capacity(firsts.len());
+    for chunk in firsts.chunks(conn.rows_per_statement(DECLARATION_COLUMNS)) {
+        let rows: Vec<Declaration> =
+            crate::per_backend!(&mut *conn, |c| diesel::insert_into(declarations::table)
+                .values(chunk)
+                .returning(Declaration::as_returning())
+                .get_results(c))?;
+        created.extend(rows.into_iter().map(|d| (d.employer_id, d)));
+    }
+
+    let updates: Vec<(&Declaration, &NextVersion<'_>)> = items
+        .iter()
+        .filter_map(|i| i.current.map(|d| (d, i)))
+        .collect();
+    for chunk in updates.chunks(conn.rows_per_statement(UPDATE_COLUMNS)) {
+        update_chunk(conn, chunk, now)?;
+    }
+
+    let mut saved = Vec::with_capacity(items.len());
+    for i in items {
+        let row = match i.current {
+            None => created
+                .remove(&i.employer_id)
+                .ok_or(diesel::result::Error::NotFound)?,
+            Some(d) => Declaration {
+                version: d.version + 1,
+                status: i.status.as_str().to_owned(),
+                body_json: i.body_json.to_owned(),
+                body_digest: i.body_digest.to_owned(),
+                updated_at: now,
+                ..d.clone()
+            },
+        };
+        saved.push(row);
+    }
+
+    let versions: Vec<VersionInsert<'_>> = saved
+        .iter()
+        .map(|d| VersionInsert {
+            declaration_id: d.id,
+            version: d.version,
+            status: &d.status,
+            body_json: &d.body_json,
+            body_digest: &d.body_digest,
+            created_at: d.updated_at,
+            created_by: actor,
+        })
+        .collect();
+    for chunk in versions.chunks(conn.rows_per_statement(VERSION_COLUMNS)) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(
+            declaration_versions::table
+        )
+        .values(chunk)
+        .execute(c))?;
+    }
+
+    let replaced: Vec<i64> = updates.iter().map(|(d, _)| d.id).collect();
+    for chunk in replaced.chunks(conn.rows_per_statement(1)) {
+        crate::per_backend!(&mut *conn, |c| diesel::delete(
+            roster_lines::table.filter(roster_lines::declaration_id.eq_any(chunk))
+        )
+        .execute(c))?;
+    }
+    let lines: Vec<RosterInsert<'_>> = items
+        .iter()
+        .zip(&saved)
+        .flat_map(|(i, d)| {
+            i.roster.iter().map(move |l| RosterInsert {
+                declaration_id: d.id,
+                employer_id: l.employer_id,
+                levy_year: l.levy_year,
+                line_no: l.line_no,
+                certificate_no: &l.certificate_no,
+                holder_id: &l.holder_id,
+                certificate_kind: &l.certificate_kind,
+                grade: l.grade,
+                months_mask: l.months_mask,
+                on_establishment: l.on_establishment,
+                contract_months: l.contract_months,
+                social_insurance_paid: l.social_insurance_paid,
+                monthly_wage_fen: l.monthly_wage_fen,
+                fresh_graduate: l.fresh_graduate,
+            })
+        })
+        .collect();
+    for chunk in lines.chunks(conn.rows_per_statement(ROSTER_COLUMNS)) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(roster_lines::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(saved)
+}
+
+/// Moves a chunk of declarations to their next version with one statement. Each row
+/// carries its own values, which diesel's UPDATE cannot express, hence the SQL; the
+/// version read is part of the match, so a row changed meanwhile is caught here rather
+/// than by a duplicate version further on.
+fn update_chunk(
+    conn: &mut AnyConnection,
+    chunk: &[(&Declaration, &NextVersion<'_>)],
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+    use std::fmt::Write;
+    if chunk.is_empty() {
+        return Ok(());
+    }
+    let pg = matches!(conn, AnyConnection::Postgresql(_));
+    let mut sql = String::from(
+        "WITH v (v_id, v_read, v_version, v_status, v_body, v_digest, v_at) AS (VALUES ",
+    );
+    for k in 0..chunk.len() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        if pg {
+            // PostgreSQL types a VALUES list from its first row; say what each is.
+            let b = k * UPDATE_COLUMNS;
+            let _ = write!(
+                sql,
+                "(${}::BIGINT, ${}::INTEGER, ${}::INTEGER, ${}::TEXT, ${}::TEXT, ${}::TEXT, ${}::TIMESTAMP)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            );
+        } else {
+            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+        }
+    }
+    sql.push_str(
+        ") UPDATE declarations SET version = v_version, status = v_status, \
+         body_json = v_body, body_digest = v_digest, updated_at = v_at \
+         FROM v WHERE declarations.id = v_id AND declarations.version = v_read",
+    );
+    let changed = crate::per_backend!(&mut *conn, |c| {
+        let mut q = diesel::sql_query(sql).into_boxed();
+        for (d, i) in chunk {
+            q = q
+                .bind::<BigInt, _>(d.id)
+                .bind::<Integer, _>(d.version)
+                .bind::<Integer, _>(d.version + 1)
+                .bind::<Text, _>(i.status.as_str())
+                .bind::<Text, _>(i.body_json)
+                .bind::<Text, _>(i.body_digest)
+                .bind::<Timestamp, _>(now);
+        }
+        q.execute(c)
+    })?;
+    if changed != chunk.len() {
+        return Err(DbError::Task(format!(
+            "{} of {} declarations changed while they were being saved; nothing of this batch was written, try again",
+            chunk.len() - changed,
+            chunk.len()
+        )));
+    }
+    Ok(())
 }
 
 fn record_version(conn: &mut AnyConnection, d: &Declaration, actor: &str) -> Result<(), DbError> {

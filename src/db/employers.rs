@@ -126,6 +126,69 @@ pub fn insert(conn: &mut AnyConnection, new: &NewEmployer) -> Result<Option<Empl
     by_uscc(conn, &new.uscc)
 }
 
+/// A new employer as one row of a multi-row insert, borrowed from its [`NewEmployer`].
+/// `None` is written as NULL (the nullable columns have no other default), so that
+/// SQLite gets one statement for many rows.
+#[derive(Insertable)]
+#[diesel(table_name = employers, treat_none_as_default_value = false)]
+struct EmployerInsert<'a> {
+    uscc: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    region: &'a str,
+    registered_on: Option<NaiveDate>,
+    contact_email: Option<&'a str>,
+    establishment_size: Option<i32>,
+    committee_member: bool,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// Columns an [`EmployerInsert`] binds.
+const EMPLOYER_COLUMNS: usize = 11;
+
+/// Inserts employers with multi-row statements (sized to the backend's bound-parameter
+/// limit) and returns the rows inserted, as stored, in no particular order. A USCC
+/// already registered, even by a transaction that committed a moment ago, is skipped
+/// rather than failing the statement: it is simply absent from the answer.
+pub fn insert_many(
+    conn: &mut AnyConnection,
+    new: &[&NewEmployer],
+) -> Result<Vec<Employer>, DbError> {
+    let per = conn.rows_per_statement(EMPLOYER_COLUMNS);
+    let mut stored = Vec::with_capacity(new.len());
+    for chunk in new.chunks(per) {
+        let rows: Vec<EmployerInsert<'_>> = chunk
+            .iter()
+            .map(|n| EmployerInsert {
+                uscc: &n.uscc,
+                name: &n.name,
+                kind: &n.kind,
+                region: &n.region,
+                registered_on: n.registered_on,
+                contact_email: n.contact_email.as_deref(),
+                establishment_size: n.establishment_size,
+                committee_member: n.committee_member,
+                version: n.version,
+                created_at: n.created_at,
+                updated_at: n.updated_at,
+            })
+            .collect();
+        // RETURNING hands back the ids (and the rows as stored) without a second
+        // look-up; a multi-row INSERT does not compile for the MultiBackend.
+        let mut rows: Vec<Employer> =
+            crate::per_backend!(&mut *conn, |c| diesel::insert_into(employers::table)
+                .values(&rows)
+                .on_conflict(employers::uscc)
+                .do_nothing()
+                .returning(Employer::as_returning())
+                .get_results(c))?;
+        stored.append(&mut rows);
+    }
+    Ok(stored)
+}
+
 /// Applies a patch and bumps the version; returns the new state.
 pub fn update(
     conn: &mut AnyConnection,

@@ -53,6 +53,27 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Rows per multi-row statement at most, whatever the backend allows: past this the
+/// statement's size costs more to build and plan than the round trips it saves.
+pub const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+
+impl AnyConnection {
+    /// Bound parameters one statement may carry: SQLite's `SQLITE_MAX_VARIABLE_NUMBER`
+    /// (32,766 since 3.32) and PostgreSQL's protocol limit (65,535).
+    pub fn max_bind_params(&self) -> usize {
+        match self {
+            AnyConnection::Sqlite(_) => 32_766,
+            AnyConnection::Postgresql(_) => 65_535,
+        }
+    }
+
+    /// Rows of `columns` bound values each that one multi-row statement may carry on
+    /// this backend, at most [`MAX_ROWS_PER_STATEMENT`].
+    pub fn rows_per_statement(&self, columns: usize) -> usize {
+        (self.max_bind_params() / columns.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
+    }
+}
+
 /// Which backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -1,8 +1,9 @@
 //! The declarations import: an employer's declaration row and its roster rows become
 //! one declaration body, validated by
 //! [`crate::registry::declarations::parse_declaration_lang`] (the calculator's own
-//! check) and saved by [`crate::registry::declarations::save_declaration`]. The layout
-//! is described in [`crate::import`].
+//! check) and saved in batches by
+//! [`crate::registry::declarations::save_many_audited`]. The layout is described in
+//! [`crate::import`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +14,7 @@ use super::columns::{Bound, Record, Schema, MONTH_KEYS};
 use super::employers::{id_issue, scientific_message, yes_no_message};
 use super::report::{ImportKind, Report, RowIssue};
 use super::values::{self, MonthsError};
-use super::{issue_from, merge, read_bound, write_all, Input, Options, Phase, Progress};
+use super::{issue_from, merge, read_bound, write_batches, Input, Options, Phase, Progress};
 use crate::auth::region_covers;
 use crate::db::employers::Employer;
 use crate::db::schema::employers;
@@ -22,7 +23,7 @@ use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::request::FieldError;
 use crate::domain::{Language, PolicyProvider, RegionCode};
 use crate::registry::declarations::{
-    parse_declaration_lang, save_declaration, ParsedDeclaration, SaveOutcome,
+    parse_declaration_lang, save_many_audited, ParsedDeclaration, SaveOutcome,
 };
 
 /// Keys of a declaration row's figures, besides the twelve months.
@@ -275,29 +276,22 @@ pub fn import_declarations(
         report.finish_issues();
         return Ok(report);
     }
-    let written = write_all(
-        conn,
-        &valid,
-        opts.partial,
-        progress,
-        |c, (_, employer, parsed)| {
-            let outcome = save_declaration(
-                c,
-                employer,
-                levy_year,
-                parsed,
-                &opts.actor,
-                Some(&opts.import_id),
-            )?;
-            // Only the kind of outcome is kept: 100,000 stored declarations would
-            // otherwise stay in memory until the report is done.
-            Ok(Ok(match outcome {
+    let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
+        let items: Vec<(&Employer, &ParsedDeclaration)> =
+            batch.iter().map(|(_, e, p)| (*e, p)).collect();
+        let outcomes = save_many_audited(c, levy_year, &items, &opts.actor, Some(&opts.import_id))?;
+        // Only the kind of outcome is kept: 100,000 stored declarations would
+        // otherwise stay in memory until the report is done.
+        let done = outcomes
+            .iter()
+            .map(|o| match o {
                 SaveOutcome::Created(_) => Saved::Created,
                 SaveOutcome::Updated(_) => Saved::Updated,
                 SaveOutcome::Unchanged(_) => Saved::Unchanged,
-            }))
-        },
-    )?;
+            })
+            .collect();
+        Ok((done, Vec::new()))
+    })?;
     report.rows.extend(written.rejected);
     report.committed = written.committed;
     let (mut created, mut updated, mut unchanged) = (0, 0, 0);

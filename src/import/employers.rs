@@ -1,6 +1,6 @@
 //! The employers import: one employer per row, validated by
 //! [`crate::registry::employers::parse_new_employer`] (the API's own check) and written
-//! by [`crate::registry::employers::insert_audited`].
+//! in batches by [`crate::registry::employers::insert_many_audited`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,13 +9,16 @@ use serde_json::{Map, Value};
 
 use super::columns::{Bound, Record, Schema};
 use super::report::{ImportKind, Report, RowIssue};
-use super::{issue_from, merge, read_bound, values, write_all, Input, Options, Phase, Progress};
+use super::{
+    issue_from, merge, read_bound, values, write_batches, Input, Options, Phase, Progress,
+};
 use crate::auth::region_covers;
+use crate::db::employers::NewEmployer;
 use crate::db::schema::employers;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::{IdError, UnifiedSocialCreditCode};
 use crate::domain::{Language, PolicyProvider};
-use crate::registry::employers::{insert_audited, parse_new_employer, ParsedEmployer};
+use crate::registry::employers::{insert_many_audited, parse_new_employer, ParsedEmployer};
 
 /// Rows per `IN (…)` look-up: far below every backend's bind-parameter limit.
 const LOOKUP_CHUNK: usize = 500;
@@ -136,14 +139,21 @@ pub fn import_employers(
         report.finish_issues();
         return Ok(report);
     }
-    let written = write_all(conn, &valid, opts.partial, progress, |c, (row, p)| {
-        Ok(
-            match insert_audited(c, &p.new, &opts.actor, Some(&opts.import_id))? {
-                Some(_) => Ok(()),
+    let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
+        let news: Vec<&NewEmployer> = batch.iter().map(|(_, p)| &p.new).collect();
+        let stored = insert_many_audited(c, &news, &opts.actor, Some(&opts.import_id))?;
+        let mut done = Vec::with_capacity(batch.len());
+        let mut rejected = Vec::new();
+        for ((row, _), e) in batch.iter().zip(stored) {
+            match e {
+                Some(_) => done.push(()),
                 // Registered by someone else since the check above.
-                None => Err(bound.issue(*row, "uscc", "already_registered", already(lang))),
-            },
-        )
+                None => {
+                    rejected.push(bound.issue(*row, "uscc", "already_registered", already(lang)))
+                }
+            }
+        }
+        Ok((done, rejected))
     })?;
     report.rows.extend(written.rejected);
     report.committed = written.committed;

@@ -86,8 +86,10 @@
 //! nothing is written (the writes run in one transaction, so a row that turns out to
 //! collide while writing also undoes everything). With `partial`, the valid rows (for
 //! declarations: the valid employers' declarations) are written, in transactions of
-//! [`BATCH_ROWS`], and the invalid ones are reported. Every write is audited with the
-//! import's ID as its request ID. Messages never contain a certificate number.
+//! [`BATCH_ROWS`], and the invalid ones are reported. Either way rows are written in
+//! batches of [`BATCH_ROWS`] with multi-row statements, not one at a time. Every row
+//! written gets its own audit entry, with the import's ID as its request ID. Messages
+//! never contain a certificate number.
 
 pub mod cli;
 pub mod columns;
@@ -107,8 +109,12 @@ use crate::domain::request::FieldError;
 use crate::domain::{Language, RegionCode};
 use columns::{Bound, Schema};
 
-/// Rows (or declarations) per transaction with `partial`: large enough that commit
-/// overhead vanishes, small enough that other writers wait at most a moment.
+/// Rows (or declarations) written together: a handful of multi-row statements per
+/// batch (what is stored looked up or checked by the insert itself, the inserts or
+/// updates, one insert of the batch's audit entries), split further where a backend's
+/// bound-parameter limit needs it; with `partial`, one transaction per batch. Large
+/// enough that round trips and commits vanish, small enough that other writers wait at
+/// most a moment.
 pub const BATCH_ROWS: usize = 1000;
 
 /// The file to import.
@@ -249,31 +255,33 @@ struct Written<T> {
     committed: bool,
 }
 
-/// Writes `items` with `write`, which answers `Ok(Err(issue))` for an item that cannot
-/// be written. Without `partial`: one transaction, undone entirely on any refusal.
-/// With `partial`: transactions of [`BATCH_ROWS`], refusals reported and skipped.
-fn write_all<I, T>(
+/// What a writer did with one batch: per item written, what it returned; and the items
+/// it refused (e.g. registered meanwhile by someone else).
+type BatchResult<T> = Result<(Vec<T>, Vec<RowIssue>), DbError>;
+
+/// Writes `items` in batches of [`BATCH_ROWS`], each with `write`, which writes a whole
+/// batch with a few multi-row statements. Without `partial`: one transaction over every
+/// batch, undone entirely on any refusal, so a fault in the last batch leaves nothing of
+/// the first. With `partial`: one transaction per batch, refusals reported and skipped.
+/// Progress advances by batch.
+fn write_batches<I, T>(
     conn: &mut AnyConnection,
     items: &[I],
     partial: bool,
     progress: &dyn Progress,
-    mut write: impl FnMut(&mut AnyConnection, &I) -> Result<Result<T, RowIssue>, DbError>,
+    mut write: impl FnMut(&mut AnyConnection, &[I]) -> BatchResult<T>,
 ) -> Result<Written<T>, DbError> {
     progress.phase(Phase::Writing, items.len() as u64);
     if !partial {
         let result = conn.transaction::<_, Abort, _>(|c| {
             let mut done = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                match write(c, item)? {
-                    Ok(t) => done.push(t),
-                    Err(issue) => rejected.push(issue),
-                }
-                if i % 256 == 255 {
-                    progress.inc(256);
-                }
+            for batch in items.chunks(BATCH_ROWS) {
+                let (d, r) = write(c, batch)?;
+                done.extend(d);
+                rejected.extend(r);
+                progress.inc(batch.len() as u64);
             }
-            progress.inc((items.len() % 256) as u64);
             if rejected.is_empty() {
                 Ok(done)
             } else {
@@ -296,19 +304,9 @@ fn write_all<I, T>(
     }
     let mut done = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
-    for chunk in items.chunks(BATCH_ROWS) {
+    for batch in items.chunks(BATCH_ROWS) {
         let (d, r) = conn
-            .transaction::<_, Abort, _>(|c| {
-                let mut d = Vec::with_capacity(chunk.len());
-                let mut r = Vec::new();
-                for item in chunk {
-                    match write(c, item)? {
-                        Ok(t) => d.push(t),
-                        Err(issue) => r.push(issue),
-                    }
-                }
-                Ok((d, r))
-            })
+            .transaction::<_, Abort, _>(|c| Ok(write(c, batch)?))
             .map_err(|e| match e {
                 Abort::Db(e) => e,
                 Abort::Rejected(_) => {
@@ -317,7 +315,7 @@ fn write_all<I, T>(
             })?;
         done.extend(d);
         rejected.extend(r);
-        progress.inc(chunk.len() as u64);
+        progress.inc(batch.len() as u64);
     }
     Ok(Written {
         done,

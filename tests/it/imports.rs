@@ -907,3 +907,445 @@ async fn upload_declarations() {
     assert!(text.contains("6543210.00"), "{text}");
     assert!(text.contains("\"monthly_headcount\""), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Imports larger than one write batch (quota_levy::import::BATCH_ROWS)
+// ---------------------------------------------------------------------------------------
+
+/// Rows of the large imports: two full batches and half of a third.
+const MANY: usize = 2_500;
+
+/// The USCC of the `i`-th row of [`many_employers_csv`]: every fifth a public
+/// institution's.
+fn many_row_uscc(i: usize) -> String {
+    let first17 = if i % 5 == 0 {
+        format!("12411202MB{i:07}")
+    } else {
+        format!("91411202MA{i:07}")
+    };
+    crate::employers::uscc_with_check(&first17)
+}
+
+/// An employers file of `MANY` rows (every fifth a public institution with an
+/// establishment size, every third without an e-mail address); when `bad_last`, the
+/// last row's region is not a region.
+fn many_employers_csv(bad_last: bool) -> String {
+    let mut s = String::from(
+        "uscc,name,kind,region,registered_on,contact_email,establishment_size,committee_member\n",
+    );
+    for i in 0..MANY {
+        let public = i % 5 == 0;
+        let uscc = many_row_uscc(i);
+        let region = if bad_last && i == MANY - 1 {
+            "999999"
+        } else {
+            "411202"
+        };
+        let (kind, size, member) = if public {
+            ("事业单位", "50", "是")
+        } else {
+            ("企业", "", "否")
+        };
+        let mail = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("hr{i}@example.cn")
+        };
+        s.push_str(&format!(
+            "{uscc},批量示例{i}单位,{kind},{region},2015-03-0{},{mail},{size},{member}\n",
+            1 + i % 9
+        ));
+    }
+    s
+}
+
+/// A disability certificate (resident ID with its check character, category 4, grade 3)
+/// of person `i`.
+fn many_certificate(i: usize) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let birth =
+        chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(i as i64);
+    let first17 = format!("411202{}{:03}", birth.format("%Y%m%d"), i % 1000);
+    let sum: u32 = first17
+        .chars()
+        .zip(W)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    let check = "10X98765432".as_bytes()[(sum % 11) as usize] as char;
+    format!("{first17}{check}43")
+}
+
+/// A declarations file for the `MANY` employers: `wage_step` changes every body, and
+/// employer `i` declares one disabled employee when `i % 3 == roster_mod`. When
+/// `bad_last`, the last row's certificate has a wrong check character.
+fn many_declarations_csv(wage_step: usize, roster_mod: usize, bad_last: bool) -> (String, i64) {
+    let mut s =
+        String::from("uscc,average_headcount,total_wages,certificate_no,months,monthly_wage\n");
+    let mut lines = 0;
+    for i in 0..MANY {
+        let staff = 20 + i % 300;
+        let wages = staff * 60_000 + wage_step;
+        let (cert, months, wage) = if i % 3 == roster_mod || (bad_last && i == MANY - 1) {
+            lines += 1;
+            let mut c = many_certificate(i);
+            if bad_last && i == MANY - 1 {
+                let check = if c.as_bytes()[17] == b'0' { '1' } else { '0' };
+                c.replace_range(17..18, &check.to_string());
+            }
+            (c, "1-12", "3200.00")
+        } else {
+            (String::new(), "", "")
+        };
+        s.push_str(&format!(
+            "{},{staff},{wages}.00,{cert},{months},{wage}\n",
+            many_row_uscc(i)
+        ));
+    }
+    (s, lines)
+}
+
+/// Audit entries of one import (its ID is their request ID), in the order written:
+/// action, entity, before, after.
+fn audit_of(url: &str, import_id: &str) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    audit_log::table
+        .filter(audit_log::request_id.eq(import_id))
+        .order(audit_log::id.asc())
+        .select((
+            audit_log::action,
+            audit_log::entity_id,
+            audit_log::before_json,
+            audit_log::after_json,
+        ))
+        .load(&mut *c)
+        .expect("audit")
+}
+
+fn count_audit(url: &str) -> i64 {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    audit_log::table.count().get_result(&mut *c).expect("count")
+}
+
+fn count_table(url: &str, table: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+        .get_result::<N>(&mut *c)
+        .expect("count")
+        .n
+}
+
+#[test]
+fn cli_an_import_larger_than_a_batch_writes_every_row_with_one_audit_entry_each() {
+    // A last batch after full ones.
+    const { assert!(MANY > 2 * quota_levy::import::BATCH_ROWS) };
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let import = |name: &str, text: &str, args: &[&str]| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        let mut a = vec!["import"];
+        a.extend(args);
+        a.extend([
+            f.to_str().unwrap(),
+            "--report-json",
+            report.to_str().unwrap(),
+            "--lang",
+            "en",
+        ]);
+        let out = run(&url, &a);
+        (code(&out), read_json(&report), stdout(&out))
+    };
+
+    // One bad row in the last batch: nothing of the first two batches is written.
+    let (status, json, text) = import("bad.csv", &many_employers_csv(true), &["employers"]);
+    assert_eq!(status, 2, "{text}");
+    assert_eq!(json["committed"], false);
+    assert_eq!(faults(&json), [(MANY as u64 + 1, "region".to_owned())]);
+    assert_eq!(count_employers(&url), 0);
+    assert_eq!(count_audit(&url), 0);
+
+    // The good file: every row, and one audit entry per employer with its stored state.
+    let (status, json, text) = import("good.csv", &many_employers_csv(false), &["employers"]);
+    assert_eq!(status, 0, "{text}");
+    assert_eq!(json["counts"]["imported"], MANY);
+    assert_eq!(count_employers(&url), MANY as i64);
+    let audit = audit_of(&url, json["import_id"].as_str().unwrap());
+    assert_eq!(audit.len(), MANY);
+    assert!(audit
+        .iter()
+        .all(|(a, _, b, _)| a == "employer.create" && b.is_none()));
+    let audited: Vec<&str> = audit.iter().map(|(_, e, _, _)| e.as_str()).collect();
+    let expected: Vec<String> = (0..MANY).map(many_row_uscc).collect();
+    assert_eq!(audited, expected, "one entry per row, in file order");
+    {
+        let db = db(&url);
+        let mut c = db.conn().unwrap();
+        for i in [0, 1, 999, 1000, 1001, 1999, 2000, MANY - 1] {
+            let stored = quota_levy::db::employers::by_uscc(&mut c, &expected[i])
+                .unwrap()
+                .expect("imported");
+            let after: Value = serde_json::from_str(audit[i].3.as_deref().unwrap()).unwrap();
+            assert_eq!(
+                after,
+                quota_levy::registry::employers::audit_view(&stored),
+                "row {i}"
+            );
+            assert_eq!(stored.contact_email.is_none(), i % 3 == 0);
+            assert_eq!(stored.establishment_size.is_some(), i % 5 == 0);
+        }
+    }
+
+    // Declarations, one bad certificate on the last row: nothing written.
+    let (bad, _) = many_declarations_csv(0, 0, true);
+    let decl = ["declarations", "--levy-year", "2025"];
+    let (status, json, text) = import("decl-bad.csv", &bad, &decl);
+    assert_eq!(status, 2, "{text}");
+    assert_eq!(
+        faults(&json),
+        [(MANY as u64 + 1, "certificate_no".to_owned())]
+    );
+    assert_eq!(count_declarations(&url), 0);
+    assert_eq!(count_table(&url, "roster_lines"), 0);
+    assert_eq!(count_table(&url, "declaration_versions"), 0);
+    assert_eq!(count_audit(&url), MANY as i64);
+
+    // The good file: every declaration created, each with its version, roster and entry.
+    let (good, lines) = many_declarations_csv(0, 0, false);
+    let (status, json, text) = import("decl.csv", &good, &decl);
+    assert_eq!(status, 0, "{text}");
+    assert_eq!(json["counts"]["created"], MANY);
+    assert_eq!(count_declarations(&url), MANY as i64);
+    assert_eq!(count_table(&url, "declaration_versions"), MANY as i64);
+    assert_eq!(count_table(&url, "roster_lines"), lines);
+    let audit = audit_of(&url, json["import_id"].as_str().unwrap());
+    assert_eq!(audit.len(), MANY);
+    for (i, (action, entity, before, after)) in audit.iter().enumerate() {
+        assert_eq!(action, "declaration.create");
+        assert_eq!(entity, &format!("{}/2025", expected[i]));
+        assert!(before.is_none());
+        let after: Value = serde_json::from_str(after.as_deref().unwrap()).unwrap();
+        assert_eq!(after["version"], 1);
+        assert_eq!(after["status"], "draft");
+        assert_eq!(after["roster_lines"], if i % 3 == 0 { 1 } else { 0 });
+    }
+
+    // Three declarations are filed; then every body changes and the rosters move: the
+    // drafts are updated, the filed ones amended, every old version kept.
+    let submitted = [0, 1_234, MANY - 1];
+    {
+        let db = db(&url);
+        let mut c = db.conn().unwrap();
+        for &i in &submitted {
+            let e = quota_levy::db::employers::by_uscc(&mut c, &expected[i])
+                .unwrap()
+                .unwrap();
+            quota_levy::registry::declarations::step(
+                &mut c,
+                &e,
+                2025,
+                quota_levy::registry::declarations::Step::Submit,
+                &quota_levy::registry::declarations::SaveOptions {
+                    actor: "test",
+                    request_id: None,
+                    if_match: None,
+                },
+            )
+            .unwrap();
+        }
+    }
+    let (changed, lines) = many_declarations_csv(1, 1, false);
+    let (status, json, text) = import("decl-changed.csv", &changed, &decl);
+    assert_eq!(status, 0, "{text}");
+    assert_eq!(json["counts"]["updated"], MANY, "{json}");
+    assert_eq!(count_declarations(&url), MANY as i64);
+    assert_eq!(
+        count_table(&url, "declaration_versions"),
+        2 * MANY as i64 + submitted.len() as i64,
+        "draft → updated draft; draft → submitted → amended"
+    );
+    assert_eq!(count_table(&url, "roster_lines"), lines, "rosters replaced");
+    let audit = audit_of(&url, json["import_id"].as_str().unwrap());
+    assert_eq!(audit.len(), MANY);
+    let db_ = db(&url);
+    let mut c = db_.conn().unwrap();
+    for (i, (action, entity, before, after)) in audit.iter().enumerate() {
+        assert_eq!(entity, &format!("{}/2025", expected[i]));
+        let before: Value = serde_json::from_str(before.as_deref().unwrap()).unwrap();
+        let after: Value = serde_json::from_str(after.as_deref().unwrap()).unwrap();
+        let filed = submitted.contains(&i);
+        assert_eq!(
+            action,
+            if filed {
+                "declaration.amend"
+            } else {
+                "declaration.update"
+            }
+        );
+        assert_eq!(before["version"], if filed { 2 } else { 1 });
+        assert_eq!(after["version"], if filed { 3 } else { 2 });
+        assert_eq!(after["status"], if filed { "amended" } else { "draft" });
+        assert_eq!(after["roster_lines"], if i % 3 == 1 { 1 } else { 0 });
+        if i % 500 == 0 || filed {
+            let e = quota_levy::db::employers::by_uscc(&mut c, &expected[i])
+                .unwrap()
+                .unwrap();
+            let d = quota_levy::db::declarations::current(&mut c, e.id, 2025)
+                .unwrap()
+                .unwrap();
+            assert_eq!(after["body_digest"], d.body_digest.as_str());
+            assert_eq!(after["version"], d.version);
+            assert_eq!(after["status"], d.status.as_str());
+            let roster = quota_levy::db::declarations::roster(&mut c, d.id).unwrap();
+            assert_eq!(roster.len(), usize::from(i % 3 == 1), "employer {i}");
+            let history = quota_levy::db::declarations::history(&mut c, d.id).unwrap();
+            assert_eq!(history.len() as i32, d.version);
+            assert_eq!(history.last().unwrap().body_digest, d.body_digest);
+        }
+    }
+    drop(c);
+
+    // The same file again changes nothing and audits nothing.
+    let before = count_audit(&url);
+    let (status, json, text) = import("decl-changed.csv", &changed, &decl);
+    assert_eq!(status, 0, "{text}");
+    assert_eq!(json["counts"]["unchanged"], MANY);
+    assert_eq!(count_audit(&url), before);
+}
+
+/// A progress display that registers one employer, behind the import's back, the moment
+/// the import starts writing: after every row was checked, before any was written.
+struct RegisterWhenWriting {
+    url: String,
+    uscc: String,
+}
+
+impl quota_levy::import::Progress for RegisterWhenWriting {
+    fn phase(&self, phase: quota_levy::import::Phase, _: u64) {
+        if phase != quota_levy::import::Phase::Writing {
+            return;
+        }
+        let db = db(&self.url);
+        let mut c = db.conn().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let new = quota_levy::db::employers::NewEmployer {
+            uscc: self.uscc.clone(),
+            name: "抢先登记单位".into(),
+            kind: "enterprise".into(),
+            region: "411202".into(),
+            registered_on: None,
+            contact_email: None,
+            establishment_size: None,
+            committee_member: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        quota_levy::registry::employers::create(&mut c, &new, "test", None)
+            .unwrap()
+            .expect("registered first");
+    }
+
+    fn inc(&self, _: u64) {}
+}
+
+#[test]
+fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_partial() {
+    use quota_levy::import::{employers::import_employers, Input, Options, BATCH_ROWS};
+    // Row 1,500 is in the middle batch, and a last batch follows.
+    const { assert!(MANY > 2 * BATCH_ROWS && 1_500 >= BATCH_ROWS && 1_500 < 2 * BATCH_ROWS) };
+    let (_db, url) = TestDb::create();
+    let csv = many_employers_csv(false);
+    let input = Input {
+        bytes: csv.as_bytes(),
+        format: None,
+        encoding: Default::default(),
+        file_name: Some("many.csv"),
+    };
+    let opts = |partial: bool| Options {
+        partial,
+        actor: "test:import".into(),
+        import_id: quota_levy::import::new_import_id(),
+        scope: None,
+        lang: quota_levy::domain::Language::En,
+    };
+    let policy = crate::helpers::policy();
+    let db = db(&url);
+    db.migrate().unwrap();
+
+    // The last row collides while the last batch is written: the whole import is undone
+    // and the row is reported as already registered.
+    let last = many_row_uscc(MANY - 1);
+    let o = opts(false);
+    let mut c = db.conn().unwrap();
+    let report = import_employers(
+        &mut c,
+        &*policy,
+        &input,
+        &o,
+        &RegisterWhenWriting {
+            url: url.clone(),
+            uscc: last.clone(),
+        },
+    )
+    .unwrap();
+    drop(c);
+    assert!(!report.committed);
+    assert_eq!(report.counts.imported, 0);
+    assert_eq!(report.rows.len(), 1, "{:?}", report.rows);
+    assert_eq!(
+        (report.rows[0].row, report.rows[0].code.as_str()),
+        (MANY + 1, "already_registered")
+    );
+    assert_eq!(
+        count_employers(&url),
+        1,
+        "only the one registered meanwhile"
+    );
+    assert!(audit_of(&url, &o.import_id).is_empty());
+
+    // With partial: a row of the middle batch collides while writing; every other row is
+    // written and audited (the last one was found registered before writing).
+    let o = opts(true);
+    let middle = many_row_uscc(1_500);
+    let mut c = db.conn().unwrap();
+    let report = import_employers(
+        &mut c,
+        &*policy,
+        &input,
+        &o,
+        &RegisterWhenWriting {
+            url: url.clone(),
+            uscc: middle.clone(),
+        },
+    )
+    .unwrap();
+    drop(c);
+    assert!(report.committed);
+    assert_eq!(report.counts.imported, MANY - 2);
+    let mut faulted: Vec<(usize, &str)> = report
+        .rows
+        .iter()
+        .map(|i| (i.row, i.code.as_str()))
+        .collect();
+    faulted.sort_unstable();
+    assert_eq!(
+        faulted,
+        [
+            (1_500 + 2, "already_registered"),
+            (MANY + 1, "already_registered")
+        ]
+    );
+    assert_eq!(count_employers(&url), MANY as i64);
+    let audit = audit_of(&url, &o.import_id);
+    assert_eq!(audit.len(), MANY - 2);
+    assert!(!audit.iter().any(|(_, e, _, _)| *e == middle || *e == last));
+}
