@@ -38,6 +38,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest request body in bytes.
     pub body_limit_bytes: usize,
+    /// Largest bulk-import upload in bytes.
+    pub upload_limit_bytes: usize,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
 }
@@ -281,6 +283,15 @@ impl Settings {
             return fail(
                 "server.body_limit_bytes",
                 "expected at least 1024 bytes".into(),
+            );
+        }
+        if self.server.upload_limit_bytes < self.server.body_limit_bytes {
+            return fail(
+                "server.upload_limit_bytes",
+                format!(
+                    "expected at least server.body_limit_bytes ({})",
+                    self.server.body_limit_bytes
+                ),
             );
         }
         if self.server.host.trim().is_empty() {
@@ -621,6 +632,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("database.url"), "{e}");
+
+        let e = Settings::load_from(
+            None,
+            env(&[("QUOTA_LEVY__SERVER__UPLOAD_LIMIT_BYTES", "1024")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("server.upload_limit_bytes"), "{e}");
 
         let e = Settings::load_from(
             None,

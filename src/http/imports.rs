@@ -9,7 +9,8 @@
 //! `partial=true|false` (default false), `levy_year=Y` (declarations, required),
 //! optional `encoding=utf-8|gbk`, `format=csv|xlsx` (override the content type) and
 //! `lang=zh|en` (default: `Accept-Language`, else Chinese). Uploads may be up to
-//! [`UPLOAD_LIMIT_BYTES`], more than the JSON body limit. A multipart upload answers 415.
+//! `server.upload_limit_bytes` (default 50 MiB), more than the JSON body limit. A
+//! multipart upload answers 415.
 //!
 //! **Response.**
 //! - `200` with the import report (`import_id`, `counts`, `rows: []`, `warnings`,
@@ -40,9 +41,6 @@ use crate::db::{AnyConnection, DbError};
 use crate::domain::Language;
 use crate::domain::PolicyProvider;
 use crate::import::{self, Encoding, Format, Input, Options, Report, Silent};
-
-/// Largest upload accepted: 100,000 employers in CSV are about 15 MB.
-pub const UPLOAD_LIMIT_BYTES: usize = 50 * 1024 * 1024;
 
 /// The XLSX media type.
 pub const XLSX_MEDIA_TYPE: &str =
@@ -308,16 +306,17 @@ async fn declarations(
     .await
 }
 
-/// Registers the import routes, each with its own, larger body limit.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the import routes, each with its own, larger body limit
+/// (`server.upload_limit_bytes`).
+pub fn routes(cfg: &mut web::ServiceConfig, upload_limit: usize) {
     cfg.service(
         web::resource("/api/v1/imports/employers")
-            .app_data(web::PayloadConfig::new(UPLOAD_LIMIT_BYTES))
+            .app_data(web::PayloadConfig::new(upload_limit))
             .route(web::post().to(employers)),
     )
     .service(
         web::resource("/api/v1/imports/declarations")
-            .app_data(web::PayloadConfig::new(UPLOAD_LIMIT_BYTES))
+            .app_data(web::PayloadConfig::new(upload_limit))
             .route(web::post().to(declarations)),
     );
 }

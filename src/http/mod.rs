@@ -67,7 +67,7 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError
 }
 
 /// Registers every route; shared by `serve` and the tests.
-pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
+pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: usize) {
     cfg.app_data(web::PayloadConfig::new(body_limit))
         .app_data(
             web::JsonConfig::default()
@@ -94,7 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .configure(roll::routes)
         .configure(violations::routes)
         .configure(notices::routes)
-        .configure(imports::routes)
+        .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }
 
@@ -131,6 +131,7 @@ impl Application {
             None
         };
         let body_limit = settings.server.body_limit_bytes;
+        let upload_limit = settings.server.upload_limit_bytes;
         let workers = settings.server.workers;
         let shutdown = settings.server.shutdown_timeout_secs;
         let state = web::Data::new(AppState {
@@ -143,7 +144,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(actix_web::middleware::from_fn(middleware::request_context))
-                .configure(|cfg| configure(cfg, body_limit))
+                .configure(|cfg| configure(cfg, body_limit, upload_limit))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?

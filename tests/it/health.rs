@@ -147,3 +147,34 @@ async fn a_body_over_the_limit_is_a_problem_json_413() {
     let p: serde_json::Value = r.json().await.unwrap();
     assert_eq!(p["type"], "/problems/payload-too-large");
 }
+
+#[tokio::test]
+async fn an_upload_over_server_upload_limit_bytes_is_413_and_under_it_is_read() {
+    let csv = format!(
+        "uscc,name,kind,region\n{}",
+        "91350100M000100Y43,示例公司,enterprise,411202\n".repeat(60_000)
+    );
+    assert!(csv.len() > 2 * 1024 * 1024 + 1);
+    for (limit, expect_413) in [("2097152", true), ("52428800", false)] {
+        let app =
+            crate::helpers::spawn_app_with(&[("QUOTA_LEVY__SERVER__UPLOAD_LIMIT_BYTES", limit)])
+                .await;
+        let admin = app.token(quota_levy::auth::Role::Admin, None, None).await;
+        let r = app
+            .client
+            .post(app.url("/api/v1/imports/employers"))
+            .bearer_auth(&admin)
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+            .await
+            .unwrap();
+        if expect_413 {
+            assert_eq!(r.status(), 413);
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+        } else {
+            // Read and judged: the same USCC 60,000 times is a fault on the rows.
+            assert_eq!(r.status(), 422);
+        }
+    }
+}

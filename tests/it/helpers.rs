@@ -127,9 +127,24 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(db, db_url, true).await
 }
 
+/// Starts the app on a fresh, migrated database with extra settings (env pairs).
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let (db, db_url) = TestDb::create();
+    spawn_app_configured(db, db_url, true, extra).await
+}
+
 /// Starts the app over `db`, migrating first when asked.
 pub async fn spawn_app_on(db: TestDb, db_url: String, migrate: bool) -> TestApp {
-    let settings = test_settings(&db_url, &[]);
+    spawn_app_configured(db, db_url, migrate, &[]).await
+}
+
+async fn spawn_app_configured(
+    db: TestDb,
+    db_url: String,
+    migrate: bool,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let settings = test_settings(&db_url, extra);
     let pool = Db::new(
         DatabaseUrl::parse(&db_url).expect("url"),
         &settings.database,
