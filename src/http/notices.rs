@@ -263,8 +263,8 @@ async fn notice_index(
         };
         let _ = writeln!(
             rows,
-            "<tr><td>{id}</td><td><a href=\"/notices/{id}\">{title}</a></td><td>{published}</td>\
-             <td>{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
+            "<tr><td>{id}</td><td><a href=\"/notices/{id}\">{title}</a></td><td class=\"d\">{published}</td>\
+             <td class=\"d\">{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
              <td><code>{sha}…</code></td></tr>",
             id = r.id,
             title = esc(&title),
@@ -305,6 +305,7 @@ body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ border: 1px solid #000; padding: .2em .4em; }}
 td.n {{ text-align: right; }}
+td.d, th {{ white-space: nowrap; }}
 code {{ font-family: monospace; }}
 </style>
 </head>
@@ -568,7 +569,7 @@ fn html(v: &NoticeView, c: &NoticeContent) -> String {
         let _ = writeln!(
             rows,
             "<tr class=\"{}\"><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td>\
-             <td class=\"code\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td title=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td><td>{}</td></tr>",
             e.status.as_str(),
             i + 1,
@@ -576,6 +577,7 @@ fn html(v: &NoticeView, c: &NoticeContent) -> String {
             esc(&e.name),
             esc(&e.kind_zh),
             esc(&e.region),
+            esc(&e.region_name),
             esc(e.staff.as_deref().unwrap_or("—")),
             esc(e.required.as_deref().unwrap_or("—")),
             esc(e.counted.as_deref().unwrap_or("—")),

@@ -86,6 +86,8 @@ pub struct NoticeEntry {
     pub name: String,
     /// Region code of the employer.
     pub region: String,
+    /// Its name (Chinese), as the nearest policy pack names it.
+    pub region_name: String,
     /// Disabled employees required, `N × q` (4 decimals).
     pub required: Option<String>,
     /// Average in-service staff `N` (4 decimals).
@@ -302,6 +304,7 @@ type Snapshot = (Vec<(Employer, NoticeEntry)>, Vec<String>);
 /// only, never figures made up for it).
 fn snapshot(
     conn: &mut AnyConnection,
+    book: &PolicyBook,
     region: &RegionCode,
     levy_year: i32,
 ) -> Result<Snapshot, DbError> {
@@ -341,6 +344,7 @@ fn snapshot(
         .load(conn)?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut blockers = Vec::new();
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for (e, status, version, assessed_version, staff, required, counted, shortfall, exempt) in rows
     {
         let filed = status
@@ -383,6 +387,13 @@ fn snapshot(
             name: e.name.clone(),
             kind: e.kind.clone(),
             kind_zh,
+            region_name: names
+                .entry(e.region.clone())
+                .or_insert_with(|| match e.region.parse::<RegionCode>() {
+                    Ok(code) => book.region_names(code).0,
+                    Err(_) => e.region.clone(),
+                })
+                .clone(),
             region: e.region.clone(),
             status,
             status_zh: status.name_zh().to_owned(),
@@ -438,7 +449,7 @@ pub fn publish(
                 ))
             }
         };
-        let (named, blockers) = snapshot(c, &req.region, req.levy_year)?;
+        let (named, blockers) = snapshot(c, book, &req.region, req.levy_year)?;
         if !blockers.is_empty() {
             let shown: Vec<&str> = blockers
                 .iter()
@@ -621,12 +632,13 @@ pub fn version_of(
 }
 
 /// The CSV header of a notice's table (Chinese, with the English key in brackets).
-pub const CSV_HEADER: [&str; 9] = [
+pub const CSV_HEADER: [&str; 10] = [
     "序号 (no)",
     "统一社会信用代码 (uscc)",
     "单位名称 (name)",
     "单位类型 (kind)",
-    "行政区划 (region)",
+    "行政区划代码 (region)",
+    "行政区划 (region_name)",
     "在职职工年平均人数 (staff)",
     "应安排残疾人数 (required)",
     "已安排残疾人数 (counted)",
@@ -671,6 +683,7 @@ pub fn to_csv(
             &e.name,
             &e.kind_zh,
             &e.region,
+            &e.region_name,
             e.staff.as_deref().unwrap_or(""),
             e.required.as_deref().unwrap_or(""),
             e.counted.as_deref().unwrap_or(""),
@@ -701,6 +714,7 @@ mod tests {
             kind: "enterprise".into(),
             kind_zh: "企业".into(),
             region: "411202".into(),
+            region_name: "湖滨区".into(),
             status: NoticeStatus::NotDeclared,
             status_zh: NoticeStatus::NotDeclared.name_zh().into(),
             staff: None,

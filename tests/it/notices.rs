@@ -274,6 +274,8 @@ async fn publish_serve_and_correct_a_notice() {
     let a = status_of(USCC_A);
     assert_eq!(a["status"], "compliant");
     assert_eq!(a["staff"], "100.0000");
+    assert_eq!(a["region_name"], "湖滨区");
+    assert_eq!(status_of(&d)["region_name"], "渑池县");
     assert_eq!(a["required"], "1.6000");
     assert_eq!(a["counted"], "2.0000");
     assert_eq!(status_of(&b)["status"], "below_quota");
@@ -308,7 +310,7 @@ async fn publish_serve_and_correct_a_notice() {
     assert!(csv.contains(&format!("内容摘要 SHA-256 (sha256),{sha}")));
     assert!(
         csv.contains(&format!(
-            "{USCC_A},示例公司,企业,411202,100.0000,1.6000,2.0000,已达到规定比例"
+            "{USCC_A},示例公司,企业,411202,湖滨区,100.0000,1.6000,2.0000,已达到规定比例"
         )),
         "{csv}"
     );
