@@ -1207,3 +1207,86 @@ async fn starttls_and_implicit_tls_to_a_server_of_an_in_house_ca() {
     .await
     .expect("test thread");
 }
+
+/// Two real `quota-levy serve` processes with the reminder worker on one database (on
+/// PostgreSQL with QUOTA_LEVY_TEST_POSTGRES_URL): every reminder reaches the SMTP
+/// server exactly once, and both processes took part.
+#[tokio::test]
+async fn two_serve_processes_on_one_database_send_each_reminder_once() {
+    const N: usize = 200;
+    let sink = SmtpSink::start();
+    let (db, url) = TestDb::create();
+    let settings = test_settings(&url, &[]);
+    let pool = open(&url, &settings);
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        p.migrate().expect("migrate");
+        let mut conn = p.conn().expect("conn");
+        // No contact address: planning queues nothing of its own.
+        let e = employer(&mut conn, 50, None);
+        for i in 0..N {
+            outbox::enqueue(&mut conn, &reminder(e, i)).expect("enqueue");
+        }
+    })
+    .await
+    .expect("setup");
+
+    let serve = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("QUOTA_LEVY__") {
+                c.env_remove(k);
+            }
+        }
+        for (k, v) in sink.env() {
+            c.env(k, v);
+        }
+        c.env("QUOTA_LEVY__DATABASE__URL", &url)
+            .env("QUOTA_LEVY__SERVER__PORT", "0")
+            .env("QUOTA_LEVY__SERVER__WORKERS", "1")
+            .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+            .env("QUOTA_LEVY__MAIL__ENABLED", "true")
+            .env("QUOTA_LEVY__MAIL__POLL_INTERVAL_SECS", "1")
+            .env("QUOTA_LEVY__MAIL__BATCH_SIZE", "5")
+            .env("QUOTA_LEVY__MAIL__PLAN_INTERVAL_SECS", "86400")
+            .arg("serve")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start quota-levy serve")
+    };
+    let mut first = serve();
+    let mut second = serve();
+
+    let mut rows = Vec::new();
+    for _ in 0..900 {
+        let p = pool.clone();
+        rows = tokio::task::spawn_blocking(move || outbox::all(&mut p.conn().expect("conn")))
+            .await
+            .expect("join")
+            .expect("rows");
+        if rows.iter().all(|r| r.status == outbox::SENT) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A moment more: a duplicate would arrive now, if there were one.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    for child in [&mut first, &mut second] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    let sent = rows.iter().filter(|r| r.status == outbox::SENT).count();
+    assert_eq!(sent, N, "every reminder sent");
+    let per_id = sink.per_message_id();
+    assert_eq!(per_id.len(), N, "{} distinct messages", per_id.len());
+    assert!(per_id.values().all(|n| *n == 1), "a reminder arrived twice");
+    let workers: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r.locked_by.as_deref()).collect();
+    assert!(
+        workers.len() >= 2,
+        "both processes must have sent some: {workers:?}"
+    );
+    drop(db);
+}
