@@ -186,7 +186,7 @@ async fn batch_run_assesses_filed_declarations_and_a_rerun_changes_nothing() {
 /// The database itself refuses an assessment that refers to a missing employer,
 /// declaration, policy snapshot or run (row-level foreign keys on SQLite, a
 /// statement-level check on PostgreSQL, which the batch's COPY fires too), and takes a
-/// copy of a real one whose references all exist.
+/// copy of a real one whose references all exist; a referenced row cannot be deleted.
 #[tokio::test]
 async fn an_assessment_with_a_dangling_reference_is_refused() {
     let (app, _, _) = crate::payments::assessed_10000().await;
@@ -240,7 +240,7 @@ async fn an_assessment_with_a_dangling_reference_is_refused() {
                 select.join(", ")
             )
         };
-        [
+        let inserts = [
             ("employer_id", "987654"),
             ("declaration_id", "987654"),
             ("policy_snapshot_id", "987654"),
@@ -251,9 +251,23 @@ async fn an_assessment_with_a_dangling_reference_is_refused() {
             diesel::sql_query(copy_with(column, value))
                 .execute(&mut *c)
                 .is_ok()
-        })
+        });
+        // Nor may a referenced row go: the snapshot the assessments use stays; an unused
+        // one may be deleted.
+        let mut run = |sql: &str| diesel::sql_query(sql).execute(&mut *c).is_ok();
+        let unused = run(
+            "INSERT INTO policy_snapshots (digest, body_json, created_at) \
+                          VALUES ('unused', '{}', CURRENT_TIMESTAMP)",
+        );
+        let deletes = [
+            run("DELETE FROM policy_snapshots WHERE digest <> 'unused'"),
+            run("DELETE FROM policy_snapshots WHERE digest = 'unused'"),
+        ];
+        (inserts, unused, deletes)
     })
     .await
     .unwrap();
-    assert_eq!(outcomes, [false, false, false, false, true]);
+    assert_eq!(outcomes.0, [false, false, false, false, true]);
+    assert!(outcomes.1);
+    assert_eq!(outcomes.2, [false, true]);
 }

@@ -1,3 +1,8 @@
+DROP TRIGGER employers_kept_for_assessments ON employers;
+DROP TRIGGER declarations_kept_for_assessments ON declarations;
+DROP TRIGGER policy_snapshots_kept_for_assessments ON policy_snapshots;
+DROP TRIGGER assessment_runs_kept_for_assessments ON assessment_runs;
+DROP FUNCTION assessments_referenced_rows_kept();
 DROP TRIGGER assessments_references_checked ON assessments;
 DROP FUNCTION assessments_references_exist();
 ALTER TABLE assessments
