@@ -2,7 +2,7 @@
 -- keys every copied row ran four referential-integrity queries that lock the employer,
 -- declaration, snapshot and run rows (SELECT ... FOR KEY SHARE writes a lock into each
 -- tuple: dirty pages and WAL for a million employers and declarations): 109 s for
--- 1,000,000 employers with them, 42 s with the check below (BENCHMARKS.md). The references are
+-- 1,000,000 employers with them, 41 s with the checks below (BENCHMARKS.md). The references are
 -- still checked by the database, once per statement over the rows it inserted (a
 -- set-based anti-join, no row locks), and deleting a referenced row is refused by a
 -- statement-level trigger on each referenced table (below).
