@@ -20,8 +20,8 @@ use crate::jobs::reminders::china_today;
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
-    load, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView, PublishError,
-    PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+    load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
+    PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 
 impl From<PublishError> for AppError {
@@ -88,15 +88,13 @@ fn public_url(state: &AppState, id: i64) -> String {
     crate::mail::plan::notice_url(&state.settings.mail, id)
 }
 
-#[post("/api/v1/notices")]
-async fn post_notice(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    body: web::Json<Value>,
-) -> Result<HttpResponse, AppError> {
+/// The federation (or an admin) and a valid request for a region in its scope.
+fn publisher_and_request(
+    auth: &Auth,
+    body: &Value,
+) -> Result<(crate::auth::Principal, PublishRequest), AppError> {
     let who = auth.require(&[Role::Federation])?.clone();
-    let request = parse_publish(&body)?;
+    let request = parse_publish(body)?;
     if let Some(scope) = &who.region {
         if !region_covers(scope, &request.region) {
             return Err(AppError::Forbidden(format!(
@@ -105,6 +103,44 @@ async fn post_notice(
             )));
         }
     }
+    Ok((who, request))
+}
+
+/// What `POST /api/v1/notices` with the same body would publish today, stored nowhere:
+/// a published notice can never be edited, so the federation looks first.
+#[post("/api/v1/notices/preview")]
+async fn preview_notice(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (_, request) = publisher_and_request(&auth, &body)?;
+    let st = state.clone();
+    let today = china_today();
+    let composed = state
+        .db
+        .run(move |c| Ok(preview(c, &st.book, &request, today)))
+        .await??;
+    let head = json!({
+        "preview": true,
+        "sha256_if_published_today": composed.sha256,
+        "digest_of": "content: SHA-256 of its canonical JSON (keys sorted, no whitespace, UTF-8)",
+    })
+    .to_string();
+    let head = head.strip_suffix('}').unwrap_or(&head);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
+        .body(format!("{head},\"content\":{}}}", composed.text)))
+}
+
+#[post("/api/v1/notices")]
+async fn post_notice(
+    state: web::Data<AppState>,
+    auth: Auth,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, AppError> {
+    let (who, request) = publisher_and_request(&auth, &body)?;
     let templates = if state.settings.mail.enabled {
         Some(
             Templates::from_settings(&state.settings.mail)
@@ -659,7 +695,8 @@ td.code, code {{ font-family: monospace; }}
 
 /// Registers the routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(post_notice)
+    cfg.service(preview_notice)
+        .service(post_notice)
         .service(list_notices)
         .service(notice_index)
         .service(api_notice)

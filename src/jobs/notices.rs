@@ -10,7 +10,8 @@ use crate::domain::RegionCode;
 use crate::jobs::reminders::china_today;
 use crate::mail::Templates;
 use crate::registry::notices::{
-    publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+    preview, publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS,
+    MAX_OBJECTION_DAYS,
 };
 
 /// `notices` subcommands.
@@ -35,6 +36,9 @@ pub enum NoticesCommand {
         /// Why the corrected notice was wrong (required with --replaces).
         #[arg(long, requires = "replaces")]
         reason: Option<String>,
+        /// Check and show what would be published today, and publish nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List published notices, newest first.
     List {
@@ -60,6 +64,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             objection_days,
             replaces,
             reason,
+            dry_run,
         } => {
             let region: RegionCode = region
                 .parse()
@@ -93,6 +98,27 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 objection_days,
                 replaces: replaces.zip(reason),
             };
+            if dry_run {
+                return match preview(&mut *db.conn()?, &book, &req, china_today()) {
+                    Ok(p) => {
+                        let s = &p.content.summary;
+                        println!("would publish (nothing was written)");
+                        println!("  title            {}", p.content.title);
+                        println!("  objections until {}", p.content.objection_until);
+                        println!("  sha256 if today  {}", p.sha256);
+                        println!(
+                            "  employers        {} (compliant {}, below quota {}, exempt {}, not declared {})",
+                            s.employers, s.compliant, s.below_quota, s.exempt, s.not_declared
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(PublishError::Db(e)) => Err(e.into()),
+                    Err(e) => {
+                        eprintln!("quota-levy: could not be published: {e}");
+                        Ok(ExitCode::from(crate::cli::EXIT_INVALID))
+                    }
+                };
+            }
             let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
             let actor = format!("cli:{user}");
             match publish(

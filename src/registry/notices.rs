@@ -406,6 +406,142 @@ fn snapshot(
     Ok((entries, blockers))
 }
 
+/// A notice composed but not stored: the employers named (for the mails), the content
+/// and its canonical text and digest.
+pub struct Composed {
+    /// The employers named, in the order of the entries.
+    pub named: Vec<Employer>,
+    /// What would be published.
+    pub content: NoticeContent,
+    /// Its canonical JSON text.
+    pub text: String,
+    /// SHA-256 of `text`.
+    pub sha256: String,
+}
+
+/// Checks the request against the database (the notice corrected, employers not
+/// assessed, an empty region) and composes the notice as it would be published today.
+fn compose(
+    c: &mut AnyConnection,
+    book: &PolicyBook,
+    req: &PublishRequest,
+    today: NaiveDate,
+) -> Result<Composed, PublishError> {
+    let replaces = match &req.replaces {
+        None => None,
+        Some((id, reason)) => {
+            let old = repo::by_id(c, *id)?.ok_or(PublishError::ReplacedMissing(*id))?;
+            if old.region != req.region.as_str() || old.levy_year != req.levy_year {
+                return Err(PublishError::Field(
+                    "/replaces",
+                    format!(
+                        "notice {id} is for region {} and levy year {}; a correction \
+                         covers the same region and year",
+                        old.region, old.levy_year
+                    ),
+                ));
+            }
+            if let Some(next) = repo::successor_of(c, *id)? {
+                return Err(PublishError::Conflict(format!(
+                    "notice {id} was already corrected by notice {next}; correct \
+                     notice {next} instead"
+                )));
+            }
+            Some((
+                Replaced {
+                    id: *id,
+                    sha256: old.content_sha256,
+                },
+                reason.clone(),
+            ))
+        }
+    };
+    let (named, blockers) = snapshot(c, book, &req.region, req.levy_year)?;
+    if !blockers.is_empty() {
+        let shown: Vec<&str> = blockers
+            .iter()
+            .take(BLOCKERS_NAMED)
+            .map(String::as_str)
+            .collect();
+        return Err(PublishError::Conflict(format!(
+            "{} employer(s) filed a declaration for {} that has no current assessment \
+             (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
+             shows assessed figures",
+            blockers.len(),
+            req.levy_year,
+            shown.join(", ")
+        )));
+    }
+    if named.is_empty() {
+        return Err(PublishError::Conflict(format!(
+            "no employer of region {} existed in {}: there is nothing to publish",
+            req.region, req.levy_year
+        )));
+    }
+    let (region_name, region_name_en) = book.region_names(req.region);
+    let publisher = format!("{region_name}残疾人联合会");
+    let objection_until = today + Duration::days(req.objection_days);
+    let mut summary = NoticeSummary::default();
+    for (_, entry) in &named {
+        summary.add(entry.status);
+    }
+    let (named, entries): (Vec<Employer>, Vec<NoticeEntry>) = named.into_iter().unzip();
+    let (replaces, correction_reason) = match replaces {
+        Some((r, why)) => (Some(r), Some(why)),
+        None => (None, None),
+    };
+    let content = NoticeContent {
+        title: title_zh(&region_name, req.levy_year, replaces.as_ref().map(|r| r.id)),
+        title_en: format!(
+            "{region_name_en}: employers' employment of disabled persons by quota, levy \
+             year {}{}",
+            req.levy_year,
+            replaces
+                .as_ref()
+                .map(|r| format!(" (correction of notice {})", r.id))
+                .unwrap_or_default()
+        ),
+        objection_note: format!(
+            "公示期自{today}至{objection_until}。对公示内容有异议的，请于公示期内向{publisher}\
+             书面提出，并提供相关证明材料。"
+        ),
+        publisher,
+        region: req.region.as_str().to_owned(),
+        region_name: region_name.clone(),
+        region_name_en: region_name_en.clone(),
+        levy_year: req.levy_year,
+        published_on: today,
+        objection_until,
+        replaces,
+        correction_reason,
+        summary,
+        entries,
+    };
+    // The fields are declared in code-point order and never skipped, so serde's output
+    // is already canonical (a test holds this) and no JSON tree of a large region is
+    // built.
+    let text = serde_json::to_string(&content)
+        .map_err(|e| DbError::Task(format!("notice content: {e}")))?;
+    let sha256 = digest(&text);
+    Ok(Composed {
+        named,
+        content,
+        text,
+        sha256,
+    })
+}
+
+/// What publishing `req` today would publish, without storing anything: for the
+/// federation to check a notice that can never be edited once out.
+pub fn preview(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    req: &PublishRequest,
+    today: NaiveDate,
+) -> Result<Composed, PublishError> {
+    compose(conn, book, req, today)
+}
+
 /// Publishes a notice: freezes the snapshot, stores it with its digest, writes the
 /// audit entry and, when `mail` is given, queues a reminder to every employer named
 /// that has a contact address, all in one transaction (the transactional outbox: the
@@ -420,102 +556,16 @@ pub fn publish(
     request_id: Option<&str>,
 ) -> Result<Published, PublishError> {
     conn.transaction(|c| -> Result<Published, PublishError> {
-        let replaces = match &req.replaces {
-            None => None,
-            Some((id, reason)) => {
-                let old = repo::by_id(c, *id)?.ok_or(PublishError::ReplacedMissing(*id))?;
-                if old.region != req.region.as_str() || old.levy_year != req.levy_year {
-                    return Err(PublishError::Field(
-                        "/replaces",
-                        format!(
-                            "notice {id} is for region {} and levy year {}; a correction \
-                             covers the same region and year",
-                            old.region, old.levy_year
-                        ),
-                    ));
-                }
-                if let Some(next) = repo::successor_of(c, *id)? {
-                    return Err(PublishError::Conflict(format!(
-                        "notice {id} was already corrected by notice {next}; correct \
-                         notice {next} instead"
-                    )));
-                }
-                Some((
-                    Replaced {
-                        id: *id,
-                        sha256: old.content_sha256,
-                    },
-                    reason.clone(),
-                ))
-            }
-        };
-        let (named, blockers) = snapshot(c, book, &req.region, req.levy_year)?;
-        if !blockers.is_empty() {
-            let shown: Vec<&str> = blockers
-                .iter()
-                .take(BLOCKERS_NAMED)
-                .map(String::as_str)
-                .collect();
-            return Err(PublishError::Conflict(format!(
-                "{} employer(s) filed a declaration for {} that has no current assessment \
-                 (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
-                 shows assessed figures",
-                blockers.len(),
-                req.levy_year,
-                shown.join(", ")
-            )));
-        }
-        if named.is_empty() {
-            return Err(PublishError::Conflict(format!(
-                "no employer of region {} existed in {}: there is nothing to publish",
-                req.region, req.levy_year
-            )));
-        }
-        let (region_name, region_name_en) = book.region_names(req.region);
-        let publisher = format!("{region_name}残疾人联合会");
-        let objection_until = today + Duration::days(req.objection_days);
-        let mut summary = NoticeSummary::default();
-        for (_, entry) in &named {
-            summary.add(entry.status);
-        }
-        let (named, entries): (Vec<Employer>, Vec<NoticeEntry>) = named.into_iter().unzip();
-        let (replaces, correction_reason) = match replaces {
-            Some((r, why)) => (Some(r), Some(why)),
-            None => (None, None),
-        };
-        let content = NoticeContent {
-            title: title_zh(&region_name, req.levy_year, replaces.as_ref().map(|r| r.id)),
-            title_en: format!(
-                "{region_name_en}: employers' employment of disabled persons by quota, levy \
-                 year {}{}",
-                req.levy_year,
-                replaces
-                    .as_ref()
-                    .map(|r| format!(" (correction of notice {})", r.id))
-                    .unwrap_or_default()
-            ),
-            objection_note: format!(
-                "公示期自{today}至{objection_until}。对公示内容有异议的，请于公示期内向{publisher}\
-                 书面提出，并提供相关证明材料。"
-            ),
-            publisher,
-            region: req.region.as_str().to_owned(),
-            region_name: region_name.clone(),
-            region_name_en: region_name_en.clone(),
-            levy_year: req.levy_year,
-            published_on: today,
-            objection_until,
-            replaces,
-            correction_reason,
-            summary,
-            entries,
-        };
-        // The fields are declared in code-point order and never skipped, so serde's
-        // output is already canonical (a test holds this) and no JSON tree of a large
-        // region is built.
-        let text = serde_json::to_string(&content)
-            .map_err(|e| DbError::Task(format!("notice content: {e}")))?;
-        let sha = digest(&text);
+        let Composed {
+            named,
+            content,
+            text,
+            sha256: sha,
+        } = compose(c, book, req, today)?;
+        let objection_until = content.objection_until;
+        let (region_name, region_name_en) =
+            (content.region_name.clone(), content.region_name_en.clone());
+
         let entries = i32::try_from(content.entries.len())
             .map_err(|_| PublishError::Conflict("too many employers for one notice".into()))?;
         let id = repo::insert(

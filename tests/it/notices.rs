@@ -224,7 +224,44 @@ async fn publish_serve_and_correct_a_notice() {
         .await
         .unwrap();
     assert_eq!(list["total"], 0, "nothing was published");
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices/preview",
+            Some(&fed),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "the preview checks as publishing does");
     assess(&app, &tax, &b).await;
+
+    // The preview: what would be published, stored nowhere.
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices/preview",
+            Some(&emp),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices/preview",
+            Some(&fed),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let preview: Value = r.json().await.unwrap();
+    let list: Value = app
+        .send(Method::GET, "/api/v1/notices", None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 0, "a preview publishes nothing");
 
     let r = app
         .send(
@@ -242,6 +279,10 @@ async fn publish_serve_and_correct_a_notice() {
         json!({"employers": 4, "compliant": 1, "below_quota": 1, "exempt": 1, "not_declared": 1})
     );
     let sha = published["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(
+        preview["sha256_if_published_today"], sha,
+        "published the same day, the notice is exactly what the preview showed"
+    );
 
     // JSON, by ?format and by Accept: public, the digest matches the content.
     let (status, ctype, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
@@ -553,6 +594,18 @@ async fn notices_publish_and_list_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains(&b));
 
     assess(&app, &tax, &b).await;
+    let u = url.clone();
+    let dry = tokio::task::spawn_blocking(move || {
+        let mut args = publish.to_vec();
+        args.push("--dry-run");
+        (cli(&u, &args), cli(&u, &["notices", "list"]))
+    })
+    .await
+    .unwrap();
+    assert!(dry.0.status.success());
+    assert!(String::from_utf8_lossy(&dry.0.stdout).contains("would publish (nothing was written)"));
+    assert!(String::from_utf8_lossy(&dry.1.stdout).contains("0 notice(s)"));
+
     let u = url.clone();
     let out = tokio::task::spawn_blocking(move || cli(&u, &publish))
         .await
