@@ -141,30 +141,26 @@ async fn post_notice(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let (who, request) = publisher_and_request(&auth, &body)?;
-    let templates = if state.settings.mail.enabled {
-        Some(
-            Templates::from_settings(&state.settings.mail)
-                .map_err(|e| AppError::Internal(format!("mail templates: {e}")))?,
-        )
-    } else {
-        None
-    };
+    // Queued whether or not this process sends mail (`mail.enabled` only starts the
+    // worker in `serve`): `reminders run` from cron sends the outbox just the same.
+    let templates = Templates::from_settings(&state.settings.mail)
+        .map_err(|e| AppError::Internal(format!("mail templates: {e}")))?;
     let actor = who.actor();
     let rid = request_id(&req);
     let st = state.clone();
     let published = state
         .db
         .run(move |c| {
-            let mail = templates.as_ref().map(|t| NoticeMail {
-                templates: t,
+            let mail = NoticeMail {
+                templates: &templates,
                 settings: &st.settings.mail,
-            });
+            };
             Ok(publish(
                 c,
                 &st.book,
                 &request,
                 china_today(),
-                mail.as_ref(),
+                Some(&mail),
                 &actor,
                 rid.as_deref(),
             ))

@@ -19,7 +19,8 @@ use crate::registry::notices::{
 pub enum NoticesCommand {
     /// Publish a compliance notice (公示) of a region and levy year: a frozen snapshot
     /// of every employer's status with its digest; queues a mail to each employer named
-    /// when mail is enabled. Prints the notice number, address and digest.
+    /// (sent by the reminder worker or `reminders run`). Prints the notice number,
+    /// address and digest.
     Publish {
         /// GB/T 2260 region code; the notice covers it and the regions below it.
         #[arg(long, value_name = "CODE")]
@@ -83,15 +84,13 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 anyhow::bail!("--reason: expected 1 to 500 characters");
             }
             let book = crate::cli::load_policy(settings)?;
-            let templates = if settings.mail.enabled {
-                Some(Templates::from_settings(&settings.mail)?)
-            } else {
-                None
-            };
-            let mail = templates.as_ref().map(|t| NoticeMail {
-                templates: t,
+            // Queued whatever mail.enabled says: that setting only starts the worker in
+            // `serve`, and `reminders run` sends the outbox just the same.
+            let templates = Templates::from_settings(&settings.mail)?;
+            let mail = NoticeMail {
+                templates: &templates,
                 settings: &settings.mail,
-            });
+            };
             let req = PublishRequest {
                 region,
                 levy_year,
@@ -126,7 +125,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 &book,
                 &req,
                 china_today(),
-                mail.as_ref(),
+                Some(&mail),
                 &actor,
                 None,
             ) {

@@ -280,6 +280,10 @@ async fn publish_serve_and_correct_a_notice() {
     );
     let sha = published["sha256"].as_str().unwrap().to_owned();
     assert_eq!(
+        published["reminders_queued"], 3,
+        "A, B and D have a contact address (queued even with the worker off)"
+    );
+    assert_eq!(
         preview["sha256_if_published_today"], sha,
         "published the same day, the notice is exactly what the preview showed"
     );
@@ -421,6 +425,10 @@ async fn publish_serve_and_correct_a_notice() {
     let second: Value = r.json().await.unwrap();
     let id2 = second["id"].as_i64().unwrap();
     assert_eq!(second["replaces"], id);
+    assert_eq!(
+        second["reminders_queued"], 3,
+        "a correction is a new notice, a new mail"
+    );
 
     let (_, _, again) = get(&app, &format!("/notices/{id}?format=json"), None).await;
     let old: Value = serde_json::from_str(&again).unwrap();
