@@ -1219,19 +1219,21 @@ async fn two_serve_processes_on_one_database_send_each_reminder_once() {
     let settings = test_settings(&url, &[]);
     let pool = open(&url, &settings);
     let p = pool.clone();
-    tokio::task::spawn_blocking(move || {
+    // No contact address: planning queues nothing of its own.
+    let e = tokio::task::spawn_blocking(move || {
         p.migrate().expect("migrate");
-        let mut conn = p.conn().expect("conn");
-        // No contact address: planning queues nothing of its own.
-        let e = employer(&mut conn, 50, None);
-        for i in 0..N {
-            outbox::enqueue(&mut conn, &reminder(e, i)).expect("enqueue");
-        }
+        employer(&mut p.conn().expect("conn"), 50, None)
     })
     .await
     .expect("setup");
 
-    let serve = || {
+    let free_port = || {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    };
+    let serve = |port: u16| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
         for (k, _) in std::env::vars() {
             if k.starts_with("QUOTA_LEVY__") {
@@ -1242,7 +1244,7 @@ async fn two_serve_processes_on_one_database_send_each_reminder_once() {
             c.env(k, v);
         }
         c.env("QUOTA_LEVY__DATABASE__URL", &url)
-            .env("QUOTA_LEVY__SERVER__PORT", "0")
+            .env("QUOTA_LEVY__SERVER__PORT", port.to_string())
             .env("QUOTA_LEVY__SERVER__WORKERS", "1")
             .env("QUOTA_LEVY__LOG__LEVEL", "warn")
             .env("QUOTA_LEVY__MAIL__ENABLED", "true")
@@ -1255,8 +1257,39 @@ async fn two_serve_processes_on_one_database_send_each_reminder_once() {
             .spawn()
             .expect("start quota-levy serve")
     };
-    let mut first = serve();
-    let mut second = serve();
+    let ports = [free_port(), free_port()];
+    let mut first = serve(ports[0]);
+    let mut second = serve(ports[1]);
+    // Both up and polling before the first reminder exists, so that they race.
+    let client = reqwest::Client::new();
+    for port in ports {
+        let mut up = false;
+        for _ in 0..300 {
+            let r = client
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status() == 200) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "serve on port {port} did not come up");
+    }
+    let p = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = p.conn().expect("conn");
+        diesel::Connection::transaction(&mut *conn, |c| {
+            for i in 0..N {
+                outbox::enqueue(c, &reminder(e, i))?;
+            }
+            Ok::<_, quota_levy::db::DbError>(())
+        })
+        .expect("enqueue");
+    })
+    .await
+    .expect("enqueue");
 
     let mut rows = Vec::new();
     for _ in 0..900 {
