@@ -321,7 +321,7 @@ fn levy_roll_export(
     let as_of = match as_of {
         Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
             .map_err(|_| anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}"))?,
-        None => chrono::Utc::now().date_naive(),
+        None => crate::clock::china_today(),
     };
     if format == RollFormat::Xlsx {
         // Checked before the database is opened: a wrong command fails at once.
@@ -539,7 +539,7 @@ fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
                 Some(s) => chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
                     anyhow::anyhow!("--as-of: expected a date YYYY-MM-DD, got {s:?}")
                 })?,
-                None => chrono::Utc::now().date_naive(),
+                None => crate::clock::china_today(),
             };
             let book = load_policy(settings)?;
             let view = book.view(region, as_of, data_year)?;

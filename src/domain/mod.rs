@@ -1,6 +1,7 @@
 //! Pure rules: identifiers, money, counts, policy types, the levy calculation and its
 //! explanation. Nothing in here performs I/O or knows about diesel, actix or lettre.
 
+pub mod calendar;
 pub mod ids;
 pub mod lang;
 pub mod levy;

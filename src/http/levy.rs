@@ -3,7 +3,7 @@
 //! `GET /api/v1/policies/{region}?as_of=YYYY-MM-DD`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -73,7 +73,7 @@ async fn policy(
                 AppError::field("/path/region", e.to_string())
             })?;
     let as_of = match &q.as_of {
-        None => Utc::now().date_naive(),
+        None => crate::clock::china_today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

@@ -2,7 +2,7 @@
 //! and `GET /api/v1/employers/{uscc}/statements/{levy_year}?as_of=`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -64,7 +64,7 @@ fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
         _ => None,
     };
     let paid_on = f.date("paid_on", true);
-    if paid_on.is_some_and(|d| d > Utc::now().date_naive()) {
+    if paid_on.is_some_and(|d| d > crate::clock::china_today()) {
         f.fail("paid_on", "must not be in the future");
     }
     let reference = f.string("reference", true);
@@ -143,7 +143,7 @@ async fn get_statement(
     let employer = visible_employer(&state, &auth.0, &uscc).await?;
     let levy_year = parse_levy_year(&year)?;
     let as_of = match &q.as_of {
-        None => Utc::now().date_naive(),
+        None => crate::clock::china_today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -49,7 +49,7 @@ async fn violations(
         })?),
     };
     let as_of = match &q.as_of {
-        None => Utc::now().date_naive(),
+        None => crate::clock::china_today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

@@ -44,11 +44,7 @@ impl From<diesel::result::Error> for ReminderError {
     }
 }
 
-/// Today in China (UTC+8): deadlines are Chinese calendar dates, and at 07:00 in
-/// Sanmenxia the UTC date is still yesterday's.
-pub fn china_today() -> NaiveDate {
-    plan::china_date(Utc::now().naive_utc())
-}
+pub use crate::clock::china_today;
 
 /// What a planning pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 //! [`crate::domain::levy::surcharge`] — the same function — up to and including the
 //! as-of date, which the mail states.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::template::{TemplateError, Templates};
@@ -196,11 +196,7 @@ pub fn account(
     })
 }
 
-/// The calendar date in China (UTC+8) at the UTC time `at`: deadlines are Chinese
-/// calendar dates, and at 07:00 in Sanmenxia the UTC date is still yesterday's.
-pub fn china_date(at: NaiveDateTime) -> NaiveDate {
-    (at + chrono::Duration::hours(8)).date()
-}
+pub use crate::domain::calendar::china_date;
 
 /// The latest "N days before" stage reached on `as_of`, while `as_of` is not past the
 /// deadline: the smallest N with `deadline − N ≤ as_of`.

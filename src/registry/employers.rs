@@ -31,7 +31,7 @@ pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, 
     let code: RegionCode = s
         .parse()
         .map_err(|e: crate::domain::region::RegionCodeError| e.to_string())?;
-    let today = Utc::now().date_naive();
+    let today = crate::clock::china_today();
     match policy.resolve(code, today, today.year() - 1) {
         Err(PolicyLookupError::UnknownRegion(_)) => Err(format!(
             "unknown region {s}: no policy pack covers it or its province"

@@ -156,3 +156,27 @@ async fn same_key_records_once_and_a_different_body_is_409() {
     assert_eq!(s["outstanding_principal"], "6000.00");
     assert_eq!(s["surcharge"], "900.00");
 }
+
+/// A payment made today in China is today's, whatever the hour: from 00:00 to 08:00 in
+/// Sanmenxia the UTC date is still yesterday's, and a check against it refused such a
+/// payment as "in the future" (this test catches that between 16:00 and 24:00 UTC).
+/// Tomorrow, in China, is refused.
+#[tokio::test]
+async fn a_payment_dated_today_in_china_is_accepted_and_tomorrow_refused() {
+    let (app, _, tax) = assessed_10000().await;
+    let china_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let pay = |key: &'static str, day: chrono::NaiveDate| {
+        app.client
+            .post(app.url(PAY))
+            .bearer_auth(&tax)
+            .header("Idempotency-Key", key)
+            .json(&json!({"amount": "100.00", "paid_on": day.to_string(), "reference": "BOC-7"}))
+            .send()
+    };
+    let r = pay("today", china_today).await.unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let r = pay("tomorrow", china_today + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
