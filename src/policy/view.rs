@@ -511,7 +511,7 @@ pub fn show(
     region: RegionCode,
     as_of: Option<NaiveDate>,
 ) -> Result<String, PolicyLookupError> {
-    let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let as_of = as_of.unwrap_or_else(crate::clock::china_today);
     Ok(book.view(region, as_of, None)?.render_text())
 }
 
