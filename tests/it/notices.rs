@@ -346,6 +346,17 @@ async fn publish_serve_and_correct_a_notice() {
         published["objection_until"].as_str().unwrap()
     )));
     assert!(page.contains("未达到规定比例") && page.contains("未申报"));
+    let r = app
+        .client
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
     let (_, _, bare) = get(&app, &format!("/notices/{id}"), None).await;
     assert_eq!(bare, page);
     let (status, ctype, csv) = get(&app, &format!("/notices/{id}"), Some("text/csv")).await;
