@@ -75,6 +75,12 @@ async fn four_employers() -> (TestApp, String, [String; 3]) {
     (app, tax, [b, c, d])
 }
 
+/// POSTs `body` to a notices route with an optional token.
+async fn post(app: &TestApp, path: &str, token: Option<&String>, body: Value) -> reqwest::Response {
+    app.send(Method::POST, path, token.map(String::as_str), Some(body))
+        .await
+}
+
 async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
     let mut rb = app.client.get(app.url(path));
     if let Some(a) = accept {
@@ -124,41 +130,18 @@ async fn publish_serve_and_correct_a_notice() {
     let body = json!({"region": "411200", "levy_year": 2025});
 
     // Who may publish.
-    let r = app
-        .send(Method::POST, "/api/v1/notices", None, Some(body.clone()))
-        .await;
+    let r = post(&app, "/api/v1/notices", None, body.clone()).await;
     assert_eq!(r.status(), 401);
     for role in [Role::Tax, Role::Inspector] {
         let t = app.token(role, None, None).await;
-        let r = app
-            .send(
-                Method::POST,
-                "/api/v1/notices",
-                Some(&t),
-                Some(body.clone()),
-            )
-            .await;
+        let r = post(&app, "/api/v1/notices", Some(&t), body.clone()).await;
         assert_eq!(r.status(), 403, "{role:?}");
     }
     let emp = app.token(Role::Employer, Some(USCC_A), None).await;
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&emp),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&emp), body.clone()).await;
     assert_eq!(r.status(), 403);
     let luoyang = app.token(Role::Federation, None, Some("410300")).await;
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&luoyang),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&luoyang), body.clone()).await;
     assert_eq!(r.status(), 403, "outside its region");
 
     // Bad input names the field; nothing is published.
@@ -178,9 +161,7 @@ async fn publish_serve_and_correct_a_notice() {
             "/colour",
         ),
     ] {
-        let r = app
-            .send(Method::POST, "/api/v1/notices", Some(&fed), Some(bad))
-            .await;
+        let r = post(&app, "/api/v1/notices", Some(&fed), bad).await;
         assert_eq!(r.status(), 422);
         let p: Value = r.json().await.unwrap();
         assert!(
@@ -195,25 +176,17 @@ async fn publish_serve_and_correct_a_notice() {
 
     // A region without employers: nothing to publish.
     let national = app.token(Role::Federation, None, None).await;
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&national),
-            Some(json!({"region": "411300", "levy_year": 2025})),
-        )
-        .await;
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&national),
+        json!({"region": "411300", "levy_year": 2025}),
+    )
+    .await;
     assert_eq!(r.status(), 409);
 
     // B declared but is not assessed: no notice with made-up figures.
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&fed),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&fed), body.clone()).await;
     assert_eq!(r.status(), 409);
     let p: Value = r.json().await.unwrap();
     assert!(p["detail"].as_str().unwrap().contains(&b), "{p}");
@@ -224,35 +197,14 @@ async fn publish_serve_and_correct_a_notice() {
         .await
         .unwrap();
     assert_eq!(list["total"], 0, "nothing was published");
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices/preview",
-            Some(&fed),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices/preview", Some(&fed), body.clone()).await;
     assert_eq!(r.status(), 409, "the preview checks as publishing does");
     assess(&app, &tax, &b).await;
 
     // The preview: what would be published, stored nowhere.
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices/preview",
-            Some(&emp),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices/preview", Some(&emp), body.clone()).await;
     assert_eq!(r.status(), 403);
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices/preview",
-            Some(&fed),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices/preview", Some(&fed), body.clone()).await;
     assert_eq!(r.status(), 200);
     let preview: Value = r.json().await.unwrap();
     let list: Value = app
@@ -263,14 +215,7 @@ async fn publish_serve_and_correct_a_notice() {
         .unwrap();
     assert_eq!(list["total"], 0, "a preview publishes nothing");
 
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&fed),
-            Some(body.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&fed), body.clone()).await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let published: Value = r.json().await.unwrap();
     let id = published["id"].as_i64().unwrap();
@@ -424,14 +369,7 @@ async fn publish_serve_and_correct_a_notice() {
     // A correction: B's roster was wrong. The first notice is unchanged but superseded.
     let fix = json!({"region": "411200", "levy_year": 2025, "replaces": id,
                      "correction_reason": "渑池未达标有限公司的残疾职工人数有误"});
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&fed),
-            Some(fix.clone()),
-        )
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&fed), fix.clone()).await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let second: Value = r.json().await.unwrap();
     let id2 = second["id"].as_i64().unwrap();
@@ -465,15 +403,11 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(python_digest(&new_text), new["sha256"].as_str().unwrap());
 
     // The first notice can be corrected once; the correction is what to correct next.
-    let r = app
-        .send(Method::POST, "/api/v1/notices", Some(&fed), Some(fix))
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&fed), fix).await;
     assert_eq!(r.status(), 409);
     let missing = json!({"region": "411200", "levy_year": 2025, "replaces": 999,
                          "correction_reason": "x"});
-    let r = app
-        .send(Method::POST, "/api/v1/notices", Some(&fed), Some(missing))
-        .await;
+    let r = post(&app, "/api/v1/notices", Some(&fed), missing).await;
     assert_eq!(r.status(), 422);
 
     // The public index.
