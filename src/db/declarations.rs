@@ -189,6 +189,27 @@ pub fn current(
         .optional()?)
 }
 
+/// [`current`] for a writer, inside its write transaction: on PostgreSQL the row is
+/// locked (`FOR UPDATE`), so concurrent writers of one declaration queue behind each
+/// other and each reads the version the previous one committed; SQLite's write
+/// transaction holds the database's one write lock already.
+pub fn current_for_update(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    levy_year: i32,
+) -> Result<Option<Declaration>, DbError> {
+    match conn {
+        AnyConnection::Postgresql(c) => Ok(declarations::table
+            .filter(declarations::employer_id.eq(employer_id))
+            .filter(declarations::levy_year.eq(levy_year))
+            .select(Declaration::as_select())
+            .for_update()
+            .first(c)
+            .optional()?),
+        AnyConnection::Sqlite(_) => current(conn, employer_id, levy_year),
+    }
+}
+
 /// The employers among `employer_ids` whose declaration for `levy_year` is filed
 /// ([`Status::is_filed`]: submitted, certified or amended). The reminder planner and the
 /// sender's check before each mail both ask this, so that "declared" means the same to
@@ -234,9 +255,38 @@ pub struct NewVersion<'a> {
     pub roster: Vec<NewRosterLine>,
 }
 
-/// Stores a new body as the next version (or the first). Returns the new current row.
-/// The caller has checked preconditions.
-pub fn save(conn: &mut AnyConnection, v: NewVersion<'_>) -> Result<Declaration, DbError> {
+/// The row of `d` while it is still at the version read. Every change of a declaration
+/// matches on it, so that of two writers that read one version only one lands (on
+/// PostgreSQL the one that waited for the row lock re-checks the committed row).
+fn at_version(
+    d: &Declaration,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Find<declarations::table, i64>,
+    diesel::dsl::Eq<declarations::version, i32>,
+> {
+    declarations::table
+        .find(d.id)
+        .filter(declarations::version.eq(d.version))
+}
+
+/// The error of a change that found its declaration at another version than read.
+fn stale(d: &Declaration) -> DbError {
+    DbError::Conflict(format!(
+        "the declaration changed while this request ran (version {} was read); read it again",
+        d.version
+    ))
+}
+
+/// Stores a new body as the next version of `existing`, the current version as the
+/// caller read it and checked its preconditions on (or as the first version when
+/// `None`). Returns the new current row. When the declaration is no longer at the
+/// version read, nothing is written: [`DbError::Conflict`] (or, for a first version
+/// that another writer created meanwhile, a unique violation).
+pub fn save(
+    conn: &mut AnyConnection,
+    existing: Option<&Declaration>,
+    v: NewVersion<'_>,
+) -> Result<Declaration, DbError> {
     let NewVersion {
         employer_id,
         levy_year,
@@ -247,8 +297,7 @@ pub fn save(conn: &mut AnyConnection, v: NewVersion<'_>) -> Result<Declaration, 
         roster,
     } = v;
     let now = Utc::now().naive_utc();
-    let existing = current(conn, employer_id, levy_year)?;
-    let id = match &existing {
+    let id = match existing {
         None => {
             diesel::insert_into(declarations::table)
                 .values((
@@ -267,7 +316,7 @@ pub fn save(conn: &mut AnyConnection, v: NewVersion<'_>) -> Result<Declaration, 
                 .id
         }
         Some(d) => {
-            diesel::update(declarations::table.find(d.id))
+            let n = diesel::update(at_version(d))
                 .set((
                     declarations::version.eq(d.version + 1),
                     declarations::status.eq(status.as_str()),
@@ -276,6 +325,9 @@ pub fn save(conn: &mut AnyConnection, v: NewVersion<'_>) -> Result<Declaration, 
                     declarations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+            if n == 0 {
+                return Err(stale(d));
+            }
             d.id
         }
     };
@@ -583,7 +635,7 @@ fn update_chunk(
         q.execute(c)
     })?;
     if changed != chunk.len() {
-        return Err(DbError::Task(format!(
+        return Err(DbError::Conflict(format!(
             "{} of {} declarations changed while they were being saved; nothing of this batch was written, try again",
             chunk.len() - changed,
             chunk.len()
@@ -621,7 +673,7 @@ pub fn set_status(
         Status::Certified => (d.submitted_at, Some(now), Some(actor.to_owned())),
         _ => (d.submitted_at, d.certified_at, d.certified_by.clone()),
     };
-    diesel::update(declarations::table.find(d.id))
+    let n = diesel::update(at_version(d))
         .set((
             declarations::version.eq(d.version + 1),
             declarations::status.eq(status.as_str()),
@@ -631,6 +683,9 @@ pub fn set_status(
             declarations::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if n == 0 {
+        return Err(stale(d));
+    }
     let row: Declaration = declarations::table
         .find(d.id)
         .select(Declaration::as_select())

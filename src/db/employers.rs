@@ -189,23 +189,37 @@ pub fn insert_many(
     Ok(stored)
 }
 
-/// Applies a patch and bumps the version; returns the new state.
+/// Applies a patch to the employer at `version` and bumps the version; returns the new
+/// state, or `None` when the row is no longer at `version` (a concurrent writer won).
+/// The version is part of the `UPDATE` itself: on PostgreSQL a writer that waited for
+/// another's row lock re-checks it against the committed row, so two writers holding
+/// one ETag cannot both win.
 pub fn update(
     conn: &mut AnyConnection,
     id: i64,
+    version: i32,
     patch: &EmployerPatch,
-) -> Result<Employer, DbError> {
-    diesel::update(employers::table.find(id))
-        .set((
-            patch,
-            employers::version.eq(employers::version + 1),
-            employers::updated_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(employers::table
-        .find(id)
-        .select(Employer::as_select())
-        .first(conn)?)
+) -> Result<Option<Employer>, DbError> {
+    let n = diesel::update(
+        employers::table
+            .filter(employers::id.eq(id))
+            .filter(employers::version.eq(version)),
+    )
+    .set((
+        patch,
+        employers::version.eq(version + 1),
+        employers::updated_at.eq(Utc::now().naive_utc()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        employers::table
+            .find(id)
+            .select(Employer::as_select())
+            .first(conn)?,
+    ))
 }
 
 /// Filters for listing.

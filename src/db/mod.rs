@@ -74,6 +74,95 @@ impl AnyConnection {
     }
 }
 
+/// How many times a write transaction that could not start (SQLite's write lock still
+/// held by another connection after the busy timeout) is tried before giving up.
+const WRITE_BEGIN_ATTEMPTS: u32 = 4;
+
+/// Runs `f` as one write transaction, the way every write of the service must run.
+///
+/// On SQLite the transaction starts `BEGIN IMMEDIATE`: it takes the write lock before
+/// the first read, waiting up to the busy timeout. A deferred transaction would read
+/// first and fail with `SQLITE_BUSY` at once when it later tries to write while another
+/// connection wrote meanwhile (SQLite cannot upgrade a stale read snapshot), and that
+/// is not retried by the busy handler. When the lock cannot be had even after the busy
+/// timeout, the transaction is started again a few times; `f` has not run then. On
+/// PostgreSQL it is an ordinary (read committed) transaction: writers that must not
+/// overwrite each other check the version in the `UPDATE` itself.
+pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    // Taken out when it runs: a retry happens only while it has not.
+    let mut f = Some(f);
+    let mut attempt = 1;
+    loop {
+        let mut call = |c: &mut AnyConnection| match f.take() {
+            Some(f) => f(c),
+            None => Err(E::from(diesel::result::Error::BrokenTransactionManager)),
+        };
+        let fresh_sqlite = match conn {
+            AnyConnection::Sqlite(c) => !in_transaction(c),
+            AnyConnection::Postgresql(_) => false,
+        };
+        let result = if fresh_sqlite {
+            sqlite_immediate(conn, call)
+        } else {
+            // PostgreSQL, or a savepoint inside the caller's transaction.
+            conn.transaction(|c| call(c))
+        };
+        match result {
+            Err(_) if f.is_some() && attempt < WRITE_BEGIN_ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(20 * u64::from(attempt)));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// True while `c` has a transaction open.
+fn in_transaction(c: &mut diesel::SqliteConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()
+        .is_ok_and(|d| d.is_some())
+}
+
+/// `BEGIN IMMEDIATE` on the SQLite connection inside `conn`, then `f` on `conn` itself
+/// (diesel's `immediate_transaction` exists on the concrete connection only). The
+/// transaction state lives in the inner connection, so a `transaction` that `f` opens
+/// becomes a savepoint as usual.
+fn sqlite_immediate<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let AnyConnection::Sqlite(c) = &mut *conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(&mut *conn);
+    if let AnyConnection::Sqlite(c) = &mut *conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(c)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(c)?,
+        }
+    }
+    result
+}
+
+/// True when `e` is a unique-key violation: a concurrent writer got there first.
+pub fn is_unique_violation(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
 /// Which backend a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -218,6 +307,10 @@ pub enum DbError {
     /// A query failed.
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
+    /// Another writer changed the rows meanwhile; nothing of this write landed, and
+    /// the same request may be tried again.
+    #[error("{0}")]
+    Conflict(String),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),

@@ -469,7 +469,7 @@ mod tests {
         let (_dir, db) = db();
         let mut conn = db.conn().unwrap();
         let e = employer(&mut conn, "91411200MA44XXXX1A");
-        let r: Result<(), DbError> = conn.transaction(|c| {
+        let r: Result<(), DbError> = crate::db::write_transaction(&mut conn, |c| {
             enqueue(c, &reminder(e, "due-30d"))?;
             Err(DbError::Task("the event failed".into()))
         });

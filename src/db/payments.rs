@@ -56,25 +56,29 @@ pub struct NewPayment {
     pub recorded_at: NaiveDateTime,
 }
 
-/// The payment recorded under an idempotency key.
-pub fn by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<PaymentRow>, DbError> {
+/// The payment recorded for an employer under an idempotency key. Keys are the
+/// caller's, per employer: two offices may happen to use one key for two employers.
+pub fn by_key(
+    conn: &mut AnyConnection,
+    employer_id: i64,
+    key: &str,
+) -> Result<Option<PaymentRow>, DbError> {
     Ok(payments::table
+        .filter(payments::employer_id.eq(employer_id))
         .filter(payments::idempotency_key.eq(key))
         .select(PaymentRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// Inserts; `Ok(false)` when the key was taken meanwhile (a concurrent retry).
-pub fn insert(conn: &mut AnyConnection, p: &NewPayment) -> Result<bool, DbError> {
-    match diesel::insert_into(payments::table).values(p).execute(conn) {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+/// Inserts a payment. A key the employer used meanwhile (a concurrent retry) is a unique
+/// violation ([`crate::db::is_unique_violation`]); on PostgreSQL it ends the enclosing
+/// transaction, so callers that go on afterwards insert inside a savepoint.
+pub fn insert(conn: &mut AnyConnection, p: &NewPayment) -> Result<(), DbError> {
+    diesel::insert_into(payments::table)
+        .values(p)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Payments of an employer for a year, by value date.

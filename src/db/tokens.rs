@@ -42,7 +42,7 @@ pub fn create(
 ) -> Result<(String, TokenRow), DbError> {
     let (token, digest) = new_token();
     let prefix: String = token.chars().take(12).collect();
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::token_hash.eq(&digest),
@@ -78,7 +78,7 @@ pub fn create(
 
 /// Revokes by id or by prefix; returns how many were revoked.
 pub fn revoke(conn: &mut AnyConnection, id_or_prefix: &str) -> Result<usize, DbError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
         let target = api_tokens::table.filter(api_tokens::revoked_at.is_null());
         let ids: Vec<i64> = match id_or_prefix.parse::<i64>() {

@@ -9,6 +9,7 @@ pub mod money;
 pub mod policy;
 pub mod region;
 pub mod request;
+pub mod text;
 
 pub use lang::Language;
 pub use money::{round2, Money};

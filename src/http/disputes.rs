@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::auth::Auth;
 use super::declarations::parse_levy_year;
+use super::employers::visible_employer;
 use super::problem::AppError;
 use super::{request_id, AppState};
 use crate::auth::{scope_prefix, Role};
@@ -84,7 +85,7 @@ async fn resolve(
         true,
         crate::domain::ids::UnifiedSocialCreditCode::parse,
     );
-    let note = f.string("note", false);
+    let note = f.text("note", false);
     // A disability certificate names its holder by ID number; a veteran certificate is
     // its own key (as stored on roster lines).
     let holder = cert
@@ -100,6 +101,16 @@ async fn resolve(
         return Err(errors.into());
     };
     let uscc = counted_by.expose().to_owned();
+    // The wall first: an employer outside the caller's region is answered as one that
+    // does not claim the person, whoever else does.
+    let visible = match visible_employer(&state, &who, &uscc).await {
+        Ok(_) => true,
+        Err(AppError::NotFound(_)) => false,
+        Err(e) => return Err(e),
+    };
+    if !visible {
+        return Err(disputes::not_a_claimant(&uscc, levy_year as i32).into());
+    }
     let actor = who.actor();
     let rid = request_id(&req);
     let u = uscc.clone();

@@ -3,15 +3,13 @@
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::auth::Auth;
 use super::problem::AppError;
-use super::{request_id, AppState};
+use super::{request_id, AppState, PageWindow};
 use crate::auth::{scope_prefix, Principal, Role};
-use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch};
 use crate::domain::{EmployerKind, RegionCode};
 use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
@@ -93,9 +91,10 @@ async fn create(
     let actor = who.actor();
     let rid = request_id(&req);
     let new = parsed.new;
+    let warnings = parsed.warnings.clone();
     let created = state
         .db
-        .run(move |c| registry::create(c, &new, &actor, rid.as_deref()))
+        .run(move |c| registry::create(c, &new, &warnings, &actor, rid.as_deref()))
         .await?;
     let e = created
         .ok_or_else(|| AppError::Conflict(format!("employer {uscc} is already registered")))?;
@@ -139,26 +138,26 @@ async fn list(
             Err(e) => errors.push(("/query/kind", e)),
         }
     }
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page < 1 {
-        errors.push(("/query/page", "must be 1 or more".into()));
-    }
-    if !(1..=500).contains(&per_page) {
-        errors.push(("/query/per_page", "must be from 1 to 500".into()));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(
-            errors
-                .into_iter()
-                .map(|(p, d)| super::problem::FieldProblem {
-                    pointer: p.into(),
-                    code: "invalid".into(),
-                    detail: d,
-                })
-                .collect(),
-        ));
-    }
+    let mut problems: Vec<super::problem::FieldProblem> = errors
+        .into_iter()
+        .map(|(p, d)| super::problem::FieldProblem {
+            pointer: p.into(),
+            code: "invalid".into(),
+            detail: d,
+        })
+        .collect();
+    let window = match PageWindow::from_query(q.page, q.per_page, 50, 500) {
+        Ok(w) => Some(w),
+        Err(AppError::Validation(mut e)) => {
+            problems.append(&mut e);
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(window) = window.filter(|_| problems.is_empty()) else {
+        return Err(AppError::Validation(problems));
+    };
+    let PageWindow { page, per_page } = window;
     match who.role {
         Role::Employer => filter.uscc = Some(who.employer_uscc.clone().unwrap_or_default()),
         _ => {
@@ -169,7 +168,7 @@ async fn list(
     }
     let (items, total) = state
         .db
-        .run(move |c| repo::list(c, &filter, (page - 1) * per_page, per_page))
+        .run(move |c| repo::list(c, &filter, window.offset(), per_page))
         .await?;
     let items: Vec<EmployerView> = items.into_iter().map(EmployerView::from).collect();
     Ok(HttpResponse::Ok().json(json!({
@@ -240,7 +239,7 @@ async fn update(
         }
     }
     if f.has("registered_on") {
-        patch.registered_on = Some(f.date("registered_on", false));
+        patch.registered_on = Some(registry::registration_date(&mut f));
     }
     if f.has("contact_email") {
         patch.contact_email = Some(f.parsed("contact_email", false, check_email));
@@ -255,53 +254,36 @@ async fn update(
         patch.committee_member = f.bool("committee_member");
     }
     f.finish()?;
-    if let Some(tag) = req.headers().get(header::IF_MATCH) {
-        if tag.to_str().ok() != Some(employer_etag(&current).as_str()) {
+    let expected_version = match req.headers().get(header::IF_MATCH) {
+        None => None,
+        Some(tag) if tag.to_str().ok() == Some("*") => None,
+        Some(tag) if tag.to_str().ok() == Some(employer_etag(&current).as_str()) => {
+            Some(current.version)
+        }
+        Some(_) => {
             return Err(AppError::PreconditionFailed(
                 "the employer changed since you read it (If-Match does not match its ETag)".into(),
-            ));
+            ))
         }
-    }
-    if patch.is_noop(&current) {
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, employer_etag(&current)))
-            .json(EmployerView::from(current)));
-    }
+    };
     let actor = who.actor();
     let rid = request_id(&req);
-    let expected_version = current.version;
-    let updated = state
+    let e = state
         .db
         .run(move |c| {
-            c.transaction(|c| {
-                // Re-read inside the transaction: a concurrent change wins only once.
-                let fresh =
-                    repo::by_uscc(c, &current.uscc)?.ok_or(diesel::result::Error::NotFound)?;
-                if fresh.version != expected_version {
-                    return Ok(None);
-                }
-                let after = repo::update(c, fresh.id, &patch)?;
-                audit::record(
-                    c,
-                    AuditEntry {
-                        actor: &actor,
-                        action: "employer.update",
-                        entity_type: "employer",
-                        entity_id: &after.uscc,
-                        before: Some(registry::audit_view(&fresh)),
-                        after: Some(registry::audit_view(&after)),
-                        request_id: rid.as_deref(),
-                    },
-                )?;
-                Ok(Some(after))
-            })
+            Ok(registry::update(
+                c,
+                &current.uscc,
+                expected_version,
+                &patch,
+                &actor,
+                rid.as_deref(),
+            ))
         })
-        .await?;
-    let e = updated.ok_or_else(|| {
-        AppError::PreconditionFailed(
-            "the employer changed while this request ran; read it again".into(),
-        )
-    })?;
+        .await??;
+    let e = match e {
+        registry::UpdateOutcome::Updated(e) | registry::UpdateOutcome::Unchanged(e) => e,
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, employer_etag(&e)))
         .json(EmployerView::from(e)))

@@ -77,6 +77,13 @@ async fn policy(
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };
+    // Data years are levy years − 1 (levy years run from 2016 to 2100).
+    if q.data_year.is_some_and(|y| !(2015..=2099).contains(&y)) {
+        return Err(AppError::field(
+            "/query/data_year",
+            "must be a year from 2015 to 2099",
+        ));
+    }
     let view = state
         .book
         .view(region, as_of, q.data_year)

@@ -61,6 +61,59 @@ pub fn request_id(req: &HttpRequest) -> Option<String> {
         .map(|r| r.0.clone())
 }
 
+/// The highest page a list may be asked for. With the largest page size that reaches
+/// past a billion rows, far beyond any region, while `(page − 1) × per_page` stays a
+/// small `i64` on both backends.
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// One page of a list, as asked for by `page` (from 1) and `per_page`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageWindow {
+    /// The page, from 1.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+}
+
+impl PageWindow {
+    /// Checks `page` (1 to [`MAX_PAGE`], default 1) and `per_page` (1 to `max_per_page`,
+    /// default `default_per_page`); every fault names its query parameter.
+    pub fn from_query(
+        page: Option<i64>,
+        per_page: Option<i64>,
+        default_per_page: i64,
+        max_per_page: i64,
+    ) -> Result<PageWindow, AppError> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(default_per_page);
+        let mut errors = Vec::new();
+        if !(1..=MAX_PAGE).contains(&page) {
+            errors.push(problem::FieldProblem {
+                pointer: "/query/page".into(),
+                code: "out_of_range".into(),
+                detail: format!("must be a whole number from 1 to {MAX_PAGE}"),
+            });
+        }
+        if !(1..=max_per_page).contains(&per_page) {
+            errors.push(problem::FieldProblem {
+                pointer: "/query/per_page".into(),
+                code: "out_of_range".into(),
+                detail: format!("must be a whole number from 1 to {max_per_page}"),
+            });
+        }
+        if errors.is_empty() {
+            Ok(PageWindow { page, per_page })
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+
+    /// Rows before this page.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
 /// Unknown routes answer a problem document, not actix's empty 404.
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound(format!("no resource at {}", req.path())))
@@ -143,6 +196,9 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // The last `wrap` runs first: every request gets its id and span before
+                // its text is checked.
+                .wrap(actix_web::middleware::from_fn(middleware::text_guard))
                 .wrap(actix_web::middleware::from_fn(middleware::request_context))
                 .configure(|cfg| configure(cfg, body_limit, upload_limit))
                 .default_service(web::to(not_found))

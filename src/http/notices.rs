@@ -55,7 +55,7 @@ fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
         .int("objection_days", false, 1, MAX_OBJECTION_DAYS)
         .unwrap_or(DEFAULT_OBJECTION_DAYS);
     let replaces = f.int("replaces", false, 1, i64::MAX);
-    let reason = f.string("correction_reason", false);
+    let reason = f.text("correction_reason", false);
     match (&replaces, &reason) {
         (Some(_), None) => f.fail_code(
             "correction_reason",
@@ -225,19 +225,13 @@ async fn index_page(state: &AppState, q: &ListQuery) -> Result<IndexPage, AppErr
             })
         })
         .transpose()?;
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page < 1 || !(1..=500).contains(&per_page) {
-        return Err(AppError::field(
-            "/query/page",
-            "page ≥ 1 and per_page from 1 to 500",
-        ));
-    }
+    let window = super::PageWindow::from_query(q.page, q.per_page, 50, 500)?;
+    let super::PageWindow { page, per_page } = window;
     let (rows, total, successors) = state
         .db
         .run(move |c| {
             let (rows, total) =
-                crate::db::notices::list(c, &prefix, levy_year, (page - 1) * per_page, per_page)?;
+                crate::db::notices::list(c, &prefix, levy_year, window.offset(), per_page)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let successors = crate::db::notices::successors(c, &ids)?;
             Ok((rows, total, successors))

@@ -35,6 +35,12 @@ fn payment_view(p: &PaymentRow, uscc: &str) -> Value {
     })
 }
 
+/// The largest single payment accepted, in fen: ten billion yuan. The levy of the
+/// largest employer in China (over a million staff, wage at the cap) is a few billion
+/// yuan, so a larger figure is a typing error; it also keeps every sum of a region's
+/// roll far inside `i64` fen.
+const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
+
 fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
     let mut f = Fields::new(body, &["amount", "paid_on", "reference"])?;
     let amount = match body.get("amount") {
@@ -47,6 +53,14 @@ fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
         _ => None,
     };
     let amount_fen = match amount {
+        Some(a) if a > rust_decimal::Decimal::new(MAX_PAYMENT_FEN, 2) => {
+            f.fail_code(
+                "amount",
+                "too_large",
+                "must be at most 10000000000.00 yuan for one payment",
+            );
+            None
+        }
         Some(a) if a > rust_decimal::Decimal::ZERO => match to_fen(a) {
             Some(fen) => Some(fen),
             None => {

@@ -173,6 +173,13 @@ impl From<crate::db::DbError> for AppError {
             crate::db::DbError::Unavailable(m) => {
                 AppError::Unavailable(format!("database unavailable: {m}"))
             }
+            crate::db::DbError::Conflict(m) => AppError::Conflict(m),
+            // A unique key that a concurrent request took first: the caller may read
+            // and try again; nothing of this request was written.
+            other if crate::db::is_unique_violation(&other) => AppError::Conflict(
+                "a concurrent request changed the same record first; read it again and retry"
+                    .into(),
+            ),
             other => AppError::Internal(other.to_string()),
         }
     }

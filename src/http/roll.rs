@@ -70,14 +70,8 @@ async fn levy_roll(
     };
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
-            let page = q.page.unwrap_or(1);
-            let per_page = q.per_page.unwrap_or(100);
-            if page < 1 || !(1..=1000).contains(&per_page) {
-                return Err(AppError::field(
-                    "/query/page",
-                    "page ≥ 1 and per_page from 1 to 1000",
-                ));
-            }
+            let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;
+            let super::PageWindow { page, per_page } = window;
             let (items, sums) = state
                 .db
                 .run(move |c| {
@@ -87,7 +81,7 @@ async fn levy_roll(
                         levy_year,
                         &prefix,
                         as_of,
-                        (page - 1) * per_page,
+                        window.offset(),
                         Some(per_page),
                         true,
                         &mut |r| {

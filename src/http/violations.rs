@@ -57,14 +57,8 @@ async fn violations(
     if format != "json" && format != "csv" {
         return Err(AppError::field("/query/format", "must be json or csv"));
     }
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(100);
-    if page < 1 || !(1..=1000).contains(&per_page) {
-        return Err(AppError::field(
-            "/query/page",
-            "page ≥ 1 and per_page from 1 to 1000",
-        ));
-    }
+    let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;
+    let super::PageWindow { page, per_page } = window;
     let book = state.book.clone();
     let rows = state
         .db
@@ -85,7 +79,7 @@ async fn violations(
             .body(body));
     }
     let total = rows.len();
-    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    let skip = usize::try_from(window.offset()).unwrap_or(usize::MAX);
     let take = usize::try_from(per_page).unwrap_or(100);
     let items: Vec<_> = rows.into_iter().skip(skip).take(take).collect();
     Ok(HttpResponse::Ok().json(json!({

@@ -140,7 +140,10 @@ pub fn import_employers(
         return Ok(report);
     }
     let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
-        let news: Vec<&NewEmployer> = batch.iter().map(|(_, p)| &p.new).collect();
+        let news: Vec<(&NewEmployer, &[String])> = batch
+            .iter()
+            .map(|(_, p)| (&p.new, p.warnings.as_slice()))
+            .collect();
         let stored = insert_many_audited(c, &news, &opts.actor, Some(&opts.import_id))?;
         let mut done = Vec::with_capacity(batch.len());
         let mut rejected = Vec::new();

@@ -99,8 +99,6 @@ pub mod reader;
 pub mod report;
 pub mod values;
 
-use diesel::Connection;
-
 pub use reader::{Encoding, Format};
 pub use report::{Counts, ImportKind, Report, RowIssue};
 
@@ -273,7 +271,7 @@ fn write_batches<I, T>(
 ) -> Result<Written<T>, DbError> {
     progress.phase(Phase::Writing, items.len() as u64);
     if !partial {
-        let result = conn.transaction::<_, Abort, _>(|c| {
+        let result = crate::db::write_transaction::<_, Abort, _>(conn, |c| {
             let mut done = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
             for batch in items.chunks(BATCH_ROWS) {
@@ -305,8 +303,7 @@ fn write_batches<I, T>(
     let mut done = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for batch in items.chunks(BATCH_ROWS) {
-        let (d, r) = conn
-            .transaction::<_, Abort, _>(|c| Ok(write(c, batch)?))
+        let (d, r) = crate::db::write_transaction::<_, Abort, _>(conn, |c| Ok(write(c, batch)?))
             .map_err(|e| match e {
                 Abort::Db(e) => e,
                 Abort::Rejected(_) => {

@@ -189,7 +189,7 @@ fn write_prepared(
         last,
         now,
     } = p;
-    conn.transaction(|c| -> Result<(), DbError> {
+    crate::db::write_transaction(conn, |c| -> Result<(), DbError> {
         let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
         let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
             .into_iter()

@@ -867,7 +867,7 @@ pub fn generate(
         let n = DEMO_CHUNK.min(spec.employers - done);
         // Ids are assigned here (no RETURNING needed for multi-row inserts); the chunk's
         // transaction takes the write lock before reading the maxima.
-        let lines = conn.transaction(|c| -> Result<u64, DemoError> {
+        let lines = crate::db::write_transaction(conn, |c| -> Result<u64, DemoError> {
             if let AnyConnection::Postgresql(_) = c {
                 c.batch_execute("LOCK TABLE employers, declarations IN SHARE ROW EXCLUSIVE MODE")
                     .map_err(DbError::Query)?;

@@ -217,7 +217,7 @@ pub fn plan_reminders(
                 }
             }
         }
-        let (queued, already) = conn.transaction(|c| {
+        let (queued, already) = crate::db::write_transaction(conn, |c| {
             let mut queued: BTreeMap<&'static str, u64> = BTreeMap::new();
             let mut already = 0_u64;
             for r in &rows {

@@ -208,8 +208,10 @@ mod tests {
     }
 
     fn declaration(conn: &mut AnyConnection, e: i64, status: Status) -> declarations::Declaration {
+        let existing = declarations::current(conn, e, 2025).unwrap();
         save(
             conn,
+            existing.as_ref(),
             NewVersion {
                 employer_id: e,
                 levy_year: 2025,
@@ -280,7 +282,7 @@ mod tests {
 
     fn pay(conn: &mut AnyConnection, e: i64, fen: i64, paid_on: &str, recorded: NaiveDateTime) {
         let key = format!("k-{e}-{fen}-{paid_on}-{}", recorded.and_utc().timestamp());
-        assert!(insert_payment(
+        insert_payment(
             conn,
             &NewPayment {
                 employer_id: e,
@@ -294,7 +296,7 @@ mod tests {
                 recorded_at: recorded,
             },
         )
-        .unwrap());
+        .unwrap();
     }
 
     #[test]

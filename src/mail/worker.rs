@@ -367,6 +367,7 @@ mod tests {
         // The first employer declares after its reminders were queued.
         crate::db::declarations::save(
             &mut conn,
+            None,
             crate::db::declarations::NewVersion {
                 employer_id: declared,
                 levy_year: 2025,

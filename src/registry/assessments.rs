@@ -2,7 +2,6 @@
 //! inputs and policy values kept so that the full explanation is reproduced on read.
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
-use diesel::Connection;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -286,7 +285,7 @@ pub fn assess_one(
         now,
     )
     .map_err(AssessError::Invalid)?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         if let Some(cur) = repo::current(c, employer.id, levy_year)? {
             if cur.inputs_digest == computed.row.inputs_digest {
                 return Ok(Outcome::Unchanged(cur));

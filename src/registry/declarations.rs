@@ -231,7 +231,7 @@ pub fn save_with(
     parsed: &ParsedDeclaration,
     opts: &SaveOptions<'_>,
 ) -> Result<SaveOutcome, RegistryError> {
-    let existing = repo::current(conn, employer.id, levy_year)?;
+    let existing = repo::current_for_update(conn, employer.id, levy_year)?;
     if let Some(d) = &existing {
         if d.body_digest == parsed.digest {
             return Ok(SaveOutcome::Unchanged(d.clone()));
@@ -253,6 +253,7 @@ pub fn save_with(
     let before = existing.as_ref().map(|d| audit_view(d, None));
     let saved = repo::save(
         conn,
+        existing.as_ref(),
         repo::NewVersion {
             employer_id: employer.id,
             levy_year,
@@ -405,6 +406,42 @@ fn save_run(
     Ok(out)
 }
 
+/// How often a request without `If-Match` re-reads and tries again when a concurrent
+/// writer changed the declaration between its read and its write.
+const WRITE_ATTEMPTS: usize = 5;
+
+/// Runs `attempt` in a savepoint until it does not lose a race with another writer: a
+/// stale version (or, for a first version, the other writer's insert) answers
+/// `PreconditionFailed` when the caller named the version it read (`If-Match`), and is
+/// otherwise tried again on the fresh state. The savepoint undoes the lost attempt (on
+/// PostgreSQL a failed insert would end the whole transaction).
+fn retry_races<T>(
+    conn: &mut AnyConnection,
+    if_match: Option<&str>,
+    mut attempt: impl FnMut(&mut AnyConnection) -> Result<T, RegistryError>,
+) -> Result<T, RegistryError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        match conn.transaction(&mut attempt) {
+            Err(RegistryError::Db(e)) if lost_race(&e) => {
+                if if_match.is_some_and(|t| t != "*") {
+                    return Err(RegistryError::PreconditionFailed(
+                        "the declaration changed since you read it (If-Match does not match its ETag); read it again"
+                            .into(),
+                    ));
+                }
+            }
+            other => return other,
+        }
+    }
+    Err(RegistryError::Conflict(
+        "the declaration is being changed by others at this moment; read it again and retry".into(),
+    ))
+}
+
+fn lost_race(e: &DbError) -> bool {
+    matches!(e, DbError::Conflict(_)) || crate::db::is_unique_violation(e)
+}
+
 /// Creates or amends in its own transaction (HTTP PUT).
 pub fn put(
     conn: &mut AnyConnection,
@@ -413,7 +450,11 @@ pub fn put(
     parsed: &ParsedDeclaration,
     opts: &SaveOptions<'_>,
 ) -> Result<SaveOutcome, RegistryError> {
-    conn.transaction(|c| save_with(c, employer, levy_year, parsed, opts))
+    crate::db::write_transaction(conn, |c| {
+        retry_races(c, opts.if_match, |c| {
+            save_with(c, employer, levy_year, parsed, opts)
+        })
+    })
 }
 
 /// A status step: `submit` (draft or amended → submitted) or `certify` (submitted →
@@ -434,58 +475,70 @@ pub fn step(
     step: Step,
     opts: &SaveOptions<'_>,
 ) -> Result<Declaration, RegistryError> {
-    conn.transaction(|c| {
-        let d = repo::current(c, employer.id, levy_year)?.ok_or_else(|| {
-            RegistryError::NotFound(format!(
-                "no declaration of {} for levy year {levy_year}",
-                employer.uscc
-            ))
-        })?;
-        if let Some(tag) = opts.if_match {
-            if tag != d.etag() && tag != "*" {
-                return Err(RegistryError::PreconditionFailed(
-                    "the declaration changed since you read it (If-Match does not match its ETag)"
-                        .into(),
-                ));
-            }
-        }
-        let (allowed, next, action) = match step {
-            Step::Submit => (
-                matches!(d.status(), Status::Draft | Status::Amended),
-                Status::Submitted,
-                "declaration.submit",
-            ),
-            Step::Certify => (
-                d.status() == Status::Submitted,
-                Status::Certified,
-                "declaration.certify",
-            ),
-        };
-        if !allowed {
-            return Err(RegistryError::Conflict(format!(
-                "a {} declaration cannot be {}",
-                d.status,
-                match step {
-                    Step::Submit => "submitted",
-                    Step::Certify => "certified (it must be submitted first)",
-                }
-            )));
-        }
-        let after = repo::set_status(c, &d, next, opts.actor)?;
-        audit::record(
-            c,
-            AuditEntry {
-                actor: opts.actor,
-                action,
-                entity_type: "declaration",
-                entity_id: &format!("{}/{}", employer.uscc, levy_year),
-                before: Some(audit_view(&d, None)),
-                after: Some(audit_view(&after, None)),
-                request_id: opts.request_id,
-            },
-        )?;
-        Ok(after)
+    crate::db::write_transaction(conn, |c| {
+        retry_races(c, opts.if_match, |c| {
+            step_once(c, employer, levy_year, step, opts)
+        })
     })
+}
+
+fn step_once(
+    c: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    step: Step,
+    opts: &SaveOptions<'_>,
+) -> Result<Declaration, RegistryError> {
+    let d = repo::current_for_update(c, employer.id, levy_year)?.ok_or_else(|| {
+        RegistryError::NotFound(format!(
+            "no declaration of {} for levy year {levy_year}",
+            employer.uscc
+        ))
+    })?;
+    if let Some(tag) = opts.if_match {
+        if tag != d.etag() && tag != "*" {
+            return Err(RegistryError::PreconditionFailed(
+                "the declaration changed since you read it (If-Match does not match its ETag)"
+                    .into(),
+            ));
+        }
+    }
+    let (allowed, next, action) = match step {
+        Step::Submit => (
+            matches!(d.status(), Status::Draft | Status::Amended),
+            Status::Submitted,
+            "declaration.submit",
+        ),
+        Step::Certify => (
+            d.status() == Status::Submitted,
+            Status::Certified,
+            "declaration.certify",
+        ),
+    };
+    if !allowed {
+        return Err(RegistryError::Conflict(format!(
+            "a {} declaration cannot be {}",
+            d.status,
+            match step {
+                Step::Submit => "submitted",
+                Step::Certify => "certified (it must be submitted first)",
+            }
+        )));
+    }
+    let after = repo::set_status(c, &d, next, opts.actor)?;
+    audit::record(
+        c,
+        AuditEntry {
+            actor: opts.actor,
+            action,
+            entity_type: "declaration",
+            entity_id: &format!("{}/{}", employer.uscc, levy_year),
+            before: Some(audit_view(&d, None)),
+            after: Some(audit_view(&after, None)),
+            request_id: opts.request_id,
+        },
+    )?;
+    Ok(after)
 }
 
 /// Masks every certificate number in a stored body, for callers who do not need them.

@@ -215,6 +215,15 @@ impl From<diesel::result::Error> for ResolveError {
     }
 }
 
+/// The refusal of a resolution naming an employer that does not claim the person. A
+/// caller names an employer outside its region gets the same answer, so that it learns
+/// nothing about who else declares the certificate.
+pub fn not_a_claimant(counted_by_uscc: &str, levy_year: i32) -> ResolveError {
+    ResolveError::NotAClaimant(format!(
+        "{counted_by_uscc} is not an employer of your region that declares this certificate for levy year {levy_year}"
+    ))
+}
+
 /// Names the employer that counts `holder_id` in `levy_year` (replacing an earlier
 /// decision), audited. The affected employers need re-assessing afterwards.
 pub fn resolve(
@@ -226,7 +235,7 @@ pub fn resolve(
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<(), ResolveError> {
-    conn.transaction(|c| {
+    crate::db::write_transaction(conn, |c| {
         let emp: Option<i64> = roster_lines::table
             .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
             .filter(roster_lines::levy_year.eq(levy_year))
@@ -235,11 +244,7 @@ pub fn resolve(
             .select(employers::id)
             .first(c)
             .optional()?;
-        let emp = emp.ok_or_else(|| {
-            ResolveError::NotAClaimant(format!(
-                "{counted_by_uscc} does not declare this certificate for levy year {levy_year}"
-            ))
-        })?;
+        let emp = emp.ok_or_else(|| not_a_claimant(counted_by_uscc, levy_year))?;
         let before: Option<i64> = certificate_resolutions::table
             .filter(certificate_resolutions::levy_year.eq(levy_year))
             .filter(certificate_resolutions::holder_id.eq(holder_id))

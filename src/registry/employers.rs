@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Utc};
-use diesel::Connection;
 use serde_json::{json, Value};
 
 use super::fields::{check_email, Fields};
 use crate::db::audit::{self, AuditEntry};
-use crate::db::employers::{self as repo, Employer, NewEmployer};
+use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::request::FieldError;
 use crate::domain::{EmployerKind, PolicyLookupError, PolicyProvider, RegionCode};
+use crate::registry::declarations::RegistryError;
 
 /// Every field an employer record has.
 pub const EMPLOYER_FIELDS: &[&str] = &[
@@ -61,7 +61,7 @@ pub fn parse_new_employer(
     let name = f.string("name", true);
     let kind = f.parsed("kind", true, |s| s.parse::<EmployerKind>());
     let region = f.parsed("region", true, |s| check_region(policy, s));
-    let registered_on = f.date("registered_on", false);
+    let registered_on = registration_date(&mut f);
     let contact_email = f.parsed("contact_email", false, check_email);
     let establishment_size = f.int("establishment_size", false, 0, 10_000_000);
     let committee_member = f.bool("committee_member").unwrap_or(false);
@@ -77,6 +77,9 @@ pub fn parse_new_employer(
         return Err(errors);
     };
     let mut warnings = Vec::new();
+    if let Some(w) = region_warning(&uscc, &region) {
+        warnings.push(w);
+    }
     if let Some(hint) = uscc.kind_hint() {
         if hint != kind {
             warnings.push(format!(
@@ -106,6 +109,48 @@ pub fn parse_new_employer(
     })
 }
 
+/// The earliest business registration date accepted: older records are typing errors.
+const EARLIEST_REGISTRATION: (i32, u32, u32) = (1900, 1, 1);
+
+/// `registered_on`, when given: a date from 1900 up to today (China's date); a
+/// registration in the future is a typing error that would exempt an enterprise under
+/// the three-year rule of 2015–2017.
+pub fn registration_date(f: &mut Fields<'_>) -> Option<chrono::NaiveDate> {
+    let d = f.date("registered_on", false)?;
+    let (y, m, day) = EARLIEST_REGISTRATION;
+    let earliest = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or(chrono::NaiveDate::MIN);
+    if d > crate::clock::china_today() {
+        f.fail_code("registered_on", "in_future", "must not be in the future");
+        return None;
+    }
+    if d < earliest {
+        f.fail_code(
+            "registered_on",
+            "out_of_range",
+            "must be 1900-01-01 or later",
+        );
+        return None;
+    }
+    Some(d)
+}
+
+/// A warning when the USCC was issued in another province than the declared region's
+/// (positions 3–8 name the registering authority's region, GB 32100-2015). It happens
+/// — a branch registered where its head office is — so it does not stop the
+/// registration, but it is often a wrong region. Codes issued nationally (`10…`) name
+/// no province.
+pub fn region_warning(uscc: &UnifiedSocialCreditCode, region: &RegionCode) -> Option<String> {
+    let issued = &uscc.region_digits()[..2];
+    let declared = region.to_string();
+    if issued == "10" || declared.starts_with(issued) {
+        return None;
+    }
+    Some(format!(
+        "the USCC was issued in province {issued}0000 (positions 3-8) but the declared region {declared} lies in province {}0000; check the region",
+        &declared[..2]
+    ))
+}
+
 /// The audit view of an employer (no personal data: employers are legal persons).
 pub fn audit_view(e: &Employer) -> Value {
     json!({
@@ -116,10 +161,20 @@ pub fn audit_view(e: &Employer) -> Value {
     })
 }
 
+/// The audit view of a new employer, with the warnings its registration gave.
+fn created_view(e: &Employer, warnings: &[String]) -> Value {
+    let mut v = audit_view(e);
+    if let (Some(o), false) = (v.as_object_mut(), warnings.is_empty()) {
+        o.insert("warnings".into(), json!(warnings));
+    }
+    v
+}
+
 /// Inserts and audits, in the caller's transaction. `Ok(None)` when the USCC exists.
 pub fn insert_audited(
     conn: &mut AnyConnection,
     new: &NewEmployer,
+    warnings: &[String],
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Option<Employer>, DbError> {
@@ -134,7 +189,7 @@ pub fn insert_audited(
             entity_type: "employer",
             entity_id: &e.uscc,
             before: None,
-            after: Some(audit_view(&e)),
+            after: Some(created_view(&e, warnings)),
             request_id,
         },
     )?;
@@ -149,25 +204,27 @@ pub fn insert_audited(
 /// [`insert_audited`] writes.
 pub fn insert_many_audited(
     conn: &mut AnyConnection,
-    new: &[&NewEmployer],
+    new: &[(&NewEmployer, &[String])],
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Vec<Option<Employer>>, DbError> {
-    let mut stored: HashMap<String, Employer> = repo::insert_many(conn, new)?
+    let rows: Vec<&NewEmployer> = new.iter().map(|(n, _)| *n).collect();
+    let mut stored: HashMap<String, Employer> = repo::insert_many(conn, &rows)?
         .into_iter()
         .map(|e| (e.uscc.clone(), e))
         .collect();
-    let out: Vec<Option<Employer>> = new.iter().map(|n| stored.remove(&n.uscc)).collect();
+    let out: Vec<Option<Employer>> = new.iter().map(|(n, _)| stored.remove(&n.uscc)).collect();
     let entries: Vec<AuditEntry<'_>> = out
         .iter()
-        .flatten()
-        .map(|e| AuditEntry {
+        .zip(new)
+        .filter_map(|(e, (_, warnings))| Some((e.as_ref()?, *warnings)))
+        .map(|(e, warnings)| AuditEntry {
             actor,
             action: "employer.create",
             entity_type: "employer",
             entity_id: &e.uscc,
             before: None,
-            after: Some(audit_view(e)),
+            after: Some(created_view(e, warnings)),
             request_id,
         })
         .collect();
@@ -175,12 +232,86 @@ pub fn insert_many_audited(
     Ok(out)
 }
 
-/// Registers one employer in its own transaction.
+/// Registers one employer in its own transaction; `warnings` (see [`ParsedEmployer`])
+/// are kept in its audit entry.
 pub fn create(
     conn: &mut AnyConnection,
     new: &NewEmployer,
+    warnings: &[String],
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Option<Employer>, DbError> {
-    conn.transaction(|c| insert_audited(c, new, actor, request_id))
+    crate::db::write_transaction(conn, |c| {
+        insert_audited(c, new, warnings, actor, request_id)
+    })
+}
+
+/// How often a change without `If-Match` re-reads and tries again when another writer
+/// changed the employer between its read and its write.
+const UPDATE_ATTEMPTS: usize = 5;
+
+/// What [`update`] did.
+#[derive(Debug, Clone)]
+pub enum UpdateOutcome {
+    /// The patch changed the employer: the new state.
+    Updated(Employer),
+    /// The patch would change nothing: the current state, untouched.
+    Unchanged(Employer),
+}
+
+/// Changes an employer in one write transaction, audited. With `expected_version` (the
+/// caller's `If-Match`) the change lands only on that version: any other answers
+/// `PreconditionFailed`, also when another writer gets there first. Without it the
+/// patch applies to the latest version, re-read and tried again if a concurrent writer
+/// wins the race.
+pub fn update(
+    conn: &mut AnyConnection,
+    uscc: &str,
+    expected_version: Option<i32>,
+    patch: &EmployerPatch,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<UpdateOutcome, RegistryError> {
+    crate::db::write_transaction(conn, |c| {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let fresh = repo::by_uscc(c, uscc)?
+                .ok_or_else(|| RegistryError::NotFound(format!("no employer {uscc}")))?;
+            if expected_version.is_some_and(|v| v != fresh.version) {
+                return Err(stale_employer());
+            }
+            if patch.is_noop(&fresh) {
+                return Ok(UpdateOutcome::Unchanged(fresh));
+            }
+            let Some(after) = repo::update(c, fresh.id, fresh.version, patch)? else {
+                if expected_version.is_some() {
+                    return Err(stale_employer());
+                }
+                continue;
+            };
+            audit::record(
+                c,
+                AuditEntry {
+                    actor,
+                    action: "employer.update",
+                    entity_type: "employer",
+                    entity_id: &after.uscc,
+                    before: Some(audit_view(&fresh)),
+                    after: Some(audit_view(&after)),
+                    request_id,
+                },
+            )?;
+            return Ok(UpdateOutcome::Updated(after));
+        }
+        Err(RegistryError::Conflict(
+            "the employer is being changed by others at this moment; read it again and retry"
+                .into(),
+        ))
+    })
+}
+
+fn stale_employer() -> RegistryError {
+    RegistryError::PreconditionFailed(
+        "the employer changed since you read it (If-Match does not match its ETag); read it again"
+            .into(),
+    )
 }

@@ -65,8 +65,30 @@ impl<'a> Fields<'a> {
         self.obj.contains_key(key)
     }
 
-    /// A string; `None` when absent or null (and an error when `required`).
+    /// A one-line string; `None` when absent or null (and an error when `required`).
+    /// Control and bidirectional characters are refused ([`crate::domain::text`]).
     pub fn string(&mut self, key: &str, required: bool) -> Option<String> {
+        self.checked_string(key, required, crate::domain::text::check_line)
+    }
+
+    /// A free text (a note, a reason): as [`Fields::string`], but line breaks and tabs
+    /// are allowed.
+    pub fn text(&mut self, key: &str, required: bool) -> Option<String> {
+        self.checked_string(key, required, crate::domain::text::check_text)
+    }
+
+    fn checked_string(
+        &mut self,
+        key: &str,
+        required: bool,
+        check: fn(&str) -> Result<(), crate::domain::text::TextFault>,
+    ) -> Option<String> {
+        if let Some(Value::String(s)) = self.obj.get(key) {
+            if let Err(fault) = check(s) {
+                self.fail_code(key, fault.code(), fault.message());
+                return None;
+            }
+        }
         match self.obj.get(key) {
             None | Some(Value::Null) => {
                 if required {

@@ -555,7 +555,7 @@ pub fn publish(
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Published, PublishError> {
-    conn.transaction(|c| -> Result<Published, PublishError> {
+    crate::db::write_transaction(conn, |c| -> Result<Published, PublishError> {
         let Composed {
             named,
             content,

@@ -69,9 +69,9 @@ pub fn record(
             Recorded::KeyReused
         }
     };
-    let first = conn.transaction(|c| -> Result<Option<Recorded>, DbError> {
-        if let Some(row) = repo::by_key(c, key)? {
-            return Ok(Some(judge(row)));
+    crate::db::write_transaction(conn, |c| -> Result<Recorded, DbError> {
+        if let Some(row) = repo::by_key(c, employer.id, key)? {
+            return Ok(judge(row));
         }
         let new = NewPayment {
             employer_id: employer.id,
@@ -84,11 +84,17 @@ pub fn record(
             recorded_by: actor.to_owned(),
             recorded_at: Utc::now().naive_utc(),
         };
-        if !repo::insert(c, &new)? {
-            // A concurrent request with the same key won: answer as it did, below.
-            return Ok(None);
+        // In a savepoint: when a concurrent request with the same key wins, the
+        // transaction stays usable to read the winner and answer as it did.
+        match c.transaction(|c| repo::insert(c, &new)) {
+            Ok(()) => {}
+            Err(e) if crate::db::is_unique_violation(&e) => {
+                return repo::by_key(c, employer.id, key)?.map(judge).ok_or(e);
+            }
+            Err(e) => return Err(e),
         }
-        let row = repo::by_key(c, key)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        let row = repo::by_key(c, employer.id, key)?
+            .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
         audit::record(
             c,
             AuditEntry {
@@ -104,20 +110,8 @@ pub fn record(
                 request_id,
             },
         )?;
-        Ok(Some(Recorded::New(row)))
-    });
-    match first {
-        Ok(Some(r)) => Ok(r),
-        // The insert lost a race (on PostgreSQL the failed statement also ends the
-        // transaction): read the winner in a fresh one.
-        Ok(None) | Err(DbError::Query(diesel::result::Error::DatabaseError(..))) => {
-            match repo::by_key(conn, key)? {
-                Some(row) => Ok(judge(row)),
-                None => Err(DbError::Query(diesel::result::Error::NotFound)),
-            }
-        }
-        Err(e) => Err(e),
-    }
+        Ok(Recorded::New(row))
+    })
 }
 
 /// One payment on a statement.

@@ -4,6 +4,7 @@
 mod assessments;
 mod batch;
 mod cli;
+mod concurrency;
 mod declarations;
 mod disputes;
 mod employers;

@@ -234,8 +234,11 @@ fn assessed(
     law: &ResolvedPolicy,
 ) {
     let now = Utc::now().naive_utc();
+    let existing =
+        quota_levy::db::declarations::current(conn, employer_id, levy_year).expect("read");
     let d = save(
         conn,
+        existing.as_ref(),
         NewVersion {
             employer_id,
             levy_year,
@@ -503,6 +506,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         let declares = employer(&mut conn, 50, Some("hr@declares.example.org"));
         let draft = save(
             &mut conn,
+            None,
             NewVersion {
                 employer_id: declares,
                 levy_year: 2025,

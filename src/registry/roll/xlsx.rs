@@ -61,6 +61,10 @@ struct Formats {
     date: Format,
     total_label: Format,
     total_money: Format,
+    /// A figure too long for an Excel number, kept exact as right-aligned text.
+    long_figure: Format,
+    /// The same on the totals row.
+    total_long_figure: Format,
 }
 
 impl Formats {
@@ -75,6 +79,13 @@ impl Formats {
             date: Format::new().set_num_format("yyyy-mm-dd"),
             total_label: Format::new().set_bold(),
             total_money: Format::new().set_bold().set_num_format("#,##0.00"),
+            long_figure: Format::new()
+                .set_num_format("@")
+                .set_align(rust_xlsxwriter::FormatAlign::Right),
+            total_long_figure: Format::new()
+                .set_bold()
+                .set_num_format("@")
+                .set_align(rust_xlsxwriter::FormatAlign::Right),
         }
     }
 }
@@ -163,16 +174,14 @@ fn write_row(ws: &mut Worksheet, row: RowNum, r: &RollRow, f: &Formats) -> Resul
         .into_iter()
         .zip([&r.staff, &r.required, &r.counted])
     {
-        ws.write_number_with_format(row, col, number(value)?, &f.count)
-            .map_err(xlsx_error)?;
+        write_figure(ws, row, col, value, &f.count, &f.long_figure)?;
     }
     for (col, value) in
         MONEY_COLUMNS
             .into_iter()
             .zip([&r.payable, &r.paid, &r.surcharge, &r.outstanding])
     {
-        ws.write_number_with_format(row, col, number(value)?, &f.money)
-            .map_err(xlsx_error)?;
+        write_figure(ws, row, col, value, &f.money, &f.long_figure)?;
     }
     ws.write_datetime_with_format(row, DUE_DATE_COLUMN, excel_date(r.due_date)?, &f.date)
         .map_err(xlsx_error)?;
@@ -198,37 +207,51 @@ fn write_totals(
             .into_iter()
             .zip([&t.payable, &t.paid, &t.surcharge, &t.outstanding])
     {
-        ws.write_number_with_format(row, col, number(value)?, &f.total_money)
-            .map_err(xlsx_error)?;
+        write_figure(ws, row, col, value, &f.total_money, &f.total_long_figure)?;
     }
     Ok(())
 }
 
+/// Writes a figure of the roll, given as its exact decimal string: as a number in
+/// `format` when a double holds it exactly ([`number`]), else as text in `text`, so a
+/// sum beyond Excel's precision still shows every fen instead of failing the export.
+fn write_figure(
+    ws: &mut Worksheet,
+    row: RowNum,
+    col: u16,
+    value: &str,
+    format: &Format,
+    text: &Format,
+) -> Result<(), DbError> {
+    match number(value) {
+        Some(n) => ws.write_number_with_format(row, col, n, format),
+        None => ws.write_string_with_format(row, col, value, text),
+    }
+    .map_err(xlsx_error)?;
+    Ok(())
+}
+
 /// A figure of the roll, given as its exact decimal string, as the number an XLSX cell
-/// holds.
+/// holds; `None` when no double shows it exactly.
 ///
 /// XLSX stores every number as an IEEE double, so this display boundary is the one
 /// place a figure leaves exact decimal arithmetic. The roll's figures have at most 2
 /// (money) or 4 (counts) decimals; any decimal of at most 15 significant digits
 /// converts to the nearest double (`str::parse` rounds correctly) and prints back as
 /// the same decimal, so Excel shows exactly the figure of the CSV and the API. That
-/// covers amounts below ten trillion yuan (10^13, far beyond any roll); a longer figure
-/// is refused rather than shown a fen off. Totals come from the exact decimal sums,
-/// never from adding doubles.
-fn number(value: &str) -> Result<f64, DbError> {
+/// covers amounts below ten trillion yuan (10^13); a longer figure (a region's sum
+/// can be one) is not made a number, so that it is never shown a fen off. Totals come
+/// from the exact decimal sums, never from adding doubles.
+fn number(value: &str) -> Option<f64> {
     let significant = value
         .chars()
         .filter(char::is_ascii_digit)
         .skip_while(|c| *c == '0')
         .count();
     if significant > 15 {
-        return Err(DbError::Task(format!(
-            "levy roll figure {value} has more digits than an Excel number keeps"
-        )));
+        return None;
     }
-    value
-        .parse::<f64>()
-        .map_err(|_| DbError::Task(format!("levy roll figure {value:?} is not a number")))
+    value.parse::<f64>().ok()
 }
 
 /// A date as an Excel date (a day number shown through the `yyyy-mm-dd` format).
@@ -263,16 +286,17 @@ mod tests {
 
     #[test]
     fn figures_convert_to_the_nearest_double() {
-        assert_eq!(number("10000.00").unwrap(), 10000.0);
-        assert_eq!(number("1.6000").unwrap(), 1.6);
-        assert_eq!(number("0.01").unwrap(), 0.01);
-        assert_eq!(number("-0.0100").unwrap(), -0.01);
+        assert_eq!(number("10000.00"), Some(10000.0));
+        assert_eq!(number("1.6000"), Some(1.6));
+        assert_eq!(number("0.01"), Some(0.01));
+        assert_eq!(number("-0.0100"), Some(-0.01));
         // The largest amount of 15 digits prints back exactly at two decimals…
         let big = number("9999999999999.99").unwrap();
         assert_eq!(format!("{big:.2}"), "9999999999999.99");
-        // …and one more digit is refused: near 2^53 fen doubles are 1/64 yuan apart.
-        assert!(number("90071992547409.93").is_err());
-        assert!(number("12,3").is_err());
+        // …and one more digit is not a number: near 2^53 fen doubles are 1/64 yuan
+        // apart, so such a figure is written as text.
+        assert!(number("90071992547409.93").is_none());
+        assert!(number("12,3").is_none());
     }
 
     #[test]
