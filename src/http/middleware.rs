@@ -106,9 +106,10 @@ pub async fn request_context(
 }
 
 /// The policy an HTML page gets unless it sets a stricter one: everything from this
-/// service only, no plugins, never framed, forms posted here only.
-pub const DEFAULT_HTML_CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; \
-     frame-ancestors 'none'; form-action 'self'";
+/// service only (images also as `data:` URIs, which the vendored API browser's
+/// stylesheet uses for its icons), no plugins, never framed, forms posted here only.
+pub const DEFAULT_HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; \
+     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// Every HTML response carries a Content-Security-Policy (its own, or
 /// [`DEFAULT_HTML_CSP`]), `X-Content-Type-Options: nosniff`, a referrer policy that

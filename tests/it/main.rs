@@ -3,11 +3,13 @@
 
 mod assessments;
 mod batch;
+mod bounds;
 mod cli;
 mod concurrency;
 mod declarations;
 mod disputes;
 mod employers;
+mod fuzz;
 mod health;
 mod helpers;
 mod imports;
