@@ -219,6 +219,9 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of standard output stopped reading (`… | head`): it has what it
+        // wanted, so this is no failure (see crate::output).
+        Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("quota-levy: {e:#}");
             ExitCode::FAILURE
@@ -236,15 +239,15 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     let db = open_db(settings)?;
     let applied = db.migrate()?;
     if applied.is_empty() {
-        println!("database {} is up to date", db.redacted_url());
+        crate::outln!("database {} is up to date", db.redacted_url());
     } else {
-        println!(
+        crate::outln!(
             "applied {} migration(s) to {}:",
             applied.len(),
             db.redacted_url()
         );
         for v in applied {
-            println!("  {v}");
+            crate::outln!("  {v}");
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -279,12 +282,12 @@ fn calc(settings: &Settings, file: Option<PathBuf>, lang: &str) -> anyhow::Resul
     let text = read_input(file)?;
     match crate::domain::request::calculate_request_json(&book, &text, lang) {
         Ok(resp) => {
-            println!("{}", serde_json::to_string_pretty(&resp)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&resp)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
             let problem = crate::http::problem::AppError::from(errors).problem();
-            println!("{}", serde_json::to_string_pretty(&problem)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&problem)?);
             eprintln!("quota-levy: invalid request: {}", problem.detail);
             Ok(ExitCode::from(EXIT_INVALID))
         }
@@ -420,7 +423,7 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
     })?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    crate::outln!(
         "assessment run {} for levy year {}{}: {}",
         run.id,
         run.levy_year,
@@ -430,18 +433,18 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
             .unwrap_or_default(),
         run.status
     );
-    println!("  employers with a filed declaration  {}", run.total);
-    println!("  processed                           {}", run.processed);
-    println!("  newly assessed                      {}", run.assessed);
-    println!("  unchanged (already assessed)        {}", run.unchanged);
-    println!("  could not be assessed               {}", run.failed);
-    println!("  exempt                              {}", run.exempt);
-    println!("  below quota                         {}", run.below_quota);
-    println!(
+    crate::outln!("  employers with a filed declaration  {}", run.total);
+    crate::outln!("  processed                           {}", run.processed);
+    crate::outln!("  newly assessed                      {}", run.assessed);
+    crate::outln!("  unchanged (already assessed)        {}", run.unchanged);
+    crate::outln!("  could not be assessed               {}", run.failed);
+    crate::outln!("  exempt                              {}", run.exempt);
+    crate::outln!("  below quota                         {}", run.below_quota);
+    crate::outln!(
         "  total levy payable                  {} yuan",
         crate::domain::money::format_money(crate::domain::money::from_fen(run.payable_total_fen))
     );
-    println!(
+    crate::outln!(
         "  elapsed                             {secs:.1} s ({:.0} employers/s)",
         run.processed as f64 / secs.max(1e-9)
     );
@@ -496,7 +499,7 @@ fn demo(settings: &Settings, cmd: DemoCommand) -> anyhow::Result<ExitCode> {
     let report = generate(&db, &book, &spec, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    crate::outln!(
         "generated {} employers in {} (levy year {levy_year}, seed {seed}, {}): {} with a roster \
          ({} lines), {} with a certified count; employer ids {}..={}",
         report.employers,
@@ -508,7 +511,7 @@ fn demo(settings: &Settings, cmd: DemoCommand) -> anyhow::Result<ExitCode> {
         report.id_range.0,
         report.id_range.1,
     );
-    println!(
+    crate::outln!(
         "  elapsed {secs:.1} s ({:.0} employers/s)",
         report.employers as f64 / secs.max(1e-9)
     );
@@ -520,7 +523,7 @@ fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
         PolicyCommand::Check { dir } => {
             let dir = dir.or_else(|| settings.policy_dir());
             let report = crate::policy::check_report(dir.as_deref());
-            print!("{}", report.render_text());
+            crate::out!("{}", report.render_text());
             Ok(if report.is_ok() {
                 ExitCode::SUCCESS
             } else {
@@ -544,9 +547,9 @@ fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             let book = load_policy(settings)?;
             let view = book.view(region, as_of, data_year)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                crate::outln!("{}", serde_json::to_string_pretty(&view)?);
             } else {
-                print!("{}", view.render_text());
+                crate::out!("{}", view.render_text());
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -604,7 +607,7 @@ fn token(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 "created token {} (id {}, role {}); it is shown once, store it now:",
                 row.prefix, row.id, row.role
             );
-            println!("{token}");
+            crate::outln!("{token}");
         }
         TokenCommand::Revoke { id_or_prefix } => {
             let n = crate::db::tokens::revoke(&mut conn, &id_or_prefix)?;
@@ -612,11 +615,11 @@ fn token(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                 eprintln!("no active token matches {id_or_prefix}");
                 return Ok(ExitCode::FAILURE);
             }
-            println!("revoked {n} token(s)");
+            crate::outln!("revoked {n} token(s)");
         }
         TokenCommand::List => {
             for t in crate::db::tokens::list(&mut conn)? {
-                println!(
+                crate::outln!(
                     "{:>5}  {}  {:<10} {:<20} {:<8} {}{}",
                     t.id,
                     t.prefix,

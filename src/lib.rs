@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod output;
 pub mod policy;
 pub mod registry;
 pub mod telemetry;

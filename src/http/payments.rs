@@ -131,7 +131,9 @@ async fn post_payment(
         .await?;
     match outcome {
         Recorded::New(p) => Ok(HttpResponse::Created().json(payment_view(&p, &employer.uscc))),
-        Recorded::Replayed(p) => Ok(HttpResponse::Ok()
+        // A replay answers as the first request did (only a recorded payment is
+        // ever replayed: 201), marked so that the caller can tell.
+        Recorded::Replayed(p) => Ok(HttpResponse::Created()
             .insert_header(("Idempotent-Replayed", "true"))
             .json(payment_view(&p, &employer.uscc))),
         Recorded::KeyReused => Err(AppError::Conflict(

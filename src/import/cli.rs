@@ -113,7 +113,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
     bar.0.finish_and_clear();
     let report = report?;
 
-    print!("{}", render(&report, &args.file, args.lang));
+    crate::out!("{}", render(&report, &args.file, args.lang));
     if let Some(path) = &args.report_json {
         write_json(path, &report)?;
     }

@@ -101,11 +101,11 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 return match preview(&mut *db.conn()?, &book, &req, china_today()) {
                     Ok(p) => {
                         let s = &p.content.summary;
-                        println!("would publish (nothing was written)");
-                        println!("  title            {}", p.content.title);
-                        println!("  objections until {}", p.content.objection_until);
-                        println!("  sha256 if today  {}", p.sha256);
-                        println!(
+                        crate::outln!("would publish (nothing was written)");
+                        crate::outln!("  title            {}", p.content.title);
+                        crate::outln!("  objections until {}", p.content.objection_until);
+                        crate::outln!("  sha256 if today  {}", p.sha256);
+                        crate::outln!(
                             "  employers        {} (compliant {}, below quota {}, exempt {}, not declared {})",
                             s.employers, s.compliant, s.below_quota, s.exempt, s.not_declared
                         );
@@ -131,20 +131,20 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             ) {
                 Ok(p) => {
                     let s = &p.content.summary;
-                    println!("published notice {}", p.row.id);
-                    println!(
+                    crate::outln!("published notice {}", p.row.id);
+                    crate::outln!(
                         "  address          {}",
                         crate::mail::plan::notice_url(&settings.mail, p.row.id)
                     );
-                    println!("  title            {}", p.content.title);
-                    println!("  published on     {}", p.row.published_on);
-                    println!("  objections until {}", p.row.objection_until);
-                    println!("  sha256           {}", p.row.content_sha256);
-                    println!(
+                    crate::outln!("  title            {}", p.content.title);
+                    crate::outln!("  published on     {}", p.row.published_on);
+                    crate::outln!("  objections until {}", p.row.objection_until);
+                    crate::outln!("  sha256           {}", p.row.content_sha256);
+                    crate::outln!(
                         "  employers        {} (compliant {}, below quota {}, exempt {}, not declared {})",
                         s.employers, s.compliant, s.below_quota, s.exempt, s.not_declared
                     );
-                    println!("  mails queued     {}", p.reminders_queued);
+                    crate::outln!("  mails queued     {}", p.reminders_queued);
                 }
                 Err(PublishError::Db(e)) => return Err(e.into()),
                 Err(e) => {
@@ -166,13 +166,13 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             let (rows, total) = crate::db::notices::list(&mut conn, &prefix, levy_year, 0, 1000)?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let successors = crate::db::notices::successors(&mut conn, &ids)?;
-            println!("{total} notice(s)");
+            crate::outln!("{total} notice(s)");
             for r in rows {
                 let state = successors
                     .iter()
                     .find(|s| s.0 == r.id)
                     .map_or("in force".to_owned(), |s| format!("superseded by {}", s.1));
-                println!(
+                crate::outln!(
                     "  {:>6}  {}  {}  published {}  objections until {}  {} employers  {}  {}",
                     r.id,
                     r.region,

@@ -418,18 +418,18 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 levy_year,
                 as_of,
             )?;
-            println!("reminders for levy year {levy_year} as of {as_of}:");
-            println!("  employers with a contact address  {}", r.employers);
+            crate::outln!("reminders for levy year {levy_year} as of {as_of}:");
+            crate::outln!("  employers with a contact address  {}", r.employers);
             for k in ReminderKind::ALL {
-                println!(
+                crate::outln!(
                     "  queued {:<27}{}",
                     k.as_str(),
                     r.queued.get(k.as_str()).copied().unwrap_or(0)
                 );
             }
-            println!("  already queued before             {}", r.already_queued);
+            crate::outln!("  already queued before             {}", r.already_queued);
             for (region, why) in &r.unresolved {
-                println!("  region {region}: not planned: {why}");
+                crate::outln!("  region {region}: not planned: {why}");
             }
         }
         RemindersCommand::Run => {
@@ -442,14 +442,14 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &|| Utc::now().naive_utc(),
                 &AtomicBool::new(false),
             )?;
-            println!("claimed {}", r.claimed);
-            println!("sent {}", r.sent);
-            println!("retrying {}", r.retrying);
-            println!("deferred {}", r.deferred);
-            println!("dead {}", r.dead);
-            println!("cancelled {}", r.cancelled);
+            crate::outln!("claimed {}", r.claimed);
+            crate::outln!("sent {}", r.sent);
+            crate::outln!("retrying {}", r.retrying);
+            crate::outln!("deferred {}", r.deferred);
+            crate::outln!("dead {}", r.dead);
+            crate::outln!("cancelled {}", r.cancelled);
             if r.lease_lost > 0 {
-                println!("lease lost {}", r.lease_lost);
+                crate::outln!("lease lost {}", r.lease_lost);
             }
             if r.unreachable {
                 eprintln!(
@@ -461,14 +461,14 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
         }
         RemindersCommand::Status => {
             let c = outbox::counts(&mut *db.conn()?)?;
-            println!("pending {}", c.pending);
-            println!("sent {}", c.sent);
-            println!("dead {}", c.dead);
-            println!("cancelled {}", c.cancelled);
+            crate::outln!("pending {}", c.pending);
+            crate::outln!("sent {}", c.sent);
+            crate::outln!("dead {}", c.dead);
+            crate::outln!("cancelled {}", c.cancelled);
         }
         RemindersCommand::RequeueDead => {
             let n = outbox::requeue_dead(&mut *db.conn()?, Utc::now().naive_utc())?;
-            println!("requeued {n} dead reminder(s)");
+            crate::outln!("requeued {n} dead reminder(s)");
         }
     }
     Ok(ExitCode::SUCCESS)

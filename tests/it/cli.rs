@@ -88,3 +88,37 @@ fn migrate_creates_the_default_sqlite_database_in_a_fresh_folder() {
         .unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
 }
+
+/// `quota-levy … | head`: the reader closes the pipe before the command has written;
+/// the command ends quietly with status 0 instead of panicking.
+#[test]
+fn a_closed_standard_output_ends_commands_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("req.json");
+    std::fs::write(
+        &req,
+        r#"{"region": "411200", "levy_year": 2025, "employer": {"kind": "enterprise"},
+            "staff": {"average_headcount": "100"}, "average_wage": "70000", "disabled_count": "1"}"#,
+    )
+    .unwrap();
+    let req = req.to_string_lossy().into_owned();
+    for args in [
+        vec!["calc", req.as_str()],
+        vec!["policy", "show", "411200"],
+        vec!["policy", "show", "411200", "--json"],
+    ] {
+        let mut child = bin()
+            .current_dir(dir.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the command can have written anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

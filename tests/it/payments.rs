@@ -91,7 +91,7 @@ async fn same_key_records_once_and_a_different_body_is_409() {
     assert_eq!(r.status(), 201);
     let first: Value = r.json().await.unwrap();
     let r = pay("k-1", "4000.00").await.unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 201, "a replay answers the first status");
     assert_eq!(r.headers()["idempotent-replayed"], "true");
     let again: Value = r.json().await.unwrap();
     assert_eq!(again, first);
