@@ -110,6 +110,7 @@ fn input() -> LevyInput {
         monthly_wage: Some(Decimal::new(wage, 2)),
         fresh_graduate: false,
         disputed: MonthSet::EMPTY,
+        counted_elsewhere: MonthSet::EMPTY,
     };
     LevyInput {
         employer_kind: EmployerKind::Enterprise,

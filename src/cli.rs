@@ -438,6 +438,16 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
     crate::outln!("  newly assessed                      {}", run.assessed);
     crate::outln!("  unchanged (already assessed)        {}", run.unchanged);
     crate::outln!("  could not be assessed               {}", run.failed);
+    let drafts = crate::jobs::assess::drafts(&mut *db.conn()?, &job)?;
+    if drafts.count > 0 {
+        crate::outln!(
+            "  drafts skipped (not filed)          {} (e.g. {}{}): file them (POST …/declarations/{}/submit, or import with --submit) and run again",
+            drafts.count,
+            drafts.first.join(", "),
+            if drafts.count > drafts.first.len() as i64 { ", …" } else { "" },
+            run.levy_year
+        );
+    }
     crate::outln!("  exempt                              {}", run.exempt);
     crate::outln!("  below quota                         {}", run.below_quota);
     crate::outln!(

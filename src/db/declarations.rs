@@ -835,3 +835,24 @@ pub fn resolutions(
         .into_iter()
         .collect())
 }
+
+/// The employers whose current filed declaration of `levy_year` has a roster line for
+/// the person `holder_id` (the claimants of a possible dispute), in USCC order.
+pub fn claimants(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    holder_id: &str,
+) -> Result<Vec<crate::db::employers::Employer>, DbError> {
+    use super::schema::employers;
+    let mut found: Vec<crate::db::employers::Employer> = roster_lines::table
+        .inner_join(declarations::table)
+        .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
+        .filter(roster_lines::levy_year.eq(levy_year))
+        .filter(roster_lines::holder_id.eq(holder_id))
+        .filter(declarations::status.ne(Status::Draft.as_str()))
+        .order(employers::uscc.asc())
+        .select(crate::db::employers::Employer::as_select())
+        .load(conn)?;
+    found.dedup_by(|a, b| a.id == b.id);
+    Ok(found)
+}

@@ -185,6 +185,10 @@ pub struct EmployeeRequest {
     /// registry; counted by neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disputed_months: Option<Vec<u8>>,
+    /// Months of a resolved dispute decided for another employer (set by the registry;
+    /// not counted here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counted_elsewhere_months: Option<Vec<u8>>,
 }
 
 /// `overrides` of the request.
@@ -1263,6 +1267,7 @@ impl Validator {
             "monthly_wage",
             "fresh_graduate",
             "disputed_months",
+            "counted_elsewhere_months",
         ];
         let base = format!("/disabled_employees/{i}");
         let before = self.errors.len();
@@ -1431,25 +1436,30 @@ impl Validator {
             get("monthly_wage").and_then(|w| self.decimal(w, &p("monthly_wage"), &MONEY_RULE));
         let fresh_graduate =
             get("fresh_graduate").and_then(|b| self.boolean(b, &p("fresh_graduate")));
-        // Set by the registry when another employer declares the same certificate.
-        let mut disputed = MonthSet::EMPTY;
-        match get("disputed_months") {
-            None => {}
-            Some(Value::Array(a)) => {
-                for (j, x) in a.iter().enumerate() {
-                    if let Some(mo) = self.integer(x, &format!("{base}/disputed_months/{j}"), 1, 12)
-                    {
-                        disputed.insert(mo as u8);
+        // Set by the registry when another employer declares the same certificate:
+        // pending (counted by neither) or decided for the other employer.
+        let mut months = |key: &str| {
+            let mut set = MonthSet::EMPTY;
+            match get(key) {
+                None => {}
+                Some(Value::Array(a)) => {
+                    for (j, x) in a.iter().enumerate() {
+                        if let Some(mo) = self.integer(x, &format!("{base}/{key}/{j}"), 1, 12) {
+                            set.insert(mo as u8);
+                        }
                     }
                 }
+                Some(_) => self.err(
+                    &p(key),
+                    "type",
+                    "应为 1–12 的整数数组",
+                    "must be an array of months 1-12",
+                ),
             }
-            Some(_) => self.err(
-                &p("disputed_months"),
-                "type",
-                "应为 1–12 的整数数组",
-                "must be an array of months 1-12",
-            ),
-        }
+            set
+        };
+        let disputed = months("disputed_months");
+        let counted_elsewhere = months("counted_elsewhere_months");
 
         if self.errors.len() != before {
             return None;
@@ -1464,6 +1474,7 @@ impl Validator {
             monthly_wage,
             fresh_graduate: fresh_graduate.unwrap_or(false),
             disputed,
+            counted_elsewhere,
         })
     }
 }

@@ -114,10 +114,11 @@ async fn resolve(
     let actor = who.actor();
     let rid = request_id(&req);
     let u = uscc.clone();
-    state
+    let policy = state.policy.clone();
+    let reassessed = state
         .db
         .run(move |c| {
-            Ok(disputes::resolve(
+            if let Err(e) = disputes::resolve(
                 c,
                 levy_year as i32,
                 &holder,
@@ -125,12 +126,22 @@ async fn resolve(
                 note.as_deref(),
                 &actor,
                 rid.as_deref(),
-            ))
+            ) {
+                return Ok(Err(e));
+            }
+            let done = crate::registry::assessments::reassess_claimants(
+                c,
+                policy.as_ref(),
+                levy_year as i32,
+                &holder,
+                &actor,
+                rid.as_deref(),
+            )?;
+            Ok(Ok(done))
         })
         .await??;
     Ok(HttpResponse::Ok().json(json!({
-        "levy_year": levy_year, "counted_by": uscc,
-        "next": "re-assess the employers concerned (POST /api/v1/assessment-runs)",
+        "levy_year": levy_year, "counted_by": uscc, "reassessed": reassessed,
     })))
 }
 

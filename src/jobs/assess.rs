@@ -76,6 +76,41 @@ fn count_filed(conn: &mut AnyConnection, levy_year: i32, pattern: &str) -> Resul
         .get_result(conn)?)
 }
 
+/// Declarations that a run leaves out because they are drafts (saved, never filed):
+/// how many, and the first few USCCs to name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drafts {
+    /// How many drafts of the year lie in the run's region.
+    pub count: i64,
+    /// The first of them, in USCC order.
+    pub first: Vec<String>,
+}
+
+/// USCCs a summary names at most.
+pub const DRAFTS_NAMED: i64 = 5;
+
+/// The drafts of `levy_year` in the region of `job` (see [`Drafts`]): a run assesses
+/// filed declarations only, and an officer who imported drafts must learn it rather
+/// than see "0 assessed".
+pub fn drafts(conn: &mut AnyConnection, job: &AssessJob) -> Result<Drafts, DbError> {
+    let region = job.region.map(|r| r.to_string());
+    let pattern = region_pattern(region.as_deref());
+    let base = || {
+        declarations::table
+            .inner_join(employers::table)
+            .filter(declarations::levy_year.eq(job.levy_year))
+            .filter(declarations::status.eq("draft"))
+            .filter(employers::region.like(pattern.clone()))
+    };
+    let count: i64 = base().count().get_result(conn)?;
+    let first: Vec<String> = base()
+        .order(employers::uscc.asc())
+        .limit(DRAFTS_NAMED)
+        .select(employers::uscc)
+        .load(conn)?;
+    Ok(Drafts { count, first })
+}
+
 /// Creates the run record, or returns the unfinished run of the same year and scope
 /// (a restart after a crash resumes it).
 pub fn prepare(conn: &mut AnyConnection, job: &AssessJob) -> Result<i64, DbError> {

@@ -3,13 +3,14 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::declarations::{calc_request_for, RegistryError};
-use super::disputes::{disputes_for, mask_months, LineDispute};
+use super::disputes::{disputes_for, mask_months, DisputeState, LineDispute};
 use crate::db::assessments::{self as repo, Assessment, NewAssessment};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::declarations::{self as decl_repo, Declaration};
@@ -163,10 +164,12 @@ pub fn compute(
             .and_then(|l| l.get_mut(d.line_no as usize))
             .and_then(Value::as_object_mut)
         {
-            line.insert(
-                "disputed_months".into(),
-                json!(mask_months(d.excluded_mask)),
-            );
+            // Pending: counted by neither; decided for another employer: not here.
+            let key = match d.state {
+                DisputeState::CountedElsewhere => "counted_elsewhere_months",
+                _ => "disputed_months",
+            };
+            line.insert(key.into(), json!(mask_months(d.excluded_mask)));
         }
     }
     let parsed = parse_request(provider, &req, Language::Zh)?;
@@ -316,6 +319,43 @@ pub fn assess_one(
         )?;
         Ok(Outcome::Assessed(stored))
     })
+}
+
+/// What re-assessing the claimants of a person did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reassessed {
+    /// Employers given a new current assessment.
+    pub assessed: usize,
+    /// Employers whose assessment already had these inputs.
+    pub unchanged: usize,
+    /// Employers that cannot be assessed now (e.g. a policy figure is missing); their
+    /// assessment waits, and the next run assesses them.
+    pub waiting: usize,
+}
+
+/// Re-assesses every employer whose filed roster of `levy_year` names `holder_id`, after
+/// the federation decided who counts the person: the decision changes what each
+/// counts, so their current assessments (and what a notice or the roll shows) must
+/// follow at once. Each employer in its own transaction, as [`assess_one`].
+pub fn reassess_claimants(
+    conn: &mut AnyConnection,
+    provider: &dyn PolicyProvider,
+    levy_year: i32,
+    holder_id: &str,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Reassessed, DbError> {
+    let mut done = Reassessed::default();
+    for employer in decl_repo::claimants(conn, levy_year, holder_id)? {
+        match assess_one(conn, provider, &employer, levy_year, actor, request_id) {
+            Ok(Outcome::Assessed(_)) => done.assessed += 1,
+            Ok(Outcome::Unchanged(_)) => done.unchanged += 1,
+            Err(AssessError::Invalid(_) | AssessError::NotDeclared(_)) => done.waiting += 1,
+            Err(AssessError::Registry(RegistryError::Db(e))) => return Err(e),
+            Err(AssessError::Registry(e)) => return Err(DbError::Conflict(e.to_string())),
+        }
+    }
+    Ok(done)
 }
 
 /// A stored assessment with its full explained result, replayed from the stored inputs

@@ -20,7 +20,7 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::Employer;
 use crate::db::notices::{self as repo, NewNotice, NoticeRow};
 use crate::db::outbox;
-use crate::db::schema::{assessments, declarations, employers};
+use crate::db::schema::{assessments, declaration_versions, declarations, employers};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::money::format_count;
 use crate::domain::{EmployerKind, RegionCode};
@@ -288,7 +288,9 @@ type SnapshotRow = (
     Employer,
     Option<String>,
     Option<i32>,
+    Option<String>,
     Option<i32>,
+    Option<String>,
     Option<i64>,
     Option<i64>,
     Option<i64>,
@@ -322,6 +324,13 @@ fn snapshot(
                 .and(assessments::levy_year.eq(levy_year))
                 .and(assessments::is_current.eq(true))),
         )
+        // The version the assessment was made of: certifying a declaration makes a new
+        // version of the same body, which the assessment still describes.
+        .left_join(
+            declaration_versions::table.on(declaration_versions::declaration_id
+                .eq(assessments::declaration_id)
+                .and(declaration_versions::version.eq(assessments::declaration_version))),
+        )
         .filter(employers::region.like(format!("{}%", scope_prefix(region))))
         // An employer registered after the levy year did not exist in it.
         .filter(
@@ -334,7 +343,9 @@ fn snapshot(
             Employer::as_select(),
             declarations::status.nullable(),
             declarations::version.nullable(),
+            declarations::body_digest.nullable(),
             assessments::declaration_version.nullable(),
+            declaration_versions::body_digest.nullable(),
             assessments::staff_x12_e4.nullable(),
             assessments::required_e4.nullable(),
             assessments::disabled_x12_e4.nullable(),
@@ -345,8 +356,22 @@ fn snapshot(
     let mut entries = Vec::with_capacity(rows.len());
     let mut blockers = Vec::new();
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (e, status, version, assessed_version, staff, required, counted, shortfall, exempt) in rows
+    for (
+        e,
+        status,
+        version,
+        body_digest,
+        assessed_version,
+        assessed_body_digest,
+        staff,
+        required,
+        counted,
+        shortfall,
+        exempt,
+    ) in rows
     {
+        let assessed_current = assessed_version == version
+            || (body_digest.is_some() && assessed_body_digest == body_digest);
         let filed = status
             .as_deref()
             .and_then(crate::db::declarations::Status::parse)
@@ -356,7 +381,7 @@ fn snapshot(
             (NoticeStatus::NotDeclared, None, None, None)
         } else {
             match (staff, required, counted, shortfall, exempt) {
-                (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_version == version => {
+                (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_current => {
                     let st = if x {
                         NoticeStatus::Exempt
                     } else if s > 0 {

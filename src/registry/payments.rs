@@ -165,8 +165,14 @@ pub struct Statement {
     pub surcharge: String,
     /// Its rule and source.
     pub surcharge_citation: String,
-    /// True when the cap at the principal stopped the surcharge.
+    /// The most the surcharge may reach: the amount in default (the principal still
+    /// owed on the first day surcharged); `None` while nothing is surcharged or when
+    /// the region's rule has no cap.
+    pub surcharge_cap: Option<String>,
+    /// True when the cap stopped the surcharge: it grows no more.
     pub surcharge_capped: bool,
+    /// How the surcharge was reckoned, for a person (Chinese, then English).
+    pub surcharge_note: String,
     /// Paid towards the surcharge.
     pub surcharge_paid: String,
     /// Principal still owed.
@@ -181,6 +187,27 @@ pub struct Statement {
     pub segments: Vec<StatementSegment>,
     /// True when a provisional value (due date, surcharge cap) was used.
     pub provisional: bool,
+}
+
+/// One sentence on how the surcharge stands, in Chinese with the English after it:
+/// whether it still grows, and what it is capped at (行政强制法 第四十五条).
+fn surcharge_note(r: &crate::domain::levy::surcharge::SurchargeResult) -> String {
+    let cap = r.cap.map(format_money);
+    match (&cap, r.capped, r.outstanding_principal.is_zero()) {
+        (None, _, _) if r.accrued.is_zero() => {
+            "未产生滞纳金 (no surcharge has accrued)".to_owned()
+        }
+        (Some(cap), true, _) => format!(
+            "滞纳金已达上限 {cap} 元（逾期未缴的金额，行政强制法第四十五条），不再增加              (the surcharge has reached its cap of {cap} yuan, the amount in default; it grows no more)"
+        ),
+        (_, _, true) => "本金已缴清，滞纳金不再增加，仅剩未缴滞纳金              (the principal is paid; the surcharge grows no more, only what accrued is left)"
+            .to_owned(),
+        (Some(cap), false, false) => format!(
+            "滞纳金按日加收千分之五（5‰），以逾期未缴的金额 {cap} 元为上限              (5‰ a day on the unpaid principal, capped at the amount in default, {cap} yuan)"
+        ),
+        (None, _, false) => "滞纳金按日加收 5‰，无上限 (5‰ a day on the unpaid principal, no cap)"
+            .to_owned(),
+    }
 }
 
 /// Why a statement could not be drawn up.
@@ -265,7 +292,9 @@ pub fn statement(
         principal_paid: format_money(r.principal_paid),
         surcharge: format_money(r.accrued),
         surcharge_citation: rule.citation.clone(),
+        surcharge_cap: r.cap.map(format_money),
         surcharge_capped: r.capped,
+        surcharge_note: surcharge_note(&r),
         surcharge_paid: format_money(r.surcharge_paid),
         outstanding_principal: format_money(r.outstanding_principal),
         outstanding_surcharge: format_money(r.outstanding_surcharge),

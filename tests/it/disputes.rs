@@ -113,7 +113,27 @@ async fn duplicate_certificate_counts_for_neither_until_resolved() {
         .send(Method::POST, "/api/v1/certificate-disputes/resolve", Some(&fed),
               Some(json!({"levy_year": 2025, "certificate_no": CERT_A, "counted_by": USCC_A, "note": "劳动合同在甲公司"})))
         .await;
-    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    // Both claimants were re-assessed by the resolution itself.
+    assert_eq!(v["reassessed"]["assessed"], 2, "{v}");
+    let current: Value = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/employers/{USCC_A}/assessments/2025"),
+            Some(&tax),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current["result"]["disabled_counted"], "2.0000", "{current}");
+    assert!(
+        !current["result"].to_string().contains("待残联认定前"),
+        "the current explanation follows the decision: {}",
+        current["result"]["employees"]
+    );
 
     let a: Value = app
         .send(

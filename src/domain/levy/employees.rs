@@ -23,6 +23,8 @@ impl Exclusions {
     /// The certificate is also declared by another employer for these months
     /// (levy-rules §4.2: counted by neither until resolved).
     pub const DUPLICATE_CERTIFICATE: Exclusions = Exclusions(8);
+    /// The federation decided that another employer counts the person in these months.
+    pub const COUNTED_ELSEWHERE: Exclusions = Exclusions(16);
 
     /// True when no condition failed.
     pub fn is_empty(self) -> bool {
@@ -39,13 +41,15 @@ impl Exclusions {
     }
 
     /// Stable codes of the failed conditions, in condition order: `short_contract`,
-    /// `below_minimum_wage`, `no_social_insurance`, then `duplicate_certificate`.
+    /// `below_minimum_wage`, `no_social_insurance`, then `duplicate_certificate` and
+    /// `counted_elsewhere`.
     pub fn codes(self) -> impl Iterator<Item = &'static str> {
         [
             (Self::SHORT_CONTRACT, "short_contract"),
             (Self::BELOW_MINIMUM_WAGE, "below_minimum_wage"),
             (Self::NO_SOCIAL_INSURANCE, "no_social_insurance"),
             (Self::DUPLICATE_CERTIFICATE, "duplicate_certificate"),
+            (Self::COUNTED_ELSEWHERE, "counted_elsewhere"),
         ]
         .into_iter()
         .filter(move |(e, _)| self.contains(*e))
@@ -282,13 +286,22 @@ pub(crate) fn count(
         exclusions.add(Exclusions::DUPLICATE_CERTIFICATE);
         excluded = MonthSet(excluded.0 | disputed.0);
     }
+    let elsewhere = MonthSet(employed.0 & e.counted_elsewhere.0);
+    if !elsewhere.is_empty() {
+        exclusions.add(Exclusions::COUNTED_ELSEWHERE);
+        excluded = MonthSet(excluded.0 | elsewhere.0);
+    }
     let counted = employed.minus(excluded);
     let mut counted_months = counted.len();
     let mut fresh_graduate_applied = false;
     // Henan implementing rules: a disabled fresh college graduate hired in the data year
     // and counted for more than 6 months (strictly) counts 12. Choice: not while the
     // person's certificate is disputed, or the full year would count a disputed month.
-    if e.fresh_graduate && policy.fresh_graduate_full_year.value && disputed.is_empty() {
+    if e.fresh_graduate
+        && policy.fresh_graduate_full_year.value
+        && disputed.is_empty()
+        && elsewhere.is_empty()
+    {
         *provisional |= policy.fresh_graduate_full_year.provisional;
         // Choice: with a month list the hire date is unknown, so the flag is taken as the
         // declaration that the graduate was hired in the data year.
@@ -474,6 +487,13 @@ pub(crate) fn write_exclusion_detail(
         out.push_str(lang.pick(
             "同一残疾人证同期由另一用人单位申报，待残联认定前双方均不计入",
             "the same certificate is declared by another employer for the same months; neither counts it until the disabled persons' federation decides",
+        ));
+    }
+    if o.exclusions.contains(Exclusions::COUNTED_ELSEWHERE) {
+        next(out);
+        out.push_str(lang.pick(
+            "同一残疾人证同期由另一用人单位申报，残联已认定由另一用人单位计入",
+            "the same certificate is declared by another employer for the same months; the disabled persons' federation decided that the other employer counts the person",
         ));
     }
     out.push_str(lang.pick("；不计入的月份：", "; months not counted: "));

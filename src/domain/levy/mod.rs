@@ -130,6 +130,9 @@ pub struct DisabledEmployee {
     /// neither until the disabled persons' federation decides (levy-rules §4.2). Set by
     /// the registry from other employers' rosters; empty on a self-check.
     pub disputed: MonthSet,
+    /// Months of a dispute the federation decided for another employer: this one does
+    /// not count the person then. Set by the registry; empty on a self-check.
+    pub counted_elsewhere: MonthSet,
 }
 
 /// The certificate a disabled employee holds (levy-rules §4.2 condition 1).

@@ -1,7 +1,9 @@
 //! The late-payment surcharge (滞纳金) of levy-rules §6: 5‰ of the outstanding principal per
 //! calendar day, from the day after the due date up to and including the payment day
 //! (残疾人就业条例; 财税〔2015〕72号), payments reducing principal first, `round2` on each
-//! computed amount, capped at the principal (行政强制法 Art. 45) unless the rule says not.
+//! computed amount, capped at the amount in default — the principal that was still
+//! unpaid when the surcharge began, which is what it accrues on (行政强制法 Art. 45: the
+//! surcharge may not exceed the monetary obligation) — unless the rule says not.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -40,7 +42,11 @@ pub struct SurchargeResult {
     pub principal: Decimal,
     /// Surcharge accrued up to and including the as-of date (after the cap).
     pub accrued: Decimal,
-    /// True when the cap at the principal cut the surcharge.
+    /// The cap: the amount in default, i.e. the principal still owed on the first day
+    /// surcharged (payments made by the due date were never in default). `None` while
+    /// nothing was surcharged, or when the rule has no cap.
+    pub cap: Option<Decimal>,
+    /// True when the cap cut the surcharge.
     pub capped: bool,
     /// Payments applied to the principal.
     pub principal_paid: Decimal,
@@ -102,8 +108,8 @@ pub fn surcharge(
 
     let mut acc = Accrual {
         rate: rule.daily_rate,
-        // Choice: the cap is the principal originally due (what the surcharge accrued on).
-        cap: rule.capped_at_principal.then_some(principal),
+        capped_rule: rule.capped_at_principal,
+        cap: None,
         accrued: Decimal::ZERO,
         capped: false,
         segments: Vec::new(),
@@ -135,6 +141,7 @@ pub fn surcharge(
     Ok(SurchargeResult {
         principal,
         accrued: acc.accrued,
+        cap: acc.cap,
         capped: acc.capped,
         principal_paid,
         surcharge_paid,
@@ -147,6 +154,10 @@ pub fn surcharge(
 
 struct Accrual {
     rate: Decimal,
+    /// Whether the rule caps the surcharge at all.
+    capped_rule: bool,
+    /// Set on the first surcharged day: the principal then in default. Principal only
+    /// falls afterwards, so this is the most that was ever in default.
     cap: Option<Decimal>,
     accrued: Decimal,
     capped: bool,
@@ -164,6 +175,9 @@ impl Accrual {
         };
         let days = (to - from).num_days() + 1;
         let mut amount = round2(principal * self.rate * Decimal::from(days));
+        if self.capped_rule && self.cap.is_none() {
+            self.cap = Some(principal);
+        }
         if let Some(cap) = self.cap {
             let room = (cap - self.accrued).max(Decimal::ZERO);
             if amount > room {
@@ -196,6 +210,57 @@ mod tests {
             daily_rate: dec!(0.005),
             capped_at_principal: capped,
         }
+    }
+
+    #[test]
+    fn the_cap_is_the_amount_in_default_not_the_whole_levy() {
+        // A levy of 25,920.00 due 2025-12-31: 10,000.00 paid on time, 15,920.00 never.
+        // Only 15,920.00 was ever in default, so the surcharge stops at 15,920.00
+        // (5‰ a day reaches it after 200 days), not at 25,920.00.
+        let pay = [Payment {
+            date: d("2025-12-20"),
+            amount: dec!(10000.00),
+        }];
+        let r = surcharge(
+            &rule(true),
+            dec!(25920.00),
+            d("2025-12-31"),
+            &pay,
+            d("2027-06-30"),
+        )
+        .unwrap();
+        assert_eq!(r.cap, Some(dec!(15920.00)));
+        assert!(r.capped);
+        assert_eq!(r.accrued, dec!(15920.00));
+        assert_eq!(r.outstanding_principal, dec!(15920.00));
+        // Nothing surcharged yet: no cap to show.
+        let r = surcharge(
+            &rule(true),
+            dec!(25920.00),
+            d("2025-12-31"),
+            &pay,
+            d("2025-12-31"),
+        )
+        .unwrap();
+        assert_eq!((r.cap, r.accrued), (None, dec!(0)));
+        // A part paid late lowers what accrues afterwards, not the cap.
+        let late = [
+            pay[0],
+            Payment {
+                date: d("2026-01-30"),
+                amount: dec!(5920.00),
+            },
+        ];
+        let r = surcharge(
+            &rule(true),
+            dec!(25920.00),
+            d("2025-12-31"),
+            &late,
+            d("2026-01-30"),
+        )
+        .unwrap();
+        assert_eq!(r.cap, Some(dec!(15920.00)));
+        assert_eq!(r.accrued, dec!(2388.00), "30 days × 5‰ × 15,920.00");
     }
 
     #[test]

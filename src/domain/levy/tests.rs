@@ -45,6 +45,7 @@ fn employee(seq: u32, grade: u8, months: &[u8]) -> DisabledEmployee {
         monthly_wage: None,
         fresh_graduate: false,
         disputed: MonthSet::EMPTY,
+        counted_elsewhere: MonthSet::EMPTY,
     }
 }
 
@@ -1354,6 +1355,7 @@ fn employee_strategy() -> impl Strategy<Value = DisabledEmployee> {
                     monthly_wage: wage.map(|w| Decimal::new(w, 2)),
                     fresh_graduate: fresh,
                     disputed: MonthSet::EMPTY,
+                    counted_elsewhere: MonthSet::EMPTY,
                 }
             },
         )
@@ -1471,6 +1473,26 @@ fn provisional_minimum_wage_counts_only_for_months_checked() {
     );
     let r = calc(&p, &i);
     assert_eq!(r.employees[0].counted.iter().collect::<Vec<_>>(), vec![1]);
+}
+
+#[test]
+fn months_the_federation_gave_another_employer_are_not_counted_and_say_so() {
+    let p = national_2025();
+    let mut e = employee(1, 3, &ALL);
+    e.counted_elsewhere = MonthSet::from_months(&[11, 12]).expect("months");
+    let r = calc(
+        &p,
+        &input(
+            EmployerKind::Enterprise,
+            avg(dec!(100)),
+            dec!(70000),
+            Disabled::Roster(vec![e]),
+        ),
+    );
+    let o = &r.employees[0];
+    assert_eq!(o.counted_months, 10);
+    assert_eq!(o.excluded_reason().as_deref(), Some("counted_elsewhere"));
+    assert_eq!(o.excluded.iter().collect::<Vec<_>>(), vec![11, 12]);
 }
 
 #[test]
