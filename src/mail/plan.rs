@@ -416,9 +416,11 @@ pub struct NoticeFacts {
     pub url: String,
 }
 
-fn status_text(status: &str) -> (String, String) {
+/// A notice status in the mail's words, Chinese and English: the Chinese is the
+/// notice's own (a test holds the two together).
+pub(crate) fn status_text(status: &str) -> (String, String) {
     let (zh, en) = match status {
-        "compliant" => ("已按比例安排残疾人就业", "meets the quota"),
+        "compliant" => ("已达到规定比例", "meets the quota"),
         "below_quota" => ("未达到规定比例", "below the quota"),
         "exempt" => ("依规定免征", "exempt"),
         "not_declared" => ("未申报", "not declared"),

@@ -52,6 +52,19 @@ pub enum NoticeStatus {
 }
 
 impl NoticeStatus {
+    /// The status of an assessed employer: exempt, else below the quota while a
+    /// shortfall remains, else compliant. The notice, the levy roll and the mails all
+    /// say it in these words.
+    pub fn of_assessment(exempt: bool, shortfall_positive: bool) -> NoticeStatus {
+        if exempt {
+            NoticeStatus::Exempt
+        } else if shortfall_positive {
+            NoticeStatus::BelowQuota
+        } else {
+            NoticeStatus::Compliant
+        }
+    }
+
     /// The stored and API spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -382,13 +395,7 @@ fn snapshot(
         } else {
             match (staff, required, counted, shortfall, exempt) {
                 (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_current => {
-                    let st = if x {
-                        NoticeStatus::Exempt
-                    } else if s > 0 {
-                        NoticeStatus::BelowQuota
-                    } else {
-                        NoticeStatus::Compliant
-                    };
+                    let st = NoticeStatus::of_assessment(x, s > 0);
                     (
                         st,
                         Some(per_year(n)),
@@ -771,6 +778,19 @@ pub fn to_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mails_name_a_status_in_the_notice_words() {
+        for st in [
+            NoticeStatus::Compliant,
+            NoticeStatus::BelowQuota,
+            NoticeStatus::Exempt,
+            NoticeStatus::NotDeclared,
+        ] {
+            let (zh, _) = crate::mail::plan::status_text(st.as_str());
+            assert_eq!(zh, st.name_zh(), "{}", st.as_str());
+        }
+    }
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level_and_has_no_spaces() {

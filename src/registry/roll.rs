@@ -48,6 +48,8 @@ pub struct RollRow {
     pub outstanding: String,
     /// Exempt small enterprise.
     pub exempt: bool,
+    /// Exempt, below the quota or compliant, in the notice's words.
+    pub status: crate::registry::notices::NoticeStatus,
     /// Payment due date.
     pub due_date: NaiveDate,
 }
@@ -110,6 +112,7 @@ type Raw = (
     i64,
     bool,
     i64,
+    i64,
 );
 
 fn e4_12(x12_e4: i64) -> Decimal {
@@ -157,6 +160,7 @@ pub fn for_each(
                 assessments::payable_fen,
                 assessments::exempt,
                 assessments::policy_snapshot_id,
+                assessments::shortfall_e4,
             ))
             .load(conn)?;
         let Some(last) = raws.last() else { break };
@@ -203,6 +207,7 @@ pub fn for_each(
                     surcharge: format_money(s.accrued),
                     outstanding: format_money(outstanding),
                     exempt: r.9,
+                    status: crate::registry::notices::NoticeStatus::of_assessment(r.9, r.11 > 0),
                     due_date: policy.payment_due.value,
                 })?;
             } else if !sums_over_all && limit.is_some_and(|l| index >= skip + l) {
@@ -215,7 +220,7 @@ pub fn for_each(
 
 /// The CSV header, in Chinese for Chinese Excel, with the English key in brackets; also
 /// the header row of the XLSX sheet ([`xlsx`]).
-pub const CSV_HEADER: [&str; 12] = [
+pub const CSV_HEADER: [&str; 13] = [
     "统一社会信用代码 (uscc)",
     "单位名称 (name)",
     "单位类型 (kind)",
@@ -228,6 +233,7 @@ pub const CSV_HEADER: [&str; 12] = [
     "滞纳金 (surcharge)",
     "欠缴 (outstanding)",
     "缴款期限 (due_date)",
+    "安排比例状态 (status)",
 ];
 
 /// The employer kind as the roll shows it: in Chinese (`企业`, `机关`…); a kind this
@@ -236,6 +242,12 @@ pub fn kind_zh(kind: &str) -> &str {
     kind.parse::<crate::domain::EmployerKind>()
         .map(|k| k.name_zh())
         .unwrap_or(kind)
+}
+
+/// The status as a cell of the CSV and the workbook: the notice's words, then the API
+/// spelling, e.g. `未达到规定比例 (below_quota)`.
+pub fn status_cell(s: crate::registry::notices::NoticeStatus) -> String {
+    format!("{} ({})", s.name_zh(), s.as_str())
 }
 
 /// One CSV line for a row (RFC 4180 quoting).
@@ -253,6 +265,7 @@ pub fn csv_line(r: &RollRow) -> String {
         r.surcharge.as_str(),
         r.outstanding.as_str(),
         &r.due_date.to_string(),
+        &status_cell(r.status),
     ]
     .map(super::csv::field);
     format!("{}\r\n", fields.join(","))
@@ -273,6 +286,7 @@ pub fn csv_totals(t: &RollTotals) -> String {
         &t.paid,
         &t.surcharge,
         &t.outstanding,
+        "",
         "",
     ]
     .map(super::csv::field);

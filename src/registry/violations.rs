@@ -45,14 +45,17 @@ pub enum ViolationKind {
     ShortContract,
     /// Roster lines claimed by another employer too, not yet resolved.
     DuplicateCertificate,
+    /// The levy is paid but the late-payment surcharge is not.
+    SurchargeUnpaid,
 }
 
 impl ViolationKind {
     /// Every kind.
-    pub const ALL: [ViolationKind; 9] = [
+    pub const ALL: [ViolationKind; 10] = [
         ViolationKind::NotDeclared,
         ViolationKind::BelowQuotaUnpaid,
         ViolationKind::Overdue,
+        ViolationKind::SurchargeUnpaid,
         ViolationKind::PublicBodyWithoutDisabledEmployee,
         ViolationKind::CommitteeMemberWithoutDisabledEmployee,
         ViolationKind::BelowMinimumWage,
@@ -77,6 +80,7 @@ impl ViolationKind {
             ViolationKind::NoSocialInsurance => "no_social_insurance",
             ViolationKind::ShortContract => "short_contract",
             ViolationKind::DuplicateCertificate => "duplicate_certificate",
+            ViolationKind::SurchargeUnpaid => "surcharge_unpaid",
         }
     }
 
@@ -92,6 +96,7 @@ impl ViolationKind {
             ViolationKind::NoSocialInsurance => "未为残疾职工缴纳社会保险",
             ViolationKind::ShortContract => "未与残疾职工签订一年以上劳动合同",
             ViolationKind::DuplicateCertificate => "残疾人证重复申报",
+            ViolationKind::SurchargeUnpaid => "滞纳金未缴",
         }
     }
 
@@ -175,9 +180,13 @@ pub struct ViolationRow {
     pub why_en: String,
     /// The rule it rests on.
     pub citation: String,
-    /// Levy principal and surcharge the employer still owes for the year.
+    /// What this row is owed: the principal and surcharge outstanding on the one money
+    /// row of a debtor (`below_quota_unpaid`, `overdue` or `surcharge_unpaid`), "0.00"
+    /// on every other row, so that the column sums to the debt of the list.
     pub outstanding: String,
-    /// `outstanding` as a number, for sorting.
+    /// All the employer owes for the year, on each of its rows (not to be summed).
+    pub employer_outstanding: String,
+    /// `employer_outstanding` as a number, for sorting.
     #[serde(skip)]
     pub outstanding_value: Decimal,
 }
@@ -212,6 +221,14 @@ fn row(
     cite: String,
     out: Decimal,
 ) -> ViolationRow {
+    let own = if matches!(
+        v,
+        ViolationKind::BelowQuotaUnpaid | ViolationKind::Overdue | ViolationKind::SurchargeUnpaid
+    ) {
+        out
+    } else {
+        Decimal::ZERO
+    };
     ViolationRow {
         uscc: f.uscc.clone(),
         name: f.name.clone(),
@@ -221,7 +238,8 @@ fn row(
         why_zh: zh,
         why_en: en,
         citation: cite,
-        outstanding: format_money(out),
+        outstanding: format_money(own),
+        employer_outstanding: format_money(out),
         outstanding_value: out,
     }
 }
@@ -244,7 +262,9 @@ pub fn decide(
                 .map_err(|e| e.to_string())?;
             let paid: Decimal = a.payments.iter().map(|p| p.amount).sum();
             owed = s.outstanding_principal + s.outstanding_surcharge;
-            if s.outstanding_principal > Decimal::ZERO {
+            // One money row per debtor, so that its debt is listed once: unpaid before
+            // the due date, overdue after it, or only the surcharge left.
+            if s.outstanding_principal > Decimal::ZERO && as_of <= due {
                 let cite = format!("{LEVY_CITATION}; {}", p.payment_due.citation);
                 money_rows.push((
                     ViolationKind::BelowQuotaUnpaid,
@@ -262,25 +282,45 @@ pub fn decide(
                     ),
                     cite,
                 ));
-                if as_of > due {
-                    let days = (as_of - due).num_days();
-                    money_rows.push((
-                        ViolationKind::Overdue,
-                        format!(
-                            "应缴 {}，已缴 {}，逾期 {days} 天（缴款期限 {due}），滞纳金 {}",
-                            grouped(a.payable),
-                            grouped(paid),
-                            grouped(s.accrued)
-                        ),
-                        format!(
-                            "payable {}, paid {}, {days} days past due {due}, surcharge {}",
-                            grouped(a.payable),
-                            grouped(paid),
-                            grouped(s.accrued)
-                        ),
-                        format!("{LEVY_CITATION}; {}", p.surcharge.citation),
-                    ));
-                }
+            } else if s.outstanding_principal > Decimal::ZERO {
+                let days = (as_of - due).num_days();
+                money_rows.push((
+                    ViolationKind::Overdue,
+                    format!(
+                        "未达安排比例，应缴 {}，已缴 {}，欠缴本金 {}，逾期 {days} 天（缴款期限 {due}），滞纳金 {}",
+                        grouped(a.payable),
+                        grouped(paid),
+                        grouped(s.outstanding_principal),
+                        grouped(s.accrued)
+                    ),
+                    format!(
+                        "below quota: payable {}, paid {}, principal outstanding {}, {days} days past due {due}, surcharge {}",
+                        grouped(a.payable),
+                        grouped(paid),
+                        grouped(s.outstanding_principal),
+                        grouped(s.accrued)
+                    ),
+                    format!("{LEVY_CITATION}; {}", p.surcharge.citation),
+                ));
+            } else if s.outstanding_surcharge > Decimal::ZERO {
+                money_rows.push((
+                    ViolationKind::SurchargeUnpaid,
+                    format!(
+                        "保障金 {} 已缴清，滞纳金 {} 已缴 {}，尚欠滞纳金 {}",
+                        grouped(a.payable),
+                        grouped(s.accrued),
+                        grouped(s.surcharge_paid),
+                        grouped(s.outstanding_surcharge)
+                    ),
+                    format!(
+                        "levy {} paid; surcharge {} of which {} paid, {} outstanding",
+                        grouped(a.payable),
+                        grouped(s.accrued),
+                        grouped(s.surcharge_paid),
+                        grouped(s.outstanding_surcharge)
+                    ),
+                    format!("{LEVY_CITATION}; {}", p.surcharge.citation),
+                ));
             }
         }
     }
@@ -637,7 +677,7 @@ pub const CSV_HEADER: [&str; 9] = [
     "事由 (why_zh)",
     "Why (why_en)",
     "依据 (citation)",
-    "欠缴金额 (outstanding)",
+    "本行欠缴金额（仅欠款行，可直接求和） (outstanding: on the one money row of a debtor, 0.00 elsewhere, so the column sums)",
 ];
 
 /// One CSV line (RFC 4180 quoting).
@@ -715,16 +755,14 @@ mod tests {
             payments: vec![],
         });
         let rows = decide(&f, Some(&p), d("2026-01-30")).unwrap();
+        // One money row: the debt is listed once.
+        assert_eq!(kinds(&rows), vec![ViolationKind::Overdue]);
         assert_eq!(
-            kinds(&rows),
-            vec![ViolationKind::BelowQuotaUnpaid, ViolationKind::Overdue]
+            rows[0].why_en,
+            "below quota: payable 12,000.00, paid 0.00, principal outstanding 12,000.00, 30 days past due 2025-12-31, surcharge 1,800.00"
         );
-        assert_eq!(
-            rows[1].why_en,
-            "payable 12,000.00, paid 0.00, 30 days past due 2025-12-31, surcharge 1,800.00"
-        );
-        assert_eq!(rows[1].outstanding, "13800.00");
-        assert!(rows[1].citation.contains("财税〔2015〕72号"));
+        assert_eq!(rows[0].outstanding, "13800.00");
+        assert!(rows[0].citation.contains("财税〔2015〕72号"));
         // Before the due date: unpaid but not overdue.
         let rows = decide(&f, Some(&p), d("2025-12-01")).unwrap();
         assert_eq!(kinds(&rows), vec![ViolationKind::BelowQuotaUnpaid]);
@@ -738,6 +776,40 @@ mod tests {
             }],
         });
         assert!(decide(&f, Some(&p), d("2026-01-30")).unwrap().is_empty());
+        // The principal paid late, the surcharge not: listed for the surcharge alone.
+        f.assessment = Some(AssessedFacts {
+            payable: dec!(12000),
+            disabled_x12_e4: 0,
+            payments: vec![Payment {
+                date: d("2026-01-30"),
+                amount: dec!(12000),
+            }],
+        });
+        let rows = decide(&f, Some(&p), d("2026-02-15")).unwrap();
+        assert_eq!(kinds(&rows), vec![ViolationKind::SurchargeUnpaid]);
+        assert_eq!(rows[0].outstanding, "1800.00");
+    }
+
+    #[test]
+    fn a_debtor_with_other_violations_carries_its_debt_on_one_row() {
+        let mut p = policy();
+        p.payment_due = Cited::new(d("2025-12-31"), "test", true, p.region);
+        let mut f = facts();
+        f.kind = "public_institution".into();
+        f.establishment_size = Some(70);
+        f.assessment = Some(AssessedFacts {
+            payable: dec!(12000),
+            disabled_x12_e4: 0,
+            payments: vec![],
+        });
+        let rows = decide(&f, Some(&p), d("2026-01-30")).unwrap();
+        assert_eq!(rows.len(), 2, "{:?}", kinds(&rows));
+        let sum: Decimal = rows
+            .iter()
+            .map(|r| r.outstanding.parse::<Decimal>().unwrap())
+            .sum();
+        assert_eq!(sum, dec!(13800.00));
+        assert!(rows.iter().all(|r| r.employer_outstanding == "13800.00"));
     }
 
     #[test]

@@ -50,6 +50,7 @@ async fn levy_roll_json_and_csv_with_totals() {
         "the statement's figure for the same day"
     );
     assert_eq!(row["outstanding"], "11500.00");
+    assert_eq!(row["status"], "below_quota");
     assert_eq!(v["totals"]["outstanding"], "11500.00");
 
     // Another region: empty.
@@ -86,6 +87,11 @@ async fn levy_roll_json_and_csv_with_totals() {
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("统一社会信用代码"));
     assert!(lines[1].starts_with("91350100M000100Y43,示例公司,企业,411202,100.0000,1.6000,1.0000,10000.00,0.00,1500.00,11500.00"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",2025-12-31,未达到规定比例 (below_quota)"),
+        "the status in the notice's words: {}",
+        lines[1]
+    );
     assert!(
         lines[2].starts_with("合计 (total),1,") && lines[2].contains("11500.00"),
         "{}",
@@ -149,6 +155,7 @@ fn assert_roll_workbook(bytes: Vec<u8>, json: &Value) {
     }
     assert_eq!(float(&range, 1, 7), 10000.0);
     assert_eq!(float(&range, 1, 10), 11500.0);
+    assert_eq!(text(&range, 1, 12), "未达到规定比例 (below_quota)");
     // The due date is a date cell: 2025-12-31 is day 46022 of Excel's calendar.
     match cell(&range, 1, 11) {
         Data::DateTime(d) => {
@@ -184,7 +191,7 @@ fn assert_roll_workbook(bytes: Vec<u8>, json: &Value) {
             .map(|n| n.format_code.clone())
             .unwrap_or_default()
     };
-    assert!((0..12).all(|c| bold(0, c)), "the header row is bold");
+    assert!((0..13).all(|c| bold(0, c)), "the header row is bold");
     assert!(!bold(1, 0));
     assert_eq!(number_format(1, 4), "0.0000");
     assert_eq!(number_format(1, 7), "#,##0.00");

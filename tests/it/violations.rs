@@ -93,7 +93,7 @@ async fn overdue_public_body_labour_and_filters() {
     assert_eq!(overdue["outstanding"], "11500.00");
     assert_eq!(
         overdue["why_en"],
-        "payable 10,000.00, paid 0.00, 30 days past due 2025-12-31, surcharge 1,500.00"
+        "below quota: payable 10,000.00, paid 0.00, principal outstanding 10,000.00, 30 days past due 2025-12-31, surcharge 1,500.00"
     );
     assert!(overdue["why_zh"]
         .as_str()
@@ -103,9 +103,25 @@ async fn overdue_public_body_labour_and_filters() {
         .as_str()
         .unwrap()
         .contains("残疾人就业条例; 财税〔2015〕72号"));
-    assert!(items
+    // Its debt is on that one row: the list never counts it twice.
+    assert!(!items
         .iter()
         .any(|i| i["violation"] == "below_quota_unpaid" && i["uscc"] == "91350100M000100Y43"));
+    let listed: rust_decimal::Decimal = items
+        .iter()
+        .map(|i| {
+            i["outstanding"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        listed.to_string(),
+        "11500.00",
+        "the column sums to the debt: {v}"
+    );
 
     let public = items
         .iter()

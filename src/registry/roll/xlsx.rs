@@ -43,14 +43,15 @@ pub enum WorkbookError {
 /// The widest value expected in each column, in Excel's character units, beside the
 /// header's own width (see `column_width`): 18-character USCCs, long Chinese names
 /// (two units a character), amounts up to "999,999,999.99", ISO dates.
-const DATA_WIDTHS: [f64; 12] = [
-    20.0, 40.0, 14.0, 8.0, 12.0, 12.0, 12.0, 16.0, 16.0, 16.0, 16.0, 12.0,
+const DATA_WIDTHS: [f64; 13] = [
+    20.0, 40.0, 14.0, 8.0, 12.0, 12.0, 12.0, 16.0, 16.0, 16.0, 16.0, 12.0, 30.0,
 ];
 
 /// Columns (0-based) of the figures, by kind of number format.
 const COUNT_COLUMNS: [ColNum; 3] = [4, 5, 6];
 const MONEY_COLUMNS: [ColNum; 4] = [7, 8, 9, 10];
 const DUE_DATE_COLUMN: ColNum = 11;
+const STATUS_COLUMN: ColNum = 12;
 
 /// The cell formats of the sheet, made once.
 struct Formats {
@@ -184,6 +185,8 @@ fn write_row(ws: &mut Worksheet, row: RowNum, r: &RollRow, f: &Formats) -> Resul
         write_figure(ws, row, col, value, &f.money, &f.long_figure)?;
     }
     ws.write_datetime_with_format(row, DUE_DATE_COLUMN, excel_date(r.due_date)?, &f.date)
+        .map_err(xlsx_error)?;
+    ws.write_string(row, STATUS_COLUMN, super::status_cell(r.status))
         .map_err(xlsx_error)?;
     Ok(())
 }
