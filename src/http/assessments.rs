@@ -138,9 +138,12 @@ struct RunRequest {
 async fn start_run(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<RunRequest>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let who = auth.require(&[Role::Tax])?.clone();
+    // Read through serde_path_to_error rather than actix's typed extractor: a wrong
+    // value is then a 422 at its field, without serde's quote of the value.
+    let body: RunRequest = super::problem::from_json(body.into_inner())?;
     let levy_year = parse_levy_year(&body.levy_year.to_string())
         .map_err(|_| AppError::field("/levy_year", "must be a year from 2016 to 2100"))?;
     let region = match &body.region {
@@ -153,9 +156,9 @@ async fn start_run(
     // An officer limited to a region runs only inside it.
     let region = match (who.region, region) {
         (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(format!(
-                "region {r} is outside your scope"
-            )))
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ))
         }
         (Some(scope), None) => Some(scope),
         (_, r) => r,

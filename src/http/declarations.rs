@@ -201,9 +201,7 @@ async fn get_declaration(
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no declaration of {uscc} for levy year {levy_year}"
-            ))
+            AppError::NotFound("this employer has no declaration for the levy year".into())
         })?;
     view(&state, &auth.0, &employer.uscc, d).await
 }

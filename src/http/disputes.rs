@@ -49,9 +49,9 @@ async fn list(
     };
     let prefix = match (who.region, wanted) {
         (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(format!(
-                "region {r} is outside your scope"
-            )))
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ))
         }
         (_, Some(r)) => scope_prefix(&r).to_owned(),
         (Some(scope), None) => scope_prefix(&scope).to_owned(),

@@ -112,9 +112,9 @@ fn source(
                 "send the file itself as the request body (Content-Type text/csv or {XLSX_MEDIA_TYPE}), not a multipart form"
             ))
         }
-        other => {
+        _ => {
             return unsupported(format!(
-                "{other} is not an import format: send text/csv, {XLSX_MEDIA_TYPE} or application/octet-stream"
+                "this media type is not an import format: send text/csv, {XLSX_MEDIA_TYPE} or application/octet-stream"
             ))
         }
     }

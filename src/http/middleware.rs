@@ -12,7 +12,7 @@ use actix_web::{Error, HttpMessage};
 use std::time::Instant;
 use tracing::Instrument;
 
-use super::problem::{problem_for_status, problem_response};
+use super::problem::{problem_for_status, problem_response, without_value};
 
 /// The header carrying the request ID both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,7 +54,12 @@ pub async fn request_context(
             // An error that escaped the handler chain: answer it here so that it still
             // gets the request ID and a problem body.
             let status = e.as_response_error().status_code();
-            tracing::warn!(parent: &span, status = status.as_u16(), "request failed: {e}");
+            tracing::warn!(
+                parent: &span,
+                status = status.as_u16(),
+                "request failed: {}",
+                without_value(&e.to_string())
+            );
             return Err(e);
         }
     };
@@ -80,10 +85,11 @@ pub async fn request_context(
             .and_then(|v| v.to_str().ok())
             .is_none_or(|ct| !ct.contains("json"));
     let mut res = if needs_problem {
+        // Errors of actix's own extractors quote what they could not read.
         let detail = res
             .response()
             .error()
-            .map(|e| e.to_string())
+            .map(|e| without_value(&e.to_string()))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
         let problem = problem_for_status(status, detail);

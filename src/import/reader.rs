@@ -28,7 +28,7 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" | "txt" | "tsv" => Ok(Format::Csv),
             "xlsx" => Ok(Format::Xlsx),
-            other => Err(format!("unknown format {other:?}; expected csv or xlsx")),
+            _ => Err("unknown format; expected csv or xlsx".to_owned()),
         }
     }
 }
@@ -52,7 +52,7 @@ impl FromStr for Encoding {
             "auto" => Ok(Encoding::Auto),
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
             "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
-            other => Err(format!("unknown encoding {other:?}; expected utf-8 or gbk")),
+            _ => Err("unknown encoding; expected utf-8 or gbk".to_owned()),
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{months_in_period, Certificate, Disabled, Employment};
 use crate::domain::money::to_fen;
-use crate::domain::request::{parse_request, FieldError, ParsedRequest};
+use crate::domain::request::{parse_request, unknown_key_pointer, FieldError, ParsedRequest};
 use crate::domain::{Language, PolicyProvider};
 
 /// The fields a declaration body may have: the calculation request's staff, wages and
@@ -128,7 +128,7 @@ pub fn parse_declaration_lang(
         .keys()
         .filter(|k| !DECLARATION_FIELDS.contains(&k.as_str()))
         .map(|k| FieldError {
-            pointer: format!("/{k}"),
+            pointer: unknown_key_pointer("", k),
             code: "unknown_field",
             message: format!(
                 "unknown field; a declaration has: {} (region, kind and registration date come from the employer record)",
@@ -436,10 +436,7 @@ pub fn step(
 ) -> Result<Declaration, RegistryError> {
     conn.transaction(|c| {
         let d = repo::current(c, employer.id, levy_year)?.ok_or_else(|| {
-            RegistryError::NotFound(format!(
-                "no declaration of {} for levy year {levy_year}",
-                employer.uscc
-            ))
+            RegistryError::NotFound("this employer has no declaration for the levy year".to_owned())
         })?;
         if let Some(tag) = opts.if_match {
             if tag != d.etag() && tag != "*" {

@@ -236,9 +236,9 @@ pub fn resolve(
             .first(c)
             .optional()?;
         let emp = emp.ok_or_else(|| {
-            ResolveError::NotAClaimant(format!(
-                "{counted_by_uscc} does not declare this certificate for levy year {levy_year}"
-            ))
+            ResolveError::NotAClaimant(
+                "this employer does not declare the certificate for that levy year".to_owned(),
+            )
         })?;
         let before: Option<i64> = certificate_resolutions::table
             .filter(certificate_resolutions::levy_year.eq(levy_year))

@@ -33,9 +33,9 @@ pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, 
         .map_err(|e: crate::domain::region::RegionCodeError| e.to_string())?;
     let today = crate::clock::china_today();
     match policy.resolve(code, today, today.year() - 1) {
-        Err(PolicyLookupError::UnknownRegion(_)) => Err(format!(
-            "unknown region {s}: no policy pack covers it or its province"
-        )),
+        Err(PolicyLookupError::UnknownRegion(_)) => {
+            Err("unknown region: no policy pack covers it or its province".to_owned())
+        }
         _ => Ok(code),
     }
 }

@@ -558,7 +558,7 @@ fn cli_encoding_and_header_faults_are_reported_not_guessed() {
     );
     assert_eq!(code(&out), 2);
     assert!(
-        stdout(&out).contains("unknown column \"colour\""),
+        stdout(&out).contains("the header of column E is not a known column"),
         "{}",
         stdout(&out)
     );
