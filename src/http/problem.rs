@@ -3,7 +3,9 @@
 //!
 //! A problem document never repeats what the caller sent: a value in the wrong place
 //! may be an ID or certificate number, and answers end up in browser histories, proxy
-//! logs and support tickets. Details name the field and the form expected.
+//! logs and support tickets. Details name the field and the form expected. Nor does it
+//! carry what went wrong inside (database or driver text): that goes to the log, under
+//! the request ID the caller sees in `X-Request-Id`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -173,11 +175,18 @@ impl AppError {
     }
 }
 
+/// What a caller reads when the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str =
+    "the database is unavailable; try again later (if it persists, quote the X-Request-Id of this answer)";
+
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Unavailable(m) => {
-                AppError::Unavailable(format!("database unavailable: {m}"))
+            crate::db::DbError::Unavailable(cause) => {
+                // The pool's and libpq's text names hosts, ports and users: it is for the
+                // operator, found in the log by the request ID of the current span.
+                tracing::error!(error = %cause, "database unavailable");
+                AppError::Unavailable(DATABASE_UNAVAILABLE.into())
             }
             other => AppError::Internal(other.to_string()),
         }
@@ -442,5 +451,18 @@ mod tests {
             let text = serde_json::to_string(&p).expect("json");
             assert!(!text.contains(ID), "{text}");
         }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_not_described_to_the_caller() {
+        let e = AppError::from(crate::db::DbError::Unavailable(
+            "timed out waiting for connection: could not connect to server: Connection refused \
+             Is the server running on host \"db.internal\" (10.0.0.5) and accepting TCP/IP \
+             connections on port 5432?"
+                .into(),
+        ));
+        let p = e.problem();
+        assert_eq!(p.status, 503);
+        assert_eq!(p.detail, DATABASE_UNAVAILABLE);
     }
 }
