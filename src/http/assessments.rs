@@ -118,9 +118,7 @@ async fn current(
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "{uscc} has no assessment for levy year {levy_year}"
-            ))
+            AppError::NotFound("this employer has no assessment for the levy year".into())
         })?;
     let body = render(&state, &auth.0, &employer, a, lang_of(&req)).await?;
     Ok(HttpResponse::Ok().json(body))

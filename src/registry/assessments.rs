@@ -268,10 +268,9 @@ pub fn assess_one(
     let declaration = decl_repo::current(conn, employer.id, levy_year)?
         .filter(|d| d.status().is_filed())
         .ok_or_else(|| {
-            AssessError::NotDeclared(format!(
-                "{} has no submitted declaration for levy year {levy_year}",
-                employer.uscc
-            ))
+            AssessError::NotDeclared(
+                "this employer has no submitted declaration for the levy year".to_owned(),
+            )
         })?;
     let now = Utc::now().naive_utc();
     let disputes = disputes_for(conn, levy_year, &[employer.id])?
