@@ -13,4 +13,5 @@ pub mod jobs;
 pub mod mail;
 pub mod policy;
 pub mod registry;
+pub mod secret;
 pub mod telemetry;

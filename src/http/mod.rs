@@ -25,6 +25,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PolicyProvider;
 use crate::policy::PolicyBook;
+use crate::secret::{SecretStore, ServerSecret};
 use problem::AppError;
 
 /// Shared state of every worker.
@@ -37,6 +38,20 @@ pub struct AppState {
     pub policy: Arc<dyn PolicyProvider>,
     /// The same packs, for views of what is in force.
     pub book: Arc<PolicyBook>,
+    /// The server secret, which keys the digests of personal numbers.
+    pub secrets: Arc<SecretStore>,
+}
+
+impl AppState {
+    /// The server secret: read (or made) at first use, in a statement of its own, so
+    /// that it is never part of a request's transaction.
+    pub async fn secret(&self) -> Result<ServerSecret, AppError> {
+        if let Some(s) = self.secrets.cached() {
+            return Ok(s.clone());
+        }
+        let store = self.secrets.clone();
+        Ok(self.db.run(move |c| Ok(store.get(c)?.clone())).await?)
+    }
 }
 
 /// The language a caller reads: English when `Accept-Language` prefers it, else Chinese
@@ -198,6 +213,8 @@ impl Application {
         } else {
             None
         };
+        let secrets =
+            Arc::new(SecretStore::open(&settings.security).map_err(std::io::Error::other)?);
         let body_limit = settings.server.body_limit_bytes;
         let upload_limit = settings.server.upload_limit_bytes;
         let workers = settings.server.workers;
@@ -207,6 +224,7 @@ impl Application {
             settings: Arc::new(settings),
             policy,
             book,
+            secrets,
         });
         let mut server = HttpServer::new(move || {
             App::new()
