@@ -14,7 +14,7 @@ use super::{lang_of, request_id, AppState};
 use crate::auth::{Principal, Role};
 use crate::db::assessments::{self as repo, Assessment};
 use crate::db::employers::Employer;
-use crate::registry::assessments::{assess_one, replay, AssessError, Outcome};
+use crate::registry::assessments::{assess_one, inputs_hmac, replay, AssessError, Outcome};
 use crate::registry::declarations::mask_body;
 
 impl From<AssessError> for AppError {
@@ -51,6 +51,9 @@ async fn render(
     if !matches!(who.role, Role::Employer | Role::Federation | Role::Admin) {
         mask_body(&mut inputs);
     }
+    // Keyed: the plain digest of inputs whose certificate numbers are masked for this
+    // caller would give those numbers back to anyone who tries them all.
+    let inputs_digest = inputs_hmac(&state.secret().await?, &a.inputs_digest);
     Ok(json!({
         "id": a.id,
         "uscc": employer.uscc,
@@ -59,7 +62,7 @@ async fn render(
         "computed_at": DateTime::<Utc>::from_naive_utc_and_offset(a.computed_at, Utc),
         "current": a.is_current,
         "assessments_for_year": history,
-        "inputs_digest": a.inputs_digest,
+        "inputs_digest": inputs_digest,
         "run_id": a.run_id,
         "inputs": inputs,
         "result": result,
@@ -81,6 +84,7 @@ async fn assess(
     let rid = request_id(&req);
     let book = state.book.clone();
     let emp = employer.clone();
+    let secret = state.secret().await?;
     let outcome = state
         .db
         .run(move |c| {
@@ -91,6 +95,7 @@ async fn assess(
                 levy_year,
                 &actor,
                 rid.as_deref(),
+                &secret,
             ))
         })
         .await??;

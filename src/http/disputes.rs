@@ -103,17 +103,22 @@ async fn resolve(
     let actor = who.actor();
     let rid = request_id(&req);
     let u = uscc.clone();
+    let secret = state.secret().await?;
     state
         .db
         .run(move |c| {
+            let decision = disputes::Resolution {
+                levy_year: levy_year as i32,
+                holder_id: &holder,
+                counted_by_uscc: &u,
+                note: note.as_deref(),
+            };
             Ok(disputes::resolve(
                 c,
-                levy_year as i32,
-                &holder,
-                &u,
-                note.as_deref(),
+                &decision,
                 &actor,
                 rid.as_deref(),
+                &secret,
             ))
         })
         .await??;

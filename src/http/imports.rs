@@ -230,6 +230,7 @@ where
         import_id: request_id(req).unwrap_or_else(import::new_import_id),
         scope: who.region,
         lang: src.lang,
+        secret: state.secret().await?,
     };
     let lang = src.lang;
     let policy = state.policy.clone();

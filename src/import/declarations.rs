@@ -279,7 +279,14 @@ pub fn import_declarations(
     let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
         let items: Vec<(&Employer, &ParsedDeclaration)> =
             batch.iter().map(|(_, e, p)| (*e, p)).collect();
-        let outcomes = save_many_audited(c, levy_year, &items, &opts.actor, Some(&opts.import_id))?;
+        let outcomes = save_many_audited(
+            c,
+            levy_year,
+            &items,
+            &opts.actor,
+            Some(&opts.import_id),
+            &opts.secret,
+        )?;
         // Only the kind of outcome is kept: 100,000 stored declarations would
         // otherwise stay in memory until the report is done.
         let done = outcomes

@@ -24,6 +24,7 @@ use crate::domain::request::{
 use crate::domain::{
     FrozenPolicy, Language, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
 };
+use crate::secret::ServerSecret;
 
 /// A provider that remembers resolutions: a batch run resolves the same few
 /// (region, as-of, data year) triples for a million employers.
@@ -256,6 +257,14 @@ impl From<diesel::result::Error> for AssessError {
     }
 }
 
+/// The keyed digest of an assessment's inputs, from the stored plain one. The stored
+/// digest stays plain (it tells a re-assessment whether anything changed); what leaves
+/// the database is keyed, since the inputs hold certificate numbers that some readers
+/// see masked, and a plain digest lets them try every number until it matches.
+pub fn inputs_hmac(secret: &ServerSecret, inputs_digest: &str) -> String {
+    secret.keyed_digest("assessment-inputs", inputs_digest.as_bytes())
+}
+
 /// Assesses one employer now, in its own transaction.
 pub fn assess_one(
     conn: &mut AnyConnection,
@@ -264,6 +273,7 @@ pub fn assess_one(
     levy_year: i32,
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<Outcome, AssessError> {
     let declaration = decl_repo::current(conn, employer.id, levy_year)?
         .filter(|d| d.status().is_filed())
@@ -309,7 +319,7 @@ pub fn assess_one(
                 after: Some(json!({
                     "id": stored.id, "declaration_version": stored.declaration_version,
                     "payable": format_money(from_fen(stored.payable_fen)),
-                    "inputs_digest": stored.inputs_digest,
+                    "inputs_hmac": inputs_hmac(secret, &stored.inputs_digest),
                 })),
                 request_id,
             },
