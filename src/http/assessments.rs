@@ -215,7 +215,7 @@ async fn get_run(
                 (Some(_), None) => false,
             },
         )
-        .ok_or_else(|| AppError::NotFound(format!("no assessment run {id}")))?;
+        .ok_or_else(|| AppError::NotFound("no such run".into()))?;
     Ok(HttpResponse::Ok().json(run))
 }
 
