@@ -13,6 +13,7 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::declarations::{overlaps, resolutions};
 use crate::db::schema::{certificate_resolutions, declarations, employers, roster_lines};
 use crate::db::{AnyConnection, DbError};
+use crate::domain::ids::mask_numbers_in;
 use crate::secret::ServerSecret;
 
 /// Where a disputed line stands.
@@ -296,7 +297,12 @@ pub fn resolve(
                 entity_type: "certificate_dispute",
                 entity_id: &format!("{levy_year}/{}", holder_key(secret, holder_id)),
                 before: before.map(|id| serde_json::json!({ "employer_id": id })),
-                after: Some(serde_json::json!({ "counted_by": counted_by_uscc, "note": note })),
+                // The note is the federation's free text: a certificate number typed
+                // into it is masked here (it is kept whole with the decision).
+                after: Some(serde_json::json!({
+                    "counted_by": counted_by_uscc,
+                    "note": note.map(mask_numbers_in),
+                })),
                 request_id,
             },
         )?;

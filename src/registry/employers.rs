@@ -10,7 +10,7 @@ use super::fields::{check_email, Fields};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, NewEmployer};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::ids::UnifiedSocialCreditCode;
+use crate::domain::ids::{mask_numbers_in, UnifiedSocialCreditCode};
 use crate::domain::request::FieldError;
 use crate::domain::{EmployerKind, PolicyLookupError, PolicyProvider, RegionCode};
 
@@ -106,11 +106,13 @@ pub fn parse_new_employer(
     })
 }
 
-/// The audit view of an employer (no personal data: employers are legal persons).
+/// The audit view of an employer. Employers are legal persons; their free text is
+/// still written with any identifier-like number masked, in case one was typed there.
 pub fn audit_view(e: &Employer) -> Value {
     json!({
-        "uscc": e.uscc, "name": e.name, "kind": e.kind, "region": e.region,
-        "registered_on": e.registered_on, "contact_email": e.contact_email,
+        "uscc": e.uscc, "name": mask_numbers_in(&e.name), "kind": e.kind, "region": e.region,
+        "registered_on": e.registered_on,
+        "contact_email": e.contact_email.as_deref().map(mask_numbers_in),
         "establishment_size": e.establishment_size, "committee_member": e.committee_member,
         "version": e.version,
     })
