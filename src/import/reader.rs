@@ -431,13 +431,18 @@ fn align(row: usize, mut cells: Vec<String>, width: usize) -> RawRow {
     }
 }
 
+/// calamine's message about a damaged workbook, which may quote a cell's raw value
+/// (`Unsupported cell error value '…'`), with any identifier-like number masked.
+fn xlsx_error(e: calamine::XlsxError) -> ReadError {
+    ReadError::Xlsx(crate::domain::ids::mask_numbers_in(&e.to_string()).into_owned())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<RawTable, ReadError> {
-    let mut book: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| ReadError::Xlsx("the workbook has no sheet".into()))?
-        .map_err(|e| ReadError::Xlsx(e.to_string()))?;
+        .map_err(xlsx_error)?;
     // The range starts at the first used cell; row numbers are the sheet's own.
     // Columns left of the used range are absent from every row alike: no padding.
     let (start_row, _) = range.start().unwrap_or((0, 0));
