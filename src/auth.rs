@@ -50,9 +50,9 @@ impl FromStr for Role {
             "tax" => Ok(Role::Tax),
             "inspector" => Ok(Role::Inspector),
             "employer" => Ok(Role::Employer),
-            other => Err(format!(
-                "unknown role {other:?}; expected admin, federation, tax, inspector or employer"
-            )),
+            _ => Err(
+                "unknown role; expected admin, federation, tax, inspector or employer".to_owned(),
+            ),
         }
     }
 }

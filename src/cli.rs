@@ -235,9 +235,19 @@ fn open_db(settings: &Settings) -> anyhow::Result<Db> {
     Ok(Db::new(url, &settings.database)?)
 }
 
+/// Reads the server secret, making it if there is none: at first start, not at the
+/// first audited write.
+fn ensure_secret(settings: &Settings, db: &Db) -> anyhow::Result<()> {
+    let store = crate::secret::SecretStore::open(&settings.security)?;
+    let mut conn = db.conn()?;
+    store.get(&mut conn)?;
+    Ok(())
+}
+
 fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     let db = open_db(settings)?;
     let applied = db.migrate()?;
+    ensure_secret(settings, &db)?;
     if applied.is_empty() {
         crate::outln!("database {} is up to date", db.redacted_url());
     } else {
@@ -655,6 +665,10 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     if settings.database.migrate_on_start {
         let applied = db.migrate()?;
         tracing::info!(count = applied.len(), database = %db.redacted_url(), "migrations applied");
+    }
+    // A database that is down (or not migrated) leaves the secret to its first use.
+    if let Err(e) = ensure_secret(&settings, &db) {
+        tracing::warn!(error = %e, "server secret not ready yet");
     }
     let host = settings.server.host.clone();
     actix_web::rt::System::new().block_on(async move {

@@ -24,6 +24,8 @@ pub struct Settings {
     pub policy: PolicySettings,
     /// Email reminders.
     pub mail: MailSettings,
+    /// The server secret.
+    pub security: SecuritySettings,
 }
 
 /// `[server]`
@@ -86,6 +88,22 @@ pub enum LogFormat {
 pub struct PolicySettings {
     /// Folder of packs; empty = compiled-in packs.
     pub dir: String,
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// File holding the server secret; empty = the `server_secrets` table.
+    pub secret_file: String,
+}
+
+impl SecuritySettings {
+    /// The secret file, when one is configured.
+    pub fn secret_file(&self) -> Option<PathBuf> {
+        let f = self.secret_file.trim();
+        (!f.is_empty()).then(|| PathBuf::from(f))
+    }
 }
 
 /// `[mail]`: the SMTP server, the sender, the outbox worker and the reminder schedule.

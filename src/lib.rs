@@ -14,4 +14,5 @@ pub mod mail;
 pub mod output;
 pub mod policy;
 pub mod registry;
+pub mod secret;
 pub mod telemetry;

@@ -246,6 +246,15 @@ diesel::joinable!(roster_lines -> declarations (declaration_id));
 diesel::joinable!(assessments -> employers (employer_id));
 diesel::joinable!(assessments -> policy_snapshots (policy_snapshot_id));
 
+diesel::table! {
+    /// The server secret, one row (id 1), hex: keys the audit log's digests.
+    server_secrets (id) {
+        id -> Integer,
+        secret_hex -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employers,

@@ -121,6 +121,41 @@ fn mask_into(value: &str, out: &mut String) {
     }
 }
 
+/// Free text (a note, a bank reference, a name) with every run of letters and digits
+/// that holds 15 digits or more masked as identifiers are: such a run may be an ID or
+/// certificate number, and the text is about to be written where numbers must not be
+/// (the audit log). Text without one is returned as it is.
+pub fn mask_numbers_in(text: &str) -> std::borrow::Cow<'_, str> {
+    const DIGITS: usize = 15;
+    let runs = || {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|run| run.bytes().filter(u8::is_ascii_digit).count() >= DIGITS)
+    };
+    if runs().next().is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.bytes().filter(u8::is_ascii_digit).count() >= DIGITS {
+            mask_into(run, out);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Shared preparation: surrounding whitespace is ignored (numbers get pasted), letters are
 /// upper-cased; a non-ASCII character is reported at its position.
 fn ascii_upper<const N: usize>(
@@ -714,6 +749,22 @@ mod tests {
         let e = ResidentId::parse("110105194912310021").unwrap_err();
         assert!(!e.to_string().contains("1101051949"));
         assert!(!e.message(Language::Zh).contains("1101051949"));
+    }
+
+    #[test]
+    fn numbers_in_free_text_are_masked() {
+        assert_eq!(
+            mask_numbers_in("持证人 11010519491231002X 已核实"),
+            "持证人 1101**********002X 已核实"
+        );
+        assert_eq!(
+            mask_numbers_in("cert 11010519491231002X42, ref BANK-2025-0001"),
+            "cert 1101************2X42, ref BANK-2025-0001"
+        );
+        assert!(matches!(
+            mask_numbers_in("电汇 20250301 第 12345678901234 号"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -43,9 +43,7 @@ impl FromStr for Language {
         } else if primary.eq_ignore_ascii_case("en") {
             Ok(Language::En)
         } else {
-            Err(format!(
-                "unsupported language {s:?}; expected \"zh\" or \"en\""
-            ))
+            Err("unsupported language; expected \"zh\" or \"en\"".to_owned())
         }
     }
 }

@@ -178,11 +178,12 @@ impl ResolvedPolicy {
 /// Why policy parameters could not be resolved.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyLookupError {
-    /// No pack covers this region or its province.
-    #[error("unknown region {0}: no policy pack covers it or its province")]
+    /// No pack covers this region or its province. The message does not repeat the
+    /// region: it is the caller's input, answered back as is.
+    #[error("unknown region: no policy pack covers it or its province")]
     UnknownRegion(RegionCode),
     /// Rules in force before 2015-10-01 are not modelled (levy-rules §1).
-    #[error("as-of date {0} is before 2015-10-01; earlier provincial regimes are not modelled")]
+    #[error("the as-of date is before 2015-10-01; earlier provincial regimes are not modelled")]
     AsOfTooEarly(NaiveDate),
     /// The packs do not say what is needed for this date (a gap in a timeline).
     #[error("{0}")]

@@ -154,10 +154,9 @@ impl FromStr for EmployerKind {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
-                format!(
-                    "unknown employer kind {s:?}; expected one of enterprise, government_agency, \
-                     public_institution, social_organization, private_non_enterprise"
-                )
+                "unknown employer kind; expected one of enterprise, government_agency, \
+                 public_institution, social_organization, private_non_enterprise"
+                    .to_owned()
             })
     }
 }

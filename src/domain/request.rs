@@ -38,7 +38,8 @@ pub struct FieldError {
     pub pointer: String,
     /// Stable machine code, e.g. `required`, `check_character`, `duplicate_certificate`.
     pub code: &'static str,
-    /// Human message in the request's language. Never contains an identifier number.
+    /// Human message in the request's language: the field's expected form, never the
+    /// value given (it may be an ID or certificate number sent in the wrong place).
     pub message: String,
 }
 
@@ -537,6 +538,39 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// True when an unexpected key reads like a mistyped field name, and may therefore be
+/// repeated in a pointer. A key with a long run of digits, an `@`, or anything beyond
+/// ASCII letters, digits, `_` and `-` may be an ID number, an address or a name sent in
+/// the wrong place: answers and logs never repeat it.
+pub fn key_is_nameable(key: &str) -> bool {
+    let mut run = 0usize;
+    let mut longest = 0usize;
+    for b in key.bytes() {
+        if b.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    !key.is_empty()
+        && key.len() <= 64
+        && longest < 6
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The pointer for an unexpected key of the object at `base`: the key itself when it
+/// reads like a field name, else the object (see [`key_is_nameable`]).
+pub fn unknown_key_pointer(base: &str, key: &str) -> String {
+    if key_is_nameable(key) {
+        format!("{base}/{}", escape(key))
+    } else {
+        base.to_owned()
+    }
+}
+
 /// Parses decimal text: digits with an optional sign, point and exponent; no blanks,
 /// underscores, `NaN` or infinities.
 fn parse_decimal_text(s: &str) -> Option<Decimal> {
@@ -663,7 +697,7 @@ impl Validator {
         };
         for k in m.keys() {
             if !allowed.contains(&k.as_str()) {
-                let p = format!("{ptr}/{}", escape(k));
+                let p = unknown_key_pointer(ptr, k);
                 self.err(
                     &p,
                     "unknown_field",
@@ -885,8 +919,8 @@ impl Validator {
                     self.err(
                         "/as_of",
                         "as_of_before_levy_year",
-                        format!("申报日不得早于征收年度 {y} 的 1 月 1 日（数据年度尚未结束）"),
-                        format!("the as-of date may not be before 1 January of the levy year {y} (the data year is not over)"),
+                        "申报日不得早于征收年度的 1 月 1 日（数据年度尚未结束）",
+                        "the as-of date may not be before 1 January of the levy year (the data year is not over)",
                     );
                 }
             }
@@ -995,7 +1029,7 @@ impl Validator {
                     None => match provider.default_as_of(region, levy_year) {
                         Ok(d) => Some(d),
                         Err(e) => {
-                            self.lookup_err(&e, region);
+                            self.lookup_err(&e);
                             None
                         }
                     },
@@ -1003,7 +1037,7 @@ impl Validator {
                 as_of.and_then(|d| match provider.resolve(region, d, levy_year - 1) {
                     Ok(p) => Some(p),
                     Err(e) => {
-                        self.lookup_err(&e, region);
+                        self.lookup_err(&e);
                         None
                     }
                 })
@@ -1069,19 +1103,19 @@ impl Validator {
         })
     }
 
-    fn lookup_err(&mut self, e: &PolicyLookupError, region: RegionCode) {
+    fn lookup_err(&mut self, e: &PolicyLookupError) {
         match e {
             PolicyLookupError::UnknownRegion(_) => self.err(
                 "/region",
                 "unknown_region",
-                format!("未知地区 {region}：没有覆盖该地区或其所在省份的政策包"),
-                format!("unknown region {region}: no policy pack covers it or its province"),
+                "未知地区：没有覆盖该地区或其所在省份的政策包",
+                "unknown region: no policy pack covers it or its province",
             ),
-            PolicyLookupError::AsOfTooEarly(d) => self.err(
+            PolicyLookupError::AsOfTooEarly(_) => self.err(
                 "/as_of",
                 "as_of_too_early",
-                format!("申报日 {d} 早于 2015-10-01：此前的各省规定未建模"),
-                format!("as-of date {d} is before 2015-10-01: earlier provincial regimes are not modelled"),
+                "申报日早于 2015-10-01：此前的各省规定未建模",
+                "the as-of date is before 2015-10-01: earlier provincial regimes are not modelled",
             ),
             PolicyLookupError::Missing(msg) => self.err(
                 "/as_of",
@@ -1332,8 +1366,8 @@ impl Validator {
                             self.err(
                                 &p("grade"),
                                 "grade_mismatch",
-                                format!("残疾人证号中的等级为 {} 级，以证号为准；请删除 grade 或改为一致", c.grade()),
-                                format!("the certificate number says grade {}, which is the grade that counts; remove grade or make it match", c.grade()),
+                                "与残疾人证号第 20 位的等级不符，以证号为准；请删除 grade 或改为一致",
+                                "differs from the grade in the certificate number (character 20), which is the grade that counts; remove grade or make it match",
                             );
                         }
                     }
@@ -1380,8 +1414,8 @@ impl Validator {
                                 self.err(
                                     &ptr,
                                     "duplicate_month",
-                                    format!("{mo} 月重复"),
-                                    format!("month {mo} listed twice"),
+                                    "月份重复",
+                                    "this month is already listed",
                                 );
                                 ok = false;
                             }
@@ -1872,7 +1906,7 @@ pub fn surcharge_request(
         (Some(r), Some(y), Some(d)) => match provider.resolve(r, d, y - 1) {
             Ok(p) => Some(p),
             Err(e) => {
-                v.lookup_err(&e, r);
+                v.lookup_err(&e);
                 None
             }
         },

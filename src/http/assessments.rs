@@ -14,7 +14,7 @@ use super::{lang_of, request_id, AppState};
 use crate::auth::{Principal, Role};
 use crate::db::assessments::{self as repo, Assessment};
 use crate::db::employers::Employer;
-use crate::registry::assessments::{assess_one, replay, AssessError, Outcome};
+use crate::registry::assessments::{assess_one, inputs_hmac, replay, AssessError, Outcome};
 use crate::registry::declarations::mask_body;
 
 impl From<AssessError> for AppError {
@@ -51,6 +51,9 @@ async fn render(
     if !matches!(who.role, Role::Employer | Role::Federation | Role::Admin) {
         mask_body(&mut inputs);
     }
+    // Keyed: the plain digest of inputs whose certificate numbers are masked for this
+    // caller would give those numbers back to anyone who tries them all.
+    let inputs_digest = inputs_hmac(&state.secret().await?, &a.inputs_digest);
     Ok(json!({
         "id": a.id,
         "uscc": employer.uscc,
@@ -59,7 +62,7 @@ async fn render(
         "computed_at": DateTime::<Utc>::from_naive_utc_and_offset(a.computed_at, Utc),
         "current": a.is_current,
         "assessments_for_year": history,
-        "inputs_digest": a.inputs_digest,
+        "inputs_digest": inputs_digest,
         "run_id": a.run_id,
         "inputs": inputs,
         "result": result,
@@ -81,6 +84,7 @@ async fn assess(
     let rid = request_id(&req);
     let book = state.book.clone();
     let emp = employer.clone();
+    let secret = state.secret().await?;
     let outcome = state
         .db
         .run(move |c| {
@@ -91,6 +95,7 @@ async fn assess(
                 levy_year,
                 &actor,
                 rid.as_deref(),
+                &secret,
             ))
         })
         .await??;
@@ -118,9 +123,7 @@ async fn current(
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "{uscc} has no assessment for levy year {levy_year}"
-            ))
+            AppError::NotFound("this employer has no assessment for the levy year".into())
         })?;
     let body = render(&state, &auth.0, &employer, a, lang_of(&req)).await?;
     Ok(HttpResponse::Ok().json(body))
@@ -138,9 +141,12 @@ struct RunRequest {
 async fn start_run(
     state: web::Data<AppState>,
     auth: Auth,
-    body: web::Json<RunRequest>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let who = auth.require(&[Role::Tax])?.clone();
+    // Read through serde_path_to_error rather than actix's typed extractor: a wrong
+    // value is then a 422 at its field, without serde's quote of the value.
+    let body: RunRequest = super::problem::from_json(body.into_inner())?;
     let levy_year = parse_levy_year(&body.levy_year.to_string())
         .map_err(|_| AppError::field("/levy_year", "must be a year from 2016 to 2100"))?;
     let region = match &body.region {
@@ -153,9 +159,9 @@ async fn start_run(
     // An officer limited to a region runs only inside it.
     let region = match (who.region, region) {
         (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(format!(
-                "region {r} is outside your scope"
-            )))
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ))
         }
         (Some(scope), None) => Some(scope),
         (_, r) => r,
@@ -209,7 +215,7 @@ async fn get_run(
                 (Some(_), None) => false,
             },
         )
-        .ok_or_else(|| AppError::NotFound(format!("no assessment run {id}")))?;
+        .ok_or_else(|| AppError::NotFound("no such run".into()))?;
     Ok(HttpResponse::Ok().json(run))
 }
 

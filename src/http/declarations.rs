@@ -166,6 +166,7 @@ async fn put_declaration(
     let rid = request_id(&req);
     let tag = if_match(&req);
     let emp = employer.clone();
+    let secret = state.secret().await?;
     let outcome = state
         .db
         .run(move |c| {
@@ -173,6 +174,7 @@ async fn put_declaration(
                 actor: &actor,
                 request_id: rid.as_deref(),
                 if_match: tag.as_deref(),
+                secret: &secret,
             };
             Ok(registry::put(c, &emp, levy_year, &parsed, &opts))
         })
@@ -201,9 +203,7 @@ async fn get_declaration(
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound(format!(
-                "no declaration of {uscc} for levy year {levy_year}"
-            ))
+            AppError::NotFound("this employer has no declaration for the levy year".into())
         })?;
     view(&state, &auth.0, &employer.uscc, d).await
 }
@@ -227,6 +227,7 @@ async fn do_step(
     let rid = request_id(&req);
     let tag = if_match(&req);
     let emp = employer.clone();
+    let secret = state.secret().await?;
     let d = state
         .db
         .run(move |c| {
@@ -234,6 +235,7 @@ async fn do_step(
                 actor: &actor,
                 request_id: rid.as_deref(),
                 if_match: tag.as_deref(),
+                secret: &secret,
             };
             Ok(registry::step(c, &emp, levy_year, step, &opts))
         })

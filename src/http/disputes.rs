@@ -50,9 +50,9 @@ async fn list(
     };
     let prefix = match (who.region, wanted) {
         (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(format!(
-                "region {r} is outside your scope"
-            )))
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ))
         }
         (_, Some(r)) => scope_prefix(&r).to_owned(),
         (Some(scope), None) => scope_prefix(&scope).to_owned(),
@@ -114,19 +114,18 @@ async fn resolve(
     let actor = who.actor();
     let rid = request_id(&req);
     let u = uscc.clone();
+    let secret = state.secret().await?;
     let policy = state.policy.clone();
     let reassessed = state
         .db
         .run(move |c| {
-            if let Err(e) = disputes::resolve(
-                c,
-                levy_year as i32,
-                &holder,
-                &u,
-                note.as_deref(),
-                &actor,
-                rid.as_deref(),
-            ) {
+            let decision = disputes::Resolution {
+                levy_year: levy_year as i32,
+                holder_id: &holder,
+                counted_by_uscc: &u,
+                note: note.as_deref(),
+            };
+            if let Err(e) = disputes::resolve(c, &decision, &actor, rid.as_deref(), &secret) {
                 return Ok(Err(e));
             }
             let done = crate::registry::assessments::reassess_claimants(
@@ -136,6 +135,7 @@ async fn resolve(
                 &holder,
                 &actor,
                 rid.as_deref(),
+                &secret,
             )?;
             Ok(Ok(done))
         })

@@ -57,6 +57,9 @@ pub fn employer_etag(e: &Employer) -> String {
     format!("\"employer-{}-v{}\"", e.uscc, e.version)
 }
 
+/// The 404 of an employer; the code asked for is not repeated (it came in the path).
+const NO_EMPLOYER: &str = "no such employer (or not one you may see)";
+
 /// Loads an employer the caller may see, else 404 (never 403: an employer must not
 /// learn whether another USCC is registered).
 pub async fn visible_employer(
@@ -68,7 +71,7 @@ pub async fn visible_employer(
     let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
     match found {
         Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
-        _ => Err(AppError::NotFound(format!("no employer {uscc}"))),
+        _ => Err(AppError::NotFound(NO_EMPLOYER.into())),
     }
 }
 
@@ -84,8 +87,8 @@ async fn create(
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
         return Err(match who.role {
-            Role::Employer => AppError::NotFound(format!("no employer {uscc}")),
-            _ => AppError::Forbidden(format!("region {} is outside your scope", parsed.region)),
+            Role::Employer => AppError::NotFound(NO_EMPLOYER.into()),
+            _ => AppError::Forbidden("the region is outside your scope".into()),
         });
     }
     let actor = who.actor();
@@ -96,8 +99,9 @@ async fn create(
         .db
         .run(move |c| registry::create(c, &new, &warnings, &actor, rid.as_deref()))
         .await?;
-    let e = created
-        .ok_or_else(|| AppError::Conflict(format!("employer {uscc} is already registered")))?;
+    let e = created.ok_or_else(|| {
+        AppError::Conflict("an employer with this credit code is already registered".into())
+    })?;
     let etag = employer_etag(&e);
     let mut view = EmployerView::from(e);
     view.warnings = parsed.warnings;
@@ -214,7 +218,7 @@ async fn update(
             .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
         {
             return Err(AppError::field(
-                format!("/{k}"),
+                crate::domain::request::unknown_key_pointer("", k),
                 "an employer may change only name and contact_email; ask the tax bureau for other changes",
             ));
         }
@@ -233,7 +237,7 @@ async fn update(
         let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
         if let Some(r) = r {
             if !who.can_see(&current.uscc, &r) {
-                f.fail("region", format!("region {r} is outside your scope"));
+                f.fail("region", "the region is outside your scope");
             }
             patch.region = Some(r.to_string());
         }

@@ -36,10 +36,13 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 json!({ "status": "not ready", "database": backend, "reason": "database unreachable" }),
             )
         }
-        Err(e) => (
-            503,
-            json!({ "status": "not ready", "reason": e.to_string() }),
-        ),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check did not complete");
+            (
+                503,
+                json!({ "status": "not ready", "reason": "readiness check failed" }),
+            )
+        }
     };
     let code = actix_web::http::StatusCode::from_u16(status)
         .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);

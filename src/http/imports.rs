@@ -112,9 +112,9 @@ fn source(
                 "send the file itself as the request body (Content-Type text/csv or {XLSX_MEDIA_TYPE}), not a multipart form"
             ))
         }
-        other => {
+        _ => {
             return unsupported(format!(
-                "{other} is not an import format: send text/csv, {XLSX_MEDIA_TYPE} or application/octet-stream"
+                "this media type is not an import format: send text/csv, {XLSX_MEDIA_TYPE} or application/octet-stream"
             ))
         }
     }
@@ -230,6 +230,7 @@ where
         import_id: request_id(req).unwrap_or_else(import::new_import_id),
         scope: who.region,
         lang: src.lang,
+        secret: state.secret().await?,
     };
     let lang = src.lang;
     let policy = state.policy.clone();

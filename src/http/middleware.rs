@@ -12,7 +12,7 @@ use actix_web::{Error, HttpMessage};
 use std::time::Instant;
 use tracing::Instrument;
 
-use super::problem::{problem_for_status, problem_response};
+use super::problem::{problem_for_status, problem_response, without_value};
 
 /// The header carrying the request ID both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,7 +54,12 @@ pub async fn request_context(
             // An error that escaped the handler chain: answer it here so that it still
             // gets the request ID and a problem body.
             let status = e.as_response_error().status_code();
-            tracing::warn!(parent: &span, status = status.as_u16(), "request failed: {e}");
+            tracing::warn!(
+                parent: &span,
+                status = status.as_u16(),
+                "request failed: {}",
+                without_value(&e.to_string())
+            );
             return Err(e);
         }
     };
@@ -80,10 +85,11 @@ pub async fn request_context(
             .and_then(|v| v.to_str().ok())
             .is_none_or(|ct| !ct.contains("json"));
     let mut res = if needs_problem {
+        // Errors of actix's own extractors quote what they could not read.
         let detail = res
             .response()
             .error()
-            .map(|e| e.to_string())
+            .map(|e| without_value(&e.to_string()))
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
         let problem = problem_for_status(status, detail);
@@ -255,15 +261,14 @@ fn pairs_fault(
             return Some(field_problem(base.to_owned(), f));
         }
         if let Err(f) = check(&value) {
-            return Some(field_problem(format!("{base}/{}", pointer_token(&name)), f));
+            // A name is named only when it reads like one, never a value sent as a name.
+            return Some(field_problem(
+                crate::domain::request::unknown_key_pointer(base, &name),
+                f,
+            ));
         }
     }
     None
-}
-
-/// A JSON pointer reference token (RFC 6901).
-fn pointer_token(s: &str) -> String {
-    s.replace('~', "~0").replace('/', "~1")
 }
 
 /// The first string (key or value) of a JSON body with a fault, as a JSON pointer.
@@ -296,8 +301,16 @@ fn walk(v: &serde_json::Value, pointer: &mut String) -> Option<super::problem::F
             if let Err(f) = crate::domain::text::check_line(k) {
                 return Some(field_problem(pointer.clone(), f));
             }
-            pointer.push('/');
-            pointer.push_str(&pointer_token(k));
+            let token = crate::domain::request::unknown_key_pointer("", k);
+            if token.is_empty() {
+                // A key that may be an identifier is not put into the pointer: the fault
+                // is reported at its object.
+                return walk(item, pointer).map(|mut p| {
+                    p.pointer.truncate(len);
+                    p
+                });
+            }
+            pointer.push_str(&token);
             let found = walk(item, pointer);
             pointer.truncate(len);
             found
@@ -337,10 +350,14 @@ mod tests {
         let p = json_fault(body).expect("a fault");
         assert_eq!(p.pointer, "/staff/list/1");
         assert_eq!(p.code, "control_character");
-        let body = "{\"a/b\":\"x\u{202E}y\"}".as_bytes();
+        let body = "{\"staff\":{\"note\":\"x\u{202E}y\"}}".as_bytes();
         let p = json_fault(body).expect("a fault");
-        assert_eq!(p.pointer, "/a~1b");
+        assert_eq!(p.pointer, "/staff/note");
         assert_eq!(p.code, "bidi_character");
+        // A key that may be an identifier is not repeated: the fault is at its object.
+        let body = br#"{"staff":{"411202198001019019":"x\u0000"}}"#;
+        let p = json_fault(body).expect("a fault");
+        assert_eq!(p.pointer, "/staff");
         let body = br#"{"note":"line one\nline two","name":"\u4e2d\u6587"}"#;
         assert!(json_fault(body).is_none());
     }

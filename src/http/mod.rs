@@ -25,6 +25,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PolicyProvider;
 use crate::policy::PolicyBook;
+use crate::secret::{SecretStore, ServerSecret};
 use problem::AppError;
 
 /// Shared state of every worker.
@@ -37,6 +38,20 @@ pub struct AppState {
     pub policy: Arc<dyn PolicyProvider>,
     /// The same packs, for views of what is in force.
     pub book: Arc<PolicyBook>,
+    /// The server secret, which keys the digests of personal numbers.
+    pub secrets: Arc<SecretStore>,
+}
+
+impl AppState {
+    /// The server secret: read (or made) at first use, in a statement of its own, so
+    /// that it is never part of a request's transaction.
+    pub async fn secret(&self) -> Result<ServerSecret, AppError> {
+        if let Some(s) = self.secrets.cached() {
+            return Ok(s.clone());
+        }
+        let store = self.secrets.clone();
+        Ok(self.db.run(move |c| Ok(store.get(c)?.clone())).await?)
+    }
 }
 
 /// The language a caller reads: English when `Accept-Language` prefers it, else Chinese
@@ -114,9 +129,84 @@ impl PageWindow {
     }
 }
 
-/// Unknown routes answer a problem document, not actix's empty 404.
-async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(format!("no resource at {}", req.path())))
+/// Unknown routes answer a problem document, not actix's empty 404. The path is not
+/// repeated: it may hold an identifier.
+async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound(
+        "no resource at this path (see /api/openapi.json)".into(),
+    ))
+}
+
+/// A body actix could not read as the handler's JSON type, as a problem without the
+/// value serde's message would quote.
+fn json_error(err: actix_web::error::JsonPayloadError) -> AppError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => {
+            AppError::PayloadTooLarge(err.to_string())
+        }
+        E::Deserialize(e) if e.is_data() => AppError::BadRequest(format!(
+            "the body does not have the expected form: {}",
+            problem::without_value(&e.to_string())
+        )),
+        // Syntax errors say what was expected where, never what was found.
+        E::Deserialize(e) => AppError::BadRequest(format!("the body is not valid JSON: {e}")),
+        E::ContentType => {
+            AppError::BadRequest("the body must be JSON (Content-Type: application/json)".into())
+        }
+        other => AppError::BadRequest(format!(
+            "the body could not be read: {}",
+            problem::without_value(&other.to_string())
+        )),
+    }
+}
+
+/// A query string that does not fit the route's parameters. Serde does not say which
+/// parameter held a value of the wrong form, so the pointer names one only when serde
+/// does (a missing one).
+fn query_error(err: actix_web::error::QueryPayloadError) -> AppError {
+    let actix_web::error::QueryPayloadError::Deserialize(e) = err else {
+        return AppError::field("/query", "the query string could not be read");
+    };
+    let message = e.to_string();
+    if let Some((name, _)) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        return AppError::field(format!("/query/{name}"), "is required");
+    }
+    // An unknown parameter is named when its name reads like one (a typo), never when
+    // it may be a value sent as a name.
+    let unknown = message.strip_prefix("unknown field `").and_then(|rest| {
+        rest.rfind("`, expected")
+            .or_else(|| rest.rfind("`, there are no fields"))
+            .map(|i| &rest[..i])
+    });
+    let pointer = match unknown {
+        Some(name) => crate::domain::request::unknown_key_pointer("/query", name),
+        None => "/query".to_owned(),
+    };
+    AppError::field(
+        pointer,
+        format!(
+            "a query parameter is not of the expected form: {}",
+            problem::without_value(&message)
+        ),
+    )
+}
+
+/// A path segment that does not fit the route (a number expected, say).
+fn path_error(err: actix_web::error::PathError) -> AppError {
+    let actix_web::error::PathError::Deserialize(e) = err else {
+        return AppError::NotFound("no resource at this path".into());
+    };
+    AppError::field(
+        "/path",
+        format!(
+            "a path segment is not of the expected form: {}",
+            problem::without_value(&e.to_string())
+        ),
+    )
 }
 
 /// Registers every route; shared by `serve` and the tests.
@@ -125,17 +215,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .app_data(
             web::JsonConfig::default()
                 .limit(body_limit)
-                .error_handler(|err, _req| {
-                    let e = match &err {
-                        actix_web::error::JsonPayloadError::Overflow { .. }
-                        | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                            AppError::PayloadTooLarge(err.to_string())
-                        }
-                        _ => AppError::BadRequest(format!("the body is not valid JSON: {err}")),
-                    };
-                    e.into()
-                }),
+                .error_handler(|err, _req| json_error(err).into()),
         )
+        .app_data(web::QueryConfig::default().error_handler(|err, _req| query_error(err).into()))
+        .app_data(web::PathConfig::default().error_handler(|err, _req| path_error(err).into()))
         .service(health::healthz)
         .service(health::readyz)
         .configure(levy::routes)
@@ -183,6 +266,8 @@ impl Application {
         } else {
             None
         };
+        let secrets =
+            Arc::new(SecretStore::open(&settings.security).map_err(std::io::Error::other)?);
         let body_limit = settings.server.body_limit_bytes;
         let upload_limit = settings.server.upload_limit_bytes;
         let workers = settings.server.workers;
@@ -192,6 +277,7 @@ impl Application {
             settings: Arc::new(settings),
             policy,
             book,
+            secrets,
         });
         let mut server = HttpServer::new(move || {
             App::new()

@@ -27,8 +27,8 @@ use crate::registry::notices::{
 impl From<PublishError> for AppError {
     fn from(e: PublishError) -> Self {
         match e {
-            PublishError::ReplacedMissing(id) => {
-                AppError::field("/replaces", format!("notice {id} does not exist"))
+            PublishError::ReplacedMissing(_) => {
+                AppError::field("/replaces", "no such notice has been published")
             }
             PublishError::Field(pointer, m) => AppError::field(pointer, m),
             PublishError::Conflict(m) => AppError::Conflict(m),
@@ -97,10 +97,9 @@ fn publisher_and_request(
     let request = parse_publish(body)?;
     if let Some(scope) = &who.region {
         if !region_covers(scope, &request.region) {
-            return Err(AppError::Forbidden(format!(
-                "region {} is outside your scope",
-                request.region
-            )));
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ));
         }
     }
     Ok((who, request))
@@ -419,7 +418,7 @@ fn parse_id(s: &str) -> Result<i64, AppError> {
     s.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::NotFound(format!("no notice {s}")))
+        .ok_or_else(|| AppError::NotFound("no such notice".into()))
 }
 
 async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
@@ -427,7 +426,7 @@ async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
         .db
         .run(move |c| load(c, id))
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("no notice {id}")))
+        .ok_or_else(|| AppError::NotFound("no such notice".into()))
 }
 
 /// The JSON form: the stored content text is spliced in as it is, so the bytes served
@@ -493,7 +492,7 @@ async fn serve(
 ) -> Result<HttpResponse, AppError> {
     let version = state.db.run(move |c| version_of(c, id)).await?;
     let Some((sha, next)) = version else {
-        return Err(AppError::NotFound(format!("no notice {id}")));
+        return Err(AppError::NotFound("no such notice".into()));
     };
     let tag = etag(&sha, format, next);
     if not_modified(req, &tag) {

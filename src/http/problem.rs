@@ -1,11 +1,18 @@
 //! One error type for the HTTP layer, answered as RFC 9457 `application/problem+json`
 //! with a stable `type` per kind of failure.
+//!
+//! A problem document never repeats what the caller sent: a value in the wrong place
+//! may be an ID or certificate number, and answers end up in browser histories, proxy
+//! logs and support tickets. Details name the field and the form expected. Nor does it
+//! carry what went wrong inside (database or driver text): that goes to the log, under
+//! the request ID the caller sees in `X-Request-Id`.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::request::FieldError;
+use crate::domain::request::{key_is_nameable, FieldError};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -152,6 +159,7 @@ impl AppError {
         };
         let detail = match self {
             AppError::Validation(e) => match e.as_slice() {
+                [one] if one.pointer.is_empty() => one.detail.clone(),
                 [one] => format!("{}: {}", one.pointer, one.detail),
                 _ => format!("{} fields are invalid; see errors", e.len()),
             },
@@ -167,11 +175,18 @@ impl AppError {
     }
 }
 
+/// What a caller reads when the database cannot be reached.
+pub const DATABASE_UNAVAILABLE: &str =
+    "the database is unavailable; try again later (if it persists, quote the X-Request-Id of this answer)";
+
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
-            crate::db::DbError::Unavailable(m) => {
-                AppError::Unavailable(format!("database unavailable: {m}"))
+            crate::db::DbError::Unavailable(cause) => {
+                // The pool's and libpq's text names hosts, ports and users: it is for the
+                // operator, found in the log by the request ID of the current span.
+                tracing::error!(error = %cause, "database unavailable");
+                AppError::Unavailable(DATABASE_UNAVAILABLE.into())
             }
             crate::db::DbError::Conflict(m) => AppError::Conflict(m),
             // A unique key that a concurrent request took first: the caller may read
@@ -183,6 +198,127 @@ impl From<crate::db::DbError> for AppError {
             other => AppError::Internal(other.to_string()),
         }
     }
+}
+
+/// A serde error message (serde_json, serde_urlencoded, actix's path deserializer)
+/// rewritten without the value it quotes: `invalid type: string "4112…", expected i32`
+/// becomes `invalid type: expected i32`, `unknown field `4112…`, expected one of …`
+/// becomes `unknown field; expected one of …`. Serde's own templates keep their
+/// `expected …` part, which comes from the target type, not from the input; any other
+/// message is kept only when it quotes nothing and holds no long number, else it
+/// becomes a plain "value of the wrong form".
+pub fn without_value(message: &str) -> String {
+    let (text, position) = split_position(message);
+    let expected = |rest: &str| {
+        // The value comes first and may itself contain ", expected "; the type's
+        // expectation is always the last part.
+        rest.rfind(", expected ")
+            .map(|i| rest[i + ", expected ".len()..].to_owned())
+    };
+    let rewritten = if let Some(rest) = text.strip_prefix("invalid type: ") {
+        Some(match expected(rest) {
+            Some(e) => format!("invalid type: expected {e}"),
+            None => "invalid type".to_owned(),
+        })
+    } else if let Some(rest) = text.strip_prefix("invalid value: ") {
+        Some(match expected(rest) {
+            Some(e) => format!("invalid value: expected {e}"),
+            None => "invalid value".to_owned(),
+        })
+    } else if let Some(rest) = text.strip_prefix("invalid length ") {
+        Some(match expected(rest) {
+            Some(e) => format!("invalid length: expected {e}"),
+            None => "invalid length".to_owned(),
+        })
+    } else if let Some(rest) = text.strip_prefix("unknown variant ") {
+        Some(match expected(rest) {
+            Some(e) => format!("unknown variant; expected {e}"),
+            None => "unknown variant".to_owned(),
+        })
+    } else if let Some(rest) = text.strip_prefix("unknown field ") {
+        Some(match expected(rest) {
+            Some(e) => format!("unknown field; expected {e}"),
+            None => "unknown field".to_owned(),
+        })
+    } else if text.starts_with("missing field `") || text.starts_with("duplicate field `") {
+        // The field named is one of the target type's own: serde reports only those.
+        Some(text.to_owned())
+    } else if quotes_nothing(text) {
+        Some(text.to_owned())
+    } else {
+        None
+    };
+    let text = rewritten.unwrap_or_else(|| "a value of the wrong form".to_owned());
+    format!("{text}{position}")
+}
+
+/// Splits serde_json's ` at line L column C` off the end of a message.
+fn split_position(message: &str) -> (&str, &str) {
+    if let Some(i) = message.rfind(" at line ") {
+        let tail = &message[i + " at line ".len()..];
+        let well_formed = tail.split_once(" column ").is_some_and(|(l, c)| {
+            !l.is_empty()
+                && !c.is_empty()
+                && l.bytes().all(|b| b.is_ascii_digit())
+                && c.bytes().all(|b| b.is_ascii_digit())
+        });
+        if well_formed {
+            return (&message[..i], &message[i..]);
+        }
+    }
+    (message, "")
+}
+
+/// True for a message that cannot be carrying a value: no quotes of any kind, no `@`,
+/// no run of eight or more digits (the messages of this service's own types, such as
+/// the region code's "e.g. 411200", stay as they are).
+fn quotes_nothing(text: &str) -> bool {
+    let mut run = 0usize;
+    for c in text.chars() {
+        if matches!(c, '"' | '`' | '\'' | '“' | '”' | '‘' | '’' | '@') {
+            return false;
+        }
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= 8 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Deserializes a JSON body into `T`. A value of the wrong form is a 422 at the JSON
+/// pointer of its field, in words that do not repeat the value.
+pub fn from_json<T: DeserializeOwned>(body: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let detail = without_value(&e.inner().to_string());
+        AppError::Validation(vec![FieldProblem {
+            pointer,
+            code: "invalid".into(),
+            detail,
+        }])
+    })
+}
+
+/// The JSON pointer of a serde path. A map key that does not read like a field name
+/// ends the pointer: it is the caller's input, not a name of ours.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !key_is_nameable(key) {
+                    break;
+                }
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => break,
+        }
+    }
+    out
 }
 
 impl ResponseError for AppError {
@@ -231,5 +367,109 @@ pub fn problem_for_status(status: StatusCode, detail: String) -> Problem {
         status: status.as_u16(),
         detail,
         errors: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "41120219800101901913";
+
+    #[test]
+    fn serde_templates_lose_the_value_and_keep_what_is_expected() {
+        let cases = [
+            (
+                format!("invalid type: string \"{ID}\", expected i32 at line 1 column 35"),
+                "invalid type: expected i32 at line 1 column 35",
+            ),
+            (
+                format!("invalid value: string \"{ID}, expected x\", expected a date"),
+                "invalid value: expected a date",
+            ),
+            (
+                format!("unknown field `{ID}`, expected `levy_year` or `region`"),
+                "unknown field; expected `levy_year` or `region`",
+            ),
+            (
+                format!("unknown variant `{ID}`, expected one of `a`, `b`"),
+                "unknown variant; expected one of `a`, `b`",
+            ),
+            (
+                format!("unknown field `{ID}`, there are no fields"),
+                "unknown field",
+            ),
+            (
+                "missing field `levy_year`".to_owned(),
+                "missing field `levy_year`",
+            ),
+            (
+                "invalid digit found in string".to_owned(),
+                "invalid digit found in string",
+            ),
+            (
+                "a region code is six digits (GB/T 2260), e.g. 411200".to_owned(),
+                "a region code is six digits (GB/T 2260), e.g. 411200",
+            ),
+            (format!("cannot parse {ID}"), "a value of the wrong form"),
+            (format!("bad value '{ID}'"), "a value of the wrong form"),
+            (
+                "hr@example.cn is bad".to_owned(),
+                "a value of the wrong form",
+            ),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(without_value(&given), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn typed_bodies_answer_422_at_the_field_without_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            levy_year: i32,
+            items: Vec<u8>,
+        }
+        let cases = [
+            (
+                serde_json::json!({"levy_year": ID, "items": []}),
+                "/levy_year",
+            ),
+            (
+                serde_json::json!({"levy_year": 2025, "items": [1, ID]}),
+                "/items/1",
+            ),
+            (
+                serde_json::json!({"levy_year": 2025, "items": [], ID: 1}),
+                "",
+            ),
+            (
+                serde_json::json!({"levy_year": 2025, "items": [], "itmes": 1}),
+                "/itmes",
+            ),
+        ];
+        for (body, pointer) in cases {
+            let e = from_json::<Body>(body).expect_err("invalid");
+            let p = e.problem();
+            assert_eq!(p.status, 422);
+            assert_eq!(p.errors[0].pointer, pointer);
+            let text = serde_json::to_string(&p).expect("json");
+            assert!(!text.contains(ID), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unreachable_database_is_not_described_to_the_caller() {
+        let e = AppError::from(crate::db::DbError::Unavailable(
+            "timed out waiting for connection: could not connect to server: Connection refused \
+             Is the server running on host \"db.internal\" (10.0.0.5) and accepting TCP/IP \
+             connections on port 5432?"
+                .into(),
+        ));
+        let p = e.problem();
+        assert_eq!(p.status, 503);
+        assert_eq!(p.detail, DATABASE_UNAVAILABLE);
     }
 }

@@ -40,9 +40,9 @@ pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, Ap
         .transpose()?;
     Ok(match (who.region, wanted) {
         (Some(scope), Some(r)) if !region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(format!(
-                "region {r} is outside your scope"
-            )))
+            return Err(AppError::Forbidden(
+                "the region is outside your scope".into(),
+            ))
         }
         (_, Some(r)) => scope_prefix(&r).to_owned(),
         (Some(scope), None) => scope_prefix(&scope).to_owned(),

@@ -87,6 +87,9 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
     let db = Db::new(url, &settings.database)?;
     db.migrate()?;
     let mut conn = db.conn()?;
+    let secret = crate::secret::SecretStore::open(&settings.security)?
+        .get(&mut conn)?
+        .clone();
 
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let opts = Options {
@@ -95,6 +98,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         import_id: super::new_import_id(),
         scope: None,
         lang: args.lang,
+        secret,
     };
     let file_name = args.file.file_name().and_then(|n| n.to_str());
     let input = Input {

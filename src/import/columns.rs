@@ -399,7 +399,7 @@ pub fn bind(table: RawTable, schema: Schema, lang: Language) -> Result<Bound, Ve
         code: code.to_owned(),
         message,
     };
-    for h in &table.headers {
+    for (i, h) in table.headers.iter().enumerate() {
         let norm = normalize_header(h);
         if norm.is_empty() {
             keys.push(None);
@@ -440,16 +440,20 @@ pub fn bind(table: RawTable, schema: Schema, lang: Language) -> Result<Bound, Ve
                 keys.push(None);
             }
             None => {
+                // Named by its letter, not its text: in a file without a header row the
+                // "header" is the first row of data, certificate numbers and all.
+                let letter = column_letter(i);
                 issues.push(header_issue(
-                    h,
+                    &letter,
                     "",
                     "unknown_column",
                     match lang {
-                        Language::Zh => {
-                            format!("未知的列“{h}”；可用的列：{}", schema.expected_list())
-                        }
+                        Language::Zh => format!(
+                            "第 {letter} 列的表头不是可用的列；可用的列：{}",
+                            schema.expected_list()
+                        ),
                         Language::En => format!(
-                            "unknown column \"{h}\"; the columns are: {}",
+                            "the header of column {letter} is not a known column; the columns are: {}",
                             schema.expected_list()
                         ),
                     },
@@ -642,13 +646,14 @@ mod tests {
             codes,
             [
                 ("统一社会信用代码", "duplicate_column"),
-                ("colour", "unknown_column"),
+                ("D", "unknown_column"),
                 ("单位类型", "missing_column"),
                 ("行政区划代码", "missing_column"),
             ]
         );
         assert!(e.iter().all(|i| i.row == 1));
-        assert!(e[1].message.contains("colour"));
+        assert!(e[1].message.contains("column D"));
+        assert!(!e[1].message.contains("colour"));
     }
 
     #[test]

@@ -279,7 +279,14 @@ pub fn import_declarations(
     let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
         let items: Vec<(&Employer, &ParsedDeclaration)> =
             batch.iter().map(|(_, e, p)| (*e, p)).collect();
-        let outcomes = save_many_audited(c, levy_year, &items, &opts.actor, Some(&opts.import_id))?;
+        let outcomes = save_many_audited(
+            c,
+            levy_year,
+            &items,
+            &opts.actor,
+            Some(&opts.import_id),
+            &opts.secret,
+        )?;
         // Only the kind of outcome is kept: 100,000 stored declarations would
         // otherwise stay in memory until the report is done.
         let done = outcomes
@@ -388,12 +395,10 @@ fn roster_line(bound: &Bound, r: &Record, lang: Language) -> (Value, Vec<RowIssu
             "months" => match values::months(text) {
                 Ok(m) => Value::Array(m.into_iter().map(Value::from).collect()),
                 Err(e) => {
-                    let msg = match (e, lang) {
-                        (MonthsError::OutOfRange(n), Language::Zh) => {
-                            format!("月份 {n} 不在 1–12 之内")
-                        }
-                        (MonthsError::OutOfRange(n), Language::En) => {
-                            format!("month {n} is not a month (1-12)")
+                    let msg: String = match (e, lang) {
+                        (MonthsError::OutOfRange(_), Language::Zh) => "月份应在 1–12 之内".into(),
+                        (MonthsError::OutOfRange(_), Language::En) => {
+                            "a month is outside 1-12".into()
                         }
                         (MonthsError::Backwards, Language::Zh) => {
                             "月份区间应从小到大，如 1-6".into()

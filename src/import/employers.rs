@@ -86,14 +86,12 @@ pub fn import_employers(
                             "region",
                             "out_of_scope",
                             match lang {
-                                Language::Zh => format!(
-                                    "行政区划 {} 不在您的管辖范围（{scope}）内",
-                                    parsed.region
-                                ),
-                                Language::En => format!(
-                                    "region {} is outside your scope ({scope})",
-                                    parsed.region
-                                ),
+                                Language::Zh => {
+                                    format!("该行政区划不在您的管辖范围（{scope}）内")
+                                }
+                                Language::En => {
+                                    format!("the region is outside your scope ({scope})")
+                                }
                             },
                         ));
                     }

@@ -141,6 +141,8 @@ pub struct Options {
     pub scope: Option<RegionCode>,
     /// Language of the messages.
     pub lang: Language,
+    /// Keys the digests of the audit entries.
+    pub secret: crate::secret::ServerSecret,
 }
 
 /// The phases an import goes through.

@@ -28,7 +28,7 @@ impl FromStr for Format {
         match s.trim().to_ascii_lowercase().as_str() {
             "csv" | "txt" | "tsv" => Ok(Format::Csv),
             "xlsx" => Ok(Format::Xlsx),
-            other => Err(format!("unknown format {other:?}; expected csv or xlsx")),
+            _ => Err("unknown format; expected csv or xlsx".to_owned()),
         }
     }
 }
@@ -52,7 +52,7 @@ impl FromStr for Encoding {
             "auto" => Ok(Encoding::Auto),
             "utf-8" | "utf8" => Ok(Encoding::Utf8),
             "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(Encoding::Gbk),
-            other => Err(format!("unknown encoding {other:?}; expected utf-8 or gbk")),
+            _ => Err("unknown encoding; expected utf-8 or gbk".to_owned()),
         }
     }
 }
@@ -431,13 +431,18 @@ fn align(row: usize, mut cells: Vec<String>, width: usize) -> RawRow {
     }
 }
 
+/// calamine's message about a damaged workbook, which may quote a cell's raw value
+/// (`Unsupported cell error value '…'`), with any identifier-like number masked.
+fn xlsx_error(e: calamine::XlsxError) -> ReadError {
+    ReadError::Xlsx(crate::domain::ids::mask_numbers_in(&e.to_string()).into_owned())
+}
+
 fn read_xlsx(bytes: &[u8]) -> Result<RawTable, ReadError> {
-    let mut book: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Xlsx(e.to_string()))?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
     let range = book
         .worksheet_range_at(0)
         .ok_or_else(|| ReadError::Xlsx("the workbook has no sheet".into()))?
-        .map_err(|e| ReadError::Xlsx(e.to_string()))?;
+        .map_err(xlsx_error)?;
     // The range starts at the first used cell; row numbers are the sheet's own.
     // Columns left of the used range are absent from every row alike: no padding.
     let (start_row, _) = range.start().unwrap_or((0, 0));

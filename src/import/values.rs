@@ -169,8 +169,8 @@ fn month_number(s: &str) -> Result<u8, MonthsError> {
     let n: i64 = t.parse().map_err(|_| MonthsError::Unreadable)?;
     match n {
         1..=12 => Ok(n as u8),
-        // Only a small number is echoed in the message: a long one may be an
-        // identifier typed into the wrong column.
+        // Only a small number counts as a month out of range; a long one may be an
+        // identifier typed into the wrong column, and is merely unreadable.
         0..=99 => Err(MonthsError::OutOfRange(n)),
         _ => Err(MonthsError::Unreadable),
     }

@@ -24,6 +24,7 @@ use crate::domain::request::{
 use crate::domain::{
     FrozenPolicy, Language, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
 };
+use crate::secret::ServerSecret;
 
 /// A provider that remembers resolutions: a batch run resolves the same few
 /// (region, as-of, data year) triples for a million employers.
@@ -258,6 +259,14 @@ impl From<diesel::result::Error> for AssessError {
     }
 }
 
+/// The keyed digest of an assessment's inputs, from the stored plain one. The stored
+/// digest stays plain (it tells a re-assessment whether anything changed); what leaves
+/// the database is keyed, since the inputs hold certificate numbers that some readers
+/// see masked, and a plain digest lets them try every number until it matches.
+pub fn inputs_hmac(secret: &ServerSecret, inputs_digest: &str) -> String {
+    secret.keyed_digest("assessment-inputs", inputs_digest.as_bytes())
+}
+
 /// Assesses one employer now, in its own transaction.
 pub fn assess_one(
     conn: &mut AnyConnection,
@@ -266,14 +275,14 @@ pub fn assess_one(
     levy_year: i32,
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<Outcome, AssessError> {
     let declaration = decl_repo::current(conn, employer.id, levy_year)?
         .filter(|d| d.status().is_filed())
         .ok_or_else(|| {
-            AssessError::NotDeclared(format!(
-                "{} has no submitted declaration for levy year {levy_year}",
-                employer.uscc
-            ))
+            AssessError::NotDeclared(
+                "this employer has no submitted declaration for the levy year".to_owned(),
+            )
         })?;
     let now = Utc::now().naive_utc();
     let disputes = disputes_for(conn, levy_year, &[employer.id])?
@@ -312,7 +321,7 @@ pub fn assess_one(
                 after: Some(json!({
                     "id": stored.id, "declaration_version": stored.declaration_version,
                     "payable": format_money(from_fen(stored.payable_fen)),
-                    "inputs_digest": stored.inputs_digest,
+                    "inputs_hmac": inputs_hmac(secret, &stored.inputs_digest),
                 })),
                 request_id,
             },
@@ -344,10 +353,13 @@ pub fn reassess_claimants(
     holder_id: &str,
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<Reassessed, DbError> {
     let mut done = Reassessed::default();
     for employer in decl_repo::claimants(conn, levy_year, holder_id)? {
-        match assess_one(conn, provider, &employer, levy_year, actor, request_id) {
+        match assess_one(
+            conn, provider, &employer, levy_year, actor, request_id, secret,
+        ) {
             Ok(Outcome::Assessed(_)) => done.assessed += 1,
             Ok(Outcome::Unchanged(_)) => done.unchanged += 1,
             Err(AssessError::Invalid(_) | AssessError::NotDeclared(_)) => done.waiting += 1,

@@ -14,8 +14,9 @@ use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{months_in_period, Certificate, Disabled, Employment};
 use crate::domain::money::to_fen;
-use crate::domain::request::{parse_request, FieldError, ParsedRequest};
+use crate::domain::request::{parse_request, unknown_key_pointer, FieldError, ParsedRequest};
 use crate::domain::{Language, PolicyProvider};
+use crate::secret::ServerSecret;
 
 /// The fields a declaration body may have: the calculation request's staff, wages and
 /// disabled-employee fields. Region, kind and registration date come from the employer
@@ -128,7 +129,7 @@ pub fn parse_declaration_lang(
         .keys()
         .filter(|k| !DECLARATION_FIELDS.contains(&k.as_str()))
         .map(|k| FieldError {
-            pointer: format!("/{k}"),
+            pointer: unknown_key_pointer("", k),
             code: "unknown_field",
             message: format!(
                 "unknown field; a declaration has: {} (region, kind and registration date come from the employer record)",
@@ -204,12 +205,22 @@ pub fn parse_declaration_lang(
     ))
 }
 
-fn audit_view(d: &Declaration, roster_len: Option<usize>) -> Value {
-    // Digest, not body: the body holds certificate numbers (personal data).
+/// The audit view of a declaration version. Not the body, which holds certificate
+/// numbers; nor its plain SHA-256 (the stored `body_digest`, kept for change
+/// detection): for a one-line roster whose figures the reader knows, that digest gives
+/// the certificate number back by trying every birth date. The view has the body's
+/// digest keyed with the server secret instead, which still ties the entry to the
+/// version for whoever holds the secret.
+fn audit_view(d: &Declaration, roster_len: Option<usize>, secret: &ServerSecret) -> Value {
     json!({
         "levy_year": d.levy_year, "version": d.version, "status": d.status,
-        "body_digest": d.body_digest, "roster_lines": roster_len,
+        "body_hmac": body_hmac(secret, &d.body_digest), "roster_lines": roster_len,
     })
+}
+
+/// The keyed digest of a declaration body, from its stored plain digest.
+pub fn body_hmac(secret: &ServerSecret, body_digest: &str) -> String {
+    secret.keyed_digest("declaration-body", body_digest.as_bytes())
 }
 
 /// Options of a save.
@@ -220,6 +231,8 @@ pub struct SaveOptions<'a> {
     pub request_id: Option<&'a str>,
     /// The ETag the caller last read; checked inside the transaction.
     pub if_match: Option<&'a str>,
+    /// Keys the digests of the audit entry.
+    pub secret: &'a ServerSecret,
 }
 
 /// Creates or amends the declaration, checking `If-Match`, inside the caller's
@@ -250,7 +263,7 @@ pub fn save_with(
         ));
     }
     let status = next_status(existing.as_ref());
-    let before = existing.as_ref().map(|d| audit_view(d, None));
+    let before = existing.as_ref().map(|d| audit_view(d, None, opts.secret));
     let saved = repo::save(
         conn,
         existing.as_ref(),
@@ -273,7 +286,7 @@ pub fn save_with(
             entity_type: "declaration",
             entity_id: &format!("{}/{}", employer.uscc, levy_year),
             before,
-            after: Some(audit_view(&saved, Some(parsed.roster.len()))),
+            after: Some(audit_view(&saved, Some(parsed.roster.len()), opts.secret)),
             request_id: opts.request_id,
         },
     )?;
@@ -314,6 +327,7 @@ pub fn save_many_audited(
     items: &[(&Employer, &ParsedDeclaration)],
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<Vec<SaveOutcome>, DbError> {
     let mut out = Vec::with_capacity(items.len());
     let mut start = 0;
@@ -332,6 +346,7 @@ pub fn save_many_audited(
             &items[start..end],
             actor,
             request_id,
+            secret,
         )?);
         start = end;
     }
@@ -345,6 +360,7 @@ fn save_run(
     items: &[(&Employer, &ParsedDeclaration)],
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<Vec<SaveOutcome>, DbError> {
     let ids: Vec<i64> = items.iter().map(|(e, _)| e.id).collect();
     let current = repo::current_many(conn, &ids, levy_year)?;
@@ -380,8 +396,8 @@ fn save_run(
             action: save_action(v.current.is_some(), v.status),
             entity_type: "declaration",
             entity_id,
-            before: v.current.map(|d| audit_view(d, None)),
-            after: Some(audit_view(s, Some(items[k].1.roster.len()))),
+            before: v.current.map(|d| audit_view(d, None, secret)),
+            after: Some(audit_view(s, Some(items[k].1.roster.len()), secret)),
             request_id,
         })
         .collect();
@@ -490,10 +506,7 @@ fn step_once(
     opts: &SaveOptions<'_>,
 ) -> Result<Declaration, RegistryError> {
     let d = repo::current_for_update(c, employer.id, levy_year)?.ok_or_else(|| {
-        RegistryError::NotFound(format!(
-            "no declaration of {} for levy year {levy_year}",
-            employer.uscc
-        ))
+        RegistryError::NotFound("this employer has no declaration for the levy year".to_owned())
     })?;
     if let Some(tag) = opts.if_match {
         if tag != d.etag() && tag != "*" {
@@ -533,8 +546,8 @@ fn step_once(
             action,
             entity_type: "declaration",
             entity_id: &format!("{}/{}", employer.uscc, levy_year),
-            before: Some(audit_view(&d, None)),
-            after: Some(audit_view(&after, None)),
+            before: Some(audit_view(&d, None, opts.secret)),
+            after: Some(audit_view(&after, None, opts.secret)),
             request_id: opts.request_id,
         },
     )?;

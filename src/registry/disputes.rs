@@ -7,13 +7,14 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel::AggregateExpressionMethods;
 use serde::Serialize;
-use sha2::Digest;
 use std::collections::HashMap;
 
 use crate::db::audit::{self, AuditEntry};
 use crate::db::declarations::{overlaps, resolutions};
 use crate::db::schema::{certificate_resolutions, declarations, employers, roster_lines};
 use crate::db::{AnyConnection, DbError};
+use crate::domain::ids::mask_numbers_in;
+use crate::secret::ServerSecret;
 
 /// Where a disputed line stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -219,22 +220,50 @@ impl From<diesel::result::Error> for ResolveError {
 /// caller names an employer outside its region gets the same answer, so that it learns
 /// nothing about who else declares the certificate.
 pub fn not_a_claimant(counted_by_uscc: &str, levy_year: i32) -> ResolveError {
-    ResolveError::NotAClaimant(format!(
-        "{counted_by_uscc} is not an employer of your region that declares this certificate for levy year {levy_year}"
-    ))
+    let _ = (counted_by_uscc, levy_year);
+    ResolveError::NotAClaimant(
+        "names no employer of your region that declares the certificate for that levy year"
+            .to_owned(),
+    )
 }
 
-/// Names the employer that counts `holder_id` in `levy_year` (replacing an earlier
+/// A federation's decision on a disputed person.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolution<'a> {
+    /// The levy year.
+    pub levy_year: i32,
+    /// The person: an ID number, or `V:` and a veteran's certificate number.
+    pub holder_id: &'a str,
+    /// The employer that counts the person.
+    pub counted_by_uscc: &'a str,
+    /// Why, in the federation's words.
+    pub note: Option<&'a str>,
+}
+
+/// The audit log's name for a disputed person: a keyed digest of the holder, so that
+/// the entries about one person can be found by whoever holds the server secret, and by
+/// nobody else (a plain digest of an ID number is reversed by trying every birth date
+/// and sequence number of a county).
+pub fn holder_key(secret: &ServerSecret, holder_id: &str) -> String {
+    let digest = secret.keyed_digest("certificate-holder", holder_id.as_bytes());
+    digest[..16].to_owned()
+}
+
+/// Names the employer that counts the person in the levy year (replacing an earlier
 /// decision), audited. The affected employers need re-assessing afterwards.
 pub fn resolve(
     conn: &mut AnyConnection,
-    levy_year: i32,
-    holder_id: &str,
-    counted_by_uscc: &str,
-    note: Option<&str>,
+    r: &Resolution<'_>,
     actor: &str,
     request_id: Option<&str>,
+    secret: &ServerSecret,
 ) -> Result<(), ResolveError> {
+    let Resolution {
+        levy_year,
+        holder_id,
+        counted_by_uscc,
+        note,
+    } = *r;
     crate::db::write_transaction(conn, |c| {
         let emp: Option<i64> = roster_lines::table
             .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
@@ -267,17 +296,20 @@ pub fn resolve(
                 certificate_resolutions::note.eq(note),
             ))
             .execute(c)?;
-        // The holder's ID number is personal data: the audit names a digest of it.
-        let key = hex::encode(sha2::Sha256::digest(holder_id.as_bytes()));
         audit::record(
             c,
             AuditEntry {
                 actor,
                 action: "certificate.resolve",
                 entity_type: "certificate_dispute",
-                entity_id: &format!("{levy_year}/{}", &key[..16]),
+                entity_id: &format!("{levy_year}/{}", holder_key(secret, holder_id)),
                 before: before.map(|id| serde_json::json!({ "employer_id": id })),
-                after: Some(serde_json::json!({ "counted_by": counted_by_uscc, "note": note })),
+                // The note is the federation's free text: a certificate number typed
+                // into it is masked here (it is kept whole with the decision).
+                after: Some(serde_json::json!({
+                    "counted_by": counted_by_uscc,
+                    "note": note.map(mask_numbers_in),
+                })),
                 request_id,
             },
         )?;

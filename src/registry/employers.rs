@@ -9,7 +9,7 @@ use super::fields::{check_email, Fields};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::ids::UnifiedSocialCreditCode;
+use crate::domain::ids::{mask_numbers_in, UnifiedSocialCreditCode};
 use crate::domain::request::FieldError;
 use crate::domain::{EmployerKind, PolicyLookupError, PolicyProvider, RegionCode};
 use crate::registry::declarations::RegistryError;
@@ -33,9 +33,9 @@ pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, 
         .map_err(|e: crate::domain::region::RegionCodeError| e.to_string())?;
     let today = crate::clock::china_today();
     match policy.resolve(code, today, today.year() - 1) {
-        Err(PolicyLookupError::UnknownRegion(_)) => Err(format!(
-            "unknown region {s}: no policy pack covers it or its province"
-        )),
+        Err(PolicyLookupError::UnknownRegion(_)) => {
+            Err("unknown region: no policy pack covers it or its province".to_owned())
+        }
         _ => Ok(code),
     }
 }
@@ -151,11 +151,13 @@ pub fn region_warning(uscc: &UnifiedSocialCreditCode, region: &RegionCode) -> Op
     ))
 }
 
-/// The audit view of an employer (no personal data: employers are legal persons).
+/// The audit view of an employer. Employers are legal persons; their free text is
+/// still written with any identifier-like number masked, in case one was typed there.
 pub fn audit_view(e: &Employer) -> Value {
     json!({
-        "uscc": e.uscc, "name": e.name, "kind": e.kind, "region": e.region,
-        "registered_on": e.registered_on, "contact_email": e.contact_email,
+        "uscc": e.uscc, "name": mask_numbers_in(&e.name), "kind": e.kind, "region": e.region,
+        "registered_on": e.registered_on,
+        "contact_email": e.contact_email.as_deref().map(mask_numbers_in),
         "establishment_size": e.establishment_size, "committee_member": e.committee_member,
         "version": e.version,
     })
@@ -274,8 +276,9 @@ pub fn update(
 ) -> Result<UpdateOutcome, RegistryError> {
     crate::db::write_transaction(conn, |c| {
         for _ in 0..UPDATE_ATTEMPTS {
-            let fresh = repo::by_uscc(c, uscc)?
-                .ok_or_else(|| RegistryError::NotFound(format!("no employer {uscc}")))?;
+            let fresh = repo::by_uscc(c, uscc)?.ok_or_else(|| {
+                RegistryError::NotFound("no such employer (or not one you may see)".to_owned())
+            })?;
             if expected_version.is_some_and(|v| v != fresh.version) {
                 return Err(stale_employer());
             }

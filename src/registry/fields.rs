@@ -1,10 +1,12 @@
 //! Reading a JSON object field by field, collecting every fault with its JSON pointer,
-//! so that one answer lists all that is wrong and nothing is written.
+//! so that one answer lists all that is wrong and nothing is written. Messages say what
+//! form a field expects and never repeat what was sent: a value in the wrong field may
+//! be an ID or certificate number.
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::domain::request::FieldError;
+use crate::domain::request::{unknown_key_pointer, FieldError};
 
 /// A JSON object being validated.
 pub struct Fields<'a> {
@@ -32,11 +34,11 @@ impl<'a> Fields<'a> {
         };
         for k in obj.keys() {
             if !allowed.contains(&k.as_str()) {
-                f.fail_code(
-                    k,
-                    "unknown_field",
-                    format!("unknown field; expected one of: {}", allowed.join(", ")),
-                );
+                f.errors.push(FieldError {
+                    pointer: unknown_key_pointer(&f.base, k),
+                    code: "unknown_field",
+                    message: format!("unknown field; expected one of: {}", allowed.join(", ")),
+                });
             }
         }
         Ok(f)
@@ -108,7 +110,8 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A string parsed by `parse`, whose error message is reported.
+    /// A string parsed by `parse`, whose error message is reported (so it must not
+    /// repeat the string).
     pub fn parsed<T, E: std::fmt::Display>(
         &mut self,
         key: &str,
@@ -213,6 +216,18 @@ mod tests {
         let e = f.finish().expect_err("expected validation errors");
         let ptrs: Vec<&str> = e.iter().map(|p| p.pointer.as_str()).collect();
         assert_eq!(ptrs, ["/extra", "/name", "/size", "/day", "/email"]);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_only_when_it_reads_like_a_field_name() {
+        let body = json!({"nmae": "x", "41120219800101901913": 1, "hr@example.cn": 1, "张三": 1});
+        let f = Fields::new(&body, &["name"]).unwrap();
+        let mut ptrs: Vec<String> = f.errors.iter().map(|p| p.pointer.clone()).collect();
+        ptrs.sort();
+        assert_eq!(ptrs, ["", "", "", "/nmae"]);
+        for e in &f.errors {
+            assert!(!e.message.contains("4112") && !e.message.contains("张三"));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::Employer;
 use crate::db::payments::{self as repo, NewPayment, PaymentRow};
 use crate::db::{AnyConnection, DbError};
+use crate::domain::ids::mask_numbers_in;
 use crate::domain::levy::{surcharge, Payment};
 use crate::domain::money::{format_money, from_fen};
 use crate::domain::{Cited, PolicyProvider, ResolvedPolicy, SurchargeRule};
@@ -105,7 +106,8 @@ pub fn record(
                 before: None,
                 after: Some(json!({
                     "amount": format_money(from_fen(row.amount_fen)), "paid_on": row.paid_on,
-                    "reference": row.reference,
+                    // A bank reference is free text; a number in it may be personal.
+                    "reference": mask_numbers_in(&row.reference),
                 })),
                 request_id,
             },

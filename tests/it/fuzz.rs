@@ -499,6 +499,11 @@ fn every_documented_route_survives_a_bounded_fuzz() {
             }
         }
         if !status.is_success() {
+            // An error never repeats an identifier it was sent, in whatever field.
+            prop_assert!(
+                !text.contains(ID_NUMBER) && !text.contains(CERT_A),
+                "echoed: {what}"
+            );
             let after = write_counts(&db).map_err(TestCaseError::fail)?;
             prop_assert_eq!(&before, &after, "a refused request wrote: {}", what);
         }

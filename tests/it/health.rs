@@ -52,6 +52,43 @@ async fn readyz_is_503_while_the_database_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_503_while_the_database_is_unreachable_says_nothing_of_the_driver() {
+    let url = "postgres://nobody@127.0.0.1:1/none".to_owned();
+    let app = spawn_app_on(TestDb::Sqlite(tempfile::tempdir().unwrap()), url, false).await;
+    // A public route, and one whose token check needs the database.
+    let requests = [
+        app.client.get(app.url("/notices")),
+        app.client.get(app.url("/api/v1/notices")),
+        app.client
+            .get(app.url("/api/v1/employers"))
+            .bearer_auth("qlv_0000000000000000000000000000000000000000000000000000000000000000"),
+    ];
+    for r in requests {
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        assert!(r.headers().contains_key("x-request-id"), "the id to quote");
+        let text = r.text().await.unwrap();
+        let p: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(p["type"], "/problems/unavailable");
+        assert_eq!(p["detail"], quota_levy::http::problem::DATABASE_UNAVAILABLE);
+        // Nothing of r2d2's or libpq's text: no host, port, user or socket error.
+        for leak in [
+            "127.0.0.1",
+            ":1",
+            "nobody",
+            "refused",
+            "timed out",
+            "connect",
+            "server",
+            "database unavailable:",
+        ] {
+            assert!(!text.contains(leak), "{leak:?} in {text}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn unknown_route_is_a_problem_json_404_with_request_id() {
     let app = spawn_app().await;
     let r = app

@@ -16,6 +16,7 @@ mod imports;
 mod levy;
 mod notices;
 mod payments;
+mod privacy;
 mod reminders;
 mod roll;
 mod violations;
