@@ -448,6 +448,16 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
     crate::outln!("  newly assessed                      {}", run.assessed);
     crate::outln!("  unchanged (already assessed)        {}", run.unchanged);
     crate::outln!("  could not be assessed               {}", run.failed);
+    if run.failed > 0 {
+        for w in crate::jobs::assess::waiting(&mut *db.conn()?, &book, &job)? {
+            crate::outln!(
+                "    waiting ({} employer(s), e.g. {}): {}",
+                w.count,
+                w.first.join(", "),
+                w.reason
+            );
+        }
+    }
     let drafts = crate::jobs::assess::drafts(&mut *db.conn()?, &job)?;
     if drafts.count > 0 {
         crate::outln!(

@@ -62,6 +62,10 @@ struct DeclarationView {
     /// Roster lines whose person another employer also declares for a common month:
     /// not counted there until the federation decides. Never says who the other is.
     disputes: Vec<DisputeView>,
+    /// Figures of the law the assessment needs that no policy pack has yet: the
+    /// declaration is valid and stored, the assessment waits for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    assessment_waits_for: Vec<super::problem::FieldProblem>,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,9 +84,11 @@ fn sees_certificates(who: &Principal) -> bool {
 async fn view(
     state: &AppState,
     who: &Principal,
-    uscc: &str,
+    employer: &crate::db::employers::Employer,
     d: Declaration,
+    lang: crate::domain::Language,
 ) -> Result<HttpResponse, AppError> {
+    let uscc = employer.uscc.as_str();
     let (id, emp_id, year) = (d.id, d.employer_id, d.levy_year);
     let (history, mut disputes) = state
         .db
@@ -105,6 +111,13 @@ async fn view(
         .collect();
     let mut body: Value = serde_json::from_str(&d.body_json)
         .map_err(|e| AppError::Internal(format!("stored declaration is not JSON: {e}")))?;
+    let assessment_waits_for =
+        registry::parse_declaration_lang(state.policy.as_ref(), employer, d.levy_year, &body, lang)
+            .map(|(p, _)| p.waiting_for)
+            .unwrap_or_default()
+            .into_iter()
+            .map(super::problem::FieldProblem::from)
+            .collect();
     let masked = !sees_certificates(who);
     if masked {
         mask_body(&mut body);
@@ -130,6 +143,7 @@ async fn view(
             })
             .collect(),
         disputes,
+        assessment_waits_for,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))
@@ -181,7 +195,7 @@ async fn put_declaration(
         .await??;
     let created = matches!(outcome, SaveOutcome::Created(_));
     let d = outcome.declaration().clone();
-    let mut res = view(&state, &who, &employer.uscc, d).await?;
+    let mut res = view(&state, &who, &employer, d, lang_of(&req)).await?;
     if created {
         *res.status_mut() = actix_web::http::StatusCode::CREATED;
     }
@@ -192,6 +206,7 @@ async fn put_declaration(
 async fn get_declaration(
     state: web::Data<AppState>,
     auth: Auth,
+    req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (uscc, year) = path.into_inner();
@@ -205,7 +220,7 @@ async fn get_declaration(
         .ok_or_else(|| {
             AppError::NotFound("this employer has no declaration for the levy year".into())
         })?;
-    view(&state, &auth.0, &employer.uscc, d).await
+    view(&state, &auth.0, &employer, d, lang_of(&req)).await
 }
 
 async fn do_step(
@@ -240,7 +255,7 @@ async fn do_step(
             Ok(registry::step(c, &emp, levy_year, step, &opts))
         })
         .await??;
-    view(&state, &who, &employer.uscc, d).await
+    view(&state, &who, &employer, d, lang_of(&req)).await
 }
 
 #[post("/api/v1/employers/{uscc}/declarations/{levy_year}/submit")]

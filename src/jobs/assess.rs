@@ -111,6 +111,74 @@ pub fn drafts(conn: &mut AnyConnection, job: &AssessJob) -> Result<Drafts, DbErr
     Ok(Drafts { count, first })
 }
 
+/// Filed declarations that could not be assessed, grouped by why: the message (for
+/// a missing figure of the law it names the region, data year and parameter), how many
+/// employers, and the first few USCCs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// Why, as the calculator says it.
+    pub reason: String,
+    /// Employers waiting for this reason.
+    pub count: usize,
+    /// The first of them, in USCC order.
+    pub first: Vec<String>,
+}
+
+/// The filed declarations of the run's region and year without a current assessment,
+/// and why each cannot be assessed (see [`Waiting`]): what the administrator must add
+/// to a policy pack, or the employer correct, before the next run assesses them.
+pub fn waiting(
+    conn: &mut AnyConnection,
+    provider: &dyn PolicyProvider,
+    job: &AssessJob,
+) -> Result<Vec<Waiting>, DbError> {
+    use crate::db::schema::assessments;
+    let region = job.region.map(|r| r.to_string());
+    let pattern = region_pattern(region.as_deref());
+    let rows: Vec<(Employer, Declaration)> = declarations::table
+        .inner_join(employers::table)
+        .left_join(
+            assessments::table.on(assessments::employer_id
+                .eq(employers::id)
+                .and(assessments::levy_year.eq(job.levy_year))
+                .and(assessments::is_current.eq(true))),
+        )
+        .filter(declarations::levy_year.eq(job.levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern))
+        .filter(assessments::id.nullable().is_null())
+        .order(employers::uscc.asc())
+        .select((Employer::as_select(), Declaration::as_select()))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+    let disputes = disputes_for(conn, job.levy_year, &ids)?;
+    let mut snaps = SnapshotCache::default();
+    let now = Utc::now().naive_utc();
+    let mut out: Vec<Waiting> = Vec::new();
+    for (e, d) in &rows {
+        let lines = disputes.get(&e.id).map_or(&[][..], Vec::as_slice);
+        let Err(errors) = compute(provider, &mut snaps, e, d, lines, now) else {
+            continue;
+        };
+        for reason in errors.into_iter().map(|f| f.message) {
+            match out.iter_mut().find(|w| w.reason == reason) {
+                Some(w) => {
+                    w.count += 1;
+                    if w.first.len() < DRAFTS_NAMED as usize {
+                        w.first.push(e.uscc.clone());
+                    }
+                }
+                None => out.push(Waiting {
+                    reason,
+                    count: 1,
+                    first: vec![e.uscc.clone()],
+                }),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Creates the run record, or returns the unfinished run of the same year and scope
 /// (a restart after a crash resumes it).
 pub fn prepare(conn: &mut AnyConnection, job: &AssessJob) -> Result<i64, DbError> {

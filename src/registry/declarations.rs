@@ -38,6 +38,10 @@ pub struct ParsedDeclaration {
     pub digest: String,
     /// The typed roster lines (declaration id filled in when saved).
     pub roster: Vec<NewRosterLine>,
+    /// Figures of the law its assessment needs that no policy pack has yet (the region's
+    /// social average wage of the data year, say): the declaration is valid and is
+    /// stored, its assessment waits until a pack has them.
+    pub waiting_for: Vec<FieldError>,
 }
 
 /// What a save did.
@@ -138,8 +142,41 @@ pub fn parse_declaration_lang(
         })
         .collect();
     let req = calc_request_for(employer, levy_year, body);
+    let mut waiting_for = Vec::new();
     let parsed = match parse_request(policy, &req, lang) {
         Ok(p) => Some(p),
+        // Only a figure of the law is missing: the employer's data is valid, and is
+        // checked in full with a stand-in for the figure (never used to compute).
+        Err(e) if is_waiting(&e) => match parse_request(policy, &with_stand_ins(&req), lang) {
+            Ok(p) => {
+                // The calculator's advice (give an override) is for a what-if
+                // calculation; a declaration simply waits for the pack.
+                let (zh, en) = (
+                    format!(
+                        "地区 {} 数据年度 {} 的社会平均工资尚未收入政策包：申报已保存，待政策包补充后核定",
+                        employer.region,
+                        levy_year - 1
+                    ),
+                    format!(
+                        "no policy pack has the social average wage of region {} for data year {} yet: the declaration is stored and is assessed once a pack has it",
+                        employer.region,
+                        levy_year - 1
+                    ),
+                );
+                waiting_for = e
+                    .into_iter()
+                    .map(|mut fe| {
+                        fe.message = lang.pick(&zh, &en).to_owned();
+                        fe
+                    })
+                    .collect();
+                Some(p)
+            }
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        },
         Err(e) => {
             errors.extend(e.into_iter().map(|mut fe| {
                 // Faults in what the employer record supplies are reported against it.
@@ -200,9 +237,30 @@ pub fn parse_declaration_lang(
             body_json,
             digest,
             roster,
+            waiting_for,
         },
         parsed,
     ))
+}
+
+/// True when every fault is a figure of the law that no pack has (the code the
+/// calculator gives a missing parameter), so that the data itself is valid.
+fn is_waiting(errors: &[FieldError]) -> bool {
+    !errors.is_empty() && errors.iter().all(|e| e.code == "missing_parameter")
+}
+
+/// The request with a stand-in for each figure of the law a declaration may wait for,
+/// so that the rest of it is validated as usual.
+fn with_stand_ins(req: &Value) -> Value {
+    let mut req = req.clone();
+    if let Some(o) = req.as_object_mut() {
+        let overrides = o.entry("overrides").or_insert_with(|| json!({}));
+        if let Some(ov) = overrides.as_object_mut() {
+            ov.entry("social_average_wage")
+                .or_insert_with(|| json!("1"));
+        }
+    }
+    req
 }
 
 /// The audit view of a declaration version. Not the body, which holds certificate

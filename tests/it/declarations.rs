@@ -228,3 +228,96 @@ async fn lifecycle_submit_certify_amend_and_roles() {
         .await;
     assert_eq!(r.status(), 404);
 }
+
+/// Hunan publishes no social average wage for data year 2024 in the shipped packs: the
+/// declaration is valid and stored, and says what its assessment waits for.
+#[tokio::test]
+async fn a_valid_declaration_is_stored_while_the_law_lacks_a_figure_and_the_assessment_waits() {
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.token(Role::Admin, None, None).await;
+    let uscc = uscc_with_check("91430102MA0000021");
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(json!({"uscc": uscc, "name": "长沙示例公司", "kind": "enterprise", "region": "430102"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let path = format!("/api/v1/employers/{uscc}/declarations/2025");
+    let r = app
+        .send(Method::PUT, &path, Some(&admin), Some(declaration_body()))
+        .await;
+    assert_eq!(r.status(), 201, "stored: {:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    let waits = &v["assessment_waits_for"];
+    assert_eq!(waits[0]["code"], "missing_parameter", "{v}");
+    assert_eq!(waits[0]["pointer"], "/overrides/social_average_wage");
+    let said = waits[0]["detail"].to_string();
+    assert!(
+        said.contains("430102") && said.contains("2024") && said.contains("待政策包补充后核定"),
+        "{said}"
+    );
+    // A declaration that is wrong as well is still refused.
+    let mut bad = declaration_body();
+    bad["total_wages"] = json!("-1");
+    let r = app.send(Method::PUT, &path, Some(&admin), Some(bad)).await;
+    assert_eq!(r.status(), 422);
+    // Filed, its assessment is refused for the missing figure, naming it.
+    let r = app
+        .send(Method::POST, &format!("{path}/submit"), Some(&admin), None)
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/assessments/2025"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["code"], "missing_parameter", "{p}");
+    // The assessment run says what it waits for, and names a draft it skipped.
+    let draft = uscc_with_check("91430102MA0000022");
+    app.send(
+        Method::POST,
+        "/api/v1/employers",
+        Some(&admin),
+        Some(json!({"uscc": draft, "name": "草稿公司", "kind": "enterprise", "region": "430102"})),
+    )
+    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/employers/{draft}/declarations/2025"),
+            Some(&admin),
+            Some(declaration_body()),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quota-levy"))
+        .env("QUOTA_LEVY__DATABASE__URL", &app.db_url)
+        .args(["assess", "--levy-year", "2025"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("waiting (1 employer(s)") && text.contains("430102"),
+        "{text}"
+    );
+    assert!(
+        text.contains("drafts skipped (not filed)          1") && text.contains(&draft),
+        "{text}"
+    );
+    // The GET shows the same wait.
+    let v: Value = app
+        .send(Method::GET, &path, Some(&admin), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["assessment_waits_for"][0]["code"], "missing_parameter");
+}
