@@ -24,6 +24,8 @@ pub struct Settings {
     pub policy: PolicySettings,
     /// Email reminders.
     pub mail: MailSettings,
+    /// Bulk import.
+    pub import: ImportSettings,
 }
 
 /// `[server]`
@@ -86,6 +88,16 @@ pub enum LogFormat {
 pub struct PolicySettings {
     /// Folder of packs; empty = compiled-in packs.
     pub dir: String,
+}
+
+/// `[import]`: what an imported file may unpack to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Largest size a file may unpack to, bytes.
+    pub max_uncompressed_bytes: u64,
+    /// Largest number of data rows.
+    pub max_rows: usize,
 }
 
 /// `[mail]`: the SMTP server, the sender, the outbox worker and the reminder schedule.
@@ -304,6 +316,20 @@ impl Settings {
             return fail(
                 "log.level",
                 format!("expected a tracing filter such as \"info\": {e}"),
+            );
+        }
+        // Below 1 MiB the bound would refuse ordinary files of a few hundred rows: it is
+        // a typo, not a policy.
+        if !(1 << 20..=1 << 40).contains(&self.import.max_uncompressed_bytes) {
+            return fail(
+                "import.max_uncompressed_bytes",
+                "expected a number of bytes from 1048576 (1 MiB) to 1099511627776 (1 TiB)".into(),
+            );
+        }
+        if !(1..=100_000_000).contains(&self.import.max_rows) {
+            return fail(
+                "import.max_rows",
+                "expected a whole number from 1 to 100000000".into(),
             );
         }
         if let Err((key, message)) = self.mail.check() {

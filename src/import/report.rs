@@ -67,6 +67,15 @@ pub struct Counts {
     pub unchanged: Option<usize>,
 }
 
+/// The setting a file went over (then nothing of it was read or written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LimitExceeded {
+    /// The setting, e.g. `import.max_rows`.
+    pub setting: &'static str,
+    /// Its value.
+    pub value: u64,
+}
+
 /// The report of one import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -94,6 +103,9 @@ pub struct Report {
     pub rows: Vec<RowIssue>,
     /// Things worth knowing that did not stop a row.
     pub warnings: Vec<RowIssue>,
+    /// The limit the file went over, when it was refused for its size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitExceeded>,
 }
 
 impl Report {
@@ -110,6 +122,7 @@ impl Report {
             counts: Counts::default(),
             rows: Vec::new(),
             warnings: Vec::new(),
+            limit: None,
         }
     }
 

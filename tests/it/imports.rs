@@ -1269,6 +1269,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         format: None,
         encoding: Default::default(),
         file_name: Some("many.csv"),
+        limits: quota_levy::import::Limits::from(&test_settings(&url, &[]).import),
     };
     let opts = |partial: bool| Options {
         partial,
