@@ -930,13 +930,18 @@ fn many_row_uscc(i: usize) -> String {
 /// establishment size, every third without an e-mail address); when `bad_last`, the
 /// last row's region is not a region.
 fn many_employers_csv(bad_last: bool) -> String {
+    employers_csv(MANY, bad_last)
+}
+
+/// [`many_employers_csv`] of `n` rows.
+fn employers_csv(n: usize, bad_last: bool) -> String {
     let mut s = String::from(
         "uscc,name,kind,region,registered_on,contact_email,establishment_size,committee_member\n",
     );
-    for i in 0..MANY {
+    for i in 0..n {
         let public = i % 5 == 0;
         let uscc = many_row_uscc(i);
-        let region = if bad_last && i == MANY - 1 {
+        let region = if bad_last && i == n - 1 {
             "999999"
         } else {
             "411202"
@@ -1349,4 +1354,272 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
     let audit = audit_of(&url, &o.import_id);
     assert_eq!(audit.len(), MANY - 2);
     assert!(!audit.iter().any(|(_, e, _, _)| *e == middle || *e == last));
+}
+
+// ---------------------------------------------------------------------------------------
+// Files bounded by what they unpack to ([import] settings)
+// ---------------------------------------------------------------------------------------
+
+/// A CSV text as a workbook, every cell a text cell (shared strings, as Excel stores
+/// text).
+fn csv_to_xlsx(text: &str) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    for (r, rec) in rdr.records().enumerate() {
+        for (c, cell) in rec.expect("csv").iter().enumerate() {
+            if !cell.is_empty() {
+                ws.write_string(r as u32, c as u16, cell).expect("cell");
+            }
+        }
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
+
+/// The sum of the sizes a workbook's zip central directory declares for its parts.
+fn declared_size(xlsx: &[u8]) -> u64 {
+    let a = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip");
+    (0..a.len())
+        .map(|i| a.by_index_data(i).expect("entry").size())
+        .sum()
+}
+
+/// A zip bomb in the small: `xlsx` with `pad` bytes of blanks (valid XML whitespace)
+/// inside its sheet's data, which deflate packs a thousandfold.
+fn padded_xlsx(xlsx: &[u8], pad: usize) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).expect("entry");
+        let name = f.name().expect("part name").into_owned();
+        let mut body = Vec::new();
+        f.read_to_end(&mut body).expect("read part");
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(body).expect("xml");
+            body = text
+                .replacen("<sheetData>", &format!("<sheetData>{}", " ".repeat(pad)), 1)
+                .into_bytes();
+        }
+        out.start_file(name, opts).expect("start");
+        out.write_all(&body).expect("write");
+    }
+    out.finish().expect("zip").into_inner()
+}
+
+fn run_with(db_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = bin(db_url);
+    c.envs(env.iter().copied());
+    c.args(args).output().expect("run quota-levy")
+}
+
+#[tokio::test]
+async fn an_upload_that_unpacks_past_the_bound_is_refused_with_413_and_nothing_written() {
+    // An ordinary workbook of employers, and the bound set to exactly what it unpacks to.
+    const N: usize = 6_000;
+    let good = csv_to_xlsx(&employers_csv(N, false));
+    let size = declared_size(&good);
+    assert!(size > 1 << 20, "over the smallest bound allowed: {size}");
+    let bomb = padded_xlsx(&write_employers_xlsx(), 16 << 20);
+    assert!(
+        bomb.len() < 100 << 10 && declared_size(&bomb) > 16 << 20,
+        "{} bytes unpack to {}",
+        bomb.len(),
+        declared_size(&bomb)
+    );
+    let (bound, rows) = (size.to_string(), N.to_string());
+    let app = crate::helpers::spawn_app_with(&[
+        ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", &bound),
+        ("QUOTA_LEVY__IMPORT__MAX_ROWS", &rows),
+    ])
+    .await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let audited = count_audit(&app.db_url);
+
+    for lang in ["zh", "en"] {
+        let r = app
+            .upload(
+                &format!("/api/v1/imports/employers?partial=true&lang={lang}"),
+                Some(&tax),
+                XLSX,
+                bomb.clone(),
+            )
+            .await;
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["type"], "/problems/payload-too-large", "{p}");
+        assert_eq!(p["status"], 413);
+        assert_eq!(p["limit"]["setting"], "import.max_uncompressed_bytes");
+        assert_eq!(p["limit"]["value"], size);
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("import.max_uncompressed_bytes") && detail.contains(&bound),
+            "{detail}"
+        );
+        assert_eq!(
+            detail.contains("unpacks to more than"),
+            lang == "en",
+            "{detail}"
+        );
+        assert_eq!(p["errors"][0]["pointer"], "/rows/1");
+        assert_eq!(p["errors"][0]["code"], "too_large");
+        assert_eq!(p["committed"], false);
+        assert_eq!(p["counts"]["imported"], 0);
+    }
+    assert_eq!(count_employers(&app.db_url), 0);
+    assert_eq!(count_audit(&app.db_url), audited, "nothing audited");
+
+    // At both bounds: every row imported.
+    let r = app
+        .upload("/api/v1/imports/employers", Some(&tax), XLSX, good.clone())
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{}", body["detail"]);
+    assert_eq!(body["counts"]["imported"], N);
+    assert_eq!(count_employers(&app.db_url), N as i64);
+
+    // One byte less and the same file is refused, on the declarations route too.
+    let less = (size - 1).to_string();
+    let app = crate::helpers::spawn_app_with(&[
+        ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", &less),
+        ("QUOTA_LEVY__IMPORT__MAX_ROWS", &rows),
+    ])
+    .await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let audited = count_audit(&app.db_url);
+    for path in [
+        "/api/v1/imports/employers",
+        "/api/v1/imports/declarations?levy_year=2025",
+    ] {
+        let r = app.upload(path, Some(&tax), XLSX, good.clone()).await;
+        assert_eq!(r.status(), 413, "{path}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["limit"]["value"], size - 1, "{path}");
+    }
+    assert_eq!(count_employers(&app.db_url), 0);
+    assert_eq!(count_audit(&app.db_url), audited);
+}
+
+#[test]
+fn cli_the_bomb_is_refused_under_a_low_bound_and_imported_under_the_default() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.xlsx");
+    std::fs::write(&bomb, padded_xlsx(&write_employers_xlsx(), 16 << 20)).unwrap();
+    let report = dir.path().join("report.json");
+    let args = [
+        "import",
+        "employers",
+        bomb.to_str().unwrap(),
+        "--lang",
+        "en",
+        "--report-json",
+        report.to_str().unwrap(),
+    ];
+    let low = [("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "1048576")];
+    let out = run_with(&url, &low, &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("more than 1048576 bytes (setting import.max_uncompressed_bytes)"),
+        "{}",
+        stdout(&out)
+    );
+    let json = read_json(&report);
+    assert_eq!(json["limit"]["setting"], "import.max_uncompressed_bytes");
+    assert_eq!(json["committed"], false);
+    assert_eq!(count_employers(&url), 0);
+    assert_eq!(count_audit(&url), 0);
+
+    // The same file is a valid workbook: refused for its size, not its content.
+    let out = run_with(&url, &[], &args);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 3);
+
+    // A CSV larger than the bound is refused before it is loaded (blank lines pad it).
+    let (_db, url) = TestDb::create();
+    let big = dir.path().join("big.csv");
+    let mut text = std::fs::read_to_string(data("employers.csv")).unwrap();
+    text.push_str(&"\n".repeat(1 << 20));
+    std::fs::write(&big, &text).unwrap();
+    let args = ["import", "employers", big.to_str().unwrap()];
+    let out = run_with(&url, &low, &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import.max_uncompressed_bytes"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_employers(&url), 0);
+    let out = run_with(
+        &url,
+        &[("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "2097152")],
+        &args,
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 6);
+}
+
+#[tokio::test]
+async fn a_file_with_more_rows_than_max_rows_is_refused_with_413_and_nothing_written() {
+    // employers.csv has 6 data rows, declarations.csv 7.
+    let app = crate::helpers::spawn_app_with(&[("QUOTA_LEVY__IMPORT__MAX_ROWS", "6")]).await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            "text/csv",
+            file("employers.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "at the bound");
+    let decl = String::from_utf8(file("declarations.csv")).unwrap();
+    for (ct, body) in [
+        ("text/csv", decl.clone().into_bytes()),
+        (XLSX, csv_to_xlsx(&decl)),
+    ] {
+        let r = app
+            .upload(
+                "/api/v1/imports/declarations?levy_year=2025&partial=true&lang=en",
+                Some(&tax),
+                ct,
+                body,
+            )
+            .await;
+        assert_eq!(r.status(), 413, "{ct}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["limit"]["setting"], "import.max_rows", "{p}");
+        assert_eq!(p["limit"]["value"], 6);
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("more than 6 data rows (setting import.max_rows; row 8"),
+            "{detail}"
+        );
+        assert_eq!(p["errors"][0]["pointer"], "/rows/8");
+        assert_eq!(p["errors"][0]["code"], "too_many_rows");
+    }
+    assert_eq!(count_declarations(&app.db_url), 0);
+
+    // The CLI likewise.
+    let (_db, url) = TestDb::create();
+    let f = data("employers.csv");
+    let args = ["import", "employers", f.to_str().unwrap()];
+    let out = run_with(&url, &[("QUOTA_LEVY__IMPORT__MAX_ROWS", "5")], &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import.max_rows") && stdout(&out).contains("第 7 行"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_employers(&url), 0);
+    let out = run_with(&url, &[("QUOTA_LEVY__IMPORT__MAX_ROWS", "6")], &args);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 6);
 }
