@@ -50,6 +50,11 @@ pub struct Counts {
     pub invalid_rows: usize,
     /// Employers registered, or declarations created or changed.
     pub imported: usize,
+    /// Rows whose USCC was already registered (employers import only; they are among
+    /// the invalid rows): the rows an interrupted `partial` import had already written
+    /// when it is run again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_registered: Option<usize>,
     /// Declarations in the file (one per employer); declarations import only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declarations: Option<usize>,
@@ -178,13 +183,18 @@ impl Report {
             (Language::En, false, false) => "nothing was written".to_owned(),
             (Language::En, false, true) => "not written".to_owned(),
         };
+        let already = match (lang, c.already_registered) {
+            (_, None | Some(0)) => String::new(),
+            (Language::Zh, Some(n)) => format!("（其中 {n} 行已登记）"),
+            (Language::En, Some(n)) => format!(" ({n} already registered)"),
+        };
         match lang {
             Language::Zh => format!(
-                "导入{what}：共 {} 行，{} 行有错误；{outcome}。",
+                "导入{what}：共 {} 行，{} 行有错误{already}；{outcome}。",
                 c.rows, c.invalid_rows
             ),
             Language::En => format!(
-                "import of {what}: {} row(s), {} invalid; {outcome}.",
+                "import of {what}: {} row(s), {} invalid{already}; {outcome}.",
                 c.rows, c.invalid_rows
             ),
         }
