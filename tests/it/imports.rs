@@ -3,7 +3,8 @@
 //! `write_employers_xlsx` below).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use quota_levy::auth::Role;
@@ -1622,4 +1623,173 @@ async fn a_file_with_more_rows_than_max_rows_is_refused_with_413_and_nothing_wri
     let out = run_with(&url, &[("QUOTA_LEVY__IMPORT__MAX_ROWS", "6")], &args);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     assert_eq!(count_employers(&url), 6);
+}
+
+// ---------------------------------------------------------------------------------------
+// `--partial` interrupted and run again
+// ---------------------------------------------------------------------------------------
+
+/// Every USCC registered, sorted.
+fn registered_usccs(url: &str) -> Vec<String> {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    employers::table
+        .select(employers::uscc)
+        .order(employers::uscc.asc())
+        .load(&mut *c)
+        .expect("usccs")
+}
+
+/// (row, code) of every fault in a JSON report.
+fn fault_codes(report: &Value) -> Vec<(u64, String)> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_u64().unwrap_or(0),
+                i["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The faults of a run whose first `k` rows are already registered: those rows, each.
+fn first_rows_already_registered(k: usize) -> Vec<(u64, String)> {
+    (0..k as u64)
+        .map(|i| (i + 2, "already_registered".to_owned()))
+        .collect()
+}
+
+#[test]
+fn cli_a_partial_import_killed_midway_and_run_again_imports_exactly_the_missing_rows() {
+    use quota_levy::import::BATCH_ROWS;
+    /// Thirty batches: time to be killed between two.
+    const N: usize = 30_000;
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("employers.csv");
+    std::fs::write(&file, employers_csv(N, false)).unwrap();
+    let file = file.to_str().unwrap();
+    let watch = db(&url);
+    watch.migrate().unwrap();
+    let count = || -> i64 {
+        let mut c = watch.conn().expect("conn");
+        employers::table.count().get_result(&mut *c).expect("count")
+    };
+
+    // SIGKILL once two batches or more, but not all, are committed.
+    let mut child = bin(&url)
+        .args(["import", "employers", "--partial", file])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn import");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        assert!(Instant::now() < deadline, "the import wrote nothing");
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the import finished ({status}) before it could be killed midway");
+        }
+        if count() >= 2 * BATCH_ROWS as i64 {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let committed = count();
+    assert!(committed < N as i64, "killed before the end: {committed}");
+    assert_eq!(
+        committed % BATCH_ROWS as i64,
+        0,
+        "only whole batches are committed"
+    );
+    assert_eq!(
+        count_audit(&url),
+        committed,
+        "each committed employer with its audit entry"
+    );
+    let committed = committed as usize;
+
+    // Run again: exactly the missing rows are imported, the others reported as there.
+    let report = dir.path().join("again.json");
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--partial",
+            file,
+            "--lang",
+            "en",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("({committed} already registered)")),
+        "{}",
+        stdout(&out)
+    );
+    let json = read_json(&report);
+    assert_eq!(json["committed"], true);
+    assert_eq!(json["counts"]["rows"], N);
+    assert_eq!(json["counts"]["imported"], N - committed);
+    assert_eq!(json["counts"]["already_registered"], committed);
+    assert_eq!(
+        fault_codes(&json),
+        first_rows_already_registered(committed),
+        "the rows of the committed batches, and only they"
+    );
+
+    // Every row of the file once, none twice, each audited once.
+    let mut want: Vec<String> = (0..N).map(many_row_uscc).collect();
+    want.sort();
+    assert_eq!(registered_usccs(&url), want);
+    assert_eq!(count_audit(&url), N as i64);
+    let again = audit_of(&url, json["import_id"].as_str().unwrap());
+    assert_eq!(again.len(), N - committed);
+}
+
+#[test]
+fn cli_a_partial_import_of_a_file_partly_imported_writes_exactly_the_rest() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let (head, all) = (dir.path().join("head.csv"), dir.path().join("all.csv"));
+    let first = 1_200;
+    std::fs::write(&head, employers_csv(first, false)).unwrap();
+    std::fs::write(&all, many_employers_csv(false)).unwrap();
+    let report = dir.path().join("report.json");
+    let import = |f: &Path, partial: bool| {
+        let mut args = vec!["import", "employers", f.to_str().unwrap()];
+        if partial {
+            args.push("--partial");
+        }
+        args.extend(["--report-json", report.to_str().unwrap()]);
+        let out = run(&url, &args);
+        (code(&out), read_json(&report))
+    };
+    let (status, _) = import(&head, false);
+    assert_eq!(status, 0);
+
+    // Without --partial the whole file is refused: the rows already there are faults.
+    let (status, json) = import(&all, false);
+    assert_eq!(status, 2);
+    assert_eq!(json["committed"], false);
+    assert_eq!(json["counts"]["already_registered"], first);
+    assert_eq!(count_employers(&url), first as i64);
+
+    let (status, json) = import(&all, true);
+    assert_eq!(status, 2);
+    assert_eq!(json["committed"], true);
+    assert_eq!(json["counts"]["imported"], MANY - first);
+    assert_eq!(json["counts"]["already_registered"], first);
+    assert_eq!(fault_codes(&json), first_rows_already_registered(first));
+    let mut want: Vec<String> = (0..MANY).map(many_row_uscc).collect();
+    want.sort();
+    assert_eq!(registered_usccs(&url), want);
+    assert_eq!(count_audit(&url), MANY as i64);
 }
