@@ -1924,3 +1924,7 @@ pub fn surcharge_request(
 #[cfg(test)]
 #[path = "request_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "request_fuzz.rs"]
+mod fuzz;
