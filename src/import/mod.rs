@@ -371,3 +371,6 @@ fn write_batches<I, T>(
 pub fn new_import_id() -> String {
     format!("import-{}", uuid::Uuid::new_v4().simple())
 }
+
+#[cfg(test)]
+mod fuzz;
