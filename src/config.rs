@@ -748,6 +748,49 @@ mod tests {
     }
 
     #[test]
+    fn import_bounds_load_and_validate_naming_keys() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.import.max_uncompressed_bytes, 200 << 20);
+        assert_eq!(s.import.max_rows, 200_000);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "1048576"),
+                ("QUOTA_LEVY__IMPORT__MAX_ROWS", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.import.max_uncompressed_bytes, s.import.max_rows),
+            (1 << 20, 1)
+        );
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES",
+                "1048575",
+                "import.max_uncompressed_bytes",
+            ),
+            (
+                "QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES",
+                "-1",
+                "import.max_uncompressed_bytes",
+            ),
+            ("QUOTA_LEVY__IMPORT__MAX_ROWS", "0", "import.max_rows"),
+            (
+                "QUOTA_LEVY__IMPORT__MAX_ROWS",
+                "100000001",
+                "import.max_rows",
+            ),
+            ("QUOTA_LEVY__IMPORT__MAX_ROWS", "many", "import.max_rows"),
+        ] {
+            let e = Settings::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
     fn file_overlay_rejects_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.toml");
