@@ -26,6 +26,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// The server secret.
     pub security: SecuritySettings,
+    /// Bulk import.
+    pub import: ImportSettings,
 }
 
 /// `[server]`
@@ -104,6 +106,16 @@ impl SecuritySettings {
         let f = self.secret_file.trim();
         (!f.is_empty()).then(|| PathBuf::from(f))
     }
+}
+
+/// `[import]`: what an imported file may unpack to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Largest size a file may unpack to, bytes.
+    pub max_uncompressed_bytes: u64,
+    /// Largest number of data rows.
+    pub max_rows: usize,
 }
 
 /// `[mail]`: the SMTP server, the sender, the outbox worker and the reminder schedule.
@@ -322,6 +334,20 @@ impl Settings {
             return fail(
                 "log.level",
                 format!("expected a tracing filter such as \"info\": {e}"),
+            );
+        }
+        // Below 1 MiB the bound would refuse ordinary files of a few hundred rows: it is
+        // a typo, not a policy.
+        if !(1 << 20..=1 << 40).contains(&self.import.max_uncompressed_bytes) {
+            return fail(
+                "import.max_uncompressed_bytes",
+                "expected a number of bytes from 1048576 (1 MiB) to 1099511627776 (1 TiB)".into(),
+            );
+        }
+        if !(1..=100_000_000).contains(&self.import.max_rows) {
+            return fail(
+                "import.max_rows",
+                "expected a whole number from 1 to 100000000".into(),
             );
         }
         if let Err((key, message)) = self.mail.check() {
@@ -736,6 +762,49 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(key), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn import_bounds_load_and_validate_naming_keys() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.import.max_uncompressed_bytes, 200 << 20);
+        assert_eq!(s.import.max_rows, 200_000);
+        let s = Settings::load_from(
+            None,
+            env(&[
+                ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "1048576"),
+                ("QUOTA_LEVY__IMPORT__MAX_ROWS", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (s.import.max_uncompressed_bytes, s.import.max_rows),
+            (1 << 20, 1)
+        );
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES",
+                "1048575",
+                "import.max_uncompressed_bytes",
+            ),
+            (
+                "QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES",
+                "-1",
+                "import.max_uncompressed_bytes",
+            ),
+            ("QUOTA_LEVY__IMPORT__MAX_ROWS", "0", "import.max_rows"),
+            (
+                "QUOTA_LEVY__IMPORT__MAX_ROWS",
+                "100000001",
+                "import.max_rows",
+            ),
+            ("QUOTA_LEVY__IMPORT__MAX_ROWS", "many", "import.max_rows"),
+        ] {
+            let e = Settings::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
         }
     }
 

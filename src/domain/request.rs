@@ -1969,3 +1969,7 @@ pub fn surcharge_request(
 #[cfg(test)]
 #[path = "request_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "request_fuzz.rs"]
+mod fuzz;

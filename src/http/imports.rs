@@ -15,6 +15,10 @@
 //! **Response.**
 //! - `200` with the import report (`import_id`, `counts`, `rows: []`, `warnings`,
 //!   `committed: true`) when every row was valid and written.
+//! - `413` `application/problem+json` when the file unpacks to more than
+//!   `import.max_uncompressed_bytes` or has more data rows than `import.max_rows`:
+//!   `detail` names the setting and its value, `limit` is `{setting, value}`, and the
+//!   problem carries the report (`committed: false`: nothing was read or written).
 //! - `422` `application/problem+json` when any row is invalid, whether or not `partial`
 //!   was asked: the problem's `errors` list one entry per fault, `{pointer:
 //!   "/rows/N/COLUMN_KEY", code, detail}` (N = row as the user sees it, header = 1;
@@ -159,11 +163,17 @@ fn source(
     }
 }
 
-/// 200 with the report when every row was written; else 422 problem+json carrying it.
+/// 200 with the report when every row was written; 413 problem+json carrying it when
+/// the file unpacks to more than a limit allows; else 422 problem+json carrying it.
 fn respond(report: Report, lang: Language) -> HttpResponse {
     if report.rows.is_empty() {
         return HttpResponse::Ok().json(&report);
     }
+    let status = if report.limit.is_some() {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let summary = report.summary(lang);
     let errors: Vec<Value> = report
         .rows
@@ -181,12 +191,25 @@ fn respond(report: Report, lang: Language) -> HttpResponse {
         Ok(Value::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
-    body.insert("type".into(), json!("/problems/validation"));
-    body.insert("title".into(), json!("Invalid rows"));
-    body.insert("status".into(), json!(422));
-    body.insert("detail".into(), json!(summary));
+    if let Some(limit) = &report.limit {
+        // The detail is the reason itself (naming the setting and its value), not the
+        // row counts: no row was read.
+        let detail = report.rows.first().map_or(summary, |i| i.message.clone());
+        body.insert("type".into(), json!("/problems/payload-too-large"));
+        body.insert("title".into(), json!("Import file too large"));
+        body.insert("detail".into(), json!(detail));
+        body.insert(
+            "limit".into(),
+            json!({ "setting": limit.setting, "value": limit.value }),
+        );
+    } else {
+        body.insert("type".into(), json!("/problems/validation"));
+        body.insert("title".into(), json!("Invalid rows"));
+        body.insert("detail".into(), json!(summary));
+    }
+    body.insert("status".into(), json!(status.as_u16()));
     body.insert("errors".into(), Value::Array(errors));
-    HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+    HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
         .body(Value::Object(body).to_string())
 }
@@ -233,6 +256,7 @@ where
         secret: state.secret().await?,
     };
     let lang = src.lang;
+    let limits = import::Limits::from(&state.settings.import);
     let policy = state.policy.clone();
     let report = state
         .db
@@ -242,6 +266,7 @@ where
                 format: src.format,
                 encoding: src.encoding,
                 file_name: None,
+                limits,
             };
             import(c, policy.as_ref(), &input, &opts)
         })

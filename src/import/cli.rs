@@ -79,8 +79,17 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         ImportCommand::Employers(a) => (None, a),
         ImportCommand::Declarations { levy_year, file } => (Some(levy_year), file),
     };
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let limits = super::Limits::from(&settings.import);
+    let size = std::fs::metadata(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?
+        .len();
+    // Not even loaded: the whole file would be in memory before any other check.
+    let too_large = size > limits.max_uncompressed_bytes;
+    let bytes = if too_large {
+        Vec::new()
+    } else {
+        std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?
+    };
     let policy = crate::cli::load_policy(settings)?;
     let url = DatabaseUrl::parse(&settings.database.url)
         .map_err(|m| anyhow::anyhow!("database.url: {m}"))?;
@@ -106,12 +115,24 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         format: args.format,
         encoding: args.encoding.unwrap_or_default(),
         file_name,
+        limits,
     };
     let bar = Bar::new();
-    let report = match levy_year {
-        None => super::employers::import_employers(&mut conn, &policy, &input, &opts, &bar),
-        Some(y) => {
-            super::declarations::import_declarations(&mut conn, &policy, y, &input, &opts, &bar)
+    let report = if too_large {
+        let kind = match levy_year {
+            None => ImportKind::Employers,
+            Some(_) => ImportKind::Declarations,
+        };
+        let format = super::reader::detect_format(&[], args.format, file_name);
+        Ok(super::too_large_report(
+            kind, levy_year, format, limits, &opts,
+        ))
+    } else {
+        match levy_year {
+            None => super::employers::import_employers(&mut conn, &policy, &input, &opts, &bar),
+            Some(y) => {
+                super::declarations::import_declarations(&mut conn, &policy, y, &input, &opts, &bar)
+            }
         }
     };
     bar.0.finish_and_clear();

@@ -134,7 +134,7 @@ pub fn import_employers(
 
     let any_invalid = !report.rows.is_empty();
     if any_invalid && !opts.partial {
-        report.finish_issues();
+        finish(&mut report);
         return Ok(report);
     }
     let written = write_batches(conn, &valid, opts.partial, progress, |c, batch| {
@@ -163,8 +163,19 @@ pub fn import_employers(
     } else {
         0
     };
-    report.finish_issues();
+    finish(&mut report);
     Ok(report)
+}
+
+/// Sorts and counts the faults, among them the rows already registered.
+fn finish(report: &mut Report) {
+    report.finish_issues();
+    let already = report
+        .rows
+        .iter()
+        .filter(|i| i.code == "already_registered")
+        .count();
+    report.counts.already_registered = Some(already);
 }
 
 /// The JSON body `parse_new_employer` takes, from a row, with faults of cells that

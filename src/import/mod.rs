@@ -15,6 +15,14 @@
 //!   15 digits a spreadsheet keeps (a certificate number typed into a number cell) is a
 //!   fault on its cell: its last digits are already lost.
 //!
+//! - **Bounds** (`[import]` settings, [`Limits`]): a file that unpacks to more than
+//!   `import.max_uncompressed_bytes` (XLSX: the sizes its zip directory declares for its
+//!   parts, checked before anything is unpacked, and the text of its cells; CSV: the
+//!   file), or that has more data rows than `import.max_rows`, is refused as a whole
+//!   and nothing of it is written; the report's `limit` names the setting. The sheet is
+//!   read cell by cell, so a cell far to the right or bottom costs nothing; the header
+//!   may have at most [`reader::MAX_COLUMNS`] columns.
+//!
 //! The first non-blank row is the header; blank rows are skipped. Rows are numbered as
 //! the user sees them: the header is row 1 (the line a CSV record starts on). Headers
 //! may be the English keys or the Chinese headers below (a leading `*` and a trailing
@@ -99,8 +107,8 @@ pub mod reader;
 pub mod report;
 pub mod values;
 
-pub use reader::{Encoding, Format};
-pub use report::{Counts, ImportKind, Report, RowIssue};
+pub use reader::{Encoding, Format, Limits};
+pub use report::{Counts, ImportKind, LimitExceeded, Report, RowIssue};
 
 use crate::db::{AnyConnection, DbError};
 use crate::domain::request::FieldError;
@@ -126,6 +134,8 @@ pub struct Input<'a> {
     pub encoding: Encoding,
     /// Its name, to recognise `.xlsx` by.
     pub file_name: Option<&'a str>,
+    /// What it may unpack to.
+    pub limits: Limits,
 }
 
 /// How to import.
@@ -172,6 +182,48 @@ impl Progress for Silent {
     fn inc(&self, _: u64) {}
 }
 
+/// Records in `report` that the file could not be read at all, and which limit it went
+/// over when it was refused for its size.
+fn unreadable(report: &mut Report, e: &reader::ReadError, lang: Language) {
+    report.limit = e
+        .limit()
+        .map(|(setting, value)| LimitExceeded { setting, value });
+    report.rows.push(RowIssue {
+        row: e.row(),
+        column: String::new(),
+        field: String::new(),
+        code: e.code().into(),
+        message: e.message(lang),
+    });
+}
+
+/// The report of a file refused before it was read, because it is larger than
+/// `import.max_uncompressed_bytes` (the CLI checks the file's size before loading it).
+pub fn too_large_report(
+    kind: ImportKind,
+    levy_year: Option<i32>,
+    format: Format,
+    limits: Limits,
+    opts: &Options,
+) -> Report {
+    let mut report = Report::new(opts.import_id.clone(), kind, opts.partial);
+    report.levy_year = levy_year;
+    report.format = format_name(format);
+    let e = reader::ReadError::TooLarge {
+        limit: limits.max_uncompressed_bytes,
+    };
+    unreadable(&mut report, &e, opts.lang);
+    report.finish_issues();
+    report
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Csv => "csv",
+        Format::Xlsx => "xlsx",
+    }
+}
+
 /// Reads and binds the file, recording unreadable-file and header faults in `report`.
 fn read_bound(
     input: &Input<'_>,
@@ -180,20 +232,11 @@ fn read_bound(
     report: &mut Report,
 ) -> Option<Bound> {
     let format = reader::detect_format(input.bytes, input.format, input.file_name);
-    report.format = match format {
-        Format::Csv => "csv",
-        Format::Xlsx => "xlsx",
-    };
-    let table = match reader::read_table(input.bytes, format, input.encoding) {
+    report.format = format_name(format);
+    let table = match reader::read_table(input.bytes, format, input.encoding, input.limits) {
         Ok(t) => t,
         Err(e) => {
-            report.rows.push(RowIssue {
-                row: e.row(),
-                column: String::new(),
-                field: String::new(),
-                code: "unreadable".into(),
-                message: e.message(lang),
-            });
+            unreadable(report, &e, lang);
             return None;
         }
     };
@@ -327,3 +370,6 @@ fn write_batches<I, T>(
 pub fn new_import_id() -> String {
     format!("import-{}", uuid::Uuid::new_v4().simple())
 }
+
+#[cfg(test)]
+mod fuzz;

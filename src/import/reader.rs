@@ -6,12 +6,46 @@
 //! [`super::columns`]' business.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::str::FromStr;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, DataRef, Reader, Xlsx};
 
 use crate::domain::Language;
+
+/// What a file may unpack to (the `[import]` settings). A file over either bound is
+/// refused before its rows are checked, so nothing of it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `import.max_uncompressed_bytes`: for XLSX, the sum of the sizes its zip
+    /// directory declares for its parts, and the text of its cells; for CSV, the file.
+    pub max_uncompressed_bytes: u64,
+    /// `import.max_rows`: data rows (the header and blank rows not counted).
+    pub max_rows: usize,
+}
+
+impl Limits {
+    /// No bound at all (unit tests of the parsing itself).
+    pub const NONE: Limits = Limits {
+        max_uncompressed_bytes: u64::MAX,
+        max_rows: usize::MAX,
+    };
+}
+
+impl From<&crate::config::ImportSettings> for Limits {
+    fn from(s: &crate::config::ImportSettings) -> Self {
+        Limits {
+            max_uncompressed_bytes: s.max_uncompressed_bytes,
+            max_rows: s.max_rows,
+        }
+    }
+}
+
+/// Widest header read. The widest layout (declarations) has 29 columns; the rest is
+/// room for blank or note columns. Rows are held padded to the header's width, so this
+/// with `import.max_rows` bounds the cells held, whatever a sheet's stray cells claim.
+pub const MAX_COLUMNS: usize = 64;
 
 /// The file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +200,28 @@ pub enum ReadError {
     /// No header row.
     #[error("the file is empty")]
     Empty,
+    /// The file unpacks to more than `import.max_uncompressed_bytes`.
+    #[error("the file unpacks to more than {limit} bytes (setting import.max_uncompressed_bytes): split it into smaller files")]
+    TooLarge {
+        /// The setting's value.
+        limit: u64,
+    },
+    /// More data rows than `import.max_rows`.
+    #[error("the file has more than {limit} data rows (setting import.max_rows; row {row} is one too many): split it into smaller files")]
+    TooManyRows {
+        /// The setting's value.
+        limit: usize,
+        /// The row that passed the limit.
+        row: usize,
+    },
+    /// A header wider than [`MAX_COLUMNS`].
+    #[error("the header has more than {limit} columns: delete the columns that are not imported")]
+    TooManyColumns {
+        /// [`MAX_COLUMNS`].
+        limit: usize,
+        /// The header row.
+        row: usize,
+    },
 }
 
 impl ReadError {
@@ -194,7 +250,38 @@ impl ReadError {
                 ReadError::Csv(m) => format!("CSV 格式错误：{m}"),
                 ReadError::Xlsx(m) => format!("无法读取 XLSX 工作簿：{m}"),
                 ReadError::Empty => "文件为空（没有表头行）".into(),
+                ReadError::TooLarge { limit } => format!(
+                    "文件解压后超过 {limit} 字节（设置 import.max_uncompressed_bytes）：请拆分为较小的文件分别导入"
+                ),
+                ReadError::TooManyRows { limit, row } => format!(
+                    "文件的数据行超过 {limit} 行（设置 import.max_rows；第 {row} 行已超出）：请拆分为较小的文件分别导入"
+                ),
+                ReadError::TooManyColumns { limit, .. } => {
+                    format!("表头超过 {limit} 列：请删除不导入的列")
+                }
             },
+        }
+    }
+
+    /// The setting a file went over and its value, when the file was refused for its
+    /// size rather than its content.
+    pub fn limit(&self) -> Option<(&'static str, u64)> {
+        match self {
+            ReadError::TooLarge { limit } => Some(("import.max_uncompressed_bytes", *limit)),
+            ReadError::TooManyRows { limit, .. } => {
+                Some(("import.max_rows", u64::try_from(*limit).unwrap_or(u64::MAX)))
+            }
+            _ => None,
+        }
+    }
+
+    /// The stable code of the problem, for the report.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::TooLarge { .. } => "too_large",
+            ReadError::TooManyRows { .. } => "too_many_rows",
+            ReadError::TooManyColumns { .. } => "too_many_columns",
+            _ => "unreadable",
         }
     }
 
@@ -204,6 +291,7 @@ impl ReadError {
             ReadError::NotUtf8 { line }
             | ReadError::NotUtf8OrGbk { line }
             | ReadError::NotGbk { line } => *line,
+            ReadError::TooManyRows { row, .. } | ReadError::TooManyColumns { row, .. } => *row,
             _ => 1,
         }
     }
@@ -231,8 +319,13 @@ pub fn detect_format(bytes: &[u8], given: Option<Format>, file_name: Option<&str
     }
 }
 
-/// Reads a whole file.
-pub fn read_table(bytes: &[u8], format: Format, encoding: Encoding) -> Result<RawTable, ReadError> {
+/// Reads a whole file, refusing it as soon as it goes over `limits`.
+pub fn read_table(
+    bytes: &[u8],
+    format: Format,
+    encoding: Encoding,
+    limits: Limits,
+) -> Result<RawTable, ReadError> {
     if bytes.starts_with(OLE_MAGIC) {
         return Err(ReadError::Xls);
     }
@@ -241,10 +334,15 @@ pub fn read_table(bytes: &[u8], format: Format, encoding: Encoding) -> Result<Ra
             if bytes.starts_with(ZIP_MAGIC) {
                 return Err(ReadError::XlsxNotCsv);
             }
+            if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limits.max_uncompressed_bytes {
+                return Err(ReadError::TooLarge {
+                    limit: limits.max_uncompressed_bytes,
+                });
+            }
             let (text, enc) = decode(bytes, encoding)?;
-            read_csv(&text, enc)
+            read_csv(&text, enc, limits)
         }
-        Format::Xlsx => read_xlsx(bytes),
+        Format::Xlsx => read_xlsx(bytes, limits),
     }
 }
 
@@ -321,7 +419,7 @@ fn clean_csv_cell(s: &str) -> String {
     }
 }
 
-fn read_csv(text: &str, enc: &'static str) -> Result<RawTable, ReadError> {
+fn read_csv(text: &str, enc: &'static str, limits: Limits) -> Result<RawTable, ReadError> {
     // Tab-separated when the first line has tabs and no commas (a "text" export).
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
@@ -349,19 +447,49 @@ fn read_csv(text: &str, enc: &'static str) -> Result<RawTable, ReadError> {
         // still on the line before.
         let start = rec.position().map(|p| p.byte() as usize).unwrap_or(0);
         let row = lines.line_at(start);
-        let cells: Vec<String> = rec.iter().map(clean_csv_cell).collect();
-        if cells.iter().all(String::is_empty) {
-            continue;
-        }
         match &headers {
             None => {
-                let mut h = cells;
+                let (mut h, beyond) = take_cells(rec.iter().map(clean_csv_cell), MAX_COLUMNS);
+                if beyond.is_some() {
+                    return Err(ReadError::TooManyColumns {
+                        limit: MAX_COLUMNS,
+                        row,
+                    });
+                }
+                // Trailing empty header cells (unused columns Excel exported): a value
+                // under one is a cell without a header, as beyond the last column.
+                while h.last().is_some_and(String::is_empty) {
+                    h.pop();
+                }
+                if h.is_empty() {
+                    continue;
+                }
                 if let Some(first) = h.first_mut() {
                     *first = first.trim_start_matches('\u{feff}').trim().to_owned();
                 }
                 headers = Some((row, h));
             }
-            Some((_, h)) => rows.push(align(row, cells, h.len())),
+            Some((_, h)) => {
+                let (cells, beyond) = take_cells(rec.iter().map(clean_csv_cell), h.len());
+                if beyond.is_none() && cells.iter().all(String::is_empty) {
+                    continue;
+                }
+                if rows.len() >= limits.max_rows {
+                    return Err(ReadError::TooManyRows {
+                        limit: limits.max_rows,
+                        row,
+                    });
+                }
+                let problems = beyond
+                    .map(|c| (c, CellProblem::NoHeader))
+                    .into_iter()
+                    .collect();
+                rows.push(RawRow {
+                    row,
+                    cells,
+                    problems,
+                });
+            }
         }
     }
     let (header_row, headers) = headers.ok_or(ReadError::Empty)?;
@@ -371,6 +499,25 @@ fn read_csv(text: &str, enc: &'static str) -> Result<RawTable, ReadError> {
         rows,
         encoding: Some(enc),
     })
+}
+
+/// The first `width` cells of a row, padded with empty cells to `width`, and the index
+/// of the first non-empty cell beyond them (a cell without a header). Cells further
+/// right are not kept: one such cell is enough to report the row, and a row of a
+/// million commas must not become a million strings.
+fn take_cells(cells: impl Iterator<Item = String>, width: usize) -> (Vec<String>, Option<usize>) {
+    let mut kept = Vec::with_capacity(width.min(MAX_COLUMNS));
+    let mut beyond = None;
+    for (i, c) in cells.enumerate() {
+        if i < width {
+            kept.push(c);
+        } else if !c.is_empty() {
+            beyond = Some(i);
+            break;
+        }
+    }
+    kept.resize(width, String::new());
+    (kept, beyond)
 }
 
 /// Line numbers of byte offsets, counted incrementally (offsets only grow), so that
@@ -412,74 +559,141 @@ fn csv_error_text(e: &csv::Error) -> String {
     }
 }
 
-/// Pads or trims `cells` to `width`; non-empty cells beyond the header are problems.
-fn align(row: usize, mut cells: Vec<String>, width: usize) -> RawRow {
-    let mut problems = Vec::new();
-    if cells.len() > width {
-        for (i, c) in cells.iter().enumerate().skip(width) {
-            if !c.is_empty() {
-                problems.push((i, CellProblem::NoHeader));
-            }
-        }
-        cells.truncate(width);
-    }
-    cells.resize(width, String::new());
-    RawRow {
-        row,
-        cells,
-        problems,
-    }
+/// One non-blank sheet row as read: its non-empty cells left of [`MAX_COLUMNS`], by
+/// column, and the first non-empty column at or right of it.
+#[derive(Default)]
+struct SheetRow {
+    cells: Vec<(usize, Result<String, CellProblem>)>,
+    beyond: Option<usize>,
 }
 
-/// calamine's message about a damaged workbook, which may quote a cell's raw value
-/// (`Unsupported cell error value '…'`), with any identifier-like number masked.
-fn xlsx_error(e: calamine::XlsxError) -> ReadError {
+/// calamine's (or zip's) message about a damaged workbook, which may quote a cell's raw
+/// value (`Unsupported cell error value '…'`), with any identifier-like number masked.
+fn xlsx_error(e: impl std::fmt::Display) -> ReadError {
     ReadError::Xlsx(crate::domain::ids::mask_numbers_in(&e.to_string()).into_owned())
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<RawTable, ReadError> {
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| ReadError::Xlsx("the workbook has no sheet".into()))?
-        .map_err(xlsx_error)?;
-    // The range starts at the first used cell; row numbers are the sheet's own.
-    // Columns left of the used range are absent from every row alike: no padding.
-    let (start_row, _) = range.start().unwrap_or((0, 0));
-    let mut headers: Option<(usize, Vec<String>)> = None;
-    let mut rows = Vec::new();
-    for (i, cells) in range.rows().enumerate() {
-        let row = start_row as usize + i + 1;
-        let mut texts = Vec::with_capacity(cells.len());
-        let mut problems = Vec::new();
-        for (c, cell) in cells.iter().enumerate() {
-            match cell_text(cell) {
-                Ok(t) => texts.push(t),
-                Err(p) => {
-                    texts.push(String::new());
-                    problems.push((c, p));
-                }
-            }
-        }
-        if texts.iter().all(String::is_empty) && problems.is_empty() {
-            continue;
-        }
-        match &headers {
-            None => {
-                // A header with trailing empty cells (formatted but unused columns).
-                while texts.last().is_some_and(String::is_empty) {
-                    texts.pop();
-                }
-                headers = Some((row, texts));
-            }
-            Some((_, h)) => {
-                let mut r = align(row, texts, h.len());
-                r.problems.extend(problems);
-                rows.push(r);
-            }
+/// Refuses a workbook whose parts unpack to more than `limit` bytes, from the sizes its
+/// zip central directory declares, before anything is unpacked. The declared sizes
+/// bound what is then unpacked: the zip reader calamine uses fails a part as soon as it
+/// unpacks to more than its declared size.
+fn check_unpacked_size(bytes: &[u8], limit: u64) -> Result<(), ReadError> {
+    let archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_data(i).map_err(xlsx_error)?;
+        total = total.saturating_add(entry.size());
+        if total > limit {
+            return Err(ReadError::TooLarge { limit });
         }
     }
-    let (header_row, headers) = headers.ok_or(ReadError::Empty)?;
+    Ok(())
+}
+
+fn read_xlsx(bytes: &[u8], limits: Limits) -> Result<RawTable, ReadError> {
+    check_unpacked_size(bytes, limits.max_uncompressed_bytes)?;
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
+    let name = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ReadError::Xlsx("the workbook has no sheet".into()))?;
+    // Cell by cell rather than calamine's `Range`: a range is dense over the used
+    // area, so a sheet of two cells, A1 and XFD1048576, would be 17 billion cells.
+    let mut reader = match book.worksheet_cells_reader(&name) {
+        Ok(r) => r,
+        // A chart sheet first: there is no table to read.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Err(ReadError::Empty),
+        Err(e) => return Err(xlsx_error(e)),
+    };
+    // By sheet row (0-based): rows need not come in order in the XML.
+    let mut sheet: BTreeMap<u32, SheetRow> = BTreeMap::new();
+    // The text the cells unpack to, so that one long shared string referenced by every
+    // cell cannot multiply past the bound.
+    let mut text_bytes: u64 = 0;
+    while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
+        let (r, c) = cell.get_position();
+        let value = cell_ref_text(cell.get_value());
+        match &value {
+            Ok(t) if t.is_empty() => continue,
+            Ok(t) => {
+                text_bytes = text_bytes.saturating_add(u64::try_from(t.len()).unwrap_or(u64::MAX));
+                if text_bytes > limits.max_uncompressed_bytes {
+                    return Err(ReadError::TooLarge {
+                        limit: limits.max_uncompressed_bytes,
+                    });
+                }
+            }
+            Err(_) => {}
+        }
+        // The header and `max_rows` data rows are held; a new row beyond them fails.
+        if !sheet.contains_key(&r) && sheet.len() > limits.max_rows {
+            return Err(ReadError::TooManyRows {
+                limit: limits.max_rows,
+                row: r as usize + 1,
+            });
+        }
+        let row = sheet.entry(r).or_default();
+        let c = c as usize;
+        if c < MAX_COLUMNS {
+            row.cells.push((c, value));
+        } else {
+            row.beyond = Some(row.beyond.map_or(c, |b| b.min(c)));
+        }
+    }
+    drop(reader);
+
+    // The header is the first non-blank row (every row held is non-blank).
+    let mut rows_in = sheet.into_iter();
+    let Some((r, mut sr)) = rows_in.next() else {
+        return Err(ReadError::Empty);
+    };
+    let header_row = r as usize + 1;
+    if sr.beyond.is_some() {
+        return Err(ReadError::TooManyColumns {
+            limit: MAX_COLUMNS,
+            row: header_row,
+        });
+    }
+    sr.cells.sort_by_key(|(c, _)| *c);
+    let mut headers = vec![String::new(); sr.cells.last().map_or(0, |(c, _)| c + 1)];
+    for (c, v) in sr.cells {
+        // A header cell that cannot be read (an Excel error) is no header.
+        if let (Ok(t), Some(h)) = (v, headers.get_mut(c)) {
+            *h = t;
+        }
+    }
+    // A header with trailing empty cells (formatted but unused columns).
+    while headers.last().is_some_and(String::is_empty) {
+        headers.pop();
+    }
+    let width = headers.len();
+    let mut rows = Vec::new();
+    for (r, mut sr) in rows_in {
+        sr.cells.sort_by_key(|(c, _)| *c);
+        let mut cells = vec![String::new(); width];
+        let mut problems = Vec::new();
+        let mut stray = sr.beyond;
+        for (c, v) in sr.cells {
+            if c >= width {
+                stray = Some(stray.map_or(c, |s| s.min(c)));
+                continue;
+            }
+            match (v, cells.get_mut(c)) {
+                (Ok(t), Some(cell)) => *cell = t,
+                (Ok(_), None) => {}
+                (Err(p), _) => problems.push((c, p)),
+            }
+        }
+        if let Some(c) = stray {
+            problems.push((c, CellProblem::NoHeader));
+        }
+        rows.push(RawRow {
+            row: r as usize + 1,
+            cells,
+            problems,
+        });
+    }
     Ok(RawTable {
         headers,
         header_row,
@@ -496,13 +710,29 @@ const EXACT_DIGITS_LIMIT: f64 = 1e15;
 /// numbers in their shortest exact form (`1173441.33`, not a binary expansion), dates as
 /// `YYYY-MM-DD` (with ` HH:MM:SS` when there is a time), booleans as `true`/`false`.
 pub fn cell_text(cell: &Data) -> Result<String, CellProblem> {
+    cell_ref_text(&match cell {
+        Data::Empty => DataRef::Empty,
+        Data::String(s) => DataRef::SharedString(s),
+        Data::Int(i) => DataRef::Int(*i),
+        Data::Float(f) => DataRef::Float(*f),
+        Data::Bool(b) => DataRef::Bool(*b),
+        Data::DateTime(dt) => DataRef::DateTime(*dt),
+        Data::DateTimeIso(s) => DataRef::DateTimeIso(s.clone()),
+        Data::DurationIso(s) => DataRef::DurationIso(s.clone()),
+        Data::Error(e) => DataRef::Error(e.clone()),
+    })
+}
+
+/// [`cell_text`] of a cell as the sheet reader gives it (shared strings borrowed).
+pub fn cell_ref_text(cell: &DataRef<'_>) -> Result<String, CellProblem> {
     Ok(match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_owned(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) => float_text(*f)?,
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) if dt.is_datetime() => {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_owned(),
+        DataRef::SharedString(s) => s.trim().to_owned(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) => float_text(*f)?,
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) if dt.is_datetime() => {
             let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
             if (h, mi, s) == (0, 0, 0) {
                 format!("{y:04}-{mo:02}-{d:02}")
@@ -510,14 +740,14 @@ pub fn cell_text(cell: &Data) -> Result<String, CellProblem> {
                 format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
             }
         }
-        Data::DateTime(dt) => float_text(dt.as_f64())?,
-        Data::DateTimeIso(s) => match s.split_once('T') {
+        DataRef::DateTime(dt) => float_text(dt.as_f64())?,
+        DataRef::DateTimeIso(s) => match s.split_once('T') {
             Some((date, time)) if time.trim_start_matches(['0', ':']).is_empty() => date.to_owned(),
             Some((date, time)) => format!("{date} {time}"),
             None => s.clone(),
         },
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => return Err(CellProblem::ExcelError(e.to_string())),
+        DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => return Err(CellProblem::ExcelError(e.to_string())),
     })
 }
 
@@ -614,6 +844,7 @@ mod tests {
             "\u{feff}uscc, name \n\n a ,\"b, c\"\n,,\nx,=\"0012\",extra\n".as_bytes(),
             Format::Csv,
             Encoding::Auto,
+            Limits::NONE,
         )
         .unwrap();
         assert_eq!(t.headers, ["uscc", "name"]);
@@ -628,17 +859,35 @@ mod tests {
 
     #[test]
     fn crlf_rows_are_numbered_like_lf_rows() {
-        let t = read_table(b"a,b\r\n1,2\r\n\r\n3,4\r\n", Format::Csv, Encoding::Auto).unwrap();
+        let t = read_table(
+            b"a,b\r\n1,2\r\n\r\n3,4\r\n",
+            Format::Csv,
+            Encoding::Auto,
+            Limits::NONE,
+        )
+        .unwrap();
         let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
         assert_eq!(rows, [2, 4]);
-        let t = read_table(b"a,b\n\"x\ny\",2\n3,4\n", Format::Csv, Encoding::Auto).unwrap();
+        let t = read_table(
+            b"a,b\n\"x\ny\",2\n3,4\n",
+            Format::Csv,
+            Encoding::Auto,
+            Limits::NONE,
+        )
+        .unwrap();
         let rows: Vec<usize> = t.rows.iter().map(|r| r.row).collect();
         assert_eq!(rows, [2, 4], "a record starts on its own line");
     }
 
     #[test]
     fn tab_separated_text_is_read() {
-        let t = read_table(b"uscc\tname\n1\t2\n", Format::Csv, Encoding::Auto).unwrap();
+        let t = read_table(
+            b"uscc\tname\n1\t2\n",
+            Format::Csv,
+            Encoding::Auto,
+            Limits::NONE,
+        )
+        .unwrap();
         assert_eq!(t.headers, ["uscc", "name"]);
         assert_eq!(t.rows[0].cells, ["1", "2"]);
     }
@@ -656,19 +905,19 @@ mod tests {
             Format::Csv
         );
         assert_eq!(
-            read_table(b"PK\x03\x04", Format::Csv, Encoding::Auto).unwrap_err(),
+            read_table(b"PK\x03\x04", Format::Csv, Encoding::Auto, Limits::NONE).unwrap_err(),
             ReadError::XlsxNotCsv
         );
         assert_eq!(
-            read_table(OLE_MAGIC, Format::Csv, Encoding::Auto).unwrap_err(),
+            read_table(OLE_MAGIC, Format::Csv, Encoding::Auto, Limits::NONE).unwrap_err(),
             ReadError::Xls
         );
         assert!(matches!(
-            read_table(b"not a zip", Format::Xlsx, Encoding::Auto),
+            read_table(b"not a zip", Format::Xlsx, Encoding::Auto, Limits::NONE),
             Err(ReadError::Xlsx(_))
         ));
         assert_eq!(
-            read_table(b"\n\n", Format::Csv, Encoding::Auto).unwrap_err(),
+            read_table(b"\n\n", Format::Csv, Encoding::Auto, Limits::NONE).unwrap_err(),
             ReadError::Empty
         );
         assert_eq!("GBK".parse::<Encoding>(), Ok(Encoding::Gbk));
@@ -711,7 +960,7 @@ mod tests {
     fn the_xlsx_sample_reads_as_typed() {
         let bytes = include_bytes!("../../tests/data/employers.xlsx");
         assert_eq!(detect_format(bytes, None, None), Format::Xlsx);
-        let t = read_table(bytes, Format::Xlsx, Encoding::Auto).unwrap();
+        let t = read_table(bytes, Format::Xlsx, Encoding::Auto, Limits::NONE).unwrap();
         assert_eq!(t.headers[0], "统一社会信用代码");
         assert_eq!(t.headers.len(), 8);
         assert_eq!(t.encoding, None);
@@ -745,5 +994,189 @@ mod tests {
             cell_text(&Data::Error(calamine::CellErrorType::Div0)),
             Err(CellProblem::ExcelError(_))
         ));
+    }
+
+    /// A workbook of string cells (shared strings, as Excel writes them).
+    fn workbook(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, c, t) in cells {
+            ws.write_string(*r, *c, *t).expect("cell");
+        }
+        wb.save_to_buffer().expect("xlsx")
+    }
+
+    /// The sizes the zip central directory declares for every part.
+    fn declared_total(bytes: &[u8]) -> u64 {
+        let a = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+        (0..a.len())
+            .map(|i| a.by_index_data(i).expect("entry").size())
+            .sum()
+    }
+
+    /// Rewrites the uncompressed size the central directory declares for part `name`.
+    fn declare_size(bytes: &mut [u8], name: &str, size: u32) {
+        let mut found = false;
+        let mut at = 0;
+        while let Some(p) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+            let h = at + p;
+            let n = usize::from(u16::from_le_bytes([bytes[h + 28], bytes[h + 29]]));
+            if &bytes[h + 46..h + 46 + n] == name.as_bytes() {
+                bytes[h + 24..h + 28].copy_from_slice(&size.to_le_bytes());
+                found = true;
+            }
+            at = h + 4;
+        }
+        assert!(found, "{name} is in the central directory");
+    }
+
+    fn limits(bytes: u64, rows: usize) -> Limits {
+        Limits {
+            max_uncompressed_bytes: bytes,
+            max_rows: rows,
+        }
+    }
+
+    #[test]
+    fn an_xlsx_whose_parts_unpack_past_the_bound_is_refused_before_unpacking() {
+        let cells: Vec<(u32, u16, &str)> = (0..20_000u32)
+            .map(|i| (i / 8, (i % 8) as u16, "三门峡示例有限公司"))
+            .collect();
+        let bytes = workbook(&cells);
+        let total = declared_total(&bytes);
+        assert!(
+            total > 10 * bytes.len() as u64,
+            "compresses well: {total} from {}",
+            bytes.len()
+        );
+        assert_eq!(
+            read_table(
+                &bytes,
+                Format::Xlsx,
+                Encoding::Auto,
+                limits(total - 1, 100_000)
+            ),
+            Err(ReadError::TooLarge { limit: total - 1 })
+        );
+        let t = read_table(&bytes, Format::Xlsx, Encoding::Auto, limits(total, 100_000))
+            .expect("at the bound");
+        assert_eq!(t.rows.len(), 2_499);
+    }
+
+    #[test]
+    fn a_part_that_unpacks_to_more_than_it_declares_is_refused() {
+        let cells: Vec<(u32, u16, &str)> = (0..2_000u32).map(|i| (i, 0, "甲")).collect();
+        let mut bytes = workbook(&cells);
+        let honest = declared_total(&bytes);
+        declare_size(&mut bytes, "xl/worksheets/sheet1.xml", 100);
+        let declared = declared_total(&bytes);
+        assert!(declared < honest);
+        // Within the bound by what it declares; the reader stops the sheet at 100 bytes
+        // whatever the bound.
+        for l in [limits(declared, 100_000), Limits::NONE] {
+            match read_table(&bytes, Format::Xlsx, Encoding::Auto, l) {
+                Err(ReadError::Xlsx(m)) => assert!(m.contains("declared"), "{m}"),
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn one_long_shared_string_in_every_cell_counts_as_the_text_it_unpacks_to() {
+        let long = "长".repeat(30_000);
+        let cells: Vec<(u32, u16, &str)> = (0..40u32).map(|i| (i, 0, long.as_str())).collect();
+        let bytes = workbook(&cells);
+        let bound = 2 << 20;
+        assert!(
+            declared_total(&bytes) < bound,
+            "the parts are within the bound"
+        );
+        assert!((40 * long.len()) as u64 > bound);
+        assert_eq!(
+            read_table(&bytes, Format::Xlsx, Encoding::Auto, limits(bound, 100)),
+            Err(ReadError::TooLarge { limit: bound })
+        );
+    }
+
+    #[test]
+    fn a_sheet_used_from_a1_to_xfd1048576_is_read_without_its_empty_cells() {
+        let bytes = workbook(&[(0, 0, "uscc"), (0, 1, "name"), (1_048_575, 16_383, "x")]);
+        let t = read_table(&bytes, Format::Xlsx, Encoding::Auto, limits(1 << 20, 10)).unwrap();
+        assert_eq!(t.headers, ["uscc", "name"]);
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].row, 1_048_576);
+        assert_eq!(t.rows[0].cells, ["", ""]);
+        assert_eq!(t.rows[0].problems, [(16_383, CellProblem::NoHeader)]);
+    }
+
+    #[test]
+    fn rows_past_max_rows_are_refused_on_the_row_that_passes_it() {
+        let csv = b"a,b\n1,2\n\n3,4\n5,6\n";
+        let xlsx = workbook(&[(0, 0, "a"), (1, 0, "1"), (3, 1, "4"), (4, 0, "5")]);
+        for (bytes, format) in [(&csv[..], Format::Csv), (&xlsx[..], Format::Xlsx)] {
+            let t = read_table(bytes, format, Encoding::Auto, limits(1 << 20, 3)).unwrap();
+            assert_eq!(t.rows.len(), 3, "{format:?}: at the limit");
+            assert_eq!(
+                read_table(bytes, format, Encoding::Auto, limits(1 << 20, 2)),
+                Err(ReadError::TooManyRows { limit: 2, row: 5 }),
+                "{format:?}: blank rows are not counted"
+            );
+        }
+        let e = ReadError::TooManyRows { limit: 2, row: 5 };
+        assert_eq!(e.row(), 5);
+        assert_eq!(e.limit(), Some(("import.max_rows", 2)));
+        assert!(e.message(Language::Zh).contains("import.max_rows"));
+        assert!(e.message(Language::En).contains("more than 2 data rows"));
+    }
+
+    #[test]
+    fn a_csv_larger_than_the_bound_is_refused() {
+        let csv = b"a,b\n1,2\n";
+        let n = csv.len() as u64;
+        assert!(read_table(csv, Format::Csv, Encoding::Auto, limits(n, 10)).is_ok());
+        let e = read_table(csv, Format::Csv, Encoding::Auto, limits(n - 1, 10)).unwrap_err();
+        assert_eq!(e, ReadError::TooLarge { limit: n - 1 });
+        assert_eq!(e.limit(), Some(("import.max_uncompressed_bytes", n - 1)));
+        assert!(e.message(Language::Zh).contains(&format!("{}", n - 1)));
+    }
+
+    #[test]
+    fn headers_wider_than_max_columns_are_refused_and_stray_cells_reported_once() {
+        let header = |n: usize| {
+            (0..n)
+                .map(|i| format!("h{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let ok = format!("{}\n", header(MAX_COLUMNS));
+        assert_eq!(
+            read_table(ok.as_bytes(), Format::Csv, Encoding::Auto, Limits::NONE)
+                .unwrap()
+                .headers
+                .len(),
+            MAX_COLUMNS
+        );
+        let wide = format!("{}\n", header(MAX_COLUMNS + 1));
+        assert_eq!(
+            read_table(wide.as_bytes(), Format::Csv, Encoding::Auto, Limits::NONE),
+            Err(ReadError::TooManyColumns {
+                limit: MAX_COLUMNS,
+                row: 1
+            })
+        );
+        let xlsx = workbook(&[(2, 0, "a"), (2, MAX_COLUMNS as u16, "b")]);
+        assert_eq!(
+            read_table(&xlsx, Format::Xlsx, Encoding::Auto, Limits::NONE),
+            Err(ReadError::TooManyColumns {
+                limit: MAX_COLUMNS,
+                row: 3
+            })
+        );
+        // Trailing empty header cells are no columns; a row of stray cells is one problem.
+        let csv = format!("a,b{}\n1,2,3,4,{}\n", ",".repeat(1000), "x,".repeat(1000));
+        let t = read_table(csv.as_bytes(), Format::Csv, Encoding::Auto, Limits::NONE).unwrap();
+        assert_eq!(t.headers, ["a", "b"]);
+        assert_eq!(t.rows[0].cells, ["1", "2"]);
+        assert_eq!(t.rows[0].problems, [(2, CellProblem::NoHeader)]);
     }
 }

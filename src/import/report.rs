@@ -50,6 +50,11 @@ pub struct Counts {
     pub invalid_rows: usize,
     /// Employers registered, or declarations created or changed.
     pub imported: usize,
+    /// Rows whose USCC was already registered (employers import only; they are among
+    /// the invalid rows): the rows an interrupted `partial` import had already written
+    /// when it is run again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_registered: Option<usize>,
     /// Declarations in the file (one per employer); declarations import only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declarations: Option<usize>,
@@ -65,6 +70,15 @@ pub struct Counts {
     /// Declarations identical to the stored one (nothing written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unchanged: Option<usize>,
+}
+
+/// The setting a file went over (then nothing of it was read or written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LimitExceeded {
+    /// The setting, e.g. `import.max_rows`.
+    pub setting: &'static str,
+    /// Its value.
+    pub value: u64,
 }
 
 /// The report of one import.
@@ -94,6 +108,9 @@ pub struct Report {
     pub rows: Vec<RowIssue>,
     /// Things worth knowing that did not stop a row.
     pub warnings: Vec<RowIssue>,
+    /// The limit the file went over, when it was refused for its size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitExceeded>,
 }
 
 impl Report {
@@ -110,6 +127,7 @@ impl Report {
             counts: Counts::default(),
             rows: Vec::new(),
             warnings: Vec::new(),
+            limit: None,
         }
     }
 
@@ -165,13 +183,18 @@ impl Report {
             (Language::En, false, false) => "nothing was written".to_owned(),
             (Language::En, false, true) => "not written".to_owned(),
         };
+        let already = match (lang, c.already_registered) {
+            (_, None | Some(0)) => String::new(),
+            (Language::Zh, Some(n)) => format!("（其中 {n} 行已登记）"),
+            (Language::En, Some(n)) => format!(" ({n} already registered)"),
+        };
         match lang {
             Language::Zh => format!(
-                "导入{what}：共 {} 行，{} 行有错误；{outcome}。",
+                "导入{what}：共 {} 行，{} 行有错误{already}；{outcome}。",
                 c.rows, c.invalid_rows
             ),
             Language::En => format!(
-                "import of {what}: {} row(s), {} invalid; {outcome}.",
+                "import of {what}: {} row(s), {} invalid{already}; {outcome}.",
                 c.rows, c.invalid_rows
             ),
         }

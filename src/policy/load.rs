@@ -818,7 +818,9 @@ fn national_coverage(n: &RegionPack, issues: &mut Vec<PolicyIssue>) {
         if let Some(message) = msg {
             issues.push(PolicyIssue {
                 file: n.file.clone(),
-                line: t.0.first().map(|e| e.line),
+                // A parameter the pack does not give (or gives only in values that were
+                // refused) has no line of its own: its `code` line names the pack.
+                line: Some(t.0.first().map_or(region_line(n), |e| e.line)),
                 key: Some(key.to_owned()),
                 message,
             });

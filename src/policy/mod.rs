@@ -241,10 +241,18 @@ pub(crate) fn outcome_sources(
     let mut broken = std::collections::HashSet::new();
     for (label, name, src) in files {
         count += 1;
+        let named = name.get(..6).and_then(|c| c.parse::<RegionCode>().ok());
         match load::parse_pack(&label, &name, &src, &mut issues) {
-            Some(p) => packs.push(p),
+            // A pack whose code is not the one its file name says (an error of its own)
+            // still stands for that region, as a broken file does.
+            Some(p) => {
+                if let Some(code) = named.filter(|c| *c != p.code) {
+                    broken.insert(code);
+                }
+                packs.push(p);
+            }
             None => {
-                if let Some(code) = name.get(..6).and_then(|c| c.parse::<RegionCode>().ok()) {
+                if let Some(code) = named {
                     broken.insert(code);
                 }
             }
@@ -258,3 +266,6 @@ pub(crate) fn outcome_sources(
         issues,
     }
 }
+
+#[cfg(test)]
+mod fuzz;

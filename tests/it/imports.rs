@@ -3,7 +3,8 @@
 //! `write_employers_xlsx` below).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use quota_levy::auth::Role;
@@ -930,13 +931,18 @@ fn many_row_uscc(i: usize) -> String {
 /// establishment size, every third without an e-mail address); when `bad_last`, the
 /// last row's region is not a region.
 fn many_employers_csv(bad_last: bool) -> String {
+    employers_csv(MANY, bad_last)
+}
+
+/// [`many_employers_csv`] of `n` rows.
+fn employers_csv(n: usize, bad_last: bool) -> String {
     let mut s = String::from(
         "uscc,name,kind,region,registered_on,contact_email,establishment_size,committee_member\n",
     );
-    for i in 0..MANY {
+    for i in 0..n {
         let public = i % 5 == 0;
         let uscc = many_row_uscc(i);
-        let region = if bad_last && i == MANY - 1 {
+        let region = if bad_last && i == n - 1 {
             "999999"
         } else {
             "411202"
@@ -1277,6 +1283,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         format: None,
         encoding: Default::default(),
         file_name: Some("many.csv"),
+        limits: quota_levy::import::Limits::from(&test_settings(&url, &[]).import),
     };
     let opts = |partial: bool| Options {
         partial,
@@ -1357,4 +1364,441 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
     let audit = audit_of(&url, &o.import_id);
     assert_eq!(audit.len(), MANY - 2);
     assert!(!audit.iter().any(|(_, e, _, _)| *e == middle || *e == last));
+}
+
+// ---------------------------------------------------------------------------------------
+// Files bounded by what they unpack to ([import] settings)
+// ---------------------------------------------------------------------------------------
+
+/// A CSV text as a workbook, every cell a text cell (shared strings, as Excel stores
+/// text).
+fn csv_to_xlsx(text: &str) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    for (r, rec) in rdr.records().enumerate() {
+        for (c, cell) in rec.expect("csv").iter().enumerate() {
+            if !cell.is_empty() {
+                ws.write_string(r as u32, c as u16, cell).expect("cell");
+            }
+        }
+    }
+    wb.save_to_buffer().expect("xlsx")
+}
+
+/// The sum of the sizes a workbook's zip central directory declares for its parts.
+fn declared_size(xlsx: &[u8]) -> u64 {
+    let a = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip");
+    (0..a.len())
+        .map(|i| a.by_index_data(i).expect("entry").size())
+        .sum()
+}
+
+/// A zip bomb in the small: `xlsx` with `pad` bytes of blanks (valid XML whitespace)
+/// inside its sheet's data, which deflate packs a thousandfold.
+fn padded_xlsx(xlsx: &[u8], pad: usize) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..src.len() {
+        let mut f = src.by_index(i).expect("entry");
+        let name = f.name().expect("part name").into_owned();
+        let mut body = Vec::new();
+        f.read_to_end(&mut body).expect("read part");
+        if name == "xl/worksheets/sheet1.xml" {
+            let text = String::from_utf8(body).expect("xml");
+            body = text
+                .replacen("<sheetData>", &format!("<sheetData>{}", " ".repeat(pad)), 1)
+                .into_bytes();
+        }
+        out.start_file(name, opts).expect("start");
+        out.write_all(&body).expect("write");
+    }
+    out.finish().expect("zip").into_inner()
+}
+
+fn run_with(db_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut c = bin(db_url);
+    c.envs(env.iter().copied());
+    c.args(args).output().expect("run quota-levy")
+}
+
+#[tokio::test]
+async fn an_upload_that_unpacks_past_the_bound_is_refused_with_413_and_nothing_written() {
+    // An ordinary workbook of employers, and the bound set to exactly what it unpacks to.
+    const N: usize = 6_000;
+    let good = csv_to_xlsx(&employers_csv(N, false));
+    let size = declared_size(&good);
+    assert!(size > 1 << 20, "over the smallest bound allowed: {size}");
+    let bomb = padded_xlsx(&write_employers_xlsx(), 16 << 20);
+    assert!(
+        bomb.len() < 100 << 10 && declared_size(&bomb) > 16 << 20,
+        "{} bytes unpack to {}",
+        bomb.len(),
+        declared_size(&bomb)
+    );
+    let (bound, rows) = (size.to_string(), N.to_string());
+    let app = crate::helpers::spawn_app_with(&[
+        ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", &bound),
+        ("QUOTA_LEVY__IMPORT__MAX_ROWS", &rows),
+    ])
+    .await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let audited = count_audit(&app.db_url);
+
+    for lang in ["zh", "en"] {
+        let r = app
+            .upload(
+                &format!("/api/v1/imports/employers?partial=true&lang={lang}"),
+                Some(&tax),
+                XLSX,
+                bomb.clone(),
+            )
+            .await;
+        assert_eq!(r.status(), 413);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["type"], "/problems/payload-too-large", "{p}");
+        assert_eq!(p["status"], 413);
+        assert_eq!(p["limit"]["setting"], "import.max_uncompressed_bytes");
+        assert_eq!(p["limit"]["value"], size);
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("import.max_uncompressed_bytes") && detail.contains(&bound),
+            "{detail}"
+        );
+        assert_eq!(
+            detail.contains("unpacks to more than"),
+            lang == "en",
+            "{detail}"
+        );
+        assert_eq!(p["errors"][0]["pointer"], "/rows/1");
+        assert_eq!(p["errors"][0]["code"], "too_large");
+        assert_eq!(p["committed"], false);
+        assert_eq!(p["counts"]["imported"], 0);
+    }
+    assert_eq!(count_employers(&app.db_url), 0);
+    assert_eq!(count_audit(&app.db_url), audited, "nothing audited");
+
+    // At both bounds: every row imported.
+    let r = app
+        .upload("/api/v1/imports/employers", Some(&tax), XLSX, good.clone())
+        .await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 200, "{}", body["detail"]);
+    assert_eq!(body["counts"]["imported"], N);
+    assert_eq!(count_employers(&app.db_url), N as i64);
+
+    // One byte less and the same file is refused, on the declarations route too.
+    let less = (size - 1).to_string();
+    let app = crate::helpers::spawn_app_with(&[
+        ("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", &less),
+        ("QUOTA_LEVY__IMPORT__MAX_ROWS", &rows),
+    ])
+    .await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let audited = count_audit(&app.db_url);
+    for path in [
+        "/api/v1/imports/employers",
+        "/api/v1/imports/declarations?levy_year=2025",
+    ] {
+        let r = app.upload(path, Some(&tax), XLSX, good.clone()).await;
+        assert_eq!(r.status(), 413, "{path}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["limit"]["value"], size - 1, "{path}");
+    }
+    assert_eq!(count_employers(&app.db_url), 0);
+    assert_eq!(count_audit(&app.db_url), audited);
+}
+
+#[test]
+fn cli_the_bomb_is_refused_under_a_low_bound_and_imported_under_the_default() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.xlsx");
+    std::fs::write(&bomb, padded_xlsx(&write_employers_xlsx(), 16 << 20)).unwrap();
+    let report = dir.path().join("report.json");
+    let args = [
+        "import",
+        "employers",
+        bomb.to_str().unwrap(),
+        "--lang",
+        "en",
+        "--report-json",
+        report.to_str().unwrap(),
+    ];
+    let low = [("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "1048576")];
+    let out = run_with(&url, &low, &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("more than 1048576 bytes (setting import.max_uncompressed_bytes)"),
+        "{}",
+        stdout(&out)
+    );
+    let json = read_json(&report);
+    assert_eq!(json["limit"]["setting"], "import.max_uncompressed_bytes");
+    assert_eq!(json["committed"], false);
+    assert_eq!(count_employers(&url), 0);
+    assert_eq!(count_audit(&url), 0);
+
+    // The same file is a valid workbook: refused for its size, not its content.
+    let out = run_with(&url, &[], &args);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 3);
+
+    // A CSV larger than the bound is refused before it is loaded (blank lines pad it).
+    let (_db, url) = TestDb::create();
+    let big = dir.path().join("big.csv");
+    let mut text = std::fs::read_to_string(data("employers.csv")).unwrap();
+    text.push_str(&"\n".repeat(1 << 20));
+    std::fs::write(&big, &text).unwrap();
+    let args = ["import", "employers", big.to_str().unwrap()];
+    let out = run_with(&url, &low, &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import.max_uncompressed_bytes"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_employers(&url), 0);
+    let out = run_with(
+        &url,
+        &[("QUOTA_LEVY__IMPORT__MAX_UNCOMPRESSED_BYTES", "2097152")],
+        &args,
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 6);
+}
+
+#[tokio::test]
+async fn a_file_with_more_rows_than_max_rows_is_refused_with_413_and_nothing_written() {
+    // employers.csv has 6 data rows, declarations.csv 7.
+    let app = crate::helpers::spawn_app_with(&[("QUOTA_LEVY__IMPORT__MAX_ROWS", "6")]).await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let r = app
+        .upload(
+            "/api/v1/imports/employers",
+            Some(&tax),
+            "text/csv",
+            file("employers.csv"),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "at the bound");
+    let decl = String::from_utf8(file("declarations.csv")).unwrap();
+    for (ct, body) in [
+        ("text/csv", decl.clone().into_bytes()),
+        (XLSX, csv_to_xlsx(&decl)),
+    ] {
+        let r = app
+            .upload(
+                "/api/v1/imports/declarations?levy_year=2025&partial=true&lang=en",
+                Some(&tax),
+                ct,
+                body,
+            )
+            .await;
+        assert_eq!(r.status(), 413, "{ct}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["limit"]["setting"], "import.max_rows", "{p}");
+        assert_eq!(p["limit"]["value"], 6);
+        let detail = p["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("more than 6 data rows (setting import.max_rows; row 8"),
+            "{detail}"
+        );
+        assert_eq!(p["errors"][0]["pointer"], "/rows/8");
+        assert_eq!(p["errors"][0]["code"], "too_many_rows");
+    }
+    assert_eq!(count_declarations(&app.db_url), 0);
+
+    // The CLI likewise.
+    let (_db, url) = TestDb::create();
+    let f = data("employers.csv");
+    let args = ["import", "employers", f.to_str().unwrap()];
+    let out = run_with(&url, &[("QUOTA_LEVY__IMPORT__MAX_ROWS", "5")], &args);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("import.max_rows") && stdout(&out).contains("第 7 行"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(count_employers(&url), 0);
+    let out = run_with(&url, &[("QUOTA_LEVY__IMPORT__MAX_ROWS", "6")], &args);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert_eq!(count_employers(&url), 6);
+}
+
+// ---------------------------------------------------------------------------------------
+// `--partial` interrupted and run again
+// ---------------------------------------------------------------------------------------
+
+/// Every USCC registered, sorted.
+fn registered_usccs(url: &str) -> Vec<String> {
+    let db = db(url);
+    let mut c = db.conn().expect("conn");
+    employers::table
+        .select(employers::uscc)
+        .order(employers::uscc.asc())
+        .load(&mut *c)
+        .expect("usccs")
+}
+
+/// (row, code) of every fault in a JSON report.
+fn fault_codes(report: &Value) -> Vec<(u64, String)> {
+    report["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_u64().unwrap_or(0),
+                i["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The faults of a run whose first `k` rows are already registered: those rows, each.
+fn first_rows_already_registered(k: usize) -> Vec<(u64, String)> {
+    (0..k as u64)
+        .map(|i| (i + 2, "already_registered".to_owned()))
+        .collect()
+}
+
+#[test]
+fn cli_a_partial_import_killed_midway_and_run_again_imports_exactly_the_missing_rows() {
+    use quota_levy::import::BATCH_ROWS;
+    /// Thirty batches: time to be killed between two.
+    const N: usize = 30_000;
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("employers.csv");
+    std::fs::write(&file, employers_csv(N, false)).unwrap();
+    let file = file.to_str().unwrap();
+    let watch = db(&url);
+    watch.migrate().unwrap();
+    let count = || -> i64 {
+        let mut c = watch.conn().expect("conn");
+        employers::table.count().get_result(&mut *c).expect("count")
+    };
+
+    // SIGKILL once two batches or more, but not all, are committed.
+    let mut child = bin(&url)
+        .args(["import", "employers", "--partial", file])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn import");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        assert!(Instant::now() < deadline, "the import wrote nothing");
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the import finished ({status}) before it could be killed midway");
+        }
+        if count() >= 2 * BATCH_ROWS as i64 {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reap");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let committed = count();
+    assert!(committed < N as i64, "killed before the end: {committed}");
+    assert_eq!(
+        committed % BATCH_ROWS as i64,
+        0,
+        "only whole batches are committed"
+    );
+    assert_eq!(
+        count_audit(&url),
+        committed,
+        "each committed employer with its audit entry"
+    );
+    let committed = committed as usize;
+
+    // Run again: exactly the missing rows are imported, the others reported as there.
+    let report = dir.path().join("again.json");
+    let out = run(
+        &url,
+        &[
+            "import",
+            "employers",
+            "--partial",
+            file,
+            "--lang",
+            "en",
+            "--report-json",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("({committed} already registered)")),
+        "{}",
+        stdout(&out)
+    );
+    let json = read_json(&report);
+    assert_eq!(json["committed"], true);
+    assert_eq!(json["counts"]["rows"], N);
+    assert_eq!(json["counts"]["imported"], N - committed);
+    assert_eq!(json["counts"]["already_registered"], committed);
+    assert_eq!(
+        fault_codes(&json),
+        first_rows_already_registered(committed),
+        "the rows of the committed batches, and only they"
+    );
+
+    // Every row of the file once, none twice, each audited once.
+    let mut want: Vec<String> = (0..N).map(many_row_uscc).collect();
+    want.sort();
+    assert_eq!(registered_usccs(&url), want);
+    assert_eq!(count_audit(&url), N as i64);
+    let again = audit_of(&url, json["import_id"].as_str().unwrap());
+    assert_eq!(again.len(), N - committed);
+}
+
+#[test]
+fn cli_a_partial_import_of_a_file_partly_imported_writes_exactly_the_rest() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let (head, all) = (dir.path().join("head.csv"), dir.path().join("all.csv"));
+    let first = 1_200;
+    std::fs::write(&head, employers_csv(first, false)).unwrap();
+    std::fs::write(&all, many_employers_csv(false)).unwrap();
+    let report = dir.path().join("report.json");
+    let import = |f: &Path, partial: bool| {
+        let mut args = vec!["import", "employers", f.to_str().unwrap()];
+        if partial {
+            args.push("--partial");
+        }
+        args.extend(["--report-json", report.to_str().unwrap()]);
+        let out = run(&url, &args);
+        (code(&out), read_json(&report))
+    };
+    let (status, _) = import(&head, false);
+    assert_eq!(status, 0);
+
+    // Without --partial the whole file is refused: the rows already there are faults.
+    let (status, json) = import(&all, false);
+    assert_eq!(status, 2);
+    assert_eq!(json["committed"], false);
+    assert_eq!(json["counts"]["already_registered"], first);
+    assert_eq!(count_employers(&url), first as i64);
+
+    let (status, json) = import(&all, true);
+    assert_eq!(status, 2);
+    assert_eq!(json["committed"], true);
+    assert_eq!(json["counts"]["imported"], MANY - first);
+    assert_eq!(json["counts"]["already_registered"], first);
+    assert_eq!(fault_codes(&json), first_rows_already_registered(first));
+    let mut want: Vec<String> = (0..MANY).map(many_row_uscc).collect();
+    want.sort();
+    assert_eq!(registered_usccs(&url), want);
+    assert_eq!(count_audit(&url), MANY as i64);
 }
