@@ -66,6 +66,7 @@ struct EmployersQuery {
 struct DeclarationsQuery {
     levy_year: Option<i32>,
     partial: Option<bool>,
+    submit: Option<bool>,
     encoding: Option<String>,
     format: Option<String>,
     lang: Option<String>,
@@ -217,6 +218,8 @@ fn respond(report: Report, lang: Language) -> HttpResponse {
 /// The query fields both uploads share.
 struct Common<'a> {
     partial: Option<bool>,
+    /// File what is imported (declarations).
+    submit: bool,
     format: Option<&'a str>,
     encoding: Option<&'a str>,
     lang: Option<&'a str>,
@@ -249,6 +252,7 @@ where
     };
     let opts = Options {
         partial: q.partial.unwrap_or(false),
+        submit: q.submit,
         actor: who.actor(),
         import_id: request_id(req).unwrap_or_else(import::new_import_id),
         scope: who.region,
@@ -283,6 +287,7 @@ async fn employers(
 ) -> Result<HttpResponse, AppError> {
     let common = Common {
         partial: q.partial,
+        submit: false,
         format: q.format.as_deref(),
         encoding: q.encoding.as_deref(),
         lang: q.lang.as_deref(),
@@ -315,6 +320,7 @@ async fn declarations(
     };
     let common = Common {
         partial: q.partial,
+        submit: q.submit.unwrap_or(false),
         format: q.format.as_deref(),
         encoding: q.encoding.as_deref(),
         lang: q.lang.as_deref(),

@@ -32,6 +32,10 @@ pub enum ImportCommand {
         /// The levy year (the data year is the year before).
         #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i32).range(2015..=2100))]
         levy_year: i32,
+        /// File the declarations: submit each one imported (or found unchanged) that is
+        /// a draft or an amendment, so that the assessment run takes it.
+        #[arg(long)]
+        submit: bool,
         /// The file and how to read it.
         #[command(flatten)]
         file: FileArgs,
@@ -75,9 +79,13 @@ fn parse_lang(s: &str) -> Result<Language, String> {
 
 /// Runs an import command.
 pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let (levy_year, args) = match cmd {
-        ImportCommand::Employers(a) => (None, a),
-        ImportCommand::Declarations { levy_year, file } => (Some(levy_year), file),
+    let (levy_year, submit, args) = match cmd {
+        ImportCommand::Employers(a) => (None, false, a),
+        ImportCommand::Declarations {
+            levy_year,
+            submit,
+            file,
+        } => (Some(levy_year), submit, file),
     };
     let limits = super::Limits::from(&settings.import);
     let size = std::fs::metadata(&args.file)
@@ -108,6 +116,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         scope: None,
         lang: args.lang,
         secret,
+        submit,
     };
     let file_name = args.file.file_name().and_then(|n| n.to_str());
     let input = Input {

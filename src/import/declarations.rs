@@ -23,7 +23,8 @@ use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::request::FieldError;
 use crate::domain::{Language, PolicyProvider, RegionCode};
 use crate::registry::declarations::{
-    parse_declaration_lang, save_many_audited, ParsedDeclaration, SaveOutcome,
+    parse_declaration_lang, save_many_audited, submit_in_transaction, ParsedDeclaration,
+    RegistryError, SaveOptions, SaveOutcome,
 };
 
 /// Keys of a declaration row's figures, besides the twelve months.
@@ -289,21 +290,42 @@ pub fn import_declarations(
         )?;
         // Only the kind of outcome is kept: 100,000 stored declarations would
         // otherwise stay in memory until the report is done.
-        let done = outcomes
-            .iter()
-            .map(|o| match o {
-                SaveOutcome::Created(_) => Saved::Created,
-                SaveOutcome::Updated(_) => Saved::Updated,
-                SaveOutcome::Unchanged(_) => Saved::Unchanged,
-            })
-            .collect();
+        let mut done = Vec::with_capacity(outcomes.len());
+        for (o, (employer, _)) in outcomes.iter().zip(&items) {
+            let filed = opts.submit
+                && submit_in_transaction(
+                    c,
+                    employer,
+                    levy_year,
+                    o.declaration(),
+                    &SaveOptions {
+                        actor: &opts.actor,
+                        request_id: Some(&opts.import_id),
+                        if_match: None,
+                        secret: &opts.secret,
+                    },
+                )
+                .map_err(|e| match e {
+                    RegistryError::Db(e) => e,
+                    other => DbError::Conflict(other.to_string()),
+                })?;
+            done.push((
+                match o {
+                    SaveOutcome::Created(_) => Saved::Created,
+                    SaveOutcome::Updated(_) => Saved::Updated,
+                    SaveOutcome::Unchanged(_) => Saved::Unchanged,
+                },
+                filed,
+            ));
+        }
         Ok((done, Vec::new()))
     })?;
     report.rows.extend(written.rejected);
     report.committed = written.committed;
-    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    let (mut created, mut updated, mut unchanged, mut submitted) = (0, 0, 0, 0);
     if written.committed {
-        for o in &written.done {
+        for (o, filed) in &written.done {
+            submitted += usize::from(*filed);
             match o {
                 Saved::Created => created += 1,
                 Saved::Updated => updated += 1,
@@ -315,6 +337,7 @@ pub fn import_declarations(
     report.counts.created = Some(created);
     report.counts.updated = Some(updated);
     report.counts.unchanged = Some(unchanged);
+    report.counts.submitted = opts.submit.then_some(submitted);
     report.finish_issues();
     Ok(report)
 }

@@ -543,6 +543,7 @@ fn import_and_check(
         scope: scoped.then(|| "411202".parse().expect("region")),
         lang,
         secret: crate::secret::ServerSecret::from_bytes([7; 32]),
+        submit: false,
     };
     let report = match schema {
         Schema::Employers => employers::import_employers(&mut conn, book(), &input, &opts, &Silent),

@@ -153,6 +153,10 @@ pub struct Options {
     pub lang: Language,
     /// Keys the digests of the audit entries.
     pub secret: crate::secret::ServerSecret,
+    /// File what is imported (declarations only): each declaration saved, or found
+    /// unchanged, that is a draft or an amendment is submitted in the same transaction,
+    /// as the tax bureau's imports are filings.
+    pub submit: bool,
 }
 
 /// The phases an import goes through.

@@ -70,6 +70,10 @@ pub struct Counts {
     /// Declarations identical to the stored one (nothing written).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unchanged: Option<usize>,
+    /// Declarations filed by the import (with `submit`): drafts and amendments
+    /// submitted; declarations import only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<usize>,
 }
 
 /// The setting a file went over (then nothing of it was read or written).

@@ -612,6 +612,22 @@ fn step_once(
     Ok(after)
 }
 
+/// Submits `d` (the declaration as just saved or found) inside the caller's write
+/// transaction when it is a draft or an amendment, audited as a submission; true when
+/// it was submitted, false when it was filed already.
+pub fn submit_in_transaction(
+    c: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    d: &Declaration,
+    opts: &SaveOptions<'_>,
+) -> Result<bool, RegistryError> {
+    if !matches!(d.status(), Status::Draft | Status::Amended) {
+        return Ok(false);
+    }
+    step_once(c, employer, levy_year, Step::Submit, opts).map(|_| true)
+}
+
 /// Masks every certificate number in a stored body, for callers who do not need them.
 pub fn mask_body(body: &mut Value) {
     if let Some(list) = body

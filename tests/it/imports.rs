@@ -907,6 +907,47 @@ async fn upload_declarations() {
     let text = d.to_string();
     assert!(text.contains("6543210.00"), "{text}");
     assert!(text.contains("\"monthly_headcount\""), "{text}");
+    assert_eq!(
+        d["status"], "draft",
+        "an import without submit saves drafts"
+    );
+
+    // The same file with submit=true files what it imports: nothing changes but the
+    // status, each submission audited, and the assessment run takes them.
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations?levy_year=2025&submit=true",
+            Some(&tax),
+            "text/csv",
+            file("declarations.csv"),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["counts"]["unchanged"], 4, "{body}");
+    assert_eq!(body["counts"]["submitted"], 4, "{body}");
+    let d: Value = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/employers/{}/declarations/2025", SAMPLE_USCCS[0]),
+            Some(&tax),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["status"], "submitted", "{d}");
+    // Again: filed already, nothing more to submit.
+    let r = app
+        .upload(
+            "/api/v1/imports/declarations?levy_year=2025&submit=true",
+            Some(&tax),
+            "text/csv",
+            file("declarations.csv"),
+        )
+        .await;
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["counts"]["submitted"], 0, "{body}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1292,6 +1333,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         scope: None,
         lang: quota_levy::domain::Language::En,
         secret: quota_levy::secret::ServerSecret::generate(),
+        submit: false,
     };
     let policy = crate::helpers::policy();
     let db = db(&url);
