@@ -147,17 +147,41 @@ impl EmployerKind {
     }
 }
 
+impl EmployerKind {
+    /// The kind named by its API spelling (any case) or by its Chinese name as forms,
+    /// registers and Excel files write it (企业, 机关, 事业单位, 社会团体, 民办非企业单位)
+    /// and their common variants.
+    pub fn from_name(s: &str) -> Option<EmployerKind> {
+        let s = s.trim();
+        let lower = s.to_ascii_lowercase();
+        if let Some(k) = Self::ALL.into_iter().find(|k| k.as_str() == lower) {
+            return Some(k);
+        }
+        if let Some(k) = Self::ALL.into_iter().find(|k| k.name_zh() == s) {
+            return Some(k);
+        }
+        match s {
+            "国家机关" | "党政机关" | "行政机关" | "机关单位" => {
+                Some(EmployerKind::GovernmentAgency)
+            }
+            "民办非企业" | "社会服务机构" => Some(EmployerKind::PrivateNonEnterprise),
+            "社团" => Some(EmployerKind::SocialOrganization),
+            "企业单位" => Some(EmployerKind::Enterprise),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for EmployerKind {
     type Err = String;
+    /// See [`EmployerKind::from_name`]: the API spelling or the Chinese name.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                "unknown employer kind; expected one of enterprise, government_agency, \
-                 public_institution, social_organization, private_non_enterprise"
-                    .to_owned()
-            })
+        Self::from_name(s).ok_or_else(|| {
+            "unknown employer kind; expected one of enterprise (企业), government_agency (机关), \
+             public_institution (事业单位), social_organization (社会团体), \
+             private_non_enterprise (民办非企业单位)"
+                .to_owned()
+        })
     }
 }
 

@@ -942,8 +942,8 @@ impl Validator {
                                     Err(_) => self.err(
                                         "/employer/kind",
                                         "invalid",
-                                        "应为 enterprise、government_agency、public_institution、social_organization 或 private_non_enterprise",
-                                        "must be enterprise, government_agency, public_institution, social_organization or private_non_enterprise",
+                                        "应为 企业 (enterprise)、机关 (government_agency)、事业单位 (public_institution)、社会团体 (social_organization) 或 民办非企业单位 (private_non_enterprise)",
+                                        "must be enterprise (企业), government_agency (机关), public_institution (事业单位), social_organization (社会团体) or private_non_enterprise (民办非企业单位)",
                                     ),
                                 }
                             }

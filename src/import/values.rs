@@ -17,24 +17,9 @@ pub fn yes_no(s: &str) -> Option<bool> {
 }
 
 /// An employer kind from its API spelling or its Chinese name (企业, 机关, 事业单位,
-/// 社会团体, 民办非企业单位) and common variants.
+/// 社会团体, 民办非企业单位) and common variants ([`EmployerKind::from_name`]).
 pub fn employer_kind(s: &str) -> Option<EmployerKind> {
-    let s = s.trim();
-    if let Ok(k) = s.to_ascii_lowercase().parse::<EmployerKind>() {
-        return Some(k);
-    }
-    if let Some(k) = EmployerKind::ALL.into_iter().find(|k| k.name_zh() == s) {
-        return Some(k);
-    }
-    match s {
-        "国家机关" | "党政机关" | "行政机关" | "机关单位" => {
-            Some(EmployerKind::GovernmentAgency)
-        }
-        "民办非企业" | "社会服务机构" => Some(EmployerKind::PrivateNonEnterprise),
-        "社团" => Some(EmployerKind::SocialOrganization),
-        "企业单位" => Some(EmployerKind::Enterprise),
-        _ => None,
-    }
+    EmployerKind::from_name(s)
 }
 
 /// A date as `YYYY-MM-DD`, from `2019-05-01`, `2019/5/1`, `2019.5.1`, `2019年5月1日`,

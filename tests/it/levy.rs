@@ -229,3 +229,39 @@ fn policy_check_and_show_commands() {
     assert_eq!(code, 2);
     assert!(out.contains("000000-national.toml"), "{out}");
 }
+
+/// The calculator takes the employer kinds as Chinese forms write them, with the same
+/// result as the API spelling.
+#[tokio::test]
+async fn chinese_kind_names_give_the_same_result() {
+    let app = spawn_app().await;
+    let calc = |kind: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/levy/calculate"))
+                .json(
+                    &json!({"region": "411200", "levy_year": 2025, "employer": {"kind": kind},
+                              "staff": {"average_headcount": "100"}, "average_wage": "70000",
+                              "disabled_count": "0"}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{kind}");
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    for (zh, api) in [
+        ("机关", "government_agency"),
+        ("事业单位", "public_institution"),
+        ("企业", "enterprise"),
+        ("民办非企业单位", "private_non_enterprise"),
+    ] {
+        let (a, b) = (calc(zh).await, calc(api).await);
+        assert_eq!(a["employer_kind"], api, "{a}");
+        assert!(a["levy_payable"].is_string(), "{a}");
+        assert_eq!(a, b, "{zh}");
+    }
+}
