@@ -6,6 +6,7 @@
 use crate::declarations::{app_with_employer, declaration_body};
 use crate::employers::{uscc_with_check, USCC_A};
 use crate::helpers::TestApp;
+use crate::payments::assessed_10000;
 use futures_util::future::join_all;
 use quota_levy::auth::Role;
 use reqwest::{Method, StatusCode};
@@ -32,6 +33,21 @@ fn tally(statuses: &[(StatusCode, String)]) -> (Vec<u16>, Vec<String>) {
 async fn answer(r: reqwest::Response) -> (StatusCode, String) {
     let s = r.status();
     (s, r.text().await.unwrap_or_default())
+}
+
+/// Sends every request at once and reads every answer.
+async fn all_at_once(
+    sends: impl IntoIterator<
+        Item = impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    >,
+) -> Vec<(StatusCode, String)> {
+    join_all(
+        join_all(sends)
+            .await
+            .into_iter()
+            .map(|r| answer(r.unwrap())),
+    )
+    .await
 }
 
 /// A row count straight from the database, behind the app's back.
@@ -76,13 +92,7 @@ async fn ten_declaration_writers_on_one_etag_have_exactly_one_winner() {
                 .json(&body)
                 .send()
         });
-        let answers = join_all(
-            join_all(sends)
-                .await
-                .into_iter()
-                .map(|r| answer(r.unwrap())),
-        )
-        .await;
+        let answers = all_at_once(sends).await;
         let (codes, errors) = tally(&answers);
         assert!(errors.is_empty(), "round {round}: {errors:?}");
         assert_eq!(
@@ -120,13 +130,7 @@ async fn ten_declaration_writers_without_if_match_all_land_in_order() {
             .json(&body)
             .send()
     });
-    let answers = join_all(
-        join_all(sends)
-            .await
-            .into_iter()
-            .map(|r| answer(r.unwrap())),
-    )
-    .await;
+    let answers = all_at_once(sends).await;
     let (codes, errors) = tally(&answers);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(codes, [vec![200; WRITERS - 1], vec![201]].concat());
@@ -161,13 +165,7 @@ async fn ten_employer_writers_on_one_etag_have_exactly_one_winner() {
                 .json(&json!({"name": format!("示例公司 {round}-{w}")}))
                 .send()
         });
-        let answers = join_all(
-            join_all(sends)
-                .await
-                .into_iter()
-                .map(|r| answer(r.unwrap())),
-        )
-        .await;
+        let answers = all_at_once(sends).await;
         let (codes, errors) = tally(&answers);
         assert!(errors.is_empty(), "round {round}: {errors:?}");
         assert_eq!(
@@ -191,35 +189,9 @@ async fn ten_employer_writers_on_one_etag_have_exactly_one_winner() {
     );
 }
 
-/// Employer A assessed, for payments.
-async fn assessed(app: &TestApp) -> String {
-    let emp = app.token(Role::Employer, Some(USCC_A), None).await;
-    let tax = app.token(Role::Tax, None, None).await;
-    let body = json!({"staff": {"average_headcount": "100"}, "average_wage": "33333.33", "disabled_count": "1"});
-    assert_eq!(
-        app.send(Method::PUT, DECL, Some(&emp), Some(body))
-            .await
-            .status(),
-        201
-    );
-    app.send(Method::POST, &format!("{DECL}/submit"), Some(&emp), None)
-        .await;
-    let r = app
-        .send(
-            Method::POST,
-            &format!("{EMPLOYER}/assessments/2025"),
-            Some(&tax),
-            None,
-        )
-        .await;
-    assert!(r.status().is_success());
-    tax
-}
-
 #[tokio::test]
 async fn parallel_payments_are_each_recorded_once() {
-    let (app, _) = app_with_employer().await;
-    let tax = assessed(&app).await;
+    let (app, _, tax) = assessed_10000().await;
     // Different keys: every one is a payment of its own.
     let sends = (0..WRITERS).map(|w| {
         app.client
@@ -229,13 +201,7 @@ async fn parallel_payments_are_each_recorded_once() {
             .json(&json!({"amount": "100.00", "paid_on": "2025-12-01", "reference": format!("B-{w}")}))
             .send()
     });
-    let answers = join_all(
-        join_all(sends)
-            .await
-            .into_iter()
-            .map(|r| answer(r.unwrap())),
-    )
-    .await;
+    let answers = all_at_once(sends).await;
     let (codes, errors) = tally(&answers);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(codes, vec![201; WRITERS]);
@@ -274,8 +240,8 @@ async fn parallel_payments_are_each_recorded_once() {
 
 #[tokio::test]
 async fn one_key_for_two_employers_records_both_payments() {
-    let (app, admin) = app_with_employer().await;
-    let tax_a = assessed(&app).await;
+    let (app, _, tax_a) = assessed_10000().await;
+    let admin = app.token(Role::Admin, None, None).await;
     let other = uscc_with_check("91411202MA00000B1");
     let r = app
         .send(
