@@ -310,6 +310,7 @@ impl ReminderWorker {
                         &mailer,
                         &cfg,
                         &|| Utc::now().naive_utc(),
+                        &china_today,
                         &stop2,
                     ) {
                         Ok(r) if r.claimed > 0 => log_pass(&r),
@@ -440,6 +441,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &mailer,
                 &cfg,
                 &|| Utc::now().naive_utc(),
+                &china_today,
                 &AtomicBool::new(false),
             )?;
             crate::outln!("claimed {}", r.claimed);

@@ -146,6 +146,17 @@ impl Planned {
         }
     }
 
+    /// The date the mail asks the employer to act by, which the sender checks again
+    /// (`crate::mail::recheck`): the filing deadline, the due date; an overdue mail
+    /// names none (it asks to pay now).
+    pub fn act_by(&self) -> Option<NaiveDate> {
+        match self {
+            Planned::Declare { deadline, .. } => Some(*deadline),
+            Planned::Pay { due, .. } => Some(*due),
+            Planned::Overdue { .. } => None,
+        }
+    }
+
     /// The stage.
     pub fn stage(&self) -> &str {
         match self {
@@ -369,6 +380,7 @@ pub fn render(
             subject,
             body_zh,
             body_en,
+            act_by: planned.act_by(),
         },
     )
     .map(Some)
@@ -492,6 +504,7 @@ pub fn notice_published(
         subject: format!("{} / {}", zh.subject, en.subject),
         body_zh: zh.body,
         body_en: en.body,
+        act_by: None,
     }))
 }
 

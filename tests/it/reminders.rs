@@ -5,7 +5,7 @@
 
 use crate::employers::uscc_with_check;
 use crate::helpers::{policy, test_settings, TestDb};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use quota_levy::config::Settings;
 use quota_levy::db::assessments::{insert_many, snapshot_id, NewAssessment};
 use quota_levy::db::declarations::{save, set_status, NewVersion, Status};
@@ -300,6 +300,7 @@ fn reminder(employer_id: i64, i: usize) -> NewReminder {
         subject: format!("【残疾人就业保障金】提醒 {i} / Reminder {i}"),
         body_zh: format!("应缴金额：{}.00 元\n", 1000 + i),
         body_en: format!("Levy payable: {}.00 yuan\n", 1000 + i),
+        act_by: None,
     }
 }
 
@@ -311,26 +312,46 @@ fn text_part<'a>(msg: &'a Value, lang: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {lang} part in {msg}"))
 }
 
+/// A pass at `at`, judging the checks before sending by today's date in China.
 fn pass(
     db: &Db,
     mailer: &Mailer,
     cfg: &PassConfig,
     at: chrono::NaiveDateTime,
 ) -> quota_levy::mail::PassReport {
-    run_pass(db, mailer, cfg, &move || at, &AtomicBool::new(false)).expect("pass")
+    run_pass(
+        db,
+        mailer,
+        cfg,
+        &move || at,
+        &quota_levy::clock::china_today,
+        &AtomicBool::new(false),
+    )
+    .expect("pass")
+}
+
+/// A pass now (the rows are due from when they were queued) that judges the checks
+/// before sending as on `day` in China: the day a test's levy year has reached.
+fn pass_on(
+    db: &Db,
+    mailer: &Mailer,
+    cfg: &PassConfig,
+    day: NaiveDate,
+) -> quota_levy::mail::PassReport {
+    let now = Utc::now().naive_utc();
+    run_pass(
+        db,
+        mailer,
+        cfg,
+        &move || now,
+        &move || day,
+        &AtomicBool::new(false),
+    )
+    .expect("pass")
 }
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
-}
-
-/// A clock for a pass: now, or noon on `day` if that is later. The rows are due from
-/// now on, and the check before sending counts the payments dated up to the day of the
-/// clock (in China), so a pass must not run before either.
-fn not_before(day: NaiveDate) -> chrono::NaiveDateTime {
-    Utc::now()
-        .naive_utc()
-        .max(day.and_hms_opt(12, 0, 0).expect("noon"))
 }
 
 fn payment(conn: &mut AnyConnection, employer_id: i64, amount_fen: i64, paid_on: NaiveDate) {
@@ -400,6 +421,11 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         )
         .expect("plan");
         assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
+        // Sent that week: a declaration reminder is true until its deadline.
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline - Duration::days(7));
+        assert_eq!(report.sent, 1, "{report:?}");
         // 30 days past the due date: the assessed employer is overdue, with the surcharge.
         let as_of = due + Duration::days(30);
         let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
@@ -410,14 +436,9 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         assert_eq!(again.total_queued(), 0);
         assert_eq!(again.already_queued, 1);
 
-        let mailer = mailer(&f.settings);
-        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc());
-        assert_eq!(report.sent, 2, "{report:?}");
-        assert_eq!(
-            pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc()).claimed,
-            0
-        );
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
+        assert_eq!(report.sent, 1, "{report:?}");
+        assert_eq!(pass_on(&f.pool, &mailer, &cfg, as_of).claimed, 0);
 
         let rows = outbox::all(&mut conn).expect("rows");
         let messages = sink.messages();
@@ -537,6 +558,19 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         )
         .expect("plan");
         assert_eq!(r.queued.get("declare"), Some(&2), "{r:?}");
+        // After queueing, one declaration is submitted; the pass runs that week, before
+        // the deadline (after it, both would be cancelled: see
+        // a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason).
+        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline - Duration::days(7));
+        assert_eq!(
+            (report.claimed, report.cancelled, report.sent),
+            (2, 1, 1),
+            "{report:?}"
+        );
+
         let r = plan_reminders(
             &mut conn,
             &book,
@@ -547,17 +581,12 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         )
         .expect("plan");
         assert_eq!(r.queued.get("pay"), Some(&2), "{r:?}");
-
-        // After queueing: one declaration is submitted, one levy paid in full.
-        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        // After queueing, one levy is paid in full; the pass runs on the due date.
         payment(&mut conn, payer, 1_000_000, due - Duration::days(3));
-
-        let mailer = mailer(&f.settings);
-        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(due));
+        let report = pass_on(&f.pool, &mailer, &cfg, due);
         assert_eq!(
             (report.claimed, report.cancelled, report.sent),
-            (4, 2, 2),
+            (2, 1, 1),
             "{report:?}"
         );
         let mut to: Vec<String> = sink
@@ -614,8 +643,111 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         )
         .expect("plan");
         assert_eq!(r.total_queued(), 0, "{r:?}");
-        assert_eq!(pass(&f.pool, &mailer, &cfg, not_before(due)).claimed, 0);
+        assert_eq!(pass_on(&f.pool, &mailer, &cfg, due).claimed, 0);
         assert_eq!(sink.messages().len(), 2);
+    })
+    .await
+    .expect("test thread");
+}
+
+/// The reminder that went out in December for an October deadline: rendered in time,
+/// held back (an outage, a requeue), its date passed before its turn came.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
+        let mut conn = f.pool.conn().expect("conn");
+        let late = employer(&mut conn, 80, Some("hr@late.example.org"));
+        let debtor = employer(&mut conn, 81, Some("finance@debtor.example.org"));
+        assessed(&mut conn, debtor, 2025, 1_000_000, &law);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            deadline - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            due - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("pay"), Some(&1), "{r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let declare = rows.iter().find(|r| r.kind == "declare").expect("declare");
+        assert!(
+            declare.subject.contains(&format!("请于{deadline}前完成")),
+            "{}",
+            declare.subject
+        );
+        assert_eq!(declare.act_by, Some(deadline));
+        let pay = rows.iter().find(|r| r.kind == "pay").expect("pay");
+        assert_eq!(pay.act_by, Some(due));
+
+        // Their turn comes the day after the due date: both dates have passed. Neither
+        // is sent, though the employer still has not declared and the levy is unpaid.
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
+        assert_eq!(
+            (report.claimed, report.cancelled, report.sent),
+            (2, 2, 0),
+            "{report:?}"
+        );
+        assert!(sink.messages().is_empty(), "{:?}", sink.messages());
+        let rows = outbox::all(&mut conn).expect("rows");
+        for (e, kind, why) in [
+            (late, "declare", format!("filing deadline {deadline}")),
+            (debtor, "pay", format!("due date {due}")),
+        ] {
+            let r = rows
+                .iter()
+                .find(|r| r.employer_id == e && r.kind == kind)
+                .expect("row");
+            assert_eq!(r.status, outbox::CANCELLED, "{kind}");
+            assert!(r.sent_at.is_none());
+            let reason = r.last_error.as_deref().unwrap_or_default();
+            assert!(
+                reason.starts_with("cancelled")
+                    && reason.contains(&why)
+                    && reason.contains("passed"),
+                "{kind}: {reason}"
+            );
+        }
+
+        // The overdue reminder, which asks to pay now, takes over and is sent.
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &schedule,
+            2025,
+            due + Duration::days(1),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
+        assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
+        assert_eq!(
+            sink.messages()[0]["rcpt_tos"][0],
+            "finance@debtor.example.org"
+        );
     })
     .await
     .expect("test thread");
@@ -649,7 +781,7 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         payment(&mut conn, e, 234_567, as_of);
         let mailer = mailer(&f.settings);
         let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (1, 0), "{report:?}");
         assert!(sink.messages().is_empty(), "the stale text was not sent");
         let old = outbox::all(&mut conn).expect("rows").remove(0);
@@ -667,7 +799,7 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         // ...so the next planning pass queues overdue-30 again, with the figures of now.
         let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
         let messages = sink.messages();
         assert_eq!(messages.len(), 1);
@@ -834,6 +966,7 @@ async fn two_workers_racing_on_one_database_deliver_each_reminder_once() {
                         &mailer,
                         &cfg,
                         &|| Utc::now().naive_utc(),
+                        &quota_levy::clock::china_today,
                         &AtomicBool::new(false),
                     )
                     .expect("pass");
@@ -889,8 +1022,15 @@ async fn cli_plans_then_two_processes_send_each_once_and_a_down_server_exits_1()
         let mut sink = SmtpSink::start();
         let f = fixture(&sink, &[]);
         let book = policy();
+        // `reminders run` checks each reminder on today's date in China, so the levy
+        // year is one whose filing deadline is still ahead: next year's.
+        let year = quota_levy::clock::china_today().year() + 1;
         let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .resolve(
+                "411200".parse().expect("region"),
+                NaiveDate::from_ymd_opt(year, 6, 30).expect("date"),
+                year - 1,
+            )
             .expect("policy");
         {
             let mut conn = f.pool.conn().expect("conn");
@@ -904,7 +1044,7 @@ async fn cli_plans_then_two_processes_send_each_once_and_a_down_server_exits_1()
                 "reminders",
                 "plan",
                 "--levy-year",
-                "2025",
+                &year.to_string(),
                 "--as-of",
                 &as_of,
             ])
