@@ -132,6 +132,8 @@ pub struct MailSettings {
     pub backoff_max_secs: u64,
     /// Declaration reminder stages: days before the filing deadline.
     pub declare_days_before: Vec<u32>,
+    /// Overdue-declaration (催报) stages: days after the filing deadline.
+    pub declare_overdue_days_after: Vec<u32>,
     /// Payment reminder stages: days before the due date.
     pub pay_days_before: Vec<u32>,
     /// Overdue reminder stages: days after the due date.
@@ -430,6 +432,10 @@ impl MailSettings {
         }
         for (key, days) in [
             ("mail.declare_days_before", &self.declare_days_before),
+            (
+                "mail.declare_overdue_days_after",
+                &self.declare_overdue_days_after,
+            ),
             ("mail.pay_days_before", &self.pay_days_before),
             ("mail.overdue_days_after", &self.overdue_days_after),
         ] {
@@ -444,6 +450,12 @@ impl MailSettings {
             return Err((
                 "mail.overdue_days_after",
                 "expected days from 1 (the due date itself is not overdue)".into(),
+            ));
+        }
+        if self.declare_overdue_days_after.contains(&0) {
+            return Err((
+                "mail.declare_overdue_days_after",
+                "expected days from 1 (on the deadline itself a declaration is not late)".into(),
             ));
         }
         Ok(())
@@ -674,12 +686,14 @@ mod tests {
         assert!(!s.mail.enabled);
         assert_eq!(s.mail.smtp_tls, SmtpTls::Starttls);
         assert_eq!(s.mail.declare_days_before, vec![30, 7]);
+        assert_eq!(s.mail.declare_overdue_days_after, vec![1, 15, 30]);
         let s = Settings::load_from(
             None,
             env(&[
                 ("QUOTA_LEVY__MAIL__SMTP_TLS", "none"),
                 ("QUOTA_LEVY__MAIL__DECLARE_DAYS_BEFORE", "14, 3"),
                 ("QUOTA_LEVY__MAIL__OVERDUE_DAYS_AFTER", ""),
+                ("QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER", "3,10"),
                 ("QUOTA_LEVY__MAIL__SMTP_PASSWORD", "secret"),
                 ("QUOTA_LEVY__MAIL__SMTP_USERNAME", "me"),
             ]),
@@ -688,6 +702,7 @@ mod tests {
         assert_eq!(s.mail.smtp_tls, SmtpTls::None);
         assert_eq!(s.mail.declare_days_before, vec![14, 3]);
         assert!(s.mail.overdue_days_after.is_empty());
+        assert_eq!(s.mail.declare_overdue_days_after, vec![3, 10]);
         assert!(!format!("{:?}", s.mail).contains("secret"));
         for (var, value, key) in [
             ("QUOTA_LEVY__MAIL__SMTP_TLS", "ssl", "mail.smtp_tls"),
@@ -712,6 +727,16 @@ mod tests {
                 "QUOTA_LEVY__MAIL__OVERDUE_DAYS_AFTER",
                 "0",
                 "mail.overdue_days_after",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER",
+                "1,0",
+                "mail.declare_overdue_days_after",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER",
+                "400",
+                "mail.declare_overdue_days_after",
             ),
         ] {
             let e = Settings::load_from(None, env(&[(var, value)]))

@@ -32,6 +32,8 @@ pub const CANCELLED: &str = "cancelled";
 pub enum ReminderKind {
     /// Declare before the filing deadline.
     Declare,
+    /// Still not declared after the filing deadline (催报).
+    DeclareOverdue,
     /// Pay before the due date.
     Pay,
     /// Overdue, with the surcharge so far.
@@ -42,8 +44,9 @@ pub enum ReminderKind {
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 4] = [
+    pub const ALL: [ReminderKind; 5] = [
         ReminderKind::Declare,
+        ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
         ReminderKind::Overdue,
         ReminderKind::NoticePublished,
@@ -53,6 +56,7 @@ impl ReminderKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ReminderKind::Declare => "declare",
+            ReminderKind::DeclareOverdue => "declare_overdue",
             ReminderKind::Pay => "pay",
             ReminderKind::Overdue => "overdue",
             ReminderKind::NoticePublished => "notice_published",
@@ -115,7 +119,7 @@ struct InsertRow<'a> {
 pub struct Reminder {
     /// Row id (also the basis of the Message-ID).
     pub id: i64,
-    /// `declare`, `pay`, `overdue`, `notice_published`.
+    /// `declare`, `declare_overdue`, `pay`, `overdue`, `notice_published`.
     pub kind: String,
     /// Employer row id.
     pub employer_id: i64,

@@ -207,7 +207,7 @@ pub fn plan_reminders(
                 levy_terms.as_ref(),
             ) {
                 let shown = match planned.kind() {
-                    ReminderKind::Declare => declare_terms.as_ref(),
+                    ReminderKind::Declare | ReminderKind::DeclareOverdue => declare_terms.as_ref(),
                     _ => levy_terms.as_ref(),
                 };
                 if let Some(t) = shown {
@@ -372,8 +372,9 @@ fn log_pass(r: &PassReport) {
 /// `quota-levy reminders …`
 #[derive(Debug, clap::Subcommand)]
 pub enum RemindersCommand {
-    /// Queue the reminders due on a day for a levy year (declare, pay, overdue), as the
-    /// worker of `serve` does daily. Idempotent: already queued reminders stay as they are.
+    /// Queue the reminders due on a day for a levy year (declare, declare_overdue, pay,
+    /// overdue), as the worker of `serve` does daily. Idempotent: already queued
+    /// reminders stay as they are.
     Plan {
         /// The levy year.
         #[arg(long)]

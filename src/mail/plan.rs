@@ -26,6 +26,8 @@ use crate::domain::Language;
 pub struct Schedule {
     /// Days before the filing deadline.
     pub declare_days_before: Vec<u32>,
+    /// Days after the filing deadline, while still undeclared (催报).
+    pub declare_overdue_days_after: Vec<u32>,
     /// Days before the payment due date.
     pub pay_days_before: Vec<u32>,
     /// Days after the due date.
@@ -37,6 +39,7 @@ impl Schedule {
     pub fn from_settings(mail: &crate::config::MailSettings) -> Schedule {
         Schedule {
             declare_days_before: mail.declare_days_before.clone(),
+            declare_overdue_days_after: mail.declare_overdue_days_after.clone(),
             pay_days_before: mail.pay_days_before.clone(),
             overdue_days_after: mail.overdue_days_after.clone(),
         }
@@ -96,6 +99,17 @@ pub enum Planned {
         /// Days from the as-of date to the deadline.
         days_left: i64,
     },
+    /// Not declared though the filing deadline has passed (催报).
+    DeclareOverdue {
+        /// Stage: `overdue-{d}`.
+        stage: String,
+        /// Filing deadline.
+        deadline: NaiveDate,
+        /// The day the mail says the declaration was still missing on.
+        as_of: NaiveDate,
+        /// Days past the deadline.
+        days_overdue: i64,
+    },
     /// Pay by `due`.
     Pay {
         /// Stage: `due-{d}d`.
@@ -141,19 +155,20 @@ impl Planned {
     pub fn kind(&self) -> ReminderKind {
         match self {
             Planned::Declare { .. } => ReminderKind::Declare,
+            Planned::DeclareOverdue { .. } => ReminderKind::DeclareOverdue,
             Planned::Pay { .. } => ReminderKind::Pay,
             Planned::Overdue { .. } => ReminderKind::Overdue,
         }
     }
 
     /// The date the mail asks the employer to act by, which the sender checks again
-    /// (`crate::mail::recheck`): the filing deadline, the due date; an overdue mail
-    /// names none (it asks to pay now).
+    /// (`crate::mail::recheck`): the filing deadline, the due date; the overdue mails
+    /// name none (they ask to declare or pay now).
     pub fn act_by(&self) -> Option<NaiveDate> {
         match self {
             Planned::Declare { deadline, .. } => Some(*deadline),
             Planned::Pay { due, .. } => Some(*due),
-            Planned::Overdue { .. } => None,
+            Planned::DeclareOverdue { .. } | Planned::Overdue { .. } => None,
         }
     }
 
@@ -161,6 +176,7 @@ impl Planned {
     pub fn stage(&self) -> &str {
         match self {
             Planned::Declare { stage, .. }
+            | Planned::DeclareOverdue { stage, .. }
             | Planned::Pay { stage, .. }
             | Planned::Overdue { stage, .. } => stage,
         }
@@ -251,6 +267,18 @@ pub fn plan_employer(
                 days_left: (t.filing_deadline - as_of).num_days(),
             });
         }
+        if let Some(d) = stage_after(
+            as_of,
+            t.filing_deadline,
+            &schedule.declare_overdue_days_after,
+        ) {
+            out.push(Planned::DeclareOverdue {
+                stage: format!("overdue-{d}"),
+                deadline: t.filing_deadline,
+                as_of,
+                days_overdue: (as_of - t.filing_deadline).num_days(),
+            });
+        }
     }
     let (Some(levy), Some(t)) = (&facts.levy, levy_terms) else {
         return out;
@@ -320,6 +348,7 @@ pub fn render(
         ("uscc", facts.uscc.clone()),
         ("levy_year", levy_year.to_string()),
     ];
+    let mut localized = vec![("region", terms.name_zh.clone(), terms.name_en.clone())];
     match planned {
         Planned::Declare {
             deadline,
@@ -328,6 +357,19 @@ pub fn render(
         } => {
             values.push(("deadline", deadline.to_string()));
             values.push(("days_left", days_left.to_string()));
+        }
+        Planned::DeclareOverdue {
+            deadline,
+            as_of,
+            days_overdue,
+            ..
+        } => {
+            values.push(("deadline", deadline.to_string()));
+            values.push(("as_of", as_of.to_string()));
+            values.push(("days_overdue", days_overdue.to_string()));
+            // The notice's words for an employer that has not declared.
+            let (zh, en) = status_text("not_declared");
+            localized.push(("status", zh, en));
         }
         Planned::Pay {
             due,
@@ -370,7 +412,7 @@ pub fn render(
         templates,
         planned.kind(),
         values,
-        (&terms.name_zh, &terms.name_en),
+        &localized,
         |subject, body_zh, body_en| NewReminder {
             kind: planned.kind(),
             employer_id: facts.employer_id,
@@ -386,20 +428,20 @@ pub fn render(
     .map(Some)
 }
 
-/// Renders both languages with the region name of each; the subject is the Chinese one
-/// followed by the English one.
+/// Renders both languages, each `localized` value (the region name, a status) in the
+/// language of its text; the subject is the Chinese one followed by the English one.
 fn bilingual(
     templates: &Templates,
     kind: ReminderKind,
     mut values: Vec<(&str, String)>,
-    region: (&str, &str),
+    localized: &[(&'static str, String, String)],
     make: impl FnOnce(String, String, String) -> NewReminder,
 ) -> Result<NewReminder, TemplateError> {
-    values.push(("region", region.0.to_owned()));
+    let common = values.len();
+    values.extend(localized.iter().map(|(k, zh, _)| (*k, zh.clone())));
     let zh = templates.render(kind, Language::Zh, &values)?;
-    if let Some(v) = values.iter_mut().find(|(k, _)| *k == "region") {
-        v.1 = region.1.to_owned();
-    }
+    values.truncate(common);
+    values.extend(localized.iter().map(|(k, _, en)| (*k, en.clone())));
     let en = templates.render(kind, Language::En, &values)?;
     Ok(make(
         format!("{} / {}", zh.subject, en.subject),
@@ -520,8 +562,18 @@ mod tests {
     fn schedule() -> Schedule {
         Schedule {
             declare_days_before: vec![30, 7],
+            // None here, so that the tests of the other kinds see only theirs; the 催报
+            // has tests of its own.
+            declare_overdue_days_after: Vec::new(),
             pay_days_before: vec![30, 7],
             overdue_days_after: vec![1, 30, 90],
+        }
+    }
+
+    fn with_catch_up() -> Schedule {
+        Schedule {
+            declare_overdue_days_after: vec![1, 15, 30],
+            ..schedule()
         }
     }
 
@@ -583,6 +635,71 @@ mod tests {
         assert!(
             plan("2025-10-24", &facts(true, None)).is_empty(),
             "declared"
+        );
+    }
+
+    #[test]
+    fn declare_overdue_follows_the_deadline_while_nothing_is_filed() {
+        let t = terms();
+        let at = |as_of: &str, f: &EmployerFacts| {
+            plan_employer(&with_catch_up(), d(as_of), f, Some(&t), Some(&t))
+        };
+        let f = facts(false, None);
+        assert_eq!(
+            stages(&at("2025-10-31", &f)),
+            vec![(ReminderKind::Declare, "due-7d".into())],
+            "on the deadline day the declaration is not late yet"
+        );
+        assert_eq!(
+            at("2025-11-01", &f),
+            vec![Planned::DeclareOverdue {
+                stage: "overdue-1".into(),
+                deadline: d("2025-10-31"),
+                as_of: d("2025-11-01"),
+                days_overdue: 1,
+            }]
+        );
+        assert_eq!(stages(&at("2025-11-14", &f))[0].1, "overdue-1");
+        assert_eq!(stages(&at("2025-11-15", &f))[0].1, "overdue-15");
+        // A first run late in the season: the latest stage only.
+        assert_eq!(
+            stages(&at("2026-03-01", &f)),
+            vec![(ReminderKind::DeclareOverdue, "overdue-30".into())]
+        );
+        assert!(at("2025-11-15", &facts(true, None)).is_empty(), "declared");
+        let mut no_mail = facts(false, None);
+        no_mail.contact_email = None;
+        assert!(at("2025-11-15", &no_mail).is_empty());
+        // It asks to declare now: no date for the sender to find passed.
+        assert_eq!(at("2025-11-15", &f)[0].act_by(), None);
+    }
+
+    #[test]
+    fn declare_overdue_renders_the_deadline_the_day_and_the_notice_status() {
+        let templates = Templates::embedded().unwrap();
+        let t = terms();
+        let f = facts(false, None);
+        let p = plan_employer(&with_catch_up(), d("2025-11-15"), &f, Some(&t), Some(&t));
+        let r = render(&templates, 2025, &f, &t, &p[0]).unwrap().unwrap();
+        assert_eq!(
+            (r.kind, r.stage.as_str(), r.act_by),
+            (ReminderKind::DeclareOverdue, "overdue-15", None)
+        );
+        assert!(r.subject.contains("催报") && r.subject.contains("2025-10-31"));
+        assert!(
+            r.body_zh
+                .contains("三门峡市2025年度残疾人就业保障金的申报截止日期为2025-10-31。截至2025-11-15，贵单位仍未提交申报。"),
+            "{}",
+            r.body_zh
+        );
+        // The status in the notice's own words, in each language.
+        let (zh, en) = status_text("not_declared");
+        assert!(r.body_zh.contains(&format!("“{zh}”")), "{}", r.body_zh);
+        assert!(r.body_en.contains(&format!("\"{en}\"")), "{}", r.body_en);
+        assert!(
+            r.body_en.contains("in Sanmenxia was 2025-10-31"),
+            "{}",
+            r.body_en
         );
     }
 

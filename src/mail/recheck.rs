@@ -10,6 +10,7 @@
 //! - `declare`: moot once the declaration of that levy year is filed (submitted,
 //!   certified or amended), or once the filing deadline the mail states has passed: it
 //!   asks to declare by a date that can no longer be met.
+//! - `declare_overdue` (催报): moot once the declaration is filed; it names no date.
 //! - `pay`: moot once the due date the mail states has passed (the overdue reminders
 //!   take over), and as `overdue` below.
 //! - `pay`, `overdue`: moot once nothing is owed on the day of sending (principal paid
@@ -70,7 +71,10 @@ impl Moot {
                 "cancelled: the declaration was filed (submitted, certified or amended)".into()
             }
             Moot::DeadlinePassed(d) => {
-                format!("cancelled: the filing deadline {d} it asks to declare by has passed")
+                format!(
+                    "cancelled: the filing deadline {d} it asks to declare by has passed \
+                     (declare_overdue reminders follow while nothing is filed)"
+                )
             }
             Moot::DuePassed(d) => format!(
                 "cancelled: the due date {d} it asks to pay by has passed \
@@ -106,7 +110,7 @@ pub fn check(
         return Ok(Some(passed));
     }
     match kind {
-        Some(ReminderKind::Declare) => {
+        Some(ReminderKind::Declare | ReminderKind::DeclareOverdue) => {
             let filed = declarations::filed_among(conn, &[r.employer_id], r.levy_year)?;
             Ok(filed.contains(&r.employer_id).then_some(Moot::Declared))
         }
@@ -689,6 +693,27 @@ mod tests {
         assert_eq!(
             check(&mut conn, &p, d("2026-01-01")).unwrap(),
             Some(Moot::DuePassed(d("2025-12-31")))
+        );
+    }
+    #[test]
+    fn declare_overdue_is_moot_once_filed_and_has_no_date_to_pass() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        let r = queued(
+            &mut conn,
+            e,
+            ReminderKind::DeclareOverdue,
+            t("2025-11-01 01:00:00"),
+        );
+        // Long after the deadline, and in a later year: still true while not filed.
+        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        let draft = declaration(&mut conn, e, Status::Draft);
+        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        set_status(&mut conn, &draft, Status::Submitted, "test").unwrap();
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            Some(Moot::Declared)
         );
     }
 }

@@ -56,7 +56,7 @@ pub struct Templates {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 8] = [
+const EMBEDDED: [(&str, &str); 10] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -64,6 +64,14 @@ const EMBEDDED: [(&str, &str); 8] = [
     (
         "declare.en.txt",
         include_str!("../../templates/mail/declare.en.txt"),
+    ),
+    (
+        "declare_overdue.zh.txt",
+        include_str!("../../templates/mail/declare_overdue.zh.txt"),
+    ),
+    (
+        "declare_overdue.en.txt",
+        include_str!("../../templates/mail/declare_overdue.en.txt"),
     ),
     (
         "pay.zh.txt",
@@ -111,6 +119,16 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             COMMON[3],
             "deadline",
             "days_left",
+        ],
+        ReminderKind::DeclareOverdue => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            COMMON[3],
+            "deadline",
+            "as_of",
+            "days_overdue",
+            "status",
         ],
         ReminderKind::Pay => &[
             COMMON[0],

@@ -173,6 +173,10 @@ struct Fixture {
     pool: Db,
 }
 
+/// Settings without 催报 stages, for tests about the other kinds that plan past the
+/// filing deadline with undeclared employers.
+const NO_CATCH_UP: (&str, &str) = ("QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER", "");
+
 fn fixture(sink: &SmtpSink, extra: &[(&str, &str)]) -> Fixture {
     let (db, url) = TestDb::create();
     let mut env: Vec<(String, String)> = sink.env();
@@ -380,7 +384,8 @@ fn payment(conn: &mut AnyConnection, employer_id: i64, amount_fen: i64, paid_on:
 async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_languages() {
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
-        let f = fixture(&sink, &[]);
+        // Without 催报 stages: this test is about the others (the 催报 has its own).
+        let f = fixture(&sink, &[NO_CATCH_UP]);
         let book = policy();
         let region: RegionCode = "411200".parse().expect("region");
         let law = book.resolve(region, d("2025-06-30"), 2024).expect("policy");
@@ -515,7 +520,7 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
 async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_others_sent() {
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
-        let f = fixture(&sink, &[]);
+        let f = fixture(&sink, &[NO_CATCH_UP]);
         let book = policy();
         let law = book
             .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
@@ -689,6 +694,8 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
         )
         .expect("plan");
         assert_eq!(r.queued.get("pay"), Some(&1), "{r:?}");
+        // By then the undeclared employer is late: its 催报 is queued too.
+        assert_eq!(r.queued.get("declare_overdue"), Some(&1), "{r:?}");
         let rows = outbox::all(&mut conn).expect("rows");
         let declare = rows.iter().find(|r| r.kind == "declare").expect("declare");
         assert!(
@@ -701,16 +708,24 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
         assert_eq!(pay.act_by, Some(due));
 
         // Their turn comes the day after the due date: both dates have passed. Neither
-        // is sent, though the employer still has not declared and the levy is unpaid.
+        // is sent, though the employer still has not declared and the levy is unpaid;
+        // the 催报, which asks to declare now, is.
         let mailer = mailer(&f.settings);
         let cfg = PassConfig::from_settings(&f.settings.mail, "t");
         let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
         assert_eq!(
             (report.claimed, report.cancelled, report.sent),
-            (2, 2, 0),
+            (3, 2, 1),
             "{report:?}"
         );
-        assert!(sink.messages().is_empty(), "{:?}", sink.messages());
+        let messages = sink.messages();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(messages[0]["rcpt_tos"][0], "hr@late.example.org");
+        let subject = messages[0]["subject"].as_str().unwrap_or_default();
+        assert!(
+            subject.contains("催报") && !subject.contains("请于"),
+            "{subject}"
+        );
         let rows = outbox::all(&mut conn).expect("rows");
         for (e, kind, why) in [
             (late, "declare", format!("filing deadline {deadline}")),
@@ -731,7 +746,7 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
             );
         }
 
-        // The overdue reminder, which asks to pay now, takes over and is sent.
+        // The overdue reminder, which asks to pay now, takes over the payment side.
         let r = plan_reminders(
             &mut conn,
             &book,
@@ -745,9 +760,142 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
         let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
         assert_eq!(
-            sink.messages()[0]["rcpt_tos"][0],
-            "finance@debtor.example.org"
+            sink.messages()
+                .iter()
+                .filter(|m| m["rcpt_tos"][0] == "finance@debtor.example.org")
+                .count(),
+            1
         );
+    })
+    .await
+    .expect("test thread");
+}
+
+/// 催报: after the filing deadline, each employer that has not declared is reminded at
+/// each stage reached (the latest only, once), until it declares.
+#[tokio::test(flavor = "multi_thread")]
+async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declare() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        assert_eq!(f.settings.mail.declare_overdue_days_after, vec![1, 15, 30]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let deadline = law.filing_deadline.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let stays = employer(&mut conn, 90, Some("hr@stays.example.org"));
+        let declares = employer(&mut conn, 91, Some("hr@declares.example.org"));
+        let draft = save(
+            &mut conn,
+            None,
+            NewVersion {
+                employer_id: declares,
+                levy_year: 2025,
+                body_json: "{}",
+                body_digest: "test",
+                status: Status::Draft,
+                actor: "test",
+                roster: Vec::new(),
+            },
+        )
+        .expect("draft");
+        let filed = employer(&mut conn, 92, Some("hr@filed.example.org"));
+        assessed(&mut conn, filed, 2025, 0, &law);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let plan_on = |conn: &mut AnyConnection, day: NaiveDate| {
+            plan_reminders(conn, &book, &templates, &schedule, 2025, day).expect("plan")
+        };
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+
+        // On the deadline itself, nobody is late.
+        let r = plan_on(&mut conn, deadline);
+        assert_eq!(r.queued.get("declare_overdue"), None, "{r:?}");
+        pass_on(&f.pool, &mailer, &cfg, deadline);
+        let before = sink.messages().len();
+
+        // The day after: the two undeclared employers (a draft is not filed), once.
+        let r = plan_on(&mut conn, deadline + Duration::days(1));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&2), "{r:?}");
+        for day in [1, 14] {
+            let again = plan_on(&mut conn, deadline + Duration::days(day));
+            assert_eq!(again.total_queued(), 0, "day {day}: {again:?}");
+        }
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline + Duration::days(1));
+        assert_eq!((report.sent, report.cancelled), (2, 0), "{report:?}");
+        let messages = sink.messages();
+        assert_eq!(messages.len(), before + 2);
+        let m = messages
+            .iter()
+            .find(|m| {
+                m["rcpt_tos"][0] == "hr@stays.example.org"
+                    && m["subject"].as_str().is_some_and(|s| s.contains("催报"))
+            })
+            .expect("the 催报 of the employer that stays undeclared");
+        let as_of = deadline + Duration::days(1);
+        let zh = text_part(m, "zh-CN");
+        assert!(
+            zh.contains(&format!(
+                "申报截止日期为{deadline}。截至{as_of}，贵单位仍未提交申报"
+            )),
+            "{zh}"
+        );
+        assert!(zh.contains("“未申报”"), "the notice's word: {zh}");
+        assert!(text_part(m, "en").contains("\"not declared\""));
+
+        // Day 15: the next stage for both; one declares before the mail's turn comes.
+        let r = plan_on(&mut conn, deadline + Duration::days(15));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&2), "{r:?}");
+        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline + Duration::days(15));
+        assert_eq!((report.sent, report.cancelled), (1, 1), "{report:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let of = |e: i64, stage: &str| {
+            rows.iter()
+                .find(|r| r.employer_id == e && r.kind == "declare_overdue" && r.stage == stage)
+                .unwrap_or_else(|| panic!("{e} {stage}: {rows:?}"))
+                .clone()
+        };
+        assert_eq!(of(stays, "overdue-15").status, outbox::SENT);
+        let cancelled = of(declares, "overdue-15");
+        assert_eq!(cancelled.status, outbox::CANCELLED);
+        assert!(
+            cancelled
+                .last_error
+                .as_deref()
+                .is_some_and(|m| m.contains("declaration was filed")),
+            "{:?}",
+            cancelled.last_error
+        );
+
+        // Day 30: only the one still undeclared; and never any for the filed one.
+        let r = plan_on(&mut conn, deadline + Duration::days(30));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&1), "{r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        assert!(rows
+            .iter()
+            .filter(|r| r.kind == "declare_overdue")
+            .all(|r| r.employer_id != filed));
+        let stages: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.kind == "declare_overdue" && r.employer_id == stays)
+            .map(|r| r.stage.as_str())
+            .collect();
+        assert_eq!(stages, ["overdue-1", "overdue-15", "overdue-30"]);
+        // An employer first reminded late in the season gets the latest stage only.
+        let newcomer = employer(&mut conn, 93, Some("hr@new.example.org"));
+        plan_on(&mut conn, deadline + Duration::days(40));
+        let rows = outbox::all(&mut conn).expect("rows");
+        let got: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.employer_id == newcomer)
+            .map(|r| r.stage.as_str())
+            .collect();
+        assert_eq!(got, ["overdue-30"]);
     })
     .await
     .expect("test thread");
