@@ -14,7 +14,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::template::{TemplateError, Templates};
+use super::template::{TemplateError, Templates, Variant};
 use crate::db::outbox::{NewReminder, ReminderKind};
 use crate::domain::levy::{surcharge, Payment, SurchargeResult};
 use crate::domain::money::format_money;
@@ -145,6 +145,14 @@ pub enum Planned {
         surcharge: Decimal,
         /// Principal and surcharge still owed.
         outstanding: Decimal,
+        /// Principal still owed (the statement's `outstanding_principal`).
+        outstanding_principal: Decimal,
+        /// Surcharge still owed (the statement's `outstanding_surcharge`).
+        outstanding_surcharge: Decimal,
+        /// The most the surcharge may reach (the statement's `surcharge_cap`).
+        cap: Option<Decimal>,
+        /// The cap stopped the surcharge (the statement's `surcharge_capped`).
+        capped: bool,
         /// Daily surcharge rate.
         daily_rate: Decimal,
     },
@@ -169,6 +177,20 @@ impl Planned {
             Planned::Declare { deadline, .. } => Some(*deadline),
             Planned::Pay { due, .. } => Some(*due),
             Planned::DeclareOverdue { .. } | Planned::Overdue { .. } => None,
+        }
+    }
+
+    /// Which text of its kind the mail is: an overdue mail is worded after the account
+    /// — principal unpaid and the surcharge growing, the surcharge at its cap, or only
+    /// surcharge left once the principal is paid (which also stops it growing).
+    pub fn variant(&self) -> Variant {
+        match self {
+            Planned::Overdue {
+                outstanding_principal,
+                ..
+            } if *outstanding_principal <= Decimal::ZERO => Variant::SurchargeOnly,
+            Planned::Overdue { capped: true, .. } => Variant::Capped,
+            _ => Variant::Standard,
         }
     }
 
@@ -315,6 +337,10 @@ pub fn plan_employer(
                 paid,
                 surcharge: s.accrued,
                 outstanding,
+                outstanding_principal: s.outstanding_principal,
+                outstanding_surcharge: s.outstanding_surcharge,
+                cap: s.cap,
+                capped: s.capped,
                 daily_rate: t.surcharge.daily_rate,
             });
         }
@@ -395,6 +421,9 @@ pub fn render(
             paid,
             surcharge,
             outstanding,
+            outstanding_principal,
+            outstanding_surcharge,
+            cap,
             daily_rate,
             ..
         } => {
@@ -402,6 +431,15 @@ pub fn render(
             values.push(("paid", format_money(*paid)));
             values.push(("surcharge", format_money(*surcharge)));
             values.push(("outstanding", format_money(*outstanding)));
+            values.push((
+                "outstanding_principal",
+                format_money(*outstanding_principal),
+            ));
+            values.push((
+                "outstanding_surcharge",
+                format_money(*outstanding_surcharge),
+            ));
+            values.push(("cap", cap.map(format_money).unwrap_or_default()));
             values.push(("due_date", due.to_string()));
             values.push(("as_of", as_of.to_string()));
             values.push(("days_overdue", days_overdue.to_string()));
@@ -410,7 +448,7 @@ pub fn render(
     }
     bilingual(
         templates,
-        planned.kind(),
+        (planned.kind(), planned.variant()),
         values,
         &localized,
         |subject, body_zh, body_en| NewReminder {
@@ -432,17 +470,17 @@ pub fn render(
 /// language of its text; the subject is the Chinese one followed by the English one.
 fn bilingual(
     templates: &Templates,
-    kind: ReminderKind,
+    (kind, variant): (ReminderKind, Variant),
     mut values: Vec<(&str, String)>,
     localized: &[(&'static str, String, String)],
     make: impl FnOnce(String, String, String) -> NewReminder,
 ) -> Result<NewReminder, TemplateError> {
     let common = values.len();
     values.extend(localized.iter().map(|(k, zh, _)| (*k, zh.clone())));
-    let zh = templates.render(kind, Language::Zh, &values)?;
+    let zh = templates.render_variant(kind, variant, Language::Zh, &values)?;
     values.truncate(common);
     values.extend(localized.iter().map(|(k, _, en)| (*k, en.clone())));
-    let en = templates.render(kind, Language::En, &values)?;
+    let en = templates.render_variant(kind, variant, Language::En, &values)?;
     Ok(make(
         format!("{} / {}", zh.subject, en.subject),
         zh.body,
@@ -755,6 +793,10 @@ mod tests {
                 paid: dec!(0),
                 surcharge: dec!(1500.00),
                 outstanding: dec!(11500.00),
+                outstanding_principal: dec!(10000.00),
+                outstanding_surcharge: dec!(1500.00),
+                cap: Some(dec!(10000.00)),
+                capped: false,
                 daily_rate: dec!(0.005),
             }]
         );
@@ -830,6 +872,102 @@ mod tests {
             "{}",
             dp.body_en
         );
+    }
+
+    /// The statement's figures of `f` on `as_of`, and its overdue mail.
+    fn overdue_mail(f: &EmployerFacts, as_of: &str) -> (SurchargeResult, NewReminder) {
+        let t = terms();
+        let levy = f.levy.as_ref().unwrap();
+        let account = account(levy, t.payment_due, &t.surcharge, d(as_of)).unwrap();
+        let p = plan(as_of, f);
+        assert_eq!(p.len(), 1, "{p:?}");
+        let r = render(&Templates::embedded().unwrap(), 2025, f, &t, &p[0])
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.kind, ReminderKind::Overdue);
+        (account.position, r)
+    }
+
+    #[test]
+    fn an_overdue_mail_says_the_surcharge_grows_only_while_it_does() {
+        let f = facts(true, Some(dec!(10000.00)));
+        // Growing: 30 days in, 1,500.00 of a cap of 10,000.00.
+        let (s, r) = overdue_mail(&f, "2025-11-30");
+        assert!(!s.capped && s.outstanding_principal > Decimal::ZERO);
+        assert!(r.body_zh.contains("在缴清之前每日增加"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("for each day until it is paid"),
+            "{}",
+            r.body_en
+        );
+        // Day 200 reaches the cap (5‰ × 200 = 100 %); on day 250 it is still the cap.
+        let (s, r) = overdue_mail(&f, "2026-07-09");
+        assert!(s.capped, "{s:?}");
+        assert_eq!(s.cap, Some(dec!(10000.00)));
+        assert_eq!(s.accrued, dec!(10000.00));
+        for text in [&r.subject, &r.body_zh, &r.body_en] {
+            assert!(
+                !text.contains("每日增加") && !text.contains("for each day"),
+                "{text}"
+            );
+        }
+        assert!(
+            r.body_zh.contains("滞纳金已达上限10000.00元") && r.body_zh.contains("不再增加"),
+            "{}",
+            r.body_zh
+        );
+        assert!(
+            r.body_zh.contains("尚未缴纳的保障金10000.00元仍须缴纳"),
+            "{}",
+            r.body_zh
+        );
+        assert!(r.body_zh.contains("合计尚欠：20000.00 元"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("reached its cap of 10000.00 yuan")
+                && r.body_en.contains("grows no more"),
+            "{}",
+            r.body_en
+        );
+        assert!(r.subject.contains("滞纳金已达上限"), "{}", r.subject);
+    }
+
+    #[test]
+    fn an_overdue_mail_with_the_principal_paid_asks_only_for_the_surcharge() {
+        // 10,000.00 paid 10 days late: 500.00 of surcharge is all that is owed.
+        let mut f = facts(true, Some(dec!(10000.00)));
+        if let Some(l) = f.levy.as_mut() {
+            l.payments.push(Payment {
+                date: d("2025-11-10"),
+                amount: dec!(10000.00),
+            });
+        }
+        let (s, r) = overdue_mail(&f, "2025-11-30");
+        assert_eq!(s.outstanding_principal, dec!(0));
+        assert_eq!(s.outstanding_surcharge, dec!(500.00));
+        for text in [&r.subject, &r.body_zh] {
+            assert!(
+                !text.contains("已逾期"),
+                "as if the levy were unpaid: {text}"
+            );
+            assert!(!text.contains("每日增加"), "{text}");
+        }
+        for text in [&r.subject, &r.body_en] {
+            assert!(!text.contains("overdue"), "{text}");
+        }
+        assert!(r.subject.contains("已缴清") && r.subject.contains("尚欠滞纳金500.00元"));
+        assert!(r.body_zh.contains("尚欠滞纳金：500.00 元"), "{}", r.body_zh);
+        assert!(
+            r.body_zh.contains("应缴金额：10000.00 元（已缴清）"),
+            "{}",
+            r.body_zh
+        );
+        assert!(r.body_zh.contains("滞纳金不再增加"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("Surcharge outstanding:  500.00 yuan"),
+            "{}",
+            r.body_en
+        );
+        assert!(r.subject.contains("levy is paid; 500.00 yuan of surcharge"));
     }
 
     #[test]

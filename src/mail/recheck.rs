@@ -17,7 +17,9 @@
 //!   and no surcharge outstanding), or nothing is payable (no current assessment, or a
 //!   levy of zero). While something is still owed, the mail is superseded when its
 //!   figures went stale: a payment the statement counts today was recorded, or the levy
-//!   was re-assessed, after the mail was rendered (its `created_at`).
+//!   was re-assessed, after the mail was rendered (its `created_at`); or, for an overdue
+//!   mail, the surcharge reached its cap since, so that the mail's "grows daily" is no
+//!   longer true.
 //! - `notice_published` (and any kind this build does not know): never moot.
 //!
 //! Staleness is judged by what was recorded since the mail was rendered, not by
@@ -84,9 +86,9 @@ impl Moot {
             Moot::NotPayable => {
                 "cancelled: no levy is payable (no current assessment, or zero)".into()
             }
-            Moot::Superseded => "superseded: a payment was recorded or the levy re-assessed \
-                 after the reminder was queued; the next planning pass queues it with \
-                 today's figures"
+            Moot::Superseded => "superseded: a payment was recorded, the levy re-assessed \
+                 or the surcharge capped after the reminder was queued; the next planning \
+                 pass queues it with today's figures"
                 .into(),
         }
     }
@@ -196,7 +198,18 @@ fn check_levy(
     let paid_since = rows
         .iter()
         .any(|p| p.recorded_at >= since && p.paid_on <= today && p.amount_fen > 0);
-    Ok((reassessed || paid_since).then_some(Moot::Superseded))
+    // An overdue mail rendered while the surcharge grew says it grows daily; once the
+    // cap is reached that is no longer true, and the capped text must go instead.
+    let capped_since = r.kind == ReminderKind::Overdue.as_str()
+        && account.position.capped
+        && plan::account(
+            &levy,
+            due,
+            &policy.surcharge.value,
+            plan::china_date(r.created_at),
+        )
+        .is_some_and(|then| !then.position.capped);
+    Ok((reassessed || paid_since || capped_since).then_some(Moot::Superseded))
 }
 
 #[cfg(test)]
@@ -663,8 +676,13 @@ mod tests {
             Some(Moot::DuePassed(due))
         );
         // An overdue reminder names no date to act by: it stays true while owed.
-        let o = queued(&mut conn, e, ReminderKind::Overdue, queued_at);
-        assert_eq!(check(&mut conn, &o, d("2026-12-01")).unwrap(), None);
+        let o = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-01-05 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &o, d("2026-06-01")).unwrap(), None);
     }
 
     #[test]
@@ -715,5 +733,33 @@ mod tests {
             check(&mut conn, &r, d("2026-12-01")).unwrap(),
             Some(Moot::Declared)
         );
+    }
+    #[test]
+    fn an_overdue_mail_rendered_before_the_cap_is_superseded_once_it_is_reached() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        assessed(&mut conn, e, 1_000_000, t("2025-11-01 00:00:00"));
+        // Due 2025-12-31: 5‰ a day reaches the principal on day 200, 2026-07-19; from
+        // the next day the cap cuts it (the statement's `surcharge_capped`).
+        let r = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-07-10 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &r, d("2026-07-19")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-07-20")).unwrap(),
+            Some(Moot::Superseded)
+        );
+        // Rendered once capped: its text is the capped one, and stays true.
+        let capped = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-07-21 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &capped, d("2026-08-30")).unwrap(), None);
     }
 }

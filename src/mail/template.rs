@@ -1,5 +1,7 @@
 //! Mail templates: one file per kind and language (`templates/mail/<kind>.<lang>.txt`),
-//! a `Subject: …` line, a blank line, then the text, with `{{name}}` placeholders.
+//! a `Subject: …` line, a blank line, then the text, with `{{name}}` placeholders. An
+//! overdue reminder has a text per state of the account ([`Variant`]), so that which
+//! words fit which figures is decided in the templates, not in code.
 //!
 //! The renderer is strict: a placeholder it has no value for is an error, and every
 //! template is rendered with its kind's full set of values when loaded, so a typo in a
@@ -52,11 +54,46 @@ pub struct Rendered {
 /// The templates of every kind in both languages.
 #[derive(Debug, Clone)]
 pub struct Templates {
-    by_key: BTreeMap<(ReminderKind, &'static str), Template>,
+    by_key: BTreeMap<(ReminderKind, Variant, &'static str), Template>,
+}
+
+/// Which text of a kind a mail is: most kinds have one; an overdue reminder has one per
+/// state of the account, as the statement tells them apart (`surcharge_capped`, the
+/// principal outstanding), since what is true differs: a capped surcharge does not grow
+/// daily, and once the principal is paid only the surcharge is owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    /// The kind's text, `<kind>.<lang>.txt`; for an overdue reminder, the principal is
+    /// unpaid and the surcharge still grows.
+    Standard,
+    /// Overdue, principal unpaid, the surcharge at its cap: `overdue.capped.<lang>.txt`.
+    Capped,
+    /// Overdue, principal paid, only surcharge owed: `overdue.surcharge_only.<lang>.txt`.
+    SurchargeOnly,
+}
+
+impl Variant {
+    /// The variants of a kind, each a pair of files that must exist.
+    pub fn of(kind: ReminderKind) -> &'static [Variant] {
+        match kind {
+            ReminderKind::Overdue => &[Variant::Standard, Variant::Capped, Variant::SurchargeOnly],
+            _ => &[Variant::Standard],
+        }
+    }
+
+    /// The file name of `kind`'s text of this variant in `lang`.
+    pub fn file_name(self, kind: ReminderKind, lang: Language) -> String {
+        let code = lang_code(lang);
+        match self {
+            Variant::Standard => format!("{}.{code}.txt", kind.as_str()),
+            Variant::Capped => format!("{}.capped.{code}.txt", kind.as_str()),
+            Variant::SurchargeOnly => format!("{}.surcharge_only.{code}.txt", kind.as_str()),
+        }
+    }
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 10] = [
+const EMBEDDED: [(&str, &str); 14] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -90,6 +127,22 @@ const EMBEDDED: [(&str, &str); 10] = [
         include_str!("../../templates/mail/overdue.en.txt"),
     ),
     (
+        "overdue.capped.zh.txt",
+        include_str!("../../templates/mail/overdue.capped.zh.txt"),
+    ),
+    (
+        "overdue.capped.en.txt",
+        include_str!("../../templates/mail/overdue.capped.en.txt"),
+    ),
+    (
+        "overdue.surcharge_only.zh.txt",
+        include_str!("../../templates/mail/overdue.surcharge_only.zh.txt"),
+    ),
+    (
+        "overdue.surcharge_only.en.txt",
+        include_str!("../../templates/mail/overdue.surcharge_only.en.txt"),
+    ),
+    (
         "notice_published.zh.txt",
         include_str!("../../templates/mail/notice_published.zh.txt"),
     ),
@@ -106,9 +159,9 @@ fn lang_code(lang: Language) -> &'static str {
     }
 }
 
-/// The placeholders each kind's templates may use (all are always given). The shipped
-/// texts state dates, not `days_left`: a reminder held back by a mail-server outage
-/// would otherwise arrive with a wrong count.
+/// The placeholders each kind's templates may use (all are always given; `cap` is empty
+/// when the region's rule has none). The shipped texts state dates, not `days_left`: a
+/// reminder held back by a mail-server outage would otherwise arrive with a wrong count.
 pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
     const COMMON: [&str; 4] = ["employer_name", "uscc", "levy_year", "region"];
     match kind {
@@ -151,6 +204,9 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "paid",
             "surcharge",
             "outstanding",
+            "outstanding_principal",
+            "outstanding_surcharge",
+            "cap",
             "due_date",
             "as_of",
             "days_overdue",
@@ -185,7 +241,8 @@ impl Templates {
         })
     }
 
-    /// The templates of a folder: every `<kind>.<lang>.txt` must be there.
+    /// The templates of a folder: every `<kind>.<lang>.txt` must be there, and each
+    /// variant of a kind ([`Variant::file_name`]).
     pub fn load_dir(dir: &Path) -> Result<Templates, TemplateError> {
         Self::build(|name| {
             let path = dir.join(name);
@@ -206,9 +263,12 @@ impl Templates {
     ) -> Result<Templates, TemplateError> {
         let mut by_key = BTreeMap::new();
         for kind in ReminderKind::ALL {
-            for lang in [Language::Zh, Language::En] {
+            for (variant, lang) in Variant::of(kind)
+                .iter()
+                .flat_map(|v| [(*v, Language::Zh), (*v, Language::En)])
+            {
                 let code = lang_code(lang);
-                let name = format!("{}.{code}.txt", kind.as_str());
+                let name = variant.file_name(kind, lang);
                 let t = parse(&name, &read(&name)?)?;
                 // Rendered once with every value, so unknown placeholders fail here.
                 let sample: Vec<(&str, String)> = placeholders(kind)
@@ -217,7 +277,7 @@ impl Templates {
                     .collect();
                 render_text(&t.name, &t.subject, &sample)?;
                 render_text(&t.name, &t.body, &sample)?;
-                by_key.insert((kind, code), t);
+                by_key.insert((kind, variant, code), t);
             }
         }
         Ok(Templates { by_key })
@@ -230,13 +290,24 @@ impl Templates {
         lang: Language,
         values: &[(&str, String)],
     ) -> Result<Rendered, TemplateError> {
-        let t =
-            self.by_key
-                .get(&(kind, lang_code(lang)))
-                .ok_or_else(|| TemplateError::Invalid {
-                    name: format!("{}.{}.txt", kind.as_str(), lang_code(lang)),
-                    message: "not loaded".into(),
-                })?;
+        self.render_variant(kind, Variant::Standard, lang, values)
+    }
+
+    /// Renders `kind`'s text `variant` in `lang` with `values`.
+    pub fn render_variant(
+        &self,
+        kind: ReminderKind,
+        variant: Variant,
+        lang: Language,
+        values: &[(&str, String)],
+    ) -> Result<Rendered, TemplateError> {
+        let t = self
+            .by_key
+            .get(&(kind, variant, lang_code(lang)))
+            .ok_or_else(|| TemplateError::Invalid {
+                name: variant.file_name(kind, lang),
+                message: "not loaded".into(),
+            })?;
         Ok(Rendered {
             subject: render_text(&t.name, &t.subject, values)?,
             body: render_text(&t.name, &t.body, values)?,
@@ -346,5 +417,40 @@ mod tests {
         std::fs::remove_file(dir.path().join("declare.zh.txt")).unwrap();
         let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("declare.zh.txt"), "{e}");
+    }
+
+    #[test]
+    fn every_variant_of_a_kind_is_required_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in EMBEDDED {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("overdue.capped.en.txt"),
+            "Subject: capped\n\n{{cap}} {{outstanding_surcharge}} {{capp}}\n",
+        )
+        .unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("overdue.capped.en.txt") && e.contains("{{capp}}"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("overdue.capped.en.txt")).unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("overdue.capped.en.txt"), "{e}");
+        let t = Templates::embedded().unwrap();
+        let values: Vec<(&str, String)> = placeholders(ReminderKind::Overdue)
+            .iter()
+            .map(|p| (*p, format!("<{p}>")))
+            .collect();
+        for v in Variant::of(ReminderKind::Overdue) {
+            for lang in [Language::Zh, Language::En] {
+                let r = t
+                    .render_variant(ReminderKind::Overdue, *v, lang, &values)
+                    .unwrap();
+                assert!(!r.body.contains("{{"), "{v:?} {lang:?}: {}", r.body);
+            }
+        }
+        assert!(Variant::of(ReminderKind::Pay) == [Variant::Standard]);
     }
 }

@@ -901,6 +901,125 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
     .expect("test thread");
 }
 
+/// The overdue mail is worded after the statement: at the cap it says the surcharge
+/// grows no more; with the principal paid it asks only for the surcharge.
+#[tokio::test(flavor = "multi_thread")]
+async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let due = law.payment_due.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let capped = employer(&mut conn, 100, Some("finance@capped.example.org"));
+        assessed(&mut conn, capped, 2025, 1_000_000, &law);
+        let late = employer(&mut conn, 101, Some("finance@late.example.org"));
+        assessed(&mut conn, late, 2025, 1_234_567, &law);
+        // The whole levy, ten days late: 10 × 5‰ of 12,345.67 = 617.28 is left.
+        payment(&mut conn, late, 1_234_567, due + Duration::days(10));
+        let row_of = |conn: &mut AnyConnection, n: u32| {
+            by_uscc(conn, &uscc_with_check(&format!("91411200MA4{n:06}")))
+                .expect("employer")
+                .expect("row")
+        };
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let mail_to = |to: &str| {
+            sink.messages()
+                .into_iter()
+                .find(|m| m["rcpt_tos"][0] == to)
+                .unwrap_or_else(|| panic!("nothing for {to}"))
+        };
+
+        // Day 250: 5‰ a day reached the principal on day 200.
+        let as_of = due + Duration::days(250);
+        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&2), "{r:?}");
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
+        assert_eq!(report.sent, 2, "{report:?}");
+
+        let st = {
+            let row = row_of(&mut conn, 100);
+            statement(&mut conn, &*book, &row, 2025, as_of).expect("statement")
+        };
+        assert!(st.surcharge_capped, "{st:?}");
+        let cap = st.surcharge_cap.clone().expect("cap");
+        assert_eq!(
+            (cap.as_str(), st.surcharge.as_str()),
+            ("10000.00", "10000.00")
+        );
+        let m = mail_to("finance@capped.example.org");
+        let (zh, en) = (text_part(&m, "zh-CN"), text_part(&m, "en"));
+        let subject = m["subject"].as_str().expect("subject");
+        for text in [subject, zh, en] {
+            assert!(
+                !text.contains("每日增加") && !text.contains("for each day"),
+                "a capped surcharge does not grow: {text}"
+            );
+        }
+        assert!(
+            zh.contains(&format!("滞纳金已达上限{cap}元")) && zh.contains("不再增加"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains(&format!(
+                "尚未缴纳的保障金{}元仍须缴纳",
+                st.outstanding_principal
+            )),
+            "{zh}"
+        );
+        assert!(
+            zh.contains(&format!("合计尚欠：{} 元", st.outstanding)),
+            "{zh}"
+        );
+        assert!(
+            en.contains(&format!("reached its cap of {cap} yuan")),
+            "{en}"
+        );
+
+        let st = {
+            let row = row_of(&mut conn, 101);
+            statement(&mut conn, &*book, &row, 2025, as_of).expect("statement")
+        };
+        assert_eq!(st.outstanding_principal, "0.00");
+        assert_eq!(st.outstanding_surcharge, "617.28");
+        let m = mail_to("finance@late.example.org");
+        let (zh, en) = (text_part(&m, "zh-CN"), text_part(&m, "en"));
+        let subject = m["subject"].as_str().expect("subject");
+        for text in [subject, zh] {
+            assert!(
+                !text.contains("已逾期") && !text.contains("每日增加"),
+                "the levy is paid, only its surcharge is owed: {text}"
+            );
+        }
+        assert!(!en.contains("overdue"), "{en}");
+        assert!(
+            subject.contains(&format!("尚欠滞纳金{}元", st.outstanding_surcharge)),
+            "{subject}"
+        );
+        assert!(zh.contains("保障金已经缴清"), "{zh}");
+        assert!(
+            zh.contains(&format!("尚欠滞纳金：{} 元", st.outstanding_surcharge)),
+            "{zh}"
+        );
+        assert!(
+            en.contains(&format!(
+                "Surcharge outstanding:  {} yuan",
+                st.outstanding_surcharge
+            )),
+            "{en}"
+        );
+    })
+    .await
+    .expect("test thread");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fresh_one() {
     tokio::task::spawn_blocking(|| {
