@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{MailSettings, Settings};
+use crate::config::{MailSettings, PaymentDirectory, Settings};
 use crate::db::employers::Employer;
 use crate::db::outbox::{self, ReminderKind};
 use crate::db::schema::{assessments, employers, policy_snapshots};
@@ -118,6 +118,7 @@ pub fn plan_reminders(
     conn: &mut AnyConnection,
     book: &PolicyBook,
     templates: &Templates,
+    payment: &PaymentDirectory,
     schedule: &Schedule,
     levy_year: i32,
     as_of: NaiveDate,
@@ -192,6 +193,7 @@ pub fn plan_reminders(
                 employer_id: e.id,
                 uscc: e.uscc.clone(),
                 name: e.name.clone(),
+                region: e.region.clone(),
                 contact_email: e.contact_email.clone(),
                 declared: declared.contains(&e.id),
                 levy: levy.map(|(_, fen)| LevyFacts {
@@ -211,7 +213,9 @@ pub fn plan_reminders(
                     _ => levy_terms.as_ref(),
                 };
                 if let Some(t) = shown {
-                    if let Some(r) = plan::render(templates, levy_year, &facts, t, &planned)? {
+                    if let Some(r) =
+                        plan::render(templates, payment, levy_year, &facts, t, &planned)?
+                    {
                         rows.push(r);
                     }
                 }
@@ -271,6 +275,7 @@ impl ReminderWorker {
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
         let cfg = PassConfig::from_settings(mail, "serve");
         let schedule = Schedule::from_settings(mail);
+        let payment = mail.payment.clone();
         let poll = Duration::from_secs(mail.poll_interval_secs);
         let plan_every = Duration::from_secs(mail.plan_interval_secs);
         let (stop2, wake2) = (stop.clone(), wake.clone());
@@ -285,7 +290,9 @@ impl ReminderWorker {
                         let mut ok = true;
                         for year in [today.year() - 1, today.year()] {
                             let result = db.conn().map_err(ReminderError::from).and_then(|mut c| {
-                                plan_reminders(&mut c, &book, &templates, &schedule, year, today)
+                                plan_reminders(
+                                    &mut c, &book, &templates, &payment, &schedule, year, today,
+                                )
                             });
                             match result {
                                 Ok(r) if r.total_queued() > 0 => tracing::info!(
@@ -416,6 +423,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &mut *db.conn()?,
                 &book,
                 &templates,
+                &settings.mail.payment,
                 &schedule,
                 levy_year,
                 as_of,

@@ -14,7 +14,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::template::{TemplateError, Templates, Variant};
+use super::template::{Part, TemplateError, Templates, Variant};
+use crate::config::PaymentDirectory;
 use crate::db::outbox::{NewReminder, ReminderKind};
 use crate::domain::levy::{surcharge, Payment, SurchargeResult};
 use crate::domain::money::format_money;
@@ -70,6 +71,9 @@ pub struct EmployerFacts {
     pub uscc: String,
     /// Name.
     pub name: String,
+    /// Region code where it is registered: its tax office's payment instructions go in
+    /// pay and overdue mails.
+    pub region: String,
     /// Where reminders go; none: nothing is planned.
     pub contact_email: Option<String>,
     /// A declaration was submitted (or certified) for the year.
@@ -353,9 +357,12 @@ fn per_mille(rate: Decimal) -> String {
     (rate * Decimal::from(1000)).normalize().to_string()
 }
 
-/// Renders a planned reminder into an outbox row.
+/// Renders a planned reminder into an outbox row. Pay and overdue mails say how and
+/// where to pay: the `payment` entry that covers the employer's region, else that the
+/// local tax office will say.
 pub fn render(
     templates: &Templates,
+    payment: &PaymentDirectory,
     levy_year: i32,
     facts: &EmployerFacts,
     terms: &RegionTerms,
@@ -446,6 +453,10 @@ pub fn render(
             values.push(("daily_rate_permille", per_mille(*daily_rate)));
         }
     }
+    if matches!(planned, Planned::Pay { .. } | Planned::Overdue { .. }) {
+        let (zh, en) = how_to_pay(templates, payment.for_region(&facts.region), terms)?;
+        localized.push(("how_to_pay", zh, en));
+    }
     bilingual(
         templates,
         (planned.kind(), planned.variant()),
@@ -464,6 +475,32 @@ pub fn render(
         },
     )
     .map(Some)
+}
+
+/// The how-to-pay passage in Chinese and English: the configured instructions, or, with
+/// none, the passage that sends the employer to its tax office.
+fn how_to_pay(
+    templates: &Templates,
+    instructions: Option<&crate::config::PaymentInstructions>,
+    terms: &RegionTerms,
+) -> Result<(String, String), TemplateError> {
+    let (part, mut values): (Part, Vec<(&str, String)>) = match instructions {
+        Some(p) => (
+            Part::HowToPay,
+            p.fields()
+                .into_iter()
+                .map(|(k, v)| (k, v.trim().to_owned()))
+                .collect(),
+        ),
+        None => (Part::HowToPayUnconfigured, Vec::new()),
+    };
+    values.push(("region", terms.name_zh.clone()));
+    let zh = templates.render_part(part, Language::Zh, &values)?;
+    if let Some(v) = values.iter_mut().find(|(k, _)| *k == "region") {
+        v.1 = terms.name_en.clone();
+    }
+    let en = templates.render_part(part, Language::En, &values)?;
+    Ok((zh, en))
 }
 
 /// Renders both languages, each `localized` value (the region name, a status) in the
@@ -633,6 +670,7 @@ mod tests {
             employer_id: 7,
             uscc: "91411200MA44XXXX1A".into(),
             name: "三门峡测试有限公司".into(),
+            region: "411202".into(),
             contact_email: Some("hr@example.org".into()),
             declared,
             levy: principal.map(|p| LevyFacts {
@@ -718,7 +756,16 @@ mod tests {
         let t = terms();
         let f = facts(false, None);
         let p = plan_employer(&with_catch_up(), d("2025-11-15"), &f, Some(&t), Some(&t));
-        let r = render(&templates, 2025, &f, &t, &p[0]).unwrap().unwrap();
+        let r = render(
+            &templates,
+            &PaymentDirectory::default(),
+            2025,
+            &f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(
             (r.kind, r.stage.as_str(), r.act_by),
             (ReminderKind::DeclareOverdue, "overdue-15", None)
@@ -839,7 +886,16 @@ mod tests {
         let f = facts(true, Some(dec!(10000)));
         let t = terms();
         let p = plan("2025-11-30", &f);
-        let r = render(&templates, 2025, &f, &t, &p[0]).unwrap().unwrap();
+        let r = render(
+            &templates,
+            &PaymentDirectory::default(),
+            2025,
+            &f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(r.kind, ReminderKind::Overdue);
         assert_eq!(r.stage, "overdue-30");
         assert_eq!(r.recipient, "hr@example.org");
@@ -855,6 +911,7 @@ mod tests {
         assert!(r.subject.contains("11500.00") && r.subject.contains(" / "));
         let dp = render(
             &templates,
+            &PaymentDirectory::default(),
             2025,
             &facts(false, None),
             &t,
@@ -881,9 +938,16 @@ mod tests {
         let account = account(levy, t.payment_due, &t.surcharge, d(as_of)).unwrap();
         let p = plan(as_of, f);
         assert_eq!(p.len(), 1, "{p:?}");
-        let r = render(&Templates::embedded().unwrap(), 2025, f, &t, &p[0])
-            .unwrap()
-            .unwrap();
+        let r = render(
+            &Templates::embedded().unwrap(),
+            &PaymentDirectory::default(),
+            2025,
+            f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(r.kind, ReminderKind::Overdue);
         (account.position, r)
     }
@@ -968,6 +1032,109 @@ mod tests {
             r.body_en
         );
         assert!(r.subject.contains("levy is paid; 500.00 yuan of surcharge"));
+    }
+
+    fn sanmenxia_payment() -> PaymentDirectory {
+        let mut entries = std::collections::BTreeMap::new();
+        entries.insert(
+            "411200".to_owned(),
+            crate::config::PaymentInstructions {
+                payee: "测试收款单位".into(),
+                bank: "测试银行三门峡分行".into(),
+                account: "6222 0000 1111 2222".into(),
+                etax_url: "https://etax.example.org/henan".into(),
+                tax_office: "测试税务局".into(),
+                tax_office_address: "三门峡市测试路1号".into(),
+                tax_office_phone: "0398-1234567".into(),
+            },
+        );
+        PaymentDirectory(entries)
+    }
+
+    #[test]
+    fn pay_and_overdue_mails_say_how_to_pay_in_the_region_or_whom_to_ask() {
+        let templates = Templates::embedded().unwrap();
+        let t = terms();
+        let f = facts(true, Some(dec!(10000.00)));
+        let configured = sanmenxia_payment();
+        for as_of in ["2025-10-24", "2025-11-30", "2026-07-09"] {
+            let p = plan(as_of, &f);
+            assert!(matches!(
+                p[0],
+                Planned::Pay { .. } | Planned::Overdue { .. }
+            ));
+            // The employer is in a county of the city: the city's entry covers it.
+            let r = render(&templates, &configured, 2025, &f, &t, &p[0])
+                .unwrap()
+                .unwrap();
+            for line in [
+                "收款单位：测试收款单位",
+                "开户银行：测试银行三门峡分行",
+                "账号：6222 0000 1111 2222",
+                "https://etax.example.org/henan",
+                "主管税务机关：测试税务局",
+                "地址：三门峡市测试路1号",
+                "电话：0398-1234567",
+            ] {
+                assert!(
+                    r.body_zh.contains(line),
+                    "{as_of}: {line} not in {}",
+                    r.body_zh
+                );
+            }
+            assert!(!r.body_zh.contains("{{"), "{}", r.body_zh);
+            for line in [
+                "Payee:    测试收款单位",
+                "Account:  6222 0000 1111 2222",
+                "Your tax office: 测试税务局",
+                "Phone:    0398-1234567",
+            ] {
+                assert!(
+                    r.body_en.contains(line),
+                    "{as_of}: {line} not in {}",
+                    r.body_en
+                );
+            }
+            // No entry for the region: no account at all, the tax office to ask.
+            let r = render(
+                &templates,
+                &PaymentDirectory::default(),
+                2025,
+                &f,
+                &t,
+                &p[0],
+            )
+            .unwrap()
+            .unwrap();
+            assert!(
+                r.body_zh
+                    .contains("请向贵单位所在地的主管税务机关咨询缴款方式和收款账户"),
+                "{}",
+                r.body_zh
+            );
+            assert!(
+                r.body_en.contains("please ask your local tax office"),
+                "{}",
+                r.body_en
+            );
+            assert!(!r.body_zh.contains("账号") && !r.body_en.contains("Account:"));
+        }
+        // Another province's employer: the Sanmenxia entry is not its tax office's.
+        let mut elsewhere = f.clone();
+        elsewhere.region = "110105".into();
+        let p = plan("2025-10-24", &elsewhere);
+        let r = render(&templates, &configured, 2025, &elsewhere, &t, &p[0])
+            .unwrap()
+            .unwrap();
+        assert!(!r.body_zh.contains("测试收款单位"), "{}", r.body_zh);
+        assert!(r.body_zh.contains("主管税务机关咨询"), "{}", r.body_zh);
+        // Declaration mails ask for no money.
+        let d = facts(false, None);
+        let p = plan("2025-10-24", &d);
+        let r = render(&templates, &configured, 2025, &d, &t, &p[0])
+            .unwrap()
+            .unwrap();
+        assert!(!r.body_zh.contains("缴款方式"), "{}", r.body_zh);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Mail templates: one file per kind and language (`templates/mail/<kind>.<lang>.txt`),
 //! a `Subject: …` line, a blank line, then the text, with `{{name}}` placeholders. An
 //! overdue reminder has a text per state of the account ([`Variant`]), so that which
-//! words fit which figures is decided in the templates, not in code.
+//! words fit which figures is decided in the templates, not in code. A passage that
+//! several mails share (how to pay) is a [`Part`]: a file of text alone, rendered into
+//! a placeholder of the mails.
 //!
 //! The renderer is strict: a placeholder it has no value for is an error, and every
 //! template is rendered with its kind's full set of values when loaded, so a typo in a
@@ -55,6 +57,54 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct Templates {
     by_key: BTreeMap<(ReminderKind, Variant, &'static str), Template>,
+    parts: BTreeMap<(Part, &'static str), Template>,
+}
+
+/// A passage put into mails rather than a mail: a file of text with no subject line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Part {
+    /// How and where to pay, from the region's `[mail.payment]` entry:
+    /// `how_to_pay.<lang>.txt`, the value of `{{how_to_pay}}` in pay and overdue mails.
+    HowToPay,
+    /// No entry covers the employer's region: `how_to_pay.unconfigured.<lang>.txt`,
+    /// which must not invent an account; the shipped one says to ask the tax office.
+    HowToPayUnconfigured,
+}
+
+impl Part {
+    /// Every part.
+    pub const ALL: [Part; 2] = [Part::HowToPay, Part::HowToPayUnconfigured];
+
+    /// Its file in `lang`.
+    pub fn file_name(self, lang: Language) -> String {
+        let code = lang_code(lang);
+        match self {
+            Part::HowToPay => format!("how_to_pay.{code}.txt"),
+            Part::HowToPayUnconfigured => format!("how_to_pay.unconfigured.{code}.txt"),
+        }
+    }
+
+    /// The placeholders it may use (all are always given).
+    pub fn placeholders(self) -> &'static [&'static str] {
+        match self {
+            Part::HowToPay => &[
+                "region",
+                "payee",
+                "bank",
+                "account",
+                "etax_url",
+                "tax_office",
+                "tax_office_address",
+                "tax_office_phone",
+            ],
+            Part::HowToPayUnconfigured => &["region"],
+        }
+    }
+}
+
+/// The kinds whose mails must say how and where to pay, in `{{how_to_pay}}`.
+fn asks_for_money(kind: ReminderKind) -> bool {
+    matches!(kind, ReminderKind::Pay | ReminderKind::Overdue)
 }
 
 /// Which text of a kind a mail is: most kinds have one; an overdue reminder has one per
@@ -93,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 14] = [
+const EMBEDDED: [(&str, &str); 18] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -143,6 +193,22 @@ const EMBEDDED: [(&str, &str); 14] = [
         include_str!("../../templates/mail/overdue.surcharge_only.en.txt"),
     ),
     (
+        "how_to_pay.zh.txt",
+        include_str!("../../templates/mail/how_to_pay.zh.txt"),
+    ),
+    (
+        "how_to_pay.en.txt",
+        include_str!("../../templates/mail/how_to_pay.en.txt"),
+    ),
+    (
+        "how_to_pay.unconfigured.zh.txt",
+        include_str!("../../templates/mail/how_to_pay.unconfigured.zh.txt"),
+    ),
+    (
+        "how_to_pay.unconfigured.en.txt",
+        include_str!("../../templates/mail/how_to_pay.unconfigured.en.txt"),
+    ),
+    (
         "notice_published.zh.txt",
         include_str!("../../templates/mail/notice_published.zh.txt"),
     ),
@@ -160,7 +226,8 @@ fn lang_code(lang: Language) -> &'static str {
 }
 
 /// The placeholders each kind's templates may use (all are always given; `cap` is empty
-/// when the region's rule has none). The shipped texts state dates, not `days_left`: a
+/// when the region's rule has none; `how_to_pay` is a rendered [`Part`], which pay and
+/// overdue texts must contain). The shipped texts state dates, not `days_left`: a
 /// reminder held back by a mail-server outage would otherwise arrive with a wrong count.
 pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
     const COMMON: [&str; 4] = ["employer_name", "uscc", "levy_year", "region"];
@@ -194,6 +261,7 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "due_date",
             "days_left",
             "daily_rate_permille",
+            "how_to_pay",
         ],
         ReminderKind::Overdue => &[
             COMMON[0],
@@ -211,6 +279,7 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "as_of",
             "days_overdue",
             "daily_rate_permille",
+            "how_to_pay",
         ],
         ReminderKind::NoticePublished => &[
             COMMON[0],
@@ -273,14 +342,54 @@ impl Templates {
                 // Rendered once with every value, so unknown placeholders fail here.
                 let sample: Vec<(&str, String)> = placeholders(kind)
                     .iter()
-                    .map(|p| (*p, String::new()))
+                    .map(|p| (*p, format!("\u{0}{p}\u{0}")))
                     .collect();
                 render_text(&t.name, &t.subject, &sample)?;
-                render_text(&t.name, &t.body, &sample)?;
+                let body = render_text(&t.name, &t.body, &sample)?;
+                if asks_for_money(kind) && !body.contains("\u{0}how_to_pay\u{0}") {
+                    return Err(TemplateError::Invalid {
+                        name,
+                        message: "the text must contain {{how_to_pay}}: every pay and \
+                                  overdue mail says how and where to pay"
+                            .into(),
+                    });
+                }
                 by_key.insert((kind, variant, code), t);
             }
         }
-        Ok(Templates { by_key })
+        let mut parts = BTreeMap::new();
+        for part in Part::ALL {
+            for lang in [Language::Zh, Language::En] {
+                let name = part.file_name(lang);
+                let t = parse_part(&name, &read(&name)?)?;
+                let sample: Vec<(&str, String)> = part
+                    .placeholders()
+                    .iter()
+                    .map(|p| (*p, String::new()))
+                    .collect();
+                render_text(&t.name, &t.body, &sample)?;
+                parts.insert((part, lang_code(lang)), t);
+            }
+        }
+        Ok(Templates { by_key, parts })
+    }
+
+    /// Renders `part` in `lang` with `values`: the text, without a final line break,
+    /// to go into a mail's placeholder.
+    pub fn render_part(
+        &self,
+        part: Part,
+        lang: Language,
+        values: &[(&str, String)],
+    ) -> Result<String, TemplateError> {
+        let t = self
+            .parts
+            .get(&(part, lang_code(lang)))
+            .ok_or_else(|| TemplateError::Invalid {
+                name: part.file_name(lang),
+                message: "not loaded".into(),
+            })?;
+        Ok(render_text(&t.name, &t.body, values)?.trim_end().to_owned())
     }
 
     /// Renders `kind` in `lang` with `values`.
@@ -336,6 +445,22 @@ fn parse(name: &str, text: &str) -> Result<Template, TemplateError> {
         name: name.to_owned(),
         subject: subject.to_owned(),
         body: format!("{body}\n"),
+    })
+}
+
+fn parse_part(name: &str, text: &str) -> Result<Template, TemplateError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let body = text.trim_start_matches(['\r', '\n']).trim_end();
+    if body.is_empty() {
+        return Err(TemplateError::Invalid {
+            name: name.to_owned(),
+            message: "the text is empty".into(),
+        });
+    }
+    Ok(Template {
+        name: name.to_owned(),
+        subject: String::new(),
+        body: body.to_owned(),
     })
 }
 
@@ -417,6 +542,48 @@ mod tests {
         std::fs::remove_file(dir.path().join("declare.zh.txt")).unwrap();
         let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("declare.zh.txt"), "{e}");
+    }
+
+    #[test]
+    fn money_mails_must_say_how_to_pay_and_the_parts_are_checked_too() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in EMBEDDED {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        assert!(Templates::load_dir(dir.path()).is_ok());
+        let without = EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == "overdue.surcharge_only.zh.txt")
+            .map(|(_, t)| t.replace("{{how_to_pay}}", ""))
+            .unwrap();
+        std::fs::write(dir.path().join("overdue.surcharge_only.zh.txt"), without).unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("overdue.surcharge_only.zh.txt") && e.contains("{{how_to_pay}}"),
+            "{e}"
+        );
+        for (name, text) in EMBEDDED {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        std::fs::write(dir.path().join("how_to_pay.en.txt"), "Pay {{iban}}\n").unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("how_to_pay.en.txt") && e.contains("{{iban}}"),
+            "{e}"
+        );
+        std::fs::remove_file(dir.path().join("how_to_pay.en.txt")).unwrap();
+        let e = Templates::load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("how_to_pay.en.txt"), "{e}");
+        // A part goes inside a mail's text: no line break of its own at the end.
+        let t = Templates::embedded().unwrap();
+        let r = t
+            .render_part(
+                Part::HowToPayUnconfigured,
+                Language::Zh,
+                &[("region", "三门峡市".to_owned())],
+            )
+            .unwrap();
+        assert!(r.starts_with("缴款方式") && !r.ends_with('\n'), "{r:?}");
     }
 
     #[test]

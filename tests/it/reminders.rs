@@ -420,6 +420,7 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             deadline - Duration::days(7),
@@ -433,11 +434,28 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         assert_eq!(report.sent, 1, "{report:?}");
         // 30 days past the due date: the assessed employer is overdue, with the surcharge.
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         // Planning again queues nothing new.
-        let again =
-            plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let again = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(again.total_queued(), 0);
         assert_eq!(again.already_queued, 1);
 
@@ -557,6 +575,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             deadline - Duration::days(7),
@@ -580,6 +599,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due - Duration::days(7),
@@ -642,6 +662,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due - Duration::days(7),
@@ -678,6 +699,7 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             deadline - Duration::days(7),
@@ -688,6 +710,7 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due - Duration::days(7),
@@ -751,6 +774,7 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due + Duration::days(1),
@@ -807,7 +831,16 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
         let templates = Templates::embedded().expect("templates");
         let schedule = Schedule::from_settings(&f.settings.mail);
         let plan_on = |conn: &mut AnyConnection, day: NaiveDate| {
-            plan_reminders(conn, &book, &templates, &schedule, 2025, day).expect("plan")
+            plan_reminders(
+                conn,
+                &book,
+                &templates,
+                &f.settings.mail.payment,
+                &schedule,
+                2025,
+                day,
+            )
+            .expect("plan")
         };
         let mailer = mailer(&f.settings);
         let cfg = PassConfig::from_settings(&f.settings.mail, "t");
@@ -939,7 +972,16 @@ async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
 
         // Day 250: 5‰ a day reached the principal on day 200.
         let as_of = due + Duration::days(250);
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&2), "{r:?}");
         let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!(report.sent, 2, "{report:?}");
@@ -1020,6 +1062,111 @@ async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
     .expect("test thread");
 }
 
+/// Every pay and overdue mail says how and where to pay: the configured instructions of
+/// the employer's region, or, with none, to ask the tax office — never an invented
+/// account.
+#[tokio::test(flavor = "multi_thread")]
+async fn pay_and_overdue_mails_carry_the_regions_payment_instructions_or_the_fallback() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let configured: Vec<(&str, &str)> = vec![
+            ("QUOTA_LEVY__MAIL__PAYMENT__411200__PAYEE", "测试收款单位"),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__BANK",
+                "测试银行三门峡分行",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__ACCOUNT",
+                "6222 0000 1111 2222",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__ETAX_URL",
+                "https://etax.example.org/henan",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE",
+                "测试税务局",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE_ADDRESS",
+                "三门峡市测试路1号",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE_PHONE",
+                "0398-1234567",
+            ),
+        ];
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let due = law.payment_due.value;
+        let templates = Templates::embedded().expect("templates");
+        for with_config in [true, false] {
+            let f = fixture(&sink, if with_config { &configured } else { &[] });
+            assert_eq!(f.settings.mail.payment.0.len(), usize::from(with_config));
+            let mut conn = f.pool.conn().expect("conn");
+            let n = if with_config { 110 } else { 120 };
+            let to = format!("finance{n}@example.org");
+            let e = employer(&mut conn, n, Some(&to));
+            assessed(&mut conn, e, 2025, 1_000_000, &law);
+            let schedule = Schedule::from_settings(&f.settings.mail);
+            let mailer = mailer(&f.settings);
+            let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+            for (day, kind) in [
+                (due - Duration::days(7), "pay"),
+                (due + Duration::days(30), "overdue"),
+            ] {
+                let r = plan_reminders(
+                    &mut conn,
+                    &book,
+                    &templates,
+                    &f.settings.mail.payment,
+                    &schedule,
+                    2025,
+                    day,
+                )
+                .expect("plan");
+                assert_eq!(r.queued.get(kind), Some(&1), "{r:?}");
+                assert_eq!(pass_on(&f.pool, &mailer, &cfg, day).sent, 1);
+            }
+            let mails: Vec<Value> = sink
+                .messages()
+                .into_iter()
+                .filter(|m| m["rcpt_tos"][0] == to.as_str())
+                .collect();
+            assert_eq!(mails.len(), 2, "a pay and an overdue mail");
+            for m in &mails {
+                let (zh, en) = (text_part(m, "zh-CN"), text_part(m, "en"));
+                if with_config {
+                    for line in [
+                        "https://etax.example.org/henan",
+                        "收款单位：测试收款单位",
+                        "开户银行：测试银行三门峡分行",
+                        "账号：6222 0000 1111 2222",
+                        "主管税务机关：测试税务局",
+                        "地址：三门峡市测试路1号",
+                        "电话：0398-1234567",
+                    ] {
+                        assert!(zh.contains(line), "{line} not in {zh}");
+                    }
+                    assert!(en.contains("Account:  6222 0000 1111 2222"), "{en}");
+                    assert!(!zh.contains("咨询缴款方式"), "{zh}");
+                } else {
+                    assert!(
+                        zh.contains("请向贵单位所在地的主管税务机关咨询缴款方式和收款账户"),
+                        "{zh}"
+                    );
+                    assert!(en.contains("please ask your local tax office"), "{en}");
+                    assert!(!zh.contains("账号") && !en.contains("Account:"), "{zh}");
+                }
+            }
+        }
+    })
+    .await
+    .expect("test thread");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fresh_one() {
     tokio::task::spawn_blocking(|| {
@@ -1040,7 +1187,16 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         let templates = Templates::embedded().expect("templates");
         let schedule = Schedule::from_settings(&f.settings.mail);
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let stale = statement(&mut conn, &*book, &employer_row, 2025, as_of).expect("statement");
 
@@ -1064,7 +1220,16 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         assert_eq!(old.stage, format!("overdue-30~superseded-{}", old.id));
 
         // ...so the next planning pass queues overdue-30 again, with the figures of now.
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
