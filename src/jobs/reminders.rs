@@ -196,6 +196,7 @@ pub fn plan_reminders(
                 region: e.region.clone(),
                 contact_email: e.contact_email.clone(),
                 declared: declared.contains(&e.id),
+                in_levy_year: e.registered_on.is_none_or(|d| d.year() <= levy_year),
                 levy: levy.map(|(_, fen)| LevyFacts {
                     principal: from_fen(*fen),
                     payments: paid.remove(&e.id).unwrap_or_default(),

@@ -78,6 +78,10 @@ pub struct EmployerFacts {
     pub contact_email: Option<String>,
     /// A declaration was submitted (or certified) for the year.
     pub declared: bool,
+    /// Registered by the end of the levy year, or on an unknown date: the employers a
+    /// notice of the year lists (`crate::registry::notices`). One registered later did
+    /// not exist in the year and owes no declaration for it.
+    pub in_levy_year: bool,
     /// The current assessment, if any.
     pub levy: Option<LevyFacts>,
 }
@@ -285,7 +289,7 @@ pub fn plan_employer(
     {
         return out;
     }
-    if let (false, Some(t)) = (facts.declared, declare_terms) {
+    if let (false, true, Some(t)) = (facts.declared, facts.in_levy_year, declare_terms) {
         if let Some(d) = stage_before(as_of, t.filing_deadline, &schedule.declare_days_before) {
             out.push(Planned::Declare {
                 stage: format!("due-{d}d"),
@@ -673,6 +677,7 @@ mod tests {
             region: "411202".into(),
             contact_email: Some("hr@example.org".into()),
             declared,
+            in_levy_year: true,
             levy: principal.map(|p| LevyFacts {
                 principal: p,
                 payments: Vec::new(),
@@ -743,6 +748,9 @@ mod tests {
             vec![(ReminderKind::DeclareOverdue, "overdue-30".into())]
         );
         assert!(at("2025-11-15", &facts(true, None)).is_empty(), "declared");
+        let mut newer = facts(false, None);
+        newer.in_levy_year = false;
+        assert!(at("2026-03-01", &newer).is_empty(), "did not exist in 2025");
         let mut no_mail = facts(false, None);
         no_mail.contact_email = None;
         assert!(at("2025-11-15", &no_mail).is_empty());

@@ -919,8 +919,19 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
             .map(|r| r.stage.as_str())
             .collect();
         assert_eq!(stages, ["overdue-1", "overdue-15", "overdue-30"]);
-        // An employer first reminded late in the season gets the latest stage only.
+        // An employer first reminded late in the season gets the latest stage only; one
+        // registered after the levy year did not exist in it, and gets none (as the
+        // notice of the year leaves it out).
         let newcomer = employer(&mut conn, 93, Some("hr@new.example.org"));
+        let founded_later = employer(&mut conn, 94, Some("hr@later.example.org"));
+        {
+            use diesel::prelude::*;
+            use quota_levy::db::schema::employers as e;
+            diesel::update(e::table.filter(e::id.eq(founded_later)))
+                .set(e::registered_on.eq(Some(d("2026-01-05"))))
+                .execute(&mut *conn)
+                .expect("registered in 2026");
+        }
         plan_on(&mut conn, deadline + Duration::days(40));
         let rows = outbox::all(&mut conn).expect("rows");
         let got: Vec<&str> = rows
@@ -929,6 +940,7 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
             .map(|r| r.stage.as_str())
             .collect();
         assert_eq!(got, ["overdue-30"]);
+        assert!(rows.iter().all(|r| r.employer_id != founded_later));
     })
     .await
     .expect("test thread");
