@@ -2,6 +2,7 @@
 //! `QUOTA_LEVY__SECTION__KEY` environment variables. Every failure names the key.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The defaults, compiled in so the binary runs from any directory.
@@ -162,10 +163,70 @@ pub struct MailSettings {
     pub backoff_max_secs: u64,
     /// Declaration reminder stages: days before the filing deadline.
     pub declare_days_before: Vec<u32>,
+    /// Overdue-declaration (催报) stages: days after the filing deadline.
+    pub declare_overdue_days_after: Vec<u32>,
     /// Payment reminder stages: days before the due date.
     pub pay_days_before: Vec<u32>,
     /// Overdue reminder stages: days after the due date.
     pub overdue_days_after: Vec<u32>,
+    /// How and where to pay, per region code (`[mail.payment.<region>]`).
+    pub payment: PaymentDirectory,
+}
+
+/// `[mail.payment]`: the payment instructions of each configured region, by region code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentDirectory(pub BTreeMap<String, PaymentInstructions>);
+
+impl PaymentDirectory {
+    /// The instructions that cover `region`: its own entry, else its city's, else its
+    /// province's (the national level has no tax office to pay). `None` when none is
+    /// configured: the mail then says to ask the local tax office, rather than print
+    /// the instructions of somewhere else.
+    pub fn for_region(&self, region: &str) -> Option<&PaymentInstructions> {
+        let code: crate::domain::RegionCode = region.parse().ok()?;
+        code.chain()
+            .into_iter()
+            .filter(|c| !c.is_national())
+            .find_map(|c| self.0.get(c.as_str()))
+    }
+}
+
+/// `[mail.payment.<region>]`: how and where the employers of a region pay the levy, as
+/// its tax office publishes it. Every key is required: a pay or overdue mail prints
+/// them all, and one missing would send an employer half an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInstructions {
+    /// 收款单位: the payee, as it must be written on a transfer.
+    pub payee: String,
+    /// 开户银行: the payee's bank and branch.
+    pub bank: String,
+    /// 账号: the payee's account number.
+    pub account: String,
+    /// 电子税务局: the address of the e-tax service where the levy is paid online.
+    pub etax_url: String,
+    /// 主管税务机关: the tax office's name.
+    pub tax_office: String,
+    /// The tax office's address.
+    pub tax_office_address: String,
+    /// The tax office's phone number.
+    pub tax_office_phone: String,
+}
+
+impl PaymentInstructions {
+    /// Each key with its value, in the order of `config/default.toml`.
+    pub fn fields(&self) -> [(&'static str, &str); 7] {
+        [
+            ("payee", &self.payee),
+            ("bank", &self.bank),
+            ("account", &self.account),
+            ("etax_url", &self.etax_url),
+            ("tax_office", &self.tax_office),
+            ("tax_office_address", &self.tax_office_address),
+            ("tax_office_phone", &self.tax_office_phone),
+        ]
+    }
 }
 
 // Written by hand so that the SMTP password never reaches a log line or a panic message.
@@ -273,7 +334,7 @@ impl Settings {
             let origin = origins
                 .iter()
                 .rev()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| names(k, &key))
                 .map(|(_, o)| o.clone())
                 .unwrap_or_else(|| "configuration".into());
             ConfigError::Invalid {
@@ -291,7 +352,7 @@ impl Settings {
             let origin = origins
                 .iter()
                 .rev()
-                .find(|(k, _)| k == key)
+                .find(|(k, _)| names(k, key))
                 .map(|(_, o)| o.clone())
                 .unwrap_or_else(|| "config/default.toml".into());
             Err(ConfigError::Invalid {
@@ -352,6 +413,9 @@ impl Settings {
         }
         if let Err((key, message)) = self.mail.check() {
             return fail(key, message);
+        }
+        if let Err((key, message)) = self.mail.check_payment() {
+            return fail(&key, message);
         }
         Ok(())
     }
@@ -474,6 +538,10 @@ impl MailSettings {
         }
         for (key, days) in [
             ("mail.declare_days_before", &self.declare_days_before),
+            (
+                "mail.declare_overdue_days_after",
+                &self.declare_overdue_days_after,
+            ),
             ("mail.pay_days_before", &self.pay_days_before),
             ("mail.overdue_days_after", &self.overdue_days_after),
         ] {
@@ -490,6 +558,67 @@ impl MailSettings {
                 "expected days from 1 (the due date itself is not overdue)".into(),
             ));
         }
+        if self.declare_overdue_days_after.contains(&0) {
+            return Err((
+                "mail.declare_overdue_days_after",
+                "expected days from 1 (on the deadline itself a declaration is not late)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The first bad `[mail.payment.<region>]` entry, as (dotted key, expected form).
+    fn check_payment(&self) -> Result<(), (String, String)> {
+        for (region, p) in &self.payment.0 {
+            let key = |field: &str| format!("mail.payment.{region}.{field}");
+            match region.parse::<crate::domain::RegionCode>() {
+                Ok(code) if !code.is_national() => {}
+                _ => {
+                    return Err((
+                        format!("mail.payment.{region}"),
+                        "expected a region code of six digits (GB/T 2260), such as 411200 \
+                         for a city or 411202 for a county; not 000000, which no tax office \
+                         collects for"
+                            .into(),
+                    ))
+                }
+            }
+            for (field, value) in p.fields() {
+                if value.trim().is_empty() || value.contains(['\r', '\n']) || value.len() > 300 {
+                    return Err((
+                        key(field),
+                        "expected one line of text, up to 300 bytes".into(),
+                    ));
+                }
+            }
+            let url = p.etax_url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://"))
+                || url.contains(char::is_whitespace)
+            {
+                return Err((
+                    key("etax_url"),
+                    "expected an http:// or https:// URL".into(),
+                ));
+            }
+            let digits_and = |v: &str, extra: &[char]| {
+                v.chars().any(|c| c.is_ascii_digit())
+                    && v.chars().all(|c| c.is_ascii_digit() || extra.contains(&c))
+            };
+            if !digits_and(p.account.trim(), &[' ', '-']) {
+                return Err((
+                    key("account"),
+                    "expected an account number: digits, grouped with spaces or hyphens if \
+                     wished"
+                        .into(),
+                ));
+            }
+            if !digits_and(p.tax_office_phone.trim(), &[' ', '-', '+', '(', ')', '/']) {
+                return Err((
+                    key("tax_office_phone"),
+                    "expected a phone number such as 0398-1234567".into(),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -500,6 +629,12 @@ impl MailSettings {
     }
 }
 
+/// True when a value set at `set` is, or is inside, the setting `key`: an error about a
+/// whole entry (a missing key of `mail.payment.411200`) names where its keys came from.
+fn names(set: &str, key: &str) -> bool {
+    set == key || set.strip_prefix(key).is_some_and(|r| r.starts_with('.'))
+}
+
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
     text.parse::<toml::Table>()
         .map(toml::Value::Table)
@@ -507,6 +642,32 @@ fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
             origin: origin.into(),
             message: e.to_string(),
         })
+}
+
+/// Tables whose keys the operator names (region codes) rather than the defaults: a new
+/// key there is an entry, not a typo, and the entry's own keys are checked by its type
+/// (`PaymentInstructions` refuses unknown ones).
+const OPEN_TABLES: [&str; 1] = ["mail.payment"];
+
+fn under_open_table(path: &str) -> bool {
+    OPEN_TABLES
+        .iter()
+        .any(|t| path == *t || path.strip_prefix(t).is_some_and(|r| r.starts_with('.')))
+}
+
+/// Records where every value of a new entry came from, so that an error names its file.
+fn record_origins(
+    value: &toml::Value,
+    key: &str,
+    origin: &str,
+    origins: &mut Vec<(String, String)>,
+) {
+    origins.push((key.to_owned(), origin.to_owned()));
+    if let toml::Value::Table(t) = value {
+        for (k, v) in t {
+            record_origins(v, &format!("{key}.{k}"), origin, origins);
+        }
+    }
 }
 
 /// Overlays a file onto the defaults, refusing keys the defaults do not have so that a
@@ -528,6 +689,10 @@ fn merge_file(
             format!("{prefix}.{k}")
         };
         match base.get_mut(&k) {
+            None if under_open_table(prefix) => {
+                record_origins(&v, &key, origin, origins);
+                base.insert(k, v);
+            }
             None => {
                 return Err(ConfigError::Invalid {
                     key,
@@ -571,9 +736,22 @@ fn apply_env(base: &mut toml::Value, name: &str, raw: &str) -> Result<(), Config
         origin: format!("environment variable {name}"),
         message,
     };
+    let parts: Vec<&str> = key.split('.').collect();
     let mut slot = base;
-    for part in key.split('.') {
-        slot = slot.get_mut(part).ok_or_else(|| {
+    for (i, part) in parts.iter().enumerate() {
+        // An entry of an open table is made as its keys arrive; its values are text
+        // (a wrong shape is refused when the entry is read).
+        if let toml::Value::Table(t) = &mut *slot {
+            if under_open_table(&parts[..i].join(".")) && !t.contains_key(*part) {
+                let fresh = if i + 1 == parts.len() {
+                    toml::Value::String(String::new())
+                } else {
+                    toml::Value::Table(toml::Table::new())
+                };
+                t.insert((*part).to_owned(), fresh);
+            }
+        }
+        slot = slot.get_mut(*part).ok_or_else(|| {
             invalid("unknown setting (see config/default.toml for every key)".into())
         })?;
     }
@@ -718,12 +896,14 @@ mod tests {
         assert!(!s.mail.enabled);
         assert_eq!(s.mail.smtp_tls, SmtpTls::Starttls);
         assert_eq!(s.mail.declare_days_before, vec![30, 7]);
+        assert_eq!(s.mail.declare_overdue_days_after, vec![1, 15, 30]);
         let s = Settings::load_from(
             None,
             env(&[
                 ("QUOTA_LEVY__MAIL__SMTP_TLS", "none"),
                 ("QUOTA_LEVY__MAIL__DECLARE_DAYS_BEFORE", "14, 3"),
                 ("QUOTA_LEVY__MAIL__OVERDUE_DAYS_AFTER", ""),
+                ("QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER", "3,10"),
                 ("QUOTA_LEVY__MAIL__SMTP_PASSWORD", "secret"),
                 ("QUOTA_LEVY__MAIL__SMTP_USERNAME", "me"),
             ]),
@@ -732,6 +912,7 @@ mod tests {
         assert_eq!(s.mail.smtp_tls, SmtpTls::None);
         assert_eq!(s.mail.declare_days_before, vec![14, 3]);
         assert!(s.mail.overdue_days_after.is_empty());
+        assert_eq!(s.mail.declare_overdue_days_after, vec![3, 10]);
         assert!(!format!("{:?}", s.mail).contains("secret"));
         for (var, value, key) in [
             ("QUOTA_LEVY__MAIL__SMTP_TLS", "ssl", "mail.smtp_tls"),
@@ -757,12 +938,157 @@ mod tests {
                 "0",
                 "mail.overdue_days_after",
             ),
+            (
+                "QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER",
+                "1,0",
+                "mail.declare_overdue_days_after",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER",
+                "400",
+                "mail.declare_overdue_days_after",
+            ),
         ] {
             let e = Settings::load_from(None, env(&[(var, value)]))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(key), "{var}={value}: {e}");
         }
+    }
+
+    fn payment_env(region: &str, skip: &str) -> Vec<(String, String)> {
+        [
+            ("PAYEE", "国家税务总局测试市税务局"),
+            ("BANK", "测试银行测试支行"),
+            ("ACCOUNT", "1234 5678 9012 3456"),
+            ("ETAX_URL", "https://etax.example.org/"),
+            ("TAX_OFFICE", "国家税务总局测试市税务局"),
+            ("TAX_OFFICE_ADDRESS", "测试市测试路1号"),
+            ("TAX_OFFICE_PHONE", "0398-1234567"),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != skip)
+        .map(|(k, v)| {
+            (
+                format!("QUOTA_LEVY__MAIL__PAYMENT__{region}__{k}"),
+                v.to_owned(),
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn payment_instructions_are_keyed_by_region_and_resolved_up_the_chain() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert!(s.mail.payment.0.is_empty(), "nothing invented by default");
+        assert_eq!(s.mail.payment.for_region("411200"), None);
+
+        let mut vars = payment_env("411200", "");
+        vars.extend(payment_env("410000", ""));
+        vars.push((
+            "QUOTA_LEVY__MAIL__PAYMENT__410000__PAYEE".into(),
+            "国家税务总局测试省税务局".into(),
+        ));
+        let s = Settings::load_from(None, vars).unwrap();
+        assert_eq!(s.mail.payment.0.len(), 2);
+        let city = s.mail.payment.for_region("411200").unwrap();
+        assert_eq!(city.account, "1234 5678 9012 3456");
+        assert_eq!(city.payee, "国家税务总局测试市税务局");
+        // A county of the city: the city's entry.
+        assert_eq!(s.mail.payment.for_region("411202"), Some(city));
+        // Another city of the province: the province's.
+        let province = s.mail.payment.for_region("411300").unwrap();
+        assert_eq!(province.payee, "国家税务总局测试省税务局");
+        // Another province: none, and no national fallback.
+        assert_eq!(s.mail.payment.for_region("110000"), None);
+        assert_eq!(s.mail.payment.for_region("not a code"), None);
+
+        // From a file, the same; a county's own entry wins over its city's.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pay.toml");
+        std::fs::write(
+            &file,
+            "[mail.payment.411202]\npayee = \"湖滨区\"\nbank = \"b\"\naccount = \"1\"\n\
+             etax_url = \"https://e.example.org\"\ntax_office = \"t\"\n\
+             tax_office_address = \"a\"\ntax_office_phone = \"1\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&file), payment_env("411200", "")).unwrap();
+        assert_eq!(s.mail.payment.for_region("411202").unwrap().payee, "湖滨区");
+        assert_eq!(
+            s.mail.payment.for_region("411203").unwrap().payee,
+            "国家税务总局测试市税务局"
+        );
+    }
+
+    #[test]
+    fn payment_instructions_refuse_unknown_missing_and_malformed_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("typo.toml");
+        std::fs::write(&file, "[mail.payment.411200]\nbankk = \"x\"\n").unwrap();
+        let e = Settings::load_from(Some(&file), payment_env("411200", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mail.payment.411200") && e.contains("bankk") && e.contains("typo.toml"),
+            "{e}"
+        );
+        let mut typo = payment_env("411200", "");
+        typo.push((
+            "QUOTA_LEVY__MAIL__PAYMENT__411200__BANKK".into(),
+            "x".into(),
+        ));
+        let e = Settings::load_from(None, typo).unwrap_err().to_string();
+        assert!(
+            e.contains("mail.payment.411200") && e.contains("bankk"),
+            "{e}"
+        );
+        let e = Settings::load_from(None, payment_env("411200", "ACCOUNT"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mail.payment.411200") && e.contains("account"),
+            "{e}"
+        );
+
+        for (field, value, key) in [
+            (
+                "ETAX_URL",
+                "etax.example.org",
+                "mail.payment.411200.etax_url",
+            ),
+            ("ACCOUNT", "see the notice", "mail.payment.411200.account"),
+            (
+                "TAX_OFFICE_PHONE",
+                "call us",
+                "mail.payment.411200.tax_office_phone",
+            ),
+            ("PAYEE", "  ", "mail.payment.411200.payee"),
+            ("BANK", "a\nb", "mail.payment.411200.bank"),
+        ] {
+            let mut vars = payment_env("411200", field);
+            let var = format!("QUOTA_LEVY__MAIL__PAYMENT__411200__{field}");
+            vars.push((var.clone(), value.into()));
+            let e = Settings::load_from(None, vars).unwrap_err().to_string();
+            assert!(
+                e.contains(key) && e.contains(&var),
+                "{field}={value:?}: {e}"
+            );
+        }
+        for region in ["000000", "4112", "41120a"] {
+            let e = Settings::load_from(None, payment_env(region, ""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("mail.payment.{}", region.to_ascii_lowercase()))
+                    && e.contains("region code"),
+                "{region}: {e}"
+            );
+        }
+        let e = Settings::load_from(None, env(&[("QUOTA_LEVY__MAIL__PAYMENT__411200", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mail.payment.411200"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! so the same `UPDATE … RETURNING` inside an IMMEDIATE transaction is enough. A worker
 //! that dies mid-send leaves its lease to expire, and the row is taken again.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
@@ -22,7 +22,8 @@ pub const SENT: &str = "sent";
 /// Row status: given up after too many refusals, or undeliverable.
 pub const DEAD: &str = "dead";
 /// Row status: not sent because its reason was gone when its turn came (the declaration
-/// was filed, the levy paid, or its figures changed); `last_error` says which. Final:
+/// was filed, the levy paid, its figures changed, or the date it asks to act by passed);
+/// `last_error` says which. Final:
 /// [`requeue_dead`] leaves it alone.
 pub const CANCELLED: &str = "cancelled";
 
@@ -31,6 +32,8 @@ pub const CANCELLED: &str = "cancelled";
 pub enum ReminderKind {
     /// Declare before the filing deadline.
     Declare,
+    /// Still not declared after the filing deadline (催报).
+    DeclareOverdue,
     /// Pay before the due date.
     Pay,
     /// Overdue, with the surcharge so far.
@@ -41,8 +44,9 @@ pub enum ReminderKind {
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 4] = [
+    pub const ALL: [ReminderKind; 5] = [
         ReminderKind::Declare,
+        ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
         ReminderKind::Overdue,
         ReminderKind::NoticePublished,
@@ -52,6 +56,7 @@ impl ReminderKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ReminderKind::Declare => "declare",
+            ReminderKind::DeclareOverdue => "declare_overdue",
             ReminderKind::Pay => "pay",
             ReminderKind::Overdue => "overdue",
             ReminderKind::NoticePublished => "notice_published",
@@ -84,6 +89,10 @@ pub struct NewReminder {
     pub body_zh: String,
     /// English text.
     pub body_en: String,
+    /// The date the text asks the employer to act by (a filing deadline, a payment due
+    /// date), if it names one: once it has passed, the sender cancels the reminder
+    /// rather than send a request that can no longer be met (`crate::mail::recheck`).
+    pub act_by: Option<NaiveDate>,
 }
 
 #[derive(Insertable)]
@@ -101,6 +110,7 @@ struct InsertRow<'a> {
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
+    act_by: Option<NaiveDate>,
 }
 
 /// A stored reminder.
@@ -109,7 +119,7 @@ struct InsertRow<'a> {
 pub struct Reminder {
     /// Row id (also the basis of the Message-ID).
     pub id: i64,
-    /// `declare`, `pay`, `overdue`, `notice_published`.
+    /// `declare`, `declare_overdue`, `pay`, `overdue`, `notice_published`.
     pub kind: String,
     /// Employer row id.
     pub employer_id: i64,
@@ -141,6 +151,9 @@ pub struct Reminder {
     pub created_at: NaiveDateTime,
     /// Accepted by the SMTP server (UTC).
     pub sent_at: Option<NaiveDateTime>,
+    /// The date the text asks the employer to act by, if any ([`NewReminder::act_by`];
+    /// `None` too on rows queued before it was recorded).
+    pub act_by: Option<NaiveDate>,
 }
 
 /// Queues a reminder, due now. Call it inside the transaction of the event that causes
@@ -169,6 +182,7 @@ pub fn enqueue_at(
         attempts: 0,
         next_attempt_at: now,
         created_at: now,
+        act_by: r.act_by,
     };
     // Upserts do not compile on the MultiBackend; the same statement per backend does.
     let inserted = crate::per_backend!(&mut *conn, |c| diesel::insert_into(outbox::table)
@@ -186,7 +200,7 @@ pub fn enqueue_at(
 
 const RETURNED: &str = "id, kind, employer_id, levy_year, stage, recipient, subject, body_zh, \
      body_en, status, attempts, next_attempt_at, locked_by, locked_until, last_error, \
-     created_at, sent_at";
+     created_at, sent_at, act_by";
 
 /// Leases up to `batch` due reminders to `worker_id` until `now + lease`, oldest due
 /// first. A row is due when pending, its time has come and no live lease holds it.
@@ -438,6 +452,7 @@ mod tests {
             subject: "s".into(),
             body_zh: "中".into(),
             body_en: "en".into(),
+            act_by: None,
         }
     }
 

@@ -202,6 +202,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        act_by -> Nullable<Date>,
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{MailSettings, Settings};
+use crate::config::{MailSettings, PaymentDirectory, Settings};
 use crate::db::employers::Employer;
 use crate::db::outbox::{self, ReminderKind};
 use crate::db::schema::{assessments, employers, policy_snapshots};
@@ -118,6 +118,7 @@ pub fn plan_reminders(
     conn: &mut AnyConnection,
     book: &PolicyBook,
     templates: &Templates,
+    payment: &PaymentDirectory,
     schedule: &Schedule,
     levy_year: i32,
     as_of: NaiveDate,
@@ -192,8 +193,10 @@ pub fn plan_reminders(
                 employer_id: e.id,
                 uscc: e.uscc.clone(),
                 name: e.name.clone(),
+                region: e.region.clone(),
                 contact_email: e.contact_email.clone(),
                 declared: declared.contains(&e.id),
+                in_levy_year: e.registered_on.is_none_or(|d| d.year() <= levy_year),
                 levy: levy.map(|(_, fen)| LevyFacts {
                     principal: from_fen(*fen),
                     payments: paid.remove(&e.id).unwrap_or_default(),
@@ -207,11 +210,13 @@ pub fn plan_reminders(
                 levy_terms.as_ref(),
             ) {
                 let shown = match planned.kind() {
-                    ReminderKind::Declare => declare_terms.as_ref(),
+                    ReminderKind::Declare | ReminderKind::DeclareOverdue => declare_terms.as_ref(),
                     _ => levy_terms.as_ref(),
                 };
                 if let Some(t) = shown {
-                    if let Some(r) = plan::render(templates, levy_year, &facts, t, &planned)? {
+                    if let Some(r) =
+                        plan::render(templates, payment, levy_year, &facts, t, &planned)?
+                    {
                         rows.push(r);
                     }
                 }
@@ -271,6 +276,7 @@ impl ReminderWorker {
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
         let cfg = PassConfig::from_settings(mail, "serve");
         let schedule = Schedule::from_settings(mail);
+        let payment = mail.payment.clone();
         let poll = Duration::from_secs(mail.poll_interval_secs);
         let plan_every = Duration::from_secs(mail.plan_interval_secs);
         let (stop2, wake2) = (stop.clone(), wake.clone());
@@ -285,7 +291,9 @@ impl ReminderWorker {
                         let mut ok = true;
                         for year in [today.year() - 1, today.year()] {
                             let result = db.conn().map_err(ReminderError::from).and_then(|mut c| {
-                                plan_reminders(&mut c, &book, &templates, &schedule, year, today)
+                                plan_reminders(
+                                    &mut c, &book, &templates, &payment, &schedule, year, today,
+                                )
                             });
                             match result {
                                 Ok(r) if r.total_queued() > 0 => tracing::info!(
@@ -310,6 +318,7 @@ impl ReminderWorker {
                         &mailer,
                         &cfg,
                         &|| Utc::now().naive_utc(),
+                        &china_today,
                         &stop2,
                     ) {
                         Ok(r) if r.claimed > 0 => log_pass(&r),
@@ -371,8 +380,9 @@ fn log_pass(r: &PassReport) {
 /// `quota-levy reminders …`
 #[derive(Debug, clap::Subcommand)]
 pub enum RemindersCommand {
-    /// Queue the reminders due on a day for a levy year (declare, pay, overdue), as the
-    /// worker of `serve` does daily. Idempotent: already queued reminders stay as they are.
+    /// Queue the reminders due on a day for a levy year (declare, declare_overdue, pay,
+    /// overdue), as the worker of `serve` does daily. Idempotent: already queued
+    /// reminders stay as they are.
     Plan {
         /// The levy year.
         #[arg(long)]
@@ -414,6 +424,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &mut *db.conn()?,
                 &book,
                 &templates,
+                &settings.mail.payment,
                 &schedule,
                 levy_year,
                 as_of,
@@ -440,6 +451,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &mailer,
                 &cfg,
                 &|| Utc::now().naive_utc(),
+                &china_today,
                 &AtomicBool::new(false),
             )?;
             crate::outln!("claimed {}", r.claimed);

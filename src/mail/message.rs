@@ -120,6 +120,7 @@ mod tests {
             last_error: None,
             created_at: now,
             sent_at: None,
+            act_by: None,
         }
     }
 

@@ -14,7 +14,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::template::{TemplateError, Templates};
+use super::template::{Part, TemplateError, Templates, Variant};
+use crate::config::PaymentDirectory;
 use crate::db::outbox::{NewReminder, ReminderKind};
 use crate::domain::levy::{surcharge, Payment, SurchargeResult};
 use crate::domain::money::format_money;
@@ -26,6 +27,8 @@ use crate::domain::Language;
 pub struct Schedule {
     /// Days before the filing deadline.
     pub declare_days_before: Vec<u32>,
+    /// Days after the filing deadline, while still undeclared (催报).
+    pub declare_overdue_days_after: Vec<u32>,
     /// Days before the payment due date.
     pub pay_days_before: Vec<u32>,
     /// Days after the due date.
@@ -37,6 +40,7 @@ impl Schedule {
     pub fn from_settings(mail: &crate::config::MailSettings) -> Schedule {
         Schedule {
             declare_days_before: mail.declare_days_before.clone(),
+            declare_overdue_days_after: mail.declare_overdue_days_after.clone(),
             pay_days_before: mail.pay_days_before.clone(),
             overdue_days_after: mail.overdue_days_after.clone(),
         }
@@ -67,10 +71,17 @@ pub struct EmployerFacts {
     pub uscc: String,
     /// Name.
     pub name: String,
+    /// Region code where it is registered: its tax office's payment instructions go in
+    /// pay and overdue mails.
+    pub region: String,
     /// Where reminders go; none: nothing is planned.
     pub contact_email: Option<String>,
     /// A declaration was submitted (or certified) for the year.
     pub declared: bool,
+    /// Registered by the end of the levy year, or on an unknown date: the employers a
+    /// notice of the year lists (`crate::registry::notices`). One registered later did
+    /// not exist in the year and owes no declaration for it.
+    pub in_levy_year: bool,
     /// The current assessment, if any.
     pub levy: Option<LevyFacts>,
 }
@@ -95,6 +106,17 @@ pub enum Planned {
         deadline: NaiveDate,
         /// Days from the as-of date to the deadline.
         days_left: i64,
+    },
+    /// Not declared though the filing deadline has passed (催报).
+    DeclareOverdue {
+        /// Stage: `overdue-{d}`.
+        stage: String,
+        /// Filing deadline.
+        deadline: NaiveDate,
+        /// The day the mail says the declaration was still missing on.
+        as_of: NaiveDate,
+        /// Days past the deadline.
+        days_overdue: i64,
     },
     /// Pay by `due`.
     Pay {
@@ -131,6 +153,14 @@ pub enum Planned {
         surcharge: Decimal,
         /// Principal and surcharge still owed.
         outstanding: Decimal,
+        /// Principal still owed (the statement's `outstanding_principal`).
+        outstanding_principal: Decimal,
+        /// Surcharge still owed (the statement's `outstanding_surcharge`).
+        outstanding_surcharge: Decimal,
+        /// The most the surcharge may reach (the statement's `surcharge_cap`).
+        cap: Option<Decimal>,
+        /// The cap stopped the surcharge (the statement's `surcharge_capped`).
+        capped: bool,
         /// Daily surcharge rate.
         daily_rate: Decimal,
     },
@@ -141,8 +171,34 @@ impl Planned {
     pub fn kind(&self) -> ReminderKind {
         match self {
             Planned::Declare { .. } => ReminderKind::Declare,
+            Planned::DeclareOverdue { .. } => ReminderKind::DeclareOverdue,
             Planned::Pay { .. } => ReminderKind::Pay,
             Planned::Overdue { .. } => ReminderKind::Overdue,
+        }
+    }
+
+    /// The date the mail asks the employer to act by, which the sender checks again
+    /// (`crate::mail::recheck`): the filing deadline, the due date; the overdue mails
+    /// name none (they ask to declare or pay now).
+    pub fn act_by(&self) -> Option<NaiveDate> {
+        match self {
+            Planned::Declare { deadline, .. } => Some(*deadline),
+            Planned::Pay { due, .. } => Some(*due),
+            Planned::DeclareOverdue { .. } | Planned::Overdue { .. } => None,
+        }
+    }
+
+    /// Which text of its kind the mail is: an overdue mail is worded after the account
+    /// — principal unpaid and the surcharge growing, the surcharge at its cap, or only
+    /// surcharge left once the principal is paid (which also stops it growing).
+    pub fn variant(&self) -> Variant {
+        match self {
+            Planned::Overdue {
+                outstanding_principal,
+                ..
+            } if *outstanding_principal <= Decimal::ZERO => Variant::SurchargeOnly,
+            Planned::Overdue { capped: true, .. } => Variant::Capped,
+            _ => Variant::Standard,
         }
     }
 
@@ -150,6 +206,7 @@ impl Planned {
     pub fn stage(&self) -> &str {
         match self {
             Planned::Declare { stage, .. }
+            | Planned::DeclareOverdue { stage, .. }
             | Planned::Pay { stage, .. }
             | Planned::Overdue { stage, .. } => stage,
         }
@@ -232,12 +289,24 @@ pub fn plan_employer(
     {
         return out;
     }
-    if let (false, Some(t)) = (facts.declared, declare_terms) {
+    if let (false, true, Some(t)) = (facts.declared, facts.in_levy_year, declare_terms) {
         if let Some(d) = stage_before(as_of, t.filing_deadline, &schedule.declare_days_before) {
             out.push(Planned::Declare {
                 stage: format!("due-{d}d"),
                 deadline: t.filing_deadline,
                 days_left: (t.filing_deadline - as_of).num_days(),
+            });
+        }
+        if let Some(d) = stage_after(
+            as_of,
+            t.filing_deadline,
+            &schedule.declare_overdue_days_after,
+        ) {
+            out.push(Planned::DeclareOverdue {
+                stage: format!("overdue-{d}"),
+                deadline: t.filing_deadline,
+                as_of,
+                days_overdue: (as_of - t.filing_deadline).num_days(),
             });
         }
     }
@@ -276,6 +345,10 @@ pub fn plan_employer(
                 paid,
                 surcharge: s.accrued,
                 outstanding,
+                outstanding_principal: s.outstanding_principal,
+                outstanding_surcharge: s.outstanding_surcharge,
+                cap: s.cap,
+                capped: s.capped,
                 daily_rate: t.surcharge.daily_rate,
             });
         }
@@ -288,9 +361,12 @@ fn per_mille(rate: Decimal) -> String {
     (rate * Decimal::from(1000)).normalize().to_string()
 }
 
-/// Renders a planned reminder into an outbox row.
+/// Renders a planned reminder into an outbox row. Pay and overdue mails say how and
+/// where to pay: the `payment` entry that covers the employer's region, else that the
+/// local tax office will say.
 pub fn render(
     templates: &Templates,
+    payment: &PaymentDirectory,
     levy_year: i32,
     facts: &EmployerFacts,
     terms: &RegionTerms,
@@ -309,6 +385,7 @@ pub fn render(
         ("uscc", facts.uscc.clone()),
         ("levy_year", levy_year.to_string()),
     ];
+    let mut localized = vec![("region", terms.name_zh.clone(), terms.name_en.clone())];
     match planned {
         Planned::Declare {
             deadline,
@@ -317,6 +394,19 @@ pub fn render(
         } => {
             values.push(("deadline", deadline.to_string()));
             values.push(("days_left", days_left.to_string()));
+        }
+        Planned::DeclareOverdue {
+            deadline,
+            as_of,
+            days_overdue,
+            ..
+        } => {
+            values.push(("deadline", deadline.to_string()));
+            values.push(("as_of", as_of.to_string()));
+            values.push(("days_overdue", days_overdue.to_string()));
+            // The notice's words for an employer that has not declared.
+            let (zh, en) = status_text("not_declared");
+            localized.push(("status", zh, en));
         }
         Planned::Pay {
             due,
@@ -342,6 +432,9 @@ pub fn render(
             paid,
             surcharge,
             outstanding,
+            outstanding_principal,
+            outstanding_surcharge,
+            cap,
             daily_rate,
             ..
         } => {
@@ -349,17 +442,30 @@ pub fn render(
             values.push(("paid", format_money(*paid)));
             values.push(("surcharge", format_money(*surcharge)));
             values.push(("outstanding", format_money(*outstanding)));
+            values.push((
+                "outstanding_principal",
+                format_money(*outstanding_principal),
+            ));
+            values.push((
+                "outstanding_surcharge",
+                format_money(*outstanding_surcharge),
+            ));
+            values.push(("cap", cap.map(format_money).unwrap_or_default()));
             values.push(("due_date", due.to_string()));
             values.push(("as_of", as_of.to_string()));
             values.push(("days_overdue", days_overdue.to_string()));
             values.push(("daily_rate_permille", per_mille(*daily_rate)));
         }
     }
+    if matches!(planned, Planned::Pay { .. } | Planned::Overdue { .. }) {
+        let (zh, en) = how_to_pay(templates, payment.for_region(&facts.region), terms)?;
+        localized.push(("how_to_pay", zh, en));
+    }
     bilingual(
         templates,
-        planned.kind(),
+        (planned.kind(), planned.variant()),
         values,
-        (&terms.name_zh, &terms.name_en),
+        &localized,
         |subject, body_zh, body_en| NewReminder {
             kind: planned.kind(),
             employer_id: facts.employer_id,
@@ -369,26 +475,53 @@ pub fn render(
             subject,
             body_zh,
             body_en,
+            act_by: planned.act_by(),
         },
     )
     .map(Some)
 }
 
-/// Renders both languages with the region name of each; the subject is the Chinese one
-/// followed by the English one.
+/// The how-to-pay passage in Chinese and English: the configured instructions, or, with
+/// none, the passage that sends the employer to its tax office.
+fn how_to_pay(
+    templates: &Templates,
+    instructions: Option<&crate::config::PaymentInstructions>,
+    terms: &RegionTerms,
+) -> Result<(String, String), TemplateError> {
+    let (part, mut values): (Part, Vec<(&str, String)>) = match instructions {
+        Some(p) => (
+            Part::HowToPay,
+            p.fields()
+                .into_iter()
+                .map(|(k, v)| (k, v.trim().to_owned()))
+                .collect(),
+        ),
+        None => (Part::HowToPayUnconfigured, Vec::new()),
+    };
+    values.push(("region", terms.name_zh.clone()));
+    let zh = templates.render_part(part, Language::Zh, &values)?;
+    if let Some(v) = values.iter_mut().find(|(k, _)| *k == "region") {
+        v.1 = terms.name_en.clone();
+    }
+    let en = templates.render_part(part, Language::En, &values)?;
+    Ok((zh, en))
+}
+
+/// Renders both languages, each `localized` value (the region name, a status) in the
+/// language of its text; the subject is the Chinese one followed by the English one.
 fn bilingual(
     templates: &Templates,
-    kind: ReminderKind,
+    (kind, variant): (ReminderKind, Variant),
     mut values: Vec<(&str, String)>,
-    region: (&str, &str),
+    localized: &[(&'static str, String, String)],
     make: impl FnOnce(String, String, String) -> NewReminder,
 ) -> Result<NewReminder, TemplateError> {
-    values.push(("region", region.0.to_owned()));
-    let zh = templates.render(kind, Language::Zh, &values)?;
-    if let Some(v) = values.iter_mut().find(|(k, _)| *k == "region") {
-        v.1 = region.1.to_owned();
-    }
-    let en = templates.render(kind, Language::En, &values)?;
+    let common = values.len();
+    values.extend(localized.iter().map(|(k, zh, _)| (*k, zh.clone())));
+    let zh = templates.render_variant(kind, variant, Language::Zh, &values)?;
+    values.truncate(common);
+    values.extend(localized.iter().map(|(k, _, en)| (*k, en.clone())));
+    let en = templates.render_variant(kind, variant, Language::En, &values)?;
     Ok(make(
         format!("{} / {}", zh.subject, en.subject),
         zh.body,
@@ -492,6 +625,7 @@ pub fn notice_published(
         subject: format!("{} / {}", zh.subject, en.subject),
         body_zh: zh.body,
         body_en: en.body,
+        act_by: None,
     }))
 }
 
@@ -507,8 +641,18 @@ mod tests {
     fn schedule() -> Schedule {
         Schedule {
             declare_days_before: vec![30, 7],
+            // None here, so that the tests of the other kinds see only theirs; the 催报
+            // has tests of its own.
+            declare_overdue_days_after: Vec::new(),
             pay_days_before: vec![30, 7],
             overdue_days_after: vec![1, 30, 90],
+        }
+    }
+
+    fn with_catch_up() -> Schedule {
+        Schedule {
+            declare_overdue_days_after: vec![1, 15, 30],
+            ..schedule()
         }
     }
 
@@ -530,8 +674,10 @@ mod tests {
             employer_id: 7,
             uscc: "91411200MA44XXXX1A".into(),
             name: "三门峡测试有限公司".into(),
+            region: "411202".into(),
             contact_email: Some("hr@example.org".into()),
             declared,
+            in_levy_year: true,
             levy: principal.map(|p| LevyFacts {
                 principal: p,
                 payments: Vec::new(),
@@ -570,6 +716,83 @@ mod tests {
         assert!(
             plan("2025-10-24", &facts(true, None)).is_empty(),
             "declared"
+        );
+    }
+
+    #[test]
+    fn declare_overdue_follows_the_deadline_while_nothing_is_filed() {
+        let t = terms();
+        let at = |as_of: &str, f: &EmployerFacts| {
+            plan_employer(&with_catch_up(), d(as_of), f, Some(&t), Some(&t))
+        };
+        let f = facts(false, None);
+        assert_eq!(
+            stages(&at("2025-10-31", &f)),
+            vec![(ReminderKind::Declare, "due-7d".into())],
+            "on the deadline day the declaration is not late yet"
+        );
+        assert_eq!(
+            at("2025-11-01", &f),
+            vec![Planned::DeclareOverdue {
+                stage: "overdue-1".into(),
+                deadline: d("2025-10-31"),
+                as_of: d("2025-11-01"),
+                days_overdue: 1,
+            }]
+        );
+        assert_eq!(stages(&at("2025-11-14", &f))[0].1, "overdue-1");
+        assert_eq!(stages(&at("2025-11-15", &f))[0].1, "overdue-15");
+        // A first run late in the season: the latest stage only.
+        assert_eq!(
+            stages(&at("2026-03-01", &f)),
+            vec![(ReminderKind::DeclareOverdue, "overdue-30".into())]
+        );
+        assert!(at("2025-11-15", &facts(true, None)).is_empty(), "declared");
+        let mut newer = facts(false, None);
+        newer.in_levy_year = false;
+        assert!(at("2026-03-01", &newer).is_empty(), "did not exist in 2025");
+        let mut no_mail = facts(false, None);
+        no_mail.contact_email = None;
+        assert!(at("2025-11-15", &no_mail).is_empty());
+        // It asks to declare now: no date for the sender to find passed.
+        assert_eq!(at("2025-11-15", &f)[0].act_by(), None);
+    }
+
+    #[test]
+    fn declare_overdue_renders_the_deadline_the_day_and_the_notice_status() {
+        let templates = Templates::embedded().unwrap();
+        let t = terms();
+        let f = facts(false, None);
+        let p = plan_employer(&with_catch_up(), d("2025-11-15"), &f, Some(&t), Some(&t));
+        let r = render(
+            &templates,
+            &PaymentDirectory::default(),
+            2025,
+            &f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (r.kind, r.stage.as_str(), r.act_by),
+            (ReminderKind::DeclareOverdue, "overdue-15", None)
+        );
+        assert!(r.subject.contains("催报") && r.subject.contains("2025-10-31"));
+        assert!(
+            r.body_zh
+                .contains("三门峡市2025年度残疾人就业保障金的申报截止日期为2025-10-31。截至2025-11-15，贵单位仍未提交申报。"),
+            "{}",
+            r.body_zh
+        );
+        // The status in the notice's own words, in each language.
+        let (zh, en) = status_text("not_declared");
+        assert!(r.body_zh.contains(&format!("“{zh}”")), "{}", r.body_zh);
+        assert!(r.body_en.contains(&format!("\"{en}\"")), "{}", r.body_en);
+        assert!(
+            r.body_en.contains("in Sanmenxia was 2025-10-31"),
+            "{}",
+            r.body_en
         );
     }
 
@@ -625,6 +848,10 @@ mod tests {
                 paid: dec!(0),
                 surcharge: dec!(1500.00),
                 outstanding: dec!(11500.00),
+                outstanding_principal: dec!(10000.00),
+                outstanding_surcharge: dec!(1500.00),
+                cap: Some(dec!(10000.00)),
+                capped: false,
                 daily_rate: dec!(0.005),
             }]
         );
@@ -667,7 +894,16 @@ mod tests {
         let f = facts(true, Some(dec!(10000)));
         let t = terms();
         let p = plan("2025-11-30", &f);
-        let r = render(&templates, 2025, &f, &t, &p[0]).unwrap().unwrap();
+        let r = render(
+            &templates,
+            &PaymentDirectory::default(),
+            2025,
+            &f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(r.kind, ReminderKind::Overdue);
         assert_eq!(r.stage, "overdue-30");
         assert_eq!(r.recipient, "hr@example.org");
@@ -683,6 +919,7 @@ mod tests {
         assert!(r.subject.contains("11500.00") && r.subject.contains(" / "));
         let dp = render(
             &templates,
+            &PaymentDirectory::default(),
             2025,
             &facts(false, None),
             &t,
@@ -700,6 +937,212 @@ mod tests {
             "{}",
             dp.body_en
         );
+    }
+
+    /// The statement's figures of `f` on `as_of`, and its overdue mail.
+    fn overdue_mail(f: &EmployerFacts, as_of: &str) -> (SurchargeResult, NewReminder) {
+        let t = terms();
+        let levy = f.levy.as_ref().unwrap();
+        let account = account(levy, t.payment_due, &t.surcharge, d(as_of)).unwrap();
+        let p = plan(as_of, f);
+        assert_eq!(p.len(), 1, "{p:?}");
+        let r = render(
+            &Templates::embedded().unwrap(),
+            &PaymentDirectory::default(),
+            2025,
+            f,
+            &t,
+            &p[0],
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.kind, ReminderKind::Overdue);
+        (account.position, r)
+    }
+
+    #[test]
+    fn an_overdue_mail_says_the_surcharge_grows_only_while_it_does() {
+        let f = facts(true, Some(dec!(10000.00)));
+        // Growing: 30 days in, 1,500.00 of a cap of 10,000.00.
+        let (s, r) = overdue_mail(&f, "2025-11-30");
+        assert!(!s.capped && s.outstanding_principal > Decimal::ZERO);
+        assert!(r.body_zh.contains("在缴清之前每日增加"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("for each day until it is paid"),
+            "{}",
+            r.body_en
+        );
+        // Day 200 reaches the cap (5‰ × 200 = 100 %); on day 250 it is still the cap.
+        let (s, r) = overdue_mail(&f, "2026-07-09");
+        assert!(s.capped, "{s:?}");
+        assert_eq!(s.cap, Some(dec!(10000.00)));
+        assert_eq!(s.accrued, dec!(10000.00));
+        for text in [&r.subject, &r.body_zh, &r.body_en] {
+            assert!(
+                !text.contains("每日增加") && !text.contains("for each day"),
+                "{text}"
+            );
+        }
+        assert!(
+            r.body_zh.contains("滞纳金已达上限10000.00元") && r.body_zh.contains("不再增加"),
+            "{}",
+            r.body_zh
+        );
+        assert!(
+            r.body_zh.contains("尚未缴纳的保障金10000.00元仍须缴纳"),
+            "{}",
+            r.body_zh
+        );
+        assert!(r.body_zh.contains("合计尚欠：20000.00 元"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("reached its cap of 10000.00 yuan")
+                && r.body_en.contains("grows no more"),
+            "{}",
+            r.body_en
+        );
+        assert!(r.subject.contains("滞纳金已达上限"), "{}", r.subject);
+    }
+
+    #[test]
+    fn an_overdue_mail_with_the_principal_paid_asks_only_for_the_surcharge() {
+        // 10,000.00 paid 10 days late: 500.00 of surcharge is all that is owed.
+        let mut f = facts(true, Some(dec!(10000.00)));
+        if let Some(l) = f.levy.as_mut() {
+            l.payments.push(Payment {
+                date: d("2025-11-10"),
+                amount: dec!(10000.00),
+            });
+        }
+        let (s, r) = overdue_mail(&f, "2025-11-30");
+        assert_eq!(s.outstanding_principal, dec!(0));
+        assert_eq!(s.outstanding_surcharge, dec!(500.00));
+        for text in [&r.subject, &r.body_zh] {
+            assert!(
+                !text.contains("已逾期"),
+                "as if the levy were unpaid: {text}"
+            );
+            assert!(!text.contains("每日增加"), "{text}");
+        }
+        for text in [&r.subject, &r.body_en] {
+            assert!(!text.contains("overdue"), "{text}");
+        }
+        assert!(r.subject.contains("已缴清") && r.subject.contains("尚欠滞纳金500.00元"));
+        assert!(r.body_zh.contains("尚欠滞纳金：500.00 元"), "{}", r.body_zh);
+        assert!(
+            r.body_zh.contains("应缴金额：10000.00 元（已缴清）"),
+            "{}",
+            r.body_zh
+        );
+        assert!(r.body_zh.contains("滞纳金不再增加"), "{}", r.body_zh);
+        assert!(
+            r.body_en.contains("Surcharge outstanding:  500.00 yuan"),
+            "{}",
+            r.body_en
+        );
+        assert!(r.subject.contains("levy is paid; 500.00 yuan of surcharge"));
+    }
+
+    fn sanmenxia_payment() -> PaymentDirectory {
+        let mut entries = std::collections::BTreeMap::new();
+        entries.insert(
+            "411200".to_owned(),
+            crate::config::PaymentInstructions {
+                payee: "测试收款单位".into(),
+                bank: "测试银行三门峡分行".into(),
+                account: "6222 0000 1111 2222".into(),
+                etax_url: "https://etax.example.org/henan".into(),
+                tax_office: "测试税务局".into(),
+                tax_office_address: "三门峡市测试路1号".into(),
+                tax_office_phone: "0398-1234567".into(),
+            },
+        );
+        PaymentDirectory(entries)
+    }
+
+    #[test]
+    fn pay_and_overdue_mails_say_how_to_pay_in_the_region_or_whom_to_ask() {
+        let templates = Templates::embedded().unwrap();
+        let t = terms();
+        let f = facts(true, Some(dec!(10000.00)));
+        let configured = sanmenxia_payment();
+        for as_of in ["2025-10-24", "2025-11-30", "2026-07-09"] {
+            let p = plan(as_of, &f);
+            assert!(matches!(
+                p[0],
+                Planned::Pay { .. } | Planned::Overdue { .. }
+            ));
+            // The employer is in a county of the city: the city's entry covers it.
+            let r = render(&templates, &configured, 2025, &f, &t, &p[0])
+                .unwrap()
+                .unwrap();
+            for line in [
+                "收款单位：测试收款单位",
+                "开户银行：测试银行三门峡分行",
+                "账号：6222 0000 1111 2222",
+                "https://etax.example.org/henan",
+                "主管税务机关：测试税务局",
+                "地址：三门峡市测试路1号",
+                "电话：0398-1234567",
+            ] {
+                assert!(
+                    r.body_zh.contains(line),
+                    "{as_of}: {line} not in {}",
+                    r.body_zh
+                );
+            }
+            assert!(!r.body_zh.contains("{{"), "{}", r.body_zh);
+            for line in [
+                "Payee:    测试收款单位",
+                "Account:  6222 0000 1111 2222",
+                "Your tax office: 测试税务局",
+                "Phone:    0398-1234567",
+            ] {
+                assert!(
+                    r.body_en.contains(line),
+                    "{as_of}: {line} not in {}",
+                    r.body_en
+                );
+            }
+            // No entry for the region: no account at all, the tax office to ask.
+            let r = render(
+                &templates,
+                &PaymentDirectory::default(),
+                2025,
+                &f,
+                &t,
+                &p[0],
+            )
+            .unwrap()
+            .unwrap();
+            assert!(
+                r.body_zh
+                    .contains("请向贵单位所在地的主管税务机关咨询缴款方式和收款账户"),
+                "{}",
+                r.body_zh
+            );
+            assert!(
+                r.body_en.contains("please ask your local tax office"),
+                "{}",
+                r.body_en
+            );
+            assert!(!r.body_zh.contains("账号") && !r.body_en.contains("Account:"));
+        }
+        // Another province's employer: the Sanmenxia entry is not its tax office's.
+        let mut elsewhere = f.clone();
+        elsewhere.region = "110105".into();
+        let p = plan("2025-10-24", &elsewhere);
+        let r = render(&templates, &configured, 2025, &elsewhere, &t, &p[0])
+            .unwrap()
+            .unwrap();
+        assert!(!r.body_zh.contains("测试收款单位"), "{}", r.body_zh);
+        assert!(r.body_zh.contains("主管税务机关咨询"), "{}", r.body_zh);
+        // Declaration mails ask for no money.
+        let d = facts(false, None);
+        let p = plan("2025-10-24", &d);
+        let r = render(&templates, &configured, 2025, &d, &t, &p[0])
+            .unwrap()
+            .unwrap();
+        assert!(!r.body_zh.contains("缴款方式"), "{}", r.body_zh);
     }
 
     #[test]

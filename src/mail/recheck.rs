@@ -8,12 +8,18 @@
 //! the planner would not have skipped it for:
 //!
 //! - `declare`: moot once the declaration of that levy year is filed (submitted,
-//!   certified or amended).
+//!   certified or amended), or once the filing deadline the mail states has passed: it
+//!   asks to declare by a date that can no longer be met.
+//! - `declare_overdue` (催报): moot once the declaration is filed; it names no date.
+//! - `pay`: moot once the due date the mail states has passed (the overdue reminders
+//!   take over), and as `overdue` below.
 //! - `pay`, `overdue`: moot once nothing is owed on the day of sending (principal paid
 //!   and no surcharge outstanding), or nothing is payable (no current assessment, or a
 //!   levy of zero). While something is still owed, the mail is superseded when its
 //!   figures went stale: a payment the statement counts today was recorded, or the levy
-//!   was re-assessed, after the mail was rendered (its `created_at`).
+//!   was re-assessed, after the mail was rendered (its `created_at`); or, for an overdue
+//!   mail, the surcharge reached its cap since, so that the mail's "grows daily" is no
+//!   longer true.
 //! - `notice_published` (and any kind this build does not know): never moot.
 //!
 //! Staleness is judged by what was recorded since the mail was rendered, not by
@@ -46,6 +52,10 @@ use crate::domain::ResolvedPolicy;
 pub enum Moot {
     /// The declaration of the levy year was filed.
     Declared,
+    /// The filing deadline the reminder asks to declare by has passed.
+    DeadlinePassed(NaiveDate),
+    /// The due date the reminder asks to pay by has passed.
+    DuePassed(NaiveDate),
     /// Nothing is owed any more: principal and surcharge are paid.
     Paid,
     /// Nothing is payable: no current assessment, or a levy of zero.
@@ -57,17 +67,29 @@ pub enum Moot {
 
 impl Moot {
     /// The text kept in the row's `last_error`.
-    pub fn reason(self) -> &'static str {
+    pub fn reason(self) -> String {
         match self {
             Moot::Declared => {
-                "cancelled: the declaration was filed (submitted, certified or amended)"
+                "cancelled: the declaration was filed (submitted, certified or amended)".into()
             }
-            Moot::Paid => "cancelled: paid in full (principal and surcharge)",
-            Moot::NotPayable => "cancelled: no levy is payable (no current assessment, or zero)",
-            Moot::Superseded => {
-                "superseded: a payment was recorded or the levy re-assessed after the \
-                 reminder was queued; the next planning pass queues it with today's figures"
+            Moot::DeadlinePassed(d) => {
+                format!(
+                    "cancelled: the filing deadline {d} it asks to declare by has passed \
+                     (declare_overdue reminders follow while nothing is filed)"
+                )
             }
+            Moot::DuePassed(d) => format!(
+                "cancelled: the due date {d} it asks to pay by has passed \
+                 (the overdue reminders take over)"
+            ),
+            Moot::Paid => "cancelled: paid in full (principal and surcharge)".into(),
+            Moot::NotPayable => {
+                "cancelled: no levy is payable (no current assessment, or zero)".into()
+            }
+            Moot::Superseded => "superseded: a payment was recorded, the levy re-assessed \
+                 or the surcharge capped after the reminder was queued; the next planning \
+                 pass queues it with today's figures"
+                .into(),
         }
     }
 
@@ -78,19 +100,44 @@ impl Moot {
 }
 
 /// Checks a claimed reminder against the database: `None` means send it. `today` is the
-/// date in China at the time of sending ([`plan::china_date`]).
+/// date in China at the time of sending (the worker passes `crate::clock::china_today`),
+/// given rather than read so that a test can send on any day.
 pub fn check(
     conn: &mut AnyConnection,
     r: &Reminder,
     today: NaiveDate,
 ) -> Result<Option<Moot>, DbError> {
-    match ReminderKind::parse(&r.kind) {
-        Some(ReminderKind::Declare) => {
+    let kind = ReminderKind::parse(&r.kind);
+    if let Some(passed) = passed(kind, r, today) {
+        return Ok(Some(passed));
+    }
+    match kind {
+        Some(ReminderKind::Declare | ReminderKind::DeclareOverdue) => {
             let filed = declarations::filed_among(conn, &[r.employer_id], r.levy_year)?;
             Ok(filed.contains(&r.employer_id).then_some(Moot::Declared))
         }
         Some(ReminderKind::Pay | ReminderKind::Overdue) => check_levy(conn, r, today),
         Some(ReminderKind::NoticePublished) | None => Ok(None),
+    }
+}
+
+/// Whether the date a reminder asks to act by has passed on `today` (a request is still
+/// true on its last day). Needs no database: the date is the row's own.
+pub fn passed(kind: Option<ReminderKind>, r: &Reminder, today: NaiveDate) -> Option<Moot> {
+    match kind {
+        Some(ReminderKind::Declare) => {
+            // A row queued before the date was recorded: the packs place every filing
+            // deadline in its levy year (a month and day of it), so the year's end is
+            // the latest it can be, and a reminder of a past levy year is never true.
+            let deadline = r
+                .act_by
+                .or_else(|| NaiveDate::from_ymd_opt(r.levy_year, 12, 31))?;
+            (today > deadline).then_some(Moot::DeadlinePassed(deadline))
+        }
+        // An old row without a date is checked against its assessment's due date in
+        // `check_levy`.
+        Some(ReminderKind::Pay) => r.act_by.filter(|due| today > *due).map(Moot::DuePassed),
+        _ => None,
     }
 }
 
@@ -130,12 +177,11 @@ fn check_levy(
             return Ok(None);
         }
     };
-    let Some(account) = plan::account(
-        &levy,
-        policy.payment_due.value,
-        &policy.surcharge.value,
-        today,
-    ) else {
+    let due = policy.payment_due.value;
+    if r.act_by.is_none() && r.kind == ReminderKind::Pay.as_str() && today > due {
+        return Ok(Some(Moot::DuePassed(due)));
+    }
+    let Some(account) = plan::account(&levy, due, &policy.surcharge.value, today) else {
         tracing::warn!(
             reminder = r.id,
             "levy cannot be surcharged; reminder sent unchecked"
@@ -152,7 +198,18 @@ fn check_levy(
     let paid_since = rows
         .iter()
         .any(|p| p.recorded_at >= since && p.paid_on <= today && p.amount_fen > 0);
-    Ok((reassessed || paid_since).then_some(Moot::Superseded))
+    // An overdue mail rendered while the surcharge grew says it grows daily; once the
+    // cap is reached that is no longer true, and the capped text must go instead.
+    let capped_since = r.kind == ReminderKind::Overdue.as_str()
+        && account.position.capped
+        && plan::account(
+            &levy,
+            due,
+            &policy.surcharge.value,
+            plan::china_date(r.created_at),
+        )
+        .is_some_and(|then| !then.position.capped);
+    Ok((reassessed || paid_since || capped_since).then_some(Moot::Superseded))
 }
 
 #[cfg(test)]
@@ -184,6 +241,17 @@ mod tests {
 
     /// Queues a reminder at `at` and reads it back as the worker would claim it.
     fn queued(conn: &mut AnyConnection, e: i64, kind: ReminderKind, at: NaiveDateTime) -> Reminder {
+        queued_by(conn, e, kind, at, None)
+    }
+
+    /// As [`queued`], asking to act by `act_by`.
+    fn queued_by(
+        conn: &mut AnyConnection,
+        e: i64,
+        kind: ReminderKind,
+        at: NaiveDateTime,
+        act_by: Option<NaiveDate>,
+    ) -> Reminder {
         let stage = format!("{}-{}", kind.as_str(), at.and_utc().timestamp());
         outbox::enqueue_at(
             conn,
@@ -196,6 +264,7 @@ mod tests {
                 subject: "s".into(),
                 body_zh: "中".into(),
                 body_en: "en".into(),
+                act_by,
             },
             at,
         )
@@ -498,6 +567,7 @@ mod tests {
             subject: "s".into(),
             body_zh: body.into(),
             body_en: body.into(),
+            act_by: None,
         };
         let queued_at = Utc::now().naive_utc() - Duration::minutes(5);
         assert!(outbox::enqueue_at(&mut conn, &overdue("10000.00"), queued_at).unwrap());
@@ -517,7 +587,16 @@ mod tests {
         };
         let cfg = PassConfig::from_settings(&settings.mail, "test");
         let now = Utc::now().naive_utc();
-        let r = run_pass(&db, &mailer, &cfg, &move || now, &AtomicBool::new(false)).unwrap();
+        let today = || d("2026-01-31");
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || now,
+            &today,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!((r.cancelled, r.sent), (1, 0), "{r:?}");
         assert!(memory.sent().is_empty());
         let old = outbox::all(&mut conn).unwrap().remove(0);
@@ -532,10 +611,155 @@ mod tests {
         // and that one is sent.
         assert!(outbox::enqueue(&mut conn, &overdue("9000.00")).unwrap());
         let later = Utc::now().naive_utc() + Duration::seconds(1);
-        let r = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || later,
+            &today,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!((r.cancelled, r.sent), (0, 1), "{r:?}");
         assert!(memory.sent()[0].raw.contains("9000.00"));
         let c = outbox::counts(&mut conn).unwrap();
         assert_eq!((c.sent, c.cancelled), (1, 1));
+    }
+    #[test]
+    fn a_declare_reminder_is_moot_once_the_deadline_it_states_has_passed() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        let deadline = d("2025-10-31");
+        let r = queued_by(
+            &mut conn,
+            e,
+            ReminderKind::Declare,
+            t("2025-10-24 01:00:00"),
+            Some(deadline),
+        );
+        assert_eq!(r.act_by, Some(deadline), "stored and read back");
+        assert_eq!(check(&mut conn, &r, d("2025-10-24")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, deadline).unwrap(),
+            None,
+            "still true on its last day"
+        );
+        let moot = check(&mut conn, &r, d("2025-11-01")).unwrap();
+        assert_eq!(moot, Some(Moot::DeadlinePassed(deadline)));
+        let reason = moot.map(Moot::reason).unwrap_or_default();
+        assert!(
+            reason.starts_with("cancelled") && reason.contains("2025-10-31"),
+            "{reason}"
+        );
+        assert!(moot.is_some_and(|m| !m.releases_stage()));
+        // Filed and past the deadline: either reason is true; the date needs no database.
+        declaration(&mut conn, e, Status::Submitted);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            Some(Moot::DeadlinePassed(deadline))
+        );
+    }
+
+    #[test]
+    fn a_pay_reminder_is_moot_once_its_due_date_has_passed_though_still_owed() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        let queued_at = t("2025-12-24 01:00:00");
+        assessed(&mut conn, e, 1_000_000, queued_at - Duration::days(30));
+        let due = d("2025-12-31");
+        let r = queued_by(&mut conn, e, ReminderKind::Pay, queued_at, Some(due));
+        assert_eq!(check(&mut conn, &r, due).unwrap(), None, "owed, due today");
+        assert_eq!(
+            check(&mut conn, &r, d("2026-01-01")).unwrap(),
+            Some(Moot::DuePassed(due))
+        );
+        // An overdue reminder names no date to act by: it stays true while owed.
+        let o = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-01-05 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &o, d("2026-06-01")).unwrap(), None);
+    }
+
+    #[test]
+    fn rows_queued_before_the_date_was_stored_are_judged_by_what_the_database_knows() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        // A declaration reminder of 2025 without a date: no filing deadline of 2025 is
+        // later than the year's end, so in 2026 it is moot whatever the region's date.
+        let r = queued(
+            &mut conn,
+            e,
+            ReminderKind::Declare,
+            t("2025-10-24 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &r, d("2025-12-31")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            Some(Moot::DeadlinePassed(d("2025-12-31")))
+        );
+        // A payment reminder without a date: its assessment's due date.
+        let queued_at = t("2025-12-24 01:00:00");
+        assessed(&mut conn, e, 1_000_000, queued_at - Duration::days(30));
+        let p = queued(&mut conn, e, ReminderKind::Pay, queued_at);
+        assert_eq!(check(&mut conn, &p, d("2025-12-31")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &p, d("2026-01-01")).unwrap(),
+            Some(Moot::DuePassed(d("2025-12-31")))
+        );
+    }
+    #[test]
+    fn declare_overdue_is_moot_once_filed_and_has_no_date_to_pass() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        let r = queued(
+            &mut conn,
+            e,
+            ReminderKind::DeclareOverdue,
+            t("2025-11-01 01:00:00"),
+        );
+        // Long after the deadline, and in a later year: still true while not filed.
+        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        let draft = declaration(&mut conn, e, Status::Draft);
+        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        set_status(&mut conn, &draft, Status::Submitted, "test").unwrap();
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            Some(Moot::Declared)
+        );
+    }
+    #[test]
+    fn an_overdue_mail_rendered_before_the_cap_is_superseded_once_it_is_reached() {
+        let (_dir, db) = db();
+        let mut conn = db.conn().unwrap();
+        let e = employer(&mut conn, "91411200MA44XXXX1A");
+        assessed(&mut conn, e, 1_000_000, t("2025-11-01 00:00:00"));
+        // Due 2025-12-31: 5‰ a day reaches the principal on day 200, 2026-07-19; from
+        // the next day the cap cuts it (the statement's `surcharge_capped`).
+        let r = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-07-10 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &r, d("2026-07-19")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-07-20")).unwrap(),
+            Some(Moot::Superseded)
+        );
+        // Rendered once capped: its text is the capped one, and stays true.
+        let capped = queued(
+            &mut conn,
+            e,
+            ReminderKind::Overdue,
+            t("2026-07-21 01:00:00"),
+        );
+        assert_eq!(check(&mut conn, &capped, d("2026-08-30")).unwrap(), None);
     }
 }

@@ -2,8 +2,9 @@
 //! until nothing is due.
 //!
 //! - Before sending, each reminder is checked against the database
-//!   ([`super::recheck::check`]): one whose reason is gone (declared, paid, figures
-//!   stale) is marked cancelled, not sent. A check that fails (the database) puts the
+//!   ([`super::recheck::check`]) on the day in China: one whose reason is gone (declared,
+//!   paid, figures stale, the date it asks to act by passed) is marked cancelled, not
+//!   sent. A check that fails (the database) puts the
 //!   reminder back without counting an attempt, as an unreachable server does.
 //! - Sent: recorded at once, one row at a time, so that a crash re-sends at most the
 //!   message in flight (which then carries the same Message-ID).
@@ -18,12 +19,11 @@
 //! Blocking (diesel and the SMTP client): run it on a thread of its own or through
 //! `spawn_blocking`, never on the async executor.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::message::Sender;
-use super::plan;
 use super::transport::{MailTransport, SendError};
 use crate::config::MailSettings;
 use crate::db::outbox;
@@ -119,12 +119,16 @@ pub struct PassReport {
 }
 
 /// Runs one pass: claims and sends until nothing is due, the server is unreachable, or
-/// `stop` is set. `now` is the clock (tests move it).
+/// `stop` is set. `now` is the clock of the queue (UTC: leases, retries); `today` the
+/// date in China the checks before sending judge by (`crate::clock::china_today` in
+/// service). Both are given so that tests can move them: rows queued now can be sent
+/// "on" a day of the levy year they test.
 pub fn run_pass(
     db: &Db,
     mailer: &Mailer,
     cfg: &PassConfig,
     now: &dyn Fn() -> NaiveDateTime,
+    today: &dyn Fn() -> NaiveDate,
     stop: &AtomicBool,
 ) -> Result<PassReport, DbError> {
     let mut report = PassReport::default();
@@ -136,14 +140,14 @@ pub fn run_pass(
         }
         report.claimed += batch.len() as u64;
         for (i, r) in batch.iter().enumerate() {
-            match super::recheck::check(&mut conn, r, plan::china_date(now())) {
+            match super::recheck::check(&mut conn, r, today()) {
                 Ok(None) => {}
                 Ok(Some(moot)) => {
                     if outbox::mark_cancelled(
                         &mut conn,
                         r,
                         &cfg.worker_id,
-                        moot.reason(),
+                        &moot.reason(),
                         moot.releases_stage(),
                     )? {
                         report.cancelled += 1;
@@ -234,6 +238,12 @@ mod tests {
     use crate::mail::transport::MemoryTransport;
     use chrono::Utc;
 
+    /// The day the checks before sending judge by: the queued rows are declaration
+    /// reminders of 2025, true until its filing deadline.
+    fn season() -> NaiveDate {
+        "2025-10-20".parse().unwrap()
+    }
+
     fn setup(n: usize) -> (tempfile::TempDir, Db, MemoryTransport, Mailer, PassConfig) {
         let (dir, db) = crate::db::test_support::temp_db();
         let settings = crate::config::Settings::load_from(None, Vec::new()).unwrap();
@@ -251,6 +261,7 @@ mod tests {
                     subject: "subject".into(),
                     body_zh: "中文".into(),
                     body_en: "English".into(),
+                    act_by: None,
                 },
             )
             .unwrap();
@@ -284,6 +295,7 @@ mod tests {
             &mailer,
             &cfg,
             &|| Utc::now().naive_utc(),
+            &season,
             &AtomicBool::new(false),
         )
         .unwrap();
@@ -294,6 +306,7 @@ mod tests {
             &mailer,
             &cfg,
             &|| Utc::now().naive_utc(),
+            &season,
             &AtomicBool::new(false),
         )
         .unwrap();
@@ -306,7 +319,7 @@ mod tests {
         memory.fail_with(Some(SendError::Unreachable("connection refused".into())));
         let t0 = Utc::now().naive_utc();
         let clock = move || t0;
-        let r = run_pass(&db, &mailer, &cfg, &clock, &AtomicBool::new(false)).unwrap();
+        let r = run_pass(&db, &mailer, &cfg, &clock, &season, &AtomicBool::new(false)).unwrap();
         assert!(r.unreachable);
         assert_eq!((r.claimed, r.deferred, r.sent), (2, 2, 0));
         let rows = outbox::all(&mut db.conn().unwrap()).unwrap();
@@ -315,7 +328,15 @@ mod tests {
             .all(|r| r.status == outbox::PENDING && r.attempts == 0 && r.locked_by.is_none()));
         memory.fail_with(None);
         let later = t0 + cfg.backoff_base;
-        let r = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || later,
+            &season,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(r.sent, 3);
         assert_eq!(memory.sent().len(), 3);
     }
@@ -361,6 +382,7 @@ mod tests {
                 subject: "subject".into(),
                 body_zh: "中文".into(),
                 body_en: "English".into(),
+                act_by: None,
             },
         )
         .unwrap();
@@ -385,6 +407,7 @@ mod tests {
             &mailer,
             &cfg,
             &|| Utc::now().naive_utc(),
+            &season,
             &AtomicBool::new(false),
         )
         .unwrap();
@@ -418,7 +441,15 @@ mod tests {
         // Final: neither sent later nor requeued.
         assert_eq!(outbox::requeue_dead(&mut conn, now).unwrap(), 0);
         let later = Utc::now().naive_utc() + chrono::Duration::days(1);
-        let again = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        let again = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || later,
+            &season,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(again.claimed, 0);
     }
 
@@ -433,7 +464,15 @@ mod tests {
             .execute(&mut *conn)
             .unwrap();
         let t0 = Utc::now().naive_utc();
-        let r = run_pass(&db, &mailer, &cfg, &move || t0, &AtomicBool::new(false)).unwrap();
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || t0,
+            &season,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!((r.claimed, r.deferred, r.sent, r.cancelled), (1, 1, 0, 0));
         assert!(memory.sent().is_empty());
         let row = &outbox::all(&mut conn).unwrap()[0];
@@ -450,7 +489,15 @@ mod tests {
             .execute(&mut *conn)
             .unwrap();
         let later = t0 + cfg.backoff_base;
-        let r = run_pass(&db, &mailer, &cfg, &move || later, &AtomicBool::new(false)).unwrap();
+        let r = run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &move || later,
+            &season,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
         assert_eq!(r.sent, 1);
         assert_eq!(memory.sent().len(), 1);
     }
@@ -463,7 +510,7 @@ mod tests {
         let stop = AtomicBool::new(false);
         for attempt in 1..=3 {
             let at = t;
-            let r = run_pass(&db, &mailer, &cfg, &move || at, &stop).unwrap();
+            let r = run_pass(&db, &mailer, &cfg, &move || at, &season, &stop).unwrap();
             let row = &outbox::all(&mut db.conn().unwrap()).unwrap()[0];
             assert_eq!(row.attempts, attempt);
             if attempt < 3 {
@@ -471,7 +518,7 @@ mod tests {
                 assert_eq!(row.next_attempt_at, t + cfg.backoff(attempt));
                 // Not before its time.
                 let early = t + cfg.backoff(attempt) - chrono::Duration::seconds(1);
-                let r = run_pass(&db, &mailer, &cfg, &move || early, &stop).unwrap();
+                let r = run_pass(&db, &mailer, &cfg, &move || early, &season, &stop).unwrap();
                 assert_eq!(r.claimed, 0);
                 t += cfg.backoff(attempt);
             } else {

@@ -5,7 +5,7 @@
 
 use crate::employers::uscc_with_check;
 use crate::helpers::{policy, test_settings, TestDb};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use quota_levy::config::Settings;
 use quota_levy::db::assessments::{insert_many, snapshot_id, NewAssessment};
 use quota_levy::db::declarations::{save, set_status, NewVersion, Status};
@@ -173,6 +173,10 @@ struct Fixture {
     pool: Db,
 }
 
+/// Settings without 催报 stages, for tests about the other kinds that plan past the
+/// filing deadline with undeclared employers.
+const NO_CATCH_UP: (&str, &str) = ("QUOTA_LEVY__MAIL__DECLARE_OVERDUE_DAYS_AFTER", "");
+
 fn fixture(sink: &SmtpSink, extra: &[(&str, &str)]) -> Fixture {
     let (db, url) = TestDb::create();
     let mut env: Vec<(String, String)> = sink.env();
@@ -300,6 +304,7 @@ fn reminder(employer_id: i64, i: usize) -> NewReminder {
         subject: format!("【残疾人就业保障金】提醒 {i} / Reminder {i}"),
         body_zh: format!("应缴金额：{}.00 元\n", 1000 + i),
         body_en: format!("Levy payable: {}.00 yuan\n", 1000 + i),
+        act_by: None,
     }
 }
 
@@ -311,26 +316,46 @@ fn text_part<'a>(msg: &'a Value, lang: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {lang} part in {msg}"))
 }
 
+/// A pass at `at`, judging the checks before sending by today's date in China.
 fn pass(
     db: &Db,
     mailer: &Mailer,
     cfg: &PassConfig,
     at: chrono::NaiveDateTime,
 ) -> quota_levy::mail::PassReport {
-    run_pass(db, mailer, cfg, &move || at, &AtomicBool::new(false)).expect("pass")
+    run_pass(
+        db,
+        mailer,
+        cfg,
+        &move || at,
+        &quota_levy::clock::china_today,
+        &AtomicBool::new(false),
+    )
+    .expect("pass")
+}
+
+/// A pass now (the rows are due from when they were queued) that judges the checks
+/// before sending as on `day` in China: the day a test's levy year has reached.
+fn pass_on(
+    db: &Db,
+    mailer: &Mailer,
+    cfg: &PassConfig,
+    day: NaiveDate,
+) -> quota_levy::mail::PassReport {
+    let now = Utc::now().naive_utc();
+    run_pass(
+        db,
+        mailer,
+        cfg,
+        &move || now,
+        &move || day,
+        &AtomicBool::new(false),
+    )
+    .expect("pass")
 }
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
-}
-
-/// A clock for a pass: now, or noon on `day` if that is later. The rows are due from
-/// now on, and the check before sending counts the payments dated up to the day of the
-/// clock (in China), so a pass must not run before either.
-fn not_before(day: NaiveDate) -> chrono::NaiveDateTime {
-    Utc::now()
-        .naive_utc()
-        .max(day.and_hms_opt(12, 0, 0).expect("noon"))
 }
 
 fn payment(conn: &mut AnyConnection, employer_id: i64, amount_fen: i64, paid_on: NaiveDate) {
@@ -359,7 +384,8 @@ fn payment(conn: &mut AnyConnection, employer_id: i64, amount_fen: i64, paid_on:
 async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_languages() {
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
-        let f = fixture(&sink, &[]);
+        // Without 催报 stages: this test is about the others (the 催报 has its own).
+        let f = fixture(&sink, &[NO_CATCH_UP]);
         let book = policy();
         let region: RegionCode = "411200".parse().expect("region");
         let law = book.resolve(region, d("2025-06-30"), 2024).expect("policy");
@@ -394,30 +420,48 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             deadline - Duration::days(7),
         )
         .expect("plan");
         assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
+        // Sent that week: a declaration reminder is true until its deadline.
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline - Duration::days(7));
+        assert_eq!(report.sent, 1, "{report:?}");
         // 30 days past the due date: the assessed employer is overdue, with the surcharge.
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         // Planning again queues nothing new.
-        let again =
-            plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let again = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(again.total_queued(), 0);
         assert_eq!(again.already_queued, 1);
 
-        let mailer = mailer(&f.settings);
-        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc());
-        assert_eq!(report.sent, 2, "{report:?}");
-        assert_eq!(
-            pass(&f.pool, &mailer, &cfg, Utc::now().naive_utc()).claimed,
-            0
-        );
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
+        assert_eq!(report.sent, 1, "{report:?}");
+        assert_eq!(pass_on(&f.pool, &mailer, &cfg, as_of).claimed, 0);
 
         let rows = outbox::all(&mut conn).expect("rows");
         let messages = sink.messages();
@@ -494,7 +538,7 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
 async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_others_sent() {
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
-        let f = fixture(&sink, &[]);
+        let f = fixture(&sink, &[NO_CATCH_UP]);
         let book = policy();
         let law = book
             .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
@@ -531,33 +575,43 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             deadline - Duration::days(7),
         )
         .expect("plan");
         assert_eq!(r.queued.get("declare"), Some(&2), "{r:?}");
+        // After queueing, one declaration is submitted; the pass runs that week, before
+        // the deadline (after it, both would be cancelled: see
+        // a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason).
+        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline - Duration::days(7));
+        assert_eq!(
+            (report.claimed, report.cancelled, report.sent),
+            (2, 1, 1),
+            "{report:?}"
+        );
+
         let r = plan_reminders(
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due - Duration::days(7),
         )
         .expect("plan");
         assert_eq!(r.queued.get("pay"), Some(&2), "{r:?}");
-
-        // After queueing: one declaration is submitted, one levy paid in full.
-        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        // After queueing, one levy is paid in full; the pass runs on the due date.
         payment(&mut conn, payer, 1_000_000, due - Duration::days(3));
-
-        let mailer = mailer(&f.settings);
-        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(due));
+        let report = pass_on(&f.pool, &mailer, &cfg, due);
         assert_eq!(
             (report.claimed, report.cancelled, report.sent),
-            (4, 2, 2),
+            (2, 1, 1),
             "{report:?}"
         );
         let mut to: Vec<String> = sink
@@ -608,14 +662,518 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             &mut conn,
             &book,
             &templates,
+            &f.settings.mail.payment,
             &schedule,
             2025,
             due - Duration::days(7),
         )
         .expect("plan");
         assert_eq!(r.total_queued(), 0, "{r:?}");
-        assert_eq!(pass(&f.pool, &mailer, &cfg, not_before(due)).claimed, 0);
+        assert_eq!(pass_on(&f.pool, &mailer, &cfg, due).claimed, 0);
         assert_eq!(sink.messages().len(), 2);
+    })
+    .await
+    .expect("test thread");
+}
+
+/// The reminder that went out in December for an October deadline: rendered in time,
+/// held back (an outage, a requeue), its date passed before its turn came.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
+        let mut conn = f.pool.conn().expect("conn");
+        let late = employer(&mut conn, 80, Some("hr@late.example.org"));
+        let debtor = employer(&mut conn, 81, Some("finance@debtor.example.org"));
+        assessed(&mut conn, debtor, 2025, 1_000_000, &law);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            deadline - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            due - Duration::days(7),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("pay"), Some(&1), "{r:?}");
+        // By then the undeclared employer is late: its 催报 is queued too.
+        assert_eq!(r.queued.get("declare_overdue"), Some(&1), "{r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let declare = rows.iter().find(|r| r.kind == "declare").expect("declare");
+        assert!(
+            declare.subject.contains(&format!("请于{deadline}前完成")),
+            "{}",
+            declare.subject
+        );
+        assert_eq!(declare.act_by, Some(deadline));
+        let pay = rows.iter().find(|r| r.kind == "pay").expect("pay");
+        assert_eq!(pay.act_by, Some(due));
+
+        // Their turn comes the day after the due date: both dates have passed. Neither
+        // is sent, though the employer still has not declared and the levy is unpaid;
+        // the 催报, which asks to declare now, is.
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
+        assert_eq!(
+            (report.claimed, report.cancelled, report.sent),
+            (3, 2, 1),
+            "{report:?}"
+        );
+        let messages = sink.messages();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert_eq!(messages[0]["rcpt_tos"][0], "hr@late.example.org");
+        let subject = messages[0]["subject"].as_str().unwrap_or_default();
+        assert!(
+            subject.contains("催报") && !subject.contains("请于"),
+            "{subject}"
+        );
+        let rows = outbox::all(&mut conn).expect("rows");
+        for (e, kind, why) in [
+            (late, "declare", format!("filing deadline {deadline}")),
+            (debtor, "pay", format!("due date {due}")),
+        ] {
+            let r = rows
+                .iter()
+                .find(|r| r.employer_id == e && r.kind == kind)
+                .expect("row");
+            assert_eq!(r.status, outbox::CANCELLED, "{kind}");
+            assert!(r.sent_at.is_none());
+            let reason = r.last_error.as_deref().unwrap_or_default();
+            assert!(
+                reason.starts_with("cancelled")
+                    && reason.contains(&why)
+                    && reason.contains("passed"),
+                "{kind}: {reason}"
+            );
+        }
+
+        // The overdue reminder, which asks to pay now, takes over the payment side.
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            due + Duration::days(1),
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
+        assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
+        assert_eq!(
+            sink.messages()
+                .iter()
+                .filter(|m| m["rcpt_tos"][0] == "finance@debtor.example.org")
+                .count(),
+            1
+        );
+    })
+    .await
+    .expect("test thread");
+}
+
+/// 催报: after the filing deadline, each employer that has not declared is reminded at
+/// each stage reached (the latest only, once), until it declares.
+#[tokio::test(flavor = "multi_thread")]
+async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declare() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        assert_eq!(f.settings.mail.declare_overdue_days_after, vec![1, 15, 30]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let deadline = law.filing_deadline.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let stays = employer(&mut conn, 90, Some("hr@stays.example.org"));
+        let declares = employer(&mut conn, 91, Some("hr@declares.example.org"));
+        let draft = save(
+            &mut conn,
+            None,
+            NewVersion {
+                employer_id: declares,
+                levy_year: 2025,
+                body_json: "{}",
+                body_digest: "test",
+                status: Status::Draft,
+                actor: "test",
+                roster: Vec::new(),
+            },
+        )
+        .expect("draft");
+        let filed = employer(&mut conn, 92, Some("hr@filed.example.org"));
+        assessed(&mut conn, filed, 2025, 0, &law);
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let plan_on = |conn: &mut AnyConnection, day: NaiveDate| {
+            plan_reminders(
+                conn,
+                &book,
+                &templates,
+                &f.settings.mail.payment,
+                &schedule,
+                2025,
+                day,
+            )
+            .expect("plan")
+        };
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+
+        // On the deadline itself, nobody is late.
+        let r = plan_on(&mut conn, deadline);
+        assert_eq!(r.queued.get("declare_overdue"), None, "{r:?}");
+        pass_on(&f.pool, &mailer, &cfg, deadline);
+        let before = sink.messages().len();
+
+        // The day after: the two undeclared employers (a draft is not filed), once.
+        let r = plan_on(&mut conn, deadline + Duration::days(1));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&2), "{r:?}");
+        for day in [1, 14] {
+            let again = plan_on(&mut conn, deadline + Duration::days(day));
+            assert_eq!(again.total_queued(), 0, "day {day}: {again:?}");
+        }
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline + Duration::days(1));
+        assert_eq!((report.sent, report.cancelled), (2, 0), "{report:?}");
+        let messages = sink.messages();
+        assert_eq!(messages.len(), before + 2);
+        let m = messages
+            .iter()
+            .find(|m| {
+                m["rcpt_tos"][0] == "hr@stays.example.org"
+                    && m["subject"].as_str().is_some_and(|s| s.contains("催报"))
+            })
+            .expect("the 催报 of the employer that stays undeclared");
+        let as_of = deadline + Duration::days(1);
+        let zh = text_part(m, "zh-CN");
+        assert!(
+            zh.contains(&format!(
+                "申报截止日期为{deadline}。截至{as_of}，贵单位仍未提交申报"
+            )),
+            "{zh}"
+        );
+        assert!(zh.contains("“未申报”"), "the notice's word: {zh}");
+        assert!(text_part(m, "en").contains("\"not declared\""));
+
+        // Day 15: the next stage for both; one declares before the mail's turn comes.
+        let r = plan_on(&mut conn, deadline + Duration::days(15));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&2), "{r:?}");
+        set_status(&mut conn, &draft, Status::Submitted, "test").expect("submit");
+        let report = pass_on(&f.pool, &mailer, &cfg, deadline + Duration::days(15));
+        assert_eq!((report.sent, report.cancelled), (1, 1), "{report:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let of = |e: i64, stage: &str| {
+            rows.iter()
+                .find(|r| r.employer_id == e && r.kind == "declare_overdue" && r.stage == stage)
+                .unwrap_or_else(|| panic!("{e} {stage}: {rows:?}"))
+                .clone()
+        };
+        assert_eq!(of(stays, "overdue-15").status, outbox::SENT);
+        let cancelled = of(declares, "overdue-15");
+        assert_eq!(cancelled.status, outbox::CANCELLED);
+        assert!(
+            cancelled
+                .last_error
+                .as_deref()
+                .is_some_and(|m| m.contains("declaration was filed")),
+            "{:?}",
+            cancelled.last_error
+        );
+
+        // Day 30: only the one still undeclared; and never any for the filed one.
+        let r = plan_on(&mut conn, deadline + Duration::days(30));
+        assert_eq!(r.queued.get("declare_overdue"), Some(&1), "{r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        assert!(rows
+            .iter()
+            .filter(|r| r.kind == "declare_overdue")
+            .all(|r| r.employer_id != filed));
+        let stages: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.kind == "declare_overdue" && r.employer_id == stays)
+            .map(|r| r.stage.as_str())
+            .collect();
+        assert_eq!(stages, ["overdue-1", "overdue-15", "overdue-30"]);
+        // An employer first reminded late in the season gets the latest stage only; one
+        // registered after the levy year did not exist in it, and gets none (as the
+        // notice of the year leaves it out).
+        let newcomer = employer(&mut conn, 93, Some("hr@new.example.org"));
+        let founded_later = employer(&mut conn, 94, Some("hr@later.example.org"));
+        {
+            use diesel::prelude::*;
+            use quota_levy::db::schema::employers as e;
+            diesel::update(e::table.filter(e::id.eq(founded_later)))
+                .set(e::registered_on.eq(Some(d("2026-01-05"))))
+                .execute(&mut *conn)
+                .expect("registered in 2026");
+        }
+        plan_on(&mut conn, deadline + Duration::days(40));
+        let rows = outbox::all(&mut conn).expect("rows");
+        let got: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.employer_id == newcomer)
+            .map(|r| r.stage.as_str())
+            .collect();
+        assert_eq!(got, ["overdue-30"]);
+        assert!(rows.iter().all(|r| r.employer_id != founded_later));
+    })
+    .await
+    .expect("test thread");
+}
+
+/// The overdue mail is worded after the statement: at the cap it says the surcharge
+/// grows no more; with the principal paid it asks only for the surcharge.
+#[tokio::test(flavor = "multi_thread")]
+async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[]);
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let due = law.payment_due.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let capped = employer(&mut conn, 100, Some("finance@capped.example.org"));
+        assessed(&mut conn, capped, 2025, 1_000_000, &law);
+        let late = employer(&mut conn, 101, Some("finance@late.example.org"));
+        assessed(&mut conn, late, 2025, 1_234_567, &law);
+        // The whole levy, ten days late: 10 × 5‰ of 12,345.67 = 617.28 is left.
+        payment(&mut conn, late, 1_234_567, due + Duration::days(10));
+        let row_of = |conn: &mut AnyConnection, n: u32| {
+            by_uscc(conn, &uscc_with_check(&format!("91411200MA4{n:06}")))
+                .expect("employer")
+                .expect("row")
+        };
+
+        let templates = Templates::embedded().expect("templates");
+        let schedule = Schedule::from_settings(&f.settings.mail);
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let mail_to = |to: &str| {
+            sink.messages()
+                .into_iter()
+                .find(|m| m["rcpt_tos"][0] == to)
+                .unwrap_or_else(|| panic!("nothing for {to}"))
+        };
+
+        // Day 250: 5‰ a day reached the principal on day 200.
+        let as_of = due + Duration::days(250);
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
+        assert_eq!(r.queued.get("overdue"), Some(&2), "{r:?}");
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
+        assert_eq!(report.sent, 2, "{report:?}");
+
+        let st = {
+            let row = row_of(&mut conn, 100);
+            statement(&mut conn, &*book, &row, 2025, as_of).expect("statement")
+        };
+        assert!(st.surcharge_capped, "{st:?}");
+        let cap = st.surcharge_cap.clone().expect("cap");
+        assert_eq!(
+            (cap.as_str(), st.surcharge.as_str()),
+            ("10000.00", "10000.00")
+        );
+        let m = mail_to("finance@capped.example.org");
+        let (zh, en) = (text_part(&m, "zh-CN"), text_part(&m, "en"));
+        let subject = m["subject"].as_str().expect("subject");
+        for text in [subject, zh, en] {
+            assert!(
+                !text.contains("每日增加") && !text.contains("for each day"),
+                "a capped surcharge does not grow: {text}"
+            );
+        }
+        assert!(
+            zh.contains(&format!("滞纳金已达上限{cap}元")) && zh.contains("不再增加"),
+            "{zh}"
+        );
+        assert!(
+            zh.contains(&format!(
+                "尚未缴纳的保障金{}元仍须缴纳",
+                st.outstanding_principal
+            )),
+            "{zh}"
+        );
+        assert!(
+            zh.contains(&format!("合计尚欠：{} 元", st.outstanding)),
+            "{zh}"
+        );
+        assert!(
+            en.contains(&format!("reached its cap of {cap} yuan")),
+            "{en}"
+        );
+
+        let st = {
+            let row = row_of(&mut conn, 101);
+            statement(&mut conn, &*book, &row, 2025, as_of).expect("statement")
+        };
+        assert_eq!(st.outstanding_principal, "0.00");
+        assert_eq!(st.outstanding_surcharge, "617.28");
+        let m = mail_to("finance@late.example.org");
+        let (zh, en) = (text_part(&m, "zh-CN"), text_part(&m, "en"));
+        let subject = m["subject"].as_str().expect("subject");
+        for text in [subject, zh] {
+            assert!(
+                !text.contains("已逾期") && !text.contains("每日增加"),
+                "the levy is paid, only its surcharge is owed: {text}"
+            );
+        }
+        assert!(!en.contains("overdue"), "{en}");
+        assert!(
+            subject.contains(&format!("尚欠滞纳金{}元", st.outstanding_surcharge)),
+            "{subject}"
+        );
+        assert!(zh.contains("保障金已经缴清"), "{zh}");
+        assert!(
+            zh.contains(&format!("尚欠滞纳金：{} 元", st.outstanding_surcharge)),
+            "{zh}"
+        );
+        assert!(
+            en.contains(&format!(
+                "Surcharge outstanding:  {} yuan",
+                st.outstanding_surcharge
+            )),
+            "{en}"
+        );
+    })
+    .await
+    .expect("test thread");
+}
+
+/// Every pay and overdue mail says how and where to pay: the configured instructions of
+/// the employer's region, or, with none, to ask the tax office — never an invented
+/// account.
+#[tokio::test(flavor = "multi_thread")]
+async fn pay_and_overdue_mails_carry_the_regions_payment_instructions_or_the_fallback() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let configured: Vec<(&str, &str)> = vec![
+            ("QUOTA_LEVY__MAIL__PAYMENT__411200__PAYEE", "测试收款单位"),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__BANK",
+                "测试银行三门峡分行",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__ACCOUNT",
+                "6222 0000 1111 2222",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__ETAX_URL",
+                "https://etax.example.org/henan",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE",
+                "测试税务局",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE_ADDRESS",
+                "三门峡市测试路1号",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PAYMENT__411200__TAX_OFFICE_PHONE",
+                "0398-1234567",
+            ),
+        ];
+        let book = policy();
+        let law = book
+            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .expect("policy");
+        let due = law.payment_due.value;
+        let templates = Templates::embedded().expect("templates");
+        for with_config in [true, false] {
+            let f = fixture(&sink, if with_config { &configured } else { &[] });
+            assert_eq!(f.settings.mail.payment.0.len(), usize::from(with_config));
+            let mut conn = f.pool.conn().expect("conn");
+            let n = if with_config { 110 } else { 120 };
+            let to = format!("finance{n}@example.org");
+            let e = employer(&mut conn, n, Some(&to));
+            assessed(&mut conn, e, 2025, 1_000_000, &law);
+            let schedule = Schedule::from_settings(&f.settings.mail);
+            let mailer = mailer(&f.settings);
+            let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+            for (day, kind) in [
+                (due - Duration::days(7), "pay"),
+                (due + Duration::days(30), "overdue"),
+            ] {
+                let r = plan_reminders(
+                    &mut conn,
+                    &book,
+                    &templates,
+                    &f.settings.mail.payment,
+                    &schedule,
+                    2025,
+                    day,
+                )
+                .expect("plan");
+                assert_eq!(r.queued.get(kind), Some(&1), "{r:?}");
+                assert_eq!(pass_on(&f.pool, &mailer, &cfg, day).sent, 1);
+            }
+            let mails: Vec<Value> = sink
+                .messages()
+                .into_iter()
+                .filter(|m| m["rcpt_tos"][0] == to.as_str())
+                .collect();
+            assert_eq!(mails.len(), 2, "a pay and an overdue mail");
+            for m in &mails {
+                let (zh, en) = (text_part(m, "zh-CN"), text_part(m, "en"));
+                if with_config {
+                    for line in [
+                        "https://etax.example.org/henan",
+                        "收款单位：测试收款单位",
+                        "开户银行：测试银行三门峡分行",
+                        "账号：6222 0000 1111 2222",
+                        "主管税务机关：测试税务局",
+                        "地址：三门峡市测试路1号",
+                        "电话：0398-1234567",
+                    ] {
+                        assert!(zh.contains(line), "{line} not in {zh}");
+                    }
+                    assert!(en.contains("Account:  6222 0000 1111 2222"), "{en}");
+                    assert!(!zh.contains("咨询缴款方式"), "{zh}");
+                } else {
+                    assert!(
+                        zh.contains("请向贵单位所在地的主管税务机关咨询缴款方式和收款账户"),
+                        "{zh}"
+                    );
+                    assert!(en.contains("please ask your local tax office"), "{en}");
+                    assert!(!zh.contains("账号") && !en.contains("Account:"), "{zh}");
+                }
+            }
+        }
     })
     .await
     .expect("test thread");
@@ -641,7 +1199,16 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         let templates = Templates::embedded().expect("templates");
         let schedule = Schedule::from_settings(&f.settings.mail);
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let stale = statement(&mut conn, &*book, &employer_row, 2025, as_of).expect("statement");
 
@@ -649,7 +1216,7 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         payment(&mut conn, e, 234_567, as_of);
         let mailer = mailer(&f.settings);
         let cfg = PassConfig::from_settings(&f.settings.mail, "t");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (1, 0), "{report:?}");
         assert!(sink.messages().is_empty(), "the stale text was not sent");
         let old = outbox::all(&mut conn).expect("rows").remove(0);
@@ -665,9 +1232,18 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         assert_eq!(old.stage, format!("overdue-30~superseded-{}", old.id));
 
         // ...so the next planning pass queues overdue-30 again, with the figures of now.
-        let r = plan_reminders(&mut conn, &book, &templates, &schedule, 2025, as_of).expect("plan");
+        let r = plan_reminders(
+            &mut conn,
+            &book,
+            &templates,
+            &f.settings.mail.payment,
+            &schedule,
+            2025,
+            as_of,
+        )
+        .expect("plan");
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
-        let report = pass(&f.pool, &mailer, &cfg, not_before(as_of));
+        let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
         let messages = sink.messages();
         assert_eq!(messages.len(), 1);
@@ -834,6 +1410,7 @@ async fn two_workers_racing_on_one_database_deliver_each_reminder_once() {
                         &mailer,
                         &cfg,
                         &|| Utc::now().naive_utc(),
+                        &quota_levy::clock::china_today,
                         &AtomicBool::new(false),
                     )
                     .expect("pass");
@@ -889,8 +1466,15 @@ async fn cli_plans_then_two_processes_send_each_once_and_a_down_server_exits_1()
         let mut sink = SmtpSink::start();
         let f = fixture(&sink, &[]);
         let book = policy();
+        // `reminders run` checks each reminder on today's date in China, so the levy
+        // year is one whose filing deadline is still ahead: next year's.
+        let year = quota_levy::clock::china_today().year() + 1;
         let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+            .resolve(
+                "411200".parse().expect("region"),
+                NaiveDate::from_ymd_opt(year, 6, 30).expect("date"),
+                year - 1,
+            )
             .expect("policy");
         {
             let mut conn = f.pool.conn().expect("conn");
@@ -904,7 +1488,7 @@ async fn cli_plans_then_two_processes_send_each_once_and_a_down_server_exits_1()
                 "reminders",
                 "plan",
                 "--levy-year",
-                "2025",
+                &year.to_string(),
                 "--as-of",
                 &as_of,
             ])
