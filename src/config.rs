@@ -26,6 +26,10 @@ pub struct Settings {
     pub mail: MailSettings,
     /// The server secret.
     pub security: SecuritySettings,
+    /// Warnings about the configuration (a deprecated key in use), to be logged once the
+    /// logger is installed: loading happens before there is one.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[server]`
@@ -44,6 +48,9 @@ pub struct ServerSettings {
     pub upload_limit_bytes: usize,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// The address the public reaches the service at (no trailing slash once loaded):
+    /// links in notice pages and mails are made from it when they are rendered.
+    pub public_base_url: String,
 }
 
 /// `[database]`
@@ -130,7 +137,8 @@ pub struct MailSettings {
     pub from_address: String,
     /// Sender display name.
     pub from_name: String,
-    /// Public base URL of the service, for links in mails.
+    /// The old name of `server.public_base_url`, read only when that is not set;
+    /// empty = not set.
     pub public_base_url: String,
     /// Template folder; empty = compiled-in templates.
     pub templates_dir: String,
@@ -256,7 +264,7 @@ impl Settings {
             apply_env(&mut merged, &name, &raw)?;
             origins.push((env_key(&name), format!("environment variable {name}")));
         }
-        let settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let mut settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
             let key = e.path().to_string();
             let origin = origins
                 .iter()
@@ -271,7 +279,37 @@ impl Settings {
             }
         })?;
         settings.validate(&origins)?;
+        settings.resolve_public_base_url(&origins);
         Ok(settings)
+    }
+
+    /// Puts the public address in `server.public_base_url`, taking the old key
+    /// `mail.public_base_url` when only that one is set, so that a configuration written
+    /// for an earlier version keeps its links; either way a set old key is warned about.
+    fn resolve_public_base_url(&mut self, origins: &[(String, String)]) {
+        let new_set = origins.iter().any(|(k, _)| k == "server.public_base_url");
+        let legacy = self.mail.public_base_url.trim().to_owned();
+        if !legacy.is_empty() {
+            if new_set {
+                self.warnings.push(format!(
+                    "mail.public_base_url is ignored: server.public_base_url ({}) is set; \
+                     remove mail.public_base_url",
+                    self.server.public_base_url.trim()
+                ));
+            } else {
+                self.warnings.push(format!(
+                    "mail.public_base_url is deprecated: rename it to \
+                     server.public_base_url (using {legacy} meanwhile)"
+                ));
+                self.server.public_base_url = legacy;
+            }
+        }
+        self.server.public_base_url = self
+            .server
+            .public_base_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
     }
 
     fn validate(&self, origins: &[(String, String)]) -> Result<(), ConfigError> {
@@ -317,6 +355,14 @@ impl Settings {
                 "server.host",
                 "expected an address such as 127.0.0.1".into(),
             );
+        }
+        if let Err(message) = check_base_url(&self.server.public_base_url) {
+            return fail("server.public_base_url", message);
+        }
+        if !self.mail.public_base_url.trim().is_empty() {
+            if let Err(message) = check_base_url(&self.mail.public_base_url) {
+                return fail("mail.public_base_url", message);
+            }
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail(
@@ -392,13 +438,6 @@ impl MailSettings {
         if self.from_name.contains(['\r', '\n']) {
             return Err(("mail.from_name", "expected one line of text".into()));
         }
-        let base = self.public_base_url.trim();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err((
-                "mail.public_base_url",
-                "expected an http:// or https:// URL".into(),
-            ));
-        }
         if self.poll_interval_secs == 0 {
             return Err((
                 "mail.poll_interval_secs",
@@ -472,6 +511,27 @@ impl MailSettings {
         let d = self.templates_dir.trim();
         (!d.is_empty()).then(|| PathBuf::from(d))
     }
+}
+
+/// A public base address: `http://` or `https://`, a host, an optional port and path, and
+/// nothing a link could not carry (no space, quote, angle bracket, query or fragment: the
+/// notice path is appended to it).
+fn check_base_url(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let expected = "expected an http:// or https:// address such as https://levy.example.org \
+                    (a path prefix may follow; no query or fragment)";
+    let Some(rest) = rest else {
+        return Err(expected.into());
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "\"'<>`\\?#{}|^".contains(c);
+    if host.is_empty() || host.starts_with(':') || url.chars().any(bad) {
+        return Err(expected.into());
+    }
+    Ok(())
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
@@ -736,6 +796,88 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(key), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn public_base_url_takes_the_old_key_with_a_warning() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.public_base_url, "http://127.0.0.1:8080");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                " https://levy.example.gov.cn/ ",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://levy.example.gov.cn");
+        assert!(s.warnings.is_empty());
+
+        // Only the old key: it is used, and the warning names both keys.
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                "https://old.example.org/",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://old.example.org");
+        assert_eq!(s.warnings.len(), 1);
+        assert!(
+            s.warnings[0].contains("mail.public_base_url")
+                && s.warnings[0].contains("server.public_base_url"),
+            "{:?}",
+            s.warnings
+        );
+
+        // Both: the new key wins, and the old one is said to be ignored.
+        let s = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                    "https://old.example.org",
+                ),
+                (
+                    "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                    "https://new.example.org",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://new.example.org");
+        assert!(s.warnings[0].contains("ignored"), "{:?}", s.warnings);
+
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "levy.example.org",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "https://levy.example.org/?a=1",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "https:///x",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                "ftp://x",
+                "mail.public_base_url",
+            ),
+        ] {
+            let e = Settings::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
         }
     }
 

@@ -83,9 +83,11 @@ fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
     }
 }
 
-/// The public address of a notice, as the mails show it.
+/// The public address of a notice under the `server.public_base_url` in force now: the
+/// stored content holds no address, so a notice published under another one still
+/// links where the service is today.
 fn public_url(state: &AppState, id: i64) -> String {
-    crate::mail::plan::notice_url(&state.settings.mail, id)
+    crate::mail::plan::notice_url(&state.settings.server.public_base_url, id)
 }
 
 /// The federation (or an admin) and a valid request for a region in its scope.
@@ -152,7 +154,6 @@ async fn post_notice(
         .run(move |c| {
             let mail = NoticeMail {
                 templates: &templates,
-                settings: &st.settings.mail,
             };
             Ok(publish(
                 c,
@@ -277,21 +278,26 @@ async fn notice_index(
 ) -> Result<HttpResponse, AppError> {
     use std::fmt::Write as _;
     let p = index_page(&state, &q).await?;
+    let base = state.settings.server.public_base_url.as_str();
     let mut rows = String::new();
     for r in &p.rows {
         let region = r.region.parse::<RegionCode>().ok();
         let name = region.map_or_else(|| r.region.clone(), |c| state.book.region_names(c).0);
         let title = crate::registry::notices::title_zh(&name, r.levy_year, r.replaces_id);
         let state_cell = match p.superseded_by(r.id) {
-            Some(n) => format!("已被<a href=\"/notices/{n}\">第{n}号公示</a>更正"),
+            Some(n) => format!(
+                "已被<a href=\"{}\">第{n}号公示</a>更正",
+                esc(&public_url(&state, n))
+            ),
             None => "有效".to_owned(),
         };
         let _ = writeln!(
             rows,
-            "<tr><td>{id}</td><td><a href=\"/notices/{id}\">{title}</a></td><td class=\"d\">{published}</td>\
+            "<tr><td>{id}</td><td><a href=\"{href}\">{title}</a></td><td class=\"d\">{published}</td>\
              <td class=\"d\">{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
              <td><code>{sha}…</code></td></tr>",
             id = r.id,
+            href = esc(&public_url(&state, r.id)),
             title = esc(&title),
             published = r.published_on,
             until = r.objection_until,
@@ -300,7 +306,7 @@ async fn notice_index(
         );
     }
     let filter = |page: i64| {
-        let mut link = format!("/notices?page={page}&per_page={}", p.per_page);
+        let mut link = format!("{}/notices?page={page}&per_page={}", esc(base), p.per_page);
         if let Some(r) = &q.region {
             let _ = write!(link, "&region={}", esc(r));
         }
@@ -336,7 +342,7 @@ code {{ font-family: monospace; }}
 </head>
 <body>
 <h1>用人单位按比例安排残疾人就业情况公示</h1>
-<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="/api/v1/notices">/api/v1/notices</a>.</span></p>
+<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="{base}/api/v1/notices">/api/v1/notices</a>.</span></p>
 <table>
 <thead><tr><th>编号</th><th>标题</th><th>发布日期</th><th>异议期截止</th><th>单位数</th><th>状态</th><th>内容摘要（SHA-256）</th></tr></thead>
 <tbody>
@@ -347,6 +353,7 @@ code {{ font-family: monospace; }}
 </html>
 "#,
         total = p.total,
+        base = esc(base),
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
@@ -463,15 +470,19 @@ impl Format {
     }
 }
 
-/// A notice's representation changes only when a correction supersedes it, so the
-/// validator is the digest, the form and the correction: a proxy or browser may keep
-/// it, and a conditional request is answered without reading the content.
-fn etag(sha: &str, format: Format, superseded_by: Option<i64>) -> String {
+/// A notice's representation changes only when a correction supersedes it or the
+/// public address its links are made under changes, so the validator is the digest, the
+/// form, the correction and that address (a short digest of it): a proxy or browser may
+/// keep it, and a conditional request is answered without reading the content.
+fn etag(sha: &str, format: Format, superseded_by: Option<i64>, base: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let base = hex::encode(Sha256::digest(base.as_bytes()));
     format!(
-        "W/\"{}-{}-{}\"",
+        "W/\"{}-{}-{}-{}\"",
         sha.get(..16).unwrap_or(sha),
         format.as_str(),
-        superseded_by.unwrap_or(0)
+        superseded_by.unwrap_or(0),
+        base.get(..8).unwrap_or(&base)
     )
 }
 
@@ -494,7 +505,7 @@ async fn serve(
     let Some((sha, next)) = version else {
         return Err(AppError::NotFound("no such notice".into()));
     };
-    let tag = etag(&sha, format, next);
+    let tag = etag(&sha, format, next, &state.settings.server.public_base_url);
     if not_modified(req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
@@ -514,13 +525,19 @@ async fn serve(
 }
 
 /// Links to the notices before and after this one (RFC 5829 relations).
-fn links(v: &NoticeView, content_replaces: Option<i64>) -> Option<String> {
+fn links(state: &AppState, v: &NoticeView, content_replaces: Option<i64>) -> Option<String> {
     let mut links = Vec::new();
     if let Some(old) = content_replaces {
-        links.push(format!("</notices/{old}>; rel=\"predecessor-version\""));
+        links.push(format!(
+            "<{}>; rel=\"predecessor-version\"",
+            public_url(state, old)
+        ));
     }
     if let Some(next) = v.superseded_by {
-        links.push(format!("</notices/{next}>; rel=\"successor-version\""));
+        links.push(format!(
+            "<{}>; rel=\"successor-version\"",
+            public_url(state, next)
+        ));
     }
     (!links.is_empty()).then(|| links.join(", "))
 }
@@ -530,10 +547,15 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
     r.insert_header((header::VARY, "Accept"))
         .insert_header((
             header::ETAG,
-            etag(&v.row.content_sha256, format, v.superseded_by),
+            etag(
+                &v.row.content_sha256,
+                format,
+                v.superseded_by,
+                &state.settings.server.public_base_url,
+            ),
         ))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
-    if let Some(l) = links(&v, v.row.replaces_id) {
+    if let Some(l) = links(state, &v, v.row.replaces_id) {
         r.insert_header((header::LINK, l));
     }
     Ok(match format {
@@ -550,7 +572,11 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
         Format::Html => r
             .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
             .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
-            .body(html(&v, &v.typed()?)),
+            .body(html(
+                &v,
+                &v.typed()?,
+                &state.settings.server.public_base_url,
+            )),
     })
 }
 
@@ -593,10 +619,12 @@ fn esc(s: &str) -> String {
 }
 
 /// The printable page: A4 landscape, the table repeats its header on every printed
-/// page, and the digest is on the page so a printed copy can be checked.
-fn html(v: &NoticeView, c: &NoticeContent) -> String {
+/// page, and the digest and the public address are on the page so a printed copy can be
+/// checked and found again. Links are made under `base`, the public address in force.
+fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
     use std::fmt::Write as _;
     let id = v.row.id;
+    let url = |n: i64| esc(&crate::mail::plan::notice_url(base, n));
     let mut rows = String::new();
     for (i, e) in c.entries.iter().enumerate() {
         let _ = writeln!(
@@ -619,17 +647,19 @@ fn html(v: &NoticeView, c: &NoticeContent) -> String {
     }
     let superseded = v.superseded_by.map_or(String::new(), |n| {
         format!(
-            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"/notices/{n}\">第{n}号公示</a>为准。\
-             <span lang=\"en\">This notice was superseded by <a href=\"/notices/{n}\">notice {n}</a>.</span></p>"
+            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"{href}\">第{n}号公示</a>为准。\
+             <span lang=\"en\">This notice was superseded by <a href=\"{href}\">notice {n}</a>.</span></p>",
+            href = url(n),
         )
     });
     let replaces = c.replaces.as_ref().map_or(String::new(), |r| {
         format!(
-            "<p class=\"correction\">本公示更正<a href=\"/notices/{0}\">第{0}号公示</a>\
+            "<p class=\"correction\">本公示更正<a href=\"{href}\">第{0}号公示</a>\
              （SHA-256 <code>{1}</code>）。更正原因：{2}</p>",
             r.id,
             esc(&r.sha256),
             esc(c.correction_reason.as_deref().unwrap_or("")),
+            href = url(r.id),
         )
     });
     let s = &c.summary;
@@ -669,7 +699,8 @@ td.code, code {{ font-family: monospace; }}
 </table>
 <p>{note}</p>
 <p class="digest">内容摘要（SHA-256）：<code>{sha}</code></p>
-<p class="no-print"><a href="/notices/{id}?format=json">JSON</a> · <a href="/notices/{id}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
+<p class="address">本公示网址：<a href="{self_url}">{self_url}</a></p>
+<p class="no-print"><a href="{self_url}?format=json">JSON</a> · <a href="{self_url}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
 </body>
 </html>
 "#,
@@ -687,6 +718,7 @@ td.code, code {{ font-family: monospace; }}
         nd = s.not_declared,
         note = esc(&c.objection_note),
         sha = esc(&v.row.content_sha256),
+        self_url = url(id),
     )
 }
 

@@ -89,7 +89,6 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             let templates = Templates::from_settings(&settings.mail)?;
             let mail = NoticeMail {
                 templates: &templates,
-                settings: &settings.mail,
             };
             let req = PublishRequest {
                 region,
@@ -134,7 +133,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                     crate::outln!("published notice {}", p.row.id);
                     crate::outln!(
                         "  address          {}",
-                        crate::mail::plan::notice_url(&settings.mail, p.row.id)
+                        crate::mail::plan::notice_url(&settings.server.public_base_url, p.row.id)
                     );
                     crate::outln!("  title            {}", p.content.title);
                     crate::outln!("  published on     {}", p.row.published_on);

@@ -289,12 +289,11 @@ pub struct Published {
     pub reminders_queued: usize,
 }
 
-/// Mail to queue with the notice: the templates and the public base address.
+/// Mail to queue with the notice. Its link carries no base address: the sender puts in
+/// the one in force when the mail goes out.
 pub struct NoticeMail<'a> {
     /// Loaded templates.
     pub templates: &'a Templates,
-    /// Mail settings (for the public address of the notice).
-    pub settings: &'a crate::config::MailSettings,
 }
 
 type SnapshotRow = (
@@ -644,7 +643,7 @@ pub fn publish(
         )?;
         let mut queued = 0;
         if let Some(m) = mail {
-            let url = crate::mail::plan::notice_url(m.settings, id);
+            let url = crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id));
             for (employer, entry) in named.iter().zip(&content.entries) {
                 let facts = NoticeFacts {
                     notice_id: id,

@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 /// The holder's ID number inside CERT_A: it must appear nowhere public either.
 const HOLDER_ID: &str = "11010519491231002X";
 
+/// `server.public_base_url` of a test app that sets none.
+const DEFAULT_BASE: &str = "http://127.0.0.1:8080";
+
 async fn register(app: &TestApp, admin: &str, uscc: &str, name: &str, email: Option<&str>) {
     let r = app
         .send(
@@ -97,15 +100,10 @@ async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, S
     (status, ctype, r.text().await.unwrap())
 }
 
-/// The digest as the notice documents it, computed by Python's json module: an
-/// independent implementation of the canonical form.
-fn python_digest(notice_json: &str) -> String {
+/// What a Python script prints given `input` on its standard input.
+fn python(script: &str, input: &str) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let script = "import sys, json, hashlib\n\
-                  c = json.load(sys.stdin)['content']\n\
-                  t = json.dumps(c, ensure_ascii=False, separators=(',', ':'), sort_keys=True)\n\
-                  print(hashlib.sha256(t.encode('utf-8')).hexdigest())";
     let mut child = Command::new("python3")
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -116,11 +114,34 @@ fn python_digest(notice_json: &str) -> String {
         .stdin
         .take()
         .unwrap()
-        .write_all(notice_json.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The digest as the notice documents it, computed by Python's json module: an
+/// independent implementation of the canonical form.
+fn python_digest(notice_json: &str) -> String {
+    python(
+        "import sys, json, hashlib\n\
+         c = json.load(sys.stdin)['content']\n\
+         t = json.dumps(c, ensure_ascii=False, separators=(',', ':'), sort_keys=True)\n\
+         print(hashlib.sha256(t.encode('utf-8')).hexdigest())",
+        notice_json,
+    )
+}
+
+/// The text parts of a raw message, decoded by Python's email package (the parts are
+/// base64 or quoted-printable on the wire).
+fn mail_text(raw: &str) -> String {
+    python(
+        "import sys, email, email.policy\n\
+         m = email.message_from_string(sys.stdin.read(), policy=email.policy.default)\n\
+         print('\\n'.join(p.get_content() for p in m.walk() if p.get_content_type() == 'text/plain'))",
+        raw,
+    )
 }
 
 #[tokio::test]
@@ -387,7 +408,9 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(old["state"], "superseded");
     assert_eq!(old["superseded_by"]["id"], id2);
     let (_, _, old_page) = get(&app, &format!("/notices/{id}"), None).await;
-    assert!(old_page.contains(&format!("本公示已被更正，以<a href=\"/notices/{id2}\">")));
+    assert!(old_page.contains(&format!(
+        "本公示已被更正，以<a href=\"{DEFAULT_BASE}/notices/{id2}\">"
+    )));
     let (_, _, old_csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
     assert!(old_csv.contains("已被更正 (superseded)"));
 
@@ -430,10 +453,10 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(status, 200);
     assert!(ctype.starts_with("text/html"));
     assert!(index.contains(&format!(
-        "<a href=\"/notices/{id2}\">三门峡市2025年度用人单位按比例安排残疾人就业情况公示（更正第{id}号公示）</a>"
+        "<a href=\"{DEFAULT_BASE}/notices/{id2}\">三门峡市2025年度用人单位按比例安排残疾人就业情况公示（更正第{id}号公示）</a>"
     )), "{index}");
     assert!(index.contains(&format!(
-        "已被<a href=\"/notices/{id2}\">第{id2}号公示</a>更正"
+        "已被<a href=\"{DEFAULT_BASE}/notices/{id2}\">第{id2}号公示</a>更正"
     )));
     assert!(index.contains("共2份公示"));
     assert_eq!(get(&app, "/notices?levy_year=1900", None).await.0, 422);
@@ -466,7 +489,6 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
         let templates = Templates::from_settings(&settings.mail).unwrap();
         let mail = NoticeMail {
             templates: &templates,
-            settings: &settings.mail,
         };
         let req = PublishRequest {
             region: "411200".parse().unwrap(),
@@ -614,4 +636,193 @@ async fn notices_publish_and_list_from_the_command_line() {
     let list = String::from_utf8_lossy(&out[2].stdout);
     assert!(list.contains("2 notice(s)"), "{list}");
     assert!(list.contains("superseded by 2"), "{list}");
+}
+
+#[tokio::test]
+async fn a_notice_links_to_the_public_address_in_force_when_it_is_rendered() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, Some("411200")).await;
+    let body = json!({"region": "411200", "levy_year": 2025});
+
+    // Published by a server left at the default address...
+    let r = post(&app, "/api/v1/notices", Some(&fed), body.clone()).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let first: Value = r.json().await.unwrap();
+    let id = first["id"].as_i64().unwrap();
+    assert_eq!(first["url"], format!("{DEFAULT_BASE}/notices/{id}"));
+    let fix = json!({"region": "411200", "levy_year": 2025, "replaces": id,
+                     "correction_reason": "更正"});
+    let r = post(&app, "/api/v1/notices", Some(&fed), fix).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id2 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, _, old_json) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let old_tag = app
+        .client
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // ...and served, later, by one configured with its public address.
+    const NEW: &str = "https://levy.example.gov.cn/smx";
+    let later = crate::helpers::serve_also(&app, &[("QUOTA_LEVY__SERVER__PUBLIC_BASE_URL", NEW)]);
+    let fetch = |path: String| {
+        let url = format!("{later}{path}");
+        async move { reqwest::get(url).await.unwrap() }
+    };
+    let r = fetch(format!("/notices/{id}")).await;
+    let link = r.headers()["link"].to_str().unwrap().to_owned();
+    assert_eq!(
+        link,
+        format!("<{NEW}/notices/{id2}>; rel=\"successor-version\"")
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "本公示网址：<a href=\"{NEW}/notices/{id}\">{NEW}/notices/{id}</a>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<a href=\"{NEW}/notices/{id2}\">第{id2}号公示</a>"
+    )));
+    assert!(page.contains(&format!("<a href=\"{NEW}/notices/{id}?format=csv\">")));
+    assert!(!page.contains("127.0.0.1"), "{page}");
+    let json_text = fetch(format!("/notices/{id}?format=json"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(v["url"], format!("{NEW}/notices/{id}"));
+    assert_eq!(v["superseded_by"]["url"], format!("{NEW}/notices/{id2}"));
+    let old: Value = serde_json::from_str(&old_json).unwrap();
+    assert_eq!(v["content"], old["content"], "the content holds no address");
+    assert_eq!(python_digest(&json_text), first["sha256"].as_str().unwrap());
+    let csv = fetch(format!("/notices/{id}?format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(&format!("{NEW}/notices/{id2}")), "{csv}");
+    let index = fetch("/notices".into()).await.text().await.unwrap();
+    assert!(
+        index.contains(&format!("<a href=\"{NEW}/notices/{id}\">")),
+        "{index}"
+    );
+    assert!(!index.contains("127.0.0.1"), "{index}");
+    let list: Value = fetch("/api/v1/notices".into()).await.json().await.unwrap();
+    assert_eq!(list["items"][1]["url"], format!("{NEW}/notices/{id}"));
+    // A copy cached under the old address is stale under the new one.
+    let r = reqwest::Client::new()
+        .get(format!("{later}/notices/{id}"))
+        .header("If-None-Match", &old_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "not 304: the links changed");
+
+    // The mails were queued without an address, and go out with the sender's.
+    let settings = test_settings(&app.db_url, &[("QUOTA_LEVY__SERVER__PUBLIC_BASE_URL", NEW)]);
+    let url = app.db_url.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        let db = crate::helpers::open_db(&url);
+        let queued = outbox::all(&mut db.conn().unwrap()).unwrap();
+        let transport = quota_levy::mail::MemoryTransport::new();
+        let mailer = quota_levy::mail::Mailer {
+            transport: std::sync::Arc::new(transport.clone()),
+            sender: quota_levy::mail::Sender::from_settings(&settings).unwrap(),
+        };
+        let cfg = quota_levy::mail::PassConfig::from_settings(&settings.mail, "test");
+        let report = quota_levy::mail::run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &|| chrono::Utc::now().naive_utc(),
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+        (queued, report, transport.sent())
+    })
+    .await
+    .unwrap();
+    let (queued, report, messages) = sent;
+    assert!(queued
+        .iter()
+        .all(|r| !r.body_zh.contains("127.0.0.1") && !r.body_en.contains("127.0.0.1")));
+    assert_eq!(
+        report.sent, 6,
+        "three employers with an address, two notices"
+    );
+    for m in &messages {
+        let text = mail_text(&m.raw);
+        assert!(
+            text.contains(&format!("{NEW}/notices/{id}"))
+                || text.contains(&format!("{NEW}/notices/{id2}")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains('\u{2}'),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_old_public_address_key_still_works_with_a_warning() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    const OLD_KEY: &str = "https://old-key.example.org";
+    let url = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("QUOTA_LEVY__") {
+                c.env_remove(k);
+            }
+        }
+        c.env("QUOTA_LEVY__DATABASE__URL", &url)
+            .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+            .env("QUOTA_LEVY__MAIL__PUBLIC_BASE_URL", OLD_KEY)
+            .env_remove("RUST_LOG")
+            .args([
+                "notices",
+                "publish",
+                "--region",
+                "411200",
+                "--levy-year",
+                "2025",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("{OLD_KEY}/notices/1")), "{stdout}");
+    assert!(
+        stderr.contains("WARN")
+            && stderr.contains("mail.public_base_url")
+            && stderr.contains("server.public_base_url"),
+        "the warning names both keys: {stderr}"
+    );
+    let served =
+        crate::helpers::serve_also(&app, &[("QUOTA_LEVY__MAIL__PUBLIC_BASE_URL", OLD_KEY)]);
+    let page = reqwest::get(format!("{served}/notices/1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("本公示网址：<a href=\"{OLD_KEY}/notices/1\">")),
+        "{page}"
+    );
 }
