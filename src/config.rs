@@ -2,7 +2,10 @@
 //! `QUOTA_LEVY__SECTION__KEY` environment variables. Every failure names the key.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use crate::domain::RegionCode;
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -26,6 +29,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// The server secret.
     pub security: SecuritySettings,
+    /// Public compliance notices.
+    pub notices: NoticeSettings,
     /// Warnings about the configuration (a deprecated key in use), to be logged once the
     /// logger is installed: loading happens before there is one.
     #[serde(skip)]
@@ -110,6 +115,118 @@ impl SecuritySettings {
     pub fn secret_file(&self) -> Option<PathBuf> {
         let f = self.secret_file.trim();
         (!f.is_empty()).then(|| PathBuf::from(f))
+    }
+}
+
+/// `[notices]`: who issues the notices of a region and where objections go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettings {
+    /// `[notices.issuer."CODE"]`: the issuing body of a region (and those below it
+    /// without an entry of their own), by six-digit region code.
+    #[serde(default)]
+    pub issuer: BTreeMap<String, IssuerSettings>,
+}
+
+/// The issuing body (发布单位) of a region's notices and its objection contact (异议受理).
+/// Empty contact fields are not set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSettings {
+    /// Its name, as it signs the notice.
+    pub name: String,
+    /// Postal address where written objections are received.
+    #[serde(default)]
+    pub objection_address: String,
+    /// Telephone for objections.
+    #[serde(default)]
+    pub objection_phone: String,
+    /// E-mail address for objections.
+    #[serde(default)]
+    pub objection_email: String,
+}
+
+/// Tables whose keys are the user's (region codes), not settings of the defaults: the
+/// file and the environment may add entries to them, and the entries' fields are
+/// checked when the settings are typed (unknown fields refused there).
+const OPEN_TABLES: [&str; 1] = ["notices.issuer"];
+
+/// True when `path` is an open table or an entry of one: a key missing from the
+/// defaults there is the user's to add.
+fn is_open(path: &str) -> bool {
+    OPEN_TABLES.iter().any(|t| {
+        path == *t
+            || path
+                .strip_prefix(t)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|code| !code.contains('.'))
+    })
+}
+
+impl NoticeSettings {
+    /// The issuer of a notice of `region`: the entry of the region itself, else of its
+    /// city, else of its province, with the code of the entry used. The national level
+    /// answers only for a national notice: the national federation does not sign a
+    /// province's notices.
+    pub fn issuer_for(&self, region: RegionCode) -> Option<(RegionCode, &IssuerSettings)> {
+        region
+            .chain()
+            .into_iter()
+            .filter(|c| *c == region || !c.is_national())
+            .find_map(|c| self.issuer.get(c.as_str()).map(|i| (c, i)))
+    }
+
+    /// The first bad entry, as (dotted key, expected form).
+    fn check(&self) -> Result<(), (String, String)> {
+        for (code, entry) in &self.issuer {
+            let key = |field: &str| format!("notices.issuer.{code}.{field}");
+            if code.parse::<RegionCode>().is_err() {
+                return Err((
+                    format!("notices.issuer.{code}"),
+                    "expected a six-digit region code (GB/T 2260) as the table name, e.g. \
+                     [notices.issuer.\"411200\"]"
+                        .into(),
+                ));
+            }
+            let line = |s: &str, max: usize| {
+                crate::domain::text::check_line(s).is_ok() && s.trim().chars().count() <= max
+            };
+            if entry.name.trim().is_empty() || !line(&entry.name, 100) {
+                return Err((
+                    key("name"),
+                    "expected the issuing body's name, one line of at most 100 characters, \
+                     e.g. 三门峡市残疾人联合会"
+                        .into(),
+                ));
+            }
+            if !line(&entry.objection_address, 200) {
+                return Err((
+                    key("objection_address"),
+                    "expected one line of at most 200 characters".into(),
+                ));
+            }
+            let phone = entry.objection_phone.trim();
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let phone_char = |c: char| c.is_ascii_digit() || " +-()（）、,，/转".contains(c);
+            if !phone.is_empty()
+                && (digits < 5 || phone.chars().count() > 60 || !phone.chars().all(phone_char))
+            {
+                return Err((
+                    key("objection_phone"),
+                    "expected a telephone number: digits, spaces, + - ( ), 、 between numbers \
+                     and 转 before an extension, at most 60 characters"
+                        .into(),
+                ));
+            }
+            let email = entry.objection_email.trim();
+            if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+                return Err((
+                    key("objection_email"),
+                    "expected an email address such as objections@example.org".into(),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -269,7 +386,9 @@ impl Settings {
             let origin = origins
                 .iter()
                 .rev()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| {
+                    *k == key || k.strip_prefix(&key).is_some_and(|r| r.starts_with('.'))
+                })
                 .map(|(_, o)| o.clone())
                 .unwrap_or_else(|| "configuration".into());
             ConfigError::Invalid {
@@ -314,10 +433,11 @@ impl Settings {
 
     fn validate(&self, origins: &[(String, String)]) -> Result<(), ConfigError> {
         let fail = |key: &str, message: String| {
+            // A table (an issuer entry) comes from where its fields were set.
             let origin = origins
                 .iter()
                 .rev()
-                .find(|(k, _)| k == key)
+                .find(|(k, _)| k == key || k.strip_prefix(key).is_some_and(|r| r.starts_with('.')))
                 .map(|(_, o)| o.clone())
                 .unwrap_or_else(|| "config/default.toml".into());
             Err(ConfigError::Invalid {
@@ -372,6 +492,9 @@ impl Settings {
         }
         if let Err((key, message)) = self.mail.check() {
             return fail(key, message);
+        }
+        if let Err((key, message)) = self.notices.check() {
+            return fail(&key, message);
         }
         Ok(())
     }
@@ -562,6 +685,10 @@ fn merge_file(
             format!("{prefix}.{k}")
         };
         match base.get_mut(&k) {
+            None if is_open(prefix) => {
+                record_origins(&key, &v, origin, origins);
+                base.insert(k, v);
+            }
             None => {
                 return Err(ConfigError::Invalid {
                     key,
@@ -588,6 +715,16 @@ fn merge_file(
     Ok(())
 }
 
+/// Notes `origin` as the source of every value under `key` (a table added whole).
+fn record_origins(key: &str, v: &toml::Value, origin: &str, origins: &mut Vec<(String, String)>) {
+    origins.push((key.to_owned(), origin.to_owned()));
+    if let toml::Value::Table(t) = v {
+        for (k, x) in t {
+            record_origins(&format!("{key}.{k}"), x, origin, origins);
+        }
+    }
+}
+
 fn env_key(name: &str) -> String {
     name[ENV_PREFIX.len()..]
         .split("__")
@@ -606,10 +743,27 @@ fn apply_env(base: &mut toml::Value, name: &str, raw: &str) -> Result<(), Config
         message,
     };
     let mut slot = base;
+    let mut path = String::new();
     for part in key.split('.') {
+        if let toml::Value::Table(t) = slot {
+            if !t.contains_key(part) && is_open(&path) {
+                // An entry of an open table is a table; its fields are text (the
+                // typed settings refuse a field that does not exist).
+                let fresh = if OPEN_TABLES.contains(&path.as_str()) {
+                    toml::Value::Table(toml::Table::new())
+                } else {
+                    toml::Value::String(String::new())
+                };
+                t.insert(part.to_owned(), fresh);
+            }
+        }
         slot = slot.get_mut(part).ok_or_else(|| {
             invalid("unknown setting (see config/default.toml for every key)".into())
         })?;
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(part);
     }
     let value = match slot {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
@@ -879,6 +1033,136 @@ mod tests {
                 .to_string();
             assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn notice_issuers_come_from_file_and_environment_and_resolve_up_the_chain() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert!(s.notices.issuer.is_empty(), "shipped without any contact");
+        let code = |c: &str| c.parse::<RegionCode>().unwrap();
+        assert!(s.notices.issuer_for(code("411202")).is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("issuers.toml");
+        std::fs::write(
+            &file,
+            "[notices.issuer.\"411200\"]\nname = \"示例市残疾人联合会\"\n\
+             objection_phone = \"0000-0000000\"\n\
+             [notices.issuer.\"410000\"]\nname = \"示例省残疾人联合会\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                (
+                    "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                    "objections@example.org",
+                ),
+                (
+                    "QUOTA_LEVY__NOTICES__ISSUER__411221__NAME",
+                    "示例县残疾人联合会",
+                ),
+            ]),
+        )
+        .unwrap();
+        let city = &s.notices.issuer["411200"];
+        assert_eq!(city.name, "示例市残疾人联合会");
+        assert_eq!(city.objection_phone, "0000-0000000");
+        assert_eq!(city.objection_email, "objections@example.org");
+        assert!(city.objection_address.is_empty());
+        let (from, i) = s.notices.issuer_for(code("411221")).unwrap();
+        assert_eq!(
+            (from.as_str(), i.name.as_str()),
+            ("411221", "示例县残疾人联合会")
+        );
+        let (from, _) = s.notices.issuer_for(code("411202")).unwrap();
+        assert_eq!(
+            from.as_str(),
+            "411200",
+            "a county without an entry takes its city's"
+        );
+        let (from, _) = s.notices.issuer_for(code("410300")).unwrap();
+        assert_eq!(from.as_str(), "410000", "then its province's");
+        assert!(s.notices.issuer_for(code("420000")).is_none());
+
+        let bad = |pairs: &[(&str, &str)]| {
+            Settings::load_from(None, env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__4112__NAME",
+                "x",
+                "notices.issuer.4112",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__NAME",
+                " ",
+                "notices.issuer.411200.name",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+                "call us",
+                "notices.issuer.411200.objection_phone",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                "nobody",
+                "notices.issuer.411200.objection_email",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_ADDRESS",
+                "a\u{202e}b",
+                "notices.issuer.411200.objection_address",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200",
+                "x",
+                "notices.issuer.411200",
+            ),
+        ] {
+            let mut pairs = vec![(var, value)];
+            if var.contains("__OBJECTION_") {
+                pairs.push(("QUOTA_LEVY__NOTICES__ISSUER__411200__NAME", "示例"));
+            }
+            let e = bad(&pairs);
+            assert!(e.contains(key), "{var}={value}: {e}");
+            assert!(e.contains(var), "names where it came from: {e}");
+        }
+        // No name: an entry is a body, and a body has a name.
+        let e = bad(&[(
+            "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+            "0000-0000000",
+        )]);
+        assert!(
+            e.contains("notices.issuer.411200") && e.contains("name"),
+            "{e}"
+        );
+        // A field that does not exist, from the file or the environment.
+        let e = bad(&[
+            ("QUOTA_LEVY__NOTICES__ISSUER__411200__NAME", "示例"),
+            ("QUOTA_LEVY__NOTICES__ISSUER__411200__PHONE", "0000-0000000"),
+        ]);
+        assert!(e.contains("phone") && e.contains("unknown"), "{e}");
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(
+            &typo,
+            "[notices.issuer.\"411200\"]\nname = \"示例\"\nobjection_mail = \"a@b.org\"\n",
+        )
+        .unwrap();
+        let e = Settings::load_from(Some(&typo), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("objection_mail") && e.contains("typo.toml"),
+            "{e}"
+        );
+        let e = bad(&[("QUOTA_LEVY__NOTICES__ISSUERS__411200__NAME", "示例")]);
+        assert!(
+            e.contains("notices.issuers") && e.contains("unknown"),
+            "{e}"
+        );
     }
 
     #[test]

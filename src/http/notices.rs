@@ -20,7 +20,7 @@ use crate::jobs::reminders::china_today;
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
-    load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
+    date_zh, load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
     PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 
@@ -120,7 +120,7 @@ async fn preview_notice(
     let today = china_today();
     let composed = state
         .db
-        .run(move |c| Ok(preview(c, &st.book, &request, today)))
+        .run(move |c| Ok(preview(c, &st.book, &st.settings.notices, &request, today)))
         .await??;
     let head = json!({
         "preview": true,
@@ -158,6 +158,7 @@ async fn post_notice(
             Ok(publish(
                 c,
                 &st.book,
+                &st.settings.notices,
                 &request,
                 china_today(),
                 Some(&mail),
@@ -662,6 +663,27 @@ fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
             href = url(r.id),
         )
     });
+    let objection = c.objection_contact.as_ref().map_or(String::new(), |o| {
+        let mut lines = format!(
+            "<div class=\"objection\">\n<p>异议受理：{}</p>\n",
+            esc(&c.publisher)
+        );
+        if let Some(a) = &o.address {
+            let _ = writeln!(lines, "<p>地址：{}</p>", esc(a));
+        }
+        if let Some(p) = &o.phone {
+            let _ = writeln!(lines, "<p>电话：{}</p>", esc(p));
+        }
+        if let Some(e) = &o.email {
+            let _ = writeln!(
+                lines,
+                "<p>电子邮箱：<a href=\"mailto:{0}\">{0}</a></p>",
+                esc(e)
+            );
+        }
+        lines.push_str("</div>\n");
+        lines
+    });
     let s = &c.summary;
     format!(
         r#"<!DOCTYPE html>
@@ -683,6 +705,9 @@ th, td {{ border: 1px solid #000; padding: .2em .4em; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.code, code {{ font-family: monospace; }}
 .digest {{ word-break: break-all; font-size: .85em; }}
+.objection p {{ margin: .2em 0; }}
+.signoff {{ margin: 2em 0 2em auto; width: max-content; max-width: 100%; text-align: center; }}
+.signoff p {{ margin: .3em 0; }}
 @media print {{ .no-print {{ display: none; }} a {{ color: #000; text-decoration: none; }} }}
 </style>
 </head>
@@ -698,6 +723,11 @@ td.code, code {{ font-family: monospace; }}
 {rows}</tbody>
 </table>
 <p>{note}</p>
+{objection}<div class="signoff">
+<p>{publisher}</p>
+<p>{published_zh}</p>
+<p class="seal">（盖章）</p>
+</div>
 <p class="digest">内容摘要（SHA-256）：<code>{sha}</code></p>
 <p class="address">本公示网址：<a href="{self_url}">{self_url}</a></p>
 <p class="no-print"><a href="{self_url}?format=json">JSON</a> · <a href="{self_url}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
@@ -717,6 +747,7 @@ td.code, code {{ font-family: monospace; }}
         exempt = s.exempt,
         nd = s.not_declared,
         note = esc(&c.objection_note),
+        published_zh = date_zh(c.published_on),
         sha = esc(&v.row.content_sha256),
         self_url = url(id),
     )

@@ -97,7 +97,13 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 replaces: replaces.zip(reason),
             };
             if dry_run {
-                return match preview(&mut *db.conn()?, &book, &req, china_today()) {
+                return match preview(
+                    &mut *db.conn()?,
+                    &book,
+                    &settings.notices,
+                    &req,
+                    china_today(),
+                ) {
                     Ok(p) => {
                         let s = &p.content.summary;
                         crate::outln!("would publish (nothing was written)");
@@ -122,6 +128,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             match publish(
                 &mut *db.conn()?,
                 &book,
+                &settings.notices,
                 &req,
                 china_today(),
                 Some(&mail),

@@ -498,7 +498,17 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
         };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         let mut c = db.conn().unwrap();
-        let p = publish(&mut c, &policy(), &req, today, Some(&mail), "test", None).unwrap();
+        let p = publish(
+            &mut c,
+            &policy(),
+            &settings.notices,
+            &req,
+            today,
+            Some(&mail),
+            "test",
+            None,
+        )
+        .unwrap();
         (p, outbox::all(&mut c).unwrap())
     })
     .await
@@ -825,4 +835,147 @@ async fn the_old_public_address_key_still_works_with_a_warning() {
         page.contains(&format!("本公示网址：<a href=\"{OLD_KEY}/notices/1\">")),
         "{page}"
     );
+}
+
+/// `published_on` (YYYY-MM-DD) as the 落款 writes it.
+fn date_zh(iso: &str) -> String {
+    let d: chrono::NaiveDate = iso.parse().unwrap();
+    quota_levy::registry::notices::date_zh(d)
+}
+
+#[tokio::test]
+async fn the_notice_names_its_issuer_signs_and_says_where_to_object() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, None).await;
+
+    // No issuer configured: the region's federation, generically, and no contact data.
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let c = &v["content"];
+    assert_eq!(c["publisher"], "三门峡市残疾人联合会");
+    assert_eq!(c["objection_contact"], Value::Null);
+    let on = date_zh(c["published_on"].as_str().unwrap());
+    let until = date_zh(c["objection_until"].as_str().unwrap());
+    assert_eq!(
+        c["objection_note"],
+        format!("公示期自{on}至{until}。对公示内容有异议的，请于公示期内向三门峡市残疾人联合会书面提出，并提供相关证明材料。")
+    );
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    assert!(
+        page.contains(&format!(
+            "<div class=\"signoff\">\n<p>三门峡市残疾人联合会</p>\n<p>{on}</p>\n<p class=\"seal\">（盖章）</p>\n</div>"
+        )),
+        "{page}"
+    );
+    assert!(on.contains('年') && on.ends_with('日'), "{on}");
+    for absent in ["异议受理：", "电话：", "电子邮箱：", "地址："] {
+        assert!(!page.contains(absent), "no made-up contact: {absent}");
+    }
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    assert!(csv.contains("发布单位 (publisher),三门峡市残疾人联合会"));
+    assert!(!csv.contains("异议受理"), "{csv}");
+
+    // Configured for the city, and for one county of its own: a notice takes the
+    // nearest entry up the chain.
+    let configured = crate::helpers::serve_also(
+        &app,
+        &[
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__NAME",
+                "示例市残疾人联合会",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_ADDRESS",
+                "示例市示例路1号",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+                "0000-0000000",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                "objections@example.org",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411202__NAME",
+                "示例区残疾人联合会",
+            ),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let publish_at = |region: &'static str| {
+        let r = client
+            .post(format!("{configured}/api/v1/notices"))
+            .bearer_auth(&fed)
+            .json(&json!({"region": region, "levy_year": 2025}))
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    // Mianchi county (411221) has no entry: the city's, contact and all.
+    let county = publish_at("411221").await;
+    let (_, _, text) = get(&app, &format!("/notices/{county}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let c = &v["content"];
+    assert_eq!(c["publisher"], "示例市残疾人联合会");
+    assert_eq!(
+        c["objection_contact"],
+        json!({"address": "示例市示例路1号", "phone": "0000-0000000", "email": "objections@example.org"})
+    );
+    assert!(c["objection_note"]
+        .as_str()
+        .unwrap()
+        .contains("请于公示期内向示例市残疾人联合会书面提出"));
+    assert_eq!(
+        python_digest(&text),
+        v["sha256"].as_str().unwrap(),
+        "the contact is in the digest"
+    );
+    let on = date_zh(c["published_on"].as_str().unwrap());
+    let (_, _, page) = get(&app, &format!("/notices/{county}"), None).await;
+    assert!(page.contains("发布单位：示例市残疾人联合会"), "{page}");
+    assert!(
+        page.contains(
+            "<div class=\"objection\">\n<p>异议受理：示例市残疾人联合会</p>\n<p>地址：示例市示例路1号</p>\n\
+             <p>电话：0000-0000000</p>\n\
+             <p>电子邮箱：<a href=\"mailto:objections@example.org\">objections@example.org</a></p>\n</div>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<p>示例市残疾人联合会</p>\n<p>{on}</p>\n<p class=\"seal\">（盖章）</p>"
+    )));
+    let (_, _, csv) = get(&app, &format!("/notices/{county}?format=csv"), None).await;
+    assert!(
+        csv.contains("异议受理地址 (objection_address),示例市示例路1号"),
+        "{csv}"
+    );
+    assert!(csv.contains("异议受理电话 (objection_phone),0000-0000000"));
+    assert!(csv.contains("异议受理电子邮箱 (objection_email),objections@example.org"));
+
+    // Hubin district (411202) has its own, with no contact: its name, and no contact
+    // borrowed from the city.
+    let district = publish_at("411202").await;
+    let (_, _, text) = get(&app, &format!("/notices/{district}?format=json"), None).await;
+    let c = serde_json::from_str::<Value>(&text).unwrap()["content"].clone();
+    assert_eq!(c["publisher"], "示例区残疾人联合会");
+    assert_eq!(c["objection_contact"], Value::Null);
+
+    // Frozen at publication: the first server, without the setting, still shows the
+    // configured issuer of the notice published under it.
+    let (_, _, page) = get(&app, &format!("/notices/{county}"), None).await;
+    assert!(page.contains("异议受理：示例市残疾人联合会"));
 }
