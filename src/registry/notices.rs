@@ -169,7 +169,7 @@ pub struct ObjectionContact {
 pub struct NoticeContent {
     /// Why it was corrected.
     pub correction_reason: Option<String>,
-    /// The employers, in USCC order.
+    /// The employers by county (region code), then name (by code point), then USCC.
     pub entries: Vec<NoticeEntry>,
     /// Levy year.
     pub levy_year: i32,
@@ -477,6 +477,17 @@ fn snapshot(
         };
         entries.push((e, entry));
     }
+    // As the federation lists them, county by county and by name within one. Sorted
+    // here rather than by the database: PostgreSQL orders text by its collation and
+    // SQLite by bytes, and the digest must not depend on the backend. The USCC breaks
+    // a tie of two employers of one name.
+    entries.sort_by(|(_, a), (_, b)| {
+        (a.region.as_str(), a.name.as_str(), a.uscc.as_str()).cmp(&(
+            b.region.as_str(),
+            b.name.as_str(),
+            b.uscc.as_str(),
+        ))
+    });
     Ok((entries, blockers))
 }
 

@@ -979,3 +979,63 @@ async fn the_notice_names_its_issuer_signs_and_says_where_to_object() {
     let (_, _, page) = get(&app, &format!("/notices/{county}"), None).await;
     assert!(page.contains("异议受理：示例市残疾人联合会"));
 }
+
+#[tokio::test]
+async fn entries_are_listed_by_county_then_name_in_every_form() {
+    let (app, tax, [b, c, d]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    // Hubin district (411202), before A by name, after it by USCC.
+    let admin = app.token(Role::Admin, None, None).await;
+    let e = uscc_with_check("91411202MA0000009");
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(json!({"uscc": e, "name": "三门峡湖滨甲有限公司", "kind": "enterprise", "region": "411202"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let fed = app.token(Role::Federation, None, None).await;
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    // 411202: 三… before 示…; 411221: 渑池小… before 渑池未申… before 渑池未达… (code
+    // points: 小 U+5C0F, 未 U+672A; 申 U+7533, 达 U+8FBE). By USCC it would be A, E, B, C, D.
+    let expected = [e.as_str(), USCC_A, c.as_str(), d.as_str(), b.as_str()];
+    let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let listed: Vec<&str> = v["content"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uscc"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, expected);
+    let regions: Vec<&str> = v["content"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["411202", "411202", "411221", "411221", "411221"]);
+    let position =
+        |text: &str, uscc: &str| text.find(uscc).unwrap_or_else(|| panic!("{uscc} listed"));
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    for (form, text) in [("html", &page), ("csv", &csv)] {
+        let at: Vec<usize> = expected.iter().map(|u| position(text, u)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{form}: {at:?}");
+    }
+    assert!(
+        csv.contains(&format!("\r\n1,{e},三门峡湖滨甲有限公司,")),
+        "numbered in that order: {csv}"
+    );
+}
