@@ -294,9 +294,11 @@ async fn notice_index(
         };
         let _ = writeln!(
             rows,
-            "<tr><td>{id}</td><td><a href=\"{href}\">{title}</a></td><td class=\"d\">{published}</td>\
-             <td class=\"d\">{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
-             <td><code>{sha}…</code></td></tr>",
+            "<tr><td data-label=\"编号\">{id}</td><td data-label=\"标题\"><a href=\"{href}\">{title}</a></td>\
+             <td class=\"d\" data-label=\"发布日期\">{published}</td>\
+             <td class=\"d\" data-label=\"异议期截止\">{until}</td>\
+             <td class=\"n\" data-label=\"单位数\">{entries}</td><td data-label=\"状态\">{state_cell}</td>\
+             <td data-label=\"内容摘要（SHA-256）\"><code>{sha}…</code></td></tr>",
             id = r.id,
             href = esc(&public_url(&state, r.id)),
             title = esc(&title),
@@ -339,28 +341,54 @@ th, td {{ border: 1px solid #000; padding: .2em .4em; }}
 td.n {{ text-align: right; }}
 td.d, th {{ white-space: nowrap; }}
 code {{ font-family: monospace; }}
+{narrow}
 </style>
 </head>
 <body>
 <h1>用人单位按比例安排残疾人就业情况公示</h1>
 <p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="{base}/api/v1/notices">/api/v1/notices</a>.</span></p>
-<table>
+<div class="table-wrap">
+<table class="cards">
 <thead><tr><th>编号</th><th>标题</th><th>发布日期</th><th>异议期截止</th><th>单位数</th><th>状态</th><th>内容摘要（SHA-256）</th></tr></thead>
 <tbody>
 {rows}</tbody>
 </table>
+</div>
 <p>{nav}</p>
 </body>
 </html>
 "#,
         total = p.total,
         base = esc(base),
+        narrow = NARROW_CSS,
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
         .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
         .body(body))
 }
+
+/// The style both public pages share for a narrow screen. A phone (390 px) cannot show
+/// nine columns: below 600 px each row becomes a card of label and value lines (the
+/// label from the cell's `data-label`, a hanging indent so that a long value wraps
+/// beside it and a cell of text and a link stays one line), so the page is never wider
+/// than the screen; between that and the table's own width the table scrolls inside
+/// its container, not the page. Print keeps the table as it was: the rules are for
+/// narrow screens only (breaking words anywhere would also narrow the printed columns).
+const NARROW_CSS: &str = ".table-wrap { overflow-x: auto; }
+@media screen and (max-width: 600px) {
+  *, *::before, *::after { box-sizing: border-box; }
+  body { margin: 1em auto; padding: 0 1em; overflow-wrap: anywhere; }
+  h1 { font-size: 1.25em; }
+  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+  table.cards tr { border: 1px solid #000; margin: 0 0 .75em; padding: .25em .5em; }
+  table.cards td { border: 0; padding: .15em 0 .15em 10.5em; text-indent: -10.5em; text-align: left; white-space: normal; }
+  table.cards td::before { content: attr(data-label); display: inline-block; width: 10.5em; padding-right: .75em; text-indent: 0; vertical-align: top; font-weight: bold; }
+  /* Chrome shrinks text set in plain monospace, label included: the code reads as well in the page's font. */
+  table.cards td.code { font-family: inherit; }
+}
+@media print { .table-wrap { overflow: visible; } }";
 
 /// The public pages carry employers' names, which anyone registering an employer
 /// chooses: they are escaped, and the pages may in any case run no script and load
@@ -630,9 +658,13 @@ fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
     for (i, e) in c.entries.iter().enumerate() {
         let _ = writeln!(
             rows,
-            "<tr class=\"{}\"><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td>\
-             <td title=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td data-label=\"序号\">{}</td>\
+             <td class=\"code\" data-label=\"统一社会信用代码\">{}</td>\
+             <td data-label=\"单位名称\">{}</td><td data-label=\"单位类型\">{}</td>\
+             <td title=\"{}\" data-label=\"行政区划\">{}</td>\
+             <td class=\"n\" data-label=\"在职职工年平均人数\">{}</td>\
+             <td class=\"n\" data-label=\"应安排残疾人数\">{}</td>\
+             <td class=\"n\" data-label=\"已安排残疾人数\">{}</td><td data-label=\"状态\">{}</td></tr>",
             e.status.as_str(),
             i + 1,
             esc(&e.uscc),
@@ -697,6 +729,7 @@ fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
 body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; color: #000; }}
 h1 {{ font-size: 1.5em; text-align: center; }}
 .meta {{ text-align: center; }}
+.meta span {{ display: inline-block; }}
 .banner {{ border: 2px solid #a00; color: #a00; padding: .5em; font-weight: bold; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
 thead {{ display: table-header-group; }}
@@ -709,19 +742,22 @@ td.code, code {{ font-family: monospace; }}
 .signoff {{ margin: 2em 0 2em auto; width: max-content; max-width: 100%; text-align: center; }}
 .signoff p {{ margin: .3em 0; }}
 @media print {{ .no-print {{ display: none; }} a {{ color: #000; text-decoration: none; }} }}
+{narrow}
 </style>
 </head>
 <body>
 {superseded}
 <h1>{title}</h1>
-<p class="meta">第{id}号公示　发布单位：{publisher}　发布日期：{published}　异议期截止：{until}</p>
+<p class="meta"><span>第{id}号公示</span>　<span>发布单位：{publisher}</span>　<span>发布日期：{published}</span>　<span>异议期截止：{until}</span></p>
 {replaces}
 <p>根据《残疾人就业条例》和《残疾人就业保障金征收使用管理办法》，现将{region}用人单位{year}年度按比例安排残疾人就业情况公示如下。共{n}家：已达到规定比例{compliant}家，未达到规定比例{below}家，依规定免征{exempt}家，未申报{nd}家。</p>
-<table>
+<div class="table-wrap">
+<table class="cards">
 <thead><tr><th>序号</th><th>统一社会信用代码</th><th>单位名称</th><th>单位类型</th><th>行政区划</th><th>在职职工年平均人数</th><th>应安排残疾人数</th><th>已安排残疾人数</th><th>状态</th></tr></thead>
 <tbody>
 {rows}</tbody>
 </table>
+</div>
 <p>{note}</p>
 {objection}<div class="signoff">
 <p>{publisher}</p>
@@ -750,6 +786,7 @@ td.code, code {{ font-family: monospace; }}
         published_zh = date_zh(c.published_on),
         sha = esc(&v.row.content_sha256),
         self_url = url(id),
+        narrow = NARROW_CSS,
     )
 }
 

@@ -1039,3 +1039,58 @@ async fn entries_are_listed_by_county_then_name_in_every_form() {
         "numbered in that order: {csv}"
     );
 }
+
+#[tokio::test]
+async fn the_pages_fit_a_phone_and_still_print_on_a4_landscape() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, None).await;
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for path in [format!("/notices/{id}"), "/notices".to_owned()] {
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            ),
+            "{path}"
+        );
+        // Below 600 px the rows become cards, each value labelled; wider, the table
+        // scrolls in its own box.
+        assert!(
+            page.contains("@media screen and (max-width: 600px)"),
+            "{path}"
+        );
+        assert!(
+            page.contains("<div class=\"table-wrap\">\n<table class=\"cards\">"),
+            "{path}"
+        );
+        let cells = page.matches("<td").count();
+        assert!(cells > 0);
+        assert_eq!(
+            page.matches("<td data-label=\"").count() + page.matches("\" data-label=\"").count(),
+            cells,
+            "{path}: every cell labelled"
+        );
+        assert!(!page.contains("<script"), "{path}");
+    }
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    assert!(page.contains("@page { size: A4 landscape; margin: 15mm; }"));
+    assert!(
+        page.contains("thead { display: table-header-group; }"),
+        "the header repeats on every printed page"
+    );
+}
