@@ -198,6 +198,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log);
+    for w in &settings.warnings {
+        tracing::warn!("configuration: {w}");
+    }
     let result = match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),

@@ -5,6 +5,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::domain::RegionCode;
+
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -29,6 +31,12 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Bulk import.
     pub import: ImportSettings,
+    /// Public compliance notices.
+    pub notices: NoticeSettings,
+    /// Warnings about the configuration (a deprecated key in use), to be logged once the
+    /// logger is installed: loading happens before there is one.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `[server]`
@@ -47,6 +55,9 @@ pub struct ServerSettings {
     pub upload_limit_bytes: usize,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// The address the public reaches the service at (no trailing slash once loaded):
+    /// links in notice pages and mails are made from it when they are rendered.
+    pub public_base_url: String,
 }
 
 /// `[database]`
@@ -119,6 +130,101 @@ pub struct ImportSettings {
     pub max_rows: usize,
 }
 
+/// `[notices]`: who issues the notices of a region and where objections go.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSettings {
+    /// `[notices.issuer."CODE"]`: the issuing body of a region (and those below it
+    /// without an entry of their own), by six-digit region code.
+    #[serde(default)]
+    pub issuer: BTreeMap<String, IssuerSettings>,
+}
+
+/// The issuing body (发布单位) of a region's notices and its objection contact (异议受理).
+/// Empty contact fields are not set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSettings {
+    /// Its name, as it signs the notice.
+    pub name: String,
+    /// Postal address where written objections are received.
+    #[serde(default)]
+    pub objection_address: String,
+    /// Telephone for objections.
+    #[serde(default)]
+    pub objection_phone: String,
+    /// E-mail address for objections.
+    #[serde(default)]
+    pub objection_email: String,
+}
+
+impl NoticeSettings {
+    /// The issuer of a notice of `region`: the entry of the region itself, else of its
+    /// city, else of its province, with the code of the entry used. The national level
+    /// answers only for a national notice: the national federation does not sign a
+    /// province's notices.
+    pub fn issuer_for(&self, region: RegionCode) -> Option<(RegionCode, &IssuerSettings)> {
+        region
+            .chain()
+            .into_iter()
+            .filter(|c| *c == region || !c.is_national())
+            .find_map(|c| self.issuer.get(c.as_str()).map(|i| (c, i)))
+    }
+
+    /// The first bad entry, as (dotted key, expected form).
+    fn check(&self) -> Result<(), (String, String)> {
+        for (code, entry) in &self.issuer {
+            let key = |field: &str| format!("notices.issuer.{code}.{field}");
+            if code.parse::<RegionCode>().is_err() {
+                return Err((
+                    format!("notices.issuer.{code}"),
+                    "expected a six-digit region code (GB/T 2260) as the table name, e.g. \
+                     [notices.issuer.\"411200\"]"
+                        .into(),
+                ));
+            }
+            let line = |s: &str, max: usize| {
+                crate::domain::text::check_line(s).is_ok() && s.trim().chars().count() <= max
+            };
+            if entry.name.trim().is_empty() || !line(&entry.name, 100) {
+                return Err((
+                    key("name"),
+                    "expected the issuing body's name, one line of at most 100 characters, \
+                     e.g. 三门峡市残疾人联合会"
+                        .into(),
+                ));
+            }
+            if !line(&entry.objection_address, 200) {
+                return Err((
+                    key("objection_address"),
+                    "expected one line of at most 200 characters".into(),
+                ));
+            }
+            let phone = entry.objection_phone.trim();
+            let digits = phone.chars().filter(char::is_ascii_digit).count();
+            let phone_char = |c: char| c.is_ascii_digit() || " +-()（）、,，/转".contains(c);
+            if !phone.is_empty()
+                && (digits < 5 || phone.chars().count() > 60 || !phone.chars().all(phone_char))
+            {
+                return Err((
+                    key("objection_phone"),
+                    "expected a telephone number: digits, spaces, + - ( ), 、 between numbers \
+                     and 转 before an extension, at most 60 characters"
+                        .into(),
+                ));
+            }
+            let email = entry.objection_email.trim();
+            if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+                return Err((
+                    key("objection_email"),
+                    "expected an email address such as objections@example.org".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `[mail]`: the SMTP server, the sender, the outbox worker and the reminder schedule.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,7 +249,8 @@ pub struct MailSettings {
     pub from_address: String,
     /// Sender display name.
     pub from_name: String,
-    /// Public base URL of the service, for links in mails.
+    /// The old name of `server.public_base_url`, read only when that is not set;
+    /// empty = not set.
     pub public_base_url: String,
     /// Template folder; empty = compiled-in templates.
     pub templates_dir: String,
@@ -329,7 +436,7 @@ impl Settings {
             apply_env(&mut merged, &name, &raw)?;
             origins.push((env_key(&name), format!("environment variable {name}")));
         }
-        let settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
+        let mut settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
             let key = e.path().to_string();
             let origin = origins
                 .iter()
@@ -344,11 +451,42 @@ impl Settings {
             }
         })?;
         settings.validate(&origins)?;
+        settings.resolve_public_base_url(&origins);
         Ok(settings)
+    }
+
+    /// Puts the public address in `server.public_base_url`, taking the old key
+    /// `mail.public_base_url` when only that one is set, so that a configuration written
+    /// for an earlier version keeps its links; either way a set old key is warned about.
+    fn resolve_public_base_url(&mut self, origins: &[(String, String)]) {
+        let new_set = origins.iter().any(|(k, _)| k == "server.public_base_url");
+        let legacy = self.mail.public_base_url.trim().to_owned();
+        if !legacy.is_empty() {
+            if new_set {
+                self.warnings.push(format!(
+                    "mail.public_base_url is ignored: server.public_base_url ({}) is set; \
+                     remove mail.public_base_url",
+                    self.server.public_base_url.trim()
+                ));
+            } else {
+                self.warnings.push(format!(
+                    "mail.public_base_url is deprecated: rename it to \
+                     server.public_base_url (using {legacy} meanwhile)"
+                ));
+                self.server.public_base_url = legacy;
+            }
+        }
+        self.server.public_base_url = self
+            .server
+            .public_base_url
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
     }
 
     fn validate(&self, origins: &[(String, String)]) -> Result<(), ConfigError> {
         let fail = |key: &str, message: String| {
+            // A table (an issuer entry) comes from where its fields were set.
             let origin = origins
                 .iter()
                 .rev()
@@ -391,6 +529,14 @@ impl Settings {
                 "expected an address such as 127.0.0.1".into(),
             );
         }
+        if let Err(message) = check_base_url(&self.server.public_base_url) {
+            return fail("server.public_base_url", message);
+        }
+        if !self.mail.public_base_url.trim().is_empty() {
+            if let Err(message) = check_base_url(&self.mail.public_base_url) {
+                return fail("mail.public_base_url", message);
+            }
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail(
                 "log.level",
@@ -415,6 +561,9 @@ impl Settings {
             return fail(key, message);
         }
         if let Err((key, message)) = self.mail.check_payment() {
+            return fail(&key, message);
+        }
+        if let Err((key, message)) = self.notices.check() {
             return fail(&key, message);
         }
         Ok(())
@@ -481,13 +630,6 @@ impl MailSettings {
         }
         if self.from_name.contains(['\r', '\n']) {
             return Err(("mail.from_name", "expected one line of text".into()));
-        }
-        let base = self.public_base_url.trim();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err((
-                "mail.public_base_url",
-                "expected an http:// or https:// URL".into(),
-            ));
         }
         if self.poll_interval_secs == 0 {
             return Err((
@@ -635,6 +777,27 @@ fn names(set: &str, key: &str) -> bool {
     set == key || set.strip_prefix(key).is_some_and(|r| r.starts_with('.'))
 }
 
+/// A public base address: `http://` or `https://`, a host, an optional port and path, and
+/// nothing a link could not carry (no space, quote, angle bracket, query or fragment: the
+/// notice path is appended to it).
+fn check_base_url(url: &str) -> Result<(), String> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let expected = "expected an http:// or https:// address such as https://levy.example.org \
+                    (a path prefix may follow; no query or fragment)";
+    let Some(rest) = rest else {
+        return Err(expected.into());
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "\"'<>`\\?#{}|^".contains(c);
+    if host.is_empty() || host.starts_with(':') || url.chars().any(bad) {
+        return Err(expected.into());
+    }
+    Ok(())
+}
+
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
     text.parse::<toml::Table>()
         .map(toml::Value::Table)
@@ -647,7 +810,7 @@ fn parse_toml(text: &str, origin: &str) -> Result<toml::Value, ConfigError> {
 /// Tables whose keys the operator names (region codes) rather than the defaults: a new
 /// key there is an entry, not a typo, and the entry's own keys are checked by its type
 /// (`PaymentInstructions` refuses unknown ones).
-const OPEN_TABLES: [&str; 1] = ["mail.payment"];
+const OPEN_TABLES: [&str; 2] = ["mail.payment", "notices.issuer"];
 
 fn under_open_table(path: &str) -> bool {
     OPEN_TABLES
@@ -1132,6 +1295,218 @@ mod tests {
                 .to_string();
             assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn public_base_url_takes_the_old_key_with_a_warning() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(s.server.public_base_url, "http://127.0.0.1:8080");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                " https://levy.example.gov.cn/ ",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://levy.example.gov.cn");
+        assert!(s.warnings.is_empty());
+
+        // Only the old key: it is used, and the warning names both keys.
+        let s = Settings::load_from(
+            None,
+            env(&[(
+                "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                "https://old.example.org/",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://old.example.org");
+        assert_eq!(s.warnings.len(), 1);
+        assert!(
+            s.warnings[0].contains("mail.public_base_url")
+                && s.warnings[0].contains("server.public_base_url"),
+            "{:?}",
+            s.warnings
+        );
+
+        // Both: the new key wins, and the old one is said to be ignored.
+        let s = Settings::load_from(
+            None,
+            env(&[
+                (
+                    "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                    "https://old.example.org",
+                ),
+                (
+                    "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                    "https://new.example.org",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_base_url, "https://new.example.org");
+        assert!(s.warnings[0].contains("ignored"), "{:?}", s.warnings);
+
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "levy.example.org",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "https://levy.example.org/?a=1",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__SERVER__PUBLIC_BASE_URL",
+                "https:///x",
+                "server.public_base_url",
+            ),
+            (
+                "QUOTA_LEVY__MAIL__PUBLIC_BASE_URL",
+                "ftp://x",
+                "mail.public_base_url",
+            ),
+        ] {
+            let e = Settings::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn notice_issuers_come_from_file_and_environment_and_resolve_up_the_chain() {
+        let s = Settings::load_from(None, env(&[])).unwrap();
+        assert!(s.notices.issuer.is_empty(), "shipped without any contact");
+        let code = |c: &str| c.parse::<RegionCode>().unwrap();
+        assert!(s.notices.issuer_for(code("411202")).is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("issuers.toml");
+        std::fs::write(
+            &file,
+            "[notices.issuer.\"411200\"]\nname = \"示例市残疾人联合会\"\n\
+             objection_phone = \"0000-0000000\"\n\
+             [notices.issuer.\"410000\"]\nname = \"示例省残疾人联合会\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&file),
+            env(&[
+                (
+                    "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                    "objections@example.org",
+                ),
+                (
+                    "QUOTA_LEVY__NOTICES__ISSUER__411221__NAME",
+                    "示例县残疾人联合会",
+                ),
+            ]),
+        )
+        .unwrap();
+        let city = &s.notices.issuer["411200"];
+        assert_eq!(city.name, "示例市残疾人联合会");
+        assert_eq!(city.objection_phone, "0000-0000000");
+        assert_eq!(city.objection_email, "objections@example.org");
+        assert!(city.objection_address.is_empty());
+        let (from, i) = s.notices.issuer_for(code("411221")).unwrap();
+        assert_eq!(
+            (from.as_str(), i.name.as_str()),
+            ("411221", "示例县残疾人联合会")
+        );
+        let (from, _) = s.notices.issuer_for(code("411202")).unwrap();
+        assert_eq!(
+            from.as_str(),
+            "411200",
+            "a county without an entry takes its city's"
+        );
+        let (from, _) = s.notices.issuer_for(code("410300")).unwrap();
+        assert_eq!(from.as_str(), "410000", "then its province's");
+        assert!(s.notices.issuer_for(code("420000")).is_none());
+
+        let bad = |pairs: &[(&str, &str)]| {
+            Settings::load_from(None, env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        for (var, value, key) in [
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__4112__NAME",
+                "x",
+                "notices.issuer.4112",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__NAME",
+                " ",
+                "notices.issuer.411200.name",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+                "call us",
+                "notices.issuer.411200.objection_phone",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                "nobody",
+                "notices.issuer.411200.objection_email",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_ADDRESS",
+                "a\u{202e}b",
+                "notices.issuer.411200.objection_address",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200",
+                "x",
+                "notices.issuer.411200",
+            ),
+        ] {
+            let mut pairs = vec![(var, value)];
+            if var.contains("__OBJECTION_") {
+                pairs.push(("QUOTA_LEVY__NOTICES__ISSUER__411200__NAME", "示例"));
+            }
+            let e = bad(&pairs);
+            assert!(e.contains(key), "{var}={value}: {e}");
+            assert!(e.contains(var), "names where it came from: {e}");
+        }
+        // No name: an entry is a body, and a body has a name.
+        let e = bad(&[(
+            "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+            "0000-0000000",
+        )]);
+        assert!(
+            e.contains("notices.issuer.411200") && e.contains("name"),
+            "{e}"
+        );
+        // A field that does not exist, from the file or the environment.
+        let e = bad(&[
+            ("QUOTA_LEVY__NOTICES__ISSUER__411200__NAME", "示例"),
+            ("QUOTA_LEVY__NOTICES__ISSUER__411200__PHONE", "0000-0000000"),
+        ]);
+        assert!(e.contains("phone") && e.contains("unknown"), "{e}");
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(
+            &typo,
+            "[notices.issuer.\"411200\"]\nname = \"示例\"\nobjection_mail = \"a@b.org\"\n",
+        )
+        .unwrap();
+        let e = Settings::load_from(Some(&typo), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("objection_mail") && e.contains("typo.toml"),
+            "{e}"
+        );
+        let e = bad(&[("QUOTA_LEVY__NOTICES__ISSUERS__411200__NAME", "示例")]);
+        assert!(
+            e.contains("notices.issuers") && e.contains("unknown"),
+            "{e}"
+        );
     }
 
     #[test]

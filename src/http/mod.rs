@@ -256,12 +256,8 @@ impl Application {
         // its own and is stopped after the server has drained.
         let reminders = if settings.mail.enabled {
             Some(
-                crate::jobs::reminders::ReminderWorker::start(
-                    db.clone(),
-                    book.clone(),
-                    &settings.mail,
-                )
-                .map_err(std::io::Error::other)?,
+                crate::jobs::reminders::ReminderWorker::start(db.clone(), book.clone(), &settings)
+                    .map_err(std::io::Error::other)?,
             )
         } else {
             None

@@ -20,7 +20,7 @@ use crate::jobs::reminders::china_today;
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
-    load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
+    date_zh, load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
     PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 
@@ -83,9 +83,11 @@ fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
     }
 }
 
-/// The public address of a notice, as the mails show it.
+/// The public address of a notice under the `server.public_base_url` in force now: the
+/// stored content holds no address, so a notice published under another one still
+/// links where the service is today.
 fn public_url(state: &AppState, id: i64) -> String {
-    crate::mail::plan::notice_url(&state.settings.mail, id)
+    crate::mail::plan::notice_url(&state.settings.server.public_base_url, id)
 }
 
 /// The federation (or an admin) and a valid request for a region in its scope.
@@ -118,7 +120,7 @@ async fn preview_notice(
     let today = china_today();
     let composed = state
         .db
-        .run(move |c| Ok(preview(c, &st.book, &request, today)))
+        .run(move |c| Ok(preview(c, &st.book, &st.settings.notices, &request, today)))
         .await??;
     let head = json!({
         "preview": true,
@@ -152,11 +154,11 @@ async fn post_notice(
         .run(move |c| {
             let mail = NoticeMail {
                 templates: &templates,
-                settings: &st.settings.mail,
             };
             Ok(publish(
                 c,
                 &st.book,
+                &st.settings.notices,
                 &request,
                 china_today(),
                 Some(&mail),
@@ -277,21 +279,28 @@ async fn notice_index(
 ) -> Result<HttpResponse, AppError> {
     use std::fmt::Write as _;
     let p = index_page(&state, &q).await?;
+    let base = state.settings.server.public_base_url.as_str();
     let mut rows = String::new();
     for r in &p.rows {
         let region = r.region.parse::<RegionCode>().ok();
         let name = region.map_or_else(|| r.region.clone(), |c| state.book.region_names(c).0);
         let title = crate::registry::notices::title_zh(&name, r.levy_year, r.replaces_id);
         let state_cell = match p.superseded_by(r.id) {
-            Some(n) => format!("已被<a href=\"/notices/{n}\">第{n}号公示</a>更正"),
+            Some(n) => format!(
+                "已被<a href=\"{}\">第{n}号公示</a>更正",
+                esc(&public_url(&state, n))
+            ),
             None => "有效".to_owned(),
         };
         let _ = writeln!(
             rows,
-            "<tr><td>{id}</td><td><a href=\"/notices/{id}\">{title}</a></td><td class=\"d\">{published}</td>\
-             <td class=\"d\">{until}</td><td class=\"n\">{entries}</td><td>{state_cell}</td>\
-             <td><code>{sha}…</code></td></tr>",
+            "<tr><td data-label=\"编号\">{id}</td><td data-label=\"标题\"><a href=\"{href}\">{title}</a></td>\
+             <td class=\"d\" data-label=\"发布日期\">{published}</td>\
+             <td class=\"d\" data-label=\"异议期截止\">{until}</td>\
+             <td class=\"n\" data-label=\"单位数\">{entries}</td><td data-label=\"状态\">{state_cell}</td>\
+             <td data-label=\"内容摘要（SHA-256）\"><code>{sha}…</code></td></tr>",
             id = r.id,
+            href = esc(&public_url(&state, r.id)),
             title = esc(&title),
             published = r.published_on,
             until = r.objection_until,
@@ -300,7 +309,7 @@ async fn notice_index(
         );
     }
     let filter = |page: i64| {
-        let mut link = format!("/notices?page={page}&per_page={}", p.per_page);
+        let mut link = format!("{}/notices?page={page}&per_page={}", esc(base), p.per_page);
         if let Some(r) = &q.region {
             let _ = write!(link, "&region={}", esc(r));
         }
@@ -332,27 +341,54 @@ th, td {{ border: 1px solid #000; padding: .2em .4em; }}
 td.n {{ text-align: right; }}
 td.d, th {{ white-space: nowrap; }}
 code {{ font-family: monospace; }}
+{narrow}
 </style>
 </head>
 <body>
 <h1>用人单位按比例安排残疾人就业情况公示</h1>
-<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="/api/v1/notices">/api/v1/notices</a>.</span></p>
-<table>
+<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="{base}/api/v1/notices">/api/v1/notices</a>.</span></p>
+<div class="table-wrap">
+<table class="cards">
 <thead><tr><th>编号</th><th>标题</th><th>发布日期</th><th>异议期截止</th><th>单位数</th><th>状态</th><th>内容摘要（SHA-256）</th></tr></thead>
 <tbody>
 {rows}</tbody>
 </table>
+</div>
 <p>{nav}</p>
 </body>
 </html>
 "#,
         total = p.total,
+        base = esc(base),
+        narrow = NARROW_CSS,
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
         .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
         .body(body))
 }
+
+/// The style both public pages share for a narrow screen. A phone (390 px) cannot show
+/// nine columns: below 600 px each row becomes a card of label and value lines (the
+/// label from the cell's `data-label`, a hanging indent so that a long value wraps
+/// beside it and a cell of text and a link stays one line), so the page is never wider
+/// than the screen; between that and the table's own width the table scrolls inside
+/// its container, not the page. Print keeps the table as it was: the rules are for
+/// narrow screens only (breaking words anywhere would also narrow the printed columns).
+const NARROW_CSS: &str = ".table-wrap { overflow-x: auto; }
+@media screen and (max-width: 600px) {
+  *, *::before, *::after { box-sizing: border-box; }
+  body { margin: 1em auto; padding: 0 1em; overflow-wrap: anywhere; }
+  h1 { font-size: 1.25em; }
+  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+  table.cards tr { border: 1px solid #000; margin: 0 0 .75em; padding: .25em .5em; }
+  table.cards td { border: 0; padding: .15em 0 .15em 10.5em; text-indent: -10.5em; text-align: left; white-space: normal; }
+  table.cards td::before { content: attr(data-label); display: inline-block; width: 10.5em; padding-right: .75em; text-indent: 0; vertical-align: top; font-weight: bold; }
+  /* Chrome shrinks text set in plain monospace, label included: the code reads as well in the page's font. */
+  table.cards td.code { font-family: inherit; }
+}
+@media print { .table-wrap { overflow: visible; } }";
 
 /// The public pages carry employers' names, which anyone registering an employer
 /// chooses: they are escaped, and the pages may in any case run no script and load
@@ -463,15 +499,19 @@ impl Format {
     }
 }
 
-/// A notice's representation changes only when a correction supersedes it, so the
-/// validator is the digest, the form and the correction: a proxy or browser may keep
-/// it, and a conditional request is answered without reading the content.
-fn etag(sha: &str, format: Format, superseded_by: Option<i64>) -> String {
+/// A notice's representation changes only when a correction supersedes it or the
+/// public address its links are made under changes, so the validator is the digest, the
+/// form, the correction and that address (a short digest of it): a proxy or browser may
+/// keep it, and a conditional request is answered without reading the content.
+fn etag(sha: &str, format: Format, superseded_by: Option<i64>, base: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let base = hex::encode(Sha256::digest(base.as_bytes()));
     format!(
-        "W/\"{}-{}-{}\"",
+        "W/\"{}-{}-{}-{}\"",
         sha.get(..16).unwrap_or(sha),
         format.as_str(),
-        superseded_by.unwrap_or(0)
+        superseded_by.unwrap_or(0),
+        base.get(..8).unwrap_or(&base)
     )
 }
 
@@ -494,7 +534,7 @@ async fn serve(
     let Some((sha, next)) = version else {
         return Err(AppError::NotFound("no such notice".into()));
     };
-    let tag = etag(&sha, format, next);
+    let tag = etag(&sha, format, next, &state.settings.server.public_base_url);
     if not_modified(req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
@@ -514,13 +554,19 @@ async fn serve(
 }
 
 /// Links to the notices before and after this one (RFC 5829 relations).
-fn links(v: &NoticeView, content_replaces: Option<i64>) -> Option<String> {
+fn links(state: &AppState, v: &NoticeView, content_replaces: Option<i64>) -> Option<String> {
     let mut links = Vec::new();
     if let Some(old) = content_replaces {
-        links.push(format!("</notices/{old}>; rel=\"predecessor-version\""));
+        links.push(format!(
+            "<{}>; rel=\"predecessor-version\"",
+            public_url(state, old)
+        ));
     }
     if let Some(next) = v.superseded_by {
-        links.push(format!("</notices/{next}>; rel=\"successor-version\""));
+        links.push(format!(
+            "<{}>; rel=\"successor-version\"",
+            public_url(state, next)
+        ));
     }
     (!links.is_empty()).then(|| links.join(", "))
 }
@@ -530,10 +576,15 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
     r.insert_header((header::VARY, "Accept"))
         .insert_header((
             header::ETAG,
-            etag(&v.row.content_sha256, format, v.superseded_by),
+            etag(
+                &v.row.content_sha256,
+                format,
+                v.superseded_by,
+                &state.settings.server.public_base_url,
+            ),
         ))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
-    if let Some(l) = links(&v, v.row.replaces_id) {
+    if let Some(l) = links(state, &v, v.row.replaces_id) {
         r.insert_header((header::LINK, l));
     }
     Ok(match format {
@@ -550,7 +601,11 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
         Format::Html => r
             .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
             .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
-            .body(html(&v, &v.typed()?)),
+            .body(html(
+                &v,
+                &v.typed()?,
+                &state.settings.server.public_base_url,
+            )),
     })
 }
 
@@ -593,17 +648,23 @@ fn esc(s: &str) -> String {
 }
 
 /// The printable page: A4 landscape, the table repeats its header on every printed
-/// page, and the digest is on the page so a printed copy can be checked.
-fn html(v: &NoticeView, c: &NoticeContent) -> String {
+/// page, and the digest and the public address are on the page so a printed copy can be
+/// checked and found again. Links are made under `base`, the public address in force.
+fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
     use std::fmt::Write as _;
     let id = v.row.id;
+    let url = |n: i64| esc(&crate::mail::plan::notice_url(base, n));
     let mut rows = String::new();
     for (i, e) in c.entries.iter().enumerate() {
         let _ = writeln!(
             rows,
-            "<tr class=\"{}\"><td>{}</td><td class=\"code\">{}</td><td>{}</td><td>{}</td>\
-             <td title=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td data-label=\"序号\">{}</td>\
+             <td class=\"code\" data-label=\"统一社会信用代码\">{}</td>\
+             <td data-label=\"单位名称\">{}</td><td data-label=\"单位类型\">{}</td>\
+             <td title=\"{}\" data-label=\"行政区划\">{}</td>\
+             <td class=\"n\" data-label=\"在职职工年平均人数\">{}</td>\
+             <td class=\"n\" data-label=\"应安排残疾人数\">{}</td>\
+             <td class=\"n\" data-label=\"已安排残疾人数\">{}</td><td data-label=\"状态\">{}</td></tr>",
             e.status.as_str(),
             i + 1,
             esc(&e.uscc),
@@ -619,18 +680,41 @@ fn html(v: &NoticeView, c: &NoticeContent) -> String {
     }
     let superseded = v.superseded_by.map_or(String::new(), |n| {
         format!(
-            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"/notices/{n}\">第{n}号公示</a>为准。\
-             <span lang=\"en\">This notice was superseded by <a href=\"/notices/{n}\">notice {n}</a>.</span></p>"
+            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"{href}\">第{n}号公示</a>为准。\
+             <span lang=\"en\">This notice was superseded by <a href=\"{href}\">notice {n}</a>.</span></p>",
+            href = url(n),
         )
     });
     let replaces = c.replaces.as_ref().map_or(String::new(), |r| {
         format!(
-            "<p class=\"correction\">本公示更正<a href=\"/notices/{0}\">第{0}号公示</a>\
+            "<p class=\"correction\">本公示更正<a href=\"{href}\">第{0}号公示</a>\
              （SHA-256 <code>{1}</code>）。更正原因：{2}</p>",
             r.id,
             esc(&r.sha256),
             esc(c.correction_reason.as_deref().unwrap_or("")),
+            href = url(r.id),
         )
+    });
+    let objection = c.objection_contact.as_ref().map_or(String::new(), |o| {
+        let mut lines = format!(
+            "<div class=\"objection\">\n<p>异议受理：{}</p>\n",
+            esc(&c.publisher)
+        );
+        if let Some(a) = &o.address {
+            let _ = writeln!(lines, "<p>地址：{}</p>", esc(a));
+        }
+        if let Some(p) = &o.phone {
+            let _ = writeln!(lines, "<p>电话：{}</p>", esc(p));
+        }
+        if let Some(e) = &o.email {
+            let _ = writeln!(
+                lines,
+                "<p>电子邮箱：<a href=\"mailto:{0}\">{0}</a></p>",
+                esc(e)
+            );
+        }
+        lines.push_str("</div>\n");
+        lines
     });
     let s = &c.summary;
     format!(
@@ -645,6 +729,7 @@ fn html(v: &NoticeView, c: &NoticeContent) -> String {
 body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; color: #000; }}
 h1 {{ font-size: 1.5em; text-align: center; }}
 .meta {{ text-align: center; }}
+.meta span {{ display: inline-block; }}
 .banner {{ border: 2px solid #a00; color: #a00; padding: .5em; font-weight: bold; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
 thead {{ display: table-header-group; }}
@@ -653,23 +738,35 @@ th, td {{ border: 1px solid #000; padding: .2em .4em; }}
 td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.code, code {{ font-family: monospace; }}
 .digest {{ word-break: break-all; font-size: .85em; }}
+.objection p {{ margin: .2em 0; }}
+.signoff {{ margin: 2em 0 2em auto; width: max-content; max-width: 100%; text-align: center; }}
+.signoff p {{ margin: .3em 0; }}
 @media print {{ .no-print {{ display: none; }} a {{ color: #000; text-decoration: none; }} }}
+{narrow}
 </style>
 </head>
 <body>
 {superseded}
 <h1>{title}</h1>
-<p class="meta">第{id}号公示　发布单位：{publisher}　发布日期：{published}　异议期截止：{until}</p>
+<p class="meta"><span>第{id}号公示</span>　<span>发布单位：{publisher}</span>　<span>发布日期：{published}</span>　<span>异议期截止：{until}</span></p>
 {replaces}
 <p>根据《残疾人就业条例》和《残疾人就业保障金征收使用管理办法》，现将{region}用人单位{year}年度按比例安排残疾人就业情况公示如下。共{n}家：已达到规定比例{compliant}家，未达到规定比例{below}家，依规定免征{exempt}家，未申报{nd}家。</p>
-<table>
+<div class="table-wrap">
+<table class="cards">
 <thead><tr><th>序号</th><th>统一社会信用代码</th><th>单位名称</th><th>单位类型</th><th>行政区划</th><th>在职职工年平均人数</th><th>应安排残疾人数</th><th>已安排残疾人数</th><th>状态</th></tr></thead>
 <tbody>
 {rows}</tbody>
 </table>
+</div>
 <p>{note}</p>
+{objection}<div class="signoff">
+<p>{publisher}</p>
+<p>{published_zh}</p>
+<p class="seal">（盖章）</p>
+</div>
 <p class="digest">内容摘要（SHA-256）：<code>{sha}</code></p>
-<p class="no-print"><a href="/notices/{id}?format=json">JSON</a> · <a href="/notices/{id}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
+<p class="address">本公示网址：<a href="{self_url}">{self_url}</a></p>
+<p class="no-print"><a href="{self_url}?format=json">JSON</a> · <a href="{self_url}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
 </body>
 </html>
 "#,
@@ -686,7 +783,10 @@ td.code, code {{ font-family: monospace; }}
         exempt = s.exempt,
         nd = s.not_declared,
         note = esc(&c.objection_note),
+        published_zh = date_zh(c.published_on),
         sha = esc(&v.row.content_sha256),
+        self_url = url(id),
+        narrow = NARROW_CSS,
     )
 }
 

@@ -89,7 +89,6 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             let templates = Templates::from_settings(&settings.mail)?;
             let mail = NoticeMail {
                 templates: &templates,
-                settings: &settings.mail,
             };
             let req = PublishRequest {
                 region,
@@ -98,7 +97,13 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 replaces: replaces.zip(reason),
             };
             if dry_run {
-                return match preview(&mut *db.conn()?, &book, &req, china_today()) {
+                return match preview(
+                    &mut *db.conn()?,
+                    &book,
+                    &settings.notices,
+                    &req,
+                    china_today(),
+                ) {
                     Ok(p) => {
                         let s = &p.content.summary;
                         crate::outln!("would publish (nothing was written)");
@@ -123,6 +128,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             match publish(
                 &mut *db.conn()?,
                 &book,
+                &settings.notices,
                 &req,
                 china_today(),
                 Some(&mail),
@@ -134,7 +140,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                     crate::outln!("published notice {}", p.row.id);
                     crate::outln!(
                         "  address          {}",
-                        crate::mail::plan::notice_url(&settings.mail, p.row.id)
+                        crate::mail::plan::notice_url(&settings.server.public_base_url, p.row.id)
                     );
                     crate::outln!("  title            {}", p.content.title);
                     crate::outln!("  published on     {}", p.row.published_on);

@@ -257,11 +257,11 @@ impl ReminderWorker {
     pub fn start(
         db: Db,
         book: Arc<PolicyBook>,
-        mail: &MailSettings,
+        settings: &crate::config::Settings,
     ) -> Result<ReminderWorker, ReminderError> {
-        let templates = Templates::from_settings(mail)?;
-        let mailer = crate::mail::mailer_from_settings(mail)?;
-        Self::start_with(db, book, mail, templates, mailer)
+        let templates = Templates::from_settings(&settings.mail)?;
+        let mailer = crate::mail::mailer_from_settings(settings)?;
+        Self::start_with(db, book, &settings.mail, templates, mailer)
     }
 
     /// Starts the worker with the given templates and mailer (tests).
@@ -444,7 +444,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
             }
         }
         RemindersCommand::Run => {
-            let mailer = crate::mail::mailer_from_settings(&settings.mail)?;
+            let mailer = crate::mail::mailer_from_settings(settings)?;
             let cfg = PassConfig::from_settings(&settings.mail, "cli");
             let r = crate::mail::run_pass(
                 &db,

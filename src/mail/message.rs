@@ -11,19 +11,22 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::transport::SendError;
-use crate::config::MailSettings;
+use crate::config::Settings;
 use crate::db::outbox::Reminder;
 
-/// The sender of every reminder, from `[mail]`.
+/// The sender of every reminder, from `[mail]`, and the public address its links are
+/// made absolute with.
 #[derive(Debug, Clone)]
 pub struct Sender {
     from: Mailbox,
     domain: String,
+    public_base_url: String,
 }
 
 impl Sender {
-    /// From `mail.from_name` and `mail.from_address`.
-    pub fn from_settings(mail: &MailSettings) -> Result<Sender, SendError> {
+    /// From `mail.from_name`, `mail.from_address` and `server.public_base_url`.
+    pub fn from_settings(settings: &Settings) -> Result<Sender, SendError> {
+        let mail = &settings.mail;
         let address: lettre::Address = mail
             .from_address
             .trim()
@@ -34,6 +37,7 @@ impl Sender {
         Ok(Sender {
             from: Mailbox::new((!name.is_empty()).then(|| name.to_owned()), address),
             domain,
+            public_base_url: settings.server.public_base_url.clone(),
         })
     }
 
@@ -44,8 +48,10 @@ impl Sender {
         format!("<reminder-{id}@{}>", self.domain)
     }
 
-    /// Builds the message of an outbox row.
+    /// Builds the message of an outbox row, its links made absolute under the public
+    /// address of this process (see [`super::plan::deferred_link`]).
     pub fn build(&self, r: &Reminder) -> Result<Message, SendError> {
+        let linked = |text: &str| super::plan::resolve_links(text, &self.public_base_url);
         let to: Mailbox = r
             .recipient
             .trim()
@@ -60,13 +66,13 @@ impl Sender {
         Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(r.subject.clone())
+            .subject(linked(&r.subject))
             .message_id(Some(self.message_id(r.id)))
             .date_now()
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(part("en", &r.body_en))
-                    .singlepart(part("zh-CN", &r.body_zh)),
+                    .singlepart(part("en", &linked(&r.body_en)))
+                    .singlepart(part("zh-CN", &linked(&r.body_zh))),
             )
             .map_err(|e| SendError::Invalid(format!("cannot build the message: {e}")))
     }
@@ -94,10 +100,8 @@ impl Header for ContentLanguage {
 mod tests {
     use super::*;
 
-    fn settings() -> MailSettings {
-        crate::config::Settings::load_from(None, Vec::new())
-            .unwrap()
-            .mail
+    fn settings() -> Settings {
+        crate::config::Settings::load_from(None, Vec::new()).unwrap()
     }
 
     fn row() -> Reminder {
@@ -138,6 +142,27 @@ mod tests {
         let zh = raw.find("Content-Language: zh-CN").unwrap();
         assert!(en < zh, "Chinese is the preferred (last) part");
         assert_eq!(m.envelope().to()[0].to_string(), "hr@example.org");
+    }
+
+    #[test]
+    fn queued_links_take_the_public_address_of_the_sending_process() {
+        let mut settings = settings();
+        settings.server.public_base_url = "https://levy.example.gov.cn".into();
+        let sender = Sender::from_settings(&settings).unwrap();
+        let mut r = row();
+        // ASCII bodies, so that the raw message shows them unencoded.
+        r.body_zh = format!(
+            "Notice: {}\n",
+            crate::mail::plan::deferred_link("/notices/9")
+        );
+        r.body_en = r.body_zh.clone();
+        let m = sender.build(&r).unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(
+            raw.contains("https://levy.example.gov.cn/notices/9"),
+            "{raw}"
+        );
+        assert!(!raw.contains('\u{2}'), "{raw}");
     }
 
     #[test]

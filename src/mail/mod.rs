@@ -15,11 +15,12 @@ pub use template::{TemplateError, Templates};
 pub use transport::{MailTransport, MemoryTransport, SendError, SmtpMailTransport};
 pub use worker::{run_pass, Mailer, PassConfig, PassReport};
 
-/// Everything the service needs to send reminders, built from `[mail]`: fails at start on
-/// a bad template or sender rather than at the first mail.
-pub fn mailer_from_settings(mail: &crate::config::MailSettings) -> Result<Mailer, SendError> {
+/// Everything the service needs to send reminders, built from `[mail]` (and the public
+/// address of `[server]`, for links): fails at start on a bad template or sender rather
+/// than at the first mail.
+pub fn mailer_from_settings(settings: &crate::config::Settings) -> Result<Mailer, SendError> {
     Ok(Mailer {
-        transport: std::sync::Arc::new(SmtpMailTransport::new(mail)?),
-        sender: Sender::from_settings(mail)?,
+        transport: std::sync::Arc::new(SmtpMailTransport::new(&settings.mail)?),
+        sender: Sender::from_settings(settings)?,
     })
 }

@@ -562,12 +562,62 @@ pub(crate) fn status_text(status: &str) -> (String, String) {
     (zh.to_owned(), en.to_owned())
 }
 
-/// The public address of notice `notice_id`, from `mail.public_base_url`.
-pub fn notice_url(mail: &crate::config::MailSettings, notice_id: i64) -> String {
+/// The path of notice `notice_id` under the public base address.
+pub fn notice_path(notice_id: i64) -> String {
+    format!("/notices/{notice_id}")
+}
+
+/// The public address of notice `notice_id` under `base` (`server.public_base_url`).
+pub fn notice_url(base: &str, notice_id: i64) -> String {
     format!(
-        "{}/notices/{notice_id}",
-        mail.public_base_url.trim().trim_end_matches('/')
+        "{}{}",
+        base.trim().trim_end_matches('/'),
+        notice_path(notice_id)
     )
+}
+
+/// Opens a link of a queued mail whose base address is filled in when it is sent.
+const LINK_START: char = '\u{2}';
+/// Closes it.
+const LINK_END: char = '\u{3}';
+
+/// A link to `path` for a mail that is queued now and sent later: the outbox keeps the
+/// path between two control characters, and [`resolve_links`] puts the public base
+/// address in force at sending time in front of it, so a mail never carries an address
+/// the service has since left. No text that comes in can hold these characters
+/// (`crate::domain::text` refuses control characters), so no name can forge a link.
+pub fn deferred_link(path: &str) -> String {
+    format!("{LINK_START}{path}{LINK_END}")
+}
+
+/// `text` with every [`deferred_link`] made absolute under `base`. Text without one
+/// (mails queued by an earlier version, with the address of their day) comes back as it
+/// is; an unclosed link keeps its path and loses the stray marker.
+pub fn resolve_links(text: &str, base: &str) -> String {
+    if !text.contains(LINK_START) {
+        return text.to_owned();
+    }
+    let base = base.trim().trim_end_matches('/');
+    let mut out = String::with_capacity(text.len() + 4 * base.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(LINK_START) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + LINK_START.len_utf8()..];
+        match after.find(LINK_END) {
+            Some(j) => {
+                out.push_str(base);
+                out.push_str(&after[..j]);
+                rest = &after[j + LINK_END.len_utf8()..];
+            }
+            None => {
+                out.push_str(base);
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The "a notice naming you was published" reminder of one employer; `None` when it has
@@ -1184,10 +1234,31 @@ mod tests {
         assert!(notice_published(&templates, &employer, &n)
             .unwrap()
             .is_none());
-        let mut mail = crate::config::Settings::load_from(None, Vec::new())
-            .unwrap()
-            .mail;
-        mail.public_base_url = "https://levy.example.org/".into();
-        assert_eq!(notice_url(&mail, 17), "https://levy.example.org/notices/17");
+        assert_eq!(
+            notice_url("https://levy.example.org/", 17),
+            "https://levy.example.org/notices/17"
+        );
+    }
+
+    #[test]
+    fn deferred_links_take_the_base_in_force_when_resolved() {
+        let text = format!(
+            "公示全文：{}\nand {}",
+            deferred_link("/notices/3"),
+            deferred_link("/x")
+        );
+        assert_eq!(
+            resolve_links(&text, "https://a.example.org/levy/"),
+            "公示全文：https://a.example.org/levy/notices/3\nand https://a.example.org/levy/x"
+        );
+        assert_eq!(
+            resolve_links(&text, "http://b.example.org"),
+            "公示全文：http://b.example.org/notices/3\nand http://b.example.org/x"
+        );
+        assert_eq!(
+            resolve_links("plain http://old/notices/1", "http://new"),
+            "plain http://old/notices/1"
+        );
+        assert_eq!(resolve_links("a\u{2}/p", "http://h"), "ahttp://h/p");
     }
 }

@@ -583,7 +583,7 @@ mod tests {
         let memory = MemoryTransport::new();
         let mailer = Mailer {
             transport: Arc::new(memory.clone()),
-            sender: Sender::from_settings(&settings.mail).unwrap(),
+            sender: Sender::from_settings(&settings).unwrap(),
         };
         let cfg = PassConfig::from_settings(&settings.mail, "test");
         let now = Utc::now().naive_utc();

@@ -269,7 +269,7 @@ mod tests {
         let memory = MemoryTransport::new();
         let mailer = Mailer {
             transport: Arc::new(memory.clone()),
-            sender: Sender::from_settings(&settings.mail).unwrap(),
+            sender: Sender::from_settings(&settings).unwrap(),
         };
         let mut cfg = PassConfig::from_settings(&settings.mail, "test");
         cfg.batch = 2;

@@ -8,7 +8,7 @@
 //! check the digest: `sha256(json.dumps(content, ensure_ascii=False,
 //! separators=(",", ":"), sort_keys=True))` in Python gives the published value.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::scope_prefix;
+use crate::config::NoticeSettings;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::Employer;
 use crate::db::notices::{self as repo, NewNotice, NoticeRow};
@@ -149,6 +150,18 @@ pub struct Replaced {
     pub sha256: String,
 }
 
+/// Where objections to a notice are received (异议受理), as configured for its issuer
+/// when it was published. A field not configured is `None` and not printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectionContact {
+    /// Postal address.
+    pub address: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Telephone.
+    pub phone: Option<String>,
+}
+
 /// Everything a notice publishes: hashed, stored and served as it is. Fields of this
 /// and the types in it are declared in code-point order: serialised as declared, they
 /// are the canonical form.
@@ -156,17 +169,21 @@ pub struct Replaced {
 pub struct NoticeContent {
     /// Why it was corrected.
     pub correction_reason: Option<String>,
-    /// The employers, in USCC order.
+    /// The employers by county (region code), then name (by code point), then USCC.
     pub entries: Vec<NoticeEntry>,
     /// Levy year.
     pub levy_year: i32,
+    /// Where objections go, when the issuer's contact is configured; `None` also in
+    /// notices published before there was such a setting (their content has no key).
+    #[serde(default)]
+    pub objection_contact: Option<ObjectionContact>,
     /// How to object (Chinese).
     pub objection_note: String,
     /// Last day of the objection period.
     pub objection_until: NaiveDate,
     /// Publication date.
     pub published_on: NaiveDate,
-    /// Publisher (Chinese).
+    /// Publisher, the issuing body that signs the notice (Chinese).
     pub publisher: String,
     /// Region code covered (and the regions below it).
     pub region: String,
@@ -239,6 +256,32 @@ pub fn title_zh(region_name: &str, levy_year: i32, replaces: Option<i64>) -> Str
     format!("{region_name}{levy_year}年度用人单位按比例安排残疾人就业情况公示{correction}")
 }
 
+/// A date as a Chinese text writes it, without leading zeros: 2026年12月1日.
+pub fn date_zh(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+/// The issuing body of a notice of `region` and its objection contact: the nearest
+/// configured entry up the region chain, else the region's federation by name, with no
+/// contact (none is made up).
+fn issuer(
+    issuers: &NoticeSettings,
+    region: RegionCode,
+    region_name: &str,
+) -> (String, Option<ObjectionContact>) {
+    let Some((_, entry)) = issuers.issuer_for(region) else {
+        return (format!("{region_name}残疾人联合会"), None);
+    };
+    let set = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let contact = ObjectionContact {
+        address: set(&entry.objection_address),
+        email: set(&entry.objection_email),
+        phone: set(&entry.objection_phone),
+    };
+    let any = contact.address.is_some() || contact.email.is_some() || contact.phone.is_some();
+    (entry.name.trim().to_owned(), any.then_some(contact))
+}
+
 /// A validated publication request.
 #[derive(Debug, Clone)]
 pub struct PublishRequest {
@@ -289,12 +332,11 @@ pub struct Published {
     pub reminders_queued: usize,
 }
 
-/// Mail to queue with the notice: the templates and the public base address.
+/// Mail to queue with the notice. Its link carries no base address: the sender puts in
+/// the one in force when the mail goes out.
 pub struct NoticeMail<'a> {
     /// Loaded templates.
     pub templates: &'a Templates,
-    /// Mail settings (for the public address of the notice).
-    pub settings: &'a crate::config::MailSettings,
 }
 
 type SnapshotRow = (
@@ -435,6 +477,17 @@ fn snapshot(
         };
         entries.push((e, entry));
     }
+    // As the federation lists them, county by county and by name within one. Sorted
+    // here rather than by the database: PostgreSQL orders text by its collation and
+    // SQLite by bytes, and the digest must not depend on the backend. The USCC breaks
+    // a tie of two employers of one name.
+    entries.sort_by(|(_, a), (_, b)| {
+        (a.region.as_str(), a.name.as_str(), a.uscc.as_str()).cmp(&(
+            b.region.as_str(),
+            b.name.as_str(),
+            b.uscc.as_str(),
+        ))
+    });
     Ok((entries, blockers))
 }
 
@@ -456,6 +509,7 @@ pub struct Composed {
 fn compose(
     c: &mut AnyConnection,
     book: &PolicyBook,
+    issuers: &NoticeSettings,
     req: &PublishRequest,
     today: NaiveDate,
 ) -> Result<Composed, PublishError> {
@@ -511,7 +565,7 @@ fn compose(
         )));
     }
     let (region_name, region_name_en) = book.region_names(req.region);
-    let publisher = format!("{region_name}残疾人联合会");
+    let (publisher, objection_contact) = issuer(issuers, req.region, &region_name);
     let objection_until = today + Duration::days(req.objection_days);
     let mut summary = NoticeSummary::default();
     for (_, entry) in &named {
@@ -534,9 +588,12 @@ fn compose(
                 .unwrap_or_default()
         ),
         objection_note: format!(
-            "公示期自{today}至{objection_until}。对公示内容有异议的，请于公示期内向{publisher}\
-             书面提出，并提供相关证明材料。"
+            "公示期自{}至{}。对公示内容有异议的，请于公示期内向{publisher}书面提出，\
+             并提供相关证明材料。",
+            date_zh(today),
+            date_zh(objection_until)
         ),
+        objection_contact,
         publisher,
         region: req.region.as_str().to_owned(),
         region_name: region_name.clone(),
@@ -568,19 +625,22 @@ fn compose(
 pub fn preview(
     conn: &mut AnyConnection,
     book: &PolicyBook,
+    issuers: &NoticeSettings,
     req: &PublishRequest,
     today: NaiveDate,
 ) -> Result<Composed, PublishError> {
-    compose(conn, book, req, today)
+    compose(conn, book, issuers, req, today)
 }
 
 /// Publishes a notice: freezes the snapshot, stores it with its digest, writes the
 /// audit entry and, when `mail` is given, queues a reminder to every employer named
 /// that has a contact address, all in one transaction (the transactional outbox: the
 /// mails exist exactly when the notice does).
+#[allow(clippy::too_many_arguments)]
 pub fn publish(
     conn: &mut AnyConnection,
     book: &PolicyBook,
+    issuers: &NoticeSettings,
     req: &PublishRequest,
     today: NaiveDate,
     mail: Option<&NoticeMail<'_>>,
@@ -593,7 +653,7 @@ pub fn publish(
             content,
             text,
             sha256: sha,
-        } = compose(c, book, req, today)?;
+        } = compose(c, book, issuers, req, today)?;
         let objection_until = content.objection_until;
         let (region_name, region_name_en) =
             (content.region_name.clone(), content.region_name_en.clone());
@@ -644,7 +704,7 @@ pub fn publish(
         )?;
         let mut queued = 0;
         if let Some(m) = mail {
-            let url = crate::mail::plan::notice_url(m.settings, id);
+            let url = crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id));
             for (employer, entry) in named.iter().zip(&content.entries) {
                 let facts = NoticeFacts {
                     notice_id: id,
@@ -739,6 +799,17 @@ pub fn to_csv(
     line(&["公示 (notice)", &view.row.id.to_string()]);
     line(&["标题 (title)", &content.title]);
     line(&["发布单位 (publisher)", &content.publisher]);
+    if let Some(o) = &content.objection_contact {
+        for (label, value) in [
+            ("异议受理地址 (objection_address)", &o.address),
+            ("异议受理电话 (objection_phone)", &o.phone),
+            ("异议受理电子邮箱 (objection_email)", &o.email),
+        ] {
+            if let Some(v) = value {
+                line(&[label, v]);
+            }
+        }
+    }
     line(&["发布日期 (published_on)", &content.published_on.to_string()]);
     line(&[
         "异议期截止 (objection_until)",
@@ -828,6 +899,11 @@ mod tests {
             published_on: d,
             objection_until: d,
             objection_note: "n".into(),
+            objection_contact: Some(ObjectionContact {
+                address: Some("某路".into()),
+                email: None,
+                phone: Some("0000-0000000".into()),
+            }),
             replaces: Some(Replaced {
                 id: 1,
                 sha256: "ab".into(),
@@ -839,6 +915,19 @@ mod tests {
         let direct = serde_json::to_string(&content).unwrap();
         let sorted = canonical_json(&serde_json::to_value(&content).unwrap());
         assert_eq!(direct, sorted);
+    }
+
+    #[test]
+    fn dates_are_written_the_chinese_way() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(date_zh(d), "2026年12月1日");
+    }
+
+    #[test]
+    fn content_published_before_the_objection_contact_still_reads() {
+        let old = r#"{"correction_reason":null,"entries":[],"levy_year":2025,"objection_note":"n","objection_until":"2026-03-09","published_on":"2026-03-02","publisher":"p","region":"411200","region_name":"三门峡市","region_name_en":"Sanmenxia","replaces":null,"summary":{"below_quota":0,"compliant":0,"employers":0,"exempt":0,"not_declared":0},"title":"t","title_en":"t"}"#;
+        let c: NoticeContent = serde_json::from_str(old).unwrap();
+        assert_eq!(c.objection_contact, None);
     }
 
     #[test]

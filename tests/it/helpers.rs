@@ -157,13 +157,31 @@ async fn spawn_app_configured(
             .expect("join")
             .expect("migrate");
     }
-    let app = quota_levy::http::Application::build(settings, pool, policy()).expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
+    let address = serve(settings, pool);
     TestApp {
         address,
         db,
         db_url,
         client: reqwest::Client::new(),
     }
+}
+
+/// Starts another app on the database of a running one, with other settings (env
+/// pairs): the same data served by a process configured differently. Returns its
+/// address; the first app owns the database.
+pub fn serve_also(first: &TestApp, extra: &[(&str, &str)]) -> String {
+    let settings = test_settings(&first.db_url, extra);
+    let pool = Db::new(
+        DatabaseUrl::parse(&first.db_url).expect("url"),
+        &settings.database,
+    )
+    .expect("pool");
+    serve(settings, pool)
+}
+
+fn serve(settings: Settings, pool: Db) -> String {
+    let app = quota_levy::http::Application::build(settings, pool, policy()).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
 }

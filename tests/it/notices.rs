@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 /// The holder's ID number inside CERT_A: it must appear nowhere public either.
 const HOLDER_ID: &str = "11010519491231002X";
 
+/// `server.public_base_url` of a test app that sets none.
+const DEFAULT_BASE: &str = "http://127.0.0.1:8080";
+
 async fn register(app: &TestApp, admin: &str, uscc: &str, name: &str, email: Option<&str>) {
     let r = app
         .send(
@@ -97,15 +100,10 @@ async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, S
     (status, ctype, r.text().await.unwrap())
 }
 
-/// The digest as the notice documents it, computed by Python's json module: an
-/// independent implementation of the canonical form.
-fn python_digest(notice_json: &str) -> String {
+/// What a Python script prints given `input` on its standard input.
+fn python(script: &str, input: &str) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
-    let script = "import sys, json, hashlib\n\
-                  c = json.load(sys.stdin)['content']\n\
-                  t = json.dumps(c, ensure_ascii=False, separators=(',', ':'), sort_keys=True)\n\
-                  print(hashlib.sha256(t.encode('utf-8')).hexdigest())";
     let mut child = Command::new("python3")
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -116,11 +114,34 @@ fn python_digest(notice_json: &str) -> String {
         .stdin
         .take()
         .unwrap()
-        .write_all(notice_json.as_bytes())
+        .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The digest as the notice documents it, computed by Python's json module: an
+/// independent implementation of the canonical form.
+fn python_digest(notice_json: &str) -> String {
+    python(
+        "import sys, json, hashlib\n\
+         c = json.load(sys.stdin)['content']\n\
+         t = json.dumps(c, ensure_ascii=False, separators=(',', ':'), sort_keys=True)\n\
+         print(hashlib.sha256(t.encode('utf-8')).hexdigest())",
+        notice_json,
+    )
+}
+
+/// The text parts of a raw message, decoded by Python's email package (the parts are
+/// base64 or quoted-printable on the wire).
+fn mail_text(raw: &str) -> String {
+    python(
+        "import sys, email, email.policy\n\
+         m = email.message_from_string(sys.stdin.read(), policy=email.policy.default)\n\
+         print('\\n'.join(p.get_content() for p in m.walk() if p.get_content_type() == 'text/plain'))",
+        raw,
+    )
 }
 
 #[tokio::test]
@@ -387,7 +408,9 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(old["state"], "superseded");
     assert_eq!(old["superseded_by"]["id"], id2);
     let (_, _, old_page) = get(&app, &format!("/notices/{id}"), None).await;
-    assert!(old_page.contains(&format!("本公示已被更正，以<a href=\"/notices/{id2}\">")));
+    assert!(old_page.contains(&format!(
+        "本公示已被更正，以<a href=\"{DEFAULT_BASE}/notices/{id2}\">"
+    )));
     let (_, _, old_csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
     assert!(old_csv.contains("已被更正 (superseded)"));
 
@@ -430,10 +453,10 @@ async fn publish_serve_and_correct_a_notice() {
     assert_eq!(status, 200);
     assert!(ctype.starts_with("text/html"));
     assert!(index.contains(&format!(
-        "<a href=\"/notices/{id2}\">三门峡市2025年度用人单位按比例安排残疾人就业情况公示（更正第{id}号公示）</a>"
+        "<a href=\"{DEFAULT_BASE}/notices/{id2}\">三门峡市2025年度用人单位按比例安排残疾人就业情况公示（更正第{id}号公示）</a>"
     )), "{index}");
     assert!(index.contains(&format!(
-        "已被<a href=\"/notices/{id2}\">第{id2}号公示</a>更正"
+        "已被<a href=\"{DEFAULT_BASE}/notices/{id2}\">第{id2}号公示</a>更正"
     )));
     assert!(index.contains("共2份公示"));
     assert_eq!(get(&app, "/notices?levy_year=1900", None).await.0, 422);
@@ -466,7 +489,6 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
         let templates = Templates::from_settings(&settings.mail).unwrap();
         let mail = NoticeMail {
             templates: &templates,
-            settings: &settings.mail,
         };
         let req = PublishRequest {
             region: "411200".parse().unwrap(),
@@ -476,7 +498,17 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
         };
         let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         let mut c = db.conn().unwrap();
-        let p = publish(&mut c, &policy(), &req, today, Some(&mail), "test", None).unwrap();
+        let p = publish(
+            &mut c,
+            &policy(),
+            &settings.notices,
+            &req,
+            today,
+            Some(&mail),
+            "test",
+            None,
+        )
+        .unwrap();
         (p, outbox::all(&mut c).unwrap())
     })
     .await
@@ -614,4 +646,452 @@ async fn notices_publish_and_list_from_the_command_line() {
     let list = String::from_utf8_lossy(&out[2].stdout);
     assert!(list.contains("2 notice(s)"), "{list}");
     assert!(list.contains("superseded by 2"), "{list}");
+}
+
+#[tokio::test]
+async fn a_notice_links_to_the_public_address_in_force_when_it_is_rendered() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, Some("411200")).await;
+    let body = json!({"region": "411200", "levy_year": 2025});
+
+    // Published by a server left at the default address...
+    let r = post(&app, "/api/v1/notices", Some(&fed), body.clone()).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let first: Value = r.json().await.unwrap();
+    let id = first["id"].as_i64().unwrap();
+    assert_eq!(first["url"], format!("{DEFAULT_BASE}/notices/{id}"));
+    let fix = json!({"region": "411200", "levy_year": 2025, "replaces": id,
+                     "correction_reason": "更正"});
+    let r = post(&app, "/api/v1/notices", Some(&fed), fix).await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id2 = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, _, old_json) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let old_tag = app
+        .client
+        .get(app.url(&format!("/notices/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    // ...and served, later, by one configured with its public address.
+    const NEW: &str = "https://levy.example.gov.cn/smx";
+    let later = crate::helpers::serve_also(&app, &[("QUOTA_LEVY__SERVER__PUBLIC_BASE_URL", NEW)]);
+    let fetch = |path: String| {
+        let url = format!("{later}{path}");
+        async move { reqwest::get(url).await.unwrap() }
+    };
+    let r = fetch(format!("/notices/{id}")).await;
+    let link = r.headers()["link"].to_str().unwrap().to_owned();
+    assert_eq!(
+        link,
+        format!("<{NEW}/notices/{id2}>; rel=\"successor-version\"")
+    );
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "本公示网址：<a href=\"{NEW}/notices/{id}\">{NEW}/notices/{id}</a>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<a href=\"{NEW}/notices/{id2}\">第{id2}号公示</a>"
+    )));
+    assert!(page.contains(&format!("<a href=\"{NEW}/notices/{id}?format=csv\">")));
+    assert!(!page.contains("127.0.0.1"), "{page}");
+    let json_text = fetch(format!("/notices/{id}?format=json"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(v["url"], format!("{NEW}/notices/{id}"));
+    assert_eq!(v["superseded_by"]["url"], format!("{NEW}/notices/{id2}"));
+    let old: Value = serde_json::from_str(&old_json).unwrap();
+    assert_eq!(v["content"], old["content"], "the content holds no address");
+    assert_eq!(python_digest(&json_text), first["sha256"].as_str().unwrap());
+    let csv = fetch(format!("/notices/{id}?format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains(&format!("{NEW}/notices/{id2}")), "{csv}");
+    let index = fetch("/notices".into()).await.text().await.unwrap();
+    assert!(
+        index.contains(&format!("<a href=\"{NEW}/notices/{id}\">")),
+        "{index}"
+    );
+    assert!(!index.contains("127.0.0.1"), "{index}");
+    let list: Value = fetch("/api/v1/notices".into()).await.json().await.unwrap();
+    assert_eq!(list["items"][1]["url"], format!("{NEW}/notices/{id}"));
+    // A copy cached under the old address is stale under the new one.
+    let r = reqwest::Client::new()
+        .get(format!("{later}/notices/{id}"))
+        .header("If-None-Match", &old_tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "not 304: the links changed");
+
+    // The mails were queued without an address, and go out with the sender's.
+    let settings = test_settings(&app.db_url, &[("QUOTA_LEVY__SERVER__PUBLIC_BASE_URL", NEW)]);
+    let url = app.db_url.clone();
+    let sent = tokio::task::spawn_blocking(move || {
+        let db = crate::helpers::open_db(&url);
+        let queued = outbox::all(&mut db.conn().unwrap()).unwrap();
+        let transport = quota_levy::mail::MemoryTransport::new();
+        let mailer = quota_levy::mail::Mailer {
+            transport: std::sync::Arc::new(transport.clone()),
+            sender: quota_levy::mail::Sender::from_settings(&settings).unwrap(),
+        };
+        let cfg = quota_levy::mail::PassConfig::from_settings(&settings.mail, "test");
+        let report = quota_levy::mail::run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &|| chrono::Utc::now().naive_utc(),
+            &quota_levy::clock::china_today,
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+        (queued, report, transport.sent())
+    })
+    .await
+    .unwrap();
+    let (queued, report, messages) = sent;
+    assert!(queued
+        .iter()
+        .all(|r| !r.body_zh.contains("127.0.0.1") && !r.body_en.contains("127.0.0.1")));
+    assert_eq!(
+        report.sent, 6,
+        "three employers with an address, two notices"
+    );
+    for m in &messages {
+        let text = mail_text(&m.raw);
+        assert!(
+            text.contains(&format!("{NEW}/notices/{id}"))
+                || text.contains(&format!("{NEW}/notices/{id2}")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("127.0.0.1") && !text.contains('\u{2}'),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_old_public_address_key_still_works_with_a_warning() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    const OLD_KEY: &str = "https://old-key.example.org";
+    let url = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_quota-levy"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("QUOTA_LEVY__") {
+                c.env_remove(k);
+            }
+        }
+        c.env("QUOTA_LEVY__DATABASE__URL", &url)
+            .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+            .env("QUOTA_LEVY__MAIL__PUBLIC_BASE_URL", OLD_KEY)
+            .env_remove("RUST_LOG")
+            .args([
+                "notices",
+                "publish",
+                "--region",
+                "411200",
+                "--levy-year",
+                "2025",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("{OLD_KEY}/notices/1")), "{stdout}");
+    assert!(
+        stderr.contains("WARN")
+            && stderr.contains("mail.public_base_url")
+            && stderr.contains("server.public_base_url"),
+        "the warning names both keys: {stderr}"
+    );
+    let served =
+        crate::helpers::serve_also(&app, &[("QUOTA_LEVY__MAIL__PUBLIC_BASE_URL", OLD_KEY)]);
+    let page = reqwest::get(format!("{served}/notices/1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("本公示网址：<a href=\"{OLD_KEY}/notices/1\">")),
+        "{page}"
+    );
+}
+
+/// `published_on` (YYYY-MM-DD) as the 落款 writes it.
+fn date_zh(iso: &str) -> String {
+    let d: chrono::NaiveDate = iso.parse().unwrap();
+    quota_levy::registry::notices::date_zh(d)
+}
+
+#[tokio::test]
+async fn the_notice_names_its_issuer_signs_and_says_where_to_object() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, None).await;
+
+    // No issuer configured: the region's federation, generically, and no contact data.
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let c = &v["content"];
+    assert_eq!(c["publisher"], "三门峡市残疾人联合会");
+    assert_eq!(c["objection_contact"], Value::Null);
+    let on = date_zh(c["published_on"].as_str().unwrap());
+    let until = date_zh(c["objection_until"].as_str().unwrap());
+    assert_eq!(
+        c["objection_note"],
+        format!("公示期自{on}至{until}。对公示内容有异议的，请于公示期内向三门峡市残疾人联合会书面提出，并提供相关证明材料。")
+    );
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    assert!(
+        page.contains(&format!(
+            "<div class=\"signoff\">\n<p>三门峡市残疾人联合会</p>\n<p>{on}</p>\n<p class=\"seal\">（盖章）</p>\n</div>"
+        )),
+        "{page}"
+    );
+    assert!(on.contains('年') && on.ends_with('日'), "{on}");
+    for absent in ["异议受理：", "电话：", "电子邮箱：", "地址："] {
+        assert!(!page.contains(absent), "no made-up contact: {absent}");
+    }
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    assert!(csv.contains("发布单位 (publisher),三门峡市残疾人联合会"));
+    assert!(!csv.contains("异议受理"), "{csv}");
+
+    // Configured for the city, and for one county of its own: a notice takes the
+    // nearest entry up the chain.
+    let configured = crate::helpers::serve_also(
+        &app,
+        &[
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__NAME",
+                "示例市残疾人联合会",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_ADDRESS",
+                "示例市示例路1号",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_PHONE",
+                "0000-0000000",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411200__OBJECTION_EMAIL",
+                "objections@example.org",
+            ),
+            (
+                "QUOTA_LEVY__NOTICES__ISSUER__411202__NAME",
+                "示例区残疾人联合会",
+            ),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let publish_at = |region: &'static str| {
+        let r = client
+            .post(format!("{configured}/api/v1/notices"))
+            .bearer_auth(&fed)
+            .json(&json!({"region": region, "levy_year": 2025}))
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    // Mianchi county (411221) has no entry: the city's, contact and all.
+    let county = publish_at("411221").await;
+    let (_, _, text) = get(&app, &format!("/notices/{county}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let c = &v["content"];
+    assert_eq!(c["publisher"], "示例市残疾人联合会");
+    assert_eq!(
+        c["objection_contact"],
+        json!({"address": "示例市示例路1号", "phone": "0000-0000000", "email": "objections@example.org"})
+    );
+    assert!(c["objection_note"]
+        .as_str()
+        .unwrap()
+        .contains("请于公示期内向示例市残疾人联合会书面提出"));
+    assert_eq!(
+        python_digest(&text),
+        v["sha256"].as_str().unwrap(),
+        "the contact is in the digest"
+    );
+    let on = date_zh(c["published_on"].as_str().unwrap());
+    let (_, _, page) = get(&app, &format!("/notices/{county}"), None).await;
+    assert!(page.contains("发布单位：示例市残疾人联合会"), "{page}");
+    assert!(
+        page.contains(
+            "<div class=\"objection\">\n<p>异议受理：示例市残疾人联合会</p>\n<p>地址：示例市示例路1号</p>\n\
+             <p>电话：0000-0000000</p>\n\
+             <p>电子邮箱：<a href=\"mailto:objections@example.org\">objections@example.org</a></p>\n</div>"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "<p>示例市残疾人联合会</p>\n<p>{on}</p>\n<p class=\"seal\">（盖章）</p>"
+    )));
+    let (_, _, csv) = get(&app, &format!("/notices/{county}?format=csv"), None).await;
+    assert!(
+        csv.contains("异议受理地址 (objection_address),示例市示例路1号"),
+        "{csv}"
+    );
+    assert!(csv.contains("异议受理电话 (objection_phone),0000-0000000"));
+    assert!(csv.contains("异议受理电子邮箱 (objection_email),objections@example.org"));
+
+    // Hubin district (411202) has its own, with no contact: its name, and no contact
+    // borrowed from the city.
+    let district = publish_at("411202").await;
+    let (_, _, text) = get(&app, &format!("/notices/{district}?format=json"), None).await;
+    let c = serde_json::from_str::<Value>(&text).unwrap()["content"].clone();
+    assert_eq!(c["publisher"], "示例区残疾人联合会");
+    assert_eq!(c["objection_contact"], Value::Null);
+
+    // Frozen at publication: the first server, without the setting, still shows the
+    // configured issuer of the notice published under it.
+    let (_, _, page) = get(&app, &format!("/notices/{county}"), None).await;
+    assert!(page.contains("异议受理：示例市残疾人联合会"));
+}
+
+#[tokio::test]
+async fn entries_are_listed_by_county_then_name_in_every_form() {
+    let (app, tax, [b, c, d]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    // Hubin district (411202), before A by name, after it by USCC.
+    let admin = app.token(Role::Admin, None, None).await;
+    let e = uscc_with_check("91411202MA0000009");
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(json!({"uscc": e, "name": "三门峡湖滨甲有限公司", "kind": "enterprise", "region": "411202"})),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let fed = app.token(Role::Federation, None, None).await;
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    // 411202: 三… before 示…; 411221: 渑池小… before 渑池未申… before 渑池未达… (code
+    // points: 小 U+5C0F, 未 U+672A; 申 U+7533, 达 U+8FBE). By USCC it would be A, E, B, C, D.
+    let expected = [e.as_str(), USCC_A, c.as_str(), d.as_str(), b.as_str()];
+    let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let listed: Vec<&str> = v["content"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uscc"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, expected);
+    let regions: Vec<&str> = v["content"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["411202", "411202", "411221", "411221", "411221"]);
+    let position =
+        |text: &str, uscc: &str| text.find(uscc).unwrap_or_else(|| panic!("{uscc} listed"));
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    for (form, text) in [("html", &page), ("csv", &csv)] {
+        let at: Vec<usize> = expected.iter().map(|u| position(text, u)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{form}: {at:?}");
+    }
+    assert!(
+        csv.contains(&format!("\r\n1,{e},三门峡湖滨甲有限公司,")),
+        "numbered in that order: {csv}"
+    );
+}
+
+#[tokio::test]
+async fn the_pages_fit_a_phone_and_still_print_on_a4_landscape() {
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, None).await;
+    let r = post(
+        &app,
+        "/api/v1/notices",
+        Some(&fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    for path in [format!("/notices/{id}"), "/notices".to_owned()] {
+        let r = app.client.get(app.url(&path)).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            ),
+            "{path}"
+        );
+        // Below 600 px the rows become cards, each value labelled; wider, the table
+        // scrolls in its own box.
+        assert!(
+            page.contains("@media screen and (max-width: 600px)"),
+            "{path}"
+        );
+        assert!(
+            page.contains("<div class=\"table-wrap\">\n<table class=\"cards\">"),
+            "{path}"
+        );
+        let cells = page.matches("<td").count();
+        assert!(cells > 0);
+        assert_eq!(
+            page.matches("<td data-label=\"").count() + page.matches("\" data-label=\"").count(),
+            cells,
+            "{path}: every cell labelled"
+        );
+        assert!(!page.contains("<script"), "{path}");
+    }
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    assert!(page.contains("@page { size: A4 landscape; margin: 15mm; }"));
+    assert!(
+        page.contains("thead { display: table-header-group; }"),
+        "the header repeats on every printed page"
+    );
 }

@@ -201,7 +201,7 @@ fn open(url: &str, settings: &Settings) -> Db {
 fn mailer(settings: &Settings) -> Mailer {
     Mailer {
         transport: Arc::new(SmtpMailTransport::new(&settings.mail).expect("transport")),
-        sender: Sender::from_settings(&settings.mail).expect("sender"),
+        sender: Sender::from_settings(settings).expect("sender"),
     }
 }
 
@@ -1399,7 +1399,7 @@ async fn two_workers_racing_on_one_database_deliver_each_reminder_once() {
                     transport: Arc::new(Slow(
                         SmtpMailTransport::new(&f.settings.mail).expect("transport"),
                     )),
-                    sender: Sender::from_settings(&f.settings.mail).expect("sender"),
+                    sender: Sender::from_settings(&f.settings).expect("sender"),
                 };
                 let cfg = PassConfig::from_settings(&f.settings.mail, &format!("w{w}"));
                 let start = start.clone();
@@ -1721,7 +1721,7 @@ fn send_one(f: &Fixture) -> quota_levy::mail::PassReport {
     let cfg = PassConfig::from_settings(&f.settings.mail, "t");
     let smtp = Mailer {
         transport: Arc::new(SmtpMailTransport::new(&f.settings.mail).expect("transport")),
-        sender: Sender::from_settings(&f.settings.mail).expect("sender"),
+        sender: Sender::from_settings(&f.settings).expect("sender"),
     };
     pass(
         &f.pool,
