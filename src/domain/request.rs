@@ -259,6 +259,10 @@ pub struct CalcResponse {
     pub explanation: Explanation,
     /// True when any value used is provisional.
     pub provisional: bool,
+    /// What "provisional" means here, for a person, in the response's language; absent
+    /// when nothing used is provisional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisional_note: Option<String>,
     /// True when overrides were given.
     pub what_if: bool,
     /// Warnings, as sentences.
@@ -1729,10 +1733,21 @@ pub fn build_response(req: &ParsedRequest, r: &LevyResult) -> CalcResponse {
         employees,
         explanation: r.explanation.clone(),
         provisional: r.provisional,
+        provisional_note: r.provisional.then(|| provisional_note(lang).to_owned()),
         what_if: r.what_if,
         warnings: r.warnings.iter().map(|w| w.message(p, lang)).collect(),
         language: lang,
     }
+}
+
+/// The sentence that explains "provisional" wherever a result rests on a provisional
+/// value: the parameters marked `provisional` were taken from a secondary source or
+/// chosen where no official text was found.
+pub fn provisional_note(lang: Language) -> &'static str {
+    lang.pick(
+        "本结果使用了暂定参数（见 parameters 中标注 provisional 的项）：该数值来自非官方转载或在未找到正式文件时选定，待正式文件公布后可能调整，以税务机关核定为准。",
+        "This result uses provisional values (the parameters marked provisional): they come from a secondary source or were chosen where no official text was found, and may change once the official document is found; the tax bureau's assessment decides.",
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -261,6 +261,14 @@ async fn chinese_kind_names_give_the_same_result() {
     ] {
         let (a, b) = (calc(zh).await, calc(api).await);
         assert_eq!(a["employer_kind"], api, "{a}");
+        // Sanmenxia's values include provisional ones: the response says what that means.
+        assert_eq!(a["provisional"], true);
+        assert!(
+            a["provisional_note"]
+                .as_str()
+                .is_some_and(|n| n.contains("暂定参数")),
+            "{a}"
+        );
         assert!(a["levy_payable"].is_string(), "{a}");
         assert_eq!(a, b, "{zh}");
     }
