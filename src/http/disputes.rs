@@ -109,7 +109,7 @@ async fn resolve(
         Err(e) => return Err(e),
     };
     if !visible {
-        return Err(disputes::not_a_claimant(&uscc, levy_year as i32).into());
+        return Err(disputes::not_a_claimant().into());
     }
     let actor = who.actor();
     let rid = request_id(&req);

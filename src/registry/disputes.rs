@@ -219,8 +219,7 @@ impl From<diesel::result::Error> for ResolveError {
 /// The refusal of a resolution naming an employer that does not claim the person. A
 /// caller names an employer outside its region gets the same answer, so that it learns
 /// nothing about who else declares the certificate.
-pub fn not_a_claimant(counted_by_uscc: &str, levy_year: i32) -> ResolveError {
-    let _ = (counted_by_uscc, levy_year);
+pub fn not_a_claimant() -> ResolveError {
     ResolveError::NotAClaimant(
         "names no employer of your region that declares the certificate for that levy year"
             .to_owned(),
@@ -273,7 +272,7 @@ pub fn resolve(
             .select(employers::id)
             .first(c)
             .optional()?;
-        let emp = emp.ok_or_else(|| not_a_claimant(counted_by_uscc, levy_year))?;
+        let emp = emp.ok_or_else(not_a_claimant)?;
         let before: Option<i64> = certificate_resolutions::table
             .filter(certificate_resolutions::levy_year.eq(levy_year))
             .filter(certificate_resolutions::holder_id.eq(holder_id))
