@@ -83,7 +83,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let who = auth.require_write()?.clone();
-    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body)?;
+    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body, state.clock.today())?;
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
         return Err(match who.role {
@@ -243,7 +243,7 @@ async fn update(
         }
     }
     if f.has("registered_on") {
-        patch.registered_on = Some(registry::registration_date(&mut f));
+        patch.registered_on = Some(registry::registration_date(&mut f, state.clock.today()));
     }
     if f.has("contact_email") {
         patch.contact_email = Some(f.parsed("contact_email", false, check_email));

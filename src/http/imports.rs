@@ -258,6 +258,7 @@ where
         scope: who.region,
         lang: src.lang,
         secret: state.secret().await?,
+        today: state.clock.today(),
     };
     let lang = src.lang;
     let limits = import::Limits::from(&state.settings.import);

@@ -21,6 +21,7 @@ use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::domain::PolicyProvider;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub book: Arc<PolicyBook>,
     /// The server secret, which keys the digests of personal numbers.
     pub secrets: Arc<SecretStore>,
+    /// Today's date for the business rules (the system's in China; a test's own).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -243,11 +246,23 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds the listener (port 0 picks a free port) and builds the server.
+    /// Binds the listener (port 0 picks a free port) and builds the server, on the
+    /// system clock.
     pub fn build(
         settings: Settings,
         db: Db,
         book: Arc<PolicyBook>,
+    ) -> std::io::Result<Application> {
+        Application::build_with_clock(settings, db, book, Clock::System)
+    }
+
+    /// [`Application::build`] with the clock that says what day it is (tests walk a
+    /// levy year on a [`crate::clock::FixedClock`]).
+    pub fn build_with_clock(
+        settings: Settings,
+        db: Db,
+        book: Arc<PolicyBook>,
+        clock: Clock,
     ) -> std::io::Result<Application> {
         let policy: Arc<dyn PolicyProvider> = book.clone();
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
@@ -256,8 +271,13 @@ impl Application {
         // its own and is stopped after the server has drained.
         let reminders = if settings.mail.enabled {
             Some(
-                crate::jobs::reminders::ReminderWorker::start(db.clone(), book.clone(), &settings)
-                    .map_err(std::io::Error::other)?,
+                crate::jobs::reminders::ReminderWorker::start(
+                    db.clone(),
+                    book.clone(),
+                    &settings,
+                    clock.clone(),
+                )
+                .map_err(std::io::Error::other)?,
             )
         } else {
             None
@@ -274,6 +294,7 @@ impl Application {
             policy,
             book,
             secrets,
+            clock,
         });
         let mut server = HttpServer::new(move || {
             App::new()

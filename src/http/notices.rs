@@ -16,7 +16,6 @@ use super::problem::AppError;
 use super::{request_id, AppState};
 use crate::auth::{region_covers, scope_prefix, Role};
 use crate::domain::RegionCode;
-use crate::jobs::reminders::china_today;
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
@@ -117,7 +116,7 @@ async fn preview_notice(
 ) -> Result<HttpResponse, AppError> {
     let (_, request) = publisher_and_request(&auth, &body)?;
     let st = state.clone();
-    let today = china_today();
+    let today = state.clock.today();
     let composed = state
         .db
         .run(move |c| Ok(preview(c, &st.book, &st.settings.notices, &request, today)))
@@ -160,7 +159,7 @@ async fn post_notice(
                 &st.book,
                 &st.settings.notices,
                 &request,
-                china_today(),
+                st.clock.today(),
                 Some(&mail),
                 &actor,
                 rid.as_deref(),

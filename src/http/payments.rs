@@ -41,7 +41,7 @@ fn payment_view(p: &PaymentRow, uscc: &str) -> Value {
 /// roll far inside `i64` fen.
 const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
 
-fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
+fn parse_payment(body: &Value, today: NaiveDate) -> Result<PaymentRequest, AppError> {
     let mut f = Fields::new(body, &["amount", "paid_on", "reference"])?;
     let amount = match body.get("amount") {
         Some(Value::String(s)) => s.trim().parse::<rust_decimal::Decimal>().ok(),
@@ -78,7 +78,7 @@ fn parse_payment(body: &Value) -> Result<PaymentRequest, AppError> {
         _ => None,
     };
     let paid_on = f.date("paid_on", true);
-    if paid_on.is_some_and(|d| d > crate::clock::china_today()) {
+    if paid_on.is_some_and(|d| d > today) {
         f.fail("paid_on", "must not be in the future");
     }
     let reference = f.string("reference", true);
@@ -121,7 +121,7 @@ async fn post_payment(
                 "is required (1-200 characters), so that a retried request records nothing new",
             )
         })?;
-    let payment = parse_payment(&body)?;
+    let payment = parse_payment(&body, state.clock.today())?;
     let actor = who.actor();
     let rid = request_id(&req);
     let emp = employer.clone();
@@ -159,7 +159,7 @@ async fn get_statement(
     let employer = visible_employer(&state, &auth.0, &uscc).await?;
     let levy_year = parse_levy_year(&year)?;
     let as_of = match &q.as_of {
-        None => crate::clock::china_today(),
+        None => state.clock.today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

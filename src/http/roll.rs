@@ -64,7 +64,7 @@ async fn levy_roll(
         .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?;
     let prefix = scoped_prefix(&who, q.region.as_deref())?;
     let as_of = match &q.as_of {
-        None => crate::clock::china_today(),
+        None => state.clock.today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

@@ -49,7 +49,7 @@ async fn violations(
         })?),
     };
     let as_of = match &q.as_of {
-        None => crate::clock::china_today(),
+        None => state.clock.today(),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
     };

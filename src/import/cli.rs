@@ -117,6 +117,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         lang: args.lang,
         secret,
         submit,
+        today: crate::clock::china_today(),
     };
     let file_name = args.file.file_name().and_then(|n| n.to_str());
     let input = Input {

@@ -157,6 +157,8 @@ pub struct Options {
     /// unchanged, that is a draft or an amendment is submitted in the same transaction,
     /// as the tax bureau's imports are filings.
     pub submit: bool,
+    /// Today, for the checks that judge by it (a registration date in the future).
+    pub today: chrono::NaiveDate,
 }
 
 /// The phases an import goes through.

@@ -45,6 +45,7 @@ impl From<diesel::result::Error> for ReminderError {
 }
 
 pub use crate::clock::china_today;
+use crate::clock::Clock;
 
 /// What a planning pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -258,10 +259,11 @@ impl ReminderWorker {
         db: Db,
         book: Arc<PolicyBook>,
         settings: &crate::config::Settings,
+        clock: Clock,
     ) -> Result<ReminderWorker, ReminderError> {
         let templates = Templates::from_settings(&settings.mail)?;
         let mailer = crate::mail::mailer_from_settings(settings)?;
-        Self::start_with(db, book, &settings.mail, templates, mailer)
+        Self::start_with(db, book, &settings.mail, templates, mailer, clock)
     }
 
     /// Starts the worker with the given templates and mailer (tests).
@@ -271,6 +273,7 @@ impl ReminderWorker {
         mail: &MailSettings,
         templates: Templates,
         mailer: Mailer,
+        clock: Clock,
     ) -> Result<ReminderWorker, ReminderError> {
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
@@ -287,7 +290,7 @@ impl ReminderWorker {
                 tracing::info!(worker = %cfg.worker_id, "reminder worker started");
                 while !stop2.load(Ordering::Relaxed) {
                     if planned_at.is_none_or(|t| t.elapsed() >= plan_every) {
-                        let today = china_today();
+                        let today = clock.today();
                         let mut ok = true;
                         for year in [today.year() - 1, today.year()] {
                             let result = db.conn().map_err(ReminderError::from).and_then(|mut c| {
@@ -318,7 +321,7 @@ impl ReminderWorker {
                         &mailer,
                         &cfg,
                         &|| Utc::now().naive_utc(),
-                        &china_today,
+                        &|| clock.today(),
                         &stop2,
                     ) {
                         Ok(r) if r.claimed > 0 => log_pass(&r),

@@ -55,13 +55,14 @@ pub struct ParsedEmployer {
 pub fn parse_new_employer(
     policy: &dyn PolicyProvider,
     body: &Value,
+    today: chrono::NaiveDate,
 ) -> Result<ParsedEmployer, Vec<FieldError>> {
     let mut f = Fields::new(body, EMPLOYER_FIELDS)?;
     let uscc = f.parsed("uscc", true, UnifiedSocialCreditCode::parse);
     let name = f.string("name", true);
     let kind = f.parsed("kind", true, |s| s.parse::<EmployerKind>());
     let region = f.parsed("region", true, |s| check_region(policy, s));
-    let registered_on = registration_date(&mut f);
+    let registered_on = registration_date(&mut f, today);
     let contact_email = f.parsed("contact_email", false, check_email);
     let establishment_size = f.int("establishment_size", false, 0, 10_000_000);
     let committee_member = f.bool("committee_member").unwrap_or(false);
@@ -115,11 +116,14 @@ const EARLIEST_REGISTRATION: (i32, u32, u32) = (1900, 1, 1);
 /// `registered_on`, when given: a date from 1900 up to today (China's date); a
 /// registration in the future is a typing error that would exempt an enterprise under
 /// the three-year rule of 2015–2017.
-pub fn registration_date(f: &mut Fields<'_>) -> Option<chrono::NaiveDate> {
+pub fn registration_date(
+    f: &mut Fields<'_>,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
     let d = f.date("registered_on", false)?;
     let (y, m, day) = EARLIEST_REGISTRATION;
     let earliest = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or(chrono::NaiveDate::MIN);
-    if d > crate::clock::china_today() {
+    if d > today {
         f.fail_code("registered_on", "in_future", "must not be in the future");
         return None;
     }
