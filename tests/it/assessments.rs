@@ -1,8 +1,7 @@
 //! Assessments: one employer, batch runs, immutability, equality with the public
 //! calculator for the same inputs.
 
-use crate::declarations::{app_with_employer, declaration_body};
-use crate::employers::{uscc_with_check, USCC_A};
+use crate::helpers::{app_with_employer, declaration_body, uscc_with_check, USCC_A};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -189,7 +188,7 @@ async fn batch_run_assesses_filed_declarations_and_a_rerun_changes_nothing() {
 /// copy of a real one whose references all exist; a referenced row cannot be deleted.
 #[tokio::test]
 async fn an_assessment_with_a_dangling_reference_is_refused() {
-    let (app, _, _) = crate::payments::assessed_10000().await;
+    let (app, _, _) = crate::helpers::assessed_10000().await;
     let url = app.db_url.clone();
     let outcomes = tokio::task::spawn_blocking(move || {
         use diesel::RunQueryDsl;

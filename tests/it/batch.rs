@@ -16,14 +16,8 @@ const N: i64 = 10_000;
 const YEAR: &str = "2025";
 
 fn bin(db_url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUOTA_LEVY__") {
-            c.env_remove(k);
-        }
-    }
-    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
-        .env("RUST_LOG", "error")
+    let mut c = crate::helpers::bin(Some(db_url));
+    c.env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     c

@@ -2,8 +2,7 @@
 //! nothing), or, where it is legitimate, handled; on both backends (PostgreSQL refused a
 //! NUL with a 500 before).
 
-use crate::declarations::{app_with_employer, declaration_body, CERT_A};
-use crate::employers::{uscc_with_check, USCC_A};
+use crate::helpers::{app_with_employer, declaration_body, uscc_with_check, CERT_A, USCC_A};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};

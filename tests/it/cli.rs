@@ -2,15 +2,9 @@
 
 use std::process::Command;
 
+/// The binary on no database: these tests set their own.
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
-    // The developer's own overrides must not leak into these tests.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUOTA_LEVY__") {
-            c.env_remove(k);
-        }
-    }
-    c
+    crate::helpers::bin(None)
 }
 
 #[test]

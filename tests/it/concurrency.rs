@@ -3,10 +3,9 @@
 //! and employer, and nothing answers 5xx — on both backends. Every count of winners is
 //! checked against the rows the database holds afterwards.
 
-use crate::declarations::{app_with_employer, declaration_body};
-use crate::employers::{uscc_with_check, USCC_A};
-use crate::helpers::TestApp;
-use crate::payments::assessed_10000;
+use crate::helpers::{
+    app_with_employer, assessed_10000, declaration_body, uscc_with_check, TestApp, USCC_A,
+};
 use futures_util::future::join_all;
 use quota_levy::auth::Role;
 use reqwest::{Method, StatusCode};

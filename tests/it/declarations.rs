@@ -1,49 +1,10 @@
 //! Declarations: validation through the calculator's own rules, If-Match, idempotent
 //! PUT, the draft → submitted → certified → amended lifecycle, masking.
 
-use crate::employers::{uscc_with_check, USCC_A};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{app_with_employer, declaration_body, uscc_with_check, CERT_A, USCC_A};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
-
-/// A valid second-generation disability certificate: the levy-rules §9 ID number,
-/// category 4 (physical), grade 2 (weight 2).
-pub const CERT_A: &str = "11010519491231002X42";
-
-/// A valid declaration body for data year 2024.
-pub fn declaration_body() -> Value {
-    json!({
-        "staff": {"monthly_headcount": [100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100]},
-        "total_wages": "7000000.00",
-        "disabled_employees": [{
-            "certificate_no": CERT_A,
-            "months": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-            "on_establishment": true,
-            "social_insurance_paid": true,
-            "monthly_wage": "3000.00"
-        }]
-    })
-}
-
-/// An app with employer A (in 湖滨区) registered, and an admin token.
-pub async fn app_with_employer() -> (TestApp, String) {
-    let app = spawn_app().await;
-    let admin = app.token(Role::Admin, None, None).await;
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/employers",
-            Some(&admin),
-            Some(
-                json!({"uscc": USCC_A, "name": "示例公司", "kind": "enterprise", "region": "411202",
-                         "contact_email": "hr@example.cn"}),
-            ),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    (app, admin)
-}
 
 const PATH: &str = "/api/v1/employers/91350100M000100Y43/declarations/2025";
 

@@ -1,8 +1,7 @@
 //! A certificate on two employers' rosters for the same months is counted by neither
 //! until the federation decides; each employer sees only that its line is disputed.
 
-use crate::declarations::{app_with_employer, declaration_body, CERT_A};
-use crate::employers::{uscc_with_check, USCC_A};
+use crate::helpers::{app_with_employer, declaration_body, uscc_with_check, CERT_A, USCC_A};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -1,63 +1,9 @@
 //! The employer registry and access rules: 401 without a token, 403 for an inspector's
 //! write, 404 (never 403, never data) for another employer's resource, audit on write.
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, uscc_with_check, USCC_A};
 use quota_levy::auth::Role;
 use serde_json::{json, Value};
-
-/// A valid USCC (levy-rules §9 example).
-pub const USCC_A: &str = "91350100M000100Y43";
-
-/// Computes the GB 32100 check character, so tests can make valid codes of their own.
-pub fn uscc_with_check(first17: &str) -> String {
-    const CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const W: [u32; 17] = [
-        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = first17
-        .chars()
-        .zip(W)
-        .map(|(c, w)| CHARS.find(c).expect("valid char") as u32 * w)
-        .sum();
-    let check = (31 - sum % 31) % 31;
-    format!("{first17}{}", CHARS.as_bytes()[check as usize] as char)
-}
-
-impl TestApp {
-    /// Creates a token straight in the database.
-    pub async fn token(&self, role: Role, employer: Option<&str>, region: Option<&str>) -> String {
-        let url = self.db_url.clone();
-        let employer = employer.map(str::to_owned);
-        let region = region.map(|r| r.parse().unwrap());
-        tokio::task::spawn_blocking(move || {
-            let db = crate::helpers::open_db(&url);
-            let mut c = db.conn().unwrap();
-            quota_levy::db::tokens::create(&mut c, role, employer.as_deref(), region, None)
-                .unwrap()
-                .0
-        })
-        .await
-        .unwrap()
-    }
-
-    /// Sends a JSON request with a token.
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut rb = self.client.request(method, self.url(path));
-        if let Some(t) = token {
-            rb = rb.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        rb.send().await.unwrap()
-    }
-}
 
 fn employer_body(uscc: &str, region: &str) -> Value {
     json!({

@@ -9,9 +9,7 @@
 //! payment and declaration tables keep their row counts); and the service must still
 //! answer afterwards.
 
-use crate::declarations::{app_with_employer, declaration_body, CERT_A};
-use crate::employers::USCC_A;
-use crate::helpers::TestApp;
+use crate::helpers::{app_with_employer, declaration_body, TestApp, CERT_A, USCC_A};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use quota_levy::auth::Role;

@@ -3,7 +3,7 @@
 //! `write_employers_xlsx` below).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -12,7 +12,7 @@ use quota_levy::db::schema::{audit_log, declarations, employers};
 use quota_levy::db::{DatabaseUrl, Db};
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, test_settings, TestApp, TestDb};
+use crate::helpers::{bin, spawn_app, test_settings, TestDb};
 
 /// USCCs of tests/data/employers.csv, in file order.
 const SAMPLE_USCCS: [&str; 6] = [
@@ -32,20 +32,11 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn bin(db_url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUOTA_LEVY__") {
-            c.env_remove(k);
-        }
-    }
-    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
-        .env("QUOTA_LEVY__LOG__LEVEL", "warn");
-    c
-}
-
 fn run(db_url: &str, args: &[&str]) -> Output {
-    bin(db_url).args(args).output().expect("run quota-levy")
+    bin(Some(db_url))
+        .args(args)
+        .output()
+        .expect("run quota-levy")
 }
 
 fn code(o: &Output) -> i32 {
@@ -437,7 +428,7 @@ fn cli_declarations_with_roster_rows_and_bad_rows() {
         }
         a.into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
-    let out = bin(&url).args(args(false)).output().unwrap();
+    let out = bin(Some(&url)).args(args(false)).output().unwrap();
     let text = stdout(&out);
     assert_eq!(code(&out), 2, "{text}");
     assert_eq!(count_declarations(&url), 0);
@@ -477,7 +468,7 @@ fn cli_declarations_with_roster_rows_and_bad_rows() {
         );
     }
 
-    let out = bin(&url).args(args(true)).output().unwrap();
+    let out = bin(Some(&url)).args(args(true)).output().unwrap();
     assert_eq!(code(&out), 2, "{}", stdout(&out));
     assert_eq!(
         count_declarations(&url),
@@ -595,26 +586,6 @@ fn cli_encoding_and_header_faults_are_reported_not_guessed() {
 // ---------------------------------------------------------------------------------------
 // HTTP
 // ---------------------------------------------------------------------------------------
-
-impl TestApp {
-    async fn upload(
-        &self,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> reqwest::Response {
-        let mut rb = self
-            .client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body);
-        if let Some(t) = token {
-            rb = rb.bearer_auth(t);
-        }
-        rb.send().await.expect("send")
-    }
-}
 
 fn file(name: &str) -> Vec<u8> {
     std::fs::read(data(name)).expect("sample")
@@ -965,7 +936,7 @@ fn many_row_uscc(i: usize) -> String {
     } else {
         format!("91411202MA{i:07}")
     };
-    crate::employers::uscc_with_check(&first17)
+    crate::helpers::uscc_with_check(&first17)
 }
 
 /// An employers file of `MANY` rows (every fifth a public institution with an
@@ -1334,6 +1305,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         lang: quota_levy::domain::Language::En,
         secret: quota_levy::secret::ServerSecret::generate(),
         submit: false,
+        today: quota_levy::clock::china_today(),
     };
     let policy = crate::helpers::policy();
     let db = db(&url);
@@ -1465,7 +1437,7 @@ fn padded_xlsx(xlsx: &[u8], pad: usize) -> Vec<u8> {
 }
 
 fn run_with(db_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut c = bin(db_url);
+    let mut c = bin(Some(db_url));
     c.envs(env.iter().copied());
     c.args(args).output().expect("run quota-levy")
 }
@@ -1731,7 +1703,7 @@ fn cli_a_partial_import_killed_midway_and_run_again_imports_exactly_the_missing_
     };
 
     // SIGKILL once two batches or more, but not all, are committed.
-    let mut child = bin(&url)
+    let mut child = bin(Some(&url))
         .args(["import", "employers", "--partial", file])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -2,9 +2,10 @@
 //! statuses, the three public forms with their digest and no personal data,
 //! corrections that leave the first notice untouched, and the mails queued with it.
 
-use crate::declarations::{app_with_employer, declaration_body, CERT_A};
-use crate::employers::{uscc_with_check, USCC_A};
-use crate::helpers::{policy, test_settings, TestApp};
+use crate::helpers::{
+    app_with_employer, declaration_body, policy, test_settings, uscc_with_check, TestApp, CERT_A,
+    USCC_A,
+};
 use quota_levy::auth::Role;
 use quota_levy::db::outbox;
 use quota_levy::mail::Templates;

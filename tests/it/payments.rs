@@ -1,46 +1,12 @@
 //! Payments recorded exactly once per Idempotency-Key, and statements with the
 //! late-payment surcharge of levy-rules §6.
 
-use crate::declarations::app_with_employer;
-use crate::employers::USCC_A;
-use quota_levy::auth::Role;
+use crate::helpers::assessed_10000;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const DECL: &str = "/api/v1/employers/91350100M000100Y43/declarations/2025";
 const PAY: &str = "/api/v1/employers/91350100M000100Y43/payments/2025";
 const STMT: &str = "/api/v1/employers/91350100M000100Y43/statements/2025";
-
-/// Employer A assessed with levy payable exactly 10,000.00: Henan 1.6 %, N 100, D 1
-/// (ratio 1 %, so 50 % payable), W 33,333.33: shortfall 0.6 × W = 19,999.998 → fee
-/// 20,000.00 → payable 10,000.00.
-pub async fn assessed_10000() -> (crate::helpers::TestApp, String, String) {
-    let (app, _) = app_with_employer().await;
-    let emp = app.token(Role::Employer, Some(USCC_A), None).await;
-    let tax = app.token(Role::Tax, None, None).await;
-    let body = json!({"staff": {"average_headcount": "100"}, "average_wage": "33333.33", "disabled_count": "1"});
-    assert_eq!(
-        app.send(Method::PUT, DECL, Some(&emp), Some(body))
-            .await
-            .status(),
-        201
-    );
-    app.send(Method::POST, &format!("{DECL}/submit"), Some(&emp), None)
-        .await;
-    let a: Value = app
-        .send(
-            Method::POST,
-            "/api/v1/employers/91350100M000100Y43/assessments/2025",
-            Some(&tax),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(a["result"]["levy_payable"], "10000.00", "{}", a["result"]);
-    (app, emp, tax)
-}
 
 #[tokio::test]
 async fn statement_30_days_past_due_shows_1500_surcharge() {

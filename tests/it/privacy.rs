@@ -16,9 +16,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::declarations::{app_with_employer, declaration_body, CERT_A};
-use crate::employers::{uscc_with_check, USCC_A};
-use crate::helpers::{open_db, spawn_app, spawn_app_with, TestDb};
+use crate::helpers::{
+    app_with_employer, declaration_body, open_db, spawn_app, spawn_app_with, uscc_with_check,
+    TestDb, CERT_A, USCC_A,
+};
 
 /// GB 11643 check character of the first 17 digits of an ID number.
 fn id_with_check(first17: &str) -> String {
@@ -813,7 +814,7 @@ async fn a_dispute_is_audited_under_a_keyed_digest_stable_on_one_server_and_not_
 
 #[tokio::test]
 async fn declaration_and_assessment_digests_that_leave_the_database_are_keyed() {
-    let (app, _emp, tax) = crate::payments::assessed_10000().await;
+    let (app, _emp, tax) = crate::helpers::assessed_10000().await;
     let (app_url, uscc) = (app.db_url.clone(), USCC_A);
     let a: Value = app
         .send(

@@ -5,7 +5,7 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::payments::assessed_10000;
+use crate::helpers::assessed_10000;
 use calamine::{Data, Range, Reader, Xlsx};
 use quota_levy::registry::roll::CSV_HEADER;
 use reqwest::Method;
@@ -282,15 +282,8 @@ async fn levy_roll_xlsx_has_the_json_roll_as_numbers() {
 }
 
 fn bin(db_url: &str, dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quota-levy"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUOTA_LEVY__") {
-            c.env_remove(k);
-        }
-    }
-    c.current_dir(dir)
-        .env("QUOTA_LEVY__DATABASE__URL", db_url)
-        .env("QUOTA_LEVY__LOG__LEVEL", "warn");
+    let mut c = crate::helpers::bin(Some(db_url));
+    c.current_dir(dir);
     c
 }
 

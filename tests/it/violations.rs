@@ -1,9 +1,7 @@
 //! The violator list: officers only, figures and citations, filters, and never a
 //! certificate or ID number in JSON or CSV.
 
-use crate::declarations::{declaration_body, CERT_A};
-use crate::employers::uscc_with_check;
-use crate::payments::assessed_10000;
+use crate::helpers::{assessed_10000, declaration_body, uscc_with_check, CERT_A};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
