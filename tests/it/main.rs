@@ -20,3 +20,4 @@ mod privacy;
 mod reminders;
 mod roll;
 mod violations;
+mod year;
