@@ -85,6 +85,19 @@ async fn post(app: &TestApp, path: &str, token: Option<&String>, body: Value) ->
         .await
 }
 
+/// Publishes the notice of 411200 for levy year 2025 as `fed`; its id.
+async fn publish_2025(app: &TestApp, fed: &String) -> i64 {
+    let r = post(
+        app,
+        "/api/v1/notices",
+        Some(fed),
+        json!({"region": "411200", "levy_year": 2025}),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
 async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
     let mut rb = app.client.get(app.url(path));
     if let Some(a) = accept {
@@ -543,17 +556,10 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
 }
 
 fn cli(db_url: &str, args: &[&str]) -> std::process::Output {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_quota-levy"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("QUOTA_LEVY__") {
-            c.env_remove(k);
-        }
-    }
-    c.env("QUOTA_LEVY__DATABASE__URL", db_url)
-        .env("QUOTA_LEVY__LOG__LEVEL", "warn")
+    crate::helpers::bin(Some(db_url))
         .args(args)
         .output()
-        .unwrap()
+        .expect("run quota-levy")
 }
 
 #[tokio::test]
@@ -852,15 +858,7 @@ async fn the_notice_names_its_issuer_signs_and_says_where_to_object() {
     let fed = app.token(Role::Federation, None, None).await;
 
     // No issuer configured: the region's federation, generically, and no contact data.
-    let r = post(
-        &app,
-        "/api/v1/notices",
-        Some(&fed),
-        json!({"region": "411200", "levy_year": 2025}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = publish_2025(&app, &fed).await;
     let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
     let v: Value = serde_json::from_str(&text).unwrap();
     let c = &v["content"];
@@ -999,15 +997,7 @@ async fn entries_are_listed_by_county_then_name_in_every_form() {
         .await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
     let fed = app.token(Role::Federation, None, None).await;
-    let r = post(
-        &app,
-        "/api/v1/notices",
-        Some(&fed),
-        json!({"region": "411200", "levy_year": 2025}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = publish_2025(&app, &fed).await;
 
     // 411202: 三… before 示…; 411221: 渑池小… before 渑池未申… before 渑池未达… (code
     // points: 小 U+5C0F, 未 U+672A; 申 U+7533, 达 U+8FBE). By USCC it would be A, E, B, C, D.
@@ -1047,15 +1037,7 @@ async fn the_pages_fit_a_phone_and_still_print_on_a4_landscape() {
     let (app, tax, [b, _, _]) = four_employers().await;
     assess(&app, &tax, &b).await;
     let fed = app.token(Role::Federation, None, None).await;
-    let r = post(
-        &app,
-        "/api/v1/notices",
-        Some(&fed),
-        json!({"region": "411200", "levy_year": 2025}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = publish_2025(&app, &fed).await;
     for path in [format!("/notices/{id}"), "/notices".to_owned()] {
         let r = app.client.get(app.url(&path)).send().await.unwrap();
         let csp = r.headers()["content-security-policy"]

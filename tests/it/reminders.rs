@@ -15,7 +15,7 @@ use quota_levy::db::outbox::{self, NewReminder, ReminderKind};
 use quota_levy::db::payments::{insert as insert_payment, NewPayment};
 use quota_levy::db::{AnyConnection, DatabaseUrl, Db};
 use quota_levy::domain::{PolicyProvider, RegionCode, ResolvedPolicy};
-use quota_levy::jobs::reminders::plan_reminders;
+use quota_levy::jobs::reminders::{plan_reminders, PlanReport};
 use quota_levy::mail::plan::Schedule;
 use quota_levy::mail::{
     run_pass, MailTransport, Mailer, PassConfig, SendError, Sender, SmtpMailTransport, Templates,
@@ -54,6 +54,30 @@ fn fixture(sink: &SmtpSink, extra: &[(&str, &str)]) -> Fixture {
         url,
         settings,
         pool,
+    }
+}
+
+/// The law of levy year 2025 in Sanmenxia (data year 2024), as its assessments use it.
+fn law_2025() -> ResolvedPolicy {
+    policy()
+        .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
+        .expect("policy")
+}
+
+impl Fixture {
+    /// Plans levy year 2025's reminders due on `as_of`, with the shipped templates and
+    /// the fixture's schedule.
+    fn plan(&self, conn: &mut AnyConnection, as_of: NaiveDate) -> PlanReport {
+        plan_reminders(
+            conn,
+            &policy(),
+            &Templates::embedded().expect("templates"),
+            &self.settings.mail.payment,
+            &Schedule::from_settings(&self.settings.mail),
+            2025,
+            as_of,
+        )
+        .expect("plan")
     }
 }
 
@@ -269,19 +293,8 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         let late = employer(&mut conn, 2, Some("hr@late.example.org"));
         employer(&mut conn, 3, None);
 
-        let templates = Templates::embedded().expect("templates");
-        let schedule = Schedule::from_settings(&f.settings.mail);
         // A week before the filing deadline: the undeclared employer is reminded.
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            deadline - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, deadline - Duration::days(7));
         assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
         // Sent that week: a declaration reminder is true until its deadline.
         let mailer = mailer(&f.settings);
@@ -290,28 +303,10 @@ async fn planned_reminders_arrive_with_recipient_subject_amounts_and_both_langua
         assert_eq!(report.sent, 1, "{report:?}");
         // 30 days past the due date: the assessed employer is overdue, with the surcharge.
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            as_of,
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, as_of);
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         // Planning again queues nothing new.
-        let again = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            as_of,
-        )
-        .expect("plan");
+        let again = f.plan(&mut conn, as_of);
         assert_eq!(again.total_queued(), 0);
         assert_eq!(again.already_queued, 1);
 
@@ -395,10 +390,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
         let f = fixture(&sink, &[NO_CATCH_UP]);
-        let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
         let mut conn = f.pool.conn().expect("conn");
 
@@ -425,18 +417,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         let debtor = employer(&mut conn, 53, Some("finance@debtor.example.org"));
         assessed(&mut conn, debtor, 2025, 2_000_000, &law);
 
-        let templates = Templates::embedded().expect("templates");
-        let schedule = Schedule::from_settings(&f.settings.mail);
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            deadline - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, deadline - Duration::days(7));
         assert_eq!(r.queued.get("declare"), Some(&2), "{r:?}");
         // After queueing, one declaration is submitted; the pass runs that week, before
         // the deadline (after it, both would be cancelled: see
@@ -451,16 +432,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
             "{report:?}"
         );
 
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            due - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, due - Duration::days(7));
         assert_eq!(r.queued.get("pay"), Some(&2), "{r:?}");
         // After queueing, one levy is paid in full; the pass runs on the due date.
         payment(&mut conn, payer, 1_000_000, due - Duration::days(3));
@@ -514,16 +486,7 @@ async fn reminders_whose_reason_is_gone_by_send_time_are_cancelled_and_the_other
         );
 
         // Cancelled is final: planning again queues nothing, a pass sends nothing.
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            due - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, due - Duration::days(7));
         assert_eq!(r.total_queued(), 0, "{r:?}");
         assert_eq!(pass_on(&f.pool, &mailer, &cfg, due).claimed, 0);
         assert_eq!(sink.messages().len(), 2);
@@ -539,39 +502,16 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
     tokio::task::spawn_blocking(|| {
         let sink = SmtpSink::start();
         let f = fixture(&sink, &[]);
-        let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let (deadline, due) = (law.filing_deadline.value, law.payment_due.value);
         let mut conn = f.pool.conn().expect("conn");
         let late = employer(&mut conn, 80, Some("hr@late.example.org"));
         let debtor = employer(&mut conn, 81, Some("finance@debtor.example.org"));
         assessed(&mut conn, debtor, 2025, 1_000_000, &law);
 
-        let templates = Templates::embedded().expect("templates");
-        let schedule = Schedule::from_settings(&f.settings.mail);
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            deadline - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, deadline - Duration::days(7));
         assert_eq!(r.queued.get("declare"), Some(&1), "{r:?}");
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            due - Duration::days(7),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, due - Duration::days(7));
         assert_eq!(r.queued.get("pay"), Some(&1), "{r:?}");
         // By then the undeclared employer is late: its 催报 is queued too.
         assert_eq!(r.queued.get("declare_overdue"), Some(&1), "{r:?}");
@@ -626,16 +566,7 @@ async fn a_declare_reminder_sent_after_its_deadline_is_cancelled_with_the_reason
         }
 
         // The overdue reminder, which asks to pay now, takes over the payment side.
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            due + Duration::days(1),
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, due + Duration::days(1));
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let report = pass_on(&f.pool, &mailer, &cfg, due + Duration::days(1));
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");
@@ -660,9 +591,7 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
         let f = fixture(&sink, &[]);
         assert_eq!(f.settings.mail.declare_overdue_days_after, vec![1, 15, 30]);
         let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let deadline = law.filing_deadline.value;
         let mut conn = f.pool.conn().expect("conn");
         let stays = employer(&mut conn, 90, Some("hr@stays.example.org"));
@@ -810,9 +739,7 @@ async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
         let sink = SmtpSink::start();
         let f = fixture(&sink, &[]);
         let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let due = law.payment_due.value;
         let mut conn = f.pool.conn().expect("conn");
         let capped = employer(&mut conn, 100, Some("finance@capped.example.org"));
@@ -827,8 +754,6 @@ async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
                 .expect("row")
         };
 
-        let templates = Templates::embedded().expect("templates");
-        let schedule = Schedule::from_settings(&f.settings.mail);
         let mailer = mailer(&f.settings);
         let cfg = PassConfig::from_settings(&f.settings.mail, "t");
         let mail_to = |to: &str| {
@@ -840,16 +765,7 @@ async fn overdue_mails_say_capped_or_surcharge_only_as_the_statement_does() {
 
         // Day 250: 5‰ a day reached the principal on day 200.
         let as_of = due + Duration::days(250);
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            as_of,
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, as_of);
         assert_eq!(r.queued.get("overdue"), Some(&2), "{r:?}");
         let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!(report.sent, 2, "{report:?}");
@@ -964,12 +880,8 @@ async fn pay_and_overdue_mails_carry_the_regions_payment_instructions_or_the_fal
                 "0398-1234567",
             ),
         ];
-        let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let due = law.payment_due.value;
-        let templates = Templates::embedded().expect("templates");
         for with_config in [true, false] {
             let f = fixture(&sink, if with_config { &configured } else { &[] });
             assert_eq!(f.settings.mail.payment.0.len(), usize::from(with_config));
@@ -978,23 +890,13 @@ async fn pay_and_overdue_mails_carry_the_regions_payment_instructions_or_the_fal
             let to = format!("finance{n}@example.org");
             let e = employer(&mut conn, n, Some(&to));
             assessed(&mut conn, e, 2025, 1_000_000, &law);
-            let schedule = Schedule::from_settings(&f.settings.mail);
             let mailer = mailer(&f.settings);
             let cfg = PassConfig::from_settings(&f.settings.mail, "t");
             for (day, kind) in [
                 (due - Duration::days(7), "pay"),
                 (due + Duration::days(30), "overdue"),
             ] {
-                let r = plan_reminders(
-                    &mut conn,
-                    &book,
-                    &templates,
-                    &f.settings.mail.payment,
-                    &schedule,
-                    2025,
-                    day,
-                )
-                .expect("plan");
+                let r = f.plan(&mut conn, day);
                 assert_eq!(r.queued.get(kind), Some(&1), "{r:?}");
                 assert_eq!(pass_on(&f.pool, &mailer, &cfg, day).sent, 1);
             }
@@ -1041,9 +943,7 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         let sink = SmtpSink::start();
         let f = fixture(&sink, &[]);
         let book = policy();
-        let law = book
-            .resolve("411200".parse().expect("region"), d("2025-06-30"), 2024)
-            .expect("policy");
+        let law = law_2025();
         let due = law.payment_due.value;
         let mut conn = f.pool.conn().expect("conn");
         let e = employer(&mut conn, 60, Some("finance@partial.example.org"));
@@ -1052,19 +952,8 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
             .expect("employer")
             .expect("row");
 
-        let templates = Templates::embedded().expect("templates");
-        let schedule = Schedule::from_settings(&f.settings.mail);
         let as_of = due + Duration::days(30);
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            as_of,
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, as_of);
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let stale = statement(&mut conn, &*book, &employer_row, 2025, as_of).expect("statement");
 
@@ -1088,16 +977,7 @@ async fn an_overdue_mail_made_stale_by_a_partial_payment_is_superseded_by_a_fres
         assert_eq!(old.stage, format!("overdue-30~superseded-{}", old.id));
 
         // ...so the next planning pass queues overdue-30 again, with the figures of now.
-        let r = plan_reminders(
-            &mut conn,
-            &book,
-            &templates,
-            &f.settings.mail.payment,
-            &schedule,
-            2025,
-            as_of,
-        )
-        .expect("plan");
+        let r = f.plan(&mut conn, as_of);
         assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
         let report = pass_on(&f.pool, &mailer, &cfg, as_of);
         assert_eq!((report.cancelled, report.sent), (0, 1), "{report:?}");

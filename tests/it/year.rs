@@ -1110,6 +1110,22 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
     );
     let acc_c = account(lev_c.payable, due, &[(d("2026-01-10"), c_paid)], day210);
     assert!(!acc_c.capped, "{acc_c:?}");
+    let s = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/employers/{}/statements/{YEAR}", e.uscc),
+        &tax,
+        None,
+    )
+    .await;
+    assert_eq!(
+        s["surcharge_cap"],
+        money(acc_e.cap),
+        "the amount in default: {s}"
+    );
+    assert_eq!(s["surcharge_capped"], true);
+    assert_eq!(s["surcharge"], money(acc_e.surcharge));
+    assert_eq!(s["outstanding"], money(acc_e.outstanding()));
     let jobs = app.run_jobs().await;
     assert_eq!(jobs.queued, BTreeMap::from([("overdue", 3)]), "C, E and F");
     let mails = sink.messages();
