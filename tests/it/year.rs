@@ -161,7 +161,7 @@ fn account(
             .map(|(_, a)| *a)
             .sum(),
         surcharge: accrued,
-        capped: accrued == cap,
+        capped: accrued > Decimal::ZERO && accrued == cap,
         cap,
         outstanding_principal: owed,
         outstanding_surcharge: accrued - to_surcharge,
@@ -1062,6 +1062,13 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
     assert!(kinds(&f.uscc)[0].ends_with("(surcharge_unpaid)"), "{text}");
     assert_eq!(kinds(&dd.uscc).len(), 1, "{text}");
     assert!(kinds(&dd.uscc)[0].ends_with("(not_declared)"), "{text}");
+    for x in [&c, &dd, &e, &f] {
+        let r = &row_of(&rows, &x.uscc)[0];
+        assert_eq!(
+            (r[1].as_str(), r[2].as_str(), r[3].as_str()),
+            (x.name, "企业", x.region)
+        );
+    }
     let outstanding_of = |u: &str| row_of(&rows, u)[0][8].clone();
     assert_eq!(outstanding_of(&c.uscc), money(acc_c.outstanding()));
     assert_eq!(outstanding_of(&e.uscc), money(acc_e.outstanding()));
@@ -1083,6 +1090,15 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
         f_row[6],
         format!(
             "levy {} paid; surcharge {} of which 0.00 paid, {} outstanding",
+            grouped(lev_f.payable),
+            grouped(acc_f.surcharge),
+            grouped(acc_f.outstanding_surcharge)
+        )
+    );
+    assert_eq!(
+        f_row[5],
+        format!(
+            "保障金 {} 已缴清，滞纳金 {} 已缴 0.00，尚欠滞纳金 {}",
             grouped(lev_f.payable),
             grouped(acc_f.surcharge),
             grouped(acc_f.outstanding_surcharge)
