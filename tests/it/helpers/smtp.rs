@@ -92,7 +92,8 @@ impl SmtpSink {
         self.up();
     }
 
-    /// Every message accepted so far.
+    /// Every message accepted so far, in no particular order (find a mail by its
+    /// recipient and subject).
     pub fn messages(&self) -> Vec<Value> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(self.dir.path()).expect("sink dir") {
