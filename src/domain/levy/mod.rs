@@ -546,7 +546,7 @@ impl Warning {
                     )
                 } else {
                     format!(
-                        "The average headcount {given} is within 0.00005 of {exact}: taken as that twelfth                          rounded to 4 decimals, and computed with the exact {exact}."
+                        "The average headcount {given} is within 0.00005 of {exact}: taken as that twelfth rounded to 4 decimals, and computed with the exact {exact}."
                     )
                 }
             }
@@ -564,7 +564,7 @@ impl Warning {
                     )
                 } else {
                     format!(
-                        "The fee is computed from the exact shortfall {exact} × {w}; the {shown} shown is rounded                          ({shown} × {w} = {product}, not the fee)."
+                        "The fee is computed from the exact shortfall {exact} × {w}; the {shown} shown is rounded ({shown} × {w} = {product}, not the fee)."
                     )
                 }
             }
