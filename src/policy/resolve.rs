@@ -285,9 +285,6 @@ impl PolicyProvider for PolicyBook {
             });
         let (social_average_wage, fallback_note) =
             self.social_average_wage_or_fallback(&chain, as_of, data_year);
-        if let Some(n) = fallback_note.filter(|_| wage_cap_multiple.is_some()) {
-            notes.push(n);
-        }
         if social_average_wage.is_none() && wage_cap_multiple.is_some() {
             let series = self
                 .series(&chain, as_of)
@@ -387,6 +384,7 @@ impl PolicyProvider for PolicyBook {
             quota_ratio,
             wage_cap_multiple,
             social_average_wage,
+            social_average_wage_stand_in: fallback_note,
             minimum_wage_by_month,
             exemption,
             reduction_tiers,

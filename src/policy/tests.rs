@@ -419,10 +419,10 @@ fn missing_average_wage_is_not_invented() {
     assert_eq!((s.value, s.region), (dec!(67268), r("410000")));
     assert!(s.provisional, "a stand-in for the weighted figure");
     let note = p
-        .notes
-        .iter()
-        .find(|n| n.contains("weighted social average wage for data year 2019 not found"))
-        .expect("fallback note");
+        .social_average_wage_stand_in
+        .as_deref()
+        .expect("stand-in note");
+    assert!(note.contains("weighted social average wage for data year 2019 not found"));
     assert!(note.contains("加权") && note.contains("67268.00") && note.contains("43194.00"));
     // Before 2020 the series is urban non-private and the city's figure is "当地".
     let p = b.resolve(r("411202"), d("2019-10-31"), 2018).unwrap();
@@ -430,11 +430,7 @@ fn missing_average_wage_is_not_invented() {
     assert_eq!((s.value, s.region), (dec!(63268), r("411200")));
     // Regions without a fallback keep asking for the figure (no stand-in invented).
     let p = b.resolve(r("130000"), d("2023-10-31"), 2022).unwrap();
-    assert!(p.social_average_wage.is_none());
-    assert!(!p
-        .notes
-        .iter()
-        .any(|n| n.contains("the true figure is unknown")));
+    assert!(p.social_average_wage.is_none() && p.social_average_wage_stand_in.is_none());
     // 2017 Henan figure, official, under the pre-2020 national series choice.
     let p = b.resolve(r("410000"), d("2018-10-31"), 2017).unwrap();
     assert_eq!(p.social_average_wage.unwrap().value, dec!(55495));

@@ -460,7 +460,12 @@ impl PolicyBook {
             chain: links,
             provisional: ps.iter().any(|p| p.provisional),
             parameters: ps,
-            notes: r.notes,
+            notes: r
+                .social_average_wage_stand_in
+                .into_iter()
+                .filter(|_| r.wage_cap_multiple.is_some())
+                .chain(r.notes)
+                .collect(),
         })
     }
 }

@@ -415,6 +415,9 @@ pub enum Warning {
     /// The reward rule counts a severely disabled person once, but only a certified
     /// weighted count was given: the weighted count was used.
     SevereOnceWithCertifiedCount,
+    /// The social average wage used for the cap stands in for one the packs do not have
+    /// (`policy.social_average_wage_stand_in` says which and why).
+    SocialAverageWageStandIn,
     /// The declared 4-decimal average headcount is a twelfth printed rounded; the exact
     /// twelfth `twelfths / 12` was used.
     AverageHeadcountTwelfth {
@@ -450,6 +453,7 @@ impl Warning {
             Warning::RewardNotEligible => "reward_not_eligible",
             Warning::RewardBelowMinimumExcess => "reward_below_minimum_excess",
             Warning::SevereOnceWithCertifiedCount => "severe_once_with_certified_count",
+            Warning::SocialAverageWageStandIn => "social_average_wage_stand_in",
             Warning::AverageHeadcountTwelfth { .. } => "average_headcount_twelfth",
             Warning::FeeFromExactShortfall { .. } => "fee_from_exact_shortfall",
         }
@@ -538,6 +542,10 @@ impl Warning {
                      weighted count was given; the weighted count was used.",
                 )
                 .to_owned(),
+            Warning::SocialAverageWageStandIn => policy
+                .social_average_wage_stand_in
+                .clone()
+                .unwrap_or_default(),
             Warning::AverageHeadcountTwelfth { given, twelfths } => {
                 let exact = format!("{}/12", twelfths.normalize());
                 if zh {
@@ -771,6 +779,9 @@ pub fn calculate(
                     }
                 };
                 provisional |= s_cited.is_some_and(|c| c.provisional);
+                if s_cited.is_some() && policy.social_average_wage_stand_in.is_some() {
+                    warnings.push(Warning::SocialAverageWageStandIn);
+                }
                 let cap = k.value.checked_mul(s).ok_or(LevyError::Overflow)?;
                 social_average_wage = Some(s);
                 wage_cap = Some(cap);
