@@ -81,6 +81,7 @@ fn policy() -> ResolvedPolicy {
         filing_deadline: Cited::new(as_of, "河南", false, henan),
         payment_due: Cited::new(as_of, "河南", true, henan),
         public_body_thresholds: Vec::new(),
+        social_average_wage_stand_in: None,
         notes: Vec::new(),
     }
 }

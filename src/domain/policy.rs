@@ -144,6 +144,9 @@ pub struct ResolvedPolicy {
     /// Social average wage `S` of the data year; `None` when no pack has it (the
     /// calculation then errors if a cap is in force and no override is given).
     pub social_average_wage: Option<Cited<Decimal>>,
+    /// When `social_average_wage` stands in for a figure the packs do not have (Henan:
+    /// the weighted average), why, in Chinese and English; a warning when used.
+    pub social_average_wage_stand_in: Option<String>,
     /// Monthly minimum wage in force on the last day of each month of the data year
     /// (index 0 = January). `None` where no pack has a figure.
     pub minimum_wage_by_month: [Option<Cited<Decimal>>; 12],

@@ -31,6 +31,8 @@ pub(crate) struct RawPack {
     #[serde(default)]
     pub average_wage_series: Entries<WageSeries>,
     #[serde(default)]
+    pub average_wage_fallback_series: Entries<WageSeries>,
+    #[serde(default)]
     pub social_average_wage: Vec<Spanned<Lenient<RawWageFigure>>>,
     #[serde(default)]
     pub minimum_wage: Entries<Dec>,

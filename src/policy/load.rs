@@ -214,6 +214,12 @@ fn convert(cx: &mut Ctx<'_>, file_name: &str, raw: RawPack) -> Option<RegionPack
         raw.average_wage_series,
         |_, _, v| Some(*v.get_ref()),
     );
+    let average_wage_fallback_series = timeline(
+        cx,
+        "average_wage_fallback_series",
+        raw.average_wage_fallback_series,
+        |_, _, v| Some(*v.get_ref()),
+    );
     let social_average_wage = wage_figures(cx, raw.social_average_wage);
     let minimum_wage = timeline(cx, "minimum_wage", raw.minimum_wage, |cx, key, v| {
         positive(cx, key, &v, "minimum wage")
@@ -378,6 +384,7 @@ fn convert(cx: &mut Ctx<'_>, file_name: &str, raw: RawPack) -> Option<RegionPack
         quota_ratio,
         wage_cap_multiple,
         average_wage_series,
+        average_wage_fallback_series,
         social_average_wage,
         minimum_wage,
         minimum_wage_tiers,

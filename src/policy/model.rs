@@ -100,6 +100,9 @@ pub struct RegionPack {
     pub(crate) quota_ratio: Timeline<Decimal>,
     pub(crate) wage_cap_multiple: Timeline<Option<Decimal>>,
     pub(crate) average_wage_series: Timeline<WageSeries>,
+    /// The series used, provisionally, when the selected one has no figure for the data
+    /// year (Henan: the weighted average is not published). Searched from this pack up.
+    pub(crate) average_wage_fallback_series: Timeline<WageSeries>,
     pub(crate) social_average_wage: Vec<WageFigure>,
     pub(crate) minimum_wage: Timeline<Decimal>,
     pub(crate) minimum_wage_tiers: Timeline<Vec<Decimal>>,
@@ -129,6 +132,7 @@ impl RegionPack {
         add(&self.quota_ratio, &mut acc);
         add(&self.wage_cap_multiple, &mut acc);
         add(&self.average_wage_series, &mut acc);
+        add(&self.average_wage_fallback_series, &mut acc);
         add(&self.minimum_wage, &mut acc);
         add(&self.minimum_wage_tiers, &mut acc);
         add(&self.minimum_wage_tier, &mut acc);

@@ -106,6 +106,89 @@ impl PolicyBook {
         })
     }
 
+    /// As [`Self::social_average_wage`]; when the selected series has no figure for
+    /// `data_year`, the fallback series a pack of the chain declares for `as_of`,
+    /// searched from that pack upward (so a city's own figures never stand in for a
+    /// province-wide one). Such a figure is provisional, and the second value is the
+    /// note (zh + en) that says which series and value were used instead, and that the
+    /// figure the law asks for is unknown.
+    pub(crate) fn social_average_wage_or_fallback(
+        &self,
+        chain: &[&RegionPack],
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> (Option<Cited<Decimal>>, Option<String>) {
+        if let Some(c) = self.social_average_wage(chain, as_of, data_year) {
+            return (Some(c), None);
+        }
+        let Some((_, se)) = self.series(chain, as_of) else {
+            return (None, None);
+        };
+        let Some((start, fe)) = chain
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| p.average_wage_fallback_series.at(as_of).map(|e| (i, e)))
+        else {
+            return (None, None);
+        };
+        let fp = chain[start];
+        let figure = |series: WageSeries| {
+            chain[start..].iter().find_map(|p| {
+                p.social_average_wage
+                    .iter()
+                    .find(|f| f.data_year == data_year && f.series == series)
+                    .map(|f| (*p, f))
+            })
+        };
+        let Some((p, f)) = figure(fe.value) else {
+            return (None, None);
+        };
+        let wanted = se.value.as_str();
+        let used = fe.value.as_str();
+        let value = crate::domain::money::format_money(f.value);
+        // A weighted average lies between its two series: name the other bound when known.
+        let bound = match (se.value, fe.value) {
+            (WageSeries::Weighted, WageSeries::UrbanNonPrivate) => {
+                figure(WageSeries::UrbanPrivate).map(|(_, lo)| {
+                    let lo = crate::domain::money::format_money(lo.value);
+                    (
+                        format!("；加权平均工资介于城镇私营 {lo} 元与城镇非私营 {value} 元之间，按非私营计算的上限可能偏高"),
+                        format!("; the weighted average lies between the urban private {lo} and the urban non-private {value} yuan, so the cap used may be too high"),
+                    )
+                })
+            }
+            _ => None,
+        }
+        .unwrap_or_default();
+        let zh_name = |s: WageSeries| match s {
+            WageSeries::UrbanNonPrivate => "城镇非私营单位",
+            WageSeries::UrbanPrivate => "城镇私营单位",
+            WageSeries::Weighted => "加权",
+            WageSeries::SocialInsuranceBase => "社保缴费基数",
+        };
+        let note = format!(
+            "{data_year} 年度{}社会平均工资未找到（真实数值未知），工资上限暂按{}平均工资 {value} 元计算，结果为暂定值{} \
+             ({wanted} social average wage for data year {data_year} not found (the true figure is unknown); \
+             the wage cap uses the {used} figure {value} yuan instead, provisionally{}) [{}: {}]",
+            zh_name(se.value),
+            zh_name(fe.value),
+            bound.0,
+            bound.1,
+            fp.code,
+            fe.citation
+        );
+        let c = Cited::new(
+            f.value,
+            format!(
+                "{} (series {used} in place of {wanted}: {} [{}])",
+                f.citation, fe.citation, fp.code
+            ),
+            true,
+            p.code,
+        );
+        (Some(c), Some(note))
+    }
+
     /// The monthly minimum wage in force on `date`: a region's own figure, or the tier it
     /// selects in the nearest tier table (Henan: county tier → province table).
     pub(crate) fn minimum_wage_on(
@@ -200,7 +283,8 @@ impl PolicyProvider for PolicyBook {
                 e.value
                     .map(|v| Cited::new(v, e.citation.clone(), e.provisional, p.code))
             });
-        let social_average_wage = self.social_average_wage(&chain, as_of, data_year);
+        let (social_average_wage, fallback_note) =
+            self.social_average_wage_or_fallback(&chain, as_of, data_year);
         if social_average_wage.is_none() && wage_cap_multiple.is_some() {
             let series = self
                 .series(&chain, as_of)
@@ -300,6 +384,7 @@ impl PolicyProvider for PolicyBook {
             quota_ratio,
             wage_cap_multiple,
             social_average_wage,
+            social_average_wage_stand_in: fallback_note,
             minimum_wage_by_month,
             exemption,
             reduction_tiers,

@@ -411,14 +411,26 @@ fn missing_average_wage_is_not_invented() {
     let p = b.resolve(r("410000"), d("2023-10-31"), 2022).unwrap();
     assert!(p.social_average_wage.is_none());
     assert!(p.notes.iter().any(|n| n.contains("data year 2022")));
-    // Sanmenxia's own official 2019 figure wins over Henan's.
+    // From 2020 the cap wants Henan's province-wide weighted average: Sanmenxia's own
+    // 2019 city figure (63,836) is not it. None is published, so the Henan fallback
+    // (province-wide urban non-private) stands in, provisionally, and a note says so.
     let p = b.resolve(r("411202"), d("2020-10-31"), 2019).unwrap();
+    let s = p.social_average_wage.as_ref().unwrap();
+    assert_eq!((s.value, s.region), (dec!(67268), r("410000")));
+    assert!(s.provisional, "a stand-in for the weighted figure");
+    let note = p
+        .social_average_wage_stand_in
+        .as_deref()
+        .expect("stand-in note");
+    assert!(note.contains("weighted social average wage for data year 2019 not found"));
+    assert!(note.contains("加权") && note.contains("67268.00") && note.contains("43194.00"));
+    // Before 2020 the series is urban non-private and the city's figure is "当地".
+    let p = b.resolve(r("411202"), d("2019-10-31"), 2018).unwrap();
     let s = p.social_average_wage.unwrap();
-    assert_eq!((s.value, s.region), (dec!(63836), r("411200")));
-    assert!(
-        s.provisional,
-        "official figure, but the series is a provisional choice"
-    );
+    assert_eq!((s.value, s.region), (dec!(63268), r("411200")));
+    // Regions without a fallback keep asking for the figure (no stand-in invented).
+    let p = b.resolve(r("130000"), d("2023-10-31"), 2022).unwrap();
+    assert!(p.social_average_wage.is_none() && p.social_average_wage_stand_in.is_none());
     // 2017 Henan figure, official, under the pre-2020 national series choice.
     let p = b.resolve(r("410000"), d("2018-10-31"), 2017).unwrap();
     assert_eq!(p.social_average_wage.unwrap().value, dec!(55495));

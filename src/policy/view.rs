@@ -273,6 +273,22 @@ impl PolicyBook {
             },
             None => absent("average_wage_series", "no series selected"),
         });
+        if let Some((p, e)) =
+            super::resolve::nearest(&chain, as_of, |p| &p.average_wage_fallback_series)
+        {
+            ps.push(ParameterView {
+                key: "average_wage_fallback_series".into(),
+                period: None,
+                value: json!(e.value.as_str()),
+                text: format!(
+                    "{} (used only where the selected series has no figure)",
+                    e.value.as_str()
+                ),
+                citation: Some(e.citation.clone()),
+                provisional: e.provisional,
+                region: Some(p.code),
+            });
+        }
         let mut saw = match &r.social_average_wage {
             Some(c) => param(
                 "social_average_wage",
@@ -444,7 +460,12 @@ impl PolicyBook {
             chain: links,
             provisional: ps.iter().any(|p| p.provisional),
             parameters: ps,
-            notes: r.notes,
+            notes: r
+                .social_average_wage_stand_in
+                .into_iter()
+                .filter(|_| r.wage_cap_multiple.is_some())
+                .chain(r.notes)
+                .collect(),
         })
     }
 }
@@ -500,6 +521,33 @@ impl PolicyView {
             "\n{prov} of {} values shown are provisional (secondary or recalled source, or a choice).",
             self.parameters.len()
         );
+        // One table of what is still provisional and why: the source that makes it so.
+        if prov > 0 {
+            let _ = writeln!(out, "\nStill provisional, and why:");
+            let _ = writeln!(out, "| parameter | value | region | why (source) |");
+            let _ = writeln!(out, "|---|---|---|---|");
+            for p in self.parameters.iter().filter(|p| p.provisional) {
+                let key = match &p.period {
+                    Some(per) => format!("{} [{per}]", p.key),
+                    None => p.key.clone(),
+                };
+                let cell = |t: &str| t.replace('|', "/");
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    cell(&key),
+                    cell(&p.text),
+                    p.region
+                        .map(|r| r.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    cell(
+                        p.citation
+                            .as_deref()
+                            .unwrap_or("not in any pack of the chain")
+                    ),
+                );
+            }
+        }
         out
     }
 }

@@ -273,3 +273,113 @@ async fn chinese_kind_names_give_the_same_result() {
         assert_eq!(a, b, "{zh}");
     }
 }
+
+/// The Henan golden cases of tests/golden/henan: the figures through HTTP and the CLI,
+/// and the warnings that must (or must not) be said, each case stating its source.
+#[tokio::test]
+async fn henan_golden_cases_through_http_and_cli() {
+    let app = spawn_app().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/henan");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "the Henan cases are all there");
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(
+            case["source"].as_str().is_some_and(|s| !s.is_empty()),
+            "{name}: states its source"
+        );
+        let body = case["request"].clone();
+        let r = app
+            .client
+            .post(app.url("/api/v1/levy/calculate"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{name}");
+        let got: Value = r.json().await.unwrap();
+        let (code, out) = cli(&["calc"], &body.to_string());
+        assert_eq!(code, 0, "{name}: {out}");
+        let cli_got: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            cli_got, got,
+            "{name}: the CLI prints exactly what HTTP answers"
+        );
+        check(&name, &case["expect"], &got);
+        let warnings: Vec<&str> = got["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for want in case["warnings_contain"].as_array().into_iter().flatten() {
+            let want = want.as_str().unwrap();
+            assert!(
+                warnings.iter().any(|w| w.contains(want)),
+                "{name}: no warning with {want:?} in {warnings:?}"
+            );
+        }
+        for not in case["warnings_lack"].as_array().into_iter().flatten() {
+            let not = not.as_str().unwrap();
+            assert!(
+                !warnings.iter().any(|w| w.contains(not)),
+                "{name}: a warning has {not:?}: {warnings:?}"
+            );
+        }
+        for (ptr, want) in case["citation_contains"].as_object().into_iter().flatten() {
+            let text = got.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+            assert!(
+                text.contains(want.as_str().unwrap()),
+                "{name}: {ptr} = {text:?}"
+            );
+        }
+    }
+}
+
+/// `policy show` dates Henan's certification window per year and lists what is still
+/// provisional, and why, in one table.
+#[test]
+fn henan_policy_show_dates_windows_and_tabulates_provisional_values() {
+    let (code, out) = cli(&["policy", "show", "411200", "--as-of", "2022-10-31"], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("certification_window: 2022-06-01 to 2022-10-31"),
+        "{out}"
+    );
+    assert!(out.contains("payment_due: 2022-12-31"), "{out}");
+    assert!(out.contains("with an establishment of ≥ 63\n"), "{out}");
+    let (_, out25) = cli(&["policy", "show", "411200", "--as-of", "2025-10-31"], "");
+    assert!(
+        out25.contains("certification_window: 2025-03-01 to 2025-10-31"),
+        "{out25}"
+    );
+    let table: Vec<&str> = out25
+        .split("Still provisional, and why:")
+        .nth(1)
+        .expect("the table")
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| parameter"))
+        .collect();
+    let summary = out25
+        .lines()
+        .find(|l| l.contains("values shown are provisional"))
+        .expect("summary");
+    assert!(
+        summary.starts_with(&format!("{} of ", table.len())),
+        "{summary}"
+    );
+    assert!(table
+        .iter()
+        .any(|l| l.starts_with("| average_wage_fallback_series |") && l.contains("choice")));
+    assert!(!table.iter().any(|l| l.starts_with("| quota_ratio ")));
+    let (_, out19) = cli(&["policy", "show", "411200", "--as-of", "2019-10-31"], "");
+    assert!(out19.contains("certification_window: 2019-03-01 to 2019-10-31 (provisional)"));
+    assert!(out19.contains("were not found"), "{out19}");
+}

@@ -436,12 +436,21 @@ impl Explainer {
                 }
             }
             Staff::Average(a) => {
+                // A rounded twelfth taken as that twelfth (see `calculate`) names it.
+                let snapped = Twelfths::from_value(*a) != Some(n);
                 let mut t = begin(&mut self.expl, "average_headcount", "N = average_headcount");
-                t.input("average_headcount", Num::dec(*a).as_str())
-                    .result(nn.exact.as_str())
-                    .citation(LEVY_RULES)
-                    .text();
-                if zh {
+                t.input("average_headcount", Num::dec(*a).as_str());
+                if snapped {
+                    t.input("taken_as", nn.exact.as_str());
+                }
+                t.result(nn.exact.as_str()).citation(LEVY_RULES).text();
+                if snapped {
+                    if zh {
+                        cat!(t; "在职职工年平均人数申报为 ", Num::dec(*a), "，即 ", nn.exact, " 四舍五入到 4 位小数，按 N = ", nn.exact, " 计算。");
+                    } else {
+                        cat!(t; "Average in-service staff declared as ", Num::dec(*a), ", which is ", nn.exact, " rounded to 4 decimals: N = ", nn.exact, ".");
+                    }
+                } else if zh {
                     cat!(t; "在职职工年平均人数按申报值计：N = ", nn.shown, "。");
                 } else {
                     cat!(t; "Average in-service staff as declared: N = ", nn.shown, ".");

@@ -113,6 +113,7 @@ pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> 
         filing_deadline: nat(dec31, "levy-rules §1"),
         payment_due: nat(dec31, "levy-rules §1"),
         public_body_thresholds: Vec::new(),
+        social_average_wage_stand_in: None,
         notes: Vec::new(),
     }
 }

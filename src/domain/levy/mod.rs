@@ -415,6 +415,27 @@ pub enum Warning {
     /// The reward rule counts a severely disabled person once, but only a certified
     /// weighted count was given: the weighted count was used.
     SevereOnceWithCertifiedCount,
+    /// The social average wage used for the cap stands in for one the packs do not have
+    /// (`policy.social_average_wage_stand_in` says which and why).
+    SocialAverageWageStandIn,
+    /// The declared 4-decimal average headcount is a twelfth printed rounded; the exact
+    /// twelfth `twelfths / 12` was used.
+    AverageHeadcountTwelfth {
+        /// The average as declared (e.g. 32.3333).
+        given: Decimal,
+        /// Twelve times the value used (e.g. 388).
+        twelfths: Decimal,
+    },
+    /// The shortfall shown (4 decimals) times W_used does not give the fee: the fee is
+    /// computed from the exact shortfall, which the message shows.
+    FeeFromExactShortfall {
+        /// The exact shortfall.
+        shortfall: Twelfths,
+        /// The shortfall as shown, rounded to 4 decimals.
+        shown: Decimal,
+        /// W_used.
+        wage_used: Decimal,
+    },
 }
 
 impl Warning {
@@ -432,6 +453,9 @@ impl Warning {
             Warning::RewardNotEligible => "reward_not_eligible",
             Warning::RewardBelowMinimumExcess => "reward_below_minimum_excess",
             Warning::SevereOnceWithCertifiedCount => "severe_once_with_certified_count",
+            Warning::SocialAverageWageStandIn => "social_average_wage_stand_in",
+            Warning::AverageHeadcountTwelfth { .. } => "average_headcount_twelfth",
+            Warning::FeeFromExactShortfall { .. } => "fee_from_exact_shortfall",
         }
     }
 
@@ -518,6 +542,40 @@ impl Warning {
                      weighted count was given; the weighted count was used.",
                 )
                 .to_owned(),
+            Warning::SocialAverageWageStandIn => policy
+                .social_average_wage_stand_in
+                .clone()
+                .unwrap_or_default(),
+            Warning::AverageHeadcountTwelfth { given, twelfths } => {
+                let exact = format!("{}/12", twelfths.normalize());
+                if zh {
+                    format!(
+                        "在职职工年平均人数 {given} 与 {exact} 相差不到 0.00005，视为其四舍五入到 4 位小数的结果，按精确值 {exact} 计算。"
+                    )
+                } else {
+                    format!(
+                        "The average headcount {given} is within 0.00005 of {exact}: taken as that twelfth rounded to 4 decimals, and computed with the exact {exact}."
+                    )
+                }
+            }
+            Warning::FeeFromExactShortfall {
+                shortfall,
+                shown,
+                wage_used,
+            } => {
+                let exact = shortfall.exact_string();
+                let w = super::money::format_money(wage_used);
+                let product = super::money::format_money(round2(shown * wage_used));
+                if zh {
+                    format!(
+                        "应缴保障金按精确的未按比例安排人数 {exact} × {w} 计算；显示的 {shown} 为四舍五入值（{shown} × {w} = {product}，与应缴额不同）。"
+                    )
+                } else {
+                    format!(
+                        "The fee is computed from the exact shortfall {exact} × {w}; the {shown} shown is rounded ({shown} × {w} = {product}, not the fee)."
+                    )
+                }
+            }
         }
     }
 }
@@ -574,6 +632,9 @@ pub enum LevyError {
 /// Decimal 12.
 const TWELVE: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 
+/// 0.0006: twelve times the 0.00005 within which a 4-decimal average is a rounded twelfth.
+const TWELFTH_SNAP: Decimal = Decimal::from_parts(6, 0, 0, false, 4);
+
 /// Computes the levy of levy-rules §4–7 for one declaration under one resolved policy.
 ///
 /// `ExplainMode::FiguresOnly` builds no explanation text at all (the hot path of batch
@@ -603,7 +664,20 @@ pub fn calculate(
                     reason: "must be non-negative with at most 4 decimals",
                 });
             }
-            Twelfths::from_value(*a).ok_or(LevyError::Overflow)?
+            let n = Twelfths::from_value(*a).ok_or(LevyError::Overflow)?;
+            // Choice: a 4-decimal average within 0.00005 of a twelfth is that twelfth
+            // printed rounded (a form's 32.3333 is 388/12: |x − k/12| < 0.00005 ⇔
+            // |12x − k| < 0.0006); the exact twelfth is used, and the result says so.
+            let k = n.twelfths().round();
+            if n.twelfths() != k && (n.twelfths() - k).abs() < TWELFTH_SNAP {
+                warnings.push(Warning::AverageHeadcountTwelfth {
+                    given: *a,
+                    twelfths: k,
+                });
+                Twelfths::from_twelfths(k)
+            } else {
+                n
+            }
         }
     };
     if let Some(ex) = ex.as_mut() {
@@ -705,6 +779,9 @@ pub fn calculate(
                     }
                 };
                 provisional |= s_cited.is_some_and(|c| c.provisional);
+                if s_cited.is_some() && policy.social_average_wage_stand_in.is_some() {
+                    warnings.push(Warning::SocialAverageWageStandIn);
+                }
                 let cap = k.value.checked_mul(s).ok_or(LevyError::Overflow)?;
                 social_average_wage = Some(s);
                 wage_cap = Some(cap);
@@ -725,6 +802,16 @@ pub fn calculate(
         // §5 fee_due = round2(shortfall × W_used), divided last.
         let fee = exact::mul_div_round(&[shortfall.twelfths(), used], TWELVE, 2)
             .ok_or(LevyError::Overflow)?;
+        // The response shows the shortfall to 4 decimals and W_used to the fen; when those
+        // rounded figures do not give the fee, say that it comes from the exact values.
+        let shown = shortfall.round(4);
+        if round2(shown * used) != fee {
+            warnings.push(Warning::FeeFromExactShortfall {
+                shortfall,
+                shown,
+                wage_used: used,
+            });
+        }
         if let Some(ex) = ex.as_mut() {
             ex.fee_due(shortfall, used, fee);
             ex.employment_ratio(disabled, staff);

@@ -137,6 +137,13 @@ pub(crate) fn check_explanation(r: &LevyResult) {
                         .sum();
                     assert_eq!(num(i("sum")), Decimal::from(sum));
                     Twelfths::from_twelfths(Decimal::from(sum))
+                } else if let Some(k) = s.input("taken_as") {
+                    // A rounded twelfth: within 0.00005 of the twelfth it is taken as.
+                    let taken = tw(k);
+                    let given = Twelfths::from_value(num(i("average_headcount"))).expect("fits");
+                    let diff = (taken.twelfths() - given.twelfths()).abs();
+                    assert!(diff > Decimal::ZERO && diff < dec!(0.0006), "{k}");
+                    taken
                 } else {
                     Twelfths::from_value(num(i("average_headcount"))).expect("fits")
                 };
@@ -1516,4 +1523,107 @@ fn disputed_months_count_for_neither() {
         Some("duplicate_certificate")
     );
     assert_eq!(o.excluded.iter().collect::<Vec<_>>(), vec![11, 12]);
+}
+
+// ---------------------------------------------------------------------------------------
+// A 4-decimal average that is a rounded twelfth; the fee from the exact shortfall
+// ---------------------------------------------------------------------------------------
+
+/// The Guangdong form of levy-rules §10 example 8 printed N as 32.3333, meaning 388/12:
+/// with W 36,292.00 the form's fee is 17,601.62 (0.485 × 36,292.00), whereas 32.3333
+/// taken literally gives 17,601.60.
+#[test]
+fn four_decimal_average_within_half_a_unit_of_a_twelfth_is_that_twelfth() {
+    let p = national_2025();
+    let r = calc(
+        &p,
+        &input(
+            EmployerKind::Enterprise,
+            avg(dec!(32.3333)),
+            dec!(36292.00),
+            none(),
+        ),
+    );
+    assert_eq!(r.staff, Twelfths::from_twelfths(dec!(388)));
+    assert_eq!(format_money(r.fee_due), "17601.62");
+    let w = Warning::AverageHeadcountTwelfth {
+        given: dec!(32.3333),
+        twelfths: dec!(388),
+    };
+    assert!(r.warnings.contains(&w));
+    assert!(w.message(&p, Language::Zh).contains("388/12"));
+    assert!(w.message(&p, Language::En).contains("388/12"));
+    // The rounded figures shown now give the fee: no contradiction to explain.
+    assert!(!r
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::FeeFromExactShortfall { .. })));
+    // Not a rounded twelfth: taken as given (20.0001 is 0.0012 twelfths off 240/12;
+    // 32.333 has 3 decimals, 0.004 off). Exact twelfths need no warning (32.25), and
+    // other rounded twelfths are taken as theirs (32.6667 → 392/12, 32.0833 → 385/12).
+    for (n, x12, warned) in [
+        (dec!(20.0001), dec!(240.0012), false),
+        (dec!(32.333), dec!(387.996), false),
+        (dec!(32.25), dec!(387), false),
+        (dec!(32.6667), dec!(392), true),
+        (dec!(32.0833), dec!(385), true),
+    ] {
+        let r = calc(
+            &p,
+            &input(EmployerKind::Enterprise, avg(n), dec!(36292.00), none()),
+        );
+        assert_eq!(r.staff.twelfths(), x12, "N {n}");
+        let got = r
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::AverageHeadcountTwelfth { .. }));
+        assert_eq!(got, warned, "N {n}");
+    }
+}
+
+#[test]
+fn fee_from_exact_shortfall_is_said_when_the_rounded_figures_do_not_give_it() {
+    let p = national_2025();
+    // Shortfall 1.5 − 0.9999 = 0.5001 is a 4-decimal figure: 0.5001 × 80,000.00 is the
+    // fee, nothing to explain.
+    let r = calc(
+        &p,
+        &input(
+            EmployerKind::Enterprise,
+            avg(dec!(100)),
+            dec!(80000.00),
+            Disabled::Certified(dec!(0.9999)),
+        ),
+    );
+    assert_eq!(format_money(r.fee_due), "40008.00");
+    assert!(!r
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::FeeFromExactShortfall { .. })));
+    // A roster gives repeating shortfalls: N 100, one employee counted 7 months →
+    // D = 7/12, shortfall 1.5 − 7/12 = 11/12,
+    // shown 0.9167; × 70,000.00: exact 64,166.67, shown 0.9167 × 70,000 = 64,169.00.
+    let r = calc(
+        &p,
+        &input(
+            EmployerKind::Enterprise,
+            avg(dec!(100)),
+            dec!(70000.00),
+            Disabled::Roster(vec![employee(1, 3, &[1, 2, 3, 4, 5, 6, 7])]),
+        ),
+    );
+    assert_eq!(format_money(r.fee_due), "64166.67");
+    let w = r
+        .warnings
+        .iter()
+        .find(|w| matches!(w, Warning::FeeFromExactShortfall { .. }))
+        .copied()
+        .expect("the response says the fee comes from the exact shortfall");
+    let zh = w.message(&p, Language::Zh);
+    let en = w.message(&p, Language::En);
+    assert!(
+        zh.contains("11/12") && zh.contains("0.9167") && zh.contains("70000.00"),
+        "{zh}"
+    );
+    assert!(en.contains("11/12") && en.contains("64169.00"), "{en}");
 }
