@@ -14,6 +14,7 @@ use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch
 use crate::domain::{EmployerKind, RegionCode};
 use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
 use crate::registry::fields::{check_email, Fields};
+use crate::wire::Fault;
 
 /// An employer as the API shows it.
 #[derive(Debug, Serialize)]
@@ -83,7 +84,7 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let who = auth.require_write()?.clone();
-    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body)?;
+    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body, super::lang_of(&req))?;
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
         return Err(match who.role {
@@ -218,26 +219,28 @@ async fn update(
             .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
         {
             return Err(AppError::field(
-                crate::domain::request::unknown_key_pointer("", k),
+                crate::wire::unknown_key_pointer("", k),
                 "an employer may change only name and contact_email; ask the tax bureau for other changes",
             ));
         }
     }
-    let mut f = Fields::new(&body, &allowed)?;
+    let mut f = Fields::new(&body, &allowed, super::lang_of(&req))?;
     let mut patch = EmployerPatch::default();
     if f.has("name") {
         patch.name = f.string("name", true);
     }
     if f.has("kind") {
         patch.kind = f
-            .parsed("kind", true, |s| s.parse::<EmployerKind>())
+            .parsed("kind", true, |s| {
+                s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
+            })
             .map(|k| k.as_str().to_owned());
     }
     if f.has("region") {
         let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
         if let Some(r) = r {
             if !who.can_see(&current.uscc, &r) {
-                f.fail("region", "the region is outside your scope");
+                f.fail("region", Fault::OutOfScope);
             }
             patch.region = Some(r.to_string());
         }

@@ -70,7 +70,7 @@ pub fn import_employers(
                 }
             }
         }
-        match parse_new_employer(policy, &body) {
+        match parse_new_employer(policy, &body, lang) {
             Err(errors) => {
                 let more = errors
                     .iter()

@@ -18,13 +18,11 @@ use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{calculate, ExplainMode, Twelfths};
 use crate::domain::money::{format_money, from_fen, to_fen};
-use crate::domain::request::{
-    calculate_request, levy_field_error, parse_request, CalcResponse, FieldError,
-};
 use crate::domain::{
     FrozenPolicy, Language, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
 };
 use crate::secret::ServerSecret;
+use crate::wire::{calculate_request, levy_field_error, parse_request, CalcResponse, FieldError};
 
 /// A provider that remembers resolutions: a batch run resolves the same few
 /// (region, as-of, data year) triples for a million employers.

@@ -14,9 +14,9 @@ use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{months_in_period, Certificate, Disabled, Employment};
 use crate::domain::money::to_fen;
-use crate::domain::request::{parse_request, unknown_key_pointer, FieldError, ParsedRequest};
 use crate::domain::{Language, PolicyProvider};
 use crate::secret::ServerSecret;
+use crate::wire::{parse_request, unknown_key_pointer, Fault, FieldError, ParsedRequest};
 
 /// The fields a declaration body may have: the calculation request's staff, wages and
 /// disabled-employee fields. Region, kind and registration date come from the employer
@@ -123,23 +123,15 @@ pub fn parse_declaration_lang(
     lang: Language,
 ) -> Result<(ParsedDeclaration, ParsedRequest), Vec<FieldError>> {
     let Some(obj) = body.as_object() else {
-        return Err(vec![FieldError {
-            pointer: String::new(),
-            code: "invalid_type",
-            message: "the declaration must be a JSON object".into(),
-        }]);
+        return Err(vec![FieldError::new("", &Fault::NotObject, lang)]);
+    };
+    let unknown = Fault::UnknownDeclarationField {
+        allowed: DECLARATION_FIELDS.join(", "),
     };
     let mut errors: Vec<FieldError> = obj
         .keys()
         .filter(|k| !DECLARATION_FIELDS.contains(&k.as_str()))
-        .map(|k| FieldError {
-            pointer: unknown_key_pointer("", k),
-            code: "unknown_field",
-            message: format!(
-                "unknown field; a declaration has: {} (region, kind and registration date come from the employer record)",
-                DECLARATION_FIELDS.join(", ")
-            ),
-        })
+        .map(|k| FieldError::new(unknown_key_pointer("", k), &unknown, lang))
         .collect();
     let req = calc_request_for(employer, levy_year, body);
     let mut waiting_for = Vec::new();

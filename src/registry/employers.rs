@@ -10,9 +10,9 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::{mask_numbers_in, UnifiedSocialCreditCode};
-use crate::domain::request::FieldError;
-use crate::domain::{EmployerKind, PolicyLookupError, PolicyProvider, RegionCode};
+use crate::domain::{EmployerKind, Language, PolicyLookupError, PolicyProvider, RegionCode};
 use crate::registry::declarations::RegistryError;
+use crate::wire::{Fault, FieldError};
 
 /// Every field an employer record has.
 pub const EMPLOYER_FIELDS: &[&str] = &[
@@ -27,15 +27,11 @@ pub const EMPLOYER_FIELDS: &[&str] = &[
 ];
 
 /// Checks that a region code is one the policy packs know.
-pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, String> {
-    let code: RegionCode = s
-        .parse()
-        .map_err(|e: crate::domain::region::RegionCodeError| e.to_string())?;
+pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, Fault> {
+    let code: RegionCode = s.parse().map_err(|_| Fault::Region)?;
     let today = crate::clock::china_today();
     match policy.resolve(code, today, today.year() - 1) {
-        Err(PolicyLookupError::UnknownRegion(_)) => {
-            Err("unknown region: no policy pack covers it or its province".to_owned())
-        }
+        Err(PolicyLookupError::UnknownRegion(_)) => Err(Fault::UnknownRegion),
         _ => Ok(code),
     }
 }
@@ -51,15 +47,21 @@ pub struct ParsedEmployer {
     pub warnings: Vec<String>,
 }
 
-/// Validates an employer given as a JSON object (API body or an import row).
+/// Validates an employer given as a JSON object (API body or an import row), with
+/// messages in `lang`.
 pub fn parse_new_employer(
     policy: &dyn PolicyProvider,
     body: &Value,
+    lang: Language,
 ) -> Result<ParsedEmployer, Vec<FieldError>> {
-    let mut f = Fields::new(body, EMPLOYER_FIELDS)?;
-    let uscc = f.parsed("uscc", true, UnifiedSocialCreditCode::parse);
+    let mut f = Fields::new(body, EMPLOYER_FIELDS, lang)?;
+    let uscc = f.parsed("uscc", true, |s| {
+        UnifiedSocialCreditCode::parse(s).map_err(Fault::Id)
+    });
     let name = f.string("name", true);
-    let kind = f.parsed("kind", true, |s| s.parse::<EmployerKind>());
+    let kind = f.parsed("kind", true, |s| {
+        s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
+    });
     let region = f.parsed("region", true, |s| check_region(policy, s));
     let registered_on = registration_date(&mut f);
     let contact_email = f.parsed("contact_email", false, check_email);
@@ -67,10 +69,10 @@ pub fn parse_new_employer(
     let committee_member = f.bool("committee_member").unwrap_or(false);
     if let Some(n) = &name {
         if n.chars().count() > 200 {
-            f.fail("name", "must be at most 200 characters");
+            f.fail("name", Fault::TooLong { max: 200 });
         }
     }
-    let errors = f.errors.clone();
+    let errors = f.errors().to_vec();
     let (Some(uscc), Some(name), Some(kind), Some(region), true) =
         (uscc, name, kind, region, errors.is_empty())
     else {
@@ -120,15 +122,11 @@ pub fn registration_date(f: &mut Fields<'_>) -> Option<chrono::NaiveDate> {
     let (y, m, day) = EARLIEST_REGISTRATION;
     let earliest = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or(chrono::NaiveDate::MIN);
     if d > crate::clock::china_today() {
-        f.fail_code("registered_on", "in_future", "must not be in the future");
+        f.fail("registered_on", Fault::InFuture);
         return None;
     }
     if d < earliest {
-        f.fail_code(
-            "registered_on",
-            "out_of_range",
-            "must be 1900-01-01 or later",
-        );
+        f.fail("registered_on", Fault::DateTooEarly { earliest });
         return None;
     }
     Some(d)

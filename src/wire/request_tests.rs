@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::domain::levy::fixtures::Fixtures;
 use crate::domain::levy::tests::{cert_no, check_explanation};
+use crate::domain::levy::{calculate, ExplainMode};
+use crate::domain::Language;
 
 fn golden_files() -> Vec<(String, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
