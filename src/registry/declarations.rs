@@ -104,6 +104,28 @@ pub fn calc_request_for(employer: &Employer, levy_year: i32, body: &Value) -> Va
     Value::Object(req)
 }
 
+/// A stored declaration as the engine's input: its body read with the calculator's
+/// walker, the employer record supplying region, kind and registration date. Faults
+/// are worded in Chinese (an assessment run reads them).
+pub fn declared_input(
+    policy: &dyn PolicyProvider,
+    employer: &Employer,
+    declaration: &Declaration,
+) -> Result<ParsedRequest, Vec<FieldError>> {
+    let body: Value = serde_json::from_str(&declaration.body_json).map_err(|e| {
+        vec![FieldError {
+            pointer: String::new(),
+            code: "internal",
+            message: format!("stored declaration is not JSON: {e}"),
+        }]
+    })?;
+    parse_request(
+        policy,
+        &calc_request_for(employer, declaration.levy_year, &body),
+        Language::Zh,
+    )
+}
+
 /// Validates a declaration body for `employer` and `levy_year`, collecting every fault.
 pub fn parse_declaration(
     policy: &dyn PolicyProvider,

@@ -18,7 +18,10 @@ use serde_json::Value;
 
 use super::fields::{FieldError, Walker};
 use super::response::{build_response, CalcResponse};
-use crate::domain::levy::{calculate, ExplainMode, LevyError, LevyInput};
+use crate::domain::levy::{
+    calculate, Certificate, Disabled, DisabledEmployee, Employment, ExplainMode, LevyError,
+    LevyInput, MonthSet, Staff, Wages,
+};
 use crate::domain::{EmployerKind, Language, PolicyProvider, RegionCode, ResolvedPolicy};
 
 // ---------------------------------------------------------------------------------------
@@ -354,5 +357,90 @@ pub(super) fn duplicate_message(first: usize, lang: Language) -> String {
     match lang {
         Language::Zh => format!("与 /disabled_employees/{first} 为同一证件（同一持证人），同一名单中不得重复"),
         Language::En => format!("the same certificate (holder) as /disabled_employees/{first}; a roster may not list it twice"),
+    }
+}
+
+/// The request that states `input` exactly: the inverse of [`parse_request`], so that
+/// `parse_request(request_of(..))` gives `input` back. The registry stores it as an
+/// assessment's inputs (what the public calculator reproduces); `as_of` is left to the
+/// region's filing deadline, as a declaration leaves it.
+pub fn request_of(region: RegionCode, levy_year: i32, input: &LevyInput) -> CalcRequest {
+    let dec = |d: Decimal| DecimalText(d.normalize().to_string());
+    let months = |m: MonthSet| (!m.is_empty()).then(|| m.iter().collect::<Vec<u8>>());
+    let (staff_monthly, staff_average) = match &input.staff {
+        Staff::Monthly(h) => (Some(h.to_vec()), None),
+        Staff::Average(a) => (None, Some(dec(*a))),
+    };
+    let (total_wages, average_wage) = match input.wages {
+        Some(Wages::Total(t)) => (Some(dec(t)), None),
+        Some(Wages::Average(a)) => (None, Some(dec(a))),
+        None => (None, None),
+    };
+    let (disabled_employees, disabled_count) = match &input.disabled {
+        Disabled::Roster(list) => (
+            (!list.is_empty()).then(|| list.iter().map(|e| employee_of(e, &months)).collect()),
+            None,
+        ),
+        Disabled::Certified(d) => (None, Some(dec(*d))),
+    };
+    let o = &input.overrides;
+    CalcRequest {
+        region: region.to_string(),
+        levy_year,
+        as_of: None,
+        employer: EmployerRequest {
+            kind: input.employer_kind,
+            registered_on: input
+                .registered_on
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+        },
+        staff: StaffRequest {
+            monthly_headcount: staff_monthly,
+            average_headcount: staff_average,
+        },
+        total_wages,
+        average_wage,
+        disabled_employees,
+        disabled_count,
+        overrides: o.any().then(|| OverridesRequest {
+            quota_ratio: o.quota_ratio.map(dec),
+            social_average_wage: o.social_average_wage.map(dec),
+            minimum_wage_monthly: o.minimum_wage_monthly.map(dec),
+        }),
+        language: None,
+    }
+}
+
+fn employee_of(
+    e: &DisabledEmployee,
+    months: &dyn Fn(MonthSet) -> Option<Vec<u8>>,
+) -> EmployeeRequest {
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let (certificate_no, kind, grade) = match &e.certificate {
+        Certificate::Disability(c) => (c.expose().to_owned(), "disability", None),
+        Certificate::Veteran { number, grade } => {
+            (number.expose().to_owned(), "veteran", Some(grade.get()))
+        }
+    };
+    let (listed, employed_from, employed_to) = match e.employment {
+        Employment::Months(m) => (Some(m.iter().collect()), None, None),
+        Employment::Period { from, to } => (None, Some(date(from)), to.map(date)),
+    };
+    EmployeeRequest {
+        certificate_no,
+        certificate_kind: Some(kind.to_owned()),
+        grade,
+        months: listed,
+        employed_from,
+        employed_to,
+        on_establishment: Some(e.on_establishment),
+        contract_months: e.contract_months,
+        social_insurance_paid: Some(e.social_insurance_paid),
+        monthly_wage: e
+            .monthly_wage
+            .map(|w| DecimalText(w.normalize().to_string())),
+        fresh_graduate: Some(e.fresh_graduate),
+        disputed_months: months(e.disputed),
+        counted_elsewhere_months: months(e.counted_elsewhere),
     }
 }
