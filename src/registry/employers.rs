@@ -79,16 +79,20 @@ pub fn parse_new_employer(
         return Err(errors);
     };
     let mut warnings = Vec::new();
-    if let Some(w) = region_warning(&uscc, &region) {
+    if let Some(w) = region_warning(&uscc, &region, lang) {
         warnings.push(w);
     }
     if let Some(hint) = uscc.kind_hint() {
         if hint != kind {
-            warnings.push(format!(
-                "the USCC's positions 1-2 suggest {} but the declared kind is {}; the declared kind is used",
-                hint.as_str(),
-                kind.as_str()
-            ));
+            let (h, k) = (hint.as_str(), kind.as_str());
+            warnings.push(match lang {
+                Language::Zh => format!(
+                    "统一社会信用代码第 1–2 位表明单位类型为 {h}，而申报的类型为 {k}；以申报的类型为准"
+                ),
+                Language::En => format!(
+                    "the USCC's positions 1-2 suggest {h} but the declared kind is {k}; the declared kind is used"
+                ),
+            });
         }
     }
     let now = Utc::now().naive_utc();
@@ -137,16 +141,25 @@ pub fn registration_date(f: &mut Fields<'_>) -> Option<chrono::NaiveDate> {
 /// — a branch registered where its head office is — so it does not stop the
 /// registration, but it is often a wrong region. Codes issued nationally (`10…`) name
 /// no province.
-pub fn region_warning(uscc: &UnifiedSocialCreditCode, region: &RegionCode) -> Option<String> {
+pub fn region_warning(
+    uscc: &UnifiedSocialCreditCode,
+    region: &RegionCode,
+    lang: Language,
+) -> Option<String> {
     let issued = &uscc.region_digits()[..2];
     let declared = region.to_string();
     if issued == "10" || declared.starts_with(issued) {
         return None;
     }
-    Some(format!(
-        "the USCC was issued in province {issued}0000 (positions 3-8) but the declared region {declared} lies in province {}0000; check the region",
-        &declared[..2]
-    ))
+    let province = &declared[..2];
+    Some(match lang {
+        Language::Zh => format!(
+            "统一社会信用代码（第 3–8 位）由 {issued}0000 省份登记，而申报地区 {declared} 属于 {province}0000 省份；请核对地区"
+        ),
+        Language::En => format!(
+            "the USCC was issued in province {issued}0000 (positions 3-8) but the declared region {declared} lies in province {province}0000; check the region"
+        ),
+    })
 }
 
 /// The audit view of an employer. Employers are legal persons; their free text is
