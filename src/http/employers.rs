@@ -218,9 +218,11 @@ async fn update(
             .as_object()
             .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
         {
+            let zh = "用人单位只能修改 name 和 contact_email；其他信息请联系税务机关修改";
+            let en = "an employer may change only name and contact_email; ask the tax bureau for other changes";
             return Err(AppError::field(
                 crate::wire::unknown_key_pointer("", k),
-                "an employer may change only name and contact_email; ask the tax bureau for other changes",
+                super::lang_of(&req).pick(zh, en),
             ));
         }
     }
