@@ -293,7 +293,7 @@ fn calc(settings: &Settings, file: Option<PathBuf>, lang: &str) -> anyhow::Resul
     };
     let book = load_policy(settings)?;
     let text = read_input(file)?;
-    match crate::domain::request::calculate_request_json(&book, &text, lang) {
+    match crate::wire::calculate_request_json(&book, &text, lang) {
         Ok(resp) => {
             crate::outln!("{}", serde_json::to_string_pretty(&resp)?);
             Ok(ExitCode::SUCCESS)
@@ -507,7 +507,7 @@ fn demo(settings: &Settings, cmd: DemoCommand) -> anyhow::Result<ExitCode> {
     };
     let book = load_policy(settings)?;
     let region = crate::registry::employers::check_region(&book, &region)
-        .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("--region: {}", e.message(crate::domain::Language::En)))?;
     let db = open_db(settings)?;
     db.migrate()?;
     let spec = DemoSpec {

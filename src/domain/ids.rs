@@ -64,11 +64,12 @@ impl IdError {
             Language::En => self.to_string(),
             Language::Zh => match *self {
                 IdError::Length { expected, got } => {
+                    // The unit goes with each figure: "20 位（补发证 22 位）", "18 位".
                     let expected = match expected {
-                        LEN_CERT => "20 位（补发证 22 位）",
-                        other => other,
+                        LEN_CERT => "20 位（补发证 22 位）".to_owned(),
+                        other => format!("{other} 位"),
                     };
-                    format!("长度应为 {expected} 位，实际为 {got} 位")
+                    format!("长度应为 {expected}，实际为 {got} 位")
                 }
                 IdError::BadCharacter { position } => format!("第 {position} 位字符不合法"),
                 IdError::BadRegion => "第 3–8 位应为六位行政区划代码（GB/T 2260）".into(),

@@ -1,5 +1,6 @@
 //! Pure rules: identifiers, money, counts, policy types, the levy calculation and its
-//! explanation. Nothing in here performs I/O or knows about diesel, actix or lettre.
+//! explanation. Nothing in here performs I/O or knows about diesel, actix, lettre or
+//! JSON values (the JSON contract is [`crate::wire`]).
 
 pub mod calendar;
 pub mod ids;
@@ -8,7 +9,6 @@ pub mod levy;
 pub mod money;
 pub mod policy;
 pub mod region;
-pub mod request;
 pub mod text;
 
 pub use lang::Language;

@@ -14,6 +14,7 @@ use crate::auth::{scope_prefix, Role};
 use crate::domain::ids::DisabilityCertificate;
 use crate::registry::disputes::{self, ResolveError};
 use crate::registry::fields::Fields;
+use crate::wire::Fault;
 
 impl From<ResolveError> for AppError {
     fn from(e: ResolveError) -> Self {
@@ -77,14 +78,13 @@ async fn resolve(
     let mut f = Fields::new(
         &body,
         &["levy_year", "certificate_no", "counted_by", "note"],
+        super::lang_of(&req),
     )?;
     let levy_year = f.int("levy_year", true, 2016, 2100);
     let cert = f.string("certificate_no", true);
-    let counted_by = f.parsed(
-        "counted_by",
-        true,
-        crate::domain::ids::UnifiedSocialCreditCode::parse,
-    );
+    let counted_by = f.parsed("counted_by", true, |s| {
+        crate::domain::ids::UnifiedSocialCreditCode::parse(s).map_err(Fault::Id)
+    });
     let note = f.text("note", false);
     // A disability certificate names its holder by ID number; a veteran certificate is
     // its own key (as stored on roster lines).
@@ -94,7 +94,7 @@ async fn resolve(
             Ok(d) => d.holder().expose().to_owned(),
             Err(_) => format!("V:{c}"),
         });
-    let errors = f.errors.clone();
+    let errors = f.errors().to_vec();
     let (Some(levy_year), Some(holder), Some(counted_by), true) =
         (levy_year, holder, counted_by, errors.is_empty())
     else {

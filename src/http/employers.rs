@@ -14,6 +14,7 @@ use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch
 use crate::domain::{EmployerKind, RegionCode};
 use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
 use crate::registry::fields::{check_email, Fields};
+use crate::wire::Fault;
 
 /// An employer as the API shows it.
 #[derive(Debug, Serialize)]
@@ -83,7 +84,12 @@ async fn create(
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
     let who = auth.require_write()?.clone();
-    let parsed = registry::parse_new_employer(state.policy.as_ref(), &body, state.clock.today())?;
+    let parsed = registry::parse_new_employer(
+        state.policy.as_ref(),
+        &body,
+        state.clock.today(),
+        super::lang_of(&req),
+    )?;
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
         return Err(match who.role {
@@ -217,27 +223,31 @@ async fn update(
             .as_object()
             .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
         {
+            let zh = "用人单位只能修改 name 和 contact_email；其他信息请联系税务机关修改";
+            let en = "an employer may change only name and contact_email; ask the tax bureau for other changes";
             return Err(AppError::field(
-                crate::domain::request::unknown_key_pointer("", k),
-                "an employer may change only name and contact_email; ask the tax bureau for other changes",
+                crate::wire::unknown_key_pointer("", k),
+                super::lang_of(&req).pick(zh, en),
             ));
         }
     }
-    let mut f = Fields::new(&body, &allowed)?;
+    let mut f = Fields::new(&body, &allowed, super::lang_of(&req))?;
     let mut patch = EmployerPatch::default();
     if f.has("name") {
         patch.name = f.string("name", true);
     }
     if f.has("kind") {
         patch.kind = f
-            .parsed("kind", true, |s| s.parse::<EmployerKind>())
+            .parsed("kind", true, |s| {
+                s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
+            })
             .map(|k| k.as_str().to_owned());
     }
     if f.has("region") {
         let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
         if let Some(r) = r {
             if !who.can_see(&current.uscc, &r) {
-                f.fail("region", "the region is outside your scope");
+                f.fail("region", Fault::OutOfScope);
             }
             patch.region = Some(r.to_string());
         }

@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::problem::AppError;
 use super::{lang_of, AppState};
-use crate::domain::request::{calculate_request, surcharge_request, FieldError};
 use crate::domain::{PolicyLookupError, RegionCode};
+use crate::wire::{calculate_request, surcharge_request, FieldError};
 
 /// Parses a raw body as JSON; a syntax error is a field error at the document root, so
 /// the calculator answers 422 with the position rather than a bare 400.

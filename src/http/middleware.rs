@@ -263,7 +263,7 @@ fn pairs_fault(
         if let Err(f) = check(&value) {
             // A name is named only when it reads like one, never a value sent as a name.
             return Some(field_problem(
-                crate::domain::request::unknown_key_pointer(base, &name),
+                crate::wire::unknown_key_pointer(base, &name),
                 f,
             ));
         }
@@ -301,7 +301,7 @@ fn walk(v: &serde_json::Value, pointer: &mut String) -> Option<super::problem::F
             if let Err(f) = crate::domain::text::check_line(k) {
                 return Some(field_problem(pointer.clone(), f));
             }
-            let token = crate::domain::request::unknown_key_pointer("", k);
+            let token = crate::wire::unknown_key_pointer("", k);
             if token.is_empty() {
                 // A key that may be an identifier is not put into the pointer: the fault
                 // is reported at its object.

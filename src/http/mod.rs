@@ -186,7 +186,7 @@ fn query_error(err: actix_web::error::QueryPayloadError) -> AppError {
             .map(|i| &rest[..i])
     });
     let pointer = match unknown {
-        Some(name) => crate::domain::request::unknown_key_pointer("/query", name),
+        Some(name) => crate::wire::unknown_key_pointer("/query", name),
         None => "/query".to_owned(),
     };
     AppError::field(

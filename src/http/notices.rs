@@ -15,6 +15,7 @@ use super::declarations::parse_levy_year;
 use super::problem::AppError;
 use super::{request_id, AppState};
 use crate::auth::{region_covers, scope_prefix, Role};
+use crate::domain::Language;
 use crate::domain::RegionCode;
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
@@ -22,6 +23,7 @@ use crate::registry::notices::{
     date_zh, load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
     PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
+use crate::wire::Fault;
 
 impl From<PublishError> for AppError {
     fn from(e: PublishError) -> Self {
@@ -37,7 +39,7 @@ impl From<PublishError> for AppError {
     }
 }
 
-fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
+fn parse_publish(body: &Value, lang: Language) -> Result<PublishRequest, AppError> {
     let mut f = Fields::new(
         body,
         &[
@@ -47,8 +49,11 @@ fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
             "replaces",
             "correction_reason",
         ],
+        lang,
     )?;
-    let region = f.parsed("region", true, |s| s.parse::<RegionCode>());
+    let region = f.parsed("region", true, |s| {
+        s.parse::<RegionCode>().map_err(|_| Fault::Region)
+    });
     let levy_year = f.int("levy_year", true, 2016, 2100);
     let days = f
         .int("objection_days", false, 1, MAX_OBJECTION_DAYS)
@@ -56,21 +61,14 @@ fn parse_publish(body: &Value) -> Result<PublishRequest, AppError> {
     let replaces = f.int("replaces", false, 1, i64::MAX);
     let reason = f.text("correction_reason", false);
     match (&replaces, &reason) {
-        (Some(_), None) => f.fail_code(
-            "correction_reason",
-            "required",
-            "is required when a notice is corrected: say what was wrong",
-        ),
-        (None, Some(_)) => f.fail(
-            "correction_reason",
-            "only a correction (with `replaces`) has a reason",
-        ),
+        (Some(_), None) => f.fail("correction_reason", Fault::CorrectionReasonRequired),
+        (None, Some(_)) => f.fail("correction_reason", Fault::ReasonWithoutCorrection),
         (Some(_), Some(r)) if r.chars().count() > 500 => {
-            f.fail("correction_reason", "must be at most 500 characters")
+            f.fail("correction_reason", Fault::TooLong { max: 500 })
         }
         _ => {}
     }
-    let errors = f.errors.clone();
+    let errors = f.errors().to_vec();
     match (region, levy_year, errors.is_empty()) {
         (Some(region), Some(levy_year), true) => Ok(PublishRequest {
             region,
@@ -93,9 +91,10 @@ fn public_url(state: &AppState, id: i64) -> String {
 fn publisher_and_request(
     auth: &Auth,
     body: &Value,
+    lang: Language,
 ) -> Result<(crate::auth::Principal, PublishRequest), AppError> {
     let who = auth.require(&[Role::Federation])?.clone();
-    let request = parse_publish(body)?;
+    let request = parse_publish(body, lang)?;
     if let Some(scope) = &who.region {
         if !region_covers(scope, &request.region) {
             return Err(AppError::Forbidden(
@@ -112,9 +111,10 @@ fn publisher_and_request(
 async fn preview_notice(
     state: web::Data<AppState>,
     auth: Auth,
+    req: HttpRequest,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, request) = publisher_and_request(&auth, &body)?;
+    let (_, request) = publisher_and_request(&auth, &body, super::lang_of(&req))?;
     let st = state.clone();
     let today = state.clock.today();
     let composed = state
@@ -140,7 +140,7 @@ async fn post_notice(
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (who, request) = publisher_and_request(&auth, &body)?;
+    let (who, request) = publisher_and_request(&auth, &body, super::lang_of(&req))?;
     // Queued whether or not this process sends mail (`mail.enabled` only starts the
     // worker in `serve`): `reminders run` from cron sends the outbox just the same.
     let templates = Templates::from_settings(&state.settings.mail)

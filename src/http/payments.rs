@@ -14,8 +14,10 @@ use super::{request_id, AppState};
 use crate::auth::Role;
 use crate::db::payments::PaymentRow;
 use crate::domain::money::{format_money, from_fen, to_fen};
+use crate::domain::Language;
 use crate::registry::fields::Fields;
 use crate::registry::payments::{record, statement, PaymentRequest, Recorded, StatementError};
+use crate::wire::Fault;
 
 impl From<StatementError> for AppError {
     fn from(e: StatementError) -> Self {
@@ -41,51 +43,53 @@ fn payment_view(p: &PaymentRow, uscc: &str) -> Value {
 /// roll far inside `i64` fen.
 const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
 
-fn parse_payment(body: &Value, today: NaiveDate) -> Result<PaymentRequest, AppError> {
-    let mut f = Fields::new(body, &["amount", "paid_on", "reference"])?;
+fn parse_payment(
+    body: &Value,
+    today: NaiveDate,
+    lang: Language,
+) -> Result<PaymentRequest, AppError> {
+    let mut f = Fields::new(body, &["amount", "paid_on", "reference"], lang)?;
     let amount = match body.get("amount") {
         Some(Value::String(s)) => s.trim().parse::<rust_decimal::Decimal>().ok(),
         Some(Value::Number(n)) => n.to_string().parse::<rust_decimal::Decimal>().ok(),
         None | Some(Value::Null) => {
-            f.fail_code("amount", "required", "is required");
+            f.fail("amount", Fault::Required);
             None
         }
         _ => None,
     };
     let amount_fen = match amount {
         Some(a) if a > rust_decimal::Decimal::new(MAX_PAYMENT_FEN, 2) => {
-            f.fail_code(
+            f.fail(
                 "amount",
-                "too_large",
-                "must be at most 10000000000.00 yuan for one payment",
+                Fault::TooLarge {
+                    max: "10000000000.00",
+                },
             );
             None
         }
         Some(a) if a > rust_decimal::Decimal::ZERO => match to_fen(a) {
             Some(fen) => Some(fen),
             None => {
-                f.fail("amount", "must be yuan with at most 2 decimals");
+                f.fail("amount", Fault::TooManyDecimals { max_dp: 2 });
                 None
             }
         },
         _ if f.has("amount") => {
-            f.fail(
-                "amount",
-                "must be a positive amount of yuan, e.g. \"10000.00\"",
-            );
+            f.fail("amount", Fault::NotPositiveMoney);
             None
         }
         _ => None,
     };
     let paid_on = f.date("paid_on", true);
     if paid_on.is_some_and(|d| d > today) {
-        f.fail("paid_on", "must not be in the future");
+        f.fail("paid_on", Fault::InFuture);
     }
     let reference = f.string("reference", true);
     if reference.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        f.fail("reference", "must be at most 100 characters");
+        f.fail("reference", Fault::TooLong { max: 100 });
     }
-    let errors = f.errors.clone();
+    let errors = f.errors().to_vec();
     match (amount_fen, paid_on, reference, errors.is_empty()) {
         (Some(amount_fen), Some(paid_on), Some(reference), true) => Ok(PaymentRequest {
             amount_fen,
@@ -121,7 +125,7 @@ async fn post_payment(
                 "is required (1-200 characters), so that a retried request records nothing new",
             )
         })?;
-    let payment = parse_payment(&body, state.clock.today())?;
+    let payment = parse_payment(&body, state.clock.today(), super::lang_of(&req))?;
     let actor = who.actor();
     let rid = request_id(&req);
     let emp = employer.clone();

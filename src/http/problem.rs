@@ -12,7 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::domain::request::{key_is_nameable, FieldError};
+use crate::wire::{key_is_nameable, FieldError};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";

@@ -20,12 +20,12 @@ use crate::db::employers::Employer;
 use crate::db::schema::employers;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::UnifiedSocialCreditCode;
-use crate::domain::request::FieldError;
 use crate::domain::{Language, PolicyProvider, RegionCode};
 use crate::registry::declarations::{
     parse_declaration_lang, save_many_audited, submit_in_transaction, ParsedDeclaration,
     RegistryError, SaveOptions, SaveOutcome,
 };
+use crate::wire::FieldError;
 
 /// Keys of a declaration row's figures, besides the twelve months.
 const FIGURE_KEYS: &[&str] = &[

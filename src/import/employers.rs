@@ -70,7 +70,7 @@ pub fn import_employers(
                 }
             }
         }
-        match parse_new_employer(policy, &body, opts.today) {
+        match parse_new_employer(policy, &body, opts.today, lang) {
             Err(errors) => {
                 let more = errors
                     .iter()

@@ -111,8 +111,8 @@ pub use reader::{Encoding, Format, Limits};
 pub use report::{Counts, ImportKind, LimitExceeded, Report, RowIssue};
 
 use crate::db::{AnyConnection, DbError};
-use crate::domain::request::FieldError;
 use crate::domain::{Language, RegionCode};
+use crate::wire::FieldError;
 use columns::{Bound, Schema};
 
 /// Rows (or declarations) written together: a handful of multi-row statements per

@@ -9,22 +9,24 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::declarations::{calc_request_for, RegistryError};
+use super::declarations::{declared_input, RegistryError};
 use super::disputes::{disputes_for, mask_months, DisputeState, LineDispute};
 use crate::db::assessments::{self as repo, Assessment, NewAssessment};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::declarations::{self as decl_repo, Declaration};
 use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
-use crate::domain::levy::{calculate, ExplainMode, Twelfths};
-use crate::domain::money::{format_money, from_fen, to_fen};
-use crate::domain::request::{
-    calculate_request, levy_field_error, parse_request, CalcResponse, FieldError,
+use crate::domain::levy::{
+    calculate, Disabled, ExplainMode, LevyInput, LevyResult, MonthSet, Twelfths,
 };
+use crate::domain::money::{format_money, from_fen, to_fen};
 use crate::domain::{
     FrozenPolicy, Language, PolicyLookupError, PolicyProvider, RegionCode, ResolvedPolicy,
 };
 use crate::secret::ServerSecret;
+use crate::wire::{
+    build_response, levy_field_error, parse_request, request_of, CalcResponse, FieldError,
+};
 
 /// A provider that remembers resolutions: a batch run resolves the same few
 /// (region, as-of, data year) triples for a million employers.
@@ -128,14 +130,6 @@ fn e4(v: Decimal) -> Option<i64> {
         .flatten()
 }
 
-fn twelfths_e4(t: Twelfths) -> Option<i64> {
-    e4(t.twelfths())
-}
-
-fn rounded_e4(t: Twelfths) -> Option<i64> {
-    e4(t.round(4))
-}
-
 fn internal(msg: impl Into<String>) -> Vec<FieldError> {
     vec![FieldError {
         pointer: String::new(),
@@ -144,10 +138,94 @@ fn internal(msg: impl Into<String>) -> Vec<FieldError> {
     }]
 }
 
+/// The figures of a result as stored: money in fen, staff and disabled in exact
+/// twelfths × 10⁴, the other counts rounded to 4 decimals × 10⁴. An assessment is
+/// computed into these and replayed against them, integer for integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Figures {
+    staff_x12_e4: i64,
+    disabled_x12_e4: i64,
+    required_e4: i64,
+    shortfall_e4: i64,
+    average_wage_fen: Option<i64>,
+    wage_used_fen: Option<i64>,
+    fee_due_fen: i64,
+    reduction_fen: i64,
+    payable_fen: i64,
+    over_quota_e4: i64,
+    reward_fen: i64,
+    exempt: bool,
+    provisional: bool,
+}
+
+impl Figures {
+    fn of(r: &LevyResult) -> Result<Figures, String> {
+        let fen = |d: Decimal| to_fen(d).ok_or("amount out of range");
+        let exact = |t: Twelfths| e4(t.twelfths()).ok_or("count out of range");
+        let rounded = |t: Twelfths| e4(t.round(4)).ok_or("count out of range");
+        Ok(Figures {
+            staff_x12_e4: exact(r.staff)?,
+            disabled_x12_e4: exact(r.disabled)?,
+            required_e4: rounded(r.required)?,
+            shortfall_e4: rounded(r.shortfall)?,
+            average_wage_fen: r.average_wage.map(fen).transpose()?,
+            wage_used_fen: r.wage_used.map(fen).transpose()?,
+            fee_due_fen: fen(r.fee_due)?,
+            reduction_fen: fen(r.reduction)?,
+            payable_fen: fen(r.payable)?,
+            over_quota_e4: rounded(r.over_quota)?,
+            reward_fen: fen(r.reward)?,
+            exempt: r.exempt,
+            provisional: r.provisional,
+        })
+    }
+
+    fn stored(a: &Assessment) -> Figures {
+        Figures {
+            staff_x12_e4: a.staff_x12_e4,
+            disabled_x12_e4: a.disabled_x12_e4,
+            required_e4: a.required_e4,
+            shortfall_e4: a.shortfall_e4,
+            average_wage_fen: a.average_wage_fen,
+            wage_used_fen: a.wage_used_fen,
+            fee_due_fen: a.fee_due_fen,
+            reduction_fen: a.reduction_fen,
+            payable_fen: a.payable_fen,
+            over_quota_e4: a.over_quota_e4,
+            reward_fen: a.reward_fen,
+            exempt: a.exempt,
+            provisional: a.provisional,
+        }
+    }
+}
+
+/// Sets what the disputes decide on the roster lines of `input`: months of a pending
+/// dispute are counted by neither employer, months decided for another employer are
+/// not counted here. A line the declaration no longer has is skipped.
+pub fn apply_disputes(input: &mut LevyInput, disputes: &[LineDispute]) {
+    let Disabled::Roster(lines) = &mut input.disabled else {
+        return;
+    };
+    for d in disputes.iter().filter(|d| d.excluded_mask != 0) {
+        let Some(line) = usize::try_from(d.line_no)
+            .ok()
+            .and_then(|i| lines.get_mut(i))
+        else {
+            continue;
+        };
+        let months = MonthSet::from_months(&mask_months(d.excluded_mask)).unwrap_or_default();
+        match d.state {
+            DisputeState::CountedElsewhere => line.counted_elsewhere = months,
+            _ => line.disputed = months,
+        }
+    }
+}
+
 /// Computes the assessment of `declaration` (figures only: the explanation is rebuilt
-/// on read from the stored inputs and policy values). `disputes` are the employer's
-/// roster lines claimed by another employer too: their months go into the inputs as
-/// `disputed_months`, so the stored inputs alone reproduce the result.
+/// on read from the stored inputs and policy values). The typed declaration and the
+/// outcomes of its `disputes` (the employer's roster lines claimed by another employer
+/// too) are the engine's input; the stored inputs are that input stated as a
+/// calculation request, so that they alone reproduce the result.
 pub fn compute(
     provider: &dyn PolicyProvider,
     snapshots: &mut SnapshotCache,
@@ -156,37 +234,23 @@ pub fn compute(
     disputes: &[LineDispute],
     now: NaiveDateTime,
 ) -> Result<Computed, Vec<FieldError>> {
-    let body: Value = serde_json::from_str(&declaration.body_json)
-        .map_err(|e| internal(format!("stored declaration is not JSON: {e}")))?;
-    let mut req = calc_request_for(employer, declaration.levy_year, &body);
-    for d in disputes.iter().filter(|d| d.excluded_mask != 0) {
-        if let Some(line) = req
-            .get_mut("disabled_employees")
-            .and_then(|l| l.get_mut(d.line_no as usize))
-            .and_then(Value::as_object_mut)
-        {
-            // Pending: counted by neither; decided for another employer: not here.
-            let key = match d.state {
-                DisputeState::CountedElsewhere => "counted_elsewhere_months",
-                _ => "disputed_months",
-            };
-            line.insert(key.into(), json!(mask_months(d.excluded_mask)));
-        }
-    }
-    let parsed = parse_request(provider, &req, Language::Zh)?;
+    let mut parsed = declared_input(provider, employer, declaration)?;
+    apply_disputes(&mut parsed.input, disputes);
     let r = calculate(&parsed.policy, &parsed.input, ExplainMode::FiguresOnly)
         .map_err(|e| vec![levy_field_error(&e, Language::Zh)])?;
     let snapshot = snapshots
         .get(&parsed.policy)
         .map_err(|e| internal(e.to_string()))?;
-    let inputs_json = req.to_string();
+    let inputs = request_of(parsed.policy.region, declaration.levy_year, &parsed.input);
+    let inputs_json = serde_json::to_value(&inputs)
+        .map(|v| v.to_string())
+        .map_err(|e| internal(e.to_string()))?;
     let mut h = Sha256::new();
     h.update(inputs_json.as_bytes());
     h.update(b"\n");
     h.update(snapshot.digest.as_bytes());
     let inputs_digest = hex::encode(h.finalize());
-    let fen = |d: Decimal| to_fen(d).ok_or_else(|| internal("amount out of range"));
-    let count = |o: Option<i64>| o.ok_or_else(|| internal("count out of range"));
+    let f = Figures::of(&r).map_err(internal)?;
     let row = NewAssessment {
         employer_id: employer.id,
         levy_year: declaration.levy_year,
@@ -197,19 +261,19 @@ pub fn compute(
         inputs_digest,
         policy_snapshot_id: 0,
         as_of: parsed.policy.as_of,
-        staff_x12_e4: count(twelfths_e4(r.staff))?,
-        disabled_x12_e4: count(twelfths_e4(r.disabled))?,
-        required_e4: count(rounded_e4(r.required))?,
-        shortfall_e4: count(rounded_e4(r.shortfall))?,
-        average_wage_fen: r.average_wage.map(fen).transpose()?,
-        wage_used_fen: r.wage_used.map(fen).transpose()?,
-        fee_due_fen: fen(r.fee_due)?,
-        reduction_fen: fen(r.reduction)?,
-        payable_fen: fen(r.payable)?,
-        over_quota_e4: count(rounded_e4(r.over_quota))?,
-        reward_fen: fen(r.reward)?,
-        exempt: r.exempt,
-        provisional: r.provisional,
+        staff_x12_e4: f.staff_x12_e4,
+        disabled_x12_e4: f.disabled_x12_e4,
+        required_e4: f.required_e4,
+        shortfall_e4: f.shortfall_e4,
+        average_wage_fen: f.average_wage_fen,
+        wage_used_fen: f.wage_used_fen,
+        fee_due_fen: f.fee_due_fen,
+        reduction_fen: f.reduction_fen,
+        payable_fen: f.payable_fen,
+        over_quota_e4: f.over_quota_e4,
+        reward_fen: f.reward_fen,
+        exempt: f.exempt,
+        provisional: f.provisional,
         inputs_json,
         run_id: None,
         computed_at: now,
@@ -371,7 +435,7 @@ pub fn reassess_claimants(
 }
 
 /// A stored assessment with its full explained result, replayed from the stored inputs
-/// and policy values and checked against the stored figures.
+/// and policy values and checked against the stored figures, integer for integer.
 pub fn replay(
     conn: &mut AnyConnection,
     a: &Assessment,
@@ -380,28 +444,19 @@ pub fn replay(
     let policy_json = repo::snapshot_json(conn, a.policy_snapshot_id).map_err(|e| e.to_string())?;
     let policy: ResolvedPolicy = serde_json::from_str(&policy_json)
         .map_err(|e| format!("policy snapshot unreadable: {e}"))?;
-    let mut inputs: Value =
+    let inputs: Value =
         serde_json::from_str(&a.inputs_json).map_err(|e| format!("inputs unreadable: {e}"))?;
-    inputs["language"] = json!(match lang {
-        Language::Zh => "zh",
-        Language::En => "en",
-    });
-    let resp = calculate_request(&FrozenPolicy(policy), &inputs, lang)
+    let parsed = parse_request(&FrozenPolicy(policy), &inputs, lang)
         .map_err(|e| format!("stored inputs no longer calculate: {e:?}"))?;
-    let checks = [
-        ("fee_due", &resp.fee_due, a.fee_due_fen),
-        ("reduction", &resp.reduction, a.reduction_fen),
-        ("levy_payable", &resp.levy_payable, a.payable_fen),
-        ("reward", &resp.reward, a.reward_fen),
-    ];
-    for (name, got, fen) in checks {
-        let want = format_money(from_fen(fen));
-        if *got != want {
-            return Err(format!(
-                "assessment {} does not replay: {name} {got} ≠ stored {want}",
-                a.id
-            ));
-        }
+    let r = calculate(&parsed.policy, &parsed.input, ExplainMode::Full(lang))
+        .map_err(|e| format!("stored inputs no longer calculate: {e}"))?;
+    let got = Figures::of(&r)?;
+    let want = Figures::stored(a);
+    if got != want {
+        return Err(format!(
+            "assessment {} does not replay: {got:?} ≠ stored {want:?}",
+            a.id
+        ));
     }
-    Ok(resp)
+    Ok(build_response(&parsed, &r))
 }

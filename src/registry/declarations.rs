@@ -14,9 +14,9 @@ use crate::db::employers::Employer;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{months_in_period, Certificate, Disabled, Employment};
 use crate::domain::money::to_fen;
-use crate::domain::request::{parse_request, unknown_key_pointer, FieldError, ParsedRequest};
 use crate::domain::{Language, PolicyProvider};
 use crate::secret::ServerSecret;
+use crate::wire::{parse_request, unknown_key_pointer, Fault, FieldError, ParsedRequest};
 
 /// The fields a declaration body may have: the calculation request's staff, wages and
 /// disabled-employee fields. Region, kind and registration date come from the employer
@@ -104,6 +104,28 @@ pub fn calc_request_for(employer: &Employer, levy_year: i32, body: &Value) -> Va
     Value::Object(req)
 }
 
+/// A stored declaration as the engine's input: its body read with the calculator's
+/// walker, the employer record supplying region, kind and registration date. Faults
+/// are worded in Chinese (an assessment run reads them).
+pub fn declared_input(
+    policy: &dyn PolicyProvider,
+    employer: &Employer,
+    declaration: &Declaration,
+) -> Result<ParsedRequest, Vec<FieldError>> {
+    let body: Value = serde_json::from_str(&declaration.body_json).map_err(|e| {
+        vec![FieldError {
+            pointer: String::new(),
+            code: "internal",
+            message: format!("stored declaration is not JSON: {e}"),
+        }]
+    })?;
+    parse_request(
+        policy,
+        &calc_request_for(employer, declaration.levy_year, &body),
+        Language::Zh,
+    )
+}
+
 /// Validates a declaration body for `employer` and `levy_year`, collecting every fault.
 pub fn parse_declaration(
     policy: &dyn PolicyProvider,
@@ -123,23 +145,15 @@ pub fn parse_declaration_lang(
     lang: Language,
 ) -> Result<(ParsedDeclaration, ParsedRequest), Vec<FieldError>> {
     let Some(obj) = body.as_object() else {
-        return Err(vec![FieldError {
-            pointer: String::new(),
-            code: "invalid_type",
-            message: "the declaration must be a JSON object".into(),
-        }]);
+        return Err(vec![FieldError::new("", &Fault::NotObject, lang)]);
+    };
+    let unknown = Fault::UnknownDeclarationField {
+        allowed: DECLARATION_FIELDS.join(", "),
     };
     let mut errors: Vec<FieldError> = obj
         .keys()
         .filter(|k| !DECLARATION_FIELDS.contains(&k.as_str()))
-        .map(|k| FieldError {
-            pointer: unknown_key_pointer("", k),
-            code: "unknown_field",
-            message: format!(
-                "unknown field; a declaration has: {} (region, kind and registration date come from the employer record)",
-                DECLARATION_FIELDS.join(", ")
-            ),
-        })
+        .map(|k| FieldError::new(unknown_key_pointer("", k), &unknown, lang))
         .collect();
     let req = calc_request_for(employer, levy_year, body);
     let mut waiting_for = Vec::new();

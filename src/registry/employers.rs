@@ -10,9 +10,9 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::{mask_numbers_in, UnifiedSocialCreditCode};
-use crate::domain::request::FieldError;
-use crate::domain::{EmployerKind, PolicyLookupError, PolicyProvider, RegionCode};
+use crate::domain::{EmployerKind, Language, PolicyLookupError, PolicyProvider, RegionCode};
 use crate::registry::declarations::RegistryError;
+use crate::wire::{Fault, FieldError};
 
 /// Every field an employer record has.
 pub const EMPLOYER_FIELDS: &[&str] = &[
@@ -27,15 +27,11 @@ pub const EMPLOYER_FIELDS: &[&str] = &[
 ];
 
 /// Checks that a region code is one the policy packs know.
-pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, String> {
-    let code: RegionCode = s
-        .parse()
-        .map_err(|e: crate::domain::region::RegionCodeError| e.to_string())?;
+pub fn check_region(policy: &dyn PolicyProvider, s: &str) -> Result<RegionCode, Fault> {
+    let code: RegionCode = s.parse().map_err(|_| Fault::Region)?;
     let today = crate::clock::china_today();
     match policy.resolve(code, today, today.year() - 1) {
-        Err(PolicyLookupError::UnknownRegion(_)) => {
-            Err("unknown region: no policy pack covers it or its province".to_owned())
-        }
+        Err(PolicyLookupError::UnknownRegion(_)) => Err(Fault::UnknownRegion),
         _ => Ok(code),
     }
 }
@@ -51,16 +47,22 @@ pub struct ParsedEmployer {
     pub warnings: Vec<String>,
 }
 
-/// Validates an employer given as a JSON object (API body or an import row).
+/// Validates an employer given as a JSON object (API body or an import row), with
+/// messages in `lang`.
 pub fn parse_new_employer(
     policy: &dyn PolicyProvider,
     body: &Value,
     today: chrono::NaiveDate,
+    lang: Language,
 ) -> Result<ParsedEmployer, Vec<FieldError>> {
-    let mut f = Fields::new(body, EMPLOYER_FIELDS)?;
-    let uscc = f.parsed("uscc", true, UnifiedSocialCreditCode::parse);
+    let mut f = Fields::new(body, EMPLOYER_FIELDS, lang)?;
+    let uscc = f.parsed("uscc", true, |s| {
+        UnifiedSocialCreditCode::parse(s).map_err(Fault::Id)
+    });
     let name = f.string("name", true);
-    let kind = f.parsed("kind", true, |s| s.parse::<EmployerKind>());
+    let kind = f.parsed("kind", true, |s| {
+        s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
+    });
     let region = f.parsed("region", true, |s| check_region(policy, s));
     let registered_on = registration_date(&mut f, today);
     let contact_email = f.parsed("contact_email", false, check_email);
@@ -68,26 +70,30 @@ pub fn parse_new_employer(
     let committee_member = f.bool("committee_member").unwrap_or(false);
     if let Some(n) = &name {
         if n.chars().count() > 200 {
-            f.fail("name", "must be at most 200 characters");
+            f.fail("name", Fault::TooLong { max: 200 });
         }
     }
-    let errors = f.errors.clone();
+    let errors = f.errors().to_vec();
     let (Some(uscc), Some(name), Some(kind), Some(region), true) =
         (uscc, name, kind, region, errors.is_empty())
     else {
         return Err(errors);
     };
     let mut warnings = Vec::new();
-    if let Some(w) = region_warning(&uscc, &region) {
+    if let Some(w) = region_warning(&uscc, &region, lang) {
         warnings.push(w);
     }
     if let Some(hint) = uscc.kind_hint() {
         if hint != kind {
-            warnings.push(format!(
-                "the USCC's positions 1-2 suggest {} but the declared kind is {}; the declared kind is used",
-                hint.as_str(),
-                kind.as_str()
-            ));
+            let (h, k) = (hint.as_str(), kind.as_str());
+            warnings.push(match lang {
+                Language::Zh => format!(
+                    "统一社会信用代码第 1–2 位表明单位类型为 {h}，而申报的类型为 {k}；以申报的类型为准"
+                ),
+                Language::En => format!(
+                    "the USCC's positions 1-2 suggest {h} but the declared kind is {k}; the declared kind is used"
+                ),
+            });
         }
     }
     let now = Utc::now().naive_utc();
@@ -124,15 +130,11 @@ pub fn registration_date(
     let (y, m, day) = EARLIEST_REGISTRATION;
     let earliest = chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or(chrono::NaiveDate::MIN);
     if d > today {
-        f.fail_code("registered_on", "in_future", "must not be in the future");
+        f.fail("registered_on", Fault::InFuture);
         return None;
     }
     if d < earliest {
-        f.fail_code(
-            "registered_on",
-            "out_of_range",
-            "must be 1900-01-01 or later",
-        );
+        f.fail("registered_on", Fault::DateTooEarly { earliest });
         return None;
     }
     Some(d)
@@ -143,16 +145,25 @@ pub fn registration_date(
 /// — a branch registered where its head office is — so it does not stop the
 /// registration, but it is often a wrong region. Codes issued nationally (`10…`) name
 /// no province.
-pub fn region_warning(uscc: &UnifiedSocialCreditCode, region: &RegionCode) -> Option<String> {
+pub fn region_warning(
+    uscc: &UnifiedSocialCreditCode,
+    region: &RegionCode,
+    lang: Language,
+) -> Option<String> {
     let issued = &uscc.region_digits()[..2];
     let declared = region.to_string();
     if issued == "10" || declared.starts_with(issued) {
         return None;
     }
-    Some(format!(
-        "the USCC was issued in province {issued}0000 (positions 3-8) but the declared region {declared} lies in province {}0000; check the region",
-        &declared[..2]
-    ))
+    let province = &declared[..2];
+    Some(match lang {
+        Language::Zh => format!(
+            "统一社会信用代码（第 3–8 位）由 {issued}0000 省份登记，而申报地区 {declared} 属于 {province}0000 省份；请核对地区"
+        ),
+        Language::En => format!(
+            "the USCC was issued in province {issued}0000 (positions 3-8) but the declared region {declared} lies in province {province}0000; check the region"
+        ),
+    })
 }
 
 /// The audit view of an employer. Employers are legal persons; their free text is

@@ -289,3 +289,66 @@ async fn patch_honours_if_match_and_is_audited() {
         .contains("\"establishment_size\":70"));
     assert!(rows[1].actor.contains("admin"));
 }
+
+/// A registry body's faults come in the caller's language, with the codes the public
+/// calculator gives the same faults.
+#[tokio::test]
+async fn registry_faults_are_worded_in_the_language_asked_for() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, None, None).await;
+    let body = json!({
+        "uscc": "91350100M000100Y44", "name": "", "kind": "shop", "region": "41",
+        "registered_on": "2020-02-30", "establishment_size": "many", "committee_member": 1,
+        "typo": true
+    });
+    let mut answers = Vec::new();
+    for lang in ["zh-CN", "en"] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/employers"))
+            .bearer_auth(&admin)
+            .header("Accept-Language", lang)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let p: Value = r.json().await.unwrap();
+        let errors: Vec<(String, String, String)> = p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["pointer"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                    e["detail"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        answers.push(errors);
+    }
+    let codes = |a: &[(String, String, String)]| -> Vec<(String, String)> {
+        a.iter().map(|(p, c, _)| (p.clone(), c.clone())).collect()
+    };
+    assert_eq!(codes(&answers[0]), codes(&answers[1]));
+    let want: Vec<(&str, &str)> = vec![
+        ("/typo", "unknown_field"),
+        ("/uscc", "check_character"),
+        ("/name", "required"),
+        ("/kind", "invalid"),
+        ("/region", "invalid"),
+        ("/registered_on", "date"),
+        ("/establishment_size", "type"),
+        ("/committee_member", "type"),
+    ];
+    let got = codes(&answers[0]);
+    let got: Vec<(&str, &str)> = got.iter().map(|(p, c)| (p.as_str(), c.as_str())).collect();
+    assert_eq!(got, want);
+    let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for ((_, _, zh), (_, _, en)) in answers[0].iter().zip(&answers[1]) {
+        assert!(cjk(zh), "{zh}");
+        assert!(!cjk(en) || en.contains('('), "{en}");
+        assert_ne!(zh, en);
+    }
+}

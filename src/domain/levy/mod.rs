@@ -42,7 +42,7 @@ pub const LEVY_RULES: &str = "财税〔2015〕72号";
 // Input
 // ---------------------------------------------------------------------------------------
 
-/// A declaration, as validated domain values (built by `domain::request` from the API).
+/// A declaration, as validated domain values (built by `crate::wire` from the API).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LevyInput {
     /// The declared kind of employer (levy-rules §2: only enterprises can be exempt).

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use super::*;
 use crate::domain::levy::fixtures::Fixtures;
 use crate::domain::levy::tests::{cert_no, check_explanation};
+use crate::domain::levy::{calculate, ExplainMode};
+use crate::domain::Language;
 
 fn golden_files() -> Vec<(String, Value)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -457,4 +459,36 @@ fn response_shape() {
     }
     assert!(j["explanation"][0]["inputs"].is_object());
     assert!(j["exemption"].is_null());
+}
+
+#[test]
+fn request_of_states_the_parsed_input_exactly() {
+    let mut roster_cases = 0;
+    for (name, case) in golden_files() {
+        let Some(req) = case.get("request") else {
+            continue;
+        };
+        let parsed =
+            parse_request(&Fixtures, req, Language::Zh).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let mut input = parsed.input.clone();
+        // Dispute outcomes, as the registry sets them, are stated too.
+        if let crate::domain::levy::Disabled::Roster(lines) = &mut input.disabled {
+            if let Some(first) = lines.first_mut() {
+                first.disputed.insert(3);
+                first.counted_elsewhere.insert(11);
+                roster_cases += 1;
+            }
+        }
+        let stated = request_of(parsed.policy.region, parsed.levy_year, &input);
+        let mut again = serde_json::to_value(&stated).expect("serializes");
+        // The as-of date is the request's own choice, not part of the input.
+        if let Some(d) = req.get("as_of") {
+            again["as_of"] = d.clone();
+        }
+        let back = parse_request(&Fixtures, &again, Language::Zh)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(back.input, input, "{name}");
+        assert_eq!(back.policy, parsed.policy, "{name}");
+    }
+    assert!(roster_cases > 0, "no golden case has a roster");
 }

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::*;
 use crate::domain::levy::fixtures::Fixtures;
 use crate::domain::levy::tests::cert_no;
+use crate::domain::Language;
 use crate::policy::PolicyBook;
 
 fn config(cases: u32) -> ProptestConfig {
