@@ -67,7 +67,7 @@ fn golden_cases_of_levy_rules_section_10() {
         assert!(
             case["source"]
                 .as_str()
-                .is_some_and(|s| s.contains("levy-rules.md §10")),
+                .is_some_and(|s| s.contains("docs/rules.md §10")),
             "{name}: source"
         );
         assert!(
