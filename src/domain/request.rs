@@ -1745,8 +1745,8 @@ pub fn build_response(req: &ParsedRequest, r: &LevyResult) -> CalcResponse {
 /// chosen where no official text was found.
 pub fn provisional_note(lang: Language) -> &'static str {
     lang.pick(
-        "本结果使用了暂定参数（见 parameters 中标注 provisional 的项）：该数值来自非官方转载或在未找到正式文件时选定，待正式文件公布后可能调整，以税务机关核定为准。",
-        "This result uses provisional values (the parameters marked provisional): they come from a secondary source or were chosen where no official text was found, and may change once the official document is found; the tax bureau's assessment decides.",
+        "本结果使用了暂定参数（标为暂定的数值）：这些数值来自非官方转载，或在未找到正式文件时选定，待正式文件公布后可能调整，以税务机关核定为准。",
+        "This result uses provisional values (those marked provisional): they come from a secondary source or were chosen where no official text was found, and may change once the official document is found; the tax bureau's assessment decides.",
     )
 }
 
@@ -1775,6 +1775,9 @@ pub struct SurchargeResponse {
     pub citation: String,
     /// True when the rule is provisional.
     pub provisional: bool,
+    /// What "provisional" means here, in the response's language; absent when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisional_note: Option<String>,
     /// Surcharge accrued up to and including the as-of date.
     pub surcharge: String,
     /// True when the cap cut the surcharge.
@@ -1960,6 +1963,9 @@ pub fn surcharge_request(
         capped_at_principal: rule.value.capped_at_principal,
         citation: rule.citation.clone(),
         provisional: rule.provisional,
+        provisional_note: rule
+            .provisional
+            .then(|| provisional_note(v.lang).to_owned()),
         surcharge: format_money(s.accrued),
         capped: s.capped,
         principal_paid: format_money(s.principal_paid),
