@@ -406,7 +406,7 @@ fn response_shape() {
     assert!(
         e0.excluded_detail
             .as_deref()
-            .is_some_and(|d| d.contains("months 1–3 (2100.00 yuan)")),
+            .is_some_and(|d| d.contains("months 1–3 (2,100.00 yuan)")),
         "{:?}",
         e0.excluded_detail
     );

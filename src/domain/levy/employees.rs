@@ -434,14 +434,14 @@ pub(crate) fn write_exclusion_detail(
     }
     if o.exclusions.contains(Exclusions::BELOW_MINIMUM_WAGE) {
         next(out);
-        let wage = e.monthly_wage.map(Num::money);
+        let wage = e.monthly_wage.map(Num::yuan);
         out.push_str(lang.pick("月工资 ", "monthly wage "));
         out.push_str(wage.as_ref().map_or("", Num::as_str));
         out.push_str(lang.pick(
             " 元低于当地最低工资标准：",
             " yuan is below the local minimum wage in ",
         ));
-        // Runs of consecutive months under the same minimum wage: "1–11 月（2100.00 元）".
+        // Runs of consecutive months under the same minimum wage: "1–11 月（2,100.00 元）".
         let mut runs = 0;
         let mut month = 1u8;
         while month <= 12 {
@@ -461,7 +461,7 @@ pub(crate) fn write_exclusion_detail(
                 out.push_str(lang.pick("、", ", "));
             }
             runs += 1;
-            let v = v.map(Num::money);
+            let v = v.map(Num::yuan);
             let v = v.as_ref().map_or("", Num::as_str);
             let (a, b) = (Num::uint(u64::from(month)), Num::uint(u64::from(last)));
             if !zh {
