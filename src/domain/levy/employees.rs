@@ -496,6 +496,49 @@ pub(crate) fn write_exclusion_detail(
             "the same certificate is declared by another employer for the same months; the disabled persons' federation decided that the other employer counts the person",
         ));
     }
-    out.push_str(lang.pick("；不计入的月份：", "; months not counted: "));
-    out.push_str(Num::months(o.excluded).as_str());
+    if zh {
+        out.push('；');
+        write_month_runs(out, o.excluded, lang);
+        out.push_str("不计入");
+    } else {
+        out.push_str("; not counted in ");
+        write_month_runs(out, o.excluded, lang);
+    }
+}
+
+/// Months as a person writes them, in runs: "1–3、5 月" / "months 1–3, 5" ("month 5").
+pub(crate) fn write_month_runs(out: &mut String, months: MonthSet, lang: Language) {
+    let zh = lang == Language::Zh;
+    if !zh {
+        out.push_str(if months.len() == 1 {
+            "month "
+        } else {
+            "months "
+        });
+    }
+    let mut first = true;
+    let mut m = 1u8;
+    while m <= 12 {
+        if !months.contains(m) {
+            m += 1;
+            continue;
+        }
+        let mut last = m;
+        while last < 12 && months.contains(last + 1) {
+            last += 1;
+        }
+        if !first {
+            out.push_str(lang.pick("、", ", "));
+        }
+        first = false;
+        out.push_str(Num::uint(u64::from(m)).as_str());
+        if last > m {
+            out.push('–');
+            out.push_str(Num::uint(u64::from(last)).as_str());
+        }
+        m = last + 1;
+    }
+    if zh {
+        out.push_str(" 月");
+    }
 }

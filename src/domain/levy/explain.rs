@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::employees::{write_exclusion_detail, EmployeeOutcome, MinimumWages};
+use super::employees::{write_exclusion_detail, write_month_runs, EmployeeOutcome, MinimumWages};
 use super::num::Num;
 use super::{
     exact, Certificate, Disabled, DisabledEmployee, LevyInput, RewardFigures, Staff, Twelfths,
@@ -633,12 +633,12 @@ impl Explainer {
                 "; no monthly wage given, wage condition not checked",
             ));
         } else if !o.minimum_wage_unknown.is_empty() {
-            let m = Num::months(o.minimum_wage_unknown);
-            if zh {
-                cat!(t; "；第 ", m, " 月最低工资标准未知，未核对工资条件");
-            } else {
-                cat!(t; "; no minimum wage known for month(s) ", m, ", wage condition not checked");
-            }
+            t.s(lang.pick("；", "; no minimum wage known for "));
+            write_month_runs(t.buf(), o.minimum_wage_unknown, lang);
+            t.s(lang.pick(
+                "最低工资标准未知，未核对工资条件",
+                ", wage condition not checked",
+            ));
         }
         if e.fresh_graduate {
             t.s(if o.fresh_graduate_applied {
@@ -1020,7 +1020,7 @@ impl Explainer {
                         if let Some(end) = end {
                             cat!(t; "（至 ", Day(end, zh), "）");
                         }
-                        cat!(t; "，免征保障金（按申报日 ", asof, " 判断）");
+                        cat!(t; "，免征保障金（按申报日 ", asof, "判断）");
                     } else {
                         cat!(t; " are exempt within ", y, " years of business registration (", reg);
                         if let Some(end) = end {
