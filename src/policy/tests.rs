@@ -785,3 +785,70 @@ fn load_prefers_a_configured_folder() {
     assert_eq!(b.source(), dir.path().display().to_string());
     assert_eq!(PolicyBook::load(None).unwrap().source(), "embedded");
 }
+
+/// Citations are shown to employers and officers: they name a legal source or the
+/// project's own docs (docs/rules.md, docs/policy-data.md), never a working file that is
+/// not in the repository.
+#[test]
+fn citations_name_no_file_outside_the_repository() {
+    fn of<T>(t: &super::model::Timeline<T>, out: &mut Vec<(usize, String)>) {
+        out.extend(t.entries().iter().map(|e| (e.line, e.citation.clone())));
+    }
+    let mut checked = 0;
+    for pack in book().packs() {
+        let mut c = Vec::new();
+        of(&pack.quota_ratio, &mut c);
+        of(&pack.wage_cap_multiple, &mut c);
+        of(&pack.average_wage_series, &mut c);
+        of(&pack.minimum_wage, &mut c);
+        of(&pack.minimum_wage_tiers, &mut c);
+        of(&pack.minimum_wage_tier, &mut c);
+        of(&pack.exemption, &mut c);
+        of(&pack.reduction_tiers, &mut c);
+        of(&pack.fresh_graduate_full_year, &mut c);
+        of(&pack.reward, &mut c);
+        of(&pack.surcharge_daily_rate, &mut c);
+        of(&pack.surcharge_capped_at_principal, &mut c);
+        of(&pack.filing_deadline, &mut c);
+        of(&pack.payment_due, &mut c);
+        of(&pack.certification_window, &mut c);
+        of(&pack.threshold_government_agency, &mut c);
+        of(&pack.threshold_public_institution, &mut c);
+        of(&pack.notes, &mut c);
+        // Notes and reward notes are read as sentences: the same rule holds for them.
+        c.extend(
+            pack.notes
+                .entries()
+                .iter()
+                .map(|e| (e.line, e.value.clone())),
+        );
+        c.extend(pack.reward.entries().iter().filter_map(|e| match &e.value {
+            RewardRule::None { note } => Some((e.line, note.clone())),
+            _ => None,
+        }));
+        c.extend(
+            pack.social_average_wage
+                .iter()
+                .map(|f| (f.line, f.citation.clone())),
+        );
+        for (line, text) in c {
+            checked += 1;
+            assert!(
+                !text.trim().is_empty(),
+                "{}:{line}: empty citation",
+                pack.file
+            );
+            // docs/policy-data.md is the project's own document; a bare policy-data.md
+            // is not.
+            let rest = text.replace("docs/policy-data.md", "");
+            for name in ["levy-rules", "policy-data.md", "design.md"] {
+                assert!(
+                    !rest.contains(name),
+                    "{}:{line}: the citation names {name}: {text}",
+                    pack.file
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "every pack's citations, {checked} checked");
+}

@@ -189,6 +189,9 @@ pub struct Statement {
     pub segments: Vec<StatementSegment>,
     /// True when a provisional value (due date, surcharge cap) was used.
     pub provisional: bool,
+    /// What "provisional" means, in Chinese with the English after it; absent when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisional_note: Option<String>,
 }
 
 /// One sentence on how the surcharge stands, in Chinese with the English after it:
@@ -314,5 +317,12 @@ pub fn statement(
             })
             .collect(),
         provisional: policy.payment_due.provisional || rule.provisional,
+        provisional_note: (policy.payment_due.provisional || rule.provisional).then(|| {
+            format!(
+                "{} ({})",
+                crate::wire::provisional_note(crate::domain::Language::Zh),
+                crate::wire::provisional_note(crate::domain::Language::En)
+            )
+        }),
     })
 }

@@ -466,7 +466,7 @@ pub fn decide(
                 "{} roster lines claimed by another employer too, pending the federation's decision",
                 f.pending_disputes
             ),
-            "残疾人就业条例; 财税〔2015〕72号 (levy-rules §4.2)".to_owned(),
+            "残疾人就业条例; 财税〔2015〕72号 (docs/rules.md §4.2)".to_owned(),
             owed,
         ));
     }

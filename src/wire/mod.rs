@@ -34,3 +34,6 @@ mod tests;
 #[cfg(test)]
 #[path = "request_fuzz.rs"]
 mod fuzz;
+
+#[cfg(test)]
+mod golden;

@@ -69,7 +69,7 @@ fn golden_cases_of_levy_rules_section_10() {
         assert!(
             case["source"]
                 .as_str()
-                .is_some_and(|s| s.contains("levy-rules.md §10")),
+                .is_some_and(|s| s.contains("docs/rules.md §10")),
             "{name}: source"
         );
         assert!(
@@ -408,7 +408,7 @@ fn response_shape() {
     assert!(
         e0.excluded_detail
             .as_deref()
-            .is_some_and(|d| d.contains("months 1–3 (2100.00 yuan)")),
+            .is_some_and(|d| d.contains("months 1–3 (2,100.00 yuan)")),
         "{:?}",
         e0.excluded_detail
     );

@@ -395,7 +395,7 @@ pub fn build_response(req: &ParsedRequest, r: &LevyResult) -> CalcResponse {
 /// chosen where no official text was found.
 pub fn provisional_note(lang: Language) -> &'static str {
     lang.pick(
-        "本结果使用了暂定参数（见 parameters 中标注 provisional 的项）：该数值来自非官方转载或在未找到正式文件时选定，待正式文件公布后可能调整，以税务机关核定为准。",
-        "This result uses provisional values (the parameters marked provisional): they come from a secondary source or were chosen where no official text was found, and may change once the official document is found; the tax bureau's assessment decides.",
+        "本结果使用了暂定参数（标为暂定的数值）：这些数值来自非官方转载，或在未找到正式文件时选定，待正式文件公布后可能调整，以税务机关核定为准。",
+        "This result uses provisional values (those marked provisional): they come from a secondary source or were chosen where no official text was found, and may change once the official document is found; the tax bureau's assessment decides.",
     )
 }

@@ -37,6 +37,9 @@ pub struct SurchargeResponse {
     pub citation: String,
     /// True when the rule is provisional.
     pub provisional: bool,
+    /// What "provisional" means here, in the response's language; absent when not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisional_note: Option<String>,
     /// Surcharge accrued up to and including the as-of date.
     pub surcharge: String,
     /// True when the cap cut the surcharge.
@@ -214,6 +217,9 @@ pub fn surcharge_request(
         capped_at_principal: rule.value.capped_at_principal,
         citation: rule.citation.clone(),
         provisional: rule.provisional,
+        provisional_note: rule
+            .provisional
+            .then(|| crate::wire::response::provisional_note(v.lang).to_owned()),
         surcharge: format_money(s.accrued),
         capped: s.capped,
         principal_paid: format_money(s.principal_paid),

@@ -434,14 +434,14 @@ pub(crate) fn write_exclusion_detail(
     }
     if o.exclusions.contains(Exclusions::BELOW_MINIMUM_WAGE) {
         next(out);
-        let wage = e.monthly_wage.map(Num::money);
+        let wage = e.monthly_wage.map(Num::yuan);
         out.push_str(lang.pick("月工资 ", "monthly wage "));
         out.push_str(wage.as_ref().map_or("", Num::as_str));
         out.push_str(lang.pick(
             " 元低于当地最低工资标准：",
             " yuan is below the local minimum wage in ",
         ));
-        // Runs of consecutive months under the same minimum wage: "1–11 月（2100.00 元）".
+        // Runs of consecutive months under the same minimum wage: "1–11 月（2,100.00 元）".
         let mut runs = 0;
         let mut month = 1u8;
         while month <= 12 {
@@ -461,7 +461,7 @@ pub(crate) fn write_exclusion_detail(
                 out.push_str(lang.pick("、", ", "));
             }
             runs += 1;
-            let v = v.map(Num::money);
+            let v = v.map(Num::yuan);
             let v = v.as_ref().map_or("", Num::as_str);
             let (a, b) = (Num::uint(u64::from(month)), Num::uint(u64::from(last)));
             if !zh {
@@ -496,6 +496,49 @@ pub(crate) fn write_exclusion_detail(
             "the same certificate is declared by another employer for the same months; the disabled persons' federation decided that the other employer counts the person",
         ));
     }
-    out.push_str(lang.pick("；不计入的月份：", "; months not counted: "));
-    out.push_str(Num::months(o.excluded).as_str());
+    if zh {
+        out.push('；');
+        write_month_runs(out, o.excluded, lang);
+        out.push_str("不计入");
+    } else {
+        out.push_str("; not counted in ");
+        write_month_runs(out, o.excluded, lang);
+    }
+}
+
+/// Months as a person writes them, in runs: "1–3、5 月" / "months 1–3, 5" ("month 5").
+pub(crate) fn write_month_runs(out: &mut String, months: MonthSet, lang: Language) {
+    let zh = lang == Language::Zh;
+    if !zh {
+        out.push_str(if months.len() == 1 {
+            "month "
+        } else {
+            "months "
+        });
+    }
+    let mut first = true;
+    let mut m = 1u8;
+    while m <= 12 {
+        if !months.contains(m) {
+            m += 1;
+            continue;
+        }
+        let mut last = m;
+        while last < 12 && months.contains(last + 1) {
+            last += 1;
+        }
+        if !first {
+            out.push_str(lang.pick("、", ", "));
+        }
+        first = false;
+        out.push_str(Num::uint(u64::from(m)).as_str());
+        if last > m {
+            out.push('–');
+            out.push_str(Num::uint(u64::from(last)).as_str());
+        }
+        m = last + 1;
+    }
+    if zh {
+        out.push_str(" 月");
+    }
 }

@@ -1,24 +1,30 @@
 //! The explanation of a calculation: ordered steps, each with its formula, the values that
 //! went in, the result, the citation and a sentence in Chinese (or English on request).
 //!
+//! The sentence is for the employer: words and figures only, no symbols or variable
+//! names; people as "2.4 人", money as "25,920.00 元" ("25,920.00 yuan" in English). The
+//! formula, in the notation of docs/rules.md §5, is its own field for those who want to
+//! check it; inputs and results stay machine figures ("25920.00").
+//!
 //! Inputs hold exact values so that anyone can recompute each result from them: counts as
 //! finite decimals ("0.485") or fractions over twelve ("388/12", see
 //! [`parse_exact`](super::parse_exact)), money with two decimals, ratios as decimals.
 //!
-//! Speed (issue 3 §5: 200,000 explained calculations per second on one core): each step
-//! keeps all of its text in one buffer, and numbers are formatted on the stack.
+//! Speed (the engine targets of BENCHMARKS.md): each step keeps all of its text in one
+//! buffer, and numbers are formatted on the stack.
 
 use std::fmt;
 
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::employees::{write_exclusion_detail, EmployeeOutcome, MinimumWages};
+use super::employees::{write_exclusion_detail, write_month_runs, EmployeeOutcome, MinimumWages};
 use super::num::Num;
 use super::{
     exact, Certificate, Disabled, DisabledEmployee, LevyInput, RewardFigures, Staff, Twelfths,
-    Wages, LEVY_RULES,
+    Wages,
 };
 use crate::domain::lang::Language;
 use crate::domain::policy::{
@@ -106,7 +112,7 @@ impl<'a> Step<'a> {
         self.m.step
     }
 
-    /// The formula, in the notation of levy-rules §5.
+    /// The formula, in the notation of docs/rules.md §5.
     pub fn formula(&self) -> &'static str {
         self.m.formula
     }
@@ -351,18 +357,22 @@ pub(crate) struct Used<'a> {
     pub(crate) cited: Option<&'a Cited<Decimal>>,
 }
 
-/// An exact count and its 4-decimal display, computed once per calculation.
+/// An exact count and its display for people (4 decimals at most, trailing zeros
+/// dropped), computed once per calculation.
 #[derive(Clone, Copy)]
 struct Tw {
     exact: Num,
     shown: Num,
+    /// True when `shown` is rounded (the exact value has more than 4 decimals).
+    rounded: bool,
 }
 
 impl Tw {
     fn of(t: Twelfths) -> Tw {
         Tw {
             exact: Num::exact(t),
-            shown: Num::count(t),
+            shown: Num::people(t),
+            rounded: t.exact_decimal_raw() != Some(t.round(4)),
         }
     }
 }
@@ -392,6 +402,103 @@ fn money(cache: &mut [Option<(Decimal, Num)>; 2], d: Decimal) -> Num {
 
 fn tw(cache: &mut Option<Tw>, t: Twelfths) -> Tw {
     *cache.get_or_insert_with(|| Tw::of(t))
+}
+
+/// Where the engine's own rules come from, step by step: the national levy rules and the
+/// section of the project's rules document that states them.
+const CITE_STAFF: &str = "财税〔2015〕72号; docs/rules.md §4.1";
+const CITE_DISABLED: &str = "财税〔2015〕72号; docs/rules.md §4.2";
+const CITE_LEVY: &str = "财税〔2015〕72号; docs/rules.md §5";
+const CITE_OVER_QUOTA: &str = "残疾人就业条例; docs/rules.md §7";
+
+/// A count of people with its unit: "2.4 人", "1 person", "2.4 people".
+struct Ppl(Num, bool);
+
+impl Piece for Ppl {
+    fn put(&self, buf: &mut String) {
+        buf.push_str(self.0.as_str());
+        buf.push_str(match (self.1, self.0.as_str()) {
+            (true, _) => " 人",
+            (false, "1") => " person",
+            (false, _) => " people",
+        });
+    }
+}
+
+/// An amount with its unit: "25,920.00 元", "25,920.00 yuan".
+struct Yuan(Num, bool);
+
+impl Yuan {
+    fn of(d: Decimal, zh: bool) -> Yuan {
+        Yuan(Num::yuan(d), zh)
+    }
+}
+
+impl Piece for Yuan {
+    fn put(&self, buf: &mut String) {
+        buf.push_str(self.0.as_str());
+        buf.push_str(if self.1 { " 元" } else { " yuan" });
+    }
+}
+
+/// A date as a person reads it: "2015年1月1日", "2015-01-01".
+struct Day(NaiveDate, bool);
+
+impl Piece for Day {
+    fn put(&self, buf: &mut String) {
+        let d = self.0;
+        if self.1 && (0..=9999).contains(&d.year()) {
+            Num::uint(d.year().unsigned_abs().into()).put(buf);
+            buf.push('年');
+            d.month().put(buf);
+            buf.push('月');
+            d.day().put(buf);
+            buf.push('日');
+        } else {
+            Num::date(d).put(buf);
+        }
+    }
+}
+
+/// A count of people as shown, with "约" / "about" when it is rounded, so that no one
+/// mistakes 32.3333 for the exact value the calculation used.
+struct Cnt(Tw, bool);
+
+impl Piece for Cnt {
+    fn put(&self, buf: &mut String) {
+        if self.0.rounded {
+            if self.1 {
+                // "得约 32.3333 人": no space between Chinese words.
+                if buf.ends_with(' ') {
+                    buf.pop();
+                }
+                buf.push_str("约 ");
+            } else {
+                buf.push_str("about ");
+            }
+        }
+        Ppl(self.0.shown, self.1).put(buf);
+    }
+}
+
+/// The sentence with its first letter in lower case, to follow a label ("…: over quota").
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if f.is_ascii_uppercase() => f.to_ascii_lowercase().to_string() + c.as_str(),
+        _ => s.to_owned(),
+    }
+}
+
+/// The English name of an employer kind, for the English texts.
+fn kind_en(kind: EmployerKind) -> &'static str {
+    match kind {
+        EmployerKind::Enterprise => "an enterprise",
+        EmployerKind::GovernmentAgency => "a government agency",
+        EmployerKind::PublicInstitution => "a public institution",
+        EmployerKind::SocialOrganization => "a social organization",
+        EmployerKind::PrivateNonEnterprise => "a private non-enterprise unit",
+    }
 }
 
 impl Explainer {
@@ -427,12 +534,21 @@ impl Explainer {
                 t.input("monthly_headcount", list.as_str())
                     .input("sum", sum.as_str())
                     .result(nn.exact.as_str())
-                    .citation(LEVY_RULES)
+                    .citation(CITE_STAFF)
                     .text();
+                let sum_g = sum.grouped();
                 if zh {
-                    cat!(t; "在职职工年平均人数 N = 各月末在职职工人数之和 ", sum, " ÷ 12 = ", nn.shown, "（计算中保持精确值 ", nn.exact, "）。");
+                    cat!(t; "在职职工年平均人数：各月末在职职工人数相加为 ", sum_g, "，除以 12 个月，得 ", Cnt(nn, zh));
+                    if nn.rounded {
+                        t.s("（计算中使用未经四舍五入的精确值）");
+                    }
+                    t.s("。");
                 } else {
-                    cat!(t; "Average in-service staff N = sum of month-end headcounts ", sum, " ÷ 12 = ", nn.shown, " (kept exact as ", nn.exact, " in the calculation).");
+                    cat!(t; "Average in-service staff: the month-end headcounts add up to ", sum_g, "; divided by 12 months, that is ", Cnt(nn, zh));
+                    if nn.rounded {
+                        t.s(" (the calculation uses the exact value, not the rounded one)");
+                    }
+                    t.s(".");
                 }
             }
             Staff::Average(a) => {
@@ -443,17 +559,17 @@ impl Explainer {
                 if snapped {
                     t.input("taken_as", nn.exact.as_str());
                 }
-                t.result(nn.exact.as_str()).citation(LEVY_RULES).text();
+                t.result(nn.exact.as_str()).citation(CITE_STAFF).text();
                 if snapped {
                     if zh {
-                        cat!(t; "在职职工年平均人数申报为 ", Num::dec(*a), "，即 ", nn.exact, " 四舍五入到 4 位小数，按 N = ", nn.exact, " 计算。");
+                        cat!(t; "在职职工年平均人数申报为 ", Num::dec(*a), "，是 ", Cnt(nn, zh), " 四舍五入到 4 位小数的结果，按 ", Cnt(nn, zh), " 计算。");
                     } else {
-                        cat!(t; "Average in-service staff declared as ", Num::dec(*a), ", which is ", nn.exact, " rounded to 4 decimals: N = ", nn.exact, ".");
+                        cat!(t; "Average in-service staff declared as ", Num::dec(*a), ", which is ", Cnt(nn, zh), " rounded to 4 decimals; counted as ", Cnt(nn, zh), ".");
                     }
                 } else if zh {
-                    cat!(t; "在职职工年平均人数按申报值计：N = ", nn.shown, "。");
+                    cat!(t; "在职职工年平均人数按申报值计：", Cnt(nn, zh), "。");
                 } else {
-                    cat!(t; "Average in-service staff as declared: N = ", nn.shown, ".");
+                    cat!(t; "Average in-service staff, as declared: ", Cnt(nn, zh), ".");
                 }
             }
         }
@@ -501,17 +617,19 @@ impl Explainer {
         }
         t.result(weighted.as_str());
         if o.fresh_graduate_applied {
-            t.citation_parts(&[LEVY_RULES, "; ", &rule.citation]);
+            t.citation_parts(&[CITE_DISABLED, "; ", &rule.citation]);
         } else {
-            t.citation(LEVY_RULES);
+            t.citation(CITE_DISABLED);
         }
         t.text();
         // The masked number and the month list are inputs; the sentence gives the counts.
-        let (i, employed_n) = (o.index, o.employed.len());
+        // People number a roster from 1; the `index` input keeps the API's 0-based index.
+        let (i, employed_n) = (o.index + 1, o.employed.len());
         if zh {
-            cat!(t; "/disabled_employees/", i, "：", kind_zh, " ", o.grade, " 级，按 ", o.weight, " 人计；月末在职 ", employed_n, " 个月");
+            cat!(t; "第 ", i, " 名残疾职工：", kind_zh, " ", o.grade, " 级，每月按 ", o.weight, " 人计；月末在职 ", employed_n, " 个月");
         } else {
-            cat!(t; "/disabled_employees/", i, ": ", kind_en, " grade ", o.grade, ", weight ", o.weight, "; employed at month end in ", employed_n, " months");
+            let each = if o.weight == 1 { " person" } else { " people" };
+            cat!(t; "Disabled employee no. ", i, ": ", kind_en, " grade ", o.grade, ", counts as ", o.weight, each, " a month; employed at month end in ", employed_n, " months");
         }
         if !o.exclusions.is_empty() {
             t.s(lang.pick("；", "; "));
@@ -524,12 +642,12 @@ impl Explainer {
                 "; no monthly wage given, wage condition not checked",
             ));
         } else if !o.minimum_wage_unknown.is_empty() {
-            let m = Num::months(o.minimum_wage_unknown);
-            if zh {
-                cat!(t; "；", m, " 月最低工资标准未知，未核对工资条件");
-            } else {
-                cat!(t; "; no minimum wage known for month(s) ", m, ", wage condition not checked");
-            }
+            t.s(lang.pick("；", "; no minimum wage known for "));
+            write_month_runs(t.buf(), o.minimum_wage_unknown, lang);
+            t.s(lang.pick(
+                "最低工资标准未知，未核对工资条件",
+                ", wage condition not checked",
+            ));
         }
         if e.fresh_graduate {
             t.s(if o.fresh_graduate_applied {
@@ -550,9 +668,9 @@ impl Explainer {
             });
         }
         if zh {
-            cat!(t; "；计入 ", o.counted_months, " 个月 × ", o.weight, " = ", weighted, " 人月。");
+            cat!(t; "；计入 ", o.counted_months, " 个月，共 ", weighted, " 人月。");
         } else {
-            cat!(t; "; counted ", o.counted_months, " months × ", o.weight, " = ", weighted, " person-months.");
+            cat!(t; "; counted for ", o.counted_months, " months, ", weighted, " person-months in all.");
         }
     }
 
@@ -560,7 +678,7 @@ impl Explainer {
         let dd = tw(&mut self.d, d);
         let zh = self.lang == Language::Zh;
         match disabled {
-            Disabled::Roster(_) => {
+            Disabled::Roster(roster) => {
                 let sum = Num::dec(d.twelfths());
                 let mut t = begin(
                     &mut self.expl,
@@ -569,24 +687,30 @@ impl Explainer {
                 );
                 t.input("weighted_months", sum.as_str())
                     .result(dd.exact.as_str())
-                    .citation(LEVY_RULES)
+                    .citation(CITE_DISABLED)
                     .text();
-                if zh {
-                    cat!(t; "安排残疾人就业人数（加权年平均）D = Σ(权重 × 计入月数) ", sum, " ÷ 12 = ", dd.shown, "。");
+                let sum_g = sum.grouped();
+                if roster.is_empty() {
+                    t.s(self.lang.pick(
+                        "安排残疾人就业人数：未申报残疾职工，按 0 人计。",
+                        "Disabled employees: none declared, so 0.",
+                    ));
+                } else if zh {
+                    cat!(t; "安排残疾人就业人数（年平均，重度残疾人按 2 人计）：各残疾职工计入的人月相加为 ", sum_g, "，除以 12 个月，得 ", Cnt(dd, zh), "。");
                 } else {
-                    cat!(t; "Disabled employees (weighted annual average) D = Σ(weight × counted months) ", sum, " ÷ 12 = ", dd.shown, ".");
+                    cat!(t; "Disabled employees (annual average, a severely disabled person counted as two): the person-months counted add up to ", sum_g, "; divided by 12 months, that is ", Cnt(dd, zh), ".");
                 }
             }
             Disabled::Certified(c) => {
                 let mut t = begin(&mut self.expl, "disabled_counted", "D = disabled_count");
                 t.input("disabled_count", Num::dec(*c).as_str())
                     .result(dd.exact.as_str())
-                    .citation(LEVY_RULES)
+                    .citation(CITE_DISABLED)
                     .text();
                 if zh {
-                    cat!(t; "安排残疾人就业人数按残疾人就业服务机构认定的加权年平均人数计：D = ", dd.shown, "。");
+                    cat!(t; "安排残疾人就业人数按残疾人就业服务机构认定的年平均人数（重度残疾人按 2 人计）计：", Cnt(dd, zh), "。");
                 } else {
-                    cat!(t; "Disabled employees as certified by the employment service agency (weighted annual average): D = ", dd.shown, ".");
+                    cat!(t; "Disabled employees as certified by the disabled persons' employment service agency (annual average, a severely disabled person counted as two): ", Cnt(dd, zh), ".");
                 }
             }
         }
@@ -606,10 +730,15 @@ impl Explainer {
             None => t.citation("overrides.quota_ratio (what-if)"),
         };
         t.text();
+        let what_if = match (q.cited.is_none(), zh) {
+            (false, _) => "",
+            (true, true) => "（安排比例为本次试算给定的假设值）",
+            (true, false) => " (a what-if quota ratio)",
+        };
         if zh {
-            cat!(t; "应安排残疾人就业人数 = 在职职工人数 ", nn.shown, " × 安排比例 ", pct, " = ", rr.shown, "。");
+            cat!(t; "应安排残疾人就业人数：在职职工 ", Cnt(nn, zh), "的 ", pct, what_if, "，即 ", Cnt(rr, zh), "。");
         } else {
-            cat!(t; "Required disabled employees = staff ", nn.shown, " × quota ratio ", pct, " = ", rr.shown, ".");
+            cat!(t; "Required disabled employees: ", pct, what_if, " of ", Cnt(nn, zh), " on the staff, that is ", Cnt(rr, zh), ".");
         }
     }
 
@@ -626,24 +755,34 @@ impl Explainer {
         t.input("required", rr.exact.as_str())
             .input("D", dd.exact.as_str())
             .result(ss.exact.as_str())
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text();
-        if zh {
-            cat!(t; "未按比例安排人数 = max(0, ", rr.shown, " − ", dd.shown, ") = ", ss.shown, "。");
-        } else {
-            cat!(t; "Shortfall = max(0, ", rr.shown, " − ", dd.shown, ") = ", ss.shown, ".");
-        }
+        let (r, d) = (Cnt(rr, zh), Cnt(dd, zh));
+        match (zh, shortfall.is_zero()) {
+            (true, false) => {
+                cat!(t; "差额人数：应安排 ", r, "，实际安排 ", d, "，差 ", Cnt(ss, zh), "。")
+            }
+            (true, true) => {
+                cat!(t; "差额人数：应安排 ", r, "，实际安排 ", d, "，已达到规定比例，差额为 0。")
+            }
+            (false, false) => {
+                cat!(t; "Shortfall: ", r, " required, ", d, " counted; ", Cnt(ss, zh), " short.")
+            }
+            (false, true) => {
+                cat!(t; "Shortfall: ", r, " required, ", d, " counted; the quota is met, shortfall 0.")
+            }
+        };
     }
 
     pub(crate) fn fee_no_staff(&mut self) {
         let text = self.lang.pick(
-            "在职职工人数为 0：无应安排人数，无需缴纳保障金，年平均工资无定义。",
-            "No in-service staff: nothing is required or payable, and the average wage is undefined.",
+            "在职职工人数为 0：无应安排人数，无需缴纳保障金，也无从计算年平均工资。",
+            "No in-service staff: nothing is required or payable, and there is no average wage.",
         );
         begin(&mut self.expl, "fee_due", "fee_due = 0 (N = 0)")
             .input("N", "0")
             .result("0.00")
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text()
             .s(text);
     }
@@ -654,33 +793,34 @@ impl Explainer {
         let zh = self.lang == Language::Zh;
         match wages {
             Some(Wages::Total(total)) => {
-                let total = Num::money(total);
+                let total_s = Num::money(total);
                 let mut t = begin(
                     &mut self.expl,
                     "average_wage",
                     "W = round2(total_wages / N)",
                 );
-                t.input("total_wages", total.as_str())
+                t.input("total_wages", total_s.as_str())
                     .input("N", nn.exact.as_str())
                     .result(shown.as_str())
-                    .citation(LEVY_RULES)
+                    .citation(CITE_LEVY)
                     .text();
+                let (total, avg) = (Yuan::of(total, zh), Yuan::of(w, zh));
                 if zh {
-                    cat!(t; "在职职工年平均工资 W = 工资总额 ", total, " ÷ N ", nn.shown, " = ", shown, " 元（四舍五入到分）。");
+                    cat!(t; "在职职工年平均工资：工资总额 ", total, "，除以年平均人数 ", Cnt(nn, zh), "，得 ", avg, "（四舍五入到分）。");
                 } else {
-                    cat!(t; "Average annual wage W = total wages ", total, " ÷ N ", nn.shown, " = ", shown, " yuan (rounded half-up to the fen).");
+                    cat!(t; "Average annual wage: total wages of ", total, " divided by the average staff of ", Cnt(nn, zh), ", that is ", avg, " (rounded to the fen).");
                 }
             }
             _ => {
                 let mut t = begin(&mut self.expl, "average_wage", "W = average_wage");
                 t.input("average_wage", shown.as_str())
                     .result(shown.as_str())
-                    .citation(LEVY_RULES)
+                    .citation(CITE_LEVY)
                     .text();
                 if zh {
-                    cat!(t; "在职职工年平均工资按申报值计：W = ", shown, " 元。");
+                    cat!(t; "在职职工年平均工资按申报值计：", Yuan::of(w, zh), "。");
                 } else {
-                    cat!(t; "Average annual wage as declared: W = ", shown, " yuan.");
+                    cat!(t; "Average annual wage, as declared: ", Yuan::of(w, zh), ".");
                 }
             }
         }
@@ -695,10 +835,9 @@ impl Explainer {
         cap: Decimal,
         used: Decimal,
     ) {
-        let (w_s, s_s, cap_s, used_s, k_s) = (
+        let (w_s, s_s, used_s, k_s) = (
             Num::money(w),
             Num::money(s),
-            Num::money(cap),
             money(&mut self.money, used),
             Num::dec(k.value),
         );
@@ -713,11 +852,31 @@ impl Explainer {
             .result(used_s.as_str())
             .citation_parts(&[&k.citation, "; S: ", s_cite])
             .text();
-        if zh {
-            cat!(t; "工资封顶：W ", w_s, " 元与 ", k_s, " 倍社会平均工资（S ", s_s, " 元，封顶 ", cap_s, " 元）取低者，计征工资 W_used = ", used_s, " 元。");
-        } else {
-            cat!(t; "Wage cap: the lower of W ", w_s, " and ", k_s, " × the social average wage (S ", s_s, ", cap ", cap_s, "): W_used = ", used_s, " yuan.");
-        }
+        // A what-if value is not the region's figure: the sentence says so.
+        let s_note = match (s_cited.is_none(), zh) {
+            (false, _) => "",
+            (true, true) => "（本次试算给定的假设值）",
+            (true, false) => " (the what-if value given)",
+        };
+        let (w_y, s_y, cap_y) = (
+            Yuan(w_s.grouped(), zh),
+            Yuan(s_s.grouped(), zh),
+            Yuan::of(cap, zh),
+        );
+        match (zh, w > cap) {
+            (true, true) => {
+                cat!(t; "计征工资：封顶为当地社会平均工资 ", s_y, s_note, "的 ", k_s, " 倍，即 ", cap_y, "；年平均工资 ", w_y, "高于封顶，按封顶计征。")
+            }
+            (true, false) => {
+                cat!(t; "计征工资：封顶为当地社会平均工资 ", s_y, s_note, "的 ", k_s, " 倍，即 ", cap_y, "；年平均工资 ", w_y, "未超过封顶，按年平均工资计征。")
+            }
+            (false, true) => {
+                cat!(t; "Wage used for the levy: the cap is ", k_s, " times the local social average wage of ", s_y, s_note, ", that is ", cap_y, "; the average wage of ", w_y, " is above it, so the cap is used.")
+            }
+            (false, false) => {
+                cat!(t; "Wage used for the levy: the cap is ", k_s, " times the local social average wage of ", s_y, s_note, ", that is ", cap_y, "; the average wage of ", w_y, " is not above it, so the average wage is used.")
+            }
+        };
     }
 
     pub(crate) fn no_wage_cap(&mut self, w: Decimal) {
@@ -726,12 +885,13 @@ impl Explainer {
         let mut t = begin(&mut self.expl, "wage_cap", "W_used = W");
         t.input("W", w_s.as_str())
             .result(w_s.as_str())
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text();
+        let w_y = Yuan(w_s.grouped(), zh);
         if zh {
-            cat!(t; "此时无工资封顶规定：计征工资 W_used = W = ", w_s, " 元。");
+            cat!(t; "计征工资：此时无工资封顶规定，按年平均工资 ", w_y, "计征。");
         } else {
-            cat!(t; "No wage cap is in force: W_used = W = ", w_s, " yuan.");
+            cat!(t; "Wage used for the levy: no wage cap is in force, so the average wage, ", w_y, ", is used.");
         }
     }
 
@@ -747,32 +907,45 @@ impl Explainer {
         t.input("shortfall", ss.exact.as_str())
             .input("W_used", used_s.as_str())
             .result(fee_s.as_str())
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text();
-        if zh {
-            cat!(t; "应缴保障金 = 未按比例安排人数 ", ss.shown, " × W_used ", used_s, " = ", fee_s, " 元（四舍五入到分）。");
-        } else {
-            cat!(t; "Fee due = shortfall ", ss.shown, " × W_used ", used_s, " = ", fee_s, " yuan (rounded half-up to the fen).");
-        }
+        let (used_y, fee_y) = (Yuan(used_s.grouped(), zh), Yuan(fee_s.grouped(), zh));
+        match (zh, shortfall.is_zero()) {
+            (true, false) => {
+                cat!(t; "应缴保障金：差额人数 ", Cnt(ss, zh), "乘以计征工资 ", used_y, "，得 ", fee_y, "（四舍五入到分）。")
+            }
+            (true, true) => cat!(t; "应缴保障金：无差额人数，应缴 ", fee_y, "。"),
+            (false, false) => {
+                cat!(t; "Fee due: the shortfall of ", Cnt(ss, zh), " times the wage used, ", used_y, ", is ", fee_y, " (rounded to the fen).")
+            }
+            (false, true) => cat!(t; "Fee due: no shortfall, so ", fee_y, "."),
+        };
     }
 
     pub(crate) fn employment_ratio(&mut self, d: Twelfths, n: Twelfths) {
         let dd = tw(&mut self.d, d);
         let nn = tw(&mut self.n, n);
         let r = exact::mul_div_round(&[d.twelfths()], n.twelfths(), 6).unwrap_or_default();
-        // The percentage shown is r × 100 to 4 decimals: the same quotient, shifted.
-        let (r_s, p_s) = (Num::fixed(r, 6), Num::fixed(r * Decimal::ONE_HUNDRED, 4));
+        let r_s = Num::fixed(r, 6);
+        // The percentage is the same 6-decimal quotient, shifted: no second rounding.
+        let p_s = Num::dec(r * Decimal::ONE_HUNDRED);
+        let rounded = r.checked_mul(n.twelfths()) != Some(d.twelfths());
         let zh = self.lang == Language::Zh;
         let mut t = begin(&mut self.expl, "employment_ratio", "r = D / N");
         t.input("D", dd.exact.as_str())
             .input("N", nn.exact.as_str())
             .result(r_s.as_str())
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text();
+        let a = match (rounded, zh) {
+            (false, _) => "",
+            (true, true) => "约",
+            (true, false) => "about ",
+        };
         if zh {
-            cat!(t; "残疾人就业比例 r = D ", dd.shown, " ÷ N ", nn.shown, " = ", r_s, "（", p_s, "%）。");
+            cat!(t; "残疾人就业比例：安排残疾人 ", Cnt(dd, zh), "，占在职职工 ", Cnt(nn, zh), "的", a, " ", p_s, "%。");
         } else {
-            cat!(t; "Employment ratio r = D ", dd.shown, " ÷ N ", nn.shown, " = ", r_s, " (", p_s, "%).");
+            cat!(t; "Employment ratio: ", Cnt(dd, zh), " counted as disabled out of ", Cnt(nn, zh), " on the staff, that is ", a, p_s, "%.");
         }
     }
 
@@ -801,8 +974,8 @@ impl Explainer {
                 .citation(&rule.citation)
                 .text()
                 .s(lang.pick(
-                    "此时无小微企业免征规定。",
-                    "No small-enterprise exemption is in force.",
+                    "小微企业免征：此时无小微企业免征规定。",
+                    "Small-enterprise exemption: none is in force.",
                 ));
             }
             ExemptionRule::SmallEnterprise {
@@ -836,37 +1009,46 @@ impl Explainer {
                 t.result(result).citation(&rule.citation).text();
                 if kind != EmployerKind::Enterprise {
                     if zh {
-                        cat!(t; "免征仅适用于企业；", kind.name_zh(), "不适用，不论人数多少。");
+                        cat!(t; "小微企业免征：仅适用于企业；", kind.name_zh(), "不适用，不论人数多少。");
                     } else {
-                        cat!(t; "The exemption covers enterprises only; a ", kind.as_str(), " is never exempt, whatever its size.");
+                        cat!(t; "Small-enterprise exemption: enterprises only; ", kind_en(kind), " is never exempt, whatever its size.");
                     }
                     return;
                 }
+                let max_p = Ppl(max_s.grouped(), zh);
                 if zh {
-                    cat!(t; "在职职工总数 ", max_s, " 人（含）以下的企业");
+                    cat!(t; "小微企业免征：在职职工总数 ", max_p, "（含）以下的企业");
                 } else {
-                    cat!(t; "Enterprises with at most ", max_s, " staff (inclusive)");
+                    cat!(t; "Small-enterprise exemption: enterprises with at most ", max_p, " on the staff (inclusive)");
                 }
                 if let Some((y, r)) = window {
-                    let end = super::add_years(r, y).map(Num::date).unwrap_or(Num::EMPTY);
-                    let (r, a) = (Num::date(r), Num::date(policy.as_of));
+                    let end = super::add_years(r, y);
+                    let (reg, asof) = (Day(r, zh), Day(policy.as_of, zh));
                     if zh {
-                        cat!(t; "，且自工商登记注册之日（", r, "）起 ", y, " 年内（至 ", end, "，按申报日 ", a, " 判断）");
+                        cat!(t; "，自工商登记注册之日（", reg, "）起 ", y, " 年内");
+                        if let Some(end) = end {
+                            cat!(t; "（至 ", Day(end, zh), "）");
+                        }
+                        cat!(t; "，免征保障金（按申报日 ", asof, "判断）");
                     } else {
-                        cat!(t; ", and within ", y, " years of business registration (", r, ", until ", end, ", tested on the as-of date ", a, ")");
+                        cat!(t; " are exempt within ", y, " years of business registration (", reg);
+                        if let Some(end) = end {
+                            cat!(t; ", so until ", Day(end, zh));
+                        }
+                        cat!(t; ", tested on the filing date ", asof, ")");
                     }
-                }
-                let verdict = match (exempt, zh) {
-                    (true, true) => "免征保障金",
-                    (false, true) => "不符合免征条件",
-                    (true, false) => "exempt",
-                    (false, false) => "not exempt",
-                };
-                if zh {
-                    cat!(t; "免征；N = ", nn.shown, "：", verdict, "。");
                 } else {
-                    cat!(t; " are exempt; N = ", nn.shown, ": ", verdict, ".");
+                    t.s(lang.pick("免征保障金", " are exempt"));
                 }
+                let n_p = Cnt(nn, zh);
+                match (exempt, zh) {
+                    (true, true) => cat!(t; "。本单位在职职工 ", n_p, "，免征。"),
+                    (false, true) => cat!(t; "。本单位在职职工 ", n_p, "，不符合免征条件。"),
+                    (true, false) => cat!(t; ". This employer has ", n_p, " on the staff: exempt."),
+                    (false, false) => {
+                        cat!(t; ". This employer has ", n_p, " on the staff: not exempt.")
+                    }
+                };
             }
         }
     }
@@ -905,19 +1087,20 @@ impl Explainer {
             .result(red_s.as_str())
             .citation(&tiers.citation)
             .text();
+        let (fee_y, red_y) = (Yuan(fee_s.grouped(), zh), Yuan(red_s.grouped(), zh));
         let above = share == tv.share_at_or_above;
         match (zh, above) {
             (true, true) => {
-                cat!(t; "残疾人就业比例达到 ", th, " 及以上：按应缴额的 ", sh, " 缴纳，减免 = ", fee_s, " × (1 − ", share_s, ") = ", red_s, " 元。")
+                cat!(t; "分档减缴：残疾人就业比例达到 ", th, "（含）以上，按应缴保障金 ", fee_y, "的 ", sh, " 缴纳，减免 ", red_y, "。")
             }
             (true, false) => {
-                cat!(t; "残疾人就业比例低于 ", th, "：按应缴额的 ", sh, " 缴纳，减免 = ", fee_s, " × (1 − ", share_s, ") = ", red_s, " 元。")
+                cat!(t; "分档减缴：残疾人就业比例低于 ", th, "，按应缴保障金 ", fee_y, "的 ", sh, " 缴纳，减免 ", red_y, "。")
             }
             (false, true) => {
-                cat!(t; "Employment ratio at or above ", th, ": ", sh, " of the fee is payable; reduction = ", fee_s, " × (1 − ", share_s, ") = ", red_s, " yuan.")
+                cat!(t; "Tiered reduction: the employment ratio is ", th, " or more, so ", sh, " of the fee of ", fee_y, " is payable; reduction ", red_y, ".")
             }
             (false, false) => {
-                cat!(t; "Employment ratio below ", th, ": ", sh, " of the fee is payable; reduction = ", fee_s, " × (1 − ", share_s, ") = ", red_s, " yuan.")
+                cat!(t; "Tiered reduction: the employment ratio is below ", th, ", so ", sh, " of the fee of ", fee_y, " is payable; reduction ", red_y, ".")
             }
         };
     }
@@ -925,25 +1108,26 @@ impl Explainer {
     pub(crate) fn no_reduction(&mut self, tiers_in_force: bool, exempt: bool, no_shortfall: bool) {
         let text = if !tiers_in_force {
             self.lang.pick(
-                "此时无分档减缴规定，减免为 0。",
-                "No reduction tiers are in force; reduction 0.",
+                "分档减缴：此时无分档减缴规定，减免 0.00 元。",
+                "Tiered reduction: no reduction tiers are in force; reduction 0.00 yuan.",
             )
         } else if exempt {
             self.lang.pick(
-                "已免征，不再分档减缴，减免为 0。",
-                "Exempt: no tier applies; reduction 0.",
+                "分档减缴：已免征，不再分档减缴，减免 0.00 元。",
+                "Tiered reduction: exempt, so no tier applies; reduction 0.00 yuan.",
             )
         } else if no_shortfall {
             self.lang.pick(
-                "已达到安排比例，无应缴额，减免为 0。",
-                "Quota met: nothing to reduce; reduction 0.",
+                "分档减缴：已达到规定比例，无应缴保障金可减，减免 0.00 元。",
+                "Tiered reduction: the quota is met and nothing is due; reduction 0.00 yuan.",
             )
         } else {
-            self.lang.pick("减免为 0。", "Reduction 0.")
+            self.lang
+                .pick("分档减缴：减免 0.00 元。", "Tiered reduction: 0.00 yuan.")
         };
         begin(&mut self.expl, "reduction", "reduction = 0")
             .result("0.00")
-            .citation(LEVY_RULES)
+            .citation(CITE_LEVY)
             .text()
             .s(text);
     }
@@ -962,6 +1146,11 @@ impl Explainer {
             Num::money(pay),
         );
         let zh = self.lang == Language::Zh;
+        let (fee_y, red_y, pay_y) = (
+            Yuan(fee_s.grouped(), zh),
+            Yuan(red_s.grouped(), zh),
+            Yuan(pay_s.grouped(), zh),
+        );
         if exempt {
             let mut t = begin(&mut self.expl, "payable", "payable = 0 (exempt)");
             t.input("fee_due", fee_s.as_str())
@@ -970,21 +1159,32 @@ impl Explainer {
                 .citation(&policy.exemption.citation)
                 .text();
             if zh {
-                cat!(t; "符合免征条件：应缴保障金 ", fee_s, " 元予以免征，实际应缴 0.00 元。");
+                cat!(t; "实际应缴：符合免征条件，应缴保障金 ", fee_y, "予以免征，实际应缴 ", pay_y, "。");
             } else {
-                cat!(t; "Exempt: the fee of ", fee_s, " yuan is waived; payable 0.00 yuan.");
+                cat!(t; "Levy payable: exempt, so the fee of ", fee_y, " is waived; payable ", pay_y, ".");
             }
         } else {
             let mut t = begin(&mut self.expl, "payable", "payable = fee_due − reduction");
             t.input("fee_due", fee_s.as_str())
                 .input("reduction", red_s.as_str())
                 .result(pay_s.as_str())
-                .citation(LEVY_RULES)
+                .citation(CITE_LEVY)
                 .text();
-            if zh {
-                cat!(t; "实际应缴保障金 = ", fee_s, " − ", red_s, " = ", pay_s, " 元。");
+            if fee.is_zero() {
+                t.s(self.lang.pick(
+                    "实际应缴：无应缴保障金，实际应缴 0.00 元。",
+                    "Levy payable: nothing is due; payable 0.00 yuan.",
+                ));
+            } else if red.is_zero() {
+                if zh {
+                    cat!(t; "实际应缴：无减免，实际应缴 ", pay_y, "。");
+                } else {
+                    cat!(t; "Levy payable: no reduction, so ", pay_y, ".");
+                }
+            } else if zh {
+                cat!(t; "实际应缴：应缴保障金 ", fee_y, "减去减免 ", red_y, "，实际应缴 ", pay_y, "。");
             } else {
-                cat!(t; "Levy payable = ", fee_s, " − ", red_s, " = ", pay_s, " yuan.");
+                cat!(t; "Levy payable: the fee of ", fee_y, " less the reduction of ", red_y, ", that is ", pay_y, ".");
             }
         }
     }
@@ -1002,13 +1202,23 @@ impl Explainer {
         t.input("D", dd.exact.as_str())
             .input("required", rr.exact.as_str())
             .result(oo.exact.as_str())
-            .citation("残疾人就业条例")
+            .citation(CITE_OVER_QUOTA)
             .text();
-        if zh {
-            cat!(t; "超比例安排人数 = max(0, ", dd.shown, " − ", rr.shown, ") = ", oo.shown, "。");
-        } else {
-            cat!(t; "Over quota = max(0, ", dd.shown, " − ", rr.shown, ") = ", oo.shown, ".");
-        }
+        let (d, r) = (Cnt(dd, zh), Cnt(rr, zh));
+        match (zh, over.is_zero()) {
+            (true, false) => {
+                cat!(t; "超比例安排人数：实际安排 ", d, "，应安排 ", r, "，超出 ", Cnt(oo, zh), "。")
+            }
+            (true, true) => {
+                cat!(t; "超比例安排人数：实际安排 ", d, "，未超过应安排的 ", r, "，无超比例人数。")
+            }
+            (false, false) => {
+                cat!(t; "Over quota: ", d, " counted, ", r, " required; ", Cnt(oo, zh), " over.")
+            }
+            (false, true) => {
+                cat!(t; "Over quota: ", d, " counted, no more than the ", r, " required, so none.")
+            }
+        };
     }
 
     pub(crate) fn reward(
@@ -1028,8 +1238,8 @@ impl Explainer {
                 .citation(citation)
                 .text()
                 .s(lang.pick(
-                    "未超比例安排残疾人就业，无超比例奖励。",
-                    "Not over quota: no over-quota reward.",
+                    "超比例奖励：未超比例安排残疾人就业，无超比例奖励。",
+                    "Over-quota reward: not over quota, so no reward.",
                 ));
             return;
         }
@@ -1039,7 +1249,8 @@ impl Explainer {
                 .result(amount.as_str())
                 .citation(citation)
                 .text()
-                .s(&message);
+                .s(lang.pick("超比例奖励：", "Over-quota reward: "))
+                .s(&lower_first(&message));
             return;
         }
         let persons = r.persons.unwrap_or(Twelfths::ZERO);
@@ -1067,16 +1278,18 @@ impl Explainer {
             .citation(citation)
             .text()
             .s(lang.pick(
-                "超比例人数不足 1 人（按整人数计），无超比例奖励。",
-                "Less than one whole person over quota: no reward.",
+                "超比例奖励：超比例人数不足 1 人（按整人数计），无超比例奖励。",
+                "Over-quota reward: less than one whole person over quota, so no reward.",
             ));
             return;
         }
         let persons_note = match (zh, whole) {
-            (true, true) => "按整人数计 ",
-            (false, true) => "whole persons ",
+            (true, true) => "（按整人数计）",
+            (false, true) => " (whole persons)",
             _ => "",
         };
+        let amount_y = Yuan(amount.grouped(), zh);
+        let p = Ppl(pp.shown, zh);
         match &policy.reward.value {
             RewardRule::MinimumWageMultiple {
                 multiple,
@@ -1091,12 +1304,16 @@ impl Explainer {
                 } else {
                     "reward = round2(over_quota × multiple × minimum_wage)"
                 };
-                let once = match (severe_counted_once, &input.disabled) {
-                    (true, Disabled::Roster(_)) => lang.pick(
-                        "（重度残疾人只计一人）",
-                        " (a severely disabled person counted once)",
-                    ),
-                    _ => "",
+                let once = *severe_counted_once && matches!(input.disabled, Disabled::Roster(_));
+                // How the persons were counted, in one bracket.
+                let how = match (zh, whole, once) {
+                    (true, true, true) => "（按整人数计，重度残疾人只计一人）",
+                    (true, false, true) => "（重度残疾人只计一人）",
+                    (false, true, true) => {
+                        " (whole persons, a severely disabled person counted once)"
+                    }
+                    (false, false, true) => " (a severely disabled person counted once)",
+                    (_, _, false) => persons_note,
                 };
                 let mut t = begin(&mut self.expl, "reward", formula);
                 t.input("over_quota", base.as_str())
@@ -1106,10 +1323,11 @@ impl Explainer {
                     .result(amount.as_str())
                     .citation(citation)
                     .text();
+                let mw_y = Yuan(mw.grouped(), zh);
                 if zh {
-                    cat!(t; "超比例奖励 = 超比例人数", once, " ", persons_note, pp.shown, " 人 × ", mult, " × 上年末月最低工资 ", mw, " 元 = ", amount, " 元");
+                    cat!(t; "超比例奖励：超比例人数 ", p, how, "，每人奖励上年末当地月最低工资 ", mw_y, "的 ", mult, " 倍，共 ", amount_y);
                 } else {
-                    cat!(t; "Over-quota reward = over-quota persons", once, " ", persons_note, pp.shown, " × ", mult, " × minimum wage at the end of the data year ", mw, " = ", amount, " yuan");
+                    cat!(t; "Over-quota reward: ", p, " over quota", how, ", each rewarded ", mult, " times the local monthly minimum wage at the end of the data year (", mw_y, "): ", amount_y);
                 }
                 match (max_years, zh) {
                     (Some(y), true) => cat!(t; "；同一单位最多奖励 ", y, " 年。"),
@@ -1133,18 +1351,19 @@ impl Explainer {
                     t.input("cap", Num::money(*c).as_str());
                 }
                 t.result(amount.as_str()).citation(citation).text();
+                let per_y = Yuan(per_s.grouped(), zh);
                 if zh {
-                    cat!(t; "超比例奖励 = ", persons_note, pp.shown, " 人 × ", per_s, " 元");
+                    cat!(t; "超比例奖励：超比例人数 ", p, persons_note, "，每人 ", per_y);
                     if let Some(c) = cap {
-                        cat!(t; "（每单位最高 ", Num::money(*c), " 元）");
+                        cat!(t; "，每单位最高 ", Yuan::of(*c, zh));
                     }
-                    cat!(t; " = ", amount, " 元。");
+                    cat!(t; "，共 ", amount_y, "。");
                 } else {
-                    cat!(t; "Over-quota reward = ", persons_note, pp.shown, " × ", per_s, " yuan");
+                    cat!(t; "Over-quota reward: ", p, " over quota", persons_note, ", ", per_y, " each");
                     if let Some(c) = cap {
-                        cat!(t; " (at most ", Num::money(*c), " per employer)");
+                        cat!(t; " (at most ", Yuan::of(*c, zh), " per employer)");
                     }
-                    cat!(t; " = ", amount, " yuan.");
+                    cat!(t; ": ", amount_y, ".");
                 }
             }
             RewardRule::None { .. } => {}

@@ -97,7 +97,7 @@ pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> 
         fresh_graduate_full_year: nat(false, "残疾人就业条例"),
         reward: nat(
             RewardRule::None {
-                note: "no over-quota reward rule is in force (fixture)".into(),
+                note: "未规定超比例奖励标准 (no over-quota reward rule; fixture)".into(),
             },
             "残疾人就业条例",
         ),
@@ -110,8 +110,8 @@ pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> 
             true,
             RegionCode::NATIONAL,
         ),
-        filing_deadline: nat(dec31, "levy-rules §1"),
-        payment_due: nat(dec31, "levy-rules §1"),
+        filing_deadline: nat(dec31, "docs/rules.md §1"),
+        payment_due: nat(dec31, "docs/rules.md §1"),
         public_body_thresholds: Vec::new(),
         social_average_wage_stand_in: None,
         notes: Vec::new(),

@@ -438,6 +438,21 @@ pub enum Warning {
     },
 }
 
+/// The part of a pack's note in `lang`. Notes are written "中文 (English)"; a note in
+/// that shape gives its Chinese part for Chinese and the part in brackets for English,
+/// so that a Chinese sentence does not end in English. Any other note is shown whole.
+pub(crate) fn note_in(note: &str, lang: Language) -> &str {
+    let bilingual = note
+        .strip_suffix(')')
+        .and_then(|n| n.split_once(" ("))
+        .filter(|(zh, en)| !zh.is_ascii() && en.is_ascii() && !en.contains('('));
+    match (bilingual, lang) {
+        (Some((zh, _)), Language::Zh) => zh.trim_end(),
+        (Some((_, en)), Language::En) => en,
+        (None, _) => note,
+    }
+}
+
 impl Warning {
     /// A stable code for the warning.
     pub fn code(&self) -> &'static str {
@@ -463,7 +478,11 @@ impl Warning {
     pub fn message(&self, policy: &ResolvedPolicy, lang: Language) -> String {
         let zh = lang == Language::Zh;
         match *self {
-            Warning::PolicyNote(i) => policy.notes.get(i).cloned().unwrap_or_default(),
+            Warning::PolicyNote(i) => policy
+                .notes
+                .get(i)
+                .map(|n| note_in(n, lang).to_owned())
+                .unwrap_or_default(),
             Warning::MinimumWageUnknown { employee, months } => {
                 if zh {
                     format!(
@@ -514,13 +533,22 @@ impl Warning {
             }
             Warning::NoRewardRule => {
                 let note = match &policy.reward.value {
-                    RewardRule::None { note } => note.as_str(),
+                    RewardRule::None { note } => note_in(note, lang),
                     _ => "",
                 };
-                if zh {
-                    format!("超比例安排残疾人就业，但本地区无有效的超比例奖励规定，奖励按 0 计。{note}")
-                } else {
-                    format!("Over quota, but no over-quota reward rule is in force here; reward 0. {note}")
+                match (zh, note.is_empty()) {
+                    (true, true) => {
+                        "超比例安排残疾人就业，但本地区无有效的超比例奖励规定，奖励按 0 计。".to_owned()
+                    }
+                    (true, false) => format!(
+                        "超比例安排残疾人就业，但本地区无有效的超比例奖励规定，奖励按 0 计（{note}）。"
+                    ),
+                    (false, true) => {
+                        "Over quota, but no over-quota reward rule is in force here; reward 0.".to_owned()
+                    }
+                    (false, false) => format!(
+                        "Over quota, but no over-quota reward rule is in force here; reward 0 ({note})."
+                    ),
                 }
             }
             Warning::RewardNotEligible => lang

@@ -1,7 +1,7 @@
 //! Allocation-free number text for the explanation: a decimal, money, count or date
 //! formatted into a small stack buffer. The explanation writes dozens of numbers per
 //! calculation; going through `Decimal`'s `Display` and a `String` each time cost more
-//! than the calculation itself (issue 3 §5 benchmark targets).
+//! than the calculation itself (see the engine targets in BENCHMARKS.md).
 
 use std::fmt;
 
@@ -146,11 +146,6 @@ impl Num {
         n
     }
 
-    /// A count for display: half-up to 4 decimals ("32.3333").
-    pub(crate) fn count(t: Twelfths) -> Num {
-        Num::fixed(t.round(4), 4)
-    }
-
     /// The exact count: a finite decimal ("0.485") or a fraction over 12 ("388/12").
     pub(crate) fn exact(t: Twelfths) -> Num {
         match t.exact_decimal_raw() {
@@ -168,6 +163,42 @@ impl Num {
         let mut n = Num::dec(r * Decimal::ONE_HUNDRED);
         n.push(b'%');
         n
+    }
+
+    /// Money as a person reads it: thousands separated, two decimals ("25,920.00").
+    pub(crate) fn yuan(d: Decimal) -> Num {
+        Num::money(d).grouped()
+    }
+
+    /// A count of people as a person reads it: half-up to 4 decimals, trailing zeros
+    /// dropped, thousands separated ("2.4", "150", "32.3333", "1,200").
+    pub(crate) fn people(t: Twelfths) -> Num {
+        Num::dec(t.round(4)).grouped()
+    }
+
+    /// The same number with a comma between each group of three integer digits.
+    pub(crate) fn grouped(self) -> Num {
+        let s = self.as_bytes();
+        let sign = usize::from(s.first() == Some(&b'-'));
+        let int_end = s.iter().position(|&c| c == b'.').unwrap_or(s.len());
+        let digits = int_end.saturating_sub(sign);
+        if digits <= 3 || s[sign..int_end].iter().any(|c| !c.is_ascii_digit()) {
+            return self;
+        }
+        let mut n = Num::EMPTY;
+        n.push_ascii(&s[..sign]);
+        for (i, &c) in s[sign..int_end].iter().enumerate() {
+            if i > 0 && (digits - i) % 3 == 0 {
+                n.push(b',');
+            }
+            n.push(c);
+        }
+        n.push_ascii(&s[int_end..]);
+        n
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.b[..usize::from(self.len.min(CAP as u8))]
     }
 
     /// A whole number.
@@ -292,10 +323,6 @@ mod tests {
         assert_eq!(Num::money(dec!(0.005)).as_str(), "0.01");
         assert_eq!(Num::money(dec!(0.1)).as_str(), "0.10");
         assert_eq!(
-            Num::count(Twelfths::from_twelfths(dec!(388))).as_str(),
-            "32.3333"
-        );
-        assert_eq!(
             Num::exact(Twelfths::from_twelfths(dec!(388))).as_str(),
             "388/12"
         );
@@ -315,6 +342,29 @@ mod tests {
             "1,10,12"
         );
         assert_eq!(Num::fixed(dec!(0.01), 6).as_str(), "0.010000");
+        assert_eq!(Num::yuan(dec!(25920)).as_str(), "25,920.00");
+        assert_eq!(Num::yuan(dec!(1234567.891)).as_str(), "1,234,567.89");
+        assert_eq!(Num::yuan(dec!(999.995)).as_str(), "1,000.00");
+        assert_eq!(Num::yuan(dec!(0)).as_str(), "0.00");
+        assert_eq!(Num::dec(dec!(-1234.5)).grouped().as_str(), "-1,234.5");
+        assert_eq!(Num::dec(dec!(123)).grouped().as_str(), "123");
+        assert_eq!(
+            Num::people(Twelfths::from_twelfths(dec!(388))).as_str(),
+            "32.3333"
+        );
+        assert_eq!(
+            Num::people(Twelfths::from_value(dec!(150)).unwrap_or_default()).as_str(),
+            "150"
+        );
+        assert_eq!(
+            Num::people(Twelfths::from_value(dec!(2.4)).unwrap_or_default()).as_str(),
+            "2.4"
+        );
+        assert_eq!(
+            Num::people(Twelfths::from_value(dec!(12000)).unwrap_or_default()).as_str(),
+            "12,000"
+        );
+
         assert_eq!(Num::dec(Decimal::MAX).as_str(), Decimal::MAX.to_string());
     }
 

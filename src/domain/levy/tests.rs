@@ -127,6 +127,30 @@ pub(crate) fn check_explanation(r: &LevyResult) {
             "{}: text and citation",
             s.step()
         );
+        // The sentence is for the employer: no notation, no untranslated words.
+        for bad in [
+            "=",
+            "×",
+            "÷",
+            "Σ",
+            "−",
+            "max(",
+            "W_used",
+            "/disabled_employees",
+        ] {
+            assert!(
+                !s.text().contains(bad),
+                "{}: {bad:?} in {}",
+                s.step(),
+                s.text()
+            );
+        }
+        assert!(
+            !s.text().contains("provisional"),
+            "{}: {}",
+            s.step(),
+            s.text()
+        );
         seen.push(s.step());
         match s.step() {
             "average_headcount" => {
@@ -912,7 +936,7 @@ fn conditions_exclude_with_reasons() {
         .filter(|s| s.step() == "disabled_employee")
         .nth(3)
         .expect("step");
-    assert!(step.text().contains("2350.00"), "{}", step.text());
+    assert!(step.text().contains("2,350.00 元"), "{}", step.text());
 }
 
 #[test]
