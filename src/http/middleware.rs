@@ -396,3 +396,72 @@ mod tests {
         .is_none());
     }
 }
+
+/// One answer as the server sent it, for an [`Observer`].
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    /// The request method.
+    pub method: &'a str,
+    /// The request path, without its query.
+    pub path: &'a str,
+    /// The status code answered.
+    pub status: u16,
+    /// The answer's `Content-Type`, empty when none.
+    pub content_type: &'a str,
+    /// The body, for JSON answers only (others are streamed and not read).
+    pub body: Option<&'a [u8]>,
+}
+
+/// Sees every answer the server sends: the integration tests check each one against the
+/// OpenAPI document, so that the document cannot drift from what is served.
+pub type Observer = std::sync::Arc<dyn Fn(&Exchange<'_>) + Send + Sync>;
+
+/// The observing middleware: a no-op unless the application was built with an
+/// [`Observer`]; JSON bodies are buffered (they are small and already whole in memory).
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let observer = req
+        .app_data::<actix_web::web::Data<Observer>>()
+        .map(|o| o.get_ref().clone());
+    let method = req.method().as_str().to_owned();
+    let path = req.path().to_owned();
+    let res = next.call(req).await?;
+    let Some(observer) = observer else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if !content_type.contains("json") {
+        observer(&Exchange {
+            method: &method,
+            path: &path,
+            status,
+            content_type: &content_type,
+            body: None,
+        });
+        return Ok(res.map_into_boxed_body());
+    }
+    let (http_req, http_res) = res.into_parts();
+    let (head, body) = http_res.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("answer body unreadable"))?;
+    observer(&Exchange {
+        method: &method,
+        path: &path,
+        status,
+        content_type: &content_type,
+        body: Some(&bytes),
+    });
+    Ok(ServiceResponse::new(
+        http_req,
+        head.set_body(BoxBody::new(bytes)),
+    ))
+}

@@ -264,6 +264,18 @@ impl Application {
         book: Arc<PolicyBook>,
         clock: Clock,
     ) -> std::io::Result<Application> {
+        Application::build_observed(settings, db, book, clock, None)
+    }
+
+    /// [`Application::build_with_clock`] with an observer of every answer (the tests
+    /// check each against the OpenAPI document).
+    pub fn build_observed(
+        settings: Settings,
+        db: Db,
+        book: Arc<PolicyBook>,
+        clock: Clock,
+        observer: Option<middleware::Observer>,
+    ) -> std::io::Result<Application> {
         let policy: Arc<dyn PolicyProvider> = book.clone();
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))?;
         let port = listener.local_addr()?.port();
@@ -296,13 +308,18 @@ impl Application {
             secrets,
             clock,
         });
+        let observer = observer.map(web::Data::new);
         let mut server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
+            let mut app = App::new().app_data(state.clone());
+            if let Some(o) = &observer {
+                app = app.app_data(o.clone());
+            }
+            app
                 // The last `wrap` runs first: every request gets its id and span before
                 // its text is checked.
                 .wrap(actix_web::middleware::from_fn(middleware::text_guard))
                 .wrap(actix_web::middleware::from_fn(middleware::request_context))
+                .wrap(actix_web::middleware::from_fn(middleware::observe))
                 .configure(|cfg| configure(cfg, body_limit, upload_limit))
                 .default_service(web::to(not_found))
         })

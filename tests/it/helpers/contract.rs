@@ -338,13 +338,19 @@ fn validate_in(
                 Some(s) => validate(doc, s, value, &here, errors),
                 None => match extra {
                     Some(Value::Bool(true)) => {}
-                    Some(Value::Bool(false)) => {
+                    // Within an `allOf` the parts declare the fields between them (the
+                    // document uses `allOf` as composition, as `unevaluatedProperties`
+                    // would): the union is checked by the `allOf` itself.
+                    Some(Value::Bool(false)) if closed => {
                         errors.push(format!("{here}: field not documented"))
                     }
+                    Some(Value::Bool(false)) => {}
                     Some(s) => validate(doc, s, value, &here, errors),
                     // Closed by default when the schema lists properties: see the
                     // module comment.
-                    None if props.is_some() => errors.push(format!("{here}: field not documented")),
+                    None if closed && props.is_some() => {
+                        errors.push(format!("{here}: field not documented"))
+                    }
                     None => {}
                 },
             }
@@ -492,5 +498,45 @@ fn check_problem(doc: &Value, x: &Exchange<'_>, body: &[u8]) -> Result<(), Strin
             x.status,
             errors.join("\n  ")
         ))
+    }
+}
+
+#[cfg(test)]
+mod checks {
+    use super::*;
+    use serde_json::json;
+
+    /// The check fails on what drift looks like: a field the document does not name, a
+    /// wrong type, an undocumented status; and passes the answer as documented.
+    #[test]
+    fn the_contract_check_finds_drift() {
+        let doc = document();
+        let ok = json!({"status": "ok"});
+        let body = serde_json::to_vec(&ok).unwrap_or_default();
+        assert_eq!(
+            check_answer(doc, "GET", "/healthz", 200, "application/json", &body),
+            Ok(())
+        );
+        let extra = serde_json::to_vec(&json!({"status": "ok", "secret": 1})).unwrap_or_default();
+        let e = check_answer(doc, "GET", "/healthz", 200, "application/json", &extra);
+        assert!(e.is_err_and(|e| e.contains("/secret: field not documented")));
+        let wrong = serde_json::to_vec(&json!({"status": 7})).unwrap_or_default();
+        let e = check_answer(doc, "GET", "/healthz", 200, "application/json", &wrong);
+        assert!(e.is_err_and(|e| e.contains("expected type")));
+        let e = check_answer(doc, "GET", "/healthz", 418, "application/json", &body);
+        assert!(e.is_err_and(|e| e.contains("status 418 not documented")));
+        // A request documented as allOf of two parts takes the fields of both, and no
+        // other.
+        let schema = json!({"$ref": "#/components/schemas/CalcRequest"});
+        let mut faults = Vec::new();
+        validate(
+            doc,
+            &schema,
+            &json!({"region": "411200", "levy_year": 2025, "employer": {"kind": "enterprise"},
+                    "staff": {"average_headcount": "10"}, "average_wage": "1", "nope": 1}),
+            "",
+            &mut faults,
+        );
+        assert_eq!(faults, vec!["/nope: field not documented".to_owned()]);
     }
 }

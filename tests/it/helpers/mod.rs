@@ -5,6 +5,7 @@
 //! worker's and the batch runner's work done at once on the app's date; `bin`, the
 //! binary; the SMTP sink (`smtp`) and the fixtures (`fixtures`).
 
+pub mod contract;
 pub mod fixtures;
 pub mod smtp;
 
@@ -105,6 +106,21 @@ pub struct TestApp {
     pub settings: Settings,
     /// The SMTP server its mail goes to, when started with one.
     pub smtp: Option<SmtpSink>,
+    /// What its answers did not match in the OpenAPI document: checked when the app is
+    /// dropped, so every test that talks to the service checks the contract too.
+    pub contract: contract::Contract,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let faults = self.contract.faults();
+        if !faults.is_empty() && !std::thread::panicking() {
+            panic!(
+                "answers that src/http/openapi.json does not describe:\n{}",
+                faults.join("\n")
+            );
+        }
+    }
 }
 
 impl TestApp {
@@ -442,7 +458,8 @@ async fn spawn_app_configured(
             .expect("migrate");
     }
     let clock = FixedClock::new(quota_levy::clock::china_today());
-    let address = serve(settings.clone(), pool, &clock);
+    let contract = contract::Contract::default();
+    let address = serve(settings.clone(), pool, &clock, &contract);
     TestApp {
         address,
         db,
@@ -451,6 +468,7 @@ async fn spawn_app_configured(
         clock,
         settings,
         smtp: None,
+        contract,
     }
 }
 
@@ -464,15 +482,21 @@ pub fn serve_also(first: &TestApp, extra: &[(&str, &str)]) -> String {
         &settings.database,
     )
     .expect("pool");
-    serve(settings, pool, &first.clock)
+    serve(settings, pool, &first.clock, &first.contract)
 }
 
-fn serve(settings: Settings, pool: Db, clock: &FixedClock) -> String {
-    let app = quota_levy::http::Application::build_with_clock(
+fn serve(
+    settings: Settings,
+    pool: Db,
+    clock: &FixedClock,
+    contract: &contract::Contract,
+) -> String {
+    let app = quota_levy::http::Application::build_observed(
         settings,
         pool,
         policy(),
         clock.clone().into(),
+        Some(contract.observer()),
     )
     .expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
