@@ -258,6 +258,8 @@ where
         scope: who.region,
         lang: src.lang,
         secret: state.secret().await?,
+        invitations: crate::registry::accounts::Invitations::from_settings(&state.settings)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
     };
     let lang = src.lang;
     let limits = import::Limits::from(&state.settings.import);

@@ -14,6 +14,7 @@ pub mod notices;
 pub mod payments;
 pub mod problem;
 pub mod roll;
+pub mod session;
 pub mod violations;
 
 use actix_web::dev::Server;

@@ -117,6 +117,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         lang: args.lang,
         secret,
         submit,
+        invitations: crate::registry::accounts::Invitations::from_settings(settings)?,
     };
     let file_name = args.file.file_name().and_then(|n| n.to_str());
     let input = Input {

@@ -544,6 +544,7 @@ fn import_and_check(
         lang,
         secret: crate::secret::ServerSecret::from_bytes([7; 32]),
         submit: false,
+        invitations: None,
     };
     let report = match schema {
         Schema::Employers => employers::import_employers(&mut conn, book(), &input, &opts, &Silent),

@@ -157,6 +157,9 @@ pub struct Options {
     /// unchanged, that is a draft or an amendment is submitted in the same transaction,
     /// as the tax bureau's imports are filings.
     pub submit: bool,
+    /// Employers imported with a contact address get an activation mail, queued in
+    /// the transaction that registers them (`accounts.invite_on_registration`).
+    pub invitations: Option<std::sync::Arc<crate::registry::accounts::Invitations>>,
 }
 
 /// The phases an import goes through.

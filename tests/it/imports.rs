@@ -1334,6 +1334,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         lang: quota_levy::domain::Language::En,
         secret: quota_levy::secret::ServerSecret::generate(),
         submit: false,
+        invitations: None,
     };
     let policy = crate::helpers::policy();
     let db = db(&url);
