@@ -11,6 +11,7 @@ pub mod imports;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
+pub mod pages;
 pub mod payments;
 pub mod problem;
 pub mod roll;
@@ -231,6 +232,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(roll::routes)
         .configure(violations::routes)
         .configure(notices::routes)
+        .configure(pages::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }
