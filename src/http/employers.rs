@@ -104,7 +104,7 @@ async fn create(
                 let created = registry::insert_audited(c, &new, &warnings, &actor, rid.as_deref())?;
                 // The activation mail is queued with the registration, or not at all.
                 if let (Some(e), Some(inv)) = (&created, &invitations) {
-                    crate::registry::accounts::invite_by_mail(c, inv, e, &actor, rid.as_deref())?;
+                    crate::registry::accounts::invite_by_mail(c, inv, e, &actor)?;
                 }
                 Ok(created)
             })

@@ -1,5 +1,6 @@
 //! The HTTP interface (actix-web): one module per resource.
 
+pub mod account_pages;
 pub mod assessments;
 pub mod auth;
 pub mod declarations;
@@ -233,6 +234,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)
+        .configure(account_pages::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

@@ -149,13 +149,7 @@ pub fn import_employers(
             match e {
                 Some(e) => {
                     if let Some(inv) = &opts.invitations {
-                        crate::registry::accounts::invite_by_mail(
-                            c,
-                            inv,
-                            &e,
-                            &opts.actor,
-                            Some(&opts.import_id),
-                        )?;
+                        crate::registry::accounts::invite_by_mail(c, inv, &e, &opts.actor)?;
                     }
                     done.push(())
                 }

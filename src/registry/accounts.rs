@@ -820,13 +820,14 @@ fn china_time(t: NaiveDateTime) -> String {
 /// Queues the activation mail of a newly registered employer, in the caller's
 /// transaction: a one-time link (its code stored as a digest) valid for
 /// `accounts.activation_valid_days`. Nothing when the employer has no contact address or
-/// already has an account. Returns the code's id.
+/// already has an account. Returns the code's id. Like every mail the outbox queues, it
+/// has no audit entry of its own: it is part of the registration, which has one, and
+/// the code's row keeps who made it and when (`created_by`, `created_at`).
 pub fn invite_by_mail(
     conn: &mut AnyConnection,
     inv: &Invitations,
     employer: &Employer,
     actor: &str,
-    request_id: Option<&str>,
 ) -> Result<Option<i64>, DbError> {
     let Some(recipient) = employer
         .contact_email
@@ -880,18 +881,6 @@ pub fn invite_by_mail(
             body_zh: zh.body,
             body_en: en.body,
             act_by: Some(crate::domain::calendar::china_date(expires)),
-        },
-    )?;
-    audit::record(
-        conn,
-        AuditEntry {
-            actor,
-            action: "activation.invite",
-            entity_type: "employer",
-            entity_id: &employer.uscc,
-            before: None,
-            after: Some(json!({"channel": repo::BY_MAIL, "invitation": id, "expires_at": expires})),
-            request_id,
         },
     )?;
     Ok(Some(id))

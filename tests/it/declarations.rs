@@ -2,7 +2,7 @@
 //! PUT, the draft → submitted → certified → amended lifecycle, masking.
 
 use crate::employers::{uscc_with_check, USCC_A};
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::TestApp;
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -28,7 +28,13 @@ pub fn declaration_body() -> Value {
 
 /// An app with employer A (in 湖滨区) registered, and an admin token.
 pub async fn app_with_employer() -> (TestApp, String) {
-    let app = spawn_app().await;
+    // Without the activation mail of a registration: the tests built on this fixture
+    // count the reminders in the outbox (tests/it/accounts.rs tests the activation).
+    let app = crate::helpers::spawn_app_with(&[(
+        "QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION",
+        "false",
+    )])
+    .await;
     let admin = app.token(Role::Admin, None, None).await;
     let r = app
         .send(
