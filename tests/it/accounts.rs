@@ -522,3 +522,50 @@ async fn an_activation_letter_gives_a_code_to_type() {
     assert_eq!(r.status(), 303);
     session_of(&app, USCC_A, PASSWORD).await;
 }
+
+#[tokio::test]
+async fn the_activation_mail_goes_out_with_its_address_unless_its_code_was_used() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, None, None).await;
+    let b = uscc_with_check("91411202MA0000025");
+    register(&app, &admin, USCC_A, Some("a@example.cn")).await;
+    register(&app, &admin, &b, Some("b@example.cn")).await;
+    let url = app.db_url.clone();
+    let mails = tokio::task::spawn_blocking(move || activation_mails(&url))
+        .await
+        .unwrap();
+    let code_a = code_in(&mails[0].body_zh);
+    let code_b = code_in(&mails[1].body_zh);
+    assert_eq!(activate(&app, &code_a, PASSWORD).await.status(), 303);
+
+    const BASE: &str = "https://levy.example.gov.cn";
+    let url = app.db_url.clone();
+    let (report, sent) = tokio::task::spawn_blocking(move || {
+        let settings =
+            crate::helpers::test_settings(&url, &[("QUOTA_LEVY__SERVER__PUBLIC_BASE_URL", BASE)]);
+        let db = crate::helpers::open_db(&url);
+        let transport = quota_levy::mail::MemoryTransport::new();
+        let mailer = quota_levy::mail::Mailer {
+            transport: std::sync::Arc::new(transport.clone()),
+            sender: quota_levy::mail::Sender::from_settings(&settings).unwrap(),
+        };
+        let cfg = quota_levy::mail::PassConfig::from_settings(&settings.mail, "test");
+        let report = quota_levy::mail::run_pass(
+            &db,
+            &mailer,
+            &cfg,
+            &|| chrono::Utc::now().naive_utc(),
+            &quota_levy::clock::china_today,
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .unwrap();
+        (report, transport.sent())
+    })
+    .await
+    .unwrap();
+    assert_eq!(report.cancelled, 1, "A activated: its mail is moot");
+    assert_eq!(report.sent, 1);
+    assert_eq!(sent[0].to, ["b@example.cn"]);
+    let raw = sent[0].raw.replace("=\r\n", "").replace("=\n", "");
+    assert!(raw.contains(&format!("{BASE}/activate/{code_b}")), "{raw}");
+}
