@@ -272,6 +272,18 @@ pub fn record_failure(
     window: chrono::Duration,
     max_failures: i32,
 ) -> Result<Option<NaiveDateTime>, DbError> {
+    // Keys whose window and lockout are both over count for nothing: gone, so that
+    // this key starts a window afresh (and no table of old keys grows).
+    diesel::delete(
+        sign_in_throttle::table
+            .filter(sign_in_throttle::first_failure_at.lt(now - window))
+            .filter(
+                sign_in_throttle::locked_until
+                    .is_null()
+                    .or(sign_in_throttle::locked_until.le(now)),
+            ),
+    )
+    .execute(conn)?;
     // Upserts do not compile on the MultiBackend; the same statement per backend does.
     crate::per_backend!(&mut *conn, |c| diesel::insert_into(sign_in_throttle::table)
         .values((
@@ -286,21 +298,6 @@ pub fn record_failure(
     let row = sign_in_throttle::table
         .filter(sign_in_throttle::kind.eq(kind))
         .filter(sign_in_throttle::key_digest.eq(key_digest));
-    // A window that is over (and no lockout running) starts again.
-    diesel::update(
-        row.filter(sign_in_throttle::first_failure_at.lt(now - window))
-            .filter(
-                sign_in_throttle::locked_until
-                    .is_null()
-                    .or(sign_in_throttle::locked_until.le(now)),
-            ),
-    )
-    .set((
-        sign_in_throttle::failures.eq(0),
-        sign_in_throttle::first_failure_at.eq(now),
-        sign_in_throttle::locked_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)?;
     diesel::update(row)
         .set(sign_in_throttle::failures.eq(sign_in_throttle::failures + 1))
         .execute(conn)?;

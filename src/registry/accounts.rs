@@ -486,6 +486,8 @@ fn start_session(
     let token = random_hex();
     let csrf = random_hex();
     let expires = now + Duration::hours(i64::from(settings.session_absolute_hours));
+    // Housekeeping on the way: sessions past their end are refused anyway.
+    repo::delete_expired_sessions(c, now)?;
     repo::insert_session(c, user.id, &sha256_hex(&token), &csrf, now, expires)?;
     repo::touch_sign_in(c, user.id, now)?;
     let actor = principal_of(user).map(|p| p.actor()).unwrap_or_default();
@@ -1235,6 +1237,42 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn failures_spread_wider_than_the_window_never_lock() {
+        let (_dir, db) = temp_db();
+        let mut c = db.conn().unwrap();
+        let window = Duration::minutes(15);
+        let t0 = chrono::Utc::now().naive_utc();
+        for i in 0..10 {
+            let at = t0 + Duration::minutes(16 * i);
+            let locked = repo::record_failure(&mut c, repo::BY_USERNAME, "k", at, window, 5);
+            assert_eq!(locked.unwrap(), None, "failure {i}");
+        }
+        let mut until = None;
+        for i in 0..5 {
+            until = repo::record_failure(
+                &mut c,
+                repo::BY_USERNAME,
+                "k",
+                t0 + Duration::minutes(200 + i),
+                window,
+                5,
+            )
+            .unwrap();
+        }
+        let until = until.expect("five within the window lock");
+        assert_eq!(until, t0 + Duration::minutes(204) + window);
+        let probe = t0 + Duration::minutes(210);
+        assert_eq!(
+            repo::locked_until(&mut c, repo::BY_USERNAME, "k", probe).unwrap(),
+            Some(until)
+        );
+        assert_eq!(
+            repo::locked_until(&mut c, repo::BY_USERNAME, "k", until).unwrap(),
+            None
+        );
     }
 
     #[test]
