@@ -1075,7 +1075,6 @@ pub enum Activation {
 /// Activates the employer of `code` with the password it chose: its user (username its
 /// USCC, role employer) is created, the code used up, and a session started, in one
 /// transaction, audited. A second use of the same code is refused.
-#[allow(clippy::too_many_arguments)]
 pub fn activate(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
