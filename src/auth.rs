@@ -57,11 +57,21 @@ impl FromStr for Role {
     }
 }
 
-/// The caller of a request, from its bearer token.
+/// What a caller presented: a machine's API token or a person's session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An API token (its row id).
+    Token(i64),
+    /// A signed-in user (the user's row id).
+    User(i64),
+}
+
+/// The caller of a request, from its bearer token or its session. A user and a token of
+/// the same role and scope are the same principal: the same walls hold for both.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// Token row id (for the audit log).
-    pub token_id: i64,
+    /// Token or user (for the audit log).
+    pub credential: Credential,
     /// Role.
     pub role: Role,
     /// For employer tokens: the one USCC it may see.
@@ -73,10 +83,14 @@ pub struct Principal {
 impl Principal {
     /// How the audit log names this caller.
     pub fn actor(&self) -> String {
+        let (kind, id) = match self.credential {
+            Credential::Token(id) => ("token", id),
+            Credential::User(id) => ("user", id),
+        };
         match (&self.employer_uscc, &self.region) {
-            (Some(u), _) => format!("token:{}:{}:{}", self.token_id, self.role, u),
-            (None, Some(r)) => format!("token:{}:{}:{}", self.token_id, self.role, r),
-            (None, None) => format!("token:{}:{}", self.token_id, self.role),
+            (Some(u), _) => format!("{kind}:{id}:{}:{u}", self.role),
+            (None, Some(r)) => format!("{kind}:{id}:{}:{r}", self.role),
+            (None, None) => format!("{kind}:{id}:{}", self.role),
         }
     }
 
@@ -162,7 +176,7 @@ mod tests {
     #[test]
     fn employers_see_only_themselves() {
         let p = Principal {
-            token_id: 1,
+            credential: Credential::Token(1),
             role: Role::Employer,
             employer_uscc: Some("91350100M000100Y43".into()),
             region: None,

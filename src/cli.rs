@@ -32,6 +32,10 @@ pub enum Command {
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Accounts of people who sign in on the pages: create, list, disable, reset a
+    /// password, print an employer's activation letter.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Bulk import of employers or declarations from CSV or XLSX files.
     #[command(subcommand)]
     Import(crate::import::cli::ImportCommand),
@@ -185,6 +189,47 @@ pub enum TokenCommand {
     List,
 }
 
+/// `user` subcommands. Passwords are read from standard input, never from an
+/// argument: with a prompt without echo on a terminal, else one line.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (the first administrator: `user create admin --role admin`).
+    Create {
+        /// The username (3-64 characters: letters, digits, . _ - @).
+        username: String,
+        /// admin, federation, tax, inspector or employer.
+        #[arg(long)]
+        role: String,
+        /// For employer users: the employer's unified social credit code.
+        #[arg(long, value_name = "USCC")]
+        employer: Option<String>,
+        /// For officers: limit to this region (GB/T 2260) and everything below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// The name shown on the pages.
+        #[arg(long, value_name = "TEXT")]
+        display_name: Option<String>,
+    },
+    /// List users (never their passwords).
+    List,
+    /// Disable a user: it can no longer sign in, and its sessions end at once.
+    Disable {
+        /// The username.
+        username: String,
+    },
+    /// Set a new password for a user (read from standard input); its sessions end.
+    ResetPassword {
+        /// The username.
+        username: String,
+    },
+    /// Print the activation letter of an employer without e-mail: an address and a
+    /// one-time code with which it chooses its password (replaces any earlier code).
+    ActivationLetter {
+        /// The employer's unified social credit code.
+        uscc: String,
+    },
+}
+
 /// Exit code for invalid input (the CLI's equivalent of 422).
 pub const EXIT_INVALID: u8 = 2;
 
@@ -205,6 +250,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::Token(t) => token(&settings, t),
+        Command::User(u) => user(&settings, u),
         Command::Import(c) => crate::import::cli::run(&settings, c),
         Command::Calc { file, lang } => calc(&settings, file, &lang),
         Command::Policy(p) => policy(&settings, p),
@@ -667,6 +713,120 @@ fn token(settings: &Settings, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
                     }
                 );
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a new password: on a terminal twice without echo (they must match), else one
+/// line of standard input (its line break removed).
+fn read_new_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Repeat the password: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_owned())
+}
+
+/// An account error for the command line: faults name the option they came from.
+fn account_error(e: crate::registry::accounts::AccountError) -> anyhow::Error {
+    use crate::registry::accounts::AccountError;
+    match e {
+        AccountError::Invalid(faults) => anyhow::anyhow!(
+            "{}",
+            faults
+                .iter()
+                .map(|f| {
+                    let name = match f.field {
+                        "username" => "USERNAME".to_owned(),
+                        "password" => "password (standard input)".to_owned(),
+                        other => format!("--{}", other.replace('_', "-")),
+                    };
+                    format!("{name}: {} / {}", f.en, f.zh)
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    use crate::registry::accounts;
+    let db = open_db(settings)?;
+    db.migrate()?;
+    let mut conn = db.conn()?;
+    let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = format!("cli:user:{os_user}");
+    match cmd {
+        UserCommand::Create {
+            username,
+            role,
+            employer,
+            region,
+            display_name,
+        } => {
+            let role: crate::auth::Role = role
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            let password = read_new_password()?;
+            let account = accounts::NewAccount {
+                username,
+                display_name,
+                role,
+                employer,
+                region,
+            };
+            let u =
+                accounts::create_user(&mut conn, &account, &password, &settings.accounts, &actor)
+                    .map_err(account_error)?;
+            crate::outln!("created user {} (id {}, role {})", u.username, u.id, u.role);
+        }
+        UserCommand::List => {
+            for u in crate::db::accounts::list_users(&mut conn)? {
+                crate::outln!(
+                    "{:>5}  {:<24} {:<10} {:<20} {:<8} {}{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.employer_uscc.as_deref().unwrap_or("-"),
+                    u.region.as_deref().unwrap_or("-"),
+                    u.last_sign_in_at
+                        .map(|t| format!("last sign-in {}", t.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_else(|| "never signed in".into()),
+                    if u.disabled { "  (disabled)" } else { "" }
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let ended =
+                accounts::disable_user(&mut conn, &username, &actor).map_err(account_error)?;
+            crate::outln!("disabled {username}; {ended} session(s) ended");
+        }
+        UserCommand::ResetPassword { username } => {
+            let password = read_new_password()?;
+            let ended = accounts::reset_password(
+                &mut conn,
+                &username,
+                &password,
+                &settings.accounts,
+                &actor,
+            )
+            .map_err(account_error)?;
+            crate::outln!("password of {username} reset; {ended} session(s) ended");
+        }
+        UserCommand::ActivationLetter { uscc } => {
+            let letter = accounts::activation_letter(&mut conn, &settings.accounts, &uscc, &actor)
+                .map_err(account_error)?;
+            crate::out!("{}", letter.render(&settings.server.public_base_url));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -33,6 +33,8 @@ pub struct Settings {
     pub import: ImportSettings,
     /// Public compliance notices.
     pub notices: NoticeSettings,
+    /// Accounts of people: sessions, sign-in throttling, activation.
+    pub accounts: AccountSettings,
     /// Warnings about the configuration (a deprecated key in use), to be logged once the
     /// logger is installed: loading happens before there is one.
     #[serde(skip)]
@@ -128,6 +130,26 @@ pub struct ImportSettings {
     pub max_uncompressed_bytes: u64,
     /// Largest number of data rows.
     pub max_rows: usize,
+}
+
+/// `[accounts]`: people's sign-in (API tokens are for machines).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// A session unused this long ends, minutes.
+    pub session_idle_minutes: u32,
+    /// A session ends this long after sign-in however active, hours.
+    pub session_absolute_hours: u32,
+    /// Failed sign-ins (per username, per client address) before a lockout.
+    pub sign_in_max_failures: u32,
+    /// How long a lockout lasts, and the window the failures are counted in, minutes.
+    pub sign_in_lockout_minutes: u32,
+    /// How long an activation link or letter code stays valid, days.
+    pub activation_valid_days: u32,
+    /// Mail an activation link to an employer registered with a contact address.
+    pub invite_on_registration: bool,
+    /// Shortest password accepted, characters.
+    pub password_min_length: usize,
 }
 
 /// `[notices]`: who issues the notices of a region and where objections go.
@@ -557,6 +579,9 @@ impl Settings {
                 "expected a whole number from 1 to 100000000".into(),
             );
         }
+        if let Err((key, message)) = self.accounts.check() {
+            return fail(key, message);
+        }
         if let Err((key, message)) = self.mail.check() {
             return fail(key, message);
         }
@@ -573,6 +598,56 @@ impl Settings {
     pub fn policy_dir(&self) -> Option<PathBuf> {
         let d = self.policy.dir.trim();
         (!d.is_empty()).then(|| PathBuf::from(d))
+    }
+}
+
+impl AccountSettings {
+    /// The first bad `[accounts]` value, as (dotted key, expected form).
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        let ranges: [(&'static str, u32, u32, u32); 5] = [
+            (
+                "accounts.session_idle_minutes",
+                self.session_idle_minutes,
+                1,
+                1440,
+            ),
+            (
+                "accounts.session_absolute_hours",
+                self.session_absolute_hours,
+                1,
+                720,
+            ),
+            (
+                "accounts.sign_in_max_failures",
+                self.sign_in_max_failures,
+                1,
+                100,
+            ),
+            (
+                "accounts.sign_in_lockout_minutes",
+                self.sign_in_lockout_minutes,
+                1,
+                1440,
+            ),
+            (
+                "accounts.activation_valid_days",
+                self.activation_valid_days,
+                1,
+                90,
+            ),
+        ];
+        for (key, v, lo, hi) in ranges {
+            if !(lo..=hi).contains(&v) {
+                return Err((key, format!("expected a whole number from {lo} to {hi}")));
+            }
+        }
+        if !(8..=128).contains(&self.password_min_length) {
+            return Err((
+                "accounts.password_min_length",
+                "expected a whole number from 8 to 128".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -115,6 +115,15 @@ pub fn by_uscc(conn: &mut AnyConnection, uscc: &str) -> Result<Option<Employer>,
         .optional()?)
 }
 
+/// Looks an employer up by row id.
+pub fn by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Employer>, DbError> {
+    Ok(employers::table
+        .find(id)
+        .select(Employer::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Inserts an employer; `Ok(None)` when the USCC is already registered.
 pub fn insert(conn: &mut AnyConnection, new: &NewEmployer) -> Result<Option<Employer>, DbError> {
     if by_uscc(conn, &new.uscc)?.is_some() {

@@ -5,6 +5,7 @@
 //! in turn, which would turn an unreachable `postgres://` URL into a stray SQLite file,
 //! so connections are made here by scheme instead.
 
+pub mod accounts;
 pub mod assessments;
 pub mod audit;
 pub mod declarations;

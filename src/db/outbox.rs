@@ -40,16 +40,20 @@ pub enum ReminderKind {
     Overdue,
     /// A public notice naming the employer was published.
     NoticePublished,
+    /// An employer registered with a contact address: a one-time link to choose the
+    /// password of its account.
+    Activation,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 5] = [
+    pub const ALL: [ReminderKind; 6] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
         ReminderKind::Overdue,
         ReminderKind::NoticePublished,
+        ReminderKind::Activation,
     ];
 
     /// The stored name (also the template name).
@@ -60,6 +64,7 @@ impl ReminderKind {
             ReminderKind::Pay => "pay",
             ReminderKind::Overdue => "overdue",
             ReminderKind::NoticePublished => "notice_published",
+            ReminderKind::Activation => "activation",
         }
     }
 

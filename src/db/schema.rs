@@ -256,6 +256,65 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// People who sign in with a password; role and scope as an API token's.
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Nullable<Text>,
+        role -> Text,
+        employer_uscc -> Nullable<Text>,
+        region -> Nullable<Text>,
+        password_hash -> Text,
+        disabled -> Bool,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Server-side sessions of signed-in users, keyed by the SHA-256 of the cookie.
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Failed sign-ins per username and per client address (keyed digests).
+    sign_in_throttle (kind, key_digest) {
+        kind -> Text,
+        key_digest -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// One-time activation codes of employers (SHA-256 digests).
+    activation_invitations (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        token_hash -> Text,
+        channel -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(activation_invitations -> employers (employer_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employers,
@@ -270,4 +329,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     payments,
     notices,
+    users,
+    sessions,
+    sign_in_throttle,
+    activation_invitations,
 );

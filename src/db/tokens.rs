@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::api_tokens;
 use super::{AnyConnection, DbError};
-use crate::auth::{hash_token, new_token, Principal, Role};
+use crate::auth::{hash_token, new_token, Credential, Principal, Role};
 use crate::domain::RegionCode;
 
 /// A stored token (never the token itself).
@@ -126,7 +126,7 @@ pub fn authenticate(conn: &mut AnyConnection, token: &str) -> Result<Option<Prin
         .optional()?;
     Ok(row.and_then(|r| {
         Some(Principal {
-            token_id: r.id,
+            credential: Credential::Token(r.id),
             role: r.role.parse().ok()?,
             employer_uscc: r.employer_uscc,
             region: r.region.and_then(|s| s.parse().ok()),

@@ -101,9 +101,20 @@ async fn create(
     let rid = request_id(&req);
     let new = parsed.new;
     let warnings = parsed.warnings.clone();
+    let invitations = crate::registry::accounts::Invitations::from_settings(&state.settings)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let created = state
         .db
-        .run(move |c| registry::create(c, &new, &warnings, &actor, rid.as_deref()))
+        .run(move |c| {
+            crate::db::write_transaction(c, |c| {
+                let created = registry::insert_audited(c, &new, &warnings, &actor, rid.as_deref())?;
+                // The activation mail is queued with the registration, or not at all.
+                if let (Some(e), Some(inv)) = (&created, &invitations) {
+                    crate::registry::accounts::invite_by_mail(c, inv, e, &actor)?;
+                }
+                Ok(created)
+            })
+        })
         .await?;
     let e = created.ok_or_else(|| {
         AppError::Conflict("an employer with this credit code is already registered".into())

@@ -259,6 +259,8 @@ where
         lang: src.lang,
         secret: state.secret().await?,
         today: state.clock.today(),
+        invitations: crate::registry::accounts::Invitations::from_settings(&state.settings)
+            .map_err(|e| AppError::Internal(e.to_string()))?,
     };
     let lang = src.lang;
     let limits = import::Limits::from(&state.settings.import);

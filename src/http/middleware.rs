@@ -1,8 +1,9 @@
 //! Per-request plumbing: a request ID (taken from a sane incoming `X-Request-Id` or made
 //! here), one tracing span per request with method, route, status and latency, and a
 //! uniform problem+json body for errors raised outside our handlers (actix's own 405,
-//! 413, extractor failures), which otherwise answer plain text. JSON error bodies are
-//! left alone: our handlers already answer problem+json, and `/readyz` its own report.
+//! 413, extractor failures), which otherwise answer plain text. JSON and HTML error
+//! bodies are left alone: our handlers already answer problem+json, `/readyz` its own
+//! report, and a page its own error page.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -83,7 +84,8 @@ pub async fn request_context(
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_none_or(|ct| !ct.contains("json"));
+            // A page's own error page (a refused form, a lockout) is for a person.
+            .is_none_or(|ct| !ct.contains("json") && !ct.starts_with("text/html"));
     let mut res = if needs_problem {
         // Errors of actix's own extractors quote what they could not read.
         let detail = res

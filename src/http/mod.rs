@@ -1,5 +1,6 @@
 //! The HTTP interface (actix-web): one module per resource.
 
+pub mod account_pages;
 pub mod assessments;
 pub mod auth;
 pub mod declarations;
@@ -11,9 +12,11 @@ pub mod imports;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
+pub mod pages;
 pub mod payments;
 pub mod problem;
 pub mod roll;
+pub mod session;
 pub mod violations;
 
 use actix_web::dev::Server;
@@ -233,6 +236,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(roll::routes)
         .configure(violations::routes)
         .configure(notices::routes)
+        .configure(pages::routes)
+        .configure(account_pages::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

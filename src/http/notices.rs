@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::auth::Auth;
 use super::declarations::parse_levy_year;
+use super::pages::{page_lang, render, Layout};
 use super::problem::AppError;
 use super::{request_id, AppState};
 use crate::auth::{region_covers, scope_prefix, Role};
@@ -24,6 +25,7 @@ use crate::registry::notices::{
     PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 use crate::wire::Fault;
+use askama::Template;
 
 impl From<PublishError> for AppError {
     fn from(e: PublishError) -> Self {
@@ -270,130 +272,132 @@ async fn list_notices(
     })))
 }
 
+/// The query of the HTML index: the list's, and the page's language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexQuery {
+    region: Option<String>,
+    levy_year: Option<String>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    lang: Option<String>,
+}
+
+/// A link to another notice.
+struct NoticeLink {
+    id: i64,
+    href: String,
+}
+
+/// One row of the HTML index.
+struct IndexRow {
+    id: i64,
+    href: String,
+    title: String,
+    published_on: chrono::NaiveDate,
+    objection_until: chrono::NaiveDate,
+    entries: i32,
+    superseded_by: Option<NoticeLink>,
+    sha_prefix: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/notice_index.html")]
+struct IndexHtml {
+    layout: Layout,
+    base: String,
+    total: i64,
+    rows: Vec<IndexRow>,
+    prev: Option<String>,
+    next: Option<String>,
+    shown_page: i64,
+    last_page: i64,
+}
+
 /// The public index of notices: where a member of the public finds them.
 #[get("/notices")]
 async fn notice_index(
     state: web::Data<AppState>,
-    q: web::Query<ListQuery>,
+    req: HttpRequest,
+    q: web::Query<IndexQuery>,
 ) -> Result<HttpResponse, AppError> {
-    use std::fmt::Write as _;
-    let p = index_page(&state, &q).await?;
-    let base = state.settings.server.public_base_url.as_str();
-    let mut rows = String::new();
-    for r in &p.rows {
-        let region = r.region.parse::<RegionCode>().ok();
-        let name = region.map_or_else(|| r.region.clone(), |c| state.book.region_names(c).0);
-        let title = crate::registry::notices::title_zh(&name, r.levy_year, r.replaces_id);
-        let state_cell = match p.superseded_by(r.id) {
-            Some(n) => format!(
-                "已被<a href=\"{}\">第{n}号公示</a>更正",
-                esc(&public_url(&state, n))
-            ),
-            None => "有效".to_owned(),
-        };
-        let _ = writeln!(
-            rows,
-            "<tr><td data-label=\"编号\">{id}</td><td data-label=\"标题\"><a href=\"{href}\">{title}</a></td>\
-             <td class=\"d\" data-label=\"发布日期\">{published}</td>\
-             <td class=\"d\" data-label=\"异议期截止\">{until}</td>\
-             <td class=\"n\" data-label=\"单位数\">{entries}</td><td data-label=\"状态\">{state_cell}</td>\
-             <td data-label=\"内容摘要（SHA-256）\"><code>{sha}…</code></td></tr>",
-            id = r.id,
-            href = esc(&public_url(&state, r.id)),
-            title = esc(&title),
-            published = r.published_on,
-            until = r.objection_until,
-            entries = r.entries,
-            sha = esc(r.content_sha256.get(..16).unwrap_or(&r.content_sha256)),
-        );
-    }
+    let q = q.into_inner();
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let list = ListQuery {
+        region: q.region,
+        levy_year: q.levy_year,
+        page: q.page,
+        per_page: q.per_page,
+    };
+    let p = index_page(&state, &list).await?;
+    let link = |n: i64| NoticeLink {
+        id: n,
+        href: public_url(&state, n),
+    };
+    let rows = p
+        .rows
+        .iter()
+        .map(|r| {
+            let region = r.region.parse::<RegionCode>().ok();
+            let name = region.map_or_else(|| r.region.clone(), |c| state.book.region_names(c).0);
+            IndexRow {
+                id: r.id,
+                href: public_url(&state, r.id),
+                title: crate::registry::notices::title_zh(&name, r.levy_year, r.replaces_id),
+                published_on: r.published_on,
+                objection_until: r.objection_until,
+                entries: r.entries,
+                superseded_by: p.superseded_by(r.id).map(link),
+                sha_prefix: r
+                    .content_sha256
+                    .get(..16)
+                    .unwrap_or(&r.content_sha256)
+                    .to_owned(),
+            }
+        })
+        .collect();
+    let base = state.settings.server.public_base_url.clone();
+    // The filters are echoed as the caller sent them, percent-encoded into the query.
     let filter = |page: i64| {
-        let mut link = format!("{}/notices?page={page}&per_page={}", esc(base), p.per_page);
-        if let Some(r) = &q.region {
-            let _ = write!(link, "&region={}", esc(r));
+        let mut href = format!("{base}/notices?page={page}&per_page={}", p.per_page);
+        for (name, value) in [
+            ("region", &list.region),
+            ("levy_year", &list.levy_year),
+            ("lang", &q.lang),
+        ] {
+            if let Some(v) = value {
+                href.push_str(&format!("&{name}={}", query_value(v)));
+            }
         }
-        if let Some(y) = &q.levy_year {
-            let _ = write!(link, "&levy_year={}", esc(y));
-        }
-        link
+        href
     };
     let last_page = ((p.total + p.per_page - 1) / p.per_page).max(1);
-    let mut nav = String::new();
-    if p.page > 1 {
-        let _ = write!(nav, "<a href=\"{}\">上一页</a> ", filter(p.page - 1));
-    }
-    let _ = write!(nav, "第{}/{}页", p.page.min(last_page), last_page);
-    if p.page < last_page {
-        let _ = write!(nav, " <a href=\"{}\">下一页</a>", filter(p.page + 1));
-    }
-    let body = format!(
-        r#"<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>用人单位按比例安排残疾人就业情况公示</title>
-<style>
-body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; }}
-table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ border: 1px solid #000; padding: .2em .4em; }}
-td.n {{ text-align: right; }}
-td.d, th {{ white-space: nowrap; }}
-code {{ font-family: monospace; }}
-{narrow}
-</style>
-</head>
-<body>
-<h1>用人单位按比例安排残疾人就业情况公示</h1>
-<p>共{total}份公示。<span lang="en">Compliance notices ({total}); JSON: <a href="{base}/api/v1/notices">/api/v1/notices</a>.</span></p>
-<div class="table-wrap">
-<table class="cards">
-<thead><tr><th>编号</th><th>标题</th><th>发布日期</th><th>异议期截止</th><th>单位数</th><th>状态</th><th>内容摘要（SHA-256）</th></tr></thead>
-<tbody>
-{rows}</tbody>
-</table>
-</div>
-<p>{nav}</p>
-</body>
-</html>
-"#,
-        total = p.total,
-        base = esc(base),
-        narrow = NARROW_CSS,
-    );
+    let page = IndexHtml {
+        layout: Layout::chinese_document(lang),
+        total: p.total,
+        rows,
+        prev: (p.page > 1).then(|| filter(p.page - 1)),
+        next: (p.page < last_page).then(|| filter(p.page + 1)),
+        shown_page: p.page.min(last_page),
+        last_page,
+        base: base.clone(),
+    };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
         .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
-        .body(body))
+        .body(render(&page)?))
 }
 
-/// The style both public pages share for a narrow screen. A phone (390 px) cannot show
-/// nine columns: below 600 px each row becomes a card of label and value lines (the
-/// label from the cell's `data-label`, a hanging indent so that a long value wraps
-/// beside it and a cell of text and a link stays one line), so the page is never wider
-/// than the screen; between that and the table's own width the table scrolls inside
-/// its container, not the page. Print keeps the table as it was: the rules are for
-/// narrow screens only (breaking words anywhere would also narrow the printed columns).
-const NARROW_CSS: &str = ".table-wrap { overflow-x: auto; }
-@media screen and (max-width: 600px) {
-  *, *::before, *::after { box-sizing: border-box; }
-  body { margin: 1em auto; padding: 0 1em; overflow-wrap: anywhere; }
-  h1 { font-size: 1.25em; }
-  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
-  table.cards tr { border: 1px solid #000; margin: 0 0 .75em; padding: .25em .5em; }
-  table.cards td { border: 0; padding: .15em 0 .15em 10.5em; text-indent: -10.5em; text-align: left; white-space: normal; }
-  table.cards td::before { content: attr(data-label); display: inline-block; width: 10.5em; padding-right: .75em; text-indent: 0; vertical-align: top; font-weight: bold; }
-  /* Chrome shrinks text set in plain monospace, label included: the code reads as well in the page's font. */
-  table.cards td.code { font-family: inherit; }
+/// A query value as it goes into a link.
+fn query_value(v: &str) -> String {
+    percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
-@media print { .table-wrap { overflow: visible; } }";
 
 /// The public pages carry employers' names, which anyone registering an employer
-/// chooses: they are escaped, and the pages may in any case run no script and load
-/// nothing from elsewhere (their only style is inline).
-const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// chooses: templates escape them, and the pages may in any case run no script and load
+/// nothing from elsewhere (styles: the service's stylesheet and their own inline rules,
+/// which a saved copy keeps).
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// A representation of a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -447,6 +451,7 @@ fn negotiate(req: &HttpRequest, format: Option<&str>) -> Result<Format, AppError
 #[serde(deny_unknown_fields)]
 struct NoticeQuery {
     format: Option<String>,
+    lang: Option<String>,
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -500,19 +505,33 @@ impl Format {
 
 /// A notice's representation changes only when a correction supersedes it or the
 /// public address its links are made under changes, so the validator is the digest, the
-/// form, the correction and that address (a short digest of it): a proxy or browser may
-/// keep it, and a conditional request is answered without reading the content.
-fn etag(sha: &str, format: Format, superseded_by: Option<i64>, base: &str) -> String {
+/// form (with the language of an HTML page's chrome), the correction and that address
+/// (a short digest of it): a proxy or browser may keep it, and a conditional request is
+/// answered without reading the content.
+fn etag(
+    sha: &str,
+    format: Format,
+    lang: Language,
+    superseded_by: Option<i64>,
+    base: &str,
+) -> String {
     use sha2::{Digest, Sha256};
     let base = hex::encode(Sha256::digest(base.as_bytes()));
+    let chrome = match (format, lang) {
+        (Format::Html, Language::En) => ".en",
+        _ => "",
+    };
     format!(
-        "W/\"{}-{}-{}-{}\"",
+        "W/\"{}-{}{chrome}-{}-{}\"",
         sha.get(..16).unwrap_or(sha),
         format.as_str(),
         superseded_by.unwrap_or(0),
         base.get(..8).unwrap_or(&base)
     )
 }
+
+/// What a notice's representation varies by.
+const VARY: &str = "Accept, Accept-Language";
 
 fn not_modified(req: &HttpRequest, tag: &str) -> bool {
     req.headers()
@@ -528,28 +547,35 @@ async fn serve(
     req: &HttpRequest,
     id: i64,
     format: Format,
+    lang: Language,
 ) -> Result<HttpResponse, AppError> {
     let version = state.db.run(move |c| version_of(c, id)).await?;
     let Some((sha, next)) = version else {
         return Err(AppError::NotFound("no such notice".into()));
     };
-    let tag = etag(&sha, format, next, &state.settings.server.public_base_url);
+    let tag = etag(
+        &sha,
+        format,
+        lang,
+        next,
+        &state.settings.server.public_base_url,
+    );
     if not_modified(req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
-            .insert_header((header::VARY, "Accept"))
+            .insert_header((header::VARY, VARY))
             .finish());
     }
     if req.method() == actix_web::http::Method::HEAD {
         // Link checkers and caches ask whether it exists and changed: no need to render.
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, tag))
-            .insert_header((header::VARY, "Accept"))
+            .insert_header((header::VARY, VARY))
             .insert_header((header::CONTENT_TYPE, format.content_type()))
             .finish());
     }
     let v = load_view(state, id).await?;
-    respond(state, v, format)
+    respond(state, v, format, lang)
 }
 
 /// Links to the notices before and after this one (RFC 5829 relations).
@@ -570,14 +596,20 @@ fn links(state: &AppState, v: &NoticeView, content_replaces: Option<i64>) -> Opt
     (!links.is_empty()).then(|| links.join(", "))
 }
 
-fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpResponse, AppError> {
+fn respond(
+    state: &AppState,
+    v: NoticeView,
+    format: Format,
+    lang: Language,
+) -> Result<HttpResponse, AppError> {
     let mut r = HttpResponse::Ok();
-    r.insert_header((header::VARY, "Accept"))
+    r.insert_header((header::VARY, VARY))
         .insert_header((
             header::ETAG,
             etag(
                 &v.row.content_sha256,
                 format,
+                lang,
                 v.superseded_by,
                 &state.settings.server.public_base_url,
             ),
@@ -604,7 +636,8 @@ fn respond(state: &AppState, v: NoticeView, format: Format) -> Result<HttpRespon
                 &v,
                 &v.typed()?,
                 &state.settings.server.public_base_url,
-            )),
+                lang,
+            )?),
     })
 }
 
@@ -616,8 +649,9 @@ async fn public_notice(
     q: web::Query<NoticeQuery>,
 ) -> Result<HttpResponse, AppError> {
     let format = negotiate(&req, q.format.as_deref())?;
+    let lang = page_lang(&req, q.lang.as_deref())?;
     let id = parse_id(&path)?;
-    serve(&state, &req, id, format).await
+    serve(&state, &req, id, format, lang).await
 }
 
 #[route("/api/v1/notices/{id}", method = "GET", method = "HEAD")]
@@ -627,166 +661,91 @@ async fn api_notice(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    serve(&state, &req, id, Format::Json).await
+    serve(&state, &req, id, Format::Json, Language::Zh).await
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// One employer's line of the printable page.
+struct EntryRow<'a> {
+    no: usize,
+    status: &'a str,
+    uscc: &'a str,
+    name: &'a str,
+    kind_zh: &'a str,
+    region: &'a str,
+    region_name: &'a str,
+    staff: &'a str,
+    required: &'a str,
+    counted: &'a str,
+    status_zh: &'a str,
+}
+
+/// The notice a correction replaces, as the page names it.
+struct ReplacedLink<'a> {
+    id: i64,
+    href: String,
+    sha256: &'a str,
 }
 
 /// The printable page: A4 landscape, the table repeats its header on every printed
 /// page, and the digest and the public address are on the page so a printed copy can be
-/// checked and found again. Links are made under `base`, the public address in force.
-fn html(v: &NoticeView, c: &NoticeContent, base: &str) -> String {
-    use std::fmt::Write as _;
-    let id = v.row.id;
-    let url = |n: i64| esc(&crate::mail::plan::notice_url(base, n));
-    let mut rows = String::new();
-    for (i, e) in c.entries.iter().enumerate() {
-        let _ = writeln!(
-            rows,
-            "<tr class=\"{}\"><td data-label=\"序号\">{}</td>\
-             <td class=\"code\" data-label=\"统一社会信用代码\">{}</td>\
-             <td data-label=\"单位名称\">{}</td><td data-label=\"单位类型\">{}</td>\
-             <td title=\"{}\" data-label=\"行政区划\">{}</td>\
-             <td class=\"n\" data-label=\"在职职工年平均人数\">{}</td>\
-             <td class=\"n\" data-label=\"应安排残疾人数\">{}</td>\
-             <td class=\"n\" data-label=\"已安排残疾人数\">{}</td><td data-label=\"状态\">{}</td></tr>",
-            e.status.as_str(),
-            i + 1,
-            esc(&e.uscc),
-            esc(&e.name),
-            esc(&e.kind_zh),
-            esc(&e.region),
-            esc(&e.region_name),
-            esc(e.staff.as_deref().unwrap_or("—")),
-            esc(e.required.as_deref().unwrap_or("—")),
-            esc(e.counted.as_deref().unwrap_or("—")),
-            esc(&e.status_zh),
-        );
+/// checked and found again. Links are made under the public address in force.
+#[derive(Template)]
+#[template(path = "pages/notice.html")]
+struct NoticeHtml<'a> {
+    layout: Layout,
+    c: &'a NoticeContent,
+    id: i64,
+    sha: &'a str,
+    self_url: String,
+    superseded: Option<NoticeLink>,
+    replaces: Option<ReplacedLink<'a>>,
+    correction_reason: &'a str,
+    rows: Vec<EntryRow<'a>>,
+    published_zh: String,
+}
+
+fn html(v: &NoticeView, c: &NoticeContent, base: &str, lang: Language) -> Result<String, AppError> {
+    let url = |n: i64| crate::mail::plan::notice_url(base, n);
+    fn dash(s: &Option<String>) -> &str {
+        s.as_deref().unwrap_or("—")
     }
-    let superseded = v.superseded_by.map_or(String::new(), |n| {
-        format!(
-            "<p class=\"banner\" role=\"alert\">本公示已被更正，以<a href=\"{href}\">第{n}号公示</a>为准。\
-             <span lang=\"en\">This notice was superseded by <a href=\"{href}\">notice {n}</a>.</span></p>",
-            href = url(n),
-        )
-    });
-    let replaces = c.replaces.as_ref().map_or(String::new(), |r| {
-        format!(
-            "<p class=\"correction\">本公示更正<a href=\"{href}\">第{0}号公示</a>\
-             （SHA-256 <code>{1}</code>）。更正原因：{2}</p>",
-            r.id,
-            esc(&r.sha256),
-            esc(c.correction_reason.as_deref().unwrap_or("")),
-            href = url(r.id),
-        )
-    });
-    let objection = c.objection_contact.as_ref().map_or(String::new(), |o| {
-        let mut lines = format!(
-            "<div class=\"objection\">\n<p>异议受理：{}</p>\n",
-            esc(&c.publisher)
-        );
-        if let Some(a) = &o.address {
-            let _ = writeln!(lines, "<p>地址：{}</p>", esc(a));
-        }
-        if let Some(p) = &o.phone {
-            let _ = writeln!(lines, "<p>电话：{}</p>", esc(p));
-        }
-        if let Some(e) = &o.email {
-            let _ = writeln!(
-                lines,
-                "<p>电子邮箱：<a href=\"mailto:{0}\">{0}</a></p>",
-                esc(e)
-            );
-        }
-        lines.push_str("</div>\n");
-        lines
-    });
-    let s = &c.summary;
-    format!(
-        r#"<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-@page {{ size: A4 landscape; margin: 15mm; }}
-body {{ font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em auto; max-width: 70em; color: #000; }}
-h1 {{ font-size: 1.5em; text-align: center; }}
-.meta {{ text-align: center; }}
-.meta span {{ display: inline-block; }}
-.banner {{ border: 2px solid #a00; color: #a00; padding: .5em; font-weight: bold; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
-thead {{ display: table-header-group; }}
-tr {{ page-break-inside: avoid; }}
-th, td {{ border: 1px solid #000; padding: .2em .4em; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
-td.code, code {{ font-family: monospace; }}
-.digest {{ word-break: break-all; font-size: .85em; }}
-.objection p {{ margin: .2em 0; }}
-.signoff {{ margin: 2em 0 2em auto; width: max-content; max-width: 100%; text-align: center; }}
-.signoff p {{ margin: .3em 0; }}
-@media print {{ .no-print {{ display: none; }} a {{ color: #000; text-decoration: none; }} }}
-{narrow}
-</style>
-</head>
-<body>
-{superseded}
-<h1>{title}</h1>
-<p class="meta"><span>第{id}号公示</span>　<span>发布单位：{publisher}</span>　<span>发布日期：{published}</span>　<span>异议期截止：{until}</span></p>
-{replaces}
-<p>根据《残疾人就业条例》和《残疾人就业保障金征收使用管理办法》，现将{region}用人单位{year}年度按比例安排残疾人就业情况公示如下。共{n}家：已达到规定比例{compliant}家，未达到规定比例{below}家，依规定免征{exempt}家，未申报{nd}家。</p>
-<div class="table-wrap">
-<table class="cards">
-<thead><tr><th>序号</th><th>统一社会信用代码</th><th>单位名称</th><th>单位类型</th><th>行政区划</th><th>在职职工年平均人数</th><th>应安排残疾人数</th><th>已安排残疾人数</th><th>状态</th></tr></thead>
-<tbody>
-{rows}</tbody>
-</table>
-</div>
-<p>{note}</p>
-{objection}<div class="signoff">
-<p>{publisher}</p>
-<p>{published_zh}</p>
-<p class="seal">（盖章）</p>
-</div>
-<p class="digest">内容摘要（SHA-256）：<code>{sha}</code></p>
-<p class="address">本公示网址：<a href="{self_url}">{self_url}</a></p>
-<p class="no-print"><a href="{self_url}?format=json">JSON</a> · <a href="{self_url}?format=csv">CSV</a> · <span lang="en">{title_en}</span></p>
-</body>
-</html>
-"#,
-        title = esc(&c.title),
-        title_en = esc(&c.title_en),
-        publisher = esc(&c.publisher),
-        published = c.published_on,
-        until = c.objection_until,
-        region = esc(&c.region_name),
-        year = c.levy_year,
-        n = s.employers,
-        compliant = s.compliant,
-        below = s.below_quota,
-        exempt = s.exempt,
-        nd = s.not_declared,
-        note = esc(&c.objection_note),
-        published_zh = date_zh(c.published_on),
-        sha = esc(&v.row.content_sha256),
-        self_url = url(id),
-        narrow = NARROW_CSS,
-    )
+    let rows = c
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| EntryRow {
+            no: i + 1,
+            status: e.status.as_str(),
+            uscc: &e.uscc,
+            name: &e.name,
+            kind_zh: &e.kind_zh,
+            region: &e.region,
+            region_name: &e.region_name,
+            staff: dash(&e.staff),
+            required: dash(&e.required),
+            counted: dash(&e.counted),
+            status_zh: &e.status_zh,
+        })
+        .collect();
+    render(&NoticeHtml {
+        layout: Layout::chinese_document(lang),
+        c,
+        id: v.row.id,
+        sha: &v.row.content_sha256,
+        self_url: url(v.row.id),
+        superseded: v.superseded_by.map(|n| NoticeLink {
+            id: n,
+            href: url(n),
+        }),
+        replaces: c.replaces.as_ref().map(|r| ReplacedLink {
+            id: r.id,
+            href: url(r.id),
+            sha256: &r.sha256,
+        }),
+        correction_reason: c.correction_reason.as_deref().unwrap_or(""),
+        rows,
+        published_zh: date_zh(c.published_on),
+    })
 }
 
 /// Registers the routes.
@@ -833,13 +792,5 @@ mod tests {
         assert_eq!(pick("application/pdf, text/csv;q=0.1"), Some(Format::Csv));
         assert_eq!(pick("application/json;q=0, text/csv"), Some(Format::Csv));
         assert_eq!(pick(""), Some(Format::Html));
-    }
-
-    #[test]
-    fn html_escapes_names() {
-        assert_eq!(
-            esc("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
-        );
     }
 }

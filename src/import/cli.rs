@@ -118,6 +118,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
         secret,
         submit,
         today: crate::clock::china_today(),
+        invitations: crate::registry::accounts::Invitations::from_settings(settings)?,
     };
     let file_name = args.file.file_name().and_then(|n| n.to_str());
     let input = Input {

@@ -147,7 +147,12 @@ pub fn import_employers(
         let mut rejected = Vec::new();
         for ((row, _), e) in batch.iter().zip(stored) {
             match e {
-                Some(_) => done.push(()),
+                Some(e) => {
+                    if let Some(inv) = &opts.invitations {
+                        crate::registry::accounts::invite_by_mail(c, inv, &e, &opts.actor)?;
+                    }
+                    done.push(())
+                }
                 // Registered by someone else since the check above.
                 None => {
                     rejected.push(bound.issue(*row, "uscc", "already_registered", already(lang)))

@@ -545,6 +545,7 @@ fn import_and_check(
         secret: crate::secret::ServerSecret::from_bytes([7; 32]),
         submit: false,
         today: crate::clock::china_today(),
+        invitations: None,
     };
     let report = match schema {
         Schema::Employers => employers::import_employers(&mut conn, book(), &input, &opts, &Silent),

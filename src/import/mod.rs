@@ -159,6 +159,9 @@ pub struct Options {
     pub submit: bool,
     /// Today, for the checks that judge by it (a registration date in the future).
     pub today: chrono::NaiveDate,
+    /// Employers imported with a contact address get an activation mail, queued in
+    /// the transaction that registers them (`accounts.invite_on_registration`).
+    pub invitations: Option<std::sync::Arc<crate::registry::accounts::Invitations>>,
 }
 
 /// The phases an import goes through.

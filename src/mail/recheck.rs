@@ -20,6 +20,8 @@
 //!   was re-assessed, after the mail was rendered (its `created_at`); or, for an overdue
 //!   mail, the surcharge reached its cap since, so that the mail's "grows daily" is no
 //!   longer true.
+//! - `activation`: moot once its code was used or replaced, or the employer has an
+//!   account, and once the code's last day (`act_by`) has passed.
 //! - `notice_published` (and any kind this build does not know): never moot.
 //!
 //! Staleness is judged by what was recorded since the mail was rendered, not by
@@ -58,6 +60,9 @@ pub enum Moot {
     DuePassed(NaiveDate),
     /// Nothing is owed any more: principal and surcharge are paid.
     Paid,
+    /// The activation code of the mail was used, replaced or has expired, or the
+    /// employer has an account already.
+    InvitationSpent,
     /// Nothing is payable: no current assessment, or a levy of zero.
     NotPayable,
     /// Still owed, but the mail's figures are stale: a payment was recorded, or the levy
@@ -83,6 +88,9 @@ impl Moot {
                  (the overdue reminders take over)"
             ),
             Moot::Paid => "cancelled: paid in full (principal and surcharge)".into(),
+            Moot::InvitationSpent => "cancelled: the activation link was used, replaced or \
+                 has expired, or the employer has an account already"
+                .into(),
             Moot::NotPayable => {
                 "cancelled: no levy is payable (no current assessment, or zero)".into()
             }
@@ -117,6 +125,17 @@ pub fn check(
             Ok(filed.contains(&r.employer_id).then_some(Moot::Declared))
         }
         Some(ReminderKind::Pay | ReminderKind::Overdue) => check_levy(conn, r, today),
+        Some(ReminderKind::Activation) => {
+            let id = r
+                .stage
+                .strip_prefix("activation-")
+                .and_then(|s| s.parse().ok());
+            let open = match id {
+                Some(id) => crate::registry::accounts::invitation_still_open(conn, id)?,
+                None => false,
+            };
+            Ok((!open).then_some(Moot::InvitationSpent))
+        }
         Some(ReminderKind::NoticePublished) | None => Ok(None),
     }
 }
@@ -137,6 +156,10 @@ pub fn passed(kind: Option<ReminderKind>, r: &Reminder, today: NaiveDate) -> Opt
         // An old row without a date is checked against its assessment's due date in
         // `check_levy`.
         Some(ReminderKind::Pay) => r.act_by.filter(|due| today > *due).map(Moot::DuePassed),
+        Some(ReminderKind::Activation) => r
+            .act_by
+            .filter(|last| today > *last)
+            .map(|_| Moot::InvitationSpent),
         _ => None,
     }
 }

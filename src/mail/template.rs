@@ -143,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 18] = [
+const EMBEDDED: [(&str, &str); 20] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -215,6 +215,14 @@ const EMBEDDED: [(&str, &str); 18] = [
     (
         "notice_published.en.txt",
         include_str!("../../templates/mail/notice_published.en.txt"),
+    ),
+    (
+        "activation.zh.txt",
+        include_str!("../../templates/mail/activation.zh.txt"),
+    ),
+    (
+        "activation.en.txt",
+        include_str!("../../templates/mail/activation.en.txt"),
     ),
 ];
 
@@ -292,6 +300,8 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "objection_until",
             "url",
         ],
+        // No levy year: an account is not of a year.
+        ReminderKind::Activation => &[COMMON[0], COMMON[1], "url", "expires_on"],
     }
 }
 

@@ -2,6 +2,7 @@
 //! validates its whole input first (every fault with its pointer), then writes and
 //! audits in one transaction.
 
+pub mod accounts;
 pub mod assessments;
 pub mod csv;
 pub mod declarations;

@@ -215,3 +215,71 @@ async fn an_upload_over_server_upload_limit_bytes_is_413_and_under_it_is_read() 
         }
     }
 }
+
+#[tokio::test]
+async fn the_pages_share_one_stylesheet_served_by_the_binary_and_switch_language() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/static/site.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let css = r.text().await.unwrap();
+    assert!(css.contains("@media print"), "{css}");
+    assert!(
+        !css.contains("url(") && !css.contains("@import"),
+        "nothing from elsewhere"
+    );
+    let again = app
+        .client
+        .get(app.url("/static/site.css"))
+        .header("If-None-Match", tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+
+    for (query, lang) in [("", "zh-CN"), ("?lang=en", "en")] {
+        let r = app
+            .client
+            .get(app.url(&format!("/notices{query}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("style-src 'self'"), "{csp}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("<link rel=\"stylesheet\" href=\"/static/site.css\">"));
+        assert!(page.contains("<main id=\"main\">") && page.contains("<footer"));
+        assert!(
+            page.contains(&format!("<header class=\"site\" lang=\"{lang}\">")),
+            "{page}"
+        );
+        // The notice index is a Chinese document whatever the chrome's language.
+        assert!(page.contains("<html lang=\"zh-CN\">"));
+    }
+    let r = app
+        .client
+        .get(app.url("/notices?lang=fr"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let p: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["pointer"], "/query/lang", "{p}");
+}

@@ -1306,6 +1306,7 @@ fn a_row_registered_while_the_last_batch_is_written_undoes_the_import_unless_par
         secret: quota_levy::secret::ServerSecret::generate(),
         submit: false,
         today: quota_levy::clock::china_today(),
+        invitations: None,
     };
     let policy = crate::helpers::policy();
     let db = db(&url);

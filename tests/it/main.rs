@@ -1,6 +1,7 @@
 //! The integration tests: one binary, each test on its own app and fresh database.
 //! Set QUOTA_LEVY_TEST_POSTGRES_URL to run them all against PostgreSQL.
 
+mod accounts;
 mod assessments;
 mod batch;
 mod bounds;

@@ -334,12 +334,20 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
         jobs.queued,
         BTreeMap::from([("declare", 6), ("declare_overdue", 6)])
     );
-    assert_eq!((jobs.pass.sent, jobs.pass.cancelled), (12, 0));
+    // The first pass also sends the activation mail each employer was given when it
+    // was registered with a contact address: twelve reminders and six invitations.
+    assert_eq!((jobs.pass.sent, jobs.pass.cancelled), (18, 0));
     let sink = app.smtp.as_ref().expect("smtp");
     let mails = sink.messages();
     for x in [&a, &b, &c, &dd, &e, &f] {
         let got = mails_to(&mails, &x.email);
-        assert_eq!(got.len(), 2, "{}: {mails:?}", x.email);
+        assert_eq!(got.len(), 3, "{}: {mails:?}", x.email);
+        let invited = got.iter().filter(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("【残疾人就业保障金】请激活贵单位的账户"))
+        });
+        assert_eq!(invited.count(), 1, "{}: {got:?}", x.name);
         let declare = format!("【残疾人就业保障金】请于{deadline}前完成{YEAR}年度申报");
         let m = got
             .iter()
@@ -362,9 +370,9 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
         let overdue = got
             .iter()
             .find(|m| {
-                !m["subject"]
+                m["subject"]
                     .as_str()
-                    .is_some_and(|s| s.starts_with(&declare))
+                    .is_some_and(|s| s.starts_with("【残疾人就业保障金】催报"))
             })
             .expect("last year's 催报");
         assert_subject(
@@ -593,7 +601,11 @@ async fn a_levy_year_from_registration_to_the_next_declaration() {
     );
     let mails = sink.messages();
     let to_d = mails_to(&mails, &dd.email);
-    assert_eq!(to_d.len(), 3, "the mails of 1 October and this 催报");
+    assert_eq!(
+        to_d.len(),
+        4,
+        "the mails of 1 October (with the invitation) and this 催报"
+    );
     let m = to_d
         .iter()
         .find(|m| {

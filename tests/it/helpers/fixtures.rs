@@ -1,7 +1,7 @@
 //! Fixtures several modules share: valid identifiers, a declaration, an employer
 //! registered, an employer assessed.
 
-use super::{spawn_app, TestApp};
+use super::{spawn_app_with, TestApp};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -45,7 +45,9 @@ pub fn declaration_body() -> Value {
 
 /// An app with employer A (in 湖滨区) registered, and an admin token.
 pub async fn app_with_employer() -> (TestApp, String) {
-    let app = spawn_app().await;
+    // Without the activation mail of a registration: the tests built on this fixture
+    // count the reminders in the outbox (tests/it/accounts.rs tests the activation).
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
     let admin = app.token(Role::Admin, None, None).await;
     let r = app
         .send(

@@ -1,0 +1,713 @@
+//! The pages of accounts: `/login`, `/logout`, `/account`, `/account/password`,
+//! `/activate` and `/activate/{code}`. Server-rendered from `templates/pages/account/`
+//! on the base layout, Chinese unless `?lang=en` or `Accept-Language` asks for English,
+//! every input labelled, no JavaScript. Every form POST is checked for its CSRF token
+//! first: without a valid one it answers 403 and nothing changes.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::pages::{page_lang, render, Layout, HTML};
+use super::problem::AppError;
+use super::session;
+use super::{request_id, AppState};
+use crate::domain::Language;
+use crate::registry::accounts::{self, Activation, CodeState, FieldFault, LiveSession, SignIn};
+
+/// What a form page shows: its action, token, a message above the form, each field's
+/// error beside it and the values typed back into it (never a password).
+#[derive(Debug, Default)]
+pub struct FormPage {
+    action: String,
+    csrf: String,
+    message: Option<String>,
+    errors: Vec<(&'static str, String)>,
+    values: Vec<(&'static str, String)>,
+    activate_href: String,
+    back_href: String,
+    new_label: String,
+    employer_name: String,
+    uscc: String,
+}
+
+impl FormPage {
+    /// The error of field `name`, if it has one.
+    pub fn err(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The value typed into field `name` before, if it is shown again.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn faults(mut self, faults: &[FieldFault], lang: Language) -> FormPage {
+        self.errors = faults
+            .iter()
+            .map(|f| (f.field, f.message(lang).to_owned()))
+            .collect();
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/login.html")]
+struct LoginView {
+    layout: Layout,
+    page: FormPage,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/password.html")]
+struct PasswordView {
+    layout: Layout,
+    page: FormPage,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/activate.html")]
+struct ActivateView {
+    layout: Layout,
+    page: FormPage,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/code.html")]
+struct CodeView {
+    layout: Layout,
+    page: FormPage,
+}
+
+/// The signed-in user's page.
+#[derive(Debug)]
+pub struct AccountPage {
+    username: String,
+    display_name: Option<String>,
+    role: String,
+    scope: Option<String>,
+    message: Option<String>,
+    csrf: String,
+    password_href: String,
+    logout_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/account.html")]
+struct AccountView {
+    layout: Layout,
+    page: AccountPage,
+}
+
+/// A page that only says something (a refusal, a lockout).
+#[derive(Debug)]
+pub struct MessagePage {
+    title: String,
+    text: String,
+    link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account/message.html")]
+struct MessageView {
+    layout: Layout,
+    page: MessagePage,
+}
+
+/// `?lang=` of every page.
+#[derive(Debug, Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// A path with the language the caller chose by `?lang=` kept on it.
+fn with_lang(path: &str, q: &LangQuery) -> String {
+    match q.lang.as_deref() {
+        Some(l @ ("zh" | "en")) => format!("{path}?lang={l}"),
+        _ => path.to_owned(),
+    }
+}
+
+/// A page response: never cached (it carries a form token or personal details).
+fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpResponse {
+    let mut r = HttpResponse::build(status);
+    r.insert_header((header::CONTENT_TYPE, HTML))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    for c in cookies {
+        session::add_cookie(&mut r, c);
+    }
+    r.body(html)
+}
+
+fn see_other(location: &str, cookies: &[String]) -> HttpResponse {
+    let mut r = HttpResponse::SeeOther();
+    r.insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    for c in cookies {
+        session::add_cookie(&mut r, c);
+    }
+    r.finish()
+}
+
+fn message(
+    lang: Language,
+    status: StatusCode,
+    title: (&str, &str),
+    text: String,
+    link: Option<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let html = render(&MessageView {
+        layout: Layout::new(lang),
+        page: MessagePage {
+            title: lang.pick(title.0, title.1).to_owned(),
+            text,
+            link,
+        },
+    })?;
+    Ok(page(status, html, &[]))
+}
+
+/// The answer to a form POST without a valid CSRF token.
+fn forged(lang: Language, back: String) -> Result<HttpResponse, AppError> {
+    message(
+        lang,
+        StatusCode::FORBIDDEN,
+        ("表单已失效", "The form has expired"),
+        lang.pick(
+            "表单已失效或并非来自本站，未作任何更改。请重新打开页面后再提交。",
+            "The form has expired or did not come from this site; nothing was changed. Open the page again and send it from there.",
+        )
+        .to_owned(),
+        Some((back, lang.pick("重新打开", "Open it again").to_owned())),
+    )
+}
+
+/// `csrf_token` and the fields of a form, all optional: a missing field is a fault
+/// shown beside it, not a 400.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AccountForm {
+    csrf_token: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+    new_password: Option<String>,
+    confirm_password: Option<String>,
+}
+
+fn login_page(
+    lang: Language,
+    q: &LangQuery,
+    csrf: String,
+    message: Option<String>,
+    username: Option<String>,
+) -> Result<String, AppError> {
+    render(&LoginView {
+        layout: Layout::new(lang),
+        page: FormPage {
+            action: with_lang("/login", q),
+            csrf,
+            message,
+            values: username.map(|u| vec![("username", u)]).unwrap_or_default(),
+            activate_href: with_lang("/activate", q),
+            ..FormPage::default()
+        },
+    })
+}
+
+#[get("/login")]
+async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    if session::current(&state, &req).await?.is_some() {
+        return Ok(see_other(&with_lang("/account", &q), &[]));
+    }
+    let (csrf, set) = session::anonymous_token(&state, &req).await?;
+    let html = login_page(lang, &q, csrf, None, None)?;
+    Ok(page(StatusCode::OK, html, set.as_slice()))
+}
+
+#[post("/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let form = form.into_inner();
+    if !session::anonymous_token_ok(&state, &req, form.csrf_token.as_deref()).await? {
+        return forged(lang, with_lang("/login", &q));
+    }
+    let username = form.username.unwrap_or_default().trim().to_owned();
+    let password = form.password.unwrap_or_default();
+    let secret = state.secret().await?;
+    let settings = state.settings.accounts.clone();
+    let address = session::client_address(&req);
+    let rid = request_id(&req);
+    let name = username.clone();
+    let outcome = state
+        .db
+        .run(move |c| {
+            accounts::sign_in(
+                c,
+                &secret,
+                &settings,
+                &name,
+                &password,
+                &address,
+                rid.as_deref(),
+            )
+        })
+        .await?;
+    let (csrf, set) = session::anonymous_token(&state, &req).await?;
+    match outcome {
+        SignIn::Ok(new) => {
+            let cookie = session::session_cookie(&state, &new.token);
+            Ok(see_other(&with_lang("/account", &q), &[cookie]))
+        }
+        SignIn::Failed => {
+            let text = lang
+                .pick(
+                    "用户名或密码不正确。",
+                    "The username or the password is wrong.",
+                )
+                .to_owned();
+            let html = login_page(lang, &q, csrf, Some(text), Some(username))?;
+            Ok(page(StatusCode::UNAUTHORIZED, html, set.as_slice()))
+        }
+        SignIn::Locked { retry_after_secs } => {
+            let minutes = (retry_after_secs + 59) / 60;
+            let text = match lang {
+                Language::Zh => format!(
+                    "登录失败次数过多，已暂停登录。请在 {minutes} 分钟后再试。"
+                ),
+                Language::En => format!(
+                    "Too many failed sign-ins: signing in is paused. Try again in {minutes} minute(s)."
+                ),
+            };
+            let html = login_page(lang, &q, csrf, Some(text), Some(username))?;
+            let mut r = page(StatusCode::TOO_MANY_REQUESTS, html, set.as_slice());
+            if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            Ok(r)
+        }
+    }
+}
+
+#[post("/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let Some(live) = session::current(&state, &req).await? else {
+        let clear = session::clear_session_cookie(&state);
+        return Ok(see_other(&with_lang("/login", &q), &[clear]));
+    };
+    if !session::session_token_ok(&live, form.csrf_token.as_deref()) {
+        return forged(lang, with_lang("/account", &q));
+    }
+    let rid = request_id(&req);
+    state
+        .db
+        .run(move |c| accounts::sign_out(c, &live, rid.as_deref()))
+        .await?;
+    let clear = session::clear_session_cookie(&state);
+    Ok(see_other(&with_lang("/login", &q), &[clear]))
+}
+
+fn account_page(
+    lang: Language,
+    q: &LangQuery,
+    live: &LiveSession,
+    message: Option<String>,
+) -> Result<String, AppError> {
+    let u = &live.user;
+    let role = match u.role.as_str() {
+        "admin" => lang.pick("系统管理员", "administrator"),
+        "federation" => lang.pick("残疾人联合会", "disabled persons' federation"),
+        "tax" => lang.pick("税务机关", "tax bureau"),
+        "inspector" => lang.pick("劳动保障监察", "labour inspector"),
+        "employer" => lang.pick("用人单位", "employer"),
+        other => other,
+    };
+    let scope = match (&u.employer_uscc, &u.region) {
+        (Some(uscc), _) => Some(format!(
+            "{} {uscc}",
+            lang.pick("统一社会信用代码", "unified social credit code")
+        )),
+        (None, Some(r)) => Some(format!("{} {r}", lang.pick("行政区划", "region"))),
+        (None, None) => None,
+    };
+    render(&AccountView {
+        layout: Layout::new(lang),
+        page: AccountPage {
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: role.to_owned(),
+            scope,
+            message,
+            csrf: live.session.csrf_token.clone(),
+            password_href: with_lang("/account/password", q),
+            logout_action: with_lang("/logout", q),
+        },
+    })
+}
+
+#[get("/account")]
+async fn account(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let Some(live) = session::current(&state, &req).await? else {
+        return Ok(see_other(&with_lang("/login", &q), &[]));
+    };
+    let html = account_page(lang, &q, &live, None)?;
+    Ok(page(StatusCode::OK, html, &[]))
+}
+
+fn new_password_label(lang: Language, state: &AppState) -> String {
+    let n = state.settings.accounts.password_min_length;
+    match lang {
+        Language::Zh => format!("新密码（至少 {n} 个字符）"),
+        Language::En => format!("New password (at least {n} characters)"),
+    }
+}
+
+fn password_page(
+    lang: Language,
+    q: &LangQuery,
+    state: &AppState,
+    live: &LiveSession,
+    faults: &[FieldFault],
+) -> Result<String, AppError> {
+    render(&PasswordView {
+        layout: Layout::new(lang),
+        page: FormPage {
+            action: with_lang("/account/password", q),
+            csrf: live.session.csrf_token.clone(),
+            back_href: with_lang("/account", q),
+            new_label: new_password_label(lang, state),
+            message: (!faults.is_empty()).then(|| {
+                lang.pick(
+                    "密码未修改：请更正下列错误。",
+                    "The password was not changed: correct the fields below.",
+                )
+                .to_owned()
+            }),
+            ..FormPage::default()
+        }
+        .faults(faults, lang),
+    })
+}
+
+#[get("/account/password")]
+async fn password_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let Some(live) = session::current(&state, &req).await? else {
+        return Ok(see_other(&with_lang("/login", &q), &[]));
+    };
+    let html = password_page(lang, &q, &state, &live, &[])?;
+    Ok(page(StatusCode::OK, html, &[]))
+}
+
+#[post("/account/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let Some(live) = session::current(&state, &req).await? else {
+        return Ok(see_other(&with_lang("/login", &q), &[]));
+    };
+    let form = form.into_inner();
+    if !session::session_token_ok(&live, form.csrf_token.as_deref()) {
+        return forged(lang, with_lang("/account/password", &q));
+    }
+    let settings = state.settings.accounts.clone();
+    let rid = request_id(&req);
+    let l = live.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            Ok(accounts::change_password(
+                c,
+                &settings,
+                &l,
+                form.current_password.as_deref().unwrap_or_default(),
+                form.new_password.as_deref().unwrap_or_default(),
+                form.confirm_password.as_deref().unwrap_or_default(),
+                rid.as_deref(),
+            ))
+        })
+        .await?;
+    match result {
+        Ok(()) => {
+            let text = lang
+                .pick(
+                    "密码已修改；其他设备上的登录已结束。",
+                    "The password was changed; sign-ins on other devices have ended.",
+                )
+                .to_owned();
+            let html = account_page(lang, &q, &live, Some(text))?;
+            Ok(page(StatusCode::OK, html, &[]))
+        }
+        Err(accounts::AccountError::Invalid(faults)) => {
+            let html = password_page(lang, &q, &state, &live, &faults)?;
+            Ok(page(StatusCode::UNPROCESSABLE_ENTITY, html, &[]))
+        }
+        Err(e) => Err(account_failure(e)),
+    }
+}
+
+fn account_failure(e: accounts::AccountError) -> AppError {
+    match e {
+        accounts::AccountError::Db(d) => d.into(),
+        other => AppError::Internal(other.to_string()),
+    }
+}
+
+/// `?code=` of the letter's form.
+#[derive(Debug, Deserialize)]
+struct CodeQuery {
+    lang: Option<String>,
+    code: Option<String>,
+}
+
+#[get("/activate")]
+async fn code_form(req: HttpRequest, q: web::Query<CodeQuery>) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let lq = LangQuery {
+        lang: q.lang.clone(),
+    };
+    let code = q
+        .code
+        .as_deref()
+        .map(accounts::normalize_code)
+        .unwrap_or_default();
+    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(see_other(
+            &with_lang(&accounts::activation_path(&code), &lq),
+            &[],
+        ));
+    }
+    let faults = if q.code.is_some() {
+        vec![(
+            "code",
+            lang.pick(
+                "请输入激活函上的激活码（字母和数字）",
+                "enter the code of the activation letter (letters and digits)",
+            )
+            .to_owned(),
+        )]
+    } else {
+        Vec::new()
+    };
+    let html = render(&CodeView {
+        layout: Layout::new(lang),
+        page: FormPage {
+            errors: faults,
+            ..FormPage::default()
+        },
+    })?;
+    Ok(page(StatusCode::OK, html, &[]))
+}
+
+/// The page of a code that cannot be used: 404 when unknown, 410 when expired or spent.
+fn refused(lang: Language, q: &LangQuery, state: &CodeState) -> Result<HttpResponse, AppError> {
+    let (status, text) = match state {
+        CodeState::Expired => (
+            StatusCode::GONE,
+            lang.pick(
+                "该激活链接已过期。请联系当地税务机关或残疾人联合会重新发送。",
+                "This activation link has expired. Ask your tax office or disabled persons' federation for a new one.",
+            ),
+        ),
+        CodeState::Spent => (
+            StatusCode::GONE,
+            lang.pick(
+                "该激活链接已使用过或已被新的链接取代。如已激活，请直接登录。",
+                "This activation link was used already or replaced by a newer one. If the account is active, sign in.",
+            ),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            lang.pick(
+                "没有这个激活码。请核对激活邮件中的链接或激活函上的激活码。",
+                "There is no such activation code. Check the link in the activation mail or the code of the letter.",
+            ),
+        ),
+    };
+    message(
+        lang,
+        status,
+        ("无法激活", "Cannot activate"),
+        text.to_owned(),
+        Some((
+            with_lang("/login", q),
+            lang.pick("前往登录", "Go to sign-in").to_owned(),
+        )),
+    )
+}
+
+fn activate_page(
+    lang: Language,
+    q: &LangQuery,
+    state: &AppState,
+    code: &str,
+    employer: &crate::db::employers::Employer,
+    csrf: String,
+    faults: &[FieldFault],
+) -> Result<String, AppError> {
+    render(&ActivateView {
+        layout: Layout::new(lang),
+        page: FormPage {
+            action: with_lang(&accounts::activation_path(code), q),
+            csrf,
+            new_label: new_password_label(lang, state),
+            employer_name: employer.name.clone(),
+            uscc: employer.uscc.clone(),
+            message: (!faults.is_empty()).then(|| {
+                lang.pick(
+                    "尚未激活：请更正下列错误。",
+                    "Not activated yet: correct the fields below.",
+                )
+                .to_owned()
+            }),
+            ..FormPage::default()
+        }
+        .faults(faults, lang),
+    })
+}
+
+/// A code as it may come in a path: letters, digits and dashes, bounded.
+fn plausible_code(code: &str) -> bool {
+    (1..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+#[get("/activate/{code}")]
+async fn activate_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let code = path.into_inner();
+    if !plausible_code(&code) {
+        return refused(lang, &q, &CodeState::Unknown);
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let c2 = code.clone();
+    let found = state
+        .db
+        .run(move |c| accounts::code_state(c, &c2, now))
+        .await?;
+    let CodeState::Open(open) = found else {
+        return refused(lang, &q, &found);
+    };
+    let (csrf, set) = session::anonymous_token(&state, &req).await?;
+    let html = activate_page(lang, &q, &state, &code, &open.1, csrf, &[])?;
+    Ok(page(StatusCode::OK, html, set.as_slice()))
+}
+
+#[post("/activate/{code}")]
+async fn activate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let code = path.into_inner();
+    let form = form.into_inner();
+    if !session::anonymous_token_ok(&state, &req, form.csrf_token.as_deref()).await? {
+        return forged(lang, with_lang(&accounts::activation_path(&code), &q));
+    }
+    if !plausible_code(&code) {
+        return refused(lang, &q, &CodeState::Unknown);
+    }
+    let settings = state.settings.accounts.clone();
+    let address = session::client_address(&req);
+    let rid = request_id(&req);
+    let c2 = code.clone();
+    let password = form.password.unwrap_or_default();
+    let confirm = form.confirm_password.unwrap_or_default();
+    let result = state
+        .db
+        .run(move |c| {
+            Ok(accounts::activate(
+                c,
+                &settings,
+                &c2,
+                &password,
+                &confirm,
+                &address,
+                rid.as_deref(),
+            ))
+        })
+        .await?;
+    match result {
+        Ok(Activation::Done(new)) => {
+            let cookie = session::session_cookie(&state, &new.token);
+            Ok(see_other(&with_lang("/account", &q), &[cookie]))
+        }
+        Ok(Activation::Refused(why)) => refused(lang, &q, &why),
+        Err(accounts::AccountError::Invalid(faults)) => {
+            let now = chrono::Utc::now().naive_utc();
+            let c2 = code.clone();
+            let found = state
+                .db
+                .run(move |c| accounts::code_state(c, &c2, now))
+                .await?;
+            let CodeState::Open(open) = found else {
+                return refused(lang, &q, &found);
+            };
+            let (csrf, set) = session::anonymous_token(&state, &req).await?;
+            let html = activate_page(lang, &q, &state, &code, &open.1, csrf, &faults)?;
+            let mut r = page(StatusCode::UNPROCESSABLE_ENTITY, html, set.as_slice());
+            r.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            Ok(r)
+        }
+        Err(e) => Err(account_failure(e)),
+    }
+}
+
+/// Registers the account pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_form)
+        .service(login)
+        .service(logout)
+        .service(account)
+        .service(password_form)
+        .service(change_password)
+        .service(code_form)
+        .service(activate_form)
+        .service(activate);
+}
