@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::auth::Auth;
+use super::context::Caller;
 use super::problem::AppError;
-use super::{request_id, AppState, PageWindow};
+use super::{AppState, PageWindow};
 use crate::auth::{scope_prefix, Principal, Role};
 use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch};
 use crate::domain::{EmployerKind, RegionCode};
@@ -78,11 +78,10 @@ pub async fn visible_employer(
 #[post("/api/v1/employers")]
 async fn create(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require_write()?.clone();
+    let who = caller.require_write()?;
     let parsed = registry::parse_new_employer(state.policy.as_ref(), &body)?;
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
@@ -91,13 +90,9 @@ async fn create(
             _ => AppError::Forbidden("the region is outside your scope".into()),
         });
     }
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let new = parsed.new;
-    let warnings = parsed.warnings.clone();
+    let (audit, new, warnings) = (caller.audit(), parsed.new, parsed.warnings.clone());
     let created = state
-        .db
-        .run(move |c| registry::create(c, &new, &warnings, &actor, rid.as_deref()))
+        .call(move |c, _| registry::create(c, &new, &warnings, &audit.actor, audit.rid()))
         .await?;
     let e = created.ok_or_else(|| {
         AppError::Conflict("an employer with this credit code is already registered".into())
@@ -124,10 +119,10 @@ struct ListQuery {
 #[get("/api/v1/employers")]
 async fn list(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.0;
+    let who = caller.who;
     let mut errors = Vec::new();
     let mut filter = EmployerFilter::default();
     if let Some(r) = &q.region {
@@ -183,10 +178,10 @@ async fn list(
 #[get("/api/v1/employers/{uscc}")]
 async fn get_one(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let e = visible_employer(&state, &auth.0, &path).await?;
+    let e = visible_employer(&state, &caller.who, &path).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, employer_etag(&e)))
         .json(EmployerView::from(e)))
@@ -195,13 +190,13 @@ async fn get_one(
 #[patch("/api/v1/employers/{uscc}")]
 async fn update(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let current = visible_employer(&state, &auth.0, &path).await?;
-    let who = auth.require_write()?.clone();
+    let current = visible_employer(&state, &caller.who, &path).await?;
+    let who = caller.require_write()?;
     let employer_fields = ["name", "contact_email"];
     let allowed: Vec<&str> = if who.role == Role::Employer {
         employer_fields.to_vec()
@@ -270,21 +265,13 @@ async fn update(
             ))
         }
     };
-    let actor = who.actor();
-    let rid = request_id(&req);
+    let audit = caller.audit();
     let e = state
-        .db
-        .run(move |c| {
-            Ok(registry::update(
-                c,
-                &current.uscc,
-                expected_version,
-                &patch,
-                &actor,
-                rid.as_deref(),
-            ))
+        .call(move |c, _| {
+            let (actor, rid) = (&audit.actor, audit.rid());
+            registry::update(c, &current.uscc, expected_version, &patch, actor, rid)
         })
-        .await??;
+        .await?;
     let e = match e {
         registry::UpdateOutcome::Updated(e) | registry::UpdateOutcome::Unchanged(e) => e,
     };

@@ -2,6 +2,7 @@
 
 pub mod assessments;
 pub mod auth;
+pub mod context;
 pub mod declarations;
 pub mod disputes;
 pub mod docs;
@@ -30,6 +31,7 @@ use crate::secret::{SecretStore, ServerSecret};
 use problem::AppError;
 
 /// Shared state of every worker.
+#[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub db: Db,
