@@ -411,3 +411,25 @@ pub fn finish_run(
         .execute(conn)?;
     Ok(())
 }
+
+/// The current assessments of `employer_ids` for the year: employer id → (policy
+/// snapshot id, levy payable in fen).
+pub fn current_levies(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    employer_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, DbError> {
+    Ok(assessments::table
+        .filter(assessments::employer_id.eq_any(employer_ids))
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .select((
+            assessments::employer_id,
+            assessments::policy_snapshot_id,
+            assessments::payable_fen,
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(e, s, p)| (e, (s, p)))
+        .collect())
+}

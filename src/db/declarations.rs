@@ -5,7 +5,8 @@ use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use std::collections::{HashMap, HashSet};
 
-use super::schema::{declaration_versions, declarations, roster_lines};
+use super::employers::Employer;
+use super::schema::{assessments, declaration_versions, declarations, employers, roster_lines};
 use super::{AnyConnection, DbError};
 
 /// Lifecycle of a declaration.
@@ -855,4 +856,90 @@ pub fn claimants(
         .load(conn)?;
     found.dedup_by(|a, b| a.id == b.id);
     Ok(found)
+}
+
+/// Filed declarations of the year in scope, after `after_employer_id`, in employer order.
+pub fn filed_after(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+    after_employer_id: i64,
+    limit: i64,
+) -> Result<Vec<(Employer, Declaration)>, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        // Filter and order on the declaration's employer id (equal through the join):
+        // the (levy_year, employer_id) index then yields the rows in order and the
+        // LIMIT stops the scan, instead of sorting everything after the mark per chunk.
+        .filter(declarations::employer_id.gt(after_employer_id))
+        .order(declarations::employer_id.asc())
+        .limit(limit)
+        .select((Employer::as_select(), Declaration::as_select()))
+        .load(conn)?)
+}
+
+/// How many declarations of the year in scope are filed.
+pub fn count_filed(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+) -> Result<i64, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The drafts of the year in scope (`pattern`: a `LIKE` on the region code): how many,
+/// and the first `named` USCCs in order.
+pub fn drafts(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+    named: i64,
+) -> Result<(i64, Vec<String>), DbError> {
+    let base = || {
+        declarations::table
+            .inner_join(employers::table)
+            .filter(declarations::levy_year.eq(levy_year))
+            .filter(declarations::status.eq("draft"))
+            .filter(employers::region.like(pattern.to_owned()))
+    };
+    let count: i64 = base().count().get_result(conn)?;
+    let first: Vec<String> = base()
+        .order(employers::uscc.asc())
+        .limit(named)
+        .select(employers::uscc)
+        .load(conn)?;
+    Ok((count, first))
+}
+
+/// The filed declarations of the year in scope without a current assessment, with
+/// their employers, in USCC order.
+pub fn filed_unassessed(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+) -> Result<Vec<(Employer, Declaration)>, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .left_join(
+            assessments::table.on(assessments::employer_id
+                .eq(employers::id)
+                .and(assessments::levy_year.eq(levy_year))
+                .and(assessments::is_current.eq(true))),
+        )
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        .filter(assessments::id.nullable().is_null())
+        .order(employers::uscc.asc())
+        .select((Employer::as_select(), Declaration::as_select()))
+        .load(conn)?)
 }

@@ -12,10 +12,10 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::auth::Auth;
-use super::employers::visible_employer;
 use super::problem::AppError;
 use super::{lang_of, request_id, AppState};
 use crate::auth::{region_covers, scope_prefix, Principal, Role};
+use crate::db::employers as repo;
 use crate::db::employers::Employer;
 use crate::domain::{Language, LevyYear, RegionCode};
 
@@ -133,6 +133,24 @@ pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, Ap
         (Some(scope), None) => scope_prefix(&scope).to_owned(),
         (None, None) => String::new(),
     })
+}
+
+/// What a caller hears of an employer it may not see, and of one that does not exist.
+pub const NO_EMPLOYER: &str = "no such employer (or not one you may see)";
+
+/// Loads an employer the caller may see, else 404 (never 403: an employer must not
+/// learn whether another USCC is registered).
+pub async fn visible_employer(
+    state: &AppState,
+    who: &Principal,
+    uscc: &str,
+) -> Result<Employer, AppError> {
+    let key = uscc.to_owned();
+    let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
+    match found {
+        Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
+        _ => Err(AppError::NotFound(NO_EMPLOYER.into())),
+    }
 }
 
 /// An employer named by `{uscc}` in the path, visible to the caller (404 otherwise, so

@@ -5,8 +5,7 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::context::{Caller, ScopeQuery, Scoped};
-use super::employers::visible_employer;
+use super::context::{visible_employer, Caller, ScopeQuery, Scoped};
 use super::problem::AppError;
 use super::AppState;
 use crate::auth::Role;

@@ -6,14 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::context::Caller;
+use super::context::{visible_employer, Caller, NO_EMPLOYER};
 use super::problem::AppError;
 use super::{AppState, PageWindow};
-use crate::auth::{scope_prefix, Principal, Role};
-use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch};
+use crate::auth::{scope_prefix, Role};
+use crate::db::employers::{self as repo, Employer, EmployerFilter};
 use crate::domain::{EmployerKind, RegionCode};
-use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
-use crate::registry::fields::{check_email, Fields};
+use crate::registry::employers as registry;
 
 /// An employer as the API shows it.
 #[derive(Debug, Serialize)]
@@ -58,23 +57,6 @@ pub fn employer_etag(e: &Employer) -> String {
 }
 
 /// The 404 of an employer; the code asked for is not repeated (it came in the path).
-const NO_EMPLOYER: &str = "no such employer (or not one you may see)";
-
-/// Loads an employer the caller may see, else 404 (never 403: an employer must not
-/// learn whether another USCC is registered).
-pub async fn visible_employer(
-    state: &AppState,
-    who: &Principal,
-    uscc: &str,
-) -> Result<Employer, AppError> {
-    let key = uscc.to_owned();
-    let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
-    match found {
-        Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
-        _ => Err(AppError::NotFound(NO_EMPLOYER.into())),
-    }
-}
-
 #[post("/api/v1/employers")]
 async fn create(
     state: web::Data<AppState>,
@@ -197,62 +179,7 @@ async fn update(
 ) -> Result<HttpResponse, AppError> {
     let current = visible_employer(&state, &caller.who, &path).await?;
     let who = caller.require_write()?;
-    let employer_fields = ["name", "contact_email"];
-    let allowed: Vec<&str> = if who.role == Role::Employer {
-        employer_fields.to_vec()
-    } else {
-        EMPLOYER_FIELDS
-            .iter()
-            .copied()
-            .filter(|f| *f != "uscc")
-            .collect()
-    };
-    if who.role == Role::Employer {
-        if let Some(k) = body
-            .as_object()
-            .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
-        {
-            return Err(AppError::field(
-                crate::domain::request::unknown_key_pointer("", k),
-                "an employer may change only name and contact_email; ask the tax bureau for other changes",
-            ));
-        }
-    }
-    let mut f = Fields::new(&body, &allowed)?;
-    let mut patch = EmployerPatch::default();
-    if f.has("name") {
-        patch.name = f.string("name", true);
-    }
-    if f.has("kind") {
-        patch.kind = f
-            .parsed("kind", true, |s| s.parse::<EmployerKind>())
-            .map(|k| k.as_str().to_owned());
-    }
-    if f.has("region") {
-        let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
-        if let Some(r) = r {
-            if !who.can_see(&current.uscc, &r) {
-                f.fail("region", "the region is outside your scope");
-            }
-            patch.region = Some(r.to_string());
-        }
-    }
-    if f.has("registered_on") {
-        patch.registered_on = Some(registry::registration_date(&mut f));
-    }
-    if f.has("contact_email") {
-        patch.contact_email = Some(f.parsed("contact_email", false, check_email));
-    }
-    if f.has("establishment_size") {
-        patch.establishment_size = Some(
-            f.int("establishment_size", false, 0, 10_000_000)
-                .map(|n| n as i32),
-        );
-    }
-    if f.has("committee_member") {
-        patch.committee_member = f.bool("committee_member");
-    }
-    f.finish()?;
+    let patch = registry::parse_patch(state.policy.as_ref(), who, &current, &body)?;
     let expected_version = match req.headers().get(header::IF_MATCH) {
         None => None,
         Some(tag) if tag.to_str().ok() == Some("*") => None,

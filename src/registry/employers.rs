@@ -6,6 +6,7 @@ use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
 
 use super::fields::{check_email, Fields};
+use crate::auth::{Principal, Role};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
@@ -251,6 +252,75 @@ pub fn create(
 /// How often a change without `If-Match` re-reads and tries again when another writer
 /// changed the employer between its read and its write.
 const UPDATE_ATTEMPTS: usize = 5;
+
+/// The changes `body` asks of employer `current`, checked for `who`: an employer changes
+/// only its name and contact address (anything else is named and refused), an officer
+/// every field but the credit code, and never moves an employer outside its own scope.
+pub fn parse_patch(
+    policy: &dyn PolicyProvider,
+    who: &Principal,
+    current: &Employer,
+    body: &Value,
+) -> Result<EmployerPatch, Vec<FieldError>> {
+    let employer_fields = ["name", "contact_email"];
+    let allowed: Vec<&str> = if who.role == Role::Employer {
+        employer_fields.to_vec()
+    } else {
+        EMPLOYER_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "uscc")
+            .collect()
+    };
+    if who.role == Role::Employer {
+        if let Some(k) = body
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
+        {
+            return Err(vec![FieldError {
+                pointer: crate::domain::request::unknown_key_pointer("", k),
+                code: "invalid",
+                message: "an employer may change only name and contact_email; ask the tax bureau for other changes".to_owned(),
+            }]);
+        }
+    }
+    let mut f = Fields::new(body, &allowed)?;
+    let mut patch = EmployerPatch::default();
+    if f.has("name") {
+        patch.name = f.string("name", true);
+    }
+    if f.has("kind") {
+        patch.kind = f
+            .parsed("kind", true, |s| s.parse::<EmployerKind>())
+            .map(|k| k.as_str().to_owned());
+    }
+    if f.has("region") {
+        let r = f.parsed("region", true, |s| check_region(policy, s));
+        if let Some(r) = r {
+            if !who.can_see(&current.uscc, &r) {
+                f.fail("region", "the region is outside your scope");
+            }
+            patch.region = Some(r.to_string());
+        }
+    }
+    if f.has("registered_on") {
+        patch.registered_on = Some(registration_date(&mut f));
+    }
+    if f.has("contact_email") {
+        patch.contact_email = Some(f.parsed("contact_email", false, check_email));
+    }
+    if f.has("establishment_size") {
+        patch.establishment_size = Some(
+            f.int("establishment_size", false, 0, 10_000_000)
+                .map(|n| n as i32),
+        );
+    }
+    if f.has("committee_member") {
+        patch.committee_member = f.bool("committee_member");
+    }
+    f.finish()?;
+    Ok(patch)
+}
 
 /// What [`update`] did.
 #[derive(Debug, Clone)]
