@@ -8,6 +8,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod declarations;
+pub mod demo;
 pub mod employers;
 pub mod notices;
 pub mod outbox;
