@@ -230,8 +230,7 @@ pub enum UserCommand {
     },
 }
 
-/// Exit code for invalid input (the CLI's equivalent of 422).
-pub const EXIT_INVALID: u8 = 2;
+pub use crate::output::EXIT_INVALID;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
@@ -313,11 +312,6 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// The policy packs: the configured folder, else the compiled-in packs.
-pub fn load_policy(settings: &Settings) -> anyhow::Result<crate::policy::PolicyBook> {
-    crate::policy::PolicyBook::load(settings.policy_dir().as_deref())
-        .map_err(|e| anyhow::anyhow!("policy packs are invalid:\n{e}"))
-}
-
 fn read_input(file: Option<PathBuf>) -> anyhow::Result<String> {
     use std::io::Read;
     match file {
@@ -337,7 +331,7 @@ fn calc(settings: &Settings, file: Option<PathBuf>, lang: &str) -> anyhow::Resul
         "en" => crate::domain::Language::En,
         other => anyhow::bail!("--lang: expected zh or en, got {other:?}"),
     };
-    let book = load_policy(settings)?;
+    let book = settings.load_policy()?;
     let text = read_input(file)?;
     match crate::wire::calculate_request_json(&book, &text, lang) {
         Ok(resp) => {
@@ -458,7 +452,7 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
                 .map_err(|e| anyhow::anyhow!("--region: {e}"))
         })
         .transpose()?;
-    let book = load_policy(settings)?;
+    let book = settings.load_policy()?;
     let db = open_db(settings)?;
     db.migrate()?;
     let job = AssessJob {
@@ -551,7 +545,7 @@ fn demo(settings: &Settings, cmd: DemoCommand) -> anyhow::Result<ExitCode> {
         Some(s @ (Status::Draft | Status::Submitted | Status::Certified)) => s,
         _ => anyhow::bail!("--status: expected draft, submitted or certified"),
     };
-    let book = load_policy(settings)?;
+    let book = settings.load_policy()?;
     let region = crate::registry::employers::check_region(&book, &region)
         .map_err(|e| anyhow::anyhow!("--region: {}", e.message(crate::domain::Language::En)))?;
     let db = open_db(settings)?;
@@ -623,7 +617,7 @@ fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
                 })?,
                 None => crate::clock::china_today(),
             };
-            let book = load_policy(settings)?;
+            let book = settings.load_policy()?;
             let view = book.view(region, as_of, data_year)?;
             if json {
                 crate::outln!("{}", serde_json::to_string_pretty(&view)?);
@@ -833,7 +827,7 @@ fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
-    let policy = std::sync::Arc::new(load_policy(&settings)?);
+    let policy = std::sync::Arc::new(settings.load_policy()?);
     let db = open_db(&settings)?;
     if settings.database.migrate_on_start {
         let applied = db.migrate()?;

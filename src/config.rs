@@ -521,7 +521,7 @@ impl Settings {
                 message,
             })
         };
-        if let Err(message) = crate::db::DatabaseUrl::parse(&self.database.url) {
+        if let Err(message) = DatabaseUrl::parse(&self.database.url) {
             return fail("database.url", message);
         }
         if self.database.pool_size == 0 || self.database.pool_size > 1000 {
@@ -598,6 +598,13 @@ impl Settings {
     pub fn policy_dir(&self) -> Option<PathBuf> {
         let d = self.policy.dir.trim();
         (!d.is_empty()).then(|| PathBuf::from(d))
+    }
+
+    /// The policy packs these settings name (the built-in ones, then `policy.dir`'s),
+    /// every fault of an invalid pack in the error.
+    pub fn load_policy(&self) -> anyhow::Result<crate::policy::PolicyBook> {
+        crate::policy::PolicyBook::load(self.policy_dir().as_deref())
+            .map_err(|e| anyhow::anyhow!("policy packs are invalid:\n{e}"))
     }
 }
 
@@ -1028,6 +1035,73 @@ fn apply_env(base: &mut toml::Value, name: &str, raw: &str) -> Result<(), Config
     };
     *slot = value;
     Ok(())
+}
+
+/// Which backend a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A parsed `database.url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://path`, `sqlite:path` or a plain path), or `:memory:`.
+    Sqlite(PathBuf),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses a URL; the error says which forms are accepted.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() || (path.contains("://") && !url.starts_with("sqlite")) {
+            return Err(
+                "expected sqlite://PATH, a file path, or postgres://USER@HOST/DB".to_owned(),
+            );
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A form safe to log: the password of a PostgreSQL URL is hidden.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => redact_password(u),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((cred, host)) => match cred.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 #[cfg(test)]

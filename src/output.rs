@@ -7,6 +7,9 @@
 
 use std::io::Write;
 
+/// Exit code for invalid input (the command line's equivalent of 422).
+pub const EXIT_INVALID: u8 = 2;
+
 /// Writes formatted text to standard output, ending the process as described above
 /// when it cannot be written. Used through [`out!`](crate::out) and
 /// [`outln!`](crate::outln).

@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::schema::employers;
 use super::schema::{assessment_runs, assessments, policy_snapshots};
 use super::{AnyConnection, DbError};
 
@@ -410,4 +411,78 @@ pub fn finish_run(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// The current assessments of `employer_ids` for the year: employer id → (policy
+/// snapshot id, levy payable in fen).
+pub fn current_levies(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    employer_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (i64, i64)>, DbError> {
+    Ok(assessments::table
+        .filter(assessments::employer_id.eq_any(employer_ids))
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .select((
+            assessments::employer_id,
+            assessments::policy_snapshot_id,
+            assessments::payable_fen,
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(e, s, p)| (e, (s, p)))
+        .collect())
+}
+
+/// One line of the levy roll as stored: employer id, USCC, name, kind, region; staff
+/// ×12×10⁴, required ×10⁴, disabled ×12×10⁴, payable (fen), exempt, policy snapshot,
+/// shortfall ×10⁴.
+pub type RollRaw = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    bool,
+    i64,
+    i64,
+);
+
+/// The current assessments of the year under `region_prefix`, after USCC `after`, in
+/// USCC order, at most `limit` (the roll's chunks).
+pub fn roll_chunk(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<RollRaw>, DbError> {
+    Ok(assessments::table
+        .inner_join(employers::table)
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .filter(employers::region.like(format!("{region_prefix}%")))
+        .filter(employers::uscc.gt(after))
+        .order(employers::uscc.asc())
+        .limit(limit)
+        .select((
+            employers::id,
+            employers::uscc,
+            employers::name,
+            employers::kind,
+            employers::region,
+            assessments::staff_x12_e4,
+            assessments::required_e4,
+            assessments::disabled_x12_e4,
+            assessments::payable_fen,
+            assessments::exempt,
+            assessments::policy_snapshot_id,
+            assessments::shortfall_e4,
+        ))
+        .load(conn)?)
 }

@@ -271,3 +271,56 @@ pub fn list(
         .load(conn)?;
     Ok((items, total))
 }
+
+/// Up to `limit` employers with a contact address, after id `after`, in id order (the
+/// reminder planner's chunks).
+pub fn with_email_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Employer>, DbError> {
+    Ok(employers::table
+        .filter(employers::id.gt(after))
+        .filter(employers::contact_email.is_not_null())
+        .order(employers::id.asc())
+        .limit(limit)
+        .select(Employer::as_select())
+        .load(conn)?)
+}
+
+/// Rows per `IN (…)` look-up: far below every backend's bind-parameter limit.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The registered employers among `usccs`, by USCC (the importers' look-up).
+pub fn by_usccs(
+    conn: &mut AnyConnection,
+    usccs: &[String],
+) -> Result<std::collections::HashMap<String, Employer>, DbError> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in usccs.chunks(LOOKUP_CHUNK) {
+        // `eq_any` binds a list, which the multi-backend connection cannot: run it on
+        // the concrete connection.
+        let rows: Vec<Employer> = crate::per_backend!(conn, |c| employers::table
+            .filter(employers::uscc.eq_any(chunk))
+            .select(Employer::as_select())
+            .load(c))?;
+        found.extend(rows.into_iter().map(|e| (e.uscc.clone(), e)));
+    }
+    Ok(found)
+}
+
+/// Which of `usccs` are registered (the USCCs only: an import checks many).
+pub fn registered_among(
+    conn: &mut AnyConnection,
+    usccs: &[String],
+) -> Result<std::collections::HashSet<String>, DbError> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in usccs.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<String> = crate::per_backend!(conn, |c| employers::table
+            .filter(employers::uscc.eq_any(chunk))
+            .select(employers::uscc)
+            .load(c))?;
+        found.extend(rows);
+    }
+    Ok(found)
+}

@@ -7,7 +7,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::notices;
+use super::employers::Employer;
+use super::schema::{assessments, declaration_versions, declarations, employers, notices};
 use super::{AnyConnection, DbError};
 
 /// A notice as stored.
@@ -161,4 +162,72 @@ pub fn successors(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64
         .into_iter()
         .filter_map(|(old, new)| old.map(|o| (o, new)))
         .collect())
+}
+
+/// An employer with what a notice says of it: declaration status, version and digest;
+/// the assessed declaration version and its digest; staff ×12×10⁴, required ×10⁴,
+/// disabled ×12×10⁴, shortfall ×10⁴, exempt (all absent when not declared or assessed).
+pub type SnapshotRow = (
+    Employer,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<bool>,
+);
+
+/// Every employer under `region_prefix` registered by `year_end` (or undated), with its
+/// declaration of the year and current assessment, in USCC order.
+pub fn snapshot_rows(
+    conn: &mut AnyConnection,
+    region_prefix: &str,
+    levy_year: i32,
+    year_end: NaiveDate,
+) -> Result<Vec<SnapshotRow>, DbError> {
+    Ok(employers::table
+        .left_join(
+            declarations::table.on(declarations::employer_id
+                .eq(employers::id)
+                .and(declarations::levy_year.eq(levy_year))),
+        )
+        .left_join(
+            assessments::table.on(assessments::employer_id
+                .eq(employers::id)
+                .and(assessments::levy_year.eq(levy_year))
+                .and(assessments::is_current.eq(true))),
+        )
+        // The version the assessment was made of: certifying a declaration makes a new
+        // version of the same body, which the assessment still describes.
+        .left_join(
+            declaration_versions::table.on(declaration_versions::declaration_id
+                .eq(assessments::declaration_id)
+                .and(declaration_versions::version.eq(assessments::declaration_version))),
+        )
+        .filter(employers::region.like(format!("{region_prefix}%")))
+        // An employer registered after the levy year did not exist in it.
+        .filter(
+            employers::registered_on
+                .is_null()
+                .or(employers::registered_on.le(year_end)),
+        )
+        .order(employers::uscc.asc())
+        .select((
+            Employer::as_select(),
+            declarations::status.nullable(),
+            declarations::version.nullable(),
+            declarations::body_digest.nullable(),
+            assessments::declaration_version.nullable(),
+            declaration_versions::body_digest.nullable(),
+            assessments::staff_x12_e4.nullable(),
+            assessments::required_e4.nullable(),
+            assessments::disabled_x12_e4.nullable(),
+            assessments::shortfall_e4.nullable(),
+            assessments::exempt.nullable(),
+        ))
+        .load(conn)?)
 }

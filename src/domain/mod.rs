@@ -6,12 +6,14 @@ pub mod calendar;
 pub mod ids;
 pub mod lang;
 pub mod levy;
+pub mod levy_year;
 pub mod money;
 pub mod policy;
 pub mod region;
 pub mod text;
 
 pub use lang::Language;
+pub use levy_year::LevyYear;
 pub use money::{round2, Money};
 pub use policy::*;
 pub use region::{EmployerKind, RegionCode};

@@ -1,19 +1,18 @@
 //! Assessments: one employer now (`POST /api/v1/employers/{uscc}/assessments/{year}`),
 //! its current assessment explained (`GET`), and batch runs (`/api/v1/assessment-runs`).
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
-use super::employers::visible_employer;
+use super::context::{Caller, EmployerYear};
 use super::problem::AppError;
-use super::{lang_of, request_id, AppState};
+use super::AppState;
 use crate::auth::{Principal, Role};
 use crate::db::assessments::{self as repo, Assessment};
 use crate::db::employers::Employer;
+use crate::domain::LevyYear;
 use crate::registry::assessments::{assess_one, inputs_hmac, replay, AssessError, Outcome};
 use crate::registry::declarations::mask_body;
 
@@ -70,54 +69,37 @@ async fn render(
 }
 
 #[post("/api/v1/employers/{uscc}/assessments/{levy_year}")]
-async fn assess(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let who = auth.require(&[Role::Tax])?.clone();
-    let levy_year = parse_levy_year(&year)?;
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let book = state.book.clone();
-    let emp = employer.clone();
-    let secret = state.secret().await?;
+async fn assess(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpResponse, AppError> {
+    let EmployerYear {
+        caller, employer, ..
+    } = &at;
+    caller.require(&[Role::Tax])?;
+    let levy_year = at.levy_year()?.get();
+    let (audit, emp, secret) = (caller.audit(), employer.clone(), state.secret().await?);
     let outcome = state
-        .db
-        .run(move |c| {
-            Ok(assess_one(
+        .call(move |c, st| {
+            assess_one(
                 c,
-                book.as_ref(),
+                st.book.as_ref(),
                 &emp,
                 levy_year,
-                &actor,
-                rid.as_deref(),
+                &audit.actor,
+                audit.rid(),
                 &secret,
-            ))
+            )
         })
-        .await??;
+        .await?;
     let (status, a) = match outcome {
         Outcome::Assessed(a) => (actix_web::http::StatusCode::CREATED, a),
         Outcome::Unchanged(a) => (actix_web::http::StatusCode::OK, a),
     };
-    let body = render(&state, &who, &employer, a, lang_of(&req)).await?;
+    let body = render(&state, &caller.who, employer, a, caller.lang).await?;
     Ok(HttpResponse::build(status).json(body))
 }
 
 #[get("/api/v1/employers/{uscc}/assessments/{levy_year}")]
-async fn current(
-    state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let levy_year = parse_levy_year(&year)?;
-    let id = employer.id;
+async fn current(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpResponse, AppError> {
+    let (levy_year, id) = (at.levy_year()?.get(), at.employer.id);
     let a = state
         .db
         .run(move |c| repo::current(c, id, levy_year))
@@ -125,7 +107,7 @@ async fn current(
         .ok_or_else(|| {
             AppError::NotFound("this employer has no assessment for the levy year".into())
         })?;
-    let body = render(&state, &auth.0, &employer, a, lang_of(&req)).await?;
+    let body = render(&state, &at.caller.who, &at.employer, a, at.caller.lang).await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -140,15 +122,16 @@ struct RunRequest {
 #[post("/api/v1/assessment-runs")]
 async fn start_run(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require(&[Role::Tax])?.clone();
+    let who = caller.require(&[Role::Tax])?;
     // Read through serde_path_to_error rather than actix's typed extractor: a wrong
     // value is then a 422 at its field, without serde's quote of the value.
     let body: RunRequest = super::problem::from_json(body.into_inner())?;
-    let levy_year = parse_levy_year(&body.levy_year.to_string())
-        .map_err(|_| AppError::field("/levy_year", "must be a year from 2016 to 2100"))?;
+    let levy_year = LevyYear::new(body.levy_year.into())
+        .ok_or_else(|| AppError::field("/levy_year", LevyYear::expected()))?
+        .get();
     let region = match &body.region {
         Some(r) => Some(
             r.parse::<crate::domain::RegionCode>()
@@ -195,12 +178,12 @@ async fn start_run(
 #[get("/api/v1/assessment-runs/{id}")]
 async fn get_run(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth
+    let scope = caller
         .require(&[Role::Tax, Role::Inspector, Role::Federation])?
-        .clone();
+        .region;
     let id: i64 = path
         .parse()
         .map_err(|_| AppError::NotFound("no such run".into()))?;
@@ -209,7 +192,7 @@ async fn get_run(
         .run(move |c| repo::run(c, id))
         .await?
         .filter(
-            |r| match (who.region, r.region.as_deref().and_then(|s| s.parse().ok())) {
+            |r| match (scope, r.region.as_deref().and_then(|s| s.parse().ok())) {
                 (None, _) => true,
                 (Some(scope), Some(region)) => crate::auth::region_covers(&scope, &region),
                 (Some(_), None) => false,

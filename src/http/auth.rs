@@ -1,13 +1,14 @@
 //! The signed-in caller as an extractor: `Authorization: Bearer <token>` (machines), or
 //! the session cookie of a person signed in on the pages. Both give the same principal
-//! for the same role and scope, so every wall holds for both.
+//! for the same role and scope, so every wall holds for both. Handlers take
+//! [`super::context::Caller`], which adds the request ID, the language and the role checks.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::problem::AppError;
 use super::AppState;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 
 /// A request with a valid token or session. Missing or unknown credentials answer 401.
 pub struct Auth(pub Principal);
@@ -72,30 +73,4 @@ async fn from_session(state: &AppState, req: &HttpRequest) -> Result<Auth, AppEr
         }
     }
     Ok(Auth(live.principal))
-}
-
-impl Auth {
-    /// 403 unless the caller has one of `roles` (admin always has).
-    pub fn require(&self, roles: &[Role]) -> Result<&Principal, AppError> {
-        if self.0.has_any(roles) {
-            Ok(&self.0)
-        } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role may not do this",
-                self.0.role.as_str()
-            )))
-        }
-    }
-
-    /// 403 for read-only roles.
-    pub fn require_write(&self) -> Result<&Principal, AppError> {
-        if self.0.can_write() {
-            Ok(&self.0)
-        } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role is read-only",
-                self.0.role.as_str()
-            )))
-        }
-    }
 }

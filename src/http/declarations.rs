@@ -6,10 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::Auth;
-use super::employers::visible_employer;
+use super::context::{Audit, EmployerYear};
 use super::problem::AppError;
-use super::{lang_of, request_id, AppState};
+use super::AppState;
 use crate::auth::{Principal, Role};
 use crate::db::declarations::{self as repo, Declaration};
 use crate::registry::declarations::{
@@ -24,17 +23,6 @@ impl From<RegistryError> for AppError {
             RegistryError::PreconditionFailed(m) => AppError::PreconditionFailed(m),
             RegistryError::Db(e) => e.into(),
         }
-    }
-}
-
-/// Levy years the service accepts in paths (the modelled rules start 2015-10-01).
-pub fn parse_levy_year(s: &str) -> Result<i32, AppError> {
-    match s.parse::<i32>() {
-        Ok(y) if (2016..=2100).contains(&y) => Ok(y),
-        _ => Err(AppError::field(
-            "/path/levy_year",
-            "must be a year from 2016 to 2100",
-        )),
     }
 }
 
@@ -157,45 +145,65 @@ fn if_match(req: &HttpRequest) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The options of a save: who, which request, the version the caller read.
+fn save_options<'a>(
+    audit: &'a Audit,
+    if_match: &'a Option<String>,
+    secret: &'a crate::secret::ServerSecret,
+) -> SaveOptions<'a> {
+    SaveOptions {
+        actor: &audit.actor,
+        request_id: audit.rid(),
+        if_match: if_match.as_deref(),
+        secret,
+    }
+}
+
 #[put("/api/v1/employers/{uscc}/declarations/{levy_year}")]
 async fn put_declaration(
     state: web::Data<AppState>,
-    auth: Auth,
+    at: EmployerYear,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let who = auth.require(&[Role::Employer, Role::Tax])?.clone();
-    let levy_year = parse_levy_year(&year)?;
+    let EmployerYear {
+        caller, employer, ..
+    } = &at;
+    caller.require(&[Role::Employer, Role::Tax])?;
+    let levy_year = at.levy_year()?.get();
     let (parsed, _) = registry::parse_declaration_lang(
         state.policy.as_ref(),
-        &employer,
+        employer,
         levy_year,
         &body,
-        lang_of(&req),
+        caller.lang,
     )?;
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let tag = if_match(&req);
-    let emp = employer.clone();
-    let secret = state.secret().await?;
+    let (audit, tag, emp, secret) = (
+        caller.audit(),
+        if_match(&req),
+        employer.clone(),
+        state.secret().await?,
+    );
     let outcome = state
-        .db
-        .run(move |c| {
-            let opts = SaveOptions {
-                actor: &actor,
-                request_id: rid.as_deref(),
-                if_match: tag.as_deref(),
-                secret: &secret,
-            };
-            Ok(registry::put(c, &emp, levy_year, &parsed, &opts))
+        .call(move |c, _| {
+            registry::put(
+                c,
+                &emp,
+                levy_year,
+                &parsed,
+                &save_options(&audit, &tag, &secret),
+            )
         })
-        .await??;
+        .await?;
     let created = matches!(outcome, SaveOutcome::Created(_));
-    let d = outcome.declaration().clone();
-    let mut res = view(&state, &who, &employer, d, lang_of(&req)).await?;
+    let mut res = view(
+        &state,
+        &caller.who,
+        employer,
+        outcome.declaration().clone(),
+        caller.lang,
+    )
+    .await?;
     if created {
         *res.status_mut() = actix_web::http::StatusCode::CREATED;
     }
@@ -205,14 +213,9 @@ async fn put_declaration(
 #[get("/api/v1/employers/{uscc}/declarations/{levy_year}")]
 async fn get_declaration(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
+    at: EmployerYear,
 ) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let levy_year = parse_levy_year(&year)?;
-    let id = employer.id;
+    let (levy_year, id) = (at.levy_year()?.get(), at.employer.id);
     let d = state
         .db
         .run(move |c| repo::current(c, id, levy_year))
@@ -220,62 +223,59 @@ async fn get_declaration(
         .ok_or_else(|| {
             AppError::NotFound("this employer has no declaration for the levy year".into())
         })?;
-    view(&state, &auth.0, &employer, d, lang_of(&req)).await
+    view(&state, &at.caller.who, &at.employer, d, at.caller.lang).await
 }
 
 async fn do_step(
     state: web::Data<AppState>,
-    auth: Auth,
+    at: EmployerYear,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
     step: Step,
 ) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let who = match step {
-        Step::Submit => auth.require(&[Role::Employer, Role::Tax])?,
-        Step::Certify => auth.require(&[Role::Federation])?,
-    }
-    .clone();
-    let levy_year = parse_levy_year(&year)?;
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let tag = if_match(&req);
-    let emp = employer.clone();
-    let secret = state.secret().await?;
+    let EmployerYear {
+        caller, employer, ..
+    } = &at;
+    match step {
+        Step::Submit => caller.require(&[Role::Employer, Role::Tax])?,
+        Step::Certify => caller.require(&[Role::Federation])?,
+    };
+    let levy_year = at.levy_year()?.get();
+    let (audit, tag, emp, secret) = (
+        caller.audit(),
+        if_match(&req),
+        employer.clone(),
+        state.secret().await?,
+    );
     let d = state
-        .db
-        .run(move |c| {
-            let opts = SaveOptions {
-                actor: &actor,
-                request_id: rid.as_deref(),
-                if_match: tag.as_deref(),
-                secret: &secret,
-            };
-            Ok(registry::step(c, &emp, levy_year, step, &opts))
+        .call(move |c, _| {
+            registry::step(
+                c,
+                &emp,
+                levy_year,
+                step,
+                &save_options(&audit, &tag, &secret),
+            )
         })
-        .await??;
-    view(&state, &who, &employer, d, lang_of(&req)).await
+        .await?;
+    view(&state, &caller.who, employer, d, caller.lang).await
 }
 
 #[post("/api/v1/employers/{uscc}/declarations/{levy_year}/submit")]
 async fn submit(
     state: web::Data<AppState>,
-    auth: Auth,
+    at: EmployerYear,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    do_step(state, auth, req, path, Step::Submit).await
+    do_step(state, at, req, Step::Submit).await
 }
 
 #[post("/api/v1/employers/{uscc}/declarations/{levy_year}/certify")]
 async fn certify(
     state: web::Data<AppState>,
-    auth: Auth,
+    at: EmployerYear,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    do_step(state, auth, req, path, Step::Certify).await
+    do_step(state, at, req, Step::Certify).await
 }
 
 /// Registers the routes.

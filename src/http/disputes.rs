@@ -1,17 +1,16 @@
 //! `/api/v1/certificate-disputes`: the federation lists certificates claimed by two
 //! employers for the same month and names the one that counts the person.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
-use super::employers::visible_employer;
+use super::context::{visible_employer, Caller, ScopeQuery, Scoped};
 use super::problem::AppError;
-use super::{request_id, AppState};
-use crate::auth::{scope_prefix, Role};
+use super::AppState;
+use crate::auth::Role;
 use crate::domain::ids::DisabilityCertificate;
+use crate::domain::LevyYear;
 use crate::registry::disputes::{self, ResolveError};
 use crate::registry::fields::Fields;
 use crate::wire::Fault;
@@ -33,54 +32,49 @@ struct ListQuery {
 }
 
 /// Open and resolved disputes of a year in the caller's region (federation, admin).
+impl ScopeQuery for ListQuery {
+    const ROLES: &'static [Role] = &[Role::Federation];
+    fn levy_year(&self) -> &str {
+        &self.levy_year
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+}
+
 #[get("/api/v1/certificate-disputes")]
 async fn list(
     state: web::Data<AppState>,
-    auth: Auth,
-    q: web::Query<ListQuery>,
+    scoped: Scoped<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require(&[Role::Federation])?.clone();
-    let levy_year = parse_levy_year(&q.levy_year)
-        .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?;
-    let wanted = match &q.region {
-        Some(r) => Some(
-            r.parse::<crate::domain::RegionCode>()
-                .map_err(|e| AppError::field("/query/region", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let prefix = match (who.region, wanted) {
-        (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(
-                "the region is outside your scope".into(),
-            ))
-        }
-        (_, Some(r)) => scope_prefix(&r).to_owned(),
-        (Some(scope), None) => scope_prefix(&scope).to_owned(),
-        (None, None) => String::new(),
-    };
+    let Scoped {
+        levy_year, prefix, ..
+    } = scoped;
+    let levy_year = levy_year.get();
     let items = state
-        .db
-        .run(move |c| disputes::list(c, levy_year, &prefix))
+        .call(move |c, _| disputes::list(c, levy_year, &prefix))
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "levy_year": levy_year, "items": items })))
 }
 
-/// Names the employer that counts a disputed person (federation, admin).
 #[post("/api/v1/certificate-disputes/resolve")]
 async fn resolve(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require(&[Role::Federation])?.clone();
+    let who = caller.require(&[Role::Federation])?;
     let mut f = Fields::new(
         &body,
         &["levy_year", "certificate_no", "counted_by", "note"],
-        super::lang_of(&req),
+        caller.lang,
     )?;
-    let levy_year = f.int("levy_year", true, 2016, 2100);
+    let levy_year = f.int(
+        "levy_year",
+        true,
+        LevyYear::FIRST.into(),
+        LevyYear::LAST.into(),
+    );
     let cert = f.string("certificate_no", true);
     let counted_by = f.parsed("counted_by", true, |s| {
         crate::domain::ids::UnifiedSocialCreditCode::parse(s).map_err(Fault::Id)
@@ -103,7 +97,7 @@ async fn resolve(
     let uscc = counted_by.expose().to_owned();
     // The wall first: an employer outside the caller's region is answered as one that
     // does not claim the person, whoever else does.
-    let visible = match visible_employer(&state, &who, &uscc).await {
+    let visible = match visible_employer(&state, who, &uscc).await {
         Ok(_) => true,
         Err(AppError::NotFound(_)) => false,
         Err(e) => return Err(e),
@@ -111,35 +105,27 @@ async fn resolve(
     if !visible {
         return Err(disputes::not_a_claimant().into());
     }
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let u = uscc.clone();
-    let secret = state.secret().await?;
-    let policy = state.policy.clone();
+    let (audit, u, secret) = (caller.audit(), uscc.clone(), state.secret().await?);
     let reassessed = state
-        .db
-        .run(move |c| {
+        .call(move |c, st| {
             let decision = disputes::Resolution {
                 levy_year: levy_year as i32,
                 holder_id: &holder,
                 counted_by_uscc: &u,
                 note: note.as_deref(),
             };
-            if let Err(e) = disputes::resolve(c, &decision, &actor, rid.as_deref(), &secret) {
-                return Ok(Err(e));
-            }
-            let done = crate::registry::assessments::reassess_claimants(
+            disputes::resolve(c, &decision, &audit.actor, audit.rid(), &secret)?;
+            Ok::<_, AppError>(crate::registry::assessments::reassess_claimants(
                 c,
-                policy.as_ref(),
+                st.policy.as_ref(),
                 levy_year as i32,
                 &holder,
-                &actor,
-                rid.as_deref(),
+                &audit.actor,
+                audit.rid(),
                 &secret,
-            )?;
-            Ok(Ok(done))
+            )?)
         })
-        .await??;
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "levy_year": levy_year, "counted_by": uscc, "reassessed": reassessed,
     })))

@@ -6,15 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::auth::Auth;
+use super::context::{visible_employer, Caller, NO_EMPLOYER};
 use super::problem::AppError;
-use super::{request_id, AppState, PageWindow};
-use crate::auth::{scope_prefix, Principal, Role};
-use crate::db::employers::{self as repo, Employer, EmployerFilter, EmployerPatch};
+use super::{AppState, PageWindow};
+use crate::auth::{scope_prefix, Role};
+use crate::db::employers::{self as repo, Employer, EmployerFilter};
 use crate::domain::{EmployerKind, RegionCode};
-use crate::registry::employers::{self as registry, check_region, EMPLOYER_FIELDS};
-use crate::registry::fields::{check_email, Fields};
-use crate::wire::Fault;
+use crate::registry::employers as registry;
 
 /// An employer as the API shows it.
 #[derive(Debug, Serialize)]
@@ -59,36 +57,18 @@ pub fn employer_etag(e: &Employer) -> String {
 }
 
 /// The 404 of an employer; the code asked for is not repeated (it came in the path).
-const NO_EMPLOYER: &str = "no such employer (or not one you may see)";
-
-/// Loads an employer the caller may see, else 404 (never 403: an employer must not
-/// learn whether another USCC is registered).
-pub async fn visible_employer(
-    state: &AppState,
-    who: &Principal,
-    uscc: &str,
-) -> Result<Employer, AppError> {
-    let key = uscc.to_owned();
-    let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
-    match found {
-        Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
-        _ => Err(AppError::NotFound(NO_EMPLOYER.into())),
-    }
-}
-
 #[post("/api/v1/employers")]
 async fn create(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.require_write()?.clone();
+    let who = caller.require_write()?;
     let parsed = registry::parse_new_employer(
         state.policy.as_ref(),
         &body,
         state.clock.today(),
-        super::lang_of(&req),
+        caller.lang,
     )?;
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
@@ -97,23 +77,19 @@ async fn create(
             _ => AppError::Forbidden("the region is outside your scope".into()),
         });
     }
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let new = parsed.new;
-    let warnings = parsed.warnings.clone();
+    let (audit, new, warnings) = (caller.audit(), parsed.new, parsed.warnings.clone());
     let invitations = crate::registry::accounts::Invitations::from_settings(&state.settings)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let created = state
-        .db
-        .run(move |c| {
-            crate::db::write_transaction(c, |c| {
-                let created = registry::insert_audited(c, &new, &warnings, &actor, rid.as_deref())?;
-                // The activation mail is queued with the registration, or not at all.
-                if let (Some(e), Some(inv)) = (&created, &invitations) {
-                    crate::registry::accounts::invite_by_mail(c, inv, e, &actor)?;
-                }
-                Ok(created)
-            })
+        .call(move |c, _| {
+            registry::create(
+                c,
+                &new,
+                &warnings,
+                invitations.as_deref(),
+                &audit.actor,
+                audit.rid(),
+            )
         })
         .await?;
     let e = created.ok_or_else(|| {
@@ -141,10 +117,10 @@ struct ListQuery {
 #[get("/api/v1/employers")]
 async fn list(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let who = auth.0;
+    let who = caller.who;
     let mut errors = Vec::new();
     let mut filter = EmployerFilter::default();
     if let Some(r) = &q.region {
@@ -200,10 +176,10 @@ async fn list(
 #[get("/api/v1/employers/{uscc}")]
 async fn get_one(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let e = visible_employer(&state, &auth.0, &path).await?;
+    let e = visible_employer(&state, &caller.who, &path).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, employer_etag(&e)))
         .json(EmployerView::from(e)))
@@ -212,73 +188,21 @@ async fn get_one(
 #[patch("/api/v1/employers/{uscc}")]
 async fn update(
     state: web::Data<AppState>,
-    auth: Auth,
+    caller: Caller,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let current = visible_employer(&state, &auth.0, &path).await?;
-    let who = auth.require_write()?.clone();
-    let employer_fields = ["name", "contact_email"];
-    let allowed: Vec<&str> = if who.role == Role::Employer {
-        employer_fields.to_vec()
-    } else {
-        EMPLOYER_FIELDS
-            .iter()
-            .copied()
-            .filter(|f| *f != "uscc")
-            .collect()
-    };
-    if who.role == Role::Employer {
-        if let Some(k) = body
-            .as_object()
-            .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
-        {
-            let zh = "用人单位只能修改 name 和 contact_email；其他信息请联系税务机关修改";
-            let en = "an employer may change only name and contact_email; ask the tax bureau for other changes";
-            return Err(AppError::field(
-                crate::wire::unknown_key_pointer("", k),
-                super::lang_of(&req).pick(zh, en),
-            ));
-        }
-    }
-    let mut f = Fields::new(&body, &allowed, super::lang_of(&req))?;
-    let mut patch = EmployerPatch::default();
-    if f.has("name") {
-        patch.name = f.string("name", true);
-    }
-    if f.has("kind") {
-        patch.kind = f
-            .parsed("kind", true, |s| {
-                s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
-            })
-            .map(|k| k.as_str().to_owned());
-    }
-    if f.has("region") {
-        let r = f.parsed("region", true, |s| check_region(state.policy.as_ref(), s));
-        if let Some(r) = r {
-            if !who.can_see(&current.uscc, &r) {
-                f.fail("region", Fault::OutOfScope);
-            }
-            patch.region = Some(r.to_string());
-        }
-    }
-    if f.has("registered_on") {
-        patch.registered_on = Some(registry::registration_date(&mut f, state.clock.today()));
-    }
-    if f.has("contact_email") {
-        patch.contact_email = Some(f.parsed("contact_email", false, check_email));
-    }
-    if f.has("establishment_size") {
-        patch.establishment_size = Some(
-            f.int("establishment_size", false, 0, 10_000_000)
-                .map(|n| n as i32),
-        );
-    }
-    if f.has("committee_member") {
-        patch.committee_member = f.bool("committee_member");
-    }
-    f.finish()?;
+    let current = visible_employer(&state, &caller.who, &path).await?;
+    let who = caller.require_write()?;
+    let patch = registry::parse_patch(
+        state.policy.as_ref(),
+        who,
+        &current,
+        &body,
+        state.clock.today(),
+        caller.lang,
+    )?;
     let expected_version = match req.headers().get(header::IF_MATCH) {
         None => None,
         Some(tag) if tag.to_str().ok() == Some("*") => None,
@@ -291,21 +215,13 @@ async fn update(
             ))
         }
     };
-    let actor = who.actor();
-    let rid = request_id(&req);
+    let audit = caller.audit();
     let e = state
-        .db
-        .run(move |c| {
-            Ok(registry::update(
-                c,
-                &current.uscc,
-                expected_version,
-                &patch,
-                &actor,
-                rid.as_deref(),
-            ))
+        .call(move |c, _| {
+            let (actor, rid) = (&audit.actor, audit.rid());
+            registry::update(c, &current.uscc, expected_version, &patch, actor, rid)
         })
-        .await??;
+        .await?;
     let e = match e {
         registry::UpdateOutcome::Updated(e) | registry::UpdateOutcome::Unchanged(e) => e,
     };

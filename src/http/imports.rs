@@ -36,10 +36,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
+use super::context::{query_levy_year, Caller};
 use super::problem::{problem_for_status, problem_response, AppError, PROBLEM_JSON};
-use super::{lang_of, request_id, AppState};
+use super::{lang_of, AppState};
 use crate::auth::Role;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::Language;
@@ -228,7 +227,7 @@ struct Common<'a> {
 /// What both uploads share: the role, how the body is read, the import options and the
 /// blocking run; `import` is the import itself (employers or declarations).
 async fn upload<F>(
-    auth: Auth,
+    caller: Caller,
     state: &AppState,
     req: &HttpRequest,
     q: Common<'_>,
@@ -245,7 +244,7 @@ where
         + Send
         + 'static,
 {
-    let who = auth.require(&[Role::Tax])?.clone();
+    let who = caller.require(&[Role::Tax])?;
     let src = match source(req, q.format, q.encoding, q.lang) {
         Ok(s) => s,
         Err(resp) => return Ok(*resp),
@@ -254,7 +253,10 @@ where
         partial: q.partial.unwrap_or(false),
         submit: q.submit,
         actor: who.actor(),
-        import_id: request_id(req).unwrap_or_else(import::new_import_id),
+        import_id: caller
+            .request_id
+            .clone()
+            .unwrap_or_else(import::new_import_id),
         scope: who.region,
         lang: src.lang,
         secret: state.secret().await?,
@@ -264,10 +266,8 @@ where
     };
     let lang = src.lang;
     let limits = import::Limits::from(&state.settings.import);
-    let policy = state.policy.clone();
     let report = state
-        .db
-        .run(move |c| {
+        .call(move |c, st| {
             let input = Input {
                 bytes: &body,
                 format: src.format,
@@ -275,14 +275,14 @@ where
                 file_name: None,
                 limits,
             };
-            import(c, policy.as_ref(), &input, &opts)
+            import(c, st.policy.as_ref(), &input, &opts)
         })
         .await?;
     Ok(respond(report, lang))
 }
 
 async fn employers(
-    auth: Auth,
+    caller: Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
     q: web::Query<EmployersQuery>,
@@ -296,7 +296,7 @@ async fn employers(
         lang: q.lang.as_deref(),
     };
     upload(
-        auth,
+        caller,
         &state,
         &req,
         common,
@@ -309,7 +309,7 @@ async fn employers(
 }
 
 async fn declarations(
-    auth: Auth,
+    caller: Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
     q: web::Query<DeclarationsQuery>,
@@ -318,8 +318,7 @@ async fn declarations(
     // The same years as every other levy-year parameter of the API.
     let levy_year = match q.levy_year {
         None => return Err(AppError::field("/query/levy_year", "is required")),
-        Some(y) => parse_levy_year(&y.to_string())
-            .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?,
+        Some(y) => query_levy_year(&y.to_string())?.get(),
     };
     let common = Common {
         partial: q.partial,
@@ -329,7 +328,7 @@ async fn declarations(
         lang: q.lang.as_deref(),
     };
     upload(
-        auth,
+        caller,
         &state,
         &req,
         common,

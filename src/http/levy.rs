@@ -3,7 +3,6 @@
 //! `GET /api/v1/policies/{region}?as_of=YYYY-MM-DD`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -72,11 +71,7 @@ async fn policy(
             .map_err(|e: crate::domain::region::RegionCodeError| {
                 AppError::field("/path/region", e.to_string())
             })?;
-    let as_of = match &q.as_of {
-        None => state.clock.today(),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
-    };
+    let as_of = super::context::as_of(q.as_of.as_deref(), state.clock.today())?;
     // Data years are levy years − 1 (levy years run from 2016 to 2100).
     if q.data_year.is_some_and(|y| !(2015..=2099).contains(&y)) {
         return Err(AppError::field(

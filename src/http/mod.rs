@@ -3,6 +3,7 @@
 pub mod account_pages;
 pub mod assessments;
 pub mod auth;
+pub mod context;
 pub mod declarations;
 pub mod disputes;
 pub mod docs;
@@ -33,6 +34,7 @@ use crate::secret::{SecretStore, ServerSecret};
 use problem::AppError;
 
 /// Shared state of every worker.
+#[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub db: Db,

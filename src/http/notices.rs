@@ -10,14 +10,12 @@ use actix_web::{get, post, route, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
+use super::context::{query_levy_year, Caller};
 use super::pages::{page_lang, render, Layout};
 use super::problem::AppError;
-use super::{request_id, AppState};
+use super::AppState;
 use crate::auth::{region_covers, scope_prefix, Role};
-use crate::domain::Language;
-use crate::domain::RegionCode;
+use crate::domain::{Language, LevyYear, RegionCode};
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
@@ -56,7 +54,12 @@ fn parse_publish(body: &Value, lang: Language) -> Result<PublishRequest, AppErro
     let region = f.parsed("region", true, |s| {
         s.parse::<RegionCode>().map_err(|_| Fault::Region)
     });
-    let levy_year = f.int("levy_year", true, 2016, 2100);
+    let levy_year = f.int(
+        "levy_year",
+        true,
+        LevyYear::FIRST.into(),
+        LevyYear::LAST.into(),
+    );
     let days = f
         .int("objection_days", false, 1, MAX_OBJECTION_DAYS)
         .unwrap_or(DEFAULT_OBJECTION_DAYS);
@@ -90,13 +93,9 @@ fn public_url(state: &AppState, id: i64) -> String {
 }
 
 /// The federation (or an admin) and a valid request for a region in its scope.
-fn publisher_and_request(
-    auth: &Auth,
-    body: &Value,
-    lang: Language,
-) -> Result<(crate::auth::Principal, PublishRequest), AppError> {
-    let who = auth.require(&[Role::Federation])?.clone();
-    let request = parse_publish(body, lang)?;
+fn publisher_and_request(caller: &Caller, body: &Value) -> Result<PublishRequest, AppError> {
+    let who = caller.require(&[Role::Federation])?;
+    let request = parse_publish(body, caller.lang)?;
     if let Some(scope) = &who.region {
         if !region_covers(scope, &request.region) {
             return Err(AppError::Forbidden(
@@ -104,7 +103,7 @@ fn publisher_and_request(
             ));
         }
     }
-    Ok((who, request))
+    Ok(request)
 }
 
 /// What `POST /api/v1/notices` with the same body would publish today, stored nowhere:
@@ -112,17 +111,14 @@ fn publisher_and_request(
 #[post("/api/v1/notices/preview")]
 async fn preview_notice(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (_, request) = publisher_and_request(&auth, &body, super::lang_of(&req))?;
-    let st = state.clone();
+    let request = publisher_and_request(&caller, &body)?;
     let today = state.clock.today();
     let composed = state
-        .db
-        .run(move |c| Ok(preview(c, &st.book, &st.settings.notices, &request, today)))
-        .await??;
+        .call(move |c, st| preview(c, &st.book, &st.settings.notices, &request, today))
+        .await?;
     let head = json!({
         "preview": true,
         "sha256_if_published_today": composed.sha256,
@@ -138,36 +134,34 @@ async fn preview_notice(
 #[post("/api/v1/notices")]
 async fn post_notice(
     state: web::Data<AppState>,
-    auth: Auth,
-    req: HttpRequest,
+    caller: Caller,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (who, request) = publisher_and_request(&auth, &body, super::lang_of(&req))?;
+    let request = publisher_and_request(&caller, &body)?;
     // Queued whether or not this process sends mail (`mail.enabled` only starts the
     // worker in `serve`): `reminders run` from cron sends the outbox just the same.
     let templates = Templates::from_settings(&state.settings.mail)
         .map_err(|e| AppError::Internal(format!("mail templates: {e}")))?;
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let st = state.clone();
+    let audit = caller.audit();
     let published = state
-        .db
-        .run(move |c| {
+        .call(move |c, st| {
             let mail = NoticeMail {
                 templates: &templates,
             };
-            Ok(publish(
+            let (actor, rid) = (&audit.actor, audit.rid());
+            let notices = &st.settings.notices;
+            publish(
                 c,
                 &st.book,
-                &st.settings.notices,
+                notices,
                 &request,
                 st.clock.today(),
                 Some(&mail),
-                &actor,
-                rid.as_deref(),
-            ))
+                actor,
+                rid,
+            )
         })
-        .await??;
+        .await?;
     let id = published.row.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/notices/{id}")))
@@ -221,11 +215,7 @@ async fn index_page(state: &AppState, q: &ListQuery) -> Result<IndexPage, AppErr
     let levy_year = q
         .levy_year
         .as_deref()
-        .map(|y| {
-            parse_levy_year(y).map_err(|_| {
-                AppError::field("/query/levy_year", "must be a year from 2016 to 2100")
-            })
-        })
+        .map(|y| query_levy_year(y).map(LevyYear::get))
         .transpose()?;
     let window = super::PageWindow::from_query(q.page, q.per_page, 50, 500)?;
     let super::PageWindow { page, per_page } = window;

@@ -2,15 +2,12 @@
 //! and `GET /api/v1/employers/{uscc}/statements/{levy_year}?as_of=`.
 
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
-use super::employers::visible_employer;
+use super::context::{as_of, EmployerYear};
 use super::problem::AppError;
-use super::{request_id, AppState};
+use super::AppState;
 use crate::auth::Role;
 use crate::db::payments::PaymentRow;
 use crate::domain::money::{format_money, from_fen, to_fen};
@@ -45,7 +42,7 @@ const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
 
 fn parse_payment(
     body: &Value,
-    today: NaiveDate,
+    today: chrono::NaiveDate,
     lang: Language,
 ) -> Result<PaymentRequest, AppError> {
     let mut f = Fields::new(body, &["amount", "paid_on", "reference"], lang)?;
@@ -103,15 +100,15 @@ fn parse_payment(
 #[post("/api/v1/employers/{uscc}/payments/{levy_year}")]
 async fn post_payment(
     state: web::Data<AppState>,
-    auth: Auth,
+    at: EmployerYear,
     req: HttpRequest,
-    path: web::Path<(String, String)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let who = auth.require(&[Role::Tax])?.clone();
-    let levy_year = parse_levy_year(&year)?;
+    let EmployerYear {
+        caller, employer, ..
+    } = &at;
+    caller.require(&[Role::Tax])?;
+    let levy_year = at.levy_year()?.get();
     let key = req
         .headers()
         .get("Idempotency-Key")
@@ -125,13 +122,23 @@ async fn post_payment(
                 "is required (1-200 characters), so that a retried request records nothing new",
             )
         })?;
-    let payment = parse_payment(&body, state.clock.today(), super::lang_of(&req))?;
-    let actor = who.actor();
-    let rid = request_id(&req);
-    let emp = employer.clone();
+    let (payment, audit, emp) = (
+        parse_payment(&body, state.clock.today(), caller.lang)?,
+        caller.audit(),
+        employer.clone(),
+    );
     let outcome = state
-        .db
-        .run(move |c| record(c, &emp, levy_year, &payment, &key, &actor, rid.as_deref()))
+        .call(move |c, _| {
+            record(
+                c,
+                &emp,
+                levy_year,
+                &payment,
+                &key,
+                &audit.actor,
+                audit.rid(),
+            )
+        })
         .await?;
     match outcome {
         Recorded::New(p) => Ok(HttpResponse::Created().json(payment_view(&p, &employer.uscc))),
@@ -155,23 +162,16 @@ struct StatementQuery {
 #[get("/api/v1/employers/{uscc}/statements/{levy_year}")]
 async fn get_statement(
     state: web::Data<AppState>,
-    auth: Auth,
-    path: web::Path<(String, String)>,
+    at: EmployerYear,
     q: web::Query<StatementQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (uscc, year) = path.into_inner();
-    let employer = visible_employer(&state, &auth.0, &uscc).await?;
-    let levy_year = parse_levy_year(&year)?;
-    let as_of = match &q.as_of {
-        None => state.clock.today(),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
-    };
-    let book = state.book.clone();
+    let (levy_year, as_of) = (
+        at.levy_year()?.get(),
+        as_of(q.as_of.as_deref(), state.clock.today())?,
+    );
     let s = state
-        .db
-        .run(move |c| Ok(statement(c, book.as_ref(), &employer, levy_year, as_of)))
-        .await??;
+        .call(move |c, st| statement(c, st.book.as_ref(), &at.employer, levy_year, as_of))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 

@@ -2,17 +2,14 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 use std::io::{Read, Seek, SeekFrom};
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
+use super::context::{as_of, ScopeQuery, Scoped};
 use super::problem::AppError;
 use super::AppState;
-use crate::auth::{region_covers, scope_prefix, Principal, Role};
-use crate::domain::RegionCode;
+use crate::auth::Role;
 use crate::registry::roll::xlsx::{write_workbook, WorkbookError, XLSX_CONTENT_TYPE};
 use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
 
@@ -30,44 +27,32 @@ struct RollQuery {
     format: Option<String>,
 }
 
-/// The region prefix a caller may list: the asked region, inside the caller's scope.
-pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, AppError> {
-    let wanted = region
-        .map(|r| {
-            r.parse::<RegionCode>()
-                .map_err(|e| AppError::field("/query/region", e.to_string()))
-        })
-        .transpose()?;
-    Ok(match (who.region, wanted) {
-        (Some(scope), Some(r)) if !region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(
-                "the region is outside your scope".into(),
-            ))
-        }
-        (_, Some(r)) => scope_prefix(&r).to_owned(),
-        (Some(scope), None) => scope_prefix(&scope).to_owned(),
-        (None, None) => String::new(),
-    })
+impl ScopeQuery for RollQuery {
+    // The roll lists many employers: officers only, never an employer.
+    const ROLES: &'static [Role] = &[Role::Tax, Role::Inspector, Role::Federation];
+    fn levy_year(&self) -> &str {
+        &self.levy_year
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
 }
 
 #[get("/api/v1/levy-roll")]
 async fn levy_roll(
     state: web::Data<AppState>,
-    auth: Auth,
-    q: web::Query<RollQuery>,
+    scoped: Scoped<RollQuery>,
 ) -> Result<HttpResponse, AppError> {
-    // The roll lists many employers: officers only, never an employer.
-    let who = auth
-        .require(&[Role::Tax, Role::Inspector, Role::Federation])?
-        .clone();
-    let levy_year = parse_levy_year(&q.levy_year)
-        .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?;
-    let prefix = scoped_prefix(&who, q.region.as_deref())?;
-    let as_of = match &q.as_of {
-        None => state.clock.today(),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
-    };
+    let Scoped {
+        levy_year,
+        prefix,
+        query: q,
+        ..
+    } = scoped;
+    let (levy_year, as_of) = (
+        levy_year.get(),
+        as_of(q.as_of.as_deref(), state.clock.today())?,
+    );
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
             let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;

@@ -4,14 +4,11 @@
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::Auth;
-use super::declarations::parse_levy_year;
+use super::context::{as_of, ScopeQuery, Scoped};
 use super::problem::AppError;
-use super::roll::scoped_prefix;
 use super::AppState;
 use crate::auth::Role;
 use crate::registry::violations::{csv_line, load, ViolationKind, CSV_HEADER};
@@ -28,19 +25,29 @@ struct ViolationsQuery {
     format: Option<String>,
 }
 
+impl ScopeQuery for ViolationsQuery {
+    // The list names many employers: officers only, never an employer.
+    const ROLES: &'static [Role] = &[Role::Inspector, Role::Tax, Role::Federation];
+    fn levy_year(&self) -> &str {
+        &self.levy_year
+    }
+    fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+}
+
 #[get("/api/v1/violations")]
 async fn violations(
     state: web::Data<AppState>,
-    auth: Auth,
-    q: web::Query<ViolationsQuery>,
+    scoped: Scoped<ViolationsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    // The list names many employers: officers only, never an employer.
-    let who = auth
-        .require(&[Role::Inspector, Role::Tax, Role::Federation])?
-        .clone();
-    let levy_year = parse_levy_year(&q.levy_year)
-        .map_err(|_| AppError::field("/query/levy_year", "must be a year from 2016 to 2100"))?;
-    let prefix = scoped_prefix(&who, q.region.as_deref())?;
+    let Scoped {
+        levy_year,
+        prefix,
+        query: q,
+        ..
+    } = scoped;
+    let levy_year = levy_year.get();
     let kind = match q.kind.as_deref() {
         None | Some("") => None,
         Some(s) => Some(ViolationKind::parse(s).ok_or_else(|| {
@@ -48,21 +55,15 @@ async fn violations(
             AppError::field("/query/kind", format!("must be one of {}", all.join(", ")))
         })?),
     };
-    let as_of = match &q.as_of {
-        None => state.clock.today(),
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::field("/query/as_of", "must be a date YYYY-MM-DD"))?,
-    };
+    let as_of = as_of(q.as_of.as_deref(), state.clock.today())?;
     let format = q.format.as_deref().unwrap_or("json");
     if format != "json" && format != "csv" {
         return Err(AppError::field("/query/format", "must be json or csv"));
     }
     let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;
     let super::PageWindow { page, per_page } = window;
-    let book = state.book.clone();
     let rows = state
-        .db
-        .run(move |c| load(c, book.as_ref(), levy_year, &prefix, as_of, kind))
+        .call(move |c, st| load(c, st.book.as_ref(), levy_year, &prefix, as_of, kind))
         .await?;
     if format == "csv" {
         // The BOM makes Excel read the file as UTF-8 (Chinese Excel assumes GBK).

@@ -98,7 +98,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
     } else {
         std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?
     };
-    let policy = crate::cli::load_policy(settings)?;
+    let policy = settings.load_policy()?;
     let url = DatabaseUrl::parse(&settings.database.url)
         .map_err(|m| anyhow::anyhow!("database.url: {m}"))?;
     let db = Db::new(url, &settings.database)?;
@@ -156,7 +156,7 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
     Ok(if report.rows.is_empty() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(crate::cli::EXIT_INVALID)
+        ExitCode::from(crate::output::EXIT_INVALID)
     })
 }
 

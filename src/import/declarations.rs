@@ -7,7 +7,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::columns::{Bound, Record, Schema, MONTH_KEYS};
@@ -17,7 +16,6 @@ use super::values::{self, MonthsError};
 use super::{issue_from, merge, read_bound, write_batches, Input, Options, Phase, Progress};
 use crate::auth::region_covers;
 use crate::db::employers::Employer;
-use crate::db::schema::employers;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::{Language, PolicyProvider, RegionCode};
@@ -49,9 +47,6 @@ const ROSTER_KEYS: &[&str] = &[
     "monthly_wage",
     "fresh_graduate",
 ];
-
-/// Rows per `IN (…)` look-up.
-const LOOKUP_CHUNK: usize = 500;
 
 /// One employer's rows.
 struct Group {
@@ -545,15 +540,5 @@ fn employers_by_uscc(
     conn: &mut AnyConnection,
     usccs: &[String],
 ) -> Result<HashMap<String, Employer>, DbError> {
-    let mut found = HashMap::new();
-    for chunk in usccs.chunks(LOOKUP_CHUNK) {
-        // `eq_any` binds a list, which the multi-backend connection cannot: run it on
-        // the concrete connection.
-        let rows: Vec<Employer> = crate::per_backend!(conn, |c| employers::table
-            .filter(employers::uscc.eq_any(chunk))
-            .select(Employer::as_select())
-            .load(c))?;
-        found.extend(rows.into_iter().map(|e| (e.uscc.clone(), e)));
-    }
-    Ok(found)
+    crate::db::employers::by_usccs(conn, usccs)
 }

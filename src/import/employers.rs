@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::columns::{Bound, Record, Schema};
@@ -14,14 +13,10 @@ use super::{
 };
 use crate::auth::region_covers;
 use crate::db::employers::NewEmployer;
-use crate::db::schema::employers;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::{IdError, UnifiedSocialCreditCode};
 use crate::domain::{Language, PolicyProvider};
 use crate::registry::employers::{insert_many_audited, parse_new_employer, ParsedEmployer};
-
-/// Rows per `IN (…)` look-up: far below every backend's bind-parameter limit.
-const LOOKUP_CHUNK: usize = 500;
 
 /// Imports employers from `input`. Database failures are errors; everything about the
 /// file's content is in the report.
@@ -274,15 +269,5 @@ pub(super) fn yes_no_message(lang: Language) -> &'static str {
 
 /// Which of `usccs` are registered.
 fn registered(conn: &mut AnyConnection, usccs: &[String]) -> Result<HashSet<String>, DbError> {
-    let mut found = HashSet::new();
-    for chunk in usccs.chunks(LOOKUP_CHUNK) {
-        // `eq_any` binds a list, which the multi-backend connection cannot: run it on
-        // the concrete connection.
-        let rows: Vec<String> = crate::per_backend!(conn, |c| employers::table
-            .filter(employers::uscc.eq_any(chunk))
-            .select(employers::uscc)
-            .load(c))?;
-        found.extend(rows);
-    }
-    Ok(found)
+    crate::db::employers::registered_among(conn, usccs)
 }

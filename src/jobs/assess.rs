@@ -9,14 +9,13 @@
 //! even a fresh run over finished work writes nothing new.
 
 use chrono::Utc;
-use diesel::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::db::assessments::{self as repo, ChunkCounts, NewAssessment, Run};
+use crate::db::declarations as repo_decl;
 use crate::db::declarations::Declaration;
 use crate::db::employers::Employer;
-use crate::db::schema::{declarations, employers};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::{PolicyProvider, RegionCode};
 use crate::registry::assessments::{compute, CachingProvider, Computed, SnapshotCache};
@@ -43,39 +42,6 @@ fn region_pattern(region: Option<&str>) -> String {
     }
 }
 
-/// Filed declarations of the year in scope, after `after_employer_id`, in employer order.
-fn filed_chunk(
-    conn: &mut AnyConnection,
-    levy_year: i32,
-    pattern: &str,
-    after_employer_id: i64,
-    limit: i64,
-) -> Result<Vec<(Employer, Declaration)>, DbError> {
-    Ok(declarations::table
-        .inner_join(employers::table)
-        .filter(declarations::levy_year.eq(levy_year))
-        .filter(declarations::status.ne("draft"))
-        .filter(employers::region.like(pattern.to_owned()))
-        // Filter and order on the declaration's employer id (equal through the join):
-        // the (levy_year, employer_id) index then yields the rows in order and the
-        // LIMIT stops the scan, instead of sorting everything after the mark per chunk.
-        .filter(declarations::employer_id.gt(after_employer_id))
-        .order(declarations::employer_id.asc())
-        .limit(limit)
-        .select((Employer::as_select(), Declaration::as_select()))
-        .load(conn)?)
-}
-
-fn count_filed(conn: &mut AnyConnection, levy_year: i32, pattern: &str) -> Result<i64, DbError> {
-    Ok(declarations::table
-        .inner_join(employers::table)
-        .filter(declarations::levy_year.eq(levy_year))
-        .filter(declarations::status.ne("draft"))
-        .filter(employers::region.like(pattern.to_owned()))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Declarations that a run leaves out because they are drafts (saved, never filed):
 /// how many, and the first few USCCs to name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,19 +61,7 @@ pub const DRAFTS_NAMED: i64 = 5;
 pub fn drafts(conn: &mut AnyConnection, job: &AssessJob) -> Result<Drafts, DbError> {
     let region = job.region.map(|r| r.to_string());
     let pattern = region_pattern(region.as_deref());
-    let base = || {
-        declarations::table
-            .inner_join(employers::table)
-            .filter(declarations::levy_year.eq(job.levy_year))
-            .filter(declarations::status.eq("draft"))
-            .filter(employers::region.like(pattern.clone()))
-    };
-    let count: i64 = base().count().get_result(conn)?;
-    let first: Vec<String> = base()
-        .order(employers::uscc.asc())
-        .limit(DRAFTS_NAMED)
-        .select(employers::uscc)
-        .load(conn)?;
+    let (count, first) = repo_decl::drafts(conn, job.levy_year, &pattern, DRAFTS_NAMED)?;
     Ok(Drafts { count, first })
 }
 
@@ -132,24 +86,9 @@ pub fn waiting(
     provider: &dyn PolicyProvider,
     job: &AssessJob,
 ) -> Result<Vec<Waiting>, DbError> {
-    use crate::db::schema::assessments;
     let region = job.region.map(|r| r.to_string());
     let pattern = region_pattern(region.as_deref());
-    let rows: Vec<(Employer, Declaration)> = declarations::table
-        .inner_join(employers::table)
-        .left_join(
-            assessments::table.on(assessments::employer_id
-                .eq(employers::id)
-                .and(assessments::levy_year.eq(job.levy_year))
-                .and(assessments::is_current.eq(true))),
-        )
-        .filter(declarations::levy_year.eq(job.levy_year))
-        .filter(declarations::status.ne("draft"))
-        .filter(employers::region.like(pattern))
-        .filter(assessments::id.nullable().is_null())
-        .order(employers::uscc.asc())
-        .select((Employer::as_select(), Declaration::as_select()))
-        .load(conn)?;
+    let rows = repo_decl::filed_unassessed(conn, job.levy_year, &pattern)?;
     let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
     let disputes = disputes_for(conn, job.levy_year, &ids)?;
     let mut snaps = SnapshotCache::default();
@@ -186,7 +125,7 @@ pub fn prepare(conn: &mut AnyConnection, job: &AssessJob) -> Result<i64, DbError
     if let Some(run) = repo::unfinished_run(conn, job.levy_year, region.as_deref())? {
         return Ok(run.id);
     }
-    let total = count_filed(conn, job.levy_year, &region_pattern(region.as_deref()))?;
+    let total = repo_decl::count_filed(conn, job.levy_year, &region_pattern(region.as_deref()))?;
     Ok(repo::start_run(
         conn,
         job.levy_year,
@@ -262,7 +201,7 @@ fn prepare_next(
     pattern: &str,
     after: i64,
 ) -> Result<Option<Prepared>, DbError> {
-    let rows = filed_chunk(conn, levy_year, pattern, after, CHUNK)?;
+    let rows = repo_decl::filed_after(conn, levy_year, pattern, after, CHUNK)?;
     let Some(last) = rows.last().map(|(e, _)| e.id) else {
         return Ok(None);
     };

@@ -11,14 +11,12 @@
 //! Demo data bypasses the per-row audit: the whole generation writes ONE audit entry.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
-use diesel::connection::SimpleConnection;
-use diesel::prelude::*;
 use serde_json::{json, Map, Value};
 
 use crate::db::audit::{self, AuditEntry};
 use crate::db::declarations::{NewRosterLine, Status};
+use crate::db::demo::{self as demo_db, DeclarationRow, EmployerRow, VersionRow};
 use crate::db::employers::Employer;
-use crate::db::schema::{declaration_versions, declarations, employers, roster_lines};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::{EmployerKind, PolicyProvider, RegionCode};
 use crate::registry::assessments::CachingProvider;
@@ -26,8 +24,6 @@ use crate::registry::declarations::parse_declaration;
 
 /// Employers generated and written per transaction.
 pub const DEMO_CHUNK: u64 = 5_000;
-/// Rows per multi-row INSERT (SQLite allows 32766 bound parameters; 14 columns × 1000).
-const ROWS_PER_INSERT: usize = 1_000;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -591,73 +587,12 @@ fn generate_one(
 // Writing
 // ---------------------------------------------------------------------------------------
 
-#[derive(Insertable)]
-#[diesel(table_name = employers)]
-struct EmployerRow<'a> {
-    id: i64,
-    uscc: &'a str,
-    name: &'a str,
-    kind: &'a str,
-    region: &'a str,
-    registered_on: Option<NaiveDate>,
-    contact_email: Option<&'a str>,
-    establishment_size: Option<i32>,
-    committee_member: bool,
-    version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = declarations)]
-struct DeclarationRow<'a> {
-    id: i64,
-    employer_id: i64,
-    levy_year: i32,
-    version: i32,
-    status: &'a str,
-    body_json: &'a str,
-    body_digest: &'a str,
-    submitted_at: Option<NaiveDateTime>,
-    certified_at: Option<NaiveDateTime>,
-    certified_by: Option<&'a str>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = declaration_versions)]
-struct VersionRow<'a> {
-    declaration_id: i64,
-    version: i32,
-    status: &'a str,
-    body_json: &'a str,
-    body_digest: &'a str,
-    created_at: NaiveDateTime,
-    created_by: &'a str,
-}
-
 /// One employer ready to write.
 struct Ready {
     employer: Employer,
     body_json: String,
     digest: String,
     roster: Vec<NewRosterLine>,
-}
-
-fn max_id(conn: &mut AnyConnection, table: &str) -> Result<i64, DbError> {
-    #[derive(QueryableByName)]
-    struct M {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        m: i64,
-    }
-    let rows: Vec<M> =
-        diesel::sql_query(format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}")).load(conn)?;
-    Ok(rows.first().map_or(0, |r| r.m))
-}
-
-fn count_employers(conn: &mut AnyConnection) -> Result<i64, DbError> {
-    Ok(employers::table.count().get_result(conn)?)
 }
 
 /// Generates and validates employers `first..first+n` on up to two threads.
@@ -763,11 +698,7 @@ fn write_chunk(
             }
         })
         .collect();
-    for chunk in emp_rows.chunks(ROWS_PER_INSERT) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(employers::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    demo_db::insert_employers(conn, &emp_rows)?;
     drop(emp_rows);
     let decl_rows: Vec<DeclarationRow<'_>> = ready
         .iter()
@@ -787,11 +718,7 @@ fn write_chunk(
             updated_at: now,
         })
         .collect();
-    for chunk in decl_rows.chunks(ROWS_PER_INSERT) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(declarations::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    demo_db::insert_declarations(conn, &decl_rows)?;
     drop(decl_rows);
     let version_rows: Vec<VersionRow<'_>> = ready
         .iter()
@@ -806,13 +733,7 @@ fn write_chunk(
             created_by: &spec.actor,
         })
         .collect();
-    for chunk in version_rows.chunks(ROWS_PER_INSERT) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(
-            declaration_versions::table
-        )
-        .values(chunk)
-        .execute(c))?;
-    }
+    demo_db::insert_versions(conn, &version_rows)?;
     drop(version_rows);
     let lines: Vec<NewRosterLine> = ready
         .iter()
@@ -824,26 +745,8 @@ fn write_chunk(
             })
         })
         .collect();
-    for chunk in lines.chunks(ROWS_PER_INSERT) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(roster_lines::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    demo_db::insert_roster_lines(conn, &lines)?;
     Ok(lines.len() as u64)
-}
-
-/// Keeps PostgreSQL's id sequences past the explicitly numbered rows.
-fn bump_sequences(conn: &mut AnyConnection) -> Result<(), DbError> {
-    if let AnyConnection::Postgresql(_) = conn {
-        conn.batch_execute(
-            "SELECT setval(pg_get_serial_sequence('employers', 'id'), \
-                    (SELECT COALESCE(MAX(id), 1) FROM employers)); \
-             SELECT setval(pg_get_serial_sequence('declarations', 'id'), \
-                    (SELECT COALESCE(MAX(id), 1) FROM declarations));",
-        )
-        .map_err(DbError::Query)?;
-    }
-    Ok(())
 }
 
 /// Generates `spec.employers` employers with one declaration each. `progress` gets the
@@ -859,7 +762,7 @@ pub fn generate(
     let provider = CachingProvider::new(book);
     let mut pooled = db.conn()?;
     let conn: &mut AnyConnection = &mut pooled;
-    let start_index = u64::try_from(count_employers(conn)?).unwrap_or(0);
+    let start_index = u64::try_from(demo_db::count_employers(conn)?).unwrap_or(0);
     let now = Utc::now().naive_utc();
     let mut report = DemoReport::default();
     let mut done = 0u64;
@@ -868,12 +771,9 @@ pub fn generate(
         // Ids are assigned here (no RETURNING needed for multi-row inserts); the chunk's
         // transaction takes the write lock before reading the maxima.
         let lines = crate::db::write_transaction(conn, |c| -> Result<u64, DemoError> {
-            if let AnyConnection::Postgresql(_) = c {
-                c.batch_execute("LOCK TABLE employers, declarations IN SHARE ROW EXCLUSIVE MODE")
-                    .map_err(DbError::Query)?;
-            }
-            let first_id = max_id(c, "employers")? + 1;
-            let first_decl = max_id(c, "declarations")? + 1;
+            demo_db::lock_for_numbering(c)?;
+            let first_id = demo_db::max_id(c, "employers")? + 1;
+            let first_decl = demo_db::max_id(c, "declarations")? + 1;
             let ready = prepare_chunk(
                 spec,
                 &counties,
@@ -895,7 +795,7 @@ pub fn generate(
                 }
             }
             let lines = write_chunk(c, &ready, first_decl, spec, now)?;
-            bump_sequences(c)?;
+            demo_db::bump_sequences(c)?;
             Ok(lines)
         })?;
         report.roster_lines += lines;

@@ -4,10 +4,10 @@
 use clap::Subcommand;
 use std::process::ExitCode;
 
+use crate::clock::china_today;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::domain::RegionCode;
-use crate::jobs::reminders::china_today;
+use crate::domain::{LevyYear, RegionCode};
 use crate::mail::Templates;
 use crate::registry::notices::{
     preview, publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS,
@@ -70,8 +70,12 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             let region: RegionCode = region
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--region: {e}"))?;
-            if !(2016..=2100).contains(&levy_year) {
-                anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+            if LevyYear::new(levy_year.into()).is_none() {
+                anyhow::bail!(
+                    "--levy-year: expected a year from {} to {}",
+                    LevyYear::FIRST,
+                    LevyYear::LAST
+                );
             }
             if !(1..=MAX_OBJECTION_DAYS).contains(&objection_days) {
                 anyhow::bail!("--objection-days: expected 1 to {MAX_OBJECTION_DAYS}");
@@ -83,7 +87,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
             {
                 anyhow::bail!("--reason: expected 1 to 500 characters");
             }
-            let book = crate::cli::load_policy(settings)?;
+            let book = settings.load_policy()?;
             // Queued whatever mail.enabled says: that setting only starts the worker in
             // `serve`, and `reminders run` sends the outbox just the same.
             let templates = Templates::from_settings(&settings.mail)?;
@@ -119,7 +123,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                     Err(PublishError::Db(e)) => Err(e.into()),
                     Err(e) => {
                         eprintln!("quota-levy: could not be published: {e}");
-                        Ok(ExitCode::from(crate::cli::EXIT_INVALID))
+                        Ok(ExitCode::from(crate::output::EXIT_INVALID))
                     }
                 };
             }
@@ -155,7 +159,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                 Err(PublishError::Db(e)) => return Err(e.into()),
                 Err(e) => {
                     eprintln!("quota-levy: not published: {e}");
-                    return Ok(ExitCode::from(crate::cli::EXIT_INVALID));
+                    return Ok(ExitCode::from(crate::output::EXIT_INVALID));
                 }
             }
         }

@@ -3,7 +3,6 @@
 //! `quota-levy reminders …` commands.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,12 +10,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config::{MailSettings, PaymentDirectory, Settings};
-use crate::db::employers::Employer;
 use crate::db::outbox::{self, ReminderKind};
-use crate::db::schema::{assessments, employers, policy_snapshots};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::money::from_fen;
-use crate::domain::{PolicyProvider, RegionCode, ResolvedPolicy};
+use crate::domain::{LevyYear, PolicyProvider, RegionCode, ResolvedPolicy};
 use crate::mail::plan::{self, EmployerFacts, LevyFacts, RegionTerms, Schedule};
 use crate::mail::{Mailer, PassConfig, PassReport, SendError, TemplateError, Templates};
 use crate::policy::PolicyBook;
@@ -100,10 +97,7 @@ fn snapshot_terms(
     book: &PolicyBook,
     snapshot_id: i64,
 ) -> Result<Result<RegionTerms, String>, DbError> {
-    let json: String = policy_snapshots::table
-        .find(snapshot_id)
-        .select(policy_snapshots::body_json)
-        .first(conn)?;
+    let json = crate::db::assessments::snapshot_json(conn, snapshot_id)?;
     Ok(serde_json::from_str::<ResolvedPolicy>(&json)
         .map(|p| terms_of(book, p.region, &p))
         .map_err(|e| format!("policy snapshot {snapshot_id} is unreadable: {e}")))
@@ -129,13 +123,7 @@ pub fn plan_reminders(
     let mut snapshots: HashMap<i64, Option<RegionTerms>> = HashMap::new();
     let mut after = 0_i64;
     loop {
-        let chunk: Vec<Employer> = employers::table
-            .filter(employers::id.gt(after))
-            .filter(employers::contact_email.is_not_null())
-            .order(employers::id.asc())
-            .limit(CHUNK)
-            .select(Employer::as_select())
-            .load(conn)?;
+        let chunk = crate::db::employers::with_email_after(conn, after, CHUNK)?;
         let Some(last) = chunk.last() else {
             break;
         };
@@ -146,19 +134,7 @@ pub fn plan_reminders(
         let read_at = Utc::now().naive_utc();
         let ids: Vec<i64> = chunk.iter().map(|e| e.id).collect();
         let declared: HashSet<i64> = crate::db::declarations::filed_among(conn, &ids, levy_year)?;
-        let levies: HashMap<i64, (i64, i64)> = assessments::table
-            .filter(assessments::employer_id.eq_any(&ids))
-            .filter(assessments::levy_year.eq(levy_year))
-            .filter(assessments::is_current.eq(true))
-            .select((
-                assessments::employer_id,
-                assessments::policy_snapshot_id,
-                assessments::payable_fen,
-            ))
-            .load::<(i64, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(e, s, p)| (e, (s, p)))
-            .collect();
+        let levies = crate::db::assessments::current_levies(conn, levy_year, &ids)?;
         let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, None)?;
         for (snapshot, _) in levies.values() {
             if !snapshots.contains_key(snapshot) {
@@ -411,8 +387,12 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
     db.migrate()?;
     match cmd {
         RemindersCommand::Plan { levy_year, as_of } => {
-            if !(2016..=2100).contains(&levy_year) {
-                anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+            if LevyYear::new(levy_year.into()).is_none() {
+                anyhow::bail!(
+                    "--levy-year: expected a year from {} to {}",
+                    LevyYear::FIRST,
+                    LevyYear::LAST
+                );
             }
             let as_of = match as_of {
                 Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| {
@@ -420,7 +400,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 })?,
                 None => china_today(),
             };
-            let book = crate::cli::load_policy(settings)?;
+            let book = settings.load_policy()?;
             let templates = Templates::from_settings(&settings.mail)?;
             let schedule = Schedule::from_settings(&settings.mail);
             let r = plan_reminders(

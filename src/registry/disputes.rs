@@ -3,15 +3,11 @@
 //! the employer that counts them. Employers see only that a line is disputed — never
 //! who else claims the person.
 
-use chrono::Utc;
-use diesel::prelude::*;
-use diesel::AggregateExpressionMethods;
 use serde::Serialize;
 use std::collections::HashMap;
 
 use crate::db::audit::{self, AuditEntry};
-use crate::db::declarations::{overlaps, resolutions};
-use crate::db::schema::{certificate_resolutions, declarations, employers, roster_lines};
+use crate::db::declarations::{self as repo, overlaps, resolutions};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::mask_numbers_in;
 use crate::secret::ServerSecret;
@@ -115,9 +111,6 @@ pub struct Dispute {
     pub counted_by: Option<String>,
 }
 
-/// holder, certificate, line, months, uscc, name, region, employer id.
-type ClaimRow = (String, String, i32, i32, String, String, String, i64);
-
 /// Every person on two or more filed rosters of the year whose claims share a month,
 /// limited to claims by employers whose region starts with `region_prefix`.
 pub fn list(
@@ -125,39 +118,11 @@ pub fn list(
     levy_year: i32,
     region_prefix: &str,
 ) -> Result<Vec<Dispute>, DbError> {
-    let holders: Vec<String> = roster_lines::table
-        .inner_join(declarations::table)
-        .filter(roster_lines::levy_year.eq(levy_year))
-        .filter(declarations::status.ne("draft"))
-        .group_by(roster_lines::holder_id)
-        .having(
-            diesel::dsl::count(roster_lines::employer_id)
-                .aggregate_distinct()
-                .gt(1),
-        )
-        .select(roster_lines::holder_id)
-        .load(conn)?;
+    let holders = repo::contested_holders(conn, levy_year)?;
     if holders.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<ClaimRow> = roster_lines::table
-        .inner_join(declarations::table)
-        .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
-        .filter(roster_lines::levy_year.eq(levy_year))
-        .filter(declarations::status.ne("draft"))
-        .filter(roster_lines::holder_id.eq_any(&holders))
-        .order((roster_lines::holder_id.asc(), employers::uscc.asc()))
-        .select((
-            roster_lines::holder_id,
-            roster_lines::certificate_no,
-            roster_lines::line_no,
-            roster_lines::months_mask,
-            employers::uscc,
-            employers::name,
-            employers::region,
-            employers::id,
-        ))
-        .load(conn)?;
+    let rows = repo::claims(conn, levy_year, &holders)?;
     let decided = resolutions(conn, levy_year, &holders)?;
     let mut by_holder: Vec<(String, Dispute)> = Vec::new();
     for (holder, cert, line_no, mask, uscc, name, region, emp_id) in rows {
@@ -264,37 +229,10 @@ pub fn resolve(
         note,
     } = *r;
     crate::db::write_transaction(conn, |c| {
-        let emp: Option<i64> = roster_lines::table
-            .inner_join(employers::table.on(employers::id.eq(roster_lines::employer_id)))
-            .filter(roster_lines::levy_year.eq(levy_year))
-            .filter(roster_lines::holder_id.eq(holder_id))
-            .filter(employers::uscc.eq(counted_by_uscc))
-            .select(employers::id)
-            .first(c)
-            .optional()?;
+        let emp = repo::claimant(c, levy_year, holder_id, counted_by_uscc)?;
         let emp = emp.ok_or_else(not_a_claimant)?;
-        let before: Option<i64> = certificate_resolutions::table
-            .filter(certificate_resolutions::levy_year.eq(levy_year))
-            .filter(certificate_resolutions::holder_id.eq(holder_id))
-            .select(certificate_resolutions::employer_id)
-            .first(c)
-            .optional()?;
-        diesel::delete(
-            certificate_resolutions::table
-                .filter(certificate_resolutions::levy_year.eq(levy_year))
-                .filter(certificate_resolutions::holder_id.eq(holder_id)),
-        )
-        .execute(c)?;
-        diesel::insert_into(certificate_resolutions::table)
-            .values((
-                certificate_resolutions::levy_year.eq(levy_year),
-                certificate_resolutions::holder_id.eq(holder_id),
-                certificate_resolutions::employer_id.eq(emp),
-                certificate_resolutions::resolved_by.eq(actor),
-                certificate_resolutions::resolved_at.eq(Utc::now().naive_utc()),
-                certificate_resolutions::note.eq(note),
-            ))
-            .execute(c)?;
+        let before = repo::resolution_of(c, levy_year, holder_id)?;
+        repo::replace_resolution(c, levy_year, holder_id, emp, actor, note)?;
         audit::record(
             c,
             AuditEntry {

@@ -6,6 +6,7 @@ use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
 
 use super::fields::{check_email, Fields};
+use crate::auth::{Principal, Role};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self as repo, Employer, EmployerPatch, NewEmployer};
 use crate::db::{AnyConnection, DbError};
@@ -250,22 +251,104 @@ pub fn insert_many_audited(
 }
 
 /// Registers one employer in its own transaction; `warnings` (see [`ParsedEmployer`])
-/// are kept in its audit entry.
+/// are kept in its audit entry; with `invitations`, its activation mail is queued in
+/// the same transaction.
 pub fn create(
     conn: &mut AnyConnection,
     new: &NewEmployer,
     warnings: &[String],
+    invitations: Option<&crate::registry::accounts::Invitations>,
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Option<Employer>, DbError> {
     crate::db::write_transaction(conn, |c| {
-        insert_audited(c, new, warnings, actor, request_id)
+        let created = insert_audited(c, new, warnings, actor, request_id)?;
+        // The activation mail is queued with the registration, or not at all.
+        if let (Some(e), Some(inv)) = (&created, invitations) {
+            crate::registry::accounts::invite_by_mail(c, inv, e, actor)?;
+        }
+        Ok(created)
     })
 }
 
 /// How often a change without `If-Match` re-reads and tries again when another writer
 /// changed the employer between its read and its write.
 const UPDATE_ATTEMPTS: usize = 5;
+
+/// The changes `body` asks of employer `current`, checked for `who`: an employer changes
+/// only its name and contact address (anything else is named and refused), an officer
+/// every field but the credit code, and never moves an employer outside its own scope.
+pub fn parse_patch(
+    policy: &dyn PolicyProvider,
+    who: &Principal,
+    current: &Employer,
+    body: &Value,
+    today: chrono::NaiveDate,
+    lang: Language,
+) -> Result<EmployerPatch, Vec<FieldError>> {
+    let employer_fields = ["name", "contact_email"];
+    let allowed: Vec<&str> = if who.role == Role::Employer {
+        employer_fields.to_vec()
+    } else {
+        EMPLOYER_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "uscc")
+            .collect()
+    };
+    if who.role == Role::Employer {
+        if let Some(k) = body
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !employer_fields.contains(&k.as_str())))
+        {
+            let zh = "用人单位只能修改 name 和 contact_email；其他信息请联系税务机关修改";
+            let en = "an employer may change only name and contact_email; ask the tax bureau for other changes";
+            return Err(vec![FieldError {
+                pointer: crate::wire::unknown_key_pointer("", k),
+                code: "invalid",
+                message: lang.pick(zh, en).to_owned(),
+            }]);
+        }
+    }
+    let mut f = Fields::new(body, &allowed, lang)?;
+    let mut patch = EmployerPatch::default();
+    if f.has("name") {
+        patch.name = f.string("name", true);
+    }
+    if f.has("kind") {
+        patch.kind = f
+            .parsed("kind", true, |s| {
+                s.parse::<EmployerKind>().map_err(|_| Fault::EmployerKind)
+            })
+            .map(|k| k.as_str().to_owned());
+    }
+    if f.has("region") {
+        let r = f.parsed("region", true, |s| check_region(policy, s));
+        if let Some(r) = r {
+            if !who.can_see(&current.uscc, &r) {
+                f.fail("region", Fault::OutOfScope);
+            }
+            patch.region = Some(r.to_string());
+        }
+    }
+    if f.has("registered_on") {
+        patch.registered_on = Some(registration_date(&mut f, today));
+    }
+    if f.has("contact_email") {
+        patch.contact_email = Some(f.parsed("contact_email", false, check_email));
+    }
+    if f.has("establishment_size") {
+        patch.establishment_size = Some(
+            f.int("establishment_size", false, 0, 10_000_000)
+                .map(|n| n as i32),
+        );
+    }
+    if f.has("committee_member") {
+        patch.committee_member = f.bool("committee_member");
+    }
+    f.finish()?;
+    Ok(patch)
+}
 
 /// What [`update`] did.
 #[derive(Debug, Clone)]

@@ -9,7 +9,6 @@
 //! separators=(",", ":"), sort_keys=True))` in Python gives the published value.
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -21,7 +20,6 @@ use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::Employer;
 use crate::db::notices::{self as repo, NewNotice, NoticeRow};
 use crate::db::outbox;
-use crate::db::schema::{assessments, declaration_versions, declarations, employers};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::money::format_count;
 use crate::domain::{EmployerKind, RegionCode};
@@ -339,20 +337,6 @@ pub struct NoticeMail<'a> {
     pub templates: &'a Templates,
 }
 
-type SnapshotRow = (
-    Employer,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<bool>,
-);
-
 /// The employers named (with the entry of each) and the USCCs that block publication.
 type Snapshot = (Vec<(Employer, NoticeEntry)>, Vec<String>);
 
@@ -367,47 +351,7 @@ fn snapshot(
 ) -> Result<Snapshot, DbError> {
     let year_end = NaiveDate::from_ymd_opt(levy_year, 12, 31)
         .ok_or_else(|| DbError::Task(format!("levy year {levy_year} out of range")))?;
-    let rows: Vec<SnapshotRow> = employers::table
-        .left_join(
-            declarations::table.on(declarations::employer_id
-                .eq(employers::id)
-                .and(declarations::levy_year.eq(levy_year))),
-        )
-        .left_join(
-            assessments::table.on(assessments::employer_id
-                .eq(employers::id)
-                .and(assessments::levy_year.eq(levy_year))
-                .and(assessments::is_current.eq(true))),
-        )
-        // The version the assessment was made of: certifying a declaration makes a new
-        // version of the same body, which the assessment still describes.
-        .left_join(
-            declaration_versions::table.on(declaration_versions::declaration_id
-                .eq(assessments::declaration_id)
-                .and(declaration_versions::version.eq(assessments::declaration_version))),
-        )
-        .filter(employers::region.like(format!("{}%", scope_prefix(region))))
-        // An employer registered after the levy year did not exist in it.
-        .filter(
-            employers::registered_on
-                .is_null()
-                .or(employers::registered_on.le(year_end)),
-        )
-        .order(employers::uscc.asc())
-        .select((
-            Employer::as_select(),
-            declarations::status.nullable(),
-            declarations::version.nullable(),
-            declarations::body_digest.nullable(),
-            assessments::declaration_version.nullable(),
-            declaration_versions::body_digest.nullable(),
-            assessments::staff_x12_e4.nullable(),
-            assessments::required_e4.nullable(),
-            assessments::disabled_x12_e4.nullable(),
-            assessments::shortfall_e4.nullable(),
-            assessments::exempt.nullable(),
-        ))
-        .load(conn)?;
+    let rows = crate::db::notices::snapshot_rows(conn, scope_prefix(region), levy_year, year_end)?;
     let mut entries = Vec::with_capacity(rows.len());
     let mut blockers = Vec::new();
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();

@@ -4,13 +4,11 @@
 //! without holding it in memory.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
 use crate::db::assessments::snapshot_json;
-use crate::db::schema::{assessments, employers};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::surcharge;
 use crate::domain::money::{format_count, format_money, from_fen};
@@ -100,21 +98,6 @@ impl Sums {
     }
 }
 
-type Raw = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    bool,
-    i64,
-    i64,
-);
-
 fn e4_12(x12_e4: i64) -> Decimal {
     // N × 12 × 10^4 → N, exact, then rounded half-up to 4 decimals for display.
     Decimal::new(x12_e4, 4) / Decimal::from(12)
@@ -140,29 +123,8 @@ pub fn for_each(
     let mut index: i64 = 0;
     let mut policies: HashMap<i64, ResolvedPolicy> = HashMap::new();
     loop {
-        let raws: Vec<Raw> = assessments::table
-            .inner_join(employers::table)
-            .filter(assessments::levy_year.eq(levy_year))
-            .filter(assessments::is_current.eq(true))
-            .filter(employers::region.like(format!("{region_prefix}%")))
-            .filter(employers::uscc.gt(&after))
-            .order(employers::uscc.asc())
-            .limit(CHUNK)
-            .select((
-                employers::id,
-                employers::uscc,
-                employers::name,
-                employers::kind,
-                employers::region,
-                assessments::staff_x12_e4,
-                assessments::required_e4,
-                assessments::disabled_x12_e4,
-                assessments::payable_fen,
-                assessments::exempt,
-                assessments::policy_snapshot_id,
-                assessments::shortfall_e4,
-            ))
-            .load(conn)?;
+        let raws =
+            crate::db::assessments::roll_chunk(conn, levy_year, region_prefix, &after, CHUNK)?;
         let Some(last) = raws.last() else { break };
         after = last.1.clone();
         let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();

@@ -6,13 +6,12 @@
 //! numbers: roster lines are only counted.
 
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
 use crate::db::assessments::snapshot_json;
-use crate::db::schema::{assessments, declarations, employers, roster_lines};
+use crate::db::declarations as db_v;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::{surcharge, Payment};
 use crate::domain::money::{format_money, from_fen};
@@ -507,11 +506,6 @@ pub fn add_line(
     }
 }
 
-type EmpRaw = (i64, String, String, String, String, Option<i32>, bool);
-
-/// employer id, months mask, on establishment, contract months, insured, wage (fen).
-type LineRaw = (i64, i32, bool, Option<i32>, bool, Option<i64>);
-
 /// Reads every employer of `levy_year` whose region starts with `region_prefix`, chunk
 /// by chunk, and returns the violations of `kind` (all when `None`) sorted by amount
 /// outstanding, largest first (then USCC, then kind).
@@ -528,61 +522,16 @@ pub fn load(
     let mut snapshots: HashMap<i64, ResolvedPolicy> = HashMap::new();
     let mut regional: HashMap<String, Option<(NaiveDate, Option<ResolvedPolicy>)>> = HashMap::new();
     loop {
-        let emps: Vec<EmpRaw> = employers::table
-            .filter(employers::region.like(format!("{region_prefix}%")))
-            .filter(employers::uscc.gt(&after))
-            .order(employers::uscc.asc())
-            .limit(CHUNK)
-            .select((
-                employers::id,
-                employers::uscc,
-                employers::name,
-                employers::kind,
-                employers::region,
-                employers::establishment_size,
-                employers::committee_member,
-            ))
-            .load(conn)?;
+        let emps = db_v::employer_chunk(conn, region_prefix, &after, CHUNK)?;
         let Some(last) = emps.last() else { break };
         after = last.1.clone();
         let ids: Vec<i64> = emps.iter().map(|e| e.0).collect();
 
-        let filed: HashMap<i64, i64> = declarations::table
-            .filter(declarations::levy_year.eq(levy_year))
-            .filter(declarations::employer_id.eq_any(&ids))
-            .filter(declarations::status.ne("draft"))
-            .select((declarations::employer_id, declarations::id))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
-        let assessed: HashMap<i64, (i64, i64, i64)> = assessments::table
-            .filter(assessments::levy_year.eq(levy_year))
-            .filter(assessments::is_current.eq(true))
-            .filter(assessments::employer_id.eq_any(&ids))
-            .select((
-                assessments::employer_id,
-                assessments::payable_fen,
-                assessments::disabled_x12_e4,
-                assessments::policy_snapshot_id,
-            ))
-            .load::<(i64, i64, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(e, p, d, s)| (e, (p, d, s)))
-            .collect();
+        let filed = db_v::filed_ids(conn, levy_year, &ids)?;
+        let assessed = db_v::current_figures(conn, levy_year, &ids)?;
         let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
         let decl_ids: Vec<i64> = filed.values().copied().collect();
-        // Only the columns the checks need: never the certificate or holder ID.
-        let lines: Vec<LineRaw> = roster_lines::table
-            .filter(roster_lines::declaration_id.eq_any(&decl_ids))
-            .select((
-                roster_lines::employer_id,
-                roster_lines::months_mask,
-                roster_lines::on_establishment,
-                roster_lines::contract_months,
-                roster_lines::social_insurance_paid,
-                roster_lines::monthly_wage_fen,
-            ))
-            .load(conn)?;
+        let lines = db_v::roster_facts(conn, &decl_ids)?;
         let mut lines_by: HashMap<i64, Vec<_>> = HashMap::new();
         for l in lines {
             lines_by.entry(l.0).or_default().push(l);

@@ -1275,7 +1275,7 @@ impl quota_levy::import::Progress for RegisterWhenWriting {
             created_at: now,
             updated_at: now,
         };
-        quota_levy::registry::employers::create(&mut c, &new, &[], "test", None)
+        quota_levy::registry::employers::create(&mut c, &new, &[], None, "test", None)
             .unwrap()
             .expect("registered first");
     }
