@@ -1,6 +1,6 @@
 //! Calculations per second of the pure levy engine on a typical roster: 12 monthly
 //! headcounts of about 200, five disabled employees with month lists, wages and
-//! conditions (issue 3 §5: targets on one core are 1,000,000/s for the figures alone and
+//! conditions (targets on one core, BENCHMARKS.md: are 1,000,000/s for the figures alone and
 //! 200,000/s with the explanation).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

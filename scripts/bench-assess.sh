@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of the batch assessment (issue 4, item 7): generates N employers with
+# Benchmark of the batch assessment: generates N employers with
 # `quota-levy demo generate`, then times `quota-levy assess --levy-year 2025` end to end
 # under /usr/bin/time -v, on SQLite (a temporary file) and on PostgreSQL (a fresh
 # database), and writes the figures into the "Batch assessment" section of

@@ -1,5 +1,5 @@
 //! quota-levy: the employment-quota and disabled persons' employment security fund levy
-//! service. See README.md for what it does; the layers are described in design.md.
+//! service. See README.md for what it does; the layers are described in docs/architecture.md.
 
 pub mod auth;
 pub mod cli;

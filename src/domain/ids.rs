@@ -1,8 +1,8 @@
-//! Identifiers of levy-rules §9: the unified social credit code (GB 32100-2015), the
+//! Identifiers of docs/rules.md §9: the unified social credit code (GB 32100-2015), the
 //! resident ID number (GB 11643-1999) and the second-generation disability certificate
 //! number, plus the (free-form) disabled veteran's certificate number.
 //!
-//! These numbers are personal information (个人信息保护法 Art. 28; levy-rules §9):
+//! These numbers are personal information (个人信息保护法 Art. 28; docs/rules.md §9):
 //! `Display` and `Debug` are masked, there is no `Serialize` impl, and the full value is
 //! only available through an explicit [`expose`](ResidentId::expose) call, meant for
 //! storage. Parse errors never echo the number either.
@@ -203,7 +203,7 @@ fn uscc_value(c: u8) -> Option<u32> {
 pub struct UnifiedSocialCreditCode([u8; 18]);
 
 impl UnifiedSocialCreditCode {
-    /// Parses and checks a credit code (levy-rules §9). Lowercase letters are accepted and
+    /// Parses and checks a credit code (docs/rules.md §9). Lowercase letters are accepted and
     /// upper-cased; surrounding whitespace is ignored.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let (b, _) = ascii_upper::<18>(input, &[18], "18")?;
@@ -246,7 +246,7 @@ impl UnifiedSocialCreditCode {
 
     /// The employer kind hinted by positions 1–2 (91 enterprise, 11 agency, 12 public
     /// institution, 51 social organization, 52 private non-enterprise unit). The declared
-    /// kind decides; a mismatch is a warning for the caller to raise (levy-rules §9).
+    /// kind decides; a mismatch is a warning for the caller to raise (docs/rules.md §9).
     pub fn kind_hint(&self) -> Option<EmployerKind> {
         match &self.0[..2] {
             b"91" => Some(EmployerKind::Enterprise),
@@ -273,7 +273,7 @@ const ID_CHECK: &[u8; 11] = b"10X98765432";
 pub struct ResidentId([u8; 18]);
 
 impl ResidentId {
-    /// Parses and checks an ID number (levy-rules §9); a lowercase `x` is accepted.
+    /// Parses and checks an ID number (docs/rules.md §9); a lowercase `x` is accepted.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let (b, _) = ascii_upper::<18>(input, &[18], "18")?;
         Self::check(b)
@@ -390,7 +390,7 @@ pub struct DisabilityCertificate {
 }
 
 impl DisabilityCertificate {
-    /// Parses and checks a certificate number (levy-rules §9). Errors in the first 18
+    /// Parses and checks a certificate number (docs/rules.md §9). Errors in the first 18
     /// characters are those of the ID number, at the same positions.
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let (b, len) = ascii_upper::<22>(input, &[20, 22], LEN_CERT)?;
@@ -468,7 +468,7 @@ impl DisabilityCertificate {
 // Disabled veteran's certificate (残疾军人证)
 // ---------------------------------------------------------------------------------------
 
-/// A disabled veteran's certificate number (残疾军人证). Choice: levy-rules §9 gives no
+/// A disabled veteran's certificate number (残疾军人证). Choice: docs/rules.md §9 gives no
 /// format, so any 4–40 letters or digits (Chinese characters included, e.g. 军残字第…号)
 /// are accepted; the grade is declared separately.
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-//! The language of texts people read (design.md "Language": Chinese by default, English
+//! The language of texts people read (docs/architecture.md, Conventions: "Language": Chinese by default, English
 //! on request). Codes, API fields and stable identifiers are never translated.
 
 use serde::{Deserialize, Serialize};

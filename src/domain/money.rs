@@ -1,11 +1,11 @@
-//! Money in yuan as exact decimals, rounded half-up to the fen (levy-rules §5).
+//! Money in yuan as exact decimals, rounded half-up to the fen (docs/rules.md §5).
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// An amount of money in yuan. Always exact; rounded to the fen only where the rules say.
 pub type Money = Decimal;
 
-/// `round2` of levy-rules §5: half-up to the fen, so 0.005 becomes 0.01.
+/// `round2` of docs/rules.md §5: half-up to the fen, so 0.005 becomes 0.01.
 ///
 /// Levy amounts are never negative, so "away from zero" is "up" for every value that
 /// reaches this function; negative inputs mirror it (used only for refunds).

@@ -41,7 +41,7 @@ impl<T> Cited<T> {
     }
 }
 
-/// The small-employer exemption in force (levy-rules §2). Enterprises only.
+/// The small-employer exemption in force (docs/rules.md §2). Enterprises only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ExemptionRule {
@@ -58,7 +58,7 @@ pub enum ExemptionRule {
     },
 }
 
-/// The reduction tiers (levy-rules §5): the share of the fee that is payable.
+/// The reduction tiers (docs/rules.md §5): the share of the fee that is payable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReductionTiers {
     /// Employment ratio at or above which `share_at_or_above` applies (0.01).
@@ -79,7 +79,7 @@ pub enum RewardPersons {
     Whole,
 }
 
-/// A region's over-quota reward rule (levy-rules §7).
+/// A region's over-quota reward rule (docs/rules.md §7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RewardRule {
@@ -118,7 +118,7 @@ pub enum RewardRule {
     },
 }
 
-/// The late-payment surcharge rule (levy-rules §6).
+/// The late-payment surcharge rule (docs/rules.md §6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SurchargeRule {
     /// Per calendar day: 0.005.
@@ -165,7 +165,7 @@ pub struct ResolvedPolicy {
     /// Payment due date of the levy year.
     pub payment_due: Cited<NaiveDate>,
     /// Establishment size from which a public body must employ a disabled person
-    /// (levy-rules §8), per kind.
+    /// (docs/rules.md §8), per kind.
     pub public_body_thresholds: Vec<(EmployerKind, Cited<u32>)>,
     /// Notes to show with every result (e.g. "region 411299 has no pack of its own").
     pub notes: Vec<String>,
@@ -185,7 +185,7 @@ pub enum PolicyLookupError {
     /// region: it is the caller's input, answered back as is.
     #[error("unknown region: no policy pack covers it or its province")]
     UnknownRegion(RegionCode),
-    /// Rules in force before 2015-10-01 are not modelled (levy-rules §1).
+    /// Rules in force before 2015-10-01 are not modelled (docs/rules.md §1).
     #[error("the as-of date is before 2015-10-01; earlier provincial regimes are not modelled")]
     AsOfTooEarly(NaiveDate),
     /// The packs do not say what is needed for this date (a gap in a timeline).
@@ -205,7 +205,7 @@ pub trait PolicyProvider: Send + Sync {
     ) -> Result<ResolvedPolicy, PolicyLookupError>;
 
     /// The default as-of date for a levy year: the filing deadline the region chain
-    /// configures for that year (Henan: 31 October), else 31 December (levy-rules §1).
+    /// configures for that year (Henan: 31 October), else 31 December (docs/rules.md §1).
     fn default_as_of(
         &self,
         region: RegionCode,

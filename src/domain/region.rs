@@ -90,7 +90,7 @@ impl fmt::Display for RegionCode {
     }
 }
 
-/// The legal kind of an employer (levy-rules §2: only enterprises can be exempt).
+/// The legal kind of an employer (docs/rules.md §2: only enterprises can be exempt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmployerKind {
@@ -138,7 +138,7 @@ impl EmployerKind {
         }
     }
 
-    /// True for public bodies (机关, 事业单位), which must lead (levy-rules §8).
+    /// True for public bodies (机关, 事业单位), which must lead (docs/rules.md §8).
     pub fn is_public_body(&self) -> bool {
         matches!(
             self,

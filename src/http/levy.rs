@@ -27,7 +27,7 @@ pub fn json_body(bytes: &[u8]) -> Result<Value, AppError> {
     })
 }
 
-/// The calculation contract of issue 3: public, no token. The same function serves the
+/// The calculation contract (docs/api.md): public, no token. The same function serves the
 /// CLI (`quota-levy calc`), declarations and batch runs.
 #[post("/api/v1/levy/calculate")]
 async fn calculate(
@@ -40,7 +40,7 @@ async fn calculate(
     Ok(HttpResponse::Ok().json(resp))
 }
 
-/// Late-payment surcharge of levy-rules §6 for a principal, due date and payments.
+/// Late-payment surcharge of docs/rules.md §6 for a principal, due date and payments.
 #[post("/api/v1/levy/surcharge")]
 async fn surcharge(
     state: web::Data<AppState>,

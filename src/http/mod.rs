@@ -63,7 +63,7 @@ impl AppState {
 }
 
 /// The language a caller reads: English when `Accept-Language` prefers it, else Chinese
-/// (design.md: what people read is Chinese, with English available).
+/// (docs/architecture.md, Conventions: what people read is Chinese, with English available).
 pub fn lang_of(req: &HttpRequest) -> crate::domain::Language {
     let prefers_en = req
         .headers()

@@ -1,5 +1,5 @@
 //! `GET /api/v1/violations?region=&levy_year=&kind=&page=&per_page=&as_of=&format=json|csv`:
-//! the violator list for labour inspectors (levy-rules §8). Officers only; a
+//! the violator list for labour inspectors (docs/rules.md §8). Officers only; a
 //! region-scoped token sees its region only. Rows never show certificate or ID numbers.
 
 use actix_web::http::header;

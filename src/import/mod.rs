@@ -1,4 +1,4 @@
-//! Bulk import of employers and declarations from CSV or XLSX files (issue 4, item 5):
+//! Bulk import of employers and declarations from CSV or XLSX files:
 //! `quota-levy import employers FILE`, `quota-levy import declarations --levy-year Y
 //! FILE`, and the same by HTTP upload (`POST /api/v1/imports/…`, see
 //! [`crate::http::imports`]).

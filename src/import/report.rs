@@ -1,6 +1,6 @@
 //! The answer of an import: counts and one line per fault, each naming the row (as the
 //! user sees it, header = row 1), the column (as written in the file) and what is wrong.
-//! Messages never contain an identifier number (design.md, personal data).
+//! Messages never contain an identifier number (docs/architecture.md, Conventions: personal data).
 
 use serde::Serialize;
 

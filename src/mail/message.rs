@@ -3,7 +3,7 @@
 //!
 //! Order: RFC 2046 §5.1.4 says the parts of `multipart/alternative` go from least to
 //! most preferred, and mail clients show the LAST part they can display. Chinese is what
-//! the employer must read (design.md "Language"), so it is the last part; English is the
+//! the employer must read (docs/architecture.md, Conventions: "Language"), so it is the last part; English is the
 //! alternative a client may offer instead.
 
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};

@@ -884,7 +884,7 @@ mod tests {
 
     #[test]
     fn overdue_carries_the_statement_surcharge() {
-        // levy-rules §10: 10,000.00 due 2025-10-31, 30 days later → 1,500.00.
+        // docs/rules.md §10: 10,000.00 due 2025-10-31, 30 days later → 1,500.00.
         let f = facts(true, Some(dec!(10000.00)));
         let p = plan("2025-11-30", &f);
         assert_eq!(

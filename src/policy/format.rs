@@ -190,7 +190,7 @@ pub(crate) struct RawReward {
     pub eligible_kinds: Option<Spanned<Vec<EmployerKind>>>,
 }
 
-/// The shapes of reward rule (levy-rules §7).
+/// The shapes of reward rule (docs/rules.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum RewardKind {
@@ -226,8 +226,8 @@ pub(crate) struct RawThresholds {
     pub public_institution: Entries<u32>,
 }
 
-/// How sure a value is (policy-data.md): `S` official, `S2` secondary, `R` recalled,
-/// `choice` a decision of levy-rules.md or of the pack author where the law is silent.
+/// How sure a value is (docs/policy-data.md): `S` official, `S2` secondary, `R` recalled,
+/// `choice` a decision of docs/rules.md or of the pack author where the law is silent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Confidence {
     /// An official page or a full reprint of the official notice.
@@ -258,7 +258,7 @@ impl Confidence {
     }
 }
 
-/// Which published average wage a figure is (policy-data.md: Henan publishes the
+/// Which published average wage a figure is (docs/policy-data.md: Henan publishes the
 /// non-private and private series; the national rule from 2020 wants the weighted one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -309,7 +309,7 @@ impl<'de> Deserialize<'de> for TomlDate {
 }
 
 /// An exact decimal. Written as an integer (`86199`) or a string (`"0.016"`, `"1.6%"`,
-/// `"5‰"`); a TOML float is refused because it is binary and inexact (design.md: no
+/// `"5‰"`); a TOML float is refused because it is binary and inexact (docs/architecture.md, Conventions: no
 /// floating point near money or ratios).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Dec(pub Decimal);

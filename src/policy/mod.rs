@@ -35,7 +35,7 @@ pub use format::{Confidence, MonthDay, WageSeries};
 pub use model::{CertificationWindow, Entry, RegionPack, Timeline, WageFigure};
 pub use view::{check_report, show, ChainLink, CheckReport, ParameterView, PolicyView};
 
-/// The first day modelled: 财税〔2015〕72号 took effect on 2015-10-01 (levy-rules §1).
+/// The first day modelled: 财税〔2015〕72号 took effect on 2015-10-01 (docs/rules.md §1).
 pub const FIRST_MODELLED_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2015, 10, 1) {
     Some(d) => d,
     None => panic!("2015-10-01 is a date"),

@@ -1,4 +1,4 @@
-//! Certificates claimed twice (levy-rules §4.2): a person on two employers' rosters for
+//! Certificates claimed twice (docs/rules.md §4.2): a person on two employers' rosters for
 //! the same month is counted by neither until the disabled persons' federation names
 //! the employer that counts them. Employers see only that a line is disputed — never
 //! who else claims the person.

@@ -3,7 +3,7 @@
 //! staff, required and counted figures, and publishes it with a SHA-256 digest.
 //!
 //! What is published is employer-level only: no roster line, certificate number, ID
-//! number or name of a disabled employee ever enters the content (levy-rules §8, §9).
+//! number or name of a disabled employee ever enters the content (docs/rules.md §8, §9).
 //! The content is canonical JSON (object keys sorted, no whitespace), so anyone can
 //! check the digest: `sha256(json.dumps(content, ensure_ascii=False,
 //! separators=(",", ":"), sort_keys=True))` in Python gives the published value.

@@ -1,5 +1,5 @@
 //! Recording payments exactly once, and the statement an employer sees: principal,
-//! each payment, the surcharge accrued day by day (levy-rules §6), what is outstanding.
+//! each payment, the surcharge accrued day by day (docs/rules.md §6), what is outstanding.
 
 use chrono::{NaiveDate, Utc};
 use diesel::Connection;

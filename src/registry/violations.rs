@@ -1,4 +1,4 @@
-//! The violator list for labour inspectors (levy-rules §8): per employer of a region and
+//! The violator list for labour inspectors (docs/rules.md §8): per employer of a region and
 //! levy year, every rule it breaks, with the figures (why) and the rule (citation).
 //!
 //! `decide` is a pure function of one employer's facts; `load` reads the facts chunk by

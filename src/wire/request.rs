@@ -36,7 +36,7 @@ pub(super) const MAX_STAFF: i64 = 10_000_000;
 pub(super) const MAX_MONEY: Decimal = Decimal::from_parts(0x107A_4000, 0x5AF3, 0, false, 0); // 1e14
 /// Largest roster accepted.
 pub(super) const MAX_ROSTER: usize = 100_000;
-/// Earliest as-of date modelled (levy-rules §1: 财税〔2015〕72号).
+/// Earliest as-of date modelled (docs/rules.md §1: 财税〔2015〕72号).
 pub(super) fn earliest_as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2015, 10, 1).unwrap_or(NaiveDate::MIN)
 }
@@ -67,7 +67,7 @@ impl<'de> Deserialize<'de> for DecimalText {
     }
 }
 
-/// The request of issue 3, typed. [`calculate_request`] takes the JSON value (so that it
+/// The calculation request, typed. [`calculate_request`] takes the JSON value (so that it
 /// can report every error); serialize this with `serde_json::to_value` to call it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

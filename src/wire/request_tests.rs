@@ -1,4 +1,4 @@
-//! Tests of the calculation contract: the golden cases of levy-rules §10 (tests/golden),
+//! Tests of the calculation contract: the golden cases of docs/rules.md §10 (tests/golden),
 //! validation collecting every field error, and the response format.
 
 use std::collections::BTreeSet;

@@ -20,7 +20,7 @@ use crate::domain::{
 // Response
 // ---------------------------------------------------------------------------------------
 
-/// The response of issue 3. Money: strings with exactly 2 decimals; counts: strings
+/// The calculation response. Money: strings with exactly 2 decimals; counts: strings
 /// half-up to 4 decimals; `employment_ratio` to 6.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CalcResponse {

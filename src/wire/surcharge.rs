@@ -13,7 +13,7 @@ use crate::domain::money::format_money;
 use crate::domain::{Language, PolicyProvider, RegionCode};
 
 // ---------------------------------------------------------------------------------------
-// Surcharge request (levy-rules §6)
+// Surcharge request (docs/rules.md §6)
 // ---------------------------------------------------------------------------------------
 
 /// The response of a surcharge calculation.
@@ -73,7 +73,7 @@ pub struct SegmentOut {
     pub amount: String,
 }
 
-/// Computes the late-payment surcharge of levy-rules §6 from a JSON request:
+/// Computes the late-payment surcharge of docs/rules.md §6 from a JSON request:
 /// `{ region, levy_year, principal, due_date? (default: the policy's payment due date),
 /// payments: [{ date, amount }], as_of }`. Collects every field error like
 /// [`calculate_request`].

@@ -1,4 +1,4 @@
-//! Bulk import (issue 4, item 5): the CLI against a fresh database, and the HTTP upload.
+//! Bulk import: the CLI against a fresh database, and the HTTP upload.
 //! The samples are in tests/data (CSV made by tests/data/generate_csv_samples.py, XLSX by
 //! `write_employers_xlsx` below).
 

@@ -1,5 +1,5 @@
 //! The calculation contract through HTTP and the CLI, against the shipped packs: every
-//! golden case of tests/golden (levy-rules §10), invalid input, the policies endpoint.
+//! golden case of tests/golden (docs/rules.md §10), invalid input, the policies endpoint.
 
 use crate::helpers::spawn_app;
 use serde_json::{json, Value};
@@ -21,7 +21,7 @@ fn golden_cases() -> Vec<(String, Value)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(
         out.len() >= 13,
-        "the worked examples of levy-rules §10 are all there"
+        "the worked examples of docs/rules.md §10 are all there"
     );
     out
 }

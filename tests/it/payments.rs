@@ -1,5 +1,5 @@
 //! Payments recorded exactly once per Idempotency-Key, and statements with the
-//! late-payment surcharge of levy-rules §6.
+//! late-payment surcharge of docs/rules.md §6.
 
 use crate::helpers::assessed_10000;
 use reqwest::Method;

@@ -1,4 +1,4 @@
--- Every write is audited: who, when, what changed (design.md, "Every write").
+-- Every write is audited: who, when, what changed (docs/architecture.md, Conventions: "Every write").
 CREATE TABLE audit_log (
     id          BIGSERIAL PRIMARY KEY,
     at          TIMESTAMP NOT NULL,

@@ -1,4 +1,4 @@
-//! Counting disabled employees (levy-rules §4.2; 财税〔2015〕72号): which months of the
+//! Counting disabled employees (docs/rules.md §4.2; 财税〔2015〕72号): which months of the
 //! data year count, for whom, with which weight, and why a month does not count.
 
 use chrono::{Datelike, NaiveDate};
@@ -9,7 +9,7 @@ use super::{Certificate, DisabledEmployee, Employment, MonthSet, Warning};
 use crate::domain::lang::Language;
 use crate::domain::policy::{Cited, ResolvedPolicy};
 
-/// The conditions of levy-rules §4.2 that a person failed, as a small bit set.
+/// The conditions of docs/rules.md §4.2 that a person failed, as a small bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Exclusions(u8);
 
@@ -21,7 +21,7 @@ impl Exclusions {
     /// Condition 4: social insurance not paid in full.
     pub const NO_SOCIAL_INSURANCE: Exclusions = Exclusions(4);
     /// The certificate is also declared by another employer for these months
-    /// (levy-rules §4.2: counted by neither until resolved).
+    /// (docs/rules.md §4.2: counted by neither until resolved).
     pub const DUPLICATE_CERTIFICATE: Exclusions = Exclusions(8);
     /// The federation decided that another employer counts the person in these months.
     pub const COUNTED_ELSEWHERE: Exclusions = Exclusions(16);
@@ -64,7 +64,7 @@ pub struct EmployeeOutcome {
     pub index: usize,
     /// The grade that counts.
     pub grade: u8,
-    /// 1 or 2 (levy-rules §4.2).
+    /// 1 or 2 (docs/rules.md §4.2).
     pub weight: u8,
     /// Months employed on their last day.
     pub employed: MonthSet,
@@ -198,7 +198,7 @@ fn last_day(year: i32, m: u32) -> Option<NaiveDate> {
     }
 }
 
-/// Months of `year` on whose last day the period `from ..= to` includes (levy-rules
+/// Months of `year` on whose last day the period `from ..= to` includes (docs/rules.md
 /// §4.2: a month counts when employed on its last day).
 pub fn months_in_period(year: i32, from: NaiveDate, to: Option<NaiveDate>) -> MonthSet {
     let mut set = MonthSet::EMPTY;
@@ -212,7 +212,7 @@ pub fn months_in_period(year: i32, from: NaiveDate, to: Option<NaiveDate>) -> Mo
     set
 }
 
-/// Counts one employee under the conditions of levy-rules §4.2.
+/// Counts one employee under the conditions of docs/rules.md §4.2.
 pub(crate) fn count(
     index: usize,
     e: &DisabledEmployee,
@@ -280,7 +280,7 @@ pub(crate) fn count(
         }
     }
     // A certificate another employer also declares counts for neither in the common
-    // months until the federation names the one that counts it (levy-rules §4.2).
+    // months until the federation names the one that counts it (docs/rules.md §4.2).
     let disputed = MonthSet(employed.0 & e.disputed.0);
     if !disputed.is_empty() {
         exclusions.add(Exclusions::DUPLICATE_CERTIFICATE);
@@ -347,7 +347,7 @@ enum Key<'a> {
     Veteran(&'a str),
 }
 
-/// Pairs `(later, first)` of roster indices holding the same certificate (levy-rules
+/// Pairs `(later, first)` of roster indices holding the same certificate (docs/rules.md
 /// §4.2: "the same certificate twice in one roster is an error"), ordered by `later`.
 pub fn duplicate_certificates(roster: &[DisabledEmployee]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();

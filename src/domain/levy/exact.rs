@@ -1,4 +1,4 @@
-//! Exact arithmetic for the levy (levy-rules §5: "Exact decimal arithmetic only … divide
+//! Exact arithmetic for the levy (docs/rules.md §5: "Exact decimal arithmetic only … divide
 //! last, or keep fractions, so that a result exactly on a half-fen rounds as the exact
 //! value would").
 //!
@@ -60,7 +60,7 @@ fn fraction(factors: &[Decimal], den: Decimal, dp: u32) -> Option<(i128, i128)> 
 }
 
 /// A non-negative count kept as twelve times its value, so that averages over the twelve
-/// months of the data year stay finite decimals (levy-rules §4: "kept exact").
+/// months of the data year stay finite decimals (docs/rules.md §4: "kept exact").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Twelfths(Decimal);
 

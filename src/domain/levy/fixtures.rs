@@ -1,4 +1,4 @@
-//! Hand-built policies for tests: the national timeline of levy-rules §2 and a Henan
+//! Hand-built policies for tests: the national timeline of docs/rules.md §2 and a Henan
 //! policy (1.6 %, fresh-graduate rule, tier-1 minimum wages), with a `PolicyProvider`
 //! over them ("130000" Hebei at the national default, "41xxxx" Henan). Social average
 //! wages are deliberately absent: tests that need one give an override.
@@ -21,7 +21,7 @@ fn nat<T>(v: T, citation: &str) -> Cited<T> {
     Cited::new(v, citation, false, RegionCode::NATIONAL)
 }
 
-/// The national regime in force on `as_of` (levy-rules §2), for region `region`.
+/// The national regime in force on `as_of` (docs/rules.md §2), for region `region`.
 pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> ResolvedPolicy {
     let d = |s: &str| date(s);
     let tiers = |c: &str| {
@@ -118,7 +118,7 @@ pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> 
     }
 }
 
-/// Henan tier-1 monthly minimum wage in force on `day` (policy-data.md).
+/// Henan tier-1 monthly minimum wage in force on `day` (docs/policy-data.md).
 fn henan_minimum_wage(day: NaiveDate) -> Option<Cited<Decimal>> {
     let table = [
         ("2015-07-01", dec!(1600), true, "R"),

@@ -1,4 +1,4 @@
-//! The levy calculation of levy-rules §1–7: staff, disabled employees with weights,
+//! The levy calculation of docs/rules.md §1–7: staff, disabled employees with weights,
 //! conditions and counted months, required count, shortfall, wage cap, fee, exemption,
 //! tiers, payable, over-quota and reward — and, on request, the explanation of every
 //! step. The late-payment surcharge of §6 is its own function in [`surcharge`].
@@ -45,21 +45,21 @@ pub const LEVY_RULES: &str = "财税〔2015〕72号";
 /// A declaration, as validated domain values (built by `crate::wire` from the API).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LevyInput {
-    /// The declared kind of employer (levy-rules §2: only enterprises can be exempt).
+    /// The declared kind of employer (docs/rules.md §2: only enterprises can be exempt).
     pub employer_kind: EmployerKind,
     /// Business registration date; needed only for the 2015–2017 start-up window.
     pub registered_on: Option<NaiveDate>,
-    /// In-service staff of the data year (levy-rules §4.1).
+    /// In-service staff of the data year (docs/rules.md §4.1).
     pub staff: Staff,
     /// Wages of the data year; required when staff is not zero.
     pub wages: Option<Wages>,
-    /// Disabled employees of the data year (levy-rules §4.2).
+    /// Disabled employees of the data year (docs/rules.md §4.2).
     pub disabled: Disabled,
     /// What-if overrides of policy parameters.
     pub overrides: Overrides,
 }
 
-/// In-service staff `N` (levy-rules §4.1).
+/// In-service staff `N` (docs/rules.md §4.1).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Staff {
     /// Staff on the last day of each month of the data year, January first.
@@ -68,7 +68,7 @@ pub enum Staff {
     Average(Decimal),
 }
 
-/// The wage figure of the data year (levy-rules §5).
+/// The wage figure of the data year (docs/rules.md §5).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Wages {
     /// Total wages paid to in-service staff; `W = round2(total / N)`.
@@ -77,7 +77,7 @@ pub enum Wages {
     Average(Decimal),
 }
 
-/// Disabled employees `D` (levy-rules §4.2).
+/// Disabled employees `D` (docs/rules.md §4.2).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Disabled {
     /// A roster, counted by the engine (weights, conditions, months).
@@ -108,7 +108,7 @@ impl Overrides {
     }
 }
 
-/// One disabled employee of the roster (levy-rules §4.2).
+/// One disabled employee of the roster (docs/rules.md §4.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DisabledEmployee {
     /// The certificate held (condition 1).
@@ -127,7 +127,7 @@ pub struct DisabledEmployee {
     /// A disabled fresh college graduate hired in the data year (Henan rule).
     pub fresh_graduate: bool,
     /// Months the same certificate is also declared by another employer: counted by
-    /// neither until the disabled persons' federation decides (levy-rules §4.2). Set by
+    /// neither until the disabled persons' federation decides (docs/rules.md §4.2). Set by
     /// the registry from other employers' rosters; empty on a self-check.
     pub disputed: MonthSet,
     /// Months of a dispute the federation decided for another employer: this one does
@@ -135,10 +135,10 @@ pub struct DisabledEmployee {
     pub counted_elsewhere: MonthSet,
 }
 
-/// The certificate a disabled employee holds (levy-rules §4.2 condition 1).
+/// The certificate a disabled employee holds (docs/rules.md §4.2 condition 1).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Certificate {
-    /// 残疾人证; the grade is read from the number (levy-rules §9).
+    /// 残疾人证; the grade is read from the number (docs/rules.md §9).
     Disability(DisabilityCertificate),
     /// 残疾军人证 with its declared grade 1–8.
     Veteran {
@@ -287,7 +287,7 @@ pub enum Employment {
     /// The months (1–12) on whose last day the person was employed.
     Months(MonthSet),
     /// An employment period; a month counts when its last day lies within it
-    /// (levy-rules §4.2: "on the last day of that month"). `to` is the last day employed.
+    /// (docs/rules.md §4.2: "on the last day of that month"). `to` is the last day employed.
     Period {
         /// First day employed.
         from: NaiveDate,
@@ -300,7 +300,7 @@ pub enum Employment {
 // Output
 // ---------------------------------------------------------------------------------------
 
-/// Which reduction tier applied (levy-rules §5).
+/// Which reduction tier applied (docs/rules.md §5).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TierApplied {
     /// True when `r ≥ threshold`.
@@ -338,7 +338,7 @@ pub struct LevyResult {
     pub tier: Option<TierApplied>,
     /// `round2(fee_due × (1 − share))`, 0 when no tier applies.
     pub reduction: Decimal,
-    /// True when the small-enterprise exemption applies (levy-rules §2); the exemption
+    /// True when the small-enterprise exemption applies (docs/rules.md §2); the exemption
     /// rule and its citation are `policy.exemption`.
     pub exempt: bool,
     /// `fee_due − reduction`, 0 when exempt.
@@ -348,7 +348,7 @@ pub struct LevyResult {
     pub reward_persons: Option<Twelfths>,
     /// The minimum wage used for the reward, when one was used.
     pub reward_minimum_wage: Option<Decimal>,
-    /// The over-quota reward (levy-rules §7).
+    /// The over-quota reward (docs/rules.md §7).
     pub reward: Decimal,
     /// Per-employee counting, in roster order (empty for a certified count).
     pub employees: Vec<EmployeeOutcome>,
@@ -388,7 +388,7 @@ pub enum Warning {
         months: MonthSet,
     },
     /// Wage below the minimum wage: not counted for those months, and a labour violation
-    /// (levy-rules §8; 三政〔2016〕23号 §3(4)).
+    /// (docs/rules.md §8; 三政〔2016〕23号 §3(4)).
     BelowMinimumWage {
         /// Roster index.
         employee: usize,
@@ -612,7 +612,7 @@ impl Warning {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LevyError {
     /// A parameter the calculation needs is missing from the policy and not overridden
-    /// (levy-rules §3: "a clear error naming the region, year and parameter").
+    /// (docs/rules.md §3: "a clear error naming the region, year and parameter").
     #[error("no {parameter} is configured for region {region} and data year {data_year}; give overrides.{parameter}")]
     MissingParameter {
         /// The region asked for.
@@ -632,7 +632,7 @@ pub enum LevyError {
     /// Staff is not zero and no wage figure was given.
     #[error("total_wages or average_wage is needed when staff is not zero")]
     MissingWages,
-    /// The same certificate (holder) appears twice in the roster (levy-rules §4.2).
+    /// The same certificate (holder) appears twice in the roster (docs/rules.md §4.2).
     #[error("disabled employee {index} has the same certificate as employee {first}")]
     DuplicateCertificate {
         /// The later occurrence.
@@ -663,7 +663,7 @@ const TWELVE: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
 /// 0.0006: twelve times the 0.00005 within which a 4-decimal average is a rounded twelfth.
 const TWELFTH_SNAP: Decimal = Decimal::from_parts(6, 0, 0, false, 4);
 
-/// Computes the levy of levy-rules §4–7 for one declaration under one resolved policy.
+/// Computes the levy of docs/rules.md §4–7 for one declaration under one resolved policy.
 ///
 /// `ExplainMode::FiguresOnly` builds no explanation text at all (the hot path of batch
 /// runs); `ExplainMode::Full(lang)` adds the ordered steps.
@@ -958,7 +958,7 @@ fn cited_or_override<'a>(
     }
 }
 
-/// `date + years`, same calendar day; 29 February rolls to 28 February (levy-rules §2).
+/// `date + years`, same calendar day; 29 February rolls to 28 February (docs/rules.md §2).
 pub fn add_years(date: NaiveDate, years: u32) -> Option<NaiveDate> {
     let y = date.year().checked_add(i32::try_from(years).ok()?)?;
     date.with_year(y)
@@ -989,7 +989,7 @@ fn exemption(
             }
             match max_years_since_registration {
                 None => Ok(true),
-                // Choice (levy-rules §2): the 3-year window is tested on the as-of date.
+                // Choice (docs/rules.md §2): the 3-year window is tested on the as-of date.
                 Some(years) => match input.registered_on {
                     None => Err(LevyError::MissingRegistrationDate { years }),
                     Some(reg) => Ok(add_years(reg, years).is_some_and(|end| policy.as_of <= end)),
@@ -999,7 +999,7 @@ fn exemption(
     }
 }
 
-/// The reward figures (levy-rules §7).
+/// The reward figures (docs/rules.md §7).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RewardFigures {
     pub(crate) amount: Decimal,
@@ -1093,7 +1093,7 @@ fn reward(
     out.amount = match &policy.reward.value {
         RewardRule::MinimumWageMultiple { multiple, .. } => {
             // §7: the minimum wage in force on the last day of the data year. Choice: a
-            // missing one is an error (levy-rules §3: never a silent zero) — but only when a
+            // missing one is an error (docs/rules.md §3: never a silent zero) — but only when a
             // reward is actually due, so that the levy itself is never blocked by it.
             let mw = match (
                 input.overrides.minimum_wage_monthly,

@@ -1,4 +1,4 @@
-//! The late-payment surcharge (滞纳金) of levy-rules §6: 5‰ of the outstanding principal per
+//! The late-payment surcharge (滞纳金) of docs/rules.md §6: 5‰ of the outstanding principal per
 //! calendar day, from the day after the due date up to and including the payment day
 //! (残疾人就业条例; 财税〔2015〕72号), payments reducing principal first, `round2` on each
 //! computed amount, capped at the amount in default — the principal that was still
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn spec_example_thirty_days() {
-        // levy-rules §10: 10,000.00 due 2025-10-31, paid 2025-11-30 → 30 days × 5‰ → 1,500.00
+        // docs/rules.md §10: 10,000.00 due 2025-10-31, paid 2025-11-30 → 30 days × 5‰ → 1,500.00
         let pay = [Payment {
             date: d("2025-11-30"),
             amount: dec!(10000.00),

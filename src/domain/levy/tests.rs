@@ -1,5 +1,5 @@
-//! Tests of the levy engine: the worked examples of levy-rules §10, every boundary of
-//! issue 3, counting rules, rewards, the explanation (recomputed from its own inputs) and
+//! Tests of the levy engine: the worked examples of docs/rules.md §10, every boundary of
+//! the rules, counting rules, rewards, the explanation (recomputed from its own inputs) and
 //! property tests.
 
 use chrono::NaiveDate;
@@ -316,7 +316,7 @@ pub(crate) fn check_explanation(r: &LevyResult) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Worked examples (levy-rules §10), directly on the engine
+// Worked examples (docs/rules.md §10), directly on the engine
 // ---------------------------------------------------------------------------------------
 
 #[test]
@@ -1032,7 +1032,7 @@ fn duplicate_certificates_are_errors() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Rewards (levy-rules §7)
+// Rewards (docs/rules.md §7)
 // ---------------------------------------------------------------------------------------
 
 fn with_reward(rule: RewardRule, year_end_minimum_wage: Option<Decimal>) -> ResolvedPolicy {
@@ -1553,7 +1553,7 @@ fn disputed_months_count_for_neither() {
 // A 4-decimal average that is a rounded twelfth; the fee from the exact shortfall
 // ---------------------------------------------------------------------------------------
 
-/// The Guangdong form of levy-rules §10 example 8 printed N as 32.3333, meaning 388/12:
+/// The Guangdong form of docs/rules.md §10 example 8 printed N as 32.3333, meaning 388/12:
 /// with W 36,292.00 the form's fee is 17,601.62 (0.485 × 36,292.00), whereas 32.3333
 /// taken literally gives 17,601.60.
 #[test]
