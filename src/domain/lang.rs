@@ -61,3 +61,55 @@ mod tests {
         assert_eq!(Language::default(), Language::Zh);
     }
 }
+
+/// A sentence in both languages: an error's message, shown in the language of the
+/// answer that carries it. Built from an English `String` alone (a message formed from a
+/// library's text, which has no Chinese), it reads the same in both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    zh: std::borrow::Cow<'static, str>,
+    en: std::borrow::Cow<'static, str>,
+}
+
+impl Said {
+    /// The sentence in Chinese and in English.
+    pub fn new(
+        zh: impl Into<std::borrow::Cow<'static, str>>,
+        en: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Said {
+        Said {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The sentence in `lang`.
+    pub fn get(&self, lang: Language) -> &str {
+        lang.pick(&self.zh, &self.en)
+    }
+}
+
+impl std::fmt::Display for Said {
+    /// English: what logs and `to_string` read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+impl From<String> for Said {
+    fn from(en: String) -> Said {
+        Said {
+            zh: en.clone().into(),
+            en: en.into(),
+        }
+    }
+}
+
+impl From<&'static str> for Said {
+    fn from(en: &'static str) -> Said {
+        Said {
+            zh: en.into(),
+            en: en.into(),
+        }
+    }
+}

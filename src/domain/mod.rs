@@ -12,7 +12,7 @@ pub mod policy;
 pub mod region;
 pub mod text;
 
-pub use lang::Language;
+pub use lang::{Language, Said};
 pub use levy_year::LevyYear;
 pub use money::{round2, Money};
 pub use policy::*;

@@ -1,6 +1,7 @@
 //! Assessments: one employer now (`POST /api/v1/employers/{uscc}/assessments/{year}`),
 //! its current assessment explained (`GET`), and batch runs (`/api/v1/assessment-runs`).
 
+use crate::domain::Said;
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -105,7 +106,10 @@ async fn current(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpRes
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound("this employer has no assessment for the levy year".into())
+            AppError::NotFound(Said::new(
+                "该单位没有本征收年度的核定",
+                "this employer has no assessment for the levy year",
+            ))
         })?;
     let body = render(&state, &at.caller.who, &at.employer, a, at.caller.lang).await?;
     Ok(HttpResponse::Ok().json(body))
@@ -142,9 +146,7 @@ async fn start_run(
     // An officer limited to a region runs only inside it.
     let region = match (who.region, region) {
         (Some(scope), Some(r)) if !crate::auth::region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(
-                "the region is outside your scope".into(),
-            ))
+            return Err(AppError::Forbidden(super::context::outside_scope()))
         }
         (Some(scope), None) => Some(scope),
         (_, r) => r,
@@ -186,7 +188,7 @@ async fn get_run(
         .region;
     let id: i64 = path
         .parse()
-        .map_err(|_| AppError::NotFound("no such run".into()))?;
+        .map_err(|_| AppError::NotFound(Said::new("没有该核定批次", "no such run")))?;
     let run = state
         .db
         .run(move |c| repo::run(c, id))
@@ -198,7 +200,7 @@ async fn get_run(
                 (Some(_), None) => false,
             },
         )
-        .ok_or_else(|| AppError::NotFound("no such run".into()))?;
+        .ok_or_else(|| AppError::NotFound(Said::new("没有该核定批次", "no such run")))?;
     Ok(HttpResponse::Ok().json(run))
 }
 

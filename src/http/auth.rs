@@ -3,6 +3,7 @@
 //! for the same role and scope, so every wall holds for both. Handlers take
 //! [`super::context::Caller`], which adds the request ID, the language and the role checks.
 
+use crate::domain::Said;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
@@ -36,15 +37,21 @@ impl FromRequest for Auth {
                 return from_session(&state, &req).await;
             }
             let token = token.filter(|t| !t.is_empty()).ok_or_else(|| {
-                AppError::Unauthorized(
-                    "a bearer token is required (Authorization: Bearer …)".into(),
-                )
+                AppError::Unauthorized(Said::new(
+                    "需要访问令牌（Authorization: Bearer …）",
+                    "a bearer token is required (Authorization: Bearer …)",
+                ))
             })?;
             let principal = state
                 .db
                 .run(move |c| crate::db::tokens::authenticate(c, &token))
                 .await?
-                .ok_or_else(|| AppError::Unauthorized("the token is unknown or revoked".into()))?;
+                .ok_or_else(|| {
+                    AppError::Unauthorized(Said::new(
+                        "访问令牌无效或已被撤销",
+                        "the token is unknown or revoked",
+                    ))
+                })?;
             Ok(Auth(principal))
         })
     }
@@ -55,9 +62,10 @@ impl FromRequest for Auth {
 /// request the browser is made to send.
 async fn from_session(state: &AppState, req: &HttpRequest) -> Result<Auth, AppError> {
     let live = super::session::current(state, req).await?.ok_or_else(|| {
-        AppError::Unauthorized(
-            "the session has ended; sign in again (/login) or send a bearer token".into(),
-        )
+        AppError::Unauthorized(Said::new(
+            "会话已结束；请重新登录（/login）或使用访问令牌",
+            "the session has ended; sign in again (/login) or send a bearer token",
+        ))
     })?;
     if !req.method().is_safe() {
         let sent = req
@@ -65,11 +73,11 @@ async fn from_session(state: &AppState, req: &HttpRequest) -> Result<Auth, AppEr
             .get(super::session::CSRF_HEADER)
             .and_then(|v| v.to_str().ok());
         if !super::session::session_token_ok(&live, sent) {
-            return Err(AppError::Forbidden(
+            return Err(AppError::Forbidden(Said::new(
+                "以会话 Cookie 登录的修改请求须在 X-CSRF-Token 中附带会话的 CSRF 令牌",
                 "a request signed in by a session cookie must carry the session's CSRF \
-                 token in X-CSRF-Token"
-                    .into(),
-            ));
+                 token in X-CSRF-Token",
+            )));
         }
     }
     Ok(Auth(live.principal))

@@ -6,6 +6,7 @@
 //! always checked in: the query's form, then the token, the employer, the role, the
 //! year, the region.
 
+use crate::domain::Said;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::NaiveDate;
 use futures_util::future::LocalBoxFuture;
@@ -68,9 +69,9 @@ impl Caller {
         if self.who.has_any(roles) {
             Ok(&self.who)
         } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role may not do this",
-                self.who.role.as_str()
+            Err(AppError::Forbidden(Said::new(
+                format!("{} 角色无权进行此操作", self.who.role.as_str()),
+                format!("the {} role may not do this", self.who.role.as_str()),
             )))
         }
     }
@@ -80,9 +81,9 @@ impl Caller {
         if self.who.can_write() {
             Ok(&self.who)
         } else {
-            Err(AppError::Forbidden(format!(
-                "the {} role is read-only",
-                self.who.role.as_str()
+            Err(AppError::Forbidden(Said::new(
+                format!("{} 角色只能查看，不能修改", self.who.role.as_str()),
+                format!("the {} role is read-only", self.who.role.as_str()),
             )))
         }
     }
@@ -125,9 +126,7 @@ pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, Ap
         .transpose()?;
     Ok(match (who.region, wanted) {
         (Some(scope), Some(r)) if !region_covers(&scope, &r) => {
-            return Err(AppError::Forbidden(
-                "the region is outside your scope".into(),
-            ))
+            return Err(AppError::Forbidden(outside_scope()))
         }
         (_, Some(r)) => scope_prefix(&r).to_owned(),
         (Some(scope), None) => scope_prefix(&scope).to_owned(),
@@ -137,6 +136,20 @@ pub fn scoped_prefix(who: &Principal, region: Option<&str>) -> Result<String, Ap
 
 /// What a caller hears of an employer it may not see, and of one that does not exist.
 pub const NO_EMPLOYER: &str = "no such employer (or not one you may see)";
+
+/// The 404 of an employer the caller may not see (or that does not exist): one answer
+/// for both, so that a code cannot be probed.
+pub fn no_employer() -> Said {
+    Said::new("没有该单位（或您无权查看）", NO_EMPLOYER)
+}
+
+/// The 403 of a region outside the caller's scope.
+pub fn outside_scope() -> Said {
+    Said::new(
+        "该地区不在您的权限范围内",
+        "the region is outside your scope",
+    )
+}
 
 /// Loads an employer the caller may see, else 404 (never 403: an employer must not
 /// learn whether another USCC is registered).
@@ -149,7 +162,7 @@ pub async fn visible_employer(
     let found = state.db.run(move |c| repo::by_uscc(c, &key)).await?;
     match found {
         Some(e) if e.region.parse().is_ok_and(|r| who.can_see(&e.uscc, &r)) => Ok(e),
-        _ => Err(AppError::NotFound(NO_EMPLOYER.into())),
+        _ => Err(AppError::NotFound(no_employer())),
     }
 }
 

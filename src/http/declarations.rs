@@ -1,5 +1,6 @@
 //! `/api/v1/employers/{uscc}/declarations/{levy_year}`: declare, submit, certify.
 
+use crate::domain::Said;
 use actix_web::http::header;
 use actix_web::{get, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -221,7 +222,10 @@ async fn get_declaration(
         .run(move |c| repo::current(c, id, levy_year))
         .await?
         .ok_or_else(|| {
-            AppError::NotFound("this employer has no declaration for the levy year".into())
+            AppError::NotFound(Said::new(
+                "该单位没有本征收年度的申报",
+                "this employer has no declaration for the levy year",
+            ))
         })?;
     view(&state, &at.caller.who, &at.employer, d, at.caller.lang).await
 }

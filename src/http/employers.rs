@@ -1,12 +1,13 @@
 //! `/api/v1/employers`: the registry.
 
+use crate::domain::Said;
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::context::{visible_employer, Caller, NO_EMPLOYER};
+use super::context::{visible_employer, Caller};
 use super::problem::AppError;
 use super::{AppState, PageWindow};
 use crate::auth::{scope_prefix, Role};
@@ -73,8 +74,8 @@ async fn create(
     let uscc = parsed.new.uscc.clone();
     if !who.can_see(&uscc, &parsed.region) {
         return Err(match who.role {
-            Role::Employer => AppError::NotFound(NO_EMPLOYER.into()),
-            _ => AppError::Forbidden("the region is outside your scope".into()),
+            Role::Employer => AppError::NotFound(super::context::no_employer()),
+            _ => AppError::Forbidden(super::context::outside_scope()),
         });
     }
     let (audit, new, warnings) = (caller.audit(), parsed.new, parsed.warnings.clone());
@@ -93,7 +94,10 @@ async fn create(
         })
         .await?;
     let e = created.ok_or_else(|| {
-        AppError::Conflict("an employer with this credit code is already registered".into())
+        AppError::Conflict(Said::new(
+            "该统一社会信用代码的单位已登记",
+            "an employer with this credit code is already registered",
+        ))
     })?;
     let etag = employer_etag(&e);
     let mut view = EmployerView::from(e);
@@ -210,9 +214,10 @@ async fn update(
             Some(current.version)
         }
         Some(_) => {
-            return Err(AppError::PreconditionFailed(
-                "the employer changed since you read it (If-Match does not match its ETag)".into(),
-            ))
+            return Err(AppError::PreconditionFailed(Said::new(
+                "单位信息在您读取之后已被修改（If-Match 与其 ETag 不符）",
+                "the employer changed since you read it (If-Match does not match its ETag)",
+            )))
         }
     };
     let audit = caller.audit();

@@ -2,6 +2,7 @@
 //! `POST /api/v1/levy/calculate`, `POST /api/v1/levy/surcharge`,
 //! `GET /api/v1/policies/{region}?as_of=YYYY-MM-DD`.
 
+use crate::domain::Said;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::Value;
@@ -83,7 +84,9 @@ async fn policy(
         .book
         .view(region, as_of, q.data_year)
         .map_err(|e| match e {
-            PolicyLookupError::UnknownRegion(_) => AppError::NotFound(e.to_string()),
+            PolicyLookupError::UnknownRegion(_) => {
+                AppError::NotFound(Said::new("政策库中没有该地区", e.to_string()))
+            }
             PolicyLookupError::AsOfTooEarly(_) => AppError::field("/query/as_of", e.to_string()),
             PolicyLookupError::Missing(m) => AppError::field("/query/as_of", m),
         })?;

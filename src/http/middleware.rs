@@ -48,7 +48,8 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
+    let lang = super::lang_of(req.request());
+    let result = super::problem::answering_in(lang, next.call(req).instrument(span.clone())).await;
     let res = match result {
         Ok(res) => res,
         Err(e) => {

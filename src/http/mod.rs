@@ -20,6 +20,7 @@ pub mod roll;
 pub mod session;
 pub mod violations;
 
+use crate::domain::Said;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpServer};
 use std::net::TcpListener;
@@ -140,9 +141,10 @@ impl PageWindow {
 /// Unknown routes answer a problem document, not actix's empty 404. The path is not
 /// repeated: it may hold an identifier.
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(
-        "no resource at this path (see /api/openapi.json)".into(),
-    ))
+    Err(AppError::NotFound(Said::new(
+        "此路径下没有资源（见 /api/openapi.json）",
+        "no resource at this path (see /api/openapi.json)",
+    )))
 }
 
 /// A body actix could not read as the handler's JSON type, as a problem without the
@@ -151,21 +153,31 @@ fn json_error(err: actix_web::error::JsonPayloadError) -> AppError {
     use actix_web::error::JsonPayloadError as E;
     match err {
         E::Overflow { .. } | E::OverflowKnownLength { .. } => {
-            AppError::PayloadTooLarge(err.to_string())
+            AppError::PayloadTooLarge(Said::new("请求内容过大", err.to_string()))
         }
-        E::Deserialize(e) if e.is_data() => AppError::BadRequest(format!(
-            "the body does not have the expected form: {}",
-            problem::without_value(&e.to_string())
-        )),
+        E::Deserialize(e) if e.is_data() => {
+            let why = problem::without_value(&e.to_string());
+            AppError::BadRequest(Said::new(
+                format!("请求内容的结构不符合要求：{why}"),
+                format!("the body does not have the expected form: {why}"),
+            ))
+        }
         // Syntax errors say what was expected where, never what was found.
-        E::Deserialize(e) => AppError::BadRequest(format!("the body is not valid JSON: {e}")),
-        E::ContentType => {
-            AppError::BadRequest("the body must be JSON (Content-Type: application/json)".into())
-        }
-        other => AppError::BadRequest(format!(
-            "the body could not be read: {}",
-            problem::without_value(&other.to_string())
+        E::Deserialize(e) => AppError::BadRequest(Said::new(
+            format!("请求内容不是有效的 JSON：{e}"),
+            format!("the body is not valid JSON: {e}"),
         )),
+        E::ContentType => AppError::BadRequest(Said::new(
+            "请求内容须为 JSON（Content-Type: application/json）",
+            "the body must be JSON (Content-Type: application/json)",
+        )),
+        other => {
+            let why = problem::without_value(&other.to_string());
+            AppError::BadRequest(Said::new(
+                format!("无法读取请求内容：{why}"),
+                format!("the body could not be read: {why}"),
+            ))
+        }
     }
 }
 
@@ -206,7 +218,7 @@ fn query_error(err: actix_web::error::QueryPayloadError) -> AppError {
 /// A path segment that does not fit the route (a number expected, say).
 fn path_error(err: actix_web::error::PathError) -> AppError {
     let actix_web::error::PathError::Deserialize(e) = err else {
-        return AppError::NotFound("no resource at this path".into());
+        return AppError::NotFound(Said::new("此路径下没有资源", "no resource at this path"));
     };
     AppError::field(
         "/path",

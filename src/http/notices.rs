@@ -98,9 +98,7 @@ fn publisher_and_request(caller: &Caller, body: &Value) -> Result<PublishRequest
     let request = parse_publish(body, caller.lang)?;
     if let Some(scope) = &who.region {
         if !region_covers(scope, &request.region) {
-            return Err(AppError::Forbidden(
-                "the region is outside your scope".into(),
-            ));
+            return Err(AppError::Forbidden(super::context::outside_scope()));
         }
     }
     Ok(request)
@@ -448,7 +446,7 @@ fn parse_id(s: &str) -> Result<i64, AppError> {
     s.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| AppError::NotFound("no such notice".into()))
+        .ok_or_else(|| AppError::NotFound(no_notice()))
 }
 
 async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
@@ -456,7 +454,7 @@ async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
         .db
         .run(move |c| load(c, id))
         .await?
-        .ok_or_else(|| AppError::NotFound("no such notice".into()))
+        .ok_or_else(|| AppError::NotFound(no_notice()))
 }
 
 /// The JSON form: the stored content text is spliced in as it is, so the bytes served
@@ -541,7 +539,7 @@ async fn serve(
 ) -> Result<HttpResponse, AppError> {
     let version = state.db.run(move |c| version_of(c, id)).await?;
     let Some((sha, next)) = version else {
-        return Err(AppError::NotFound("no such notice".into()));
+        return Err(AppError::NotFound(no_notice()));
     };
     let tag = etag(
         &sha,
@@ -746,6 +744,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(notice_index)
         .service(api_notice)
         .service(public_notice);
+}
+
+/// The 404 of a notice.
+fn no_notice() -> crate::domain::Said {
+    crate::domain::Said::new("没有该公示", "no such notice")
 }
 
 #[cfg(test)]

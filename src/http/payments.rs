@@ -1,6 +1,7 @@
 //! `POST /api/v1/employers/{uscc}/payments/{levy_year}` (tax, with an Idempotency-Key)
 //! and `GET /api/v1/employers/{uscc}/statements/{levy_year}?as_of=`.
 
+use crate::domain::Said;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -19,7 +20,7 @@ use crate::wire::Fault;
 impl From<StatementError> for AppError {
     fn from(e: StatementError) -> Self {
         match e {
-            StatementError::Policy(m) => AppError::Conflict(m),
+            StatementError::Policy(m) => AppError::Conflict(m.into()),
             StatementError::Internal(m) => AppError::Internal(m),
             StatementError::Db(e) => e.into(),
         }
@@ -147,9 +148,10 @@ async fn post_payment(
         Recorded::Replayed(p) => Ok(HttpResponse::Created()
             .insert_header(("Idempotent-Replayed", "true"))
             .json(payment_view(&p, &employer.uscc))),
-        Recorded::KeyReused => Err(AppError::Conflict(
-            "this Idempotency-Key was already used for a different payment".into(),
-        )),
+        Recorded::KeyReused => Err(AppError::Conflict(Said::new(
+            "该 Idempotency-Key 已用于另一笔不同的缴款",
+            "this Idempotency-Key was already used for a different payment",
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::domain::{Language, Said};
 use crate::wire::{key_is_nameable, FieldError};
 
 /// The media type of every error body.
@@ -70,28 +71,28 @@ pub enum AppError {
     Validation(Vec<FieldProblem>),
     /// The body is not JSON, or not of the expected shape at all.
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Said),
     /// No such resource (also: a resource the caller may not know exists).
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Said),
     /// No valid credentials.
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Said),
     /// Authenticated but not allowed.
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Said),
     /// The request conflicts with the current state.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Said),
     /// An `If-Match` precondition failed.
     #[error("{0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Said),
     /// The body is larger than `server.body_limit_bytes`.
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Said),
     /// A dependency (the database) is unavailable.
     #[error("{0}")]
-    Unavailable(String),
+    Unavailable(Said),
     /// A bug or an unexpected failure; details go to the log, not to the caller.
     #[error("internal error")]
     Internal(String),
@@ -163,6 +164,14 @@ impl AppError {
                 [one] => format!("{}: {}", one.pointer, one.detail),
                 _ => format!("{} fields are invalid; see errors", e.len()),
             },
+            AppError::BadRequest(m)
+            | AppError::NotFound(m)
+            | AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::Conflict(m)
+            | AppError::PreconditionFailed(m)
+            | AppError::PayloadTooLarge(m)
+            | AppError::Unavailable(m) => m.get(current_language()).to_owned(),
             other => other.to_string(),
         };
         Problem {
@@ -178,6 +187,26 @@ impl AppError {
 /// What a caller reads when the database cannot be reached.
 pub const DATABASE_UNAVAILABLE: &str =
     "the database is unavailable; try again later (if it persists, quote the X-Request-Id of this answer)";
+/// [`DATABASE_UNAVAILABLE`] in Chinese.
+pub const DATABASE_UNAVAILABLE_ZH: &str =
+    "数据库暂时无法访问，请稍后再试（如持续出现，请提供本次应答的 X-Request-Id）";
+
+tokio::task_local! {
+    /// The language of the request being answered, set by the request middleware, so
+    /// that an error rendered anywhere below it speaks the caller's language.
+    static ANSWER_LANGUAGE: Language;
+}
+
+/// Runs `fut` (a request's handling) with `lang` as the language of its error answers.
+pub async fn answering_in<F: std::future::Future>(lang: Language, fut: F) -> F::Output {
+    ANSWER_LANGUAGE.scope(lang, fut).await
+}
+
+/// The language of the answer being made: the caller's inside a request, else Chinese
+/// (the service's default).
+pub fn current_language() -> Language {
+    ANSWER_LANGUAGE.try_with(|l| *l).unwrap_or_default()
+}
 
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
@@ -186,15 +215,15 @@ impl From<crate::db::DbError> for AppError {
                 // The pool's and libpq's text names hosts, ports and users: it is for the
                 // operator, found in the log by the request ID of the current span.
                 tracing::error!(error = %cause, "database unavailable");
-                AppError::Unavailable(DATABASE_UNAVAILABLE.into())
+                AppError::Unavailable(Said::new(DATABASE_UNAVAILABLE_ZH, DATABASE_UNAVAILABLE))
             }
-            crate::db::DbError::Conflict(m) => AppError::Conflict(m),
+            crate::db::DbError::Conflict(m) => AppError::Conflict(m.into()),
             // A unique key that a concurrent request took first: the caller may read
             // and try again; nothing of this request was written.
-            other if crate::db::is_unique_violation(&other) => AppError::Conflict(
-                "a concurrent request changed the same record first; read it again and retry"
-                    .into(),
-            ),
+            other if crate::db::is_unique_violation(&other) => AppError::Conflict(Said::new(
+                "另一请求已先修改了同一记录；请重新读取后再试",
+                "a concurrent request changed the same record first; read it again and retry",
+            )),
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -470,6 +499,13 @@ mod tests {
         ));
         let p = e.problem();
         assert_eq!(p.status, 503);
-        assert_eq!(p.detail, DATABASE_UNAVAILABLE);
+        // Outside a request: the service's default language.
+        assert_eq!(p.detail, DATABASE_UNAVAILABLE_ZH);
+        // Inside one, the caller's.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let en = rt.block_on(answering_in(Language::En, async { e.problem() }));
+        assert_eq!(en.detail, DATABASE_UNAVAILABLE);
     }
 }

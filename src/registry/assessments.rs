@@ -1,6 +1,7 @@
 //! Assessing declarations: the calculator's own function, figures stored in fen, the
 //! inputs and policy values kept so that the full explanation is reproduced on read.
 
+use crate::domain::Said;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -302,7 +303,7 @@ pub enum Outcome {
 pub enum AssessError {
     /// No filed declaration.
     #[error("{0}")]
-    NotDeclared(String),
+    NotDeclared(Said),
     /// The declaration cannot be calculated (e.g. a policy value is missing).
     #[error("the declaration cannot be assessed")]
     Invalid(Vec<FieldError>),
@@ -344,9 +345,10 @@ pub fn assess_one(
     let declaration = decl_repo::current(conn, employer.id, levy_year)?
         .filter(|d| d.status().is_filed())
         .ok_or_else(|| {
-            AssessError::NotDeclared(
-                "this employer has no submitted declaration for the levy year".to_owned(),
-            )
+            AssessError::NotDeclared(Said::new(
+                "该单位没有本征收年度已提交的申报",
+                "this employer has no submitted declaration for the levy year",
+            ))
         })?;
     let now = Utc::now().naive_utc();
     let disputes = disputes_for(conn, levy_year, &[employer.id])?

@@ -2,6 +2,7 @@
 //! canonical body with every version kept, and typed roster lines for cross-employer
 //! checks.
 
+use crate::domain::Said;
 use std::collections::HashSet;
 
 use diesel::Connection;
@@ -69,13 +70,13 @@ impl SaveOutcome {
 pub enum RegistryError {
     /// No such declaration.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Said),
     /// Not allowed in the current state.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Said),
     /// `If-Match` did not match.
     #[error("{0}")]
-    PreconditionFailed(String),
+    PreconditionFailed(Said),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -323,16 +324,14 @@ pub fn save_with(
         }
         if let Some(tag) = opts.if_match {
             if tag != d.etag() && tag != "*" {
-                return Err(RegistryError::PreconditionFailed(
-                    "the declaration changed since you read it (If-Match does not match its ETag)"
-                        .into(),
-                ));
+                return Err(RegistryError::PreconditionFailed(declaration_changed()));
             }
         }
     } else if opts.if_match.is_some_and(|t| t != "*") {
-        return Err(RegistryError::PreconditionFailed(
-            "If-Match was given but there is no declaration yet".into(),
-        ));
+        return Err(RegistryError::PreconditionFailed(Said::new(
+            "请求带有 If-Match，但该年度尚无申报",
+            "If-Match was given but there is no declaration yet",
+        )));
     }
     let status = next_status(existing.as_ref());
     let before = existing.as_ref().map(|d| audit_view(d, None, opts.secret));
@@ -512,18 +511,16 @@ fn retry_races<T>(
         match conn.transaction(&mut attempt) {
             Err(RegistryError::Db(e)) if lost_race(&e) => {
                 if if_match.is_some_and(|t| t != "*") {
-                    return Err(RegistryError::PreconditionFailed(
-                        "the declaration changed since you read it (If-Match does not match its ETag); read it again"
-                            .into(),
-                    ));
+                    return Err(RegistryError::PreconditionFailed(declaration_changed()));
                 }
             }
             other => return other,
         }
     }
-    Err(RegistryError::Conflict(
-        "the declaration is being changed by others at this moment; read it again and retry".into(),
-    ))
+    Err(RegistryError::Conflict(Said::new(
+        "该申报正被他人同时修改；请重新读取后再试",
+        "the declaration is being changed by others at this moment; read it again and retry",
+    )))
 }
 
 fn lost_race(e: &DbError) -> bool {
@@ -578,14 +575,14 @@ fn step_once(
     opts: &SaveOptions<'_>,
 ) -> Result<Declaration, RegistryError> {
     let d = repo::current_for_update(c, employer.id, levy_year)?.ok_or_else(|| {
-        RegistryError::NotFound("this employer has no declaration for the levy year".to_owned())
+        RegistryError::NotFound(Said::new(
+            "该单位没有本征收年度的申报",
+            "this employer has no declaration for the levy year",
+        ))
     })?;
     if let Some(tag) = opts.if_match {
         if tag != d.etag() && tag != "*" {
-            return Err(RegistryError::PreconditionFailed(
-                "the declaration changed since you read it (If-Match does not match its ETag)"
-                    .into(),
-            ));
+            return Err(RegistryError::PreconditionFailed(declaration_changed()));
         }
     }
     let (allowed, next, action) = match step {
@@ -601,13 +598,25 @@ fn step_once(
         ),
     };
     if !allowed {
-        return Err(RegistryError::Conflict(format!(
-            "a {} declaration cannot be {}",
-            d.status,
+        let status_zh = match d.status() {
+            Status::Draft => "草稿",
+            Status::Submitted => "已提交",
+            Status::Certified => "已审核",
+            Status::Amended => "已更正",
+        };
+        return Err(RegistryError::Conflict(Said::new(
             match step {
-                Step::Submit => "submitted",
-                Step::Certify => "certified (it must be submitted first)",
-            }
+                Step::Submit => format!("{status_zh}状态的申报不能再提交"),
+                Step::Certify => format!("{status_zh}状态的申报不能审核（须先提交）"),
+            },
+            format!(
+                "a {} declaration cannot be {}",
+                d.status,
+                match step {
+                    Step::Submit => "submitted",
+                    Step::Certify => "certified (it must be submitted first)",
+                }
+            ),
         )));
     }
     let after = repo::set_status(c, &d, next, opts.actor)?;
@@ -666,4 +675,12 @@ pub fn mask_number(s: &str) -> String {
     out.push_str(&"*".repeat(chars.len() - 8));
     out.extend(&chars[chars.len() - 4..]);
     out
+}
+
+/// The answer to an `If-Match` that no longer matches the declaration.
+fn declaration_changed() -> Said {
+    Said::new(
+        "申报在您读取之后已被修改（If-Match 与其 ETag 不符）；请重新读取",
+        "the declaration changed since you read it (If-Match does not match its ETag); read it again",
+    )
 }

@@ -1,5 +1,6 @@
 //! Registering employers.
 
+use crate::domain::Said;
 use std::collections::HashMap;
 
 use chrono::{Datelike, Utc};
@@ -375,7 +376,10 @@ pub fn update(
     crate::db::write_transaction(conn, |c| {
         for _ in 0..UPDATE_ATTEMPTS {
             let fresh = repo::by_uscc(c, uscc)?.ok_or_else(|| {
-                RegistryError::NotFound("no such employer (or not one you may see)".to_owned())
+                RegistryError::NotFound(Said::new(
+                    "没有该单位（或您无权查看）",
+                    "no such employer (or not one you may see)",
+                ))
             })?;
             if expected_version.is_some_and(|v| v != fresh.version) {
                 return Err(stale_employer());
@@ -403,16 +407,16 @@ pub fn update(
             )?;
             return Ok(UpdateOutcome::Updated(after));
         }
-        Err(RegistryError::Conflict(
-            "the employer is being changed by others at this moment; read it again and retry"
-                .into(),
-        ))
+        Err(RegistryError::Conflict(Said::new(
+            "该单位信息正被他人同时修改；请重新读取后再试",
+            "the employer is being changed by others at this moment; read it again and retry",
+        )))
     })
 }
 
 fn stale_employer() -> RegistryError {
-    RegistryError::PreconditionFailed(
-        "the employer changed since you read it (If-Match does not match its ETag); read it again"
-            .into(),
-    )
+    RegistryError::PreconditionFailed(Said::new(
+        "单位信息在您读取之后已被修改（If-Match 与其 ETag 不符）；请重新读取",
+        "the employer changed since you read it (If-Match does not match its ETag); read it again",
+    ))
 }

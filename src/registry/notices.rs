@@ -8,6 +8,7 @@
 //! check the digest: `sha256(json.dumps(content, ensure_ascii=False,
 //! separators=(",", ":"), sort_keys=True))` in Python gives the published value.
 
+use crate::domain::Said;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -304,7 +305,7 @@ pub enum PublishError {
     Field(&'static str, String),
     /// The state does not allow publishing (already corrected, unassessed employers).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Said),
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -472,9 +473,12 @@ fn compose(
                 ));
             }
             if let Some(next) = repo::successor_of(c, *id)? {
-                return Err(PublishError::Conflict(format!(
-                    "notice {id} was already corrected by notice {next}; correct \
-                     notice {next} instead"
+                return Err(PublishError::Conflict(Said::new(
+                    format!("第 {id} 号公示已由第 {next} 号公示更正；请更正第 {next} 号公示"),
+                    format!(
+                        "notice {id} was already corrected by notice {next}; correct \
+                         notice {next} instead"
+                    ),
                 )));
             }
             Some((
@@ -493,19 +497,34 @@ fn compose(
             .take(BLOCKERS_NAMED)
             .map(String::as_str)
             .collect();
-        return Err(PublishError::Conflict(format!(
-            "{} employer(s) filed a declaration for {} that has no current assessment \
-             (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
-             shows assessed figures",
-            blockers.len(),
-            req.levy_year,
-            shown.join(", ")
+        return Err(PublishError::Conflict(Said::new(
+            format!(
+                "{} 家单位已提交 {} 年度申报但尚无现行核定（例如 {}）；请先核定\
+                 （POST /api/v1/assessment-runs），公示才能列出核定数字",
+                blockers.len(),
+                req.levy_year,
+                shown.join("、")
+            ),
+            format!(
+                "{} employer(s) filed a declaration for {} that has no current assessment \
+                 (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
+                 shows assessed figures",
+                blockers.len(),
+                req.levy_year,
+                shown.join(", ")
+            ),
         )));
     }
     if named.is_empty() {
-        return Err(PublishError::Conflict(format!(
-            "no employer of region {} existed in {}: there is nothing to publish",
-            req.region, req.levy_year
+        return Err(PublishError::Conflict(Said::new(
+            format!(
+                "地区 {} 在 {} 年没有用人单位：没有可公示的内容",
+                req.region, req.levy_year
+            ),
+            format!(
+                "no employer of region {} existed in {}: there is nothing to publish",
+                req.region, req.levy_year
+            ),
         )));
     }
     let (region_name, region_name_en) = book.region_names(req.region);
@@ -602,8 +621,12 @@ pub fn publish(
         let (region_name, region_name_en) =
             (content.region_name.clone(), content.region_name_en.clone());
 
-        let entries = i32::try_from(content.entries.len())
-            .map_err(|_| PublishError::Conflict("too many employers for one notice".into()))?;
+        let entries = i32::try_from(content.entries.len()).map_err(|_| {
+            PublishError::Conflict(Said::new(
+                "一份公示的单位过多",
+                "too many employers for one notice",
+            ))
+        })?;
         let id = repo::insert(
             c,
             &NewNotice {
@@ -624,10 +647,13 @@ pub fn publish(
             DbError::Query(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
-            )) => PublishError::Conflict(format!(
-                "notice {} was just corrected by another publication",
-                content.replaces.as_ref().map_or(0, |r| r.id)
-            )),
+            )) => {
+                let id = content.replaces.as_ref().map_or(0, |r| r.id);
+                PublishError::Conflict(Said::new(
+                    format!("第 {id} 号公示刚刚已被另一次发布更正"),
+                    format!("notice {id} was just corrected by another publication"),
+                ))
+            }
             other => PublishError::Db(other),
         })?;
         audit::record(

@@ -352,3 +352,72 @@ async fn registry_faults_are_worded_in_the_language_asked_for() {
         assert_ne!(zh, en);
     }
 }
+
+/// Answers that are not about a field (a missing employer, a code registered twice, a
+/// token without the role) are worded in the caller's language too: Chinese unless
+/// English is asked for.
+#[tokio::test]
+async fn refusals_are_worded_in_the_language_asked_for() {
+    let app = spawn_app().await;
+    let admin = app.token(Role::Admin, None, None).await;
+    let inspector = app.token(Role::Inspector, None, None).await;
+    let body = employer_body(USCC_A, "411202");
+    let first = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(first.status(), 201);
+    let missing = uscc_with_check("91411200MA00000");
+    let cases = [
+        (
+            reqwest::Method::GET,
+            format!("/api/v1/employers/{missing}"),
+            &admin,
+            None,
+            404,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employers".to_owned(),
+            &admin,
+            Some(body),
+            409,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employers".to_owned(),
+            &inspector,
+            Some(employer_body(&missing, "411202")),
+            403,
+        ),
+    ];
+    for (method, path, token, body, status) in cases {
+        let mut said = Vec::new();
+        for lang in [None, Some("en")] {
+            let mut rb = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(token);
+            if let Some(l) = lang {
+                rb = rb.header("Accept-Language", l);
+            }
+            if let Some(b) = &body {
+                rb = rb.json(b);
+            }
+            let r = rb.send().await.unwrap();
+            assert_eq!(r.status(), status, "{path}");
+            let p: Value = r.json().await.unwrap();
+            said.push(p["detail"].as_str().unwrap_or_default().to_owned());
+        }
+        let (zh, en) = (&said[0], &said[1]);
+        assert!(
+            zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{path}: {zh}"
+        );
+        assert!(en.is_ascii() && !en.is_empty(), "{path}: {en}");
+    }
+}

@@ -56,6 +56,19 @@ async fn a_503_while_the_database_is_unreachable_says_nothing_of_the_driver() {
     let url = "postgres://nobody@127.0.0.1:1/none".to_owned();
     let app = spawn_app_on(TestDb::Sqlite(tempfile::tempdir().unwrap()), url, false).await;
     // A public route, and one whose token check needs the database.
+    // In English (asked for), then in Chinese (the default).
+    let zh = app
+        .client
+        .get(app.url("/api/v1/notices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zh.status(), 503);
+    let p: serde_json::Value = zh.json().await.unwrap();
+    assert_eq!(
+        p["detail"],
+        quota_levy::http::problem::DATABASE_UNAVAILABLE_ZH
+    );
     let requests = [
         app.client.get(app.url("/notices")),
         app.client.get(app.url("/api/v1/notices")),
@@ -64,7 +77,7 @@ async fn a_503_while_the_database_is_unreachable_says_nothing_of_the_driver() {
             .bearer_auth("qlv_0000000000000000000000000000000000000000000000000000000000000000"),
     ];
     for r in requests {
-        let r = r.send().await.unwrap();
+        let r = r.header("Accept-Language", "en").send().await.unwrap();
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["content-type"], "application/problem+json");
         assert!(r.headers().contains_key("x-request-id"), "the id to quote");
