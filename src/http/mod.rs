@@ -15,6 +15,7 @@ pub mod pages;
 pub mod payments;
 pub mod problem;
 pub mod roll;
+pub mod site;
 pub mod violations;
 
 use actix_web::dev::Server;
@@ -232,6 +233,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)
+        .configure(site::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }
