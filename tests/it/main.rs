@@ -4,6 +4,7 @@
 mod assessments;
 mod batch;
 mod bounds;
+mod browser;
 mod cli;
 mod concurrency;
 mod declarations;
@@ -15,6 +16,7 @@ mod helpers;
 mod imports;
 mod levy;
 mod notices;
+mod pages;
 mod payments;
 mod privacy;
 mod reminders;

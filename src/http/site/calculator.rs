@@ -899,11 +899,9 @@ fn respond(
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
     let (mut faults, result, status) = match outcome {
         Outcome::Blank => (Faults::default(), None, StatusCode::OK),
-        Outcome::Failed(errors) => (
-            Faults::from_errors(&errors, rows),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        // 200 with the form and its faults: the request middleware turns any HTML
+        // 4xx into a problem document, and a person needs the form back.
+        Outcome::Failed(errors) => (Faults::from_errors(&errors, rows), None, StatusCode::OK),
         Outcome::Done(resp, what_ifs) => (
             Faults::default(),
             Some(result_view(state, &resp, rows, what_ifs, lang)),

@@ -190,12 +190,9 @@ pub async fn home(
         region_error,
         dates_error,
     };
-    let status = if page.region_error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(HttpResponse::build(status)
+    // An unknown region is answered with the page and the fault beside the select (the
+    // request middleware would turn an HTML 4xx into a problem document).
+    Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CONTENT_TYPE, HTML))
         .body(render(&page)?))
 }
