@@ -19,7 +19,15 @@ use std::str::FromStr;
 
 use super::form::{self, Action, CalcForm};
 use super::{query_value, region_groups, switch_links, RegionGroup, DEFAULT_REGION};
-use crate::domain::request::{calculate_request, CalcResponse, FieldError, ParamOut};
+use crate::domain::ids::DisabilityCertificate;
+use crate::domain::levy::{
+    calculate, Certificate, Disabled, DisabledEmployee, Employment, ExplainMode, LevyInput,
+    MonthSet,
+};
+use crate::domain::money::format_money;
+use crate::domain::request::{
+    calculate_request, parse_request, CalcResponse, FieldError, ParamOut,
+};
 use crate::domain::{EmployerKind, Language, PolicyProvider, RegionCode};
 use crate::http::pages::{page_lang, render, Layout, HTML};
 use crate::http::problem::AppError;
@@ -451,41 +459,38 @@ fn spare_certificate(value: &Value) -> Option<String> {
     })
 }
 
-/// The request with one more full-time disabled employee from `month` of the data
+/// The declaration with one more full-time disabled employee from `month` of the data
 /// year: a roster row (on a contract of a year, insured), or the certified count raised
 /// by the employee's share of the year. Staff and wages stay as they are.
-fn with_one_more(value: &Value, month: u32, certificate: &str) -> Option<Value> {
-    let mut v = value.clone();
-    let obj = v.as_object_mut()?;
-    let has_roster = obj.get("disabled_employees").is_some_and(|e| !e.is_null());
-    match obj.get("disabled_count") {
-        Some(c) if !c.is_null() && !has_roster => {
-            let text = match c {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let count = Decimal::from_str(text.trim()).ok()?;
-            let share = Decimal::from(13 - month) / Decimal::from(12);
-            obj.insert("disabled_count".into(), json!((count + share).to_string()));
+fn with_one_more(input: &LevyInput, month: u32, certificate: &Certificate) -> LevyInput {
+    let mut input = input.clone();
+    match &mut input.disabled {
+        Disabled::Certified(count) => {
+            *count += Decimal::from(13 - month) / Decimal::from(12);
         }
-        _ => {
-            let employee = json!({
-                "certificate_no": certificate,
-                "months": (month..=12).collect::<Vec<u32>>(),
-                "contract_months": 12,
-                "social_insurance_paid": true,
-            });
-            match obj.get_mut("disabled_employees") {
-                Some(Value::Array(es)) => es.push(employee),
-                _ => {
-                    obj.insert("disabled_employees".into(), json!([employee]));
-                }
+        Disabled::Roster(roster) => {
+            let mut months = MonthSet::EMPTY;
+            for m in month..=12 {
+                months.insert(m as u8);
             }
+            roster.push(DisabledEmployee {
+                certificate: certificate.clone(),
+                employment: Employment::Months(months),
+                on_establishment: false,
+                contract_months: Some(12),
+                social_insurance_paid: true,
+                monthly_wage: None,
+                fresh_graduate: false,
+                disputed: MonthSet::EMPTY,
+                counted_elsewhere: MonthSet::EMPTY,
+            });
         }
     }
-    Some(v)
+    input
 }
 
+/// The levy with one more employee from each quarter: the request as the API read it,
+/// the engine run again on it with the employee added (figures only).
 fn what_ifs(
     policy: &dyn PolicyProvider,
     value: &Value,
@@ -498,19 +503,20 @@ fn what_ifs(
     if levy.is_zero() {
         return Vec::new();
     }
-    let Some(certificate) = spare_certificate(value) else {
+    let spare = spare_certificate(value).and_then(|c| DisabilityCertificate::parse(&c).ok());
+    let (Some(spare), Ok(parsed)) = (spare, parse_request(policy, value, lang)) else {
         return Vec::new();
     };
+    let certificate = Certificate::Disability(spare);
     WHAT_IF_MONTHS
         .iter()
         .filter_map(|&month| {
-            let v = with_one_more(value, month, &certificate)?;
-            let r = calculate_request(policy, &v, lang).ok()?;
-            let after = Decimal::from_str(&r.levy_payable).ok()?;
+            let input = with_one_more(&parsed.input, month, &certificate);
+            let r = calculate(&parsed.policy, &input, ExplainMode::FiguresOnly).ok()?;
             Some(WhatIf {
                 month,
-                lowered_by: crate::domain::money::format_money(levy - after),
-                levy: r.levy_payable,
+                lowered_by: format_money(levy - r.payable),
+                levy: format_money(r.payable),
             })
         })
         .collect()
@@ -897,15 +903,14 @@ fn respond(
     outcome: Outcome,
 ) -> Result<HttpResponse, AppError> {
     let l = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
-    let (mut faults, result, status) = match outcome {
-        Outcome::Blank => (Faults::default(), None, StatusCode::OK),
-        // 200 with the form and its faults: the request middleware turns any HTML
-        // 4xx into a problem document, and a person needs the form back.
-        Outcome::Failed(errors) => (Faults::from_errors(&errors, rows), None, StatusCode::OK),
+    // Faults are answered 200 with the form and them beside their fields: the request
+    // middleware turns any HTML 4xx into a problem document, and a person needs the form.
+    let (mut faults, result) = match outcome {
+        Outcome::Blank => (Faults::default(), None),
+        Outcome::Failed(errors) => (Faults::from_errors(&errors, rows), None),
         Outcome::Done(resp, what_ifs) => (
             Faults::default(),
             Some(result_view(state, &resp, rows, what_ifs, lang)),
-            StatusCode::OK,
         ),
     };
     let summary: Vec<Fault> = faults
@@ -1248,7 +1253,7 @@ fn respond(
         link_text,
         request_json,
     };
-    Ok(HttpResponse::build(status)
+    Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CONTENT_TYPE, HTML))
         .body(render(&page)?))
 }
@@ -1256,7 +1261,6 @@ fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::DisabilityCertificate;
 
     #[test]
     fn the_spare_certificate_is_valid_and_not_on_the_roster() {
@@ -1272,24 +1276,31 @@ mod tests {
 
     #[test]
     fn one_more_employee_is_a_roster_row_or_a_share_of_the_count() {
-        let roster = json!({"disabled_employees": [{"certificate_no": "x"}]});
-        let v = with_one_more(&roster, 7, "C").unwrap_or_default();
-        assert_eq!(
-            v["disabled_employees"][1]["months"],
-            json!([7, 8, 9, 10, 11, 12])
+        let book = crate::policy::PolicyBook::load_embedded().unwrap_or_else(|e| panic!("{e}"));
+        let req = json!({"region": "411200", "levy_year": 2025, "employer": {"kind": "enterprise"},
+                         "staff": {"average_headcount": "100"}, "average_wage": "60000",
+                         "disabled_count": "1.5"});
+        let parsed = parse_request(&book, &req, Language::Zh).unwrap_or_else(|e| panic!("{e:?}"));
+        let spare = spare_certificate(&req).unwrap_or_default();
+        let cert = Certificate::Disability(
+            DisabilityCertificate::parse(&spare).unwrap_or_else(|e| panic!("{e}")),
         );
-        assert_eq!(v["disabled_employees"][1]["certificate_no"], json!("C"));
-        let none = with_one_more(&json!({"staff": {}}), 1, "C").unwrap_or_default();
-        assert_eq!(
-            none["disabled_employees"][0]["months"]
-                .as_array()
-                .map(Vec::len),
-            Some(12)
-        );
-        let count = with_one_more(&json!({"disabled_count": "1.5"}), 10, "C").unwrap_or_default();
-        assert_eq!(count["disabled_count"], json!("1.75"));
-        assert!(count.get("disabled_employees").is_none());
-        assert!(with_one_more(&json!({"disabled_count": "many"}), 1, "C").is_none());
+        let more = with_one_more(&parsed.input, 10, &cert);
+        assert!(matches!(more.disabled, Disabled::Certified(d) if d == Decimal::new(175, 2)));
+        let mut roster = req.clone();
+        roster["disabled_count"] = Value::Null;
+        let parsed =
+            parse_request(&book, &roster, Language::Zh).unwrap_or_else(|e| panic!("{e:?}"));
+        let more = with_one_more(&parsed.input, 7, &cert);
+        let Disabled::Roster(r) = &more.disabled else {
+            panic!("a roster")
+        };
+        assert_eq!(r.len(), 1);
+        assert!(matches!(&r[0].employment, Employment::Months(m) if *m == {
+            let mut s = MonthSet::EMPTY;
+            (7..=12).for_each(|m| s.insert(m));
+            s
+        }));
     }
 
     #[test]
