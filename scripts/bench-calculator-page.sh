@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the calculator result page against the API it is built on: one release
 # server on loopback, the same request as `GET /calculator?request=…` (the page: the
-# API's calculation, four more for "what would change", the HTML) and as
+# API's calculation, four figures-only engine runs for "what would change", the HTML) and as
 # `POST /api/v1/levy/calculate` (the JSON), each under wrk at 64 connections in the same
 # run. Writes the figures (requests/s, p50, p99, their ratio, page weight with the
 # stylesheet) into the "Calculator page" section of BENCHMARKS.md (other sections kept).
@@ -118,8 +118,8 @@ section = f"""{start}
 The result page `GET /calculator?request=…` against `POST /api/v1/levy/calculate` for the
 same request (Sanmenxia, 2025, about 190 staff, two disabled employees; levy {levy} yuan),
 one release server on loopback, wrk at {conns} connections for {duration} each, in the
-same run. The page does the API's calculation, four more for "what would change the
-result" and renders the HTML. Targets: p99 ratio ≤ 1.5, page and stylesheet under 100 KB.
+same run. The page does the API's calculation, runs the engine four more times (figures
+only) for "what would change the result" and renders the HTML. Targets: p99 ratio ≤ 1.5, page and stylesheet under 100 KB.
 
 | target | requests/s | p50 (ms) | p99 (ms) |
 |---|---:|---:|---:|
