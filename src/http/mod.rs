@@ -18,6 +18,7 @@ pub mod payments;
 pub mod problem;
 pub mod roll;
 pub mod session;
+pub mod site;
 pub mod violations;
 
 use crate::domain::Said;
@@ -252,6 +253,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(notices::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
+        .configure(site::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }
