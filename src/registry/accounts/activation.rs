@@ -1,0 +1,400 @@
+//! Activation of employers: the mailed one-time link or the printed letter code, and
+//! redeeming either into an account.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Duration, NaiveDateTime};
+use rand::RngCore;
+use serde_json::json;
+
+use crate::auth::Role;
+use crate::config::AccountSettings;
+use crate::db::accounts::{self as repo, InvitationRow, NewUser};
+use crate::db::audit::{self, AuditEntry};
+use crate::db::employers::{self, Employer};
+use crate::db::outbox::{self, NewReminder, ReminderKind};
+use crate::db::{AnyConnection, DbError};
+use crate::domain::ids::UnifiedSocialCreditCode;
+use crate::domain::Language;
+use crate::mail::template::Templates;
+
+use super::passwords::{check_password, hash_password};
+use super::sessions::NewSession;
+use super::sessions::{mismatch, random_hex, sha256_hex, start_session};
+use super::users::audit_view;
+use super::users::principal_of;
+use super::{AccountError, FieldFault};
+
+/// What the activation of employers needs: the mail templates and how long a code is
+/// valid. `None` from [`Invitations::from_settings`] when registration sends none.
+#[derive(Debug, Clone)]
+pub struct Invitations {
+    templates: Arc<Templates>,
+    valid_days: u32,
+}
+
+impl Invitations {
+    /// From `[accounts]` and the mail templates; `None` when
+    /// `accounts.invite_on_registration` is off.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+    ) -> Result<Option<Arc<Invitations>>, crate::mail::template::TemplateError> {
+        if !settings.accounts.invite_on_registration {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(Invitations {
+            templates: Arc::new(Templates::from_settings(&settings.mail)?),
+            valid_days: settings.accounts.activation_valid_days,
+        })))
+    }
+}
+
+/// The path of the activation page of `code`.
+pub fn activation_path(code: &str) -> String {
+    format!("/activate/{code}")
+}
+
+/// The form codes are compared in: without spaces and dashes, in upper case, with the
+/// letters a printed code is misread as (O, I, L) read as the digits.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+fn code_hash(code: &str) -> String {
+    sha256_hex(&normalize_code(code))
+}
+
+fn china_time(t: NaiveDateTime) -> String {
+    (t + Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Queues the activation mail of a newly registered employer, in the caller's
+/// transaction: a one-time link (its code stored as a digest) valid for
+/// `accounts.activation_valid_days`. Nothing when the employer has no contact address or
+/// already has an account. Returns the code's id. Like every mail the outbox queues, it
+/// has no audit entry of its own: it is part of the registration, which has one, and
+/// the code's row keeps who made it and when (`created_by`, `created_at`).
+pub fn invite_by_mail(
+    conn: &mut AnyConnection,
+    inv: &Invitations,
+    employer: &Employer,
+    actor: &str,
+) -> Result<Option<i64>, DbError> {
+    let Some(recipient) = employer
+        .contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
+        return Ok(None);
+    };
+    if repo::employer_has_user(conn, &employer.uscc)? {
+        return Ok(None);
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let token = random_hex();
+    let expires = now + Duration::days(i64::from(inv.valid_days));
+    let id = repo::insert_invitation(
+        conn,
+        employer.id,
+        &code_hash(&token),
+        repo::BY_MAIL,
+        now,
+        expires,
+        actor,
+    )?;
+    let values: Vec<(&str, String)> = vec![
+        ("employer_name", employer.name.clone()),
+        ("uscc", employer.uscc.clone()),
+        (
+            "url",
+            crate::mail::plan::deferred_link(&activation_path(&token)),
+        ),
+        ("expires_on", china_time(expires)),
+    ];
+    let render = |lang| {
+        inv.templates
+            .render(ReminderKind::Activation, lang, &values)
+            .map_err(|e| DbError::Task(e.to_string()))
+    };
+    let zh = render(Language::Zh)?;
+    let en = render(Language::En)?;
+    outbox::enqueue(
+        conn,
+        &NewReminder {
+            kind: ReminderKind::Activation,
+            employer_id: employer.id,
+            // An account is of no levy year: the year it was sent in.
+            levy_year: crate::domain::calendar::china_date(now).year(),
+            stage: format!("activation-{id}"),
+            recipient: recipient.to_owned(),
+            subject: format!("{} / {}", zh.subject, en.subject),
+            body_zh: zh.body,
+            body_en: en.body,
+            act_by: Some(crate::domain::calendar::china_date(expires)),
+        },
+    )?;
+    Ok(Some(id))
+}
+
+/// True while activation mail `invitation_id` still has its reason: the code is open
+/// and the employer has no account yet (the sender's check before mailing it).
+pub fn invitation_still_open(
+    conn: &mut AnyConnection,
+    invitation_id: i64,
+) -> Result<bool, DbError> {
+    let Some(inv) = repo::invitation_by_id(conn, invitation_id)? else {
+        return Ok(false);
+    };
+    if !inv.is_open(chrono::Utc::now().naive_utc()) {
+        return Ok(false);
+    }
+    let Some(e) = employers::by_id(conn, inv.employer_id)? else {
+        return Ok(false);
+    };
+    Ok(!repo::employer_has_user(conn, &e.uscc)?)
+}
+
+/// An activation letter for an employer without e-mail.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    /// The employer.
+    pub employer_name: String,
+    /// Its USCC (also the username it will sign in with).
+    pub uscc: String,
+    /// The code, in groups of four to be typed.
+    pub code: String,
+    /// Valid until (UTC).
+    pub expires_at: NaiveDateTime,
+}
+
+impl Letter {
+    /// The letter as printed, Chinese then English, with the page's address under
+    /// `base` (`server.public_base_url`).
+    pub fn render(&self, base: &str) -> String {
+        let base = base.trim().trim_end_matches('/');
+        let until = china_time(self.expires_at);
+        format!(
+            "残疾人就业保障金系统 账户激活函\n\n\
+             {name}（统一社会信用代码：{uscc}）：\n\n\
+             请在浏览器中打开以下地址，为贵单位的账户设置密码：\n\n  {base}/activate\n\n\
+             并输入激活码：\n\n  {code}\n\n\
+             或直接打开：{base}{path}\n\n\
+             激活码只能使用一次，有效期至{until}（北京时间）止。激活后，请以统一社会信用代码作为用户名登录。\n\
+             请妥善保管本函，勿交给他人。\n\n\
+             ----------------------------------------\n\n\
+             Activation letter: disabled persons' employment security fund service\n\n\
+             To {name} (unified social credit code {uscc}):\n\n\
+             Open {base}/activate in a browser and enter the activation code\n\n  {code}\n\n\
+             (or open {base}{path} directly) to choose the password of your organisation's account.\n\
+             The code works once and is valid until {until} (China time). Then sign in with the\n\
+             unified social credit code as your username. Keep this letter to yourself.\n",
+            name = self.employer_name,
+            uscc = self.uscc,
+            code = self.code,
+            path = activation_path(&self.code),
+        )
+    }
+}
+
+/// Crockford's base-32 digits: no I, L, O or U to be misread.
+const CODE_DIGITS: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A letter code: 20 base-32 digits (100 random bits) in groups of four.
+fn letter_code() -> String {
+    let mut rng = rand::thread_rng();
+    let digits: Vec<char> = (0..20)
+        .map(|_| CODE_DIGITS[(rng.next_u32() % 32) as usize] as char)
+        .collect();
+    digits
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Makes an activation letter for the employer of `uscc` (replacing any open code of
+/// it), audited without the code.
+pub fn activation_letter(
+    conn: &mut AnyConnection,
+    settings: &AccountSettings,
+    uscc: &str,
+    actor: &str,
+) -> Result<Letter, AccountError> {
+    let code = UnifiedSocialCreditCode::parse(uscc).map_err(|e| {
+        AccountError::Invalid(vec![FieldFault {
+            field: "uscc",
+            code: "invalid",
+            zh: e.message(Language::Zh),
+            en: e.message(Language::En),
+        }])
+    })?;
+    let uscc = code.expose().to_owned();
+    crate::db::write_transaction(conn, |c| {
+        let employer = employers::by_uscc(c, &uscc)?.ok_or_else(|| {
+            AccountError::NotFound("no employer is registered with this USCC".into())
+        })?;
+        if repo::employer_has_user(c, &uscc)? {
+            return Err(AccountError::Conflict(
+                "this employer already has an account (reset its password with `user reset-password`)"
+                    .into(),
+            ));
+        }
+        let now = chrono::Utc::now().naive_utc();
+        let expires = now + Duration::days(i64::from(settings.activation_valid_days));
+        let code = letter_code();
+        let id = repo::insert_invitation(
+            c,
+            employer.id,
+            &code_hash(&code),
+            repo::BY_LETTER,
+            now,
+            expires,
+            actor,
+        )?;
+        audit::record(
+            c,
+            AuditEntry {
+                actor,
+                action: "activation.letter",
+                entity_type: "employer",
+                entity_id: &uscc,
+                before: None,
+                after: Some(
+                    json!({"channel": repo::BY_LETTER, "invitation": id, "expires_at": expires}),
+                ),
+                request_id: None,
+            },
+        )?;
+        Ok(Letter {
+            employer_name: employer.name,
+            uscc: uscc.clone(),
+            code,
+            expires_at: expires,
+        })
+    })
+}
+
+/// Where an activation code stands.
+#[derive(Debug, Clone)]
+pub enum CodeState {
+    /// It may be used: the employer it activates.
+    Open(Box<(InvitationRow, Employer)>),
+    /// No such code.
+    Unknown,
+    /// Past its validity.
+    Expired,
+    /// Used, or replaced by a newer one, or the employer has an account already.
+    Spent,
+}
+
+/// The state of activation code `code` at `now`.
+pub fn code_state(
+    conn: &mut AnyConnection,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<CodeState, DbError> {
+    let Some(inv) = repo::invitation_by_hash(conn, &code_hash(code))? else {
+        return Ok(CodeState::Unknown);
+    };
+    if inv.used_at.is_some() || inv.revoked_at.is_some() {
+        return Ok(CodeState::Spent);
+    }
+    if inv.expires_at <= now {
+        return Ok(CodeState::Expired);
+    }
+    let Some(employer) = employers::by_id(conn, inv.employer_id)? else {
+        return Ok(CodeState::Unknown);
+    };
+    if repo::employer_has_user(conn, &employer.uscc)? {
+        return Ok(CodeState::Spent);
+    }
+    Ok(CodeState::Open(Box::new((inv, employer))))
+}
+
+/// What an activation came to.
+#[derive(Debug)]
+pub enum Activation {
+    /// The account was made and signed in.
+    Done(Box<NewSession>),
+    /// The code cannot be used (as [`CodeState`] says).
+    Refused(CodeState),
+}
+
+/// Activates the employer of `code` with the password it chose: its user (username its
+/// USCC, role employer) is created, the code used up, and a session started, in one
+/// transaction, audited. A second use of the same code is refused.
+pub fn activate(
+    conn: &mut AnyConnection,
+    settings: &AccountSettings,
+    code: &str,
+    password: &str,
+    confirm: &str,
+    address: &str,
+    request_id: Option<&str>,
+) -> Result<Activation, AccountError> {
+    let now = chrono::Utc::now().naive_utc();
+    let (inv, employer) = match code_state(conn, code, now)? {
+        CodeState::Open(open) => *open,
+        other => return Ok(Activation::Refused(other)),
+    };
+    check_password(
+        "password",
+        password,
+        &employer.uscc,
+        settings.password_min_length,
+    )
+    .map_err(|f| AccountError::Invalid(vec![f]))?;
+    if password != confirm {
+        return Err(AccountError::Invalid(vec![mismatch("confirm_password")]));
+    }
+    let hash = hash_password(password)?;
+    crate::db::write_transaction(conn, |c| {
+        let now = chrono::Utc::now().naive_utc();
+        if !repo::use_invitation(c, inv.id, now)? {
+            return Ok(Activation::Refused(CodeState::Spent));
+        }
+        let name: String = employer.name.chars().take(100).collect();
+        let new = NewUser {
+            username: &employer.uscc,
+            display_name: Some(&name),
+            role: Role::Employer.as_str(),
+            employer_uscc: Some(&employer.uscc),
+            region: None,
+            password_hash: &hash,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let Some(user) = repo::insert_user(c, &new)? else {
+            return Ok(Activation::Refused(CodeState::Spent));
+        };
+        let actor = principal_of(&user).map(|p| p.actor()).unwrap_or_default();
+        audit::record(
+            c,
+            AuditEntry {
+                actor: &actor,
+                action: "user.activate",
+                entity_type: "user",
+                entity_id: &user.username,
+                before: None,
+                after: Some(
+                    json!({"user": audit_view(&user), "channel": inv.channel, "invitation": inv.id}),
+                ),
+                request_id,
+            },
+        )?;
+        Ok(Activation::Done(Box::new(start_session(
+            c, &user, settings, now, address, request_id,
+        )?)))
+    })
+}
