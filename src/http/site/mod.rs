@@ -6,6 +6,8 @@
 pub mod calculator;
 pub mod form;
 pub mod home;
+mod page;
+mod result;
 
 use actix_web::web;
 use chrono::{Datelike, NaiveDate};
