@@ -9,7 +9,8 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{page_lang, render, Layout, HTML};
+use super::page_kit::{forged, message, page, safe_next, see_other, with_lang, LangQuery};
+use super::pages::{page_lang, render, Layout};
 use super::problem::AppError;
 use super::session;
 use super::{request_id, AppState};
@@ -106,89 +107,6 @@ struct AccountView {
     page: AccountPage,
 }
 
-/// A page that only says something (a refusal, a lockout).
-#[derive(Debug)]
-pub struct MessagePage {
-    title: String,
-    text: String,
-    link: Option<(String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "pages/account/message.html")]
-struct MessageView {
-    layout: Layout,
-    page: MessagePage,
-}
-
-/// `?lang=` of every page.
-#[derive(Debug, Deserialize)]
-struct LangQuery {
-    lang: Option<String>,
-}
-
-/// A path with the language the caller chose by `?lang=` kept on it.
-fn with_lang(path: &str, q: &LangQuery) -> String {
-    match q.lang.as_deref() {
-        Some(l @ ("zh" | "en")) => format!("{path}?lang={l}"),
-        _ => path.to_owned(),
-    }
-}
-
-/// A page response: never cached (it carries a form token or personal details).
-fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpResponse {
-    let mut r = HttpResponse::build(status);
-    r.insert_header((header::CONTENT_TYPE, HTML))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    for c in cookies {
-        session::add_cookie(&mut r, c);
-    }
-    r.body(html)
-}
-
-fn see_other(location: &str, cookies: &[String]) -> HttpResponse {
-    let mut r = HttpResponse::SeeOther();
-    r.insert_header((header::LOCATION, location.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    for c in cookies {
-        session::add_cookie(&mut r, c);
-    }
-    r.finish()
-}
-
-fn message(
-    lang: Language,
-    status: StatusCode,
-    title: (&str, &str),
-    text: String,
-    link: Option<(String, String)>,
-) -> Result<HttpResponse, AppError> {
-    let html = render(&MessageView {
-        layout: Layout::new(lang),
-        page: MessagePage {
-            title: lang.pick(title.0, title.1).to_owned(),
-            text,
-            link,
-        },
-    })?;
-    Ok(page(status, html, &[]))
-}
-
-/// The answer to a form POST without a valid CSRF token.
-fn forged(lang: Language, back: String) -> Result<HttpResponse, AppError> {
-    message(
-        lang,
-        StatusCode::FORBIDDEN,
-        ("表单已失效", "The form has expired"),
-        lang.pick(
-            "表单已失效或并非来自本站，未作任何更改。请重新打开页面后再提交。",
-            "The form has expired or did not come from this site; nothing was changed. Open the page again and send it from there.",
-        )
-        .to_owned(),
-        Some((back, lang.pick("重新打开", "Open it again").to_owned())),
-    )
-}
-
 /// `csrf_token` and the fields of a form, all optional: a missing field is a fault
 /// shown beside it, not a 400.
 #[derive(Debug, Default, Deserialize)]
@@ -200,6 +118,14 @@ struct AccountForm {
     current_password: Option<String>,
     new_password: Option<String>,
     confirm_password: Option<String>,
+    next: Option<String>,
+}
+
+/// `/login`'s query: the language and the page to return to after signing in.
+#[derive(Debug, Default, Deserialize)]
+struct LoginQuery {
+    lang: Option<String>,
+    next: Option<String>,
 }
 
 fn login_page(
@@ -208,14 +134,20 @@ fn login_page(
     csrf: String,
     message: Option<String>,
     username: Option<String>,
+    next: Option<&str>,
 ) -> Result<String, AppError> {
+    let mut values: Vec<(&'static str, String)> =
+        username.map(|u| vec![("username", u)]).unwrap_or_default();
+    if let Some(n) = safe_next(next) {
+        values.push(("next", n.to_owned()));
+    }
     render(&LoginView {
         layout: Layout::new(lang),
         page: FormPage {
             action: with_lang("/login", q),
             csrf,
             message,
-            values: username.map(|u| vec![("username", u)]).unwrap_or_default(),
+            values,
             activate_href: with_lang("/activate", q),
             ..FormPage::default()
         },
@@ -226,14 +158,18 @@ fn login_page(
 async fn login_form(
     state: web::Data<AppState>,
     req: HttpRequest,
-    q: web::Query<LangQuery>,
+    lq: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let q = LangQuery {
+        lang: lq.lang.clone(),
+    };
     let lang = page_lang(&req, q.lang.as_deref())?;
     if session::current(&state, &req).await?.is_some() {
-        return Ok(see_other(&with_lang("/account", &q), &[]));
+        let to = safe_next(lq.next.as_deref()).unwrap_or("/account");
+        return Ok(see_other(&with_lang(to, &q), &[]));
     }
     let (csrf, set) = session::anonymous_token(&state, &req).await?;
-    let html = login_page(lang, &q, csrf, None, None)?;
+    let html = login_page(lang, &q, csrf, None, None, lq.next.as_deref())?;
     Ok(page(StatusCode::OK, html, set.as_slice()))
 }
 
@@ -251,6 +187,7 @@ async fn login(
     }
     let username = form.username.unwrap_or_default().trim().to_owned();
     let password = form.password.unwrap_or_default();
+    let next = form.next;
     let secret = state.secret().await?;
     let settings = state.settings.accounts.clone();
     let address = session::client_address(&req);
@@ -274,7 +211,10 @@ async fn login(
     match outcome {
         SignIn::Ok(new) => {
             let cookie = session::session_cookie(&state, &new.token);
-            Ok(see_other(&with_lang("/account", &q), &[cookie]))
+            // Back to the page that asked for a sign-in; else the account page, which
+            // leads on to the role's own pages.
+            let to = safe_next(next.as_deref()).unwrap_or("/account");
+            Ok(see_other(&with_lang(to, &q), &[cookie]))
         }
         SignIn::Failed => {
             let text = lang
@@ -283,7 +223,7 @@ async fn login(
                     "The username or the password is wrong.",
                 )
                 .to_owned();
-            let html = login_page(lang, &q, csrf, Some(text), Some(username))?;
+            let html = login_page(lang, &q, csrf, Some(text), Some(username), next.as_deref())?;
             Ok(page(StatusCode::UNAUTHORIZED, html, set.as_slice()))
         }
         SignIn::Locked { retry_after_secs } => {
@@ -296,7 +236,7 @@ async fn login(
                     "Too many failed sign-ins: signing in is paused. Try again in {minutes} minute(s)."
                 ),
             };
-            let html = login_page(lang, &q, csrf, Some(text), Some(username))?;
+            let html = login_page(lang, &q, csrf, Some(text), Some(username), next.as_deref())?;
             let mut r = page(StatusCode::TOO_MANY_REQUESTS, html, set.as_slice());
             if let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);

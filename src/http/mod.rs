@@ -13,6 +13,7 @@ pub mod imports;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
+pub mod page_kit;
 pub mod pages;
 pub mod payments;
 pub mod problem;

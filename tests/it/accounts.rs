@@ -262,6 +262,57 @@ async fn an_employer_signed_in_by_the_form_sees_its_own_data_and_no_other() {
     assert!(set_cookie(&r, "ql_csrf").unwrap().contains("; Secure"));
 }
 
+/// Signs in through the form of `/login?next=…`, posting back the `next` it carries.
+async fn sign_in_to(app: &TestApp, next: &str) -> reqwest::Response {
+    let c = client();
+    let q = format!("/login?next={}", urlencoding_of(next));
+    let form = c.get(app.url(&q)).send().await.unwrap();
+    let csrf_cookie = set_cookie(&form, "ql_csrf").expect("a CSRF cookie");
+    let html = form.text().await.unwrap();
+    let carried = html.contains("name=\"next\"");
+    let mut fields = vec![
+        ("csrf_token", csrf_of(&html)),
+        ("username", "emp-a".to_owned()),
+        ("password", PASSWORD.to_owned()),
+    ];
+    if carried {
+        fields.push(("next", next.to_owned()));
+    }
+    c.post(app.url("/login"))
+        .header("cookie", pair(&csrf_cookie))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn urlencoding_of(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_the_page_asked_for_but_never_to_another_site() {
+    let app = spawn_app().await;
+    employer_user(&app).await;
+    let r = sign_in_to(&app, "/account/password?lang=en").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/account/password?lang=en");
+    for elsewhere in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = sign_in_to(&app, elsewhere).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/account", "{elsewhere}");
+    }
+}
+
 #[tokio::test]
 async fn a_form_post_without_its_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
