@@ -3,12 +3,12 @@
 //! sign-ins, sessions that end when the user is disabled, and employers' activation by
 //! mail and letter. No password appears in the audit log or in the CLI's output.
 
+use crate::helpers::web::{client, csrf_of, pair, set_cookie, PASSWORD};
 use crate::helpers::{spawn_app, TestApp};
 use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::json;
 
-const PASSWORD: &str = "a long passphrase 一二三";
 const USCC_A: &str = "91350100M000100Y43";
 
 /// A valid USCC from its first 17 characters (GB 32100-2015 check character), kept
@@ -25,42 +25,6 @@ fn uscc_with_check(first17: &str) -> String {
         .sum();
     let check = (31 - sum % 31) % 31;
     format!("{first17}{}", CHARS.as_bytes()[check as usize] as char)
-}
-
-/// A client that shows redirects instead of following them.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The `name=value` of cookie `name` that a response sets, with its attributes.
-fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-/// `name=value` alone.
-fn pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap_or_default().to_owned()
-}
-
-/// The CSRF token of the form in `html`.
-fn csrf_of(html: &str) -> String {
-    let start = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("the form has a CSRF token")
-        + "name=\"csrf_token\" value=\"".len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 async fn register(app: &TestApp, admin: &str, uscc: &str, email: Option<&str>) {
@@ -311,6 +275,16 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_to_another_site() {
         assert_eq!(r.status(), 303);
         assert_eq!(r.headers()["location"], "/account", "{elsewhere}");
     }
+    // A page that needs a sign-in sends there with itself as `next`; the test
+    // helper's session opens it.
+    let r = client()
+        .get(app.url("/account/password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let s = crate::helpers::web::sign_in(&app, "emp-a").await;
+    assert_eq!(s.get("/account/password").await.status(), 200);
 }
 
 #[tokio::test]
