@@ -285,6 +285,15 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_to_another_site() {
     assert_eq!(r.status(), 303);
     let s = crate::helpers::web::sign_in(&app, "emp-a").await;
     assert_eq!(s.get("/account/password").await.status(), 200);
+    crate::helpers::web::person(&app, "tax-officer", Role::Tax, None, Some("411200")).await;
+    let t = crate::helpers::web::sign_in(&app, "tax-officer").await;
+    assert_eq!(t.post_form("/logout", &[]).await.status(), 303);
+    assert_eq!(t.get("/account").await.status(), 303, "signed out");
+    assert_eq!(
+        s.get("/account").await.status(),
+        200,
+        "the other session lives"
+    );
 }
 
 #[tokio::test]
