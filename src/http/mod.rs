@@ -17,6 +17,7 @@ pub mod page_kit;
 pub mod pages;
 pub mod payments;
 pub mod problem;
+pub mod receipts;
 pub mod roll;
 pub mod session;
 pub mod site;
@@ -255,6 +256,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(pages::routes)
         .configure(account_pages::routes)
         .configure(site::routes)
+        .configure(receipts::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

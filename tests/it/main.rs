@@ -20,6 +20,7 @@ mod notices;
 mod pages;
 mod payments;
 mod privacy;
+mod receipts;
 mod reminders;
 mod roll;
 mod violations;
