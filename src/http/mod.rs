@@ -3,6 +3,7 @@
 pub mod account_pages;
 pub mod assessments;
 pub mod auth;
+pub mod calendar;
 pub mod context;
 pub mod declarations;
 pub mod disputes;
@@ -257,6 +258,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(account_pages::routes)
         .configure(site::routes)
         .configure(receipts::routes)
+        .configure(calendar::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

@@ -6,6 +6,7 @@ mod assessments;
 mod batch;
 mod bounds;
 mod browser;
+mod calendar;
 mod cli;
 mod concurrency;
 mod declarations;
