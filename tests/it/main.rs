@@ -17,6 +17,7 @@ mod helpers;
 mod imports;
 mod levy;
 mod notices;
+mod officer_pages;
 mod pages;
 mod payments;
 mod privacy;
