@@ -13,6 +13,23 @@ use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::json;
 
+/// The page's address once it satisfies `ok`: a click on a submit button returns
+/// before the browser has loaded the answer, so the test polls for it.
+async fn wait_for_url(b: &Browser, what: &str, ok: impl Fn(&str) -> bool) {
+    let started = std::time::Instant::now();
+    loop {
+        let url = b.c().current_url().await.unwrap().to_string();
+        if ok(&url) {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{what}: still at {url}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Signs `username` in through the login form of the browser.
 async fn browser_sign_in(b: &Browser, app: &TestApp, username: &str) {
     let c = b.c();
@@ -25,8 +42,7 @@ async fn browser_sign_in(b: &Browser, app: &TestApp, username: &str) {
         .click()
         .await
         .unwrap();
-    let url = c.current_url().await.unwrap();
-    assert!(url.path().starts_with("/account"), "signed in: {url}");
+    wait_for_url(b, "signed in", |u| u.contains("/account")).await;
 }
 
 /// The page checked at desktop and phone width, with axe, and photographed.
@@ -166,6 +182,7 @@ async fn browser_administrator_invites_an_employer_whose_mail_opens_the_activati
         .click()
         .await
         .unwrap();
+    wait_for_url(&b, "invited", |u| u.ends_with("/admin/users")).await;
     assert_eq!(b.text_of("h1").await, "邀请已发出");
 
     let report = app.send_mail().await;
