@@ -302,3 +302,30 @@ async fn compare_page(
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(show).service(compare_page);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::PolicyBook;
+
+    #[test]
+    fn only_the_values_that_differ_are_changed() {
+        let Ok(book) = PolicyBook::load_embedded() else {
+            panic!("the built-in packs load");
+        };
+        let henan: RegionCode = "410000".parse().unwrap_or(RegionCode::NATIONAL);
+        let day = |y| NaiveDate::from_ymd_opt(y, 6, 1).unwrap_or_default();
+        let (Ok(a), Ok(b)) = (
+            book.view(henan, day(2021), None),
+            book.view(henan, day(2022), None),
+        ) else {
+            panic!("both views resolve");
+        };
+        let rows = diff(&a, &b);
+        let row = |k: &str| rows.iter().find(|r| r.key == k);
+        assert!(row("public_body_threshold.public_institution").is_some_and(|r| r.changed));
+        assert!(row("quota_ratio").is_some_and(|r| !r.changed));
+        let same = diff(&a, &a);
+        assert!(same.iter().all(|r| !r.changed));
+    }
+}
