@@ -95,7 +95,13 @@ async fn each_role_opens_its_own_pages_and_no_other() {
     assert_eq!(emp.get("/inspector/violations.csv").await.status(), 403);
 
     // An inspector posting to the administration, even with its own valid token.
-    for path in ["/admin/users", "/admin/tokens", "/admin/users/emp/disable"] {
+    for path in [
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/users/emp/disable",
+        "/admin/tokens/1/revoke",
+        "/admin/no-such-form",
+    ] {
         let r = insp
             .post_form(path, &[("role", "admin"), ("username", "sneaky")])
             .await;
@@ -103,6 +109,8 @@ async fn each_role_opens_its_own_pages_and_no_other() {
     }
     let (status, _) = html(&root, "/admin/users/sneaky").await;
     assert_eq!(status, 404, "nothing was created");
+    let (status, page) = html(&root, "/admin/no-such-page").await;
+    assert_eq!(status, 404, "{page}");
 }
 
 #[tokio::test]

@@ -191,11 +191,21 @@ async fn index(signed: SignedIn) -> Result<HttpResponse, PageRefusal> {
     Ok(page_kit::page(StatusCode::OK, html, &[]))
 }
 
-/// Registers the administration's pages.
+/// Anything else under `/admin`, by any method: 403 for every role but an
+/// administrator's (so that no other role learns which addresses exist), a 404 page for
+/// an administrator.
+async fn elsewhere(signed: SignedIn) -> Result<HttpResponse, PageRefusal> {
+    admin(&signed)?;
+    Err(signed.not_found())
+}
+
+/// Registers the administration's pages; the catch-all last, so that every page above
+/// is matched first.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
         .configure(users::routes)
         .configure(tokens::routes)
         .configure(audit::routes)
-        .configure(policies::routes);
+        .configure(policies::routes)
+        .service(web::resource("/admin/{rest:.*}").to(elsewhere));
 }
