@@ -1,6 +1,7 @@
 //! The HTTP interface (actix-web): one module per resource.
 
 pub mod account_pages;
+pub mod admin;
 pub mod assessments;
 pub mod auth;
 pub mod calendar;
@@ -11,6 +12,7 @@ pub mod docs;
 pub mod employers;
 pub mod health;
 pub mod imports;
+pub mod inspector;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
@@ -256,6 +258,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(notices::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
+        .configure(inspector::routes)
+        .configure(admin::routes)
         .configure(site::routes)
         .configure(receipts::routes)
         .configure(calendar::routes)

@@ -18,6 +18,7 @@ mod helpers;
 mod imports;
 mod levy;
 mod notices;
+mod officer_pages;
 mod pages;
 mod payments;
 mod privacy;
