@@ -8,6 +8,7 @@ pub mod declarations;
 pub mod disputes;
 pub mod docs;
 pub mod employers;
+pub mod federation;
 pub mod health;
 pub mod imports;
 pub mod levy;
@@ -254,6 +255,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(notices::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
+        .configure(federation::routes)
         .configure(site::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);

@@ -10,7 +10,10 @@ pub mod disputes;
 pub mod employers;
 pub mod fields;
 pub mod notices;
+pub mod objections;
 pub mod payments;
+pub mod returns;
+pub mod reveal;
 pub mod roll;
 pub mod violations;
 
