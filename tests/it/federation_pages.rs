@@ -517,3 +517,51 @@ async fn an_upheld_objection_is_answered_by_a_correction_notice() {
     }
     assert!(!format!("{:?}", audit_rows(&app)).contains("张三"));
 }
+
+#[tokio::test]
+async fn the_queue_pages_by_county_then_time_without_an_offset() {
+    let (app, admin) = app_with_employer().await;
+    let b = uscc_with_check("91411203MA0000201");
+    let c = uscc_with_check("91411202MA0000202");
+    register(&app, &admin, &b, "后县公司", "411203").await;
+    register(&app, &admin, &c, "同县后交公司", "411202").await;
+    for u in [b.as_str(), USCC_A, c.as_str()] {
+        declare(&app, u, true).await;
+    }
+    let db = app.pool();
+    let walked = tokio::task::spawn_blocking(move || {
+        let mut conn = db.conn().unwrap();
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = quota_levy::db::declarations::queue(
+                &mut conn,
+                2025,
+                "4112",
+                None,
+                after.as_ref(),
+                1,
+            )
+            .unwrap();
+            let Some(row) = page.first() else { break };
+            seen.push(row.uscc.clone());
+            after = Some(row.key());
+        }
+        let county =
+            quota_levy::db::declarations::queue(&mut conn, 2025, "4112", Some("411203"), None, 10)
+                .unwrap();
+        (seen, county.len())
+    })
+    .await
+    .unwrap();
+    // 411202 first (A before C, by submission), then 411203.
+    assert_eq!(walked.0, vec![USCC_A.to_owned(), c.clone(), b.clone()]);
+    assert_eq!(walked.1, 1);
+    // The page filters by county.
+    let fed = officer(&app, "fed-p", None).await;
+    let (_, page) = html(&fed, "/federation?levy_year=2025&county=411203").await;
+    assert!(
+        page.contains("后县公司") && !page.contains("示例公司"),
+        "{page}"
+    );
+}

@@ -53,6 +53,15 @@ impl QueueRow {
 /// with `region_prefix` (exactly `county` when given), ordered by region, submission
 /// time and id, after `after`. A keyset, not an offset: a page costs the same however
 /// deep it is, and a declaration certified meanwhile does not shift the next page.
+/// `county` must lie within the prefix (the caller checks the officer's scope).
+///
+/// The plan SQLite makes (`EXPLAIN QUERY PLAN`, 5,000 employers): `SEARCH e USING
+/// INDEX employers_region_kind (region>? AND region<?)` (or `region=?` for a county),
+/// then `SEARCH d USING INDEX declarations_queue (levy_year=? AND employer_id=? AND
+/// status=?)`, then `USE TEMP B-TREE FOR RIGHT PART OF ORDER BY`: employers are walked
+/// in region order from the key on, and only the declarations of the counties a page
+/// reaches are sorted by time, so the work of a page is bounded by the counties it
+/// touches, never by how deep it is.
 pub fn queue(
     conn: &mut AnyConnection,
     levy_year: i32,
@@ -65,10 +74,15 @@ pub fn queue(
         .inner_join(employers::table)
         .filter(declarations::levy_year.eq(levy_year))
         .filter(declarations::status.eq(Status::Submitted.as_str()))
-        .filter(employers::region.like(format!("{region_prefix}%")))
         .into_boxed();
     if let Some(c) = county {
         q = q.filter(employers::region.eq(c.to_owned()));
+    } else if !region_prefix.is_empty() {
+        // A range rather than LIKE: SQLite's LIKE ignores case and so cannot use the
+        // region index; codes are digits, and '~' sorts after every digit.
+        q = q
+            .filter(employers::region.ge(region_prefix.to_owned()))
+            .filter(employers::region.lt(format!("{region_prefix}~")));
     }
     if let Some(k) = after {
         let at = declarations::submitted_at.assume_not_null();

@@ -139,7 +139,14 @@ fn read_request(s: &SignedIn, who: &Principal, form: &FormData) -> Result<Publis
         .get("levy_year")
         .and_then(LevyYear::parse)
         .map(LevyYear::get)
-        .ok_or_else(|| LevyYear::expected())?;
+        .ok_or_else(|| match lang {
+            crate::domain::Language::Zh => format!(
+                "征收年度须为 {} 至 {} 之间的年份。",
+                LevyYear::FIRST,
+                LevyYear::LAST
+            ),
+            crate::domain::Language::En => format!("The levy year {}.", LevyYear::expected()),
+        })?;
     let days = match form.get("objection_days") {
         None => DEFAULT_OBJECTION_DAYS,
         Some(d) => d
