@@ -271,3 +271,26 @@ pub fn correct(
         Ok((published, ids))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_correction_names_the_objections_it_answers_and_no_one() {
+        assert_eq!(
+            correction_reason(&[3, 5], "  人数已更正 "),
+            "答复异议第 3、5 号：人数已更正"
+        );
+    }
+
+    #[test]
+    fn texts_are_required_and_bounded() {
+        assert!(text_ok("claim", "  ", 10).is_err());
+        assert!(text_ok("claim", "一二三", 3).is_ok());
+        assert!(matches!(
+            text_ok("claim", "一二三四", 3),
+            Err(ObjectionError::Field("claim", _))
+        ));
+    }
+}

@@ -1,6 +1,7 @@
 //! The federation's pages in a real browser: an officer signs in through the form
 //! (coming back to the queue it asked for), ticks several declarations of the queue and
-//! certifies them with one button, then decides a certificate dispute. Every page is
+//! certifies them with one button, decides a certificate dispute and records an objection
+//! to a notice. Every page is
 //! checked at 390 px for sideways scrolling and with axe-core, and photographed at 1280
 //! and 390 px into `target/screenshots/`.
 
@@ -55,6 +56,27 @@ async fn check(b: &Browser, name: &str) {
     b.width(1280).await;
 }
 
+/// Waits (on the condition, not a clock) until the page shown has `css`: a form's
+/// answer is read only once the browser has loaded it.
+async fn shown(b: &Browser, css: &str) {
+    b.c()
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never shown: {e}"));
+}
+
+/// Waits until the page's heading is `text`.
+async fn heading(b: &Browser, text: &str) {
+    b.c()
+        .wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(Locator::XPath(&format!("//h1[normalize-space()='{text}']")))
+        .await
+        .unwrap_or_else(|e| panic!("heading {text} never shown: {e}"));
+}
+
 async fn click(b: &Browser, css: &str) {
     b.c()
         .find(Locator::Css(css))
@@ -89,22 +111,24 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
     b.fill("username", "fed-browser").await;
     b.fill("password", PASSWORD).await;
     click(&b, "form.account button[type=submit]").await;
-    assert_eq!(b.text_of("h1").await, "审核队列");
+    heading(&b, "审核队列").await;
     check(&b, "federation-queue").await;
 
     // The roster of one, numbers masked.
     click(&b, "table.queue tbody tr:first-child a").await;
+    shown(&b, "table.roster").await;
     let roster = b.text_of("table.roster").await;
     assert!(roster.contains("1101************2X42"), "{roster}");
     check(&b, "federation-declaration").await;
     b.c().back().await.unwrap();
+    shown(&b, "#pick-2").await;
 
     // Tick the first and the third, certify them with one button.
     for n in [0, 2] {
         click(&b, &format!("#pick-{n}")).await;
     }
     click(&b, "form button.primary").await;
-    assert_eq!(b.text_of("h1").await, "审核结果");
+    heading(&b, "审核结果").await;
     let report = b.text_of("ul.report").await;
     assert_eq!(report.matches("已审核：").count(), 2, "{report}");
     check(&b, "federation-certified").await;
@@ -128,7 +152,7 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
     }
     b.fill("note", "劳动合同在乙商贸").await;
     click(&b, "section.dispute button.primary").await;
-    assert_eq!(b.text_of("h1").await, "已处理");
+    heading(&b, "已处理").await;
     b.c()
         .goto(&app.url("/federation/disputes?levy_year=2025&lang=en"))
         .await
@@ -138,6 +162,43 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
 
     b.c().goto(&app.url("/federation/notices")).await.unwrap();
     check(&b, "federation-notices").await;
+
+    // A notice (the claimants were re-assessed by the decision; the third is assessed
+    // now), its objection register, and an objection recorded through its form.
+    let tax = app.tax(None).await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/employers/{third}/assessments/2025"),
+            Some(&tax),
+            None,
+        )
+        .await;
+    assert!(r.status().is_success());
+    let fed = app.federation(Some("411200")).await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/notices",
+            Some(&fed),
+            Some(json!({"region": "411200", "levy_year": 2025})),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    b.c()
+        .goto(&app.url(&format!("/federation/notices/{id}")))
+        .await
+        .unwrap();
+    b.fill("objector", "某某残疾人服务社").await;
+    b.fill("claim", "该单位实际安排的残疾人多于公示人数").await;
+    click(&b, "form[action$='/objections'] button").await;
+    shown(&b, "section.objection").await;
+    assert!(b
+        .text_of("section.objection")
+        .await
+        .contains("某某残疾人服务社"));
+    check(&b, "federation-register").await;
 
     // What the API says: two certified, the dispute decided for the second employer.
     let tok = app.federation(None).await;
