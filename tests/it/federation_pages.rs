@@ -454,6 +454,16 @@ async fn an_upheld_objection_is_answered_by_a_correction_notice() {
     assert!(page.contains("尚无异议"), "{page}");
 
     let today = app.clock.today().to_string();
+    let claim = [
+        ("entry_uscc", USCC_A),
+        ("objector", "李四"),
+        ("received_on", today.as_str()),
+        ("claim", "伪造"),
+    ];
+    let forged = fed
+        .post_raw(&format!("/federation/notices/{id}/objections"), &claim)
+        .await;
+    assert_eq!(forged.status(), 403);
     let r = fed
         .post_form(
             &format!("/federation/notices/{id}/objections"),
@@ -468,6 +478,10 @@ async fn an_upheld_objection_is_answered_by_a_correction_notice() {
     assert_eq!(r.status(), 303);
     let (_, page) = html(&fed, &register).await;
     assert!(page.contains("张三") && page.contains("待处理"), "{page}");
+    assert!(!page.contains("李四"), "the forged form recorded nothing");
+    // An officer of another region sees no such notice.
+    let other = officer(&app, "fed-430000", Some("430000")).await;
+    assert_eq!(html(&other, &register).await.0, 404);
     let public = app.get_text(&format!("/notices/{id}"), None).await;
     assert!(!public.contains("张三"), "{public}");
     let oid = page
