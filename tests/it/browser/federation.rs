@@ -160,11 +160,9 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
     assert!(b.text_of("section.dispute h2").await.contains("decided"));
     check(&b, "federation-disputes-en").await;
 
-    b.c().goto(&app.url("/federation/notices")).await.unwrap();
-    check(&b, "federation-notices").await;
-
     // A notice (the claimants were re-assessed by the decision; the third is assessed
-    // now), its objection register, and an objection recorded through its form.
+    // now): previewed, published through the form, and an objection recorded on its
+    // register.
     let tax = app.tax(None).await;
     let r = app
         .send(
@@ -175,21 +173,15 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
         )
         .await;
     assert!(r.status().is_success());
-    let fed = app.federation(Some("411200")).await;
-    let r = app
-        .send(
-            Method::POST,
-            "/api/v1/notices",
-            Some(&fed),
-            Some(json!({"region": "411200", "levy_year": 2025})),
-        )
-        .await;
-    assert_eq!(r.status(), 201, "{:?}", r.text().await);
-    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    b.c()
-        .goto(&app.url(&format!("/federation/notices/{id}")))
-        .await
-        .unwrap();
+    b.c().goto(&app.url("/federation/notices")).await.unwrap();
+    check(&b, "federation-notices").await;
+    b.fill("levy_year", "2025").await;
+    click(&b, "form.account button.primary").await;
+    heading(&b, "公示预览").await;
+    assert!(b.text_of("table.cards").await.contains("丙制造有限公司"));
+    check(&b, "federation-preview").await;
+    click(&b, "form[action$='/publish'] button.primary").await;
+    shown(&b, "form[action$='/objections']").await;
     b.fill("objector", "某某残疾人服务社").await;
     b.fill("claim", "该单位实际安排的残疾人多于公示人数").await;
     click(&b, "form[action$='/objections'] button").await;
