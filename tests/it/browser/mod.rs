@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod federation;
 mod officers;
 
 const AXE: &str = include_str!("vendor/axe.min.js");
