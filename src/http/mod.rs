@@ -13,6 +13,7 @@ pub mod imports;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
+pub mod officer;
 pub mod page_kit;
 pub mod pages;
 pub mod payments;
@@ -20,6 +21,7 @@ pub mod problem;
 pub mod roll;
 pub mod session;
 pub mod site;
+pub mod tax;
 pub mod violations;
 
 use crate::domain::Said;
@@ -255,6 +257,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(pages::routes)
         .configure(account_pages::routes)
         .configure(site::routes)
+        .configure(|c| tax::routes(c, upload_limit))
+        .configure(officer::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

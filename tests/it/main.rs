@@ -22,5 +22,6 @@ mod payments;
 mod privacy;
 mod reminders;
 mod roll;
+mod tax_pages;
 mod violations;
 mod year;
