@@ -14,10 +14,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 const STMT: &str = "/api/v1/employers/91350100M000100Y43/statements/2025";
-const PAGE: &str = "/officer/employers/91350100M000100Y43?levy_year=2025";
+pub(crate) const PAGE: &str = "/officer/employers/91350100M000100Y43?levy_year=2025";
 
 /// Settings of these tests: no activation mail, and the region's payee configured.
-const PAYEE: [(&str, &str); 8] = [
+pub(crate) const PAYEE: [(&str, &str); 8] = [
     ("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false"),
     (
         "QUOTA_LEVY__MAIL__PAYMENT__411200__PAYEE",
@@ -55,7 +55,7 @@ pub fn uscc_far() -> String {
 }
 
 /// Registers `uscc` in `region`.
-async fn register(app: &TestApp, uscc: &str, region: &str) {
+pub(crate) async fn register(app: &TestApp, uscc: &str, region: &str) {
     let admin = app.admin().await;
     let (s, b) = app
         .call(
@@ -70,7 +70,7 @@ async fn register(app: &TestApp, uscc: &str, region: &str) {
 
 /// Registers `uscc` in `region`, declares levy year 2025 and assesses it: employer A's
 /// figures give 10,000.00 payable (tests/it/helpers/fixtures.rs).
-async fn assessed(app: &TestApp, uscc: &str, region: &str) {
+pub(crate) async fn assessed(app: &TestApp, uscc: &str, region: &str) {
     register(app, uscc, region).await;
     let admin = app.admin().await;
     let emp = app.employer(uscc).await;
@@ -94,7 +94,7 @@ async fn assessed(app: &TestApp, uscc: &str, region: &str) {
 }
 
 /// An app with employer A (湖滨区) assessed, a tax officer of 三门峡 signed in.
-async fn tax_app(extra: &[(&str, &str)]) -> (TestApp, WebSession) {
+pub(crate) async fn tax_app(extra: &[(&str, &str)]) -> (TestApp, WebSession) {
     let mut env: Vec<(&str, &str)> = PAYEE.to_vec();
     env.extend_from_slice(extra);
     let app = spawn_app_with(&env).await;
@@ -105,11 +105,11 @@ async fn tax_app(extra: &[(&str, &str)]) -> (TestApp, WebSession) {
     (app, web)
 }
 
-fn d(s: &str) -> chrono::NaiveDate {
+pub(crate) fn d(s: &str) -> chrono::NaiveDate {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
 }
 
-async fn statement(app: &TestApp, as_of: Option<&str>) -> Value {
+pub(crate) async fn statement(app: &TestApp, as_of: Option<&str>) -> Value {
     let tax = app.tax(None).await;
     let path = match as_of {
         Some(a) => format!("{STMT}?as_of={a}"),
@@ -182,7 +182,7 @@ async fn upload_page(app: &TestApp, web: &WebSession, csrf: &str, file: &[u8]) -
     .await
 }
 
-fn count_payments(app: &TestApp) -> i64 {
+pub(crate) fn count_payments(app: &TestApp) -> i64 {
     use quota_levy::db::schema::payments;
     let pool = app.pool();
     let mut c = pool.conn().unwrap();
