@@ -422,3 +422,49 @@ pub fn statement_under(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn the_surcharge_starts_after_the_due_date_or_after_a_demand_s_deadline() {
+        let due = d("2025-12-31");
+        let (deadline, before, after) = (d("2026-02-16"), d("2026-02-16"), d("2026-02-17"));
+        assert_eq!(
+            surcharge_start(SurchargeFrom::DueDate, due, None, after),
+            Some(due)
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::DueDate, due, Some(deadline), after),
+            Some(due)
+        );
+        // No demand, or its deadline not passed: nothing may accrue.
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, None, after),
+            None
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, Some(deadline), before),
+            None
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, Some(deadline), after),
+            Some(deadline)
+        );
+        // A demand before the due date does not start the surcharge earlier.
+        assert_eq!(
+            surcharge_start(
+                SurchargeFrom::WrittenDemand,
+                due,
+                Some(d("2025-11-01")),
+                after
+            ),
+            Some(due)
+        );
+    }
+}

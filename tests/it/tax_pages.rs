@@ -567,3 +567,67 @@ async fn an_assessment_run_is_started_from_the_overview_and_shown() {
     let (s, _) = text(web.get("/tax/runs/999999").await).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn the_roll_and_the_arrears_are_paged_by_key() {
+    use quota_levy::config::SurchargeFrom;
+    use quota_levy::db::collection::RollFilter;
+    use quota_levy::registry::collection::{arrears, roll_rows};
+    let (app, _) = tax_app(&[]).await;
+    let b = uscc_with_check("91411202MA4000002");
+    assessed(&app, &b, "411202").await;
+    let pool = app.pool();
+    let today = app.clock.today();
+    let pages = tokio::task::spawn_blocking(move || {
+        let mut c = pool.conn().unwrap();
+        let filter = RollFilter {
+            region_prefix: "4112".into(),
+            ..RollFilter::default()
+        };
+        let mut seen = Vec::new();
+        let mut after = String::new();
+        loop {
+            let (rows, next) = roll_rows(
+                &mut c,
+                2025,
+                &filter,
+                &after,
+                1,
+                today,
+                SurchargeFrom::DueDate,
+            )
+            .unwrap();
+            seen.extend(rows.into_iter().map(|r| r.uscc));
+            match next {
+                Some(n) => after = n,
+                None => break,
+            }
+        }
+        let mut owing = Vec::new();
+        let mut after = String::new();
+        loop {
+            let (rows, next) = arrears(
+                &mut c,
+                2025,
+                "4112",
+                &after,
+                1,
+                today,
+                SurchargeFrom::DueDate,
+            )
+            .unwrap();
+            owing.extend(rows.into_iter().map(|r| r.raw.1));
+            match next {
+                Some(n) => after = n,
+                None => break,
+            }
+        }
+        (seen, owing)
+    })
+    .await
+    .unwrap();
+    let mut both = vec![USCC_A.to_owned(), b.clone()];
+    both.sort();
+    assert_eq!(pages.0, both, "each assessed employer once, in USCC order");
+    assert_eq!(pages.1, both, "both owe");
+}
