@@ -631,3 +631,55 @@ async fn the_roll_and_the_arrears_are_paged_by_key() {
     assert_eq!(pages.0, both, "each assessed employer once, in USCC order");
     assert_eq!(pages.1, both, "both owe");
 }
+
+#[tokio::test]
+async fn the_command_line_imports_a_bank_file_once() {
+    let (app, _) = tax_app(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.csv");
+    std::fs::write(
+        &file,
+        format!("uscc,amount,paid_on,bank_reference\n{USCC_A},2500.00,2026-01-05,CLI-1\n"),
+    )
+    .unwrap();
+    let url = app.db_url.clone();
+    let path = file.to_str().unwrap().to_owned();
+    let runs = tokio::task::spawn_blocking(move || {
+        (0..2)
+            .map(|_| {
+                let o = crate::helpers::bin(Some(&url))
+                    .args([
+                        "import",
+                        "payments",
+                        "--levy-year",
+                        "2025",
+                        "--lang",
+                        "en",
+                        &path,
+                    ])
+                    .output()
+                    .unwrap();
+                (
+                    o.status.code(),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(runs[0].0, Some(0), "{}", runs[0].1);
+    assert!(
+        runs[0].1.contains("1 payment(s) recorded, 0 already"),
+        "{}",
+        runs[0].1
+    );
+    assert_eq!(runs[1].0, Some(0), "{}", runs[1].1);
+    assert!(
+        runs[1].1.contains("0 payment(s) recorded, 1 already"),
+        "{}",
+        runs[1].1
+    );
+    assert_eq!(count_payments(&app), 1);
+    assert_eq!(statement(&app, None).await["principal_paid"], "2500.00");
+}
