@@ -71,13 +71,19 @@ pub async fn issue(
             Some((back, s.lang.pick("返回欠缴名单", "Back to the arrears").to_owned())),
         )?);
     }
+    // Every one looked up before any is issued: one employer the officer may not see
+    // is a 404 page, as everywhere, and then none is issued.
+    let mut employers = Vec::with_capacity(picked.len());
+    for uscc in picked {
+        employers.push(
+            visible_employer(&state, &who, &uscc)
+                .await
+                .map_err(|_| s.not_found())?,
+        );
+    }
     let mut ids = Vec::new();
     let mut skipped = Vec::new();
-    for uscc in picked {
-        // One employer the officer may not see is a 404 page, as everywhere.
-        let employer = visible_employer(&state, &who, &uscc)
-            .await
-            .map_err(|_| s.not_found())?;
+    for employer in employers {
         let (audit, days, trigger) = (
             s.audit(),
             state.settings.collection.demand_deadline_days,
