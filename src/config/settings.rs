@@ -34,6 +34,8 @@ pub struct Settings {
     pub notices: NoticeSettings,
     /// Accounts of people: sessions, sign-in throttling, activation.
     pub accounts: AccountSettings,
+    /// Collection by the tax bureau: written demands and when the surcharge starts.
+    pub collection: CollectionSettings,
     /// Warnings about the configuration (a deprecated key in use), to be logged once the
     /// logger is installed: loading happens before there is one.
     #[serde(skip)]
@@ -129,6 +131,39 @@ pub struct ImportSettings {
     pub max_uncompressed_bytes: u64,
     /// Largest number of data rows.
     pub max_rows: usize,
+}
+
+/// `[collection]`: the tax bureau's written demands (催缴通知书) and the rule that says
+/// when the late-payment surcharge starts (docs/rules.md §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionSettings {
+    /// Days from the issue of a written demand to its payment deadline (1-90).
+    pub demand_deadline_days: u32,
+    /// From when the surcharge accrues.
+    pub surcharge_from: SurchargeFrom,
+}
+
+/// From when the late-payment surcharge accrues (docs/rules.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurchargeFrom {
+    /// From the day after the payment due date.
+    DueDate,
+    /// Only from the day after the deadline of the first written demand recorded for
+    /// the employer and levy year (残疾人就业条例 第二十七条: a warning and a deadline
+    /// first); nothing before it, nothing without one.
+    WrittenDemand,
+}
+
+impl SurchargeFrom {
+    /// The setting's spelling, also the statement's `surcharge_trigger`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurchargeFrom::DueDate => "due_date",
+            SurchargeFrom::WrittenDemand => "written_demand",
+        }
+    }
 }
 
 /// `[accounts]`: people's sign-in (API tokens are for machines).

@@ -82,6 +82,12 @@ impl Settings {
         if let Err((key, message)) = self.accounts.check() {
             return fail(key, message);
         }
+        if !(1..=90).contains(&self.collection.demand_deadline_days) {
+            return fail(
+                "collection.demand_deadline_days",
+                "expected a whole number from 1 to 90".into(),
+            );
+        }
         if let Err((key, message)) = self.mail.check() {
             return fail(key, message);
         }

@@ -8,7 +8,10 @@
 pub mod accounts;
 pub mod assessments;
 pub mod audit;
+pub mod bank_payments;
+pub mod collection;
 pub mod declarations;
+pub mod demands;
 pub mod demo;
 pub mod employers;
 pub mod notices;

@@ -349,7 +349,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Written demands (催缴通知书) issued to employers in arrears (src/db/demands.rs).
+    written_demands (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        issued_on -> Date,
+        deadline -> Date,
+        principal_fen -> BigInt,
+        surcharge_fen -> BigInt,
+        issued_by -> Text,
+        request_id -> Nullable<Text>,
+        issued_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(receipts -> assessments (assessment_id));
+
+diesel::table! {
+    /// The bank reference of each payment imported from a bank's file, unique per
+    /// employer (src/db/bank_payments.rs).
+    bank_payments (payment_id) {
+        payment_id -> BigInt,
+        employer_id -> BigInt,
+        bank_reference -> Text,
+        import_id -> Text,
+    }
+}
+
+diesel::joinable!(written_demands -> employers (employer_id));
+diesel::joinable!(bank_payments -> payments (payment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
@@ -371,4 +401,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_throttle,
     activation_invitations,
     receipts,
+    written_demands,
+    bank_payments,
 );

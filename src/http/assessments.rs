@@ -122,6 +122,26 @@ struct RunRequest {
     region: Option<String>,
 }
 
+/// Prepares a batch run and carries it out in the background; its id, to follow it by
+/// (`GET /api/v1/assessment-runs/{id}`, the tax page of the run).
+pub(crate) async fn launch(
+    state: &AppState,
+    job: crate::jobs::assess::AssessJob,
+) -> Result<i64, AppError> {
+    let book = state.book.clone();
+    let run_id = state
+        .db
+        .run(move |c| crate::jobs::assess::prepare(c, &job))
+        .await?;
+    let job_db = state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = crate::jobs::assess::execute(&job_db, book.as_ref(), run_id, &mut |_| ()) {
+            tracing::error!(run_id, error = %e, "assessment run failed");
+        }
+    });
+    Ok(run_id)
+}
+
 /// Starts a batch run in the background; the answer points at its progress.
 #[post("/api/v1/assessment-runs")]
 async fn start_run(
@@ -156,19 +176,9 @@ async fn start_run(
         region,
         actor: who.actor(),
     };
-    let db = state.db.clone();
-    let book = state.book.clone();
-    let run_id = state
+    let run_id = launch(&state, job).await?;
+    let run = state
         .db
-        .run(move |c| crate::jobs::assess::prepare(c, &job))
-        .await?;
-    let job_db = db.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = crate::jobs::assess::execute(&job_db, book.as_ref(), run_id, &mut |_| ()) {
-            tracing::error!(run_id, error = %e, "assessment run failed");
-        }
-    });
-    let run = db
         .run(move |c| repo::run(c, run_id))
         .await?
         .ok_or_else(|| AppError::Internal("run vanished".into()))?;

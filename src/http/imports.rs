@@ -71,6 +71,17 @@ struct DeclarationsQuery {
     lang: Option<String>,
 }
 
+/// Query of `POST /api/v1/imports/payments`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentsQuery {
+    levy_year: Option<i32>,
+    partial: Option<bool>,
+    encoding: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
 /// How the body is to be read, from the content type and the query.
 struct Source {
     format: Option<Format>,
@@ -340,6 +351,39 @@ async fn declarations(
     .await
 }
 
+/// `POST /api/v1/imports/payments?levy_year=Y`: a bank's file of payments, each
+/// recorded once under its bank reference ([`import::payments`]).
+async fn payments(
+    caller: Caller,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<PaymentsQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let levy_year = match q.levy_year {
+        None => return Err(AppError::field("/query/levy_year", "is required")),
+        Some(y) => query_levy_year(&y.to_string())?.get(),
+    };
+    let common = Common {
+        partial: q.partial,
+        submit: false,
+        format: q.format.as_deref(),
+        encoding: q.encoding.as_deref(),
+        lang: q.lang.as_deref(),
+    };
+    upload(
+        caller,
+        &state,
+        &req,
+        common,
+        body,
+        move |c, _, input, opts| {
+            import::payments::import_payments(c, levy_year, input, opts, &Silent)
+        },
+    )
+    .await
+}
+
 /// Registers the import routes, each with its own, larger body limit
 /// (`server.upload_limit_bytes`).
 pub fn routes(cfg: &mut web::ServiceConfig, upload_limit: usize) {
@@ -352,5 +396,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, upload_limit: usize) {
         web::resource("/api/v1/imports/declarations")
             .app_data(web::PayloadConfig::new(upload_limit))
             .route(web::post().to(declarations)),
+    )
+    .service(
+        web::resource("/api/v1/imports/payments")
+            .app_data(web::PayloadConfig::new(upload_limit))
+            .route(web::post().to(payments)),
     );
 }

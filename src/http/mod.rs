@@ -17,6 +17,7 @@ pub mod inspector;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
+pub mod officer;
 pub mod page_kit;
 pub mod pages;
 pub mod payments;
@@ -25,6 +26,7 @@ pub mod receipts;
 pub mod roll;
 pub mod session;
 pub mod site;
+pub mod tax;
 pub mod violations;
 
 use crate::domain::Said;
@@ -265,6 +267,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(site::routes)
         .configure(receipts::routes)
         .configure(calendar::routes)
+        .configure(|c| tax::routes(c, upload_limit))
+        .configure(officer::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

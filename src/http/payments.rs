@@ -14,7 +14,9 @@ use crate::db::payments::PaymentRow;
 use crate::domain::money::{format_money, from_fen, to_fen};
 use crate::domain::Language;
 use crate::registry::fields::Fields;
-use crate::registry::payments::{record, statement, PaymentRequest, Recorded, StatementError};
+use crate::registry::payments::{
+    record, statement_under, PaymentRequest, Recorded, StatementError,
+};
 use crate::wire::Fault;
 
 impl From<StatementError> for AppError {
@@ -35,13 +37,9 @@ fn payment_view(p: &PaymentRow, uscc: &str) -> Value {
     })
 }
 
-/// The largest single payment accepted, in fen: ten billion yuan. The levy of the
-/// largest employer in China (over a million staff, wage at the cap) is a few billion
-/// yuan, so a larger figure is a typing error; it also keeps every sum of a region's
-/// roll far inside `i64` fen.
-const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
+use crate::registry::payments::MAX_PAYMENT_FEN;
 
-fn parse_payment(
+pub(crate) fn parse_payment(
     body: &Value,
     today: chrono::NaiveDate,
     lang: Language,
@@ -172,7 +170,16 @@ async fn get_statement(
         as_of(q.as_of.as_deref(), state.clock.today())?,
     );
     let s = state
-        .call(move |c, st| statement(c, st.book.as_ref(), &at.employer, levy_year, as_of))
+        .call(move |c, st| {
+            statement_under(
+                c,
+                st.book.as_ref(),
+                &at.employer,
+                levy_year,
+                as_of,
+                st.settings.collection.surcharge_from,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(s))
 }

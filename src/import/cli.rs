@@ -40,6 +40,18 @@ pub enum ImportCommand {
         #[command(flatten)]
         file: FileArgs,
     },
+    /// Record the payments of a levy year from a bank's CSV or XLSX file, one payment
+    /// per row (columns: uscc 统一社会信用代码, amount 缴款金额, paid_on 缴款日期,
+    /// bank_reference 银行流水号). A bank reference already recorded for the employer
+    /// is reported as already recorded, never recorded twice.
+    Payments {
+        /// The levy year the payments are for.
+        #[arg(long, value_name = "YEAR", value_parser = clap::value_parser!(i32).range(2015..=2100))]
+        levy_year: i32,
+        /// The file and how to read it.
+        #[command(flatten)]
+        file: FileArgs,
+    },
 }
 
 /// The file argument and options shared by both imports.
@@ -79,13 +91,16 @@ fn parse_lang(s: &str) -> Result<Language, String> {
 
 /// Runs an import command.
 pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let (levy_year, submit, args) = match cmd {
-        ImportCommand::Employers(a) => (None, false, a),
+    let (kind, levy_year, submit, args) = match cmd {
+        ImportCommand::Employers(a) => (ImportKind::Employers, None, false, a),
         ImportCommand::Declarations {
             levy_year,
             submit,
             file,
-        } => (Some(levy_year), submit, file),
+        } => (ImportKind::Declarations, Some(levy_year), submit, file),
+        ImportCommand::Payments { levy_year, file } => {
+            (ImportKind::Payments, Some(levy_year), false, file)
+        }
     };
     let limits = super::Limits::from(&settings.import);
     let size = std::fs::metadata(&args.file)
@@ -130,20 +145,19 @@ pub fn run(settings: &Settings, cmd: ImportCommand) -> anyhow::Result<ExitCode> 
     };
     let bar = Bar::new();
     let report = if too_large {
-        let kind = match levy_year {
-            None => ImportKind::Employers,
-            Some(_) => ImportKind::Declarations,
-        };
         let format = super::reader::detect_format(&[], args.format, file_name);
         Ok(super::too_large_report(
             kind, levy_year, format, limits, &opts,
         ))
     } else {
-        match levy_year {
-            None => super::employers::import_employers(&mut conn, &policy, &input, &opts, &bar),
-            Some(y) => {
+        match (kind, levy_year) {
+            (ImportKind::Declarations, Some(y)) => {
                 super::declarations::import_declarations(&mut conn, &policy, y, &input, &opts, &bar)
             }
+            (ImportKind::Payments, Some(y)) => {
+                super::payments::import_payments(&mut conn, y, &input, &opts, &bar)
+            }
+            _ => super::employers::import_employers(&mut conn, &policy, &input, &opts, &bar),
         }
     };
     bar.0.finish_and_clear();
@@ -165,7 +179,7 @@ pub fn render(report: &Report, file: &Path, lang: Language) -> String {
     let mut out = format!("{}\n", report.summary(lang));
     let c = &report.counts;
     let valid_left = match report.kind {
-        ImportKind::Employers => c.rows.saturating_sub(c.invalid_rows),
+        ImportKind::Employers | ImportKind::Payments => c.rows.saturating_sub(c.invalid_rows),
         ImportKind::Declarations => c
             .declarations
             .unwrap_or(0)

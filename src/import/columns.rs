@@ -224,6 +224,54 @@ const REFUSED_DECLARATION_HEADERS: &[&str] = &[
     "id_number",
 ];
 
+/// Columns of the bank payments import (one payment per row).
+pub const PAYMENT_COLUMNS: &[ColumnDef] = &[
+    col(
+        "uscc",
+        "统一社会信用代码",
+        &[
+            "社会信用代码",
+            "信用代码",
+            "统一代码",
+            "缴款单位代码",
+            "纳税人识别号",
+        ],
+        true,
+    ),
+    col(
+        "amount",
+        "缴款金额",
+        &["金额", "交易金额", "实缴金额", "入账金额", "缴款金额（元）"],
+        true,
+    ),
+    col(
+        "paid_on",
+        "缴款日期",
+        &["交易日期", "入账日期", "日期", "到账日期", "date"],
+        true,
+    ),
+    col(
+        "bank_reference",
+        "银行流水号",
+        &[
+            "流水号",
+            "交易流水号",
+            "银行参考号",
+            "参考号",
+            "凭证号",
+            "reference",
+        ],
+        true,
+    ),
+    // For the reader of the sheet only: neither checked nor stored.
+    col(
+        "name",
+        "单位名称",
+        &["缴款单位", "付款人名称", "户名"],
+        false,
+    ),
+];
+
 /// Which import a file is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schema {
@@ -231,6 +279,8 @@ pub enum Schema {
     Employers,
     /// [`DECLARATION_COLUMNS`] and the months.
     Declarations,
+    /// [`PAYMENT_COLUMNS`].
+    Payments,
 }
 
 impl Schema {
@@ -238,6 +288,7 @@ impl Schema {
         match self {
             Schema::Employers => EMPLOYER_COLUMNS,
             Schema::Declarations => DECLARATION_COLUMNS,
+            Schema::Payments => PAYMENT_COLUMNS,
         }
     }
 
@@ -254,7 +305,7 @@ impl Schema {
             Schema::Declarations => {
                 month_header(normalized).map(|m| MONTH_KEYS[usize::from(m) - 1])
             }
-            Schema::Employers => None,
+            Schema::Employers | Schema::Payments => None,
         }
     }
 

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
-use super::columns::{DECLARATION_COLUMNS, EMPLOYER_COLUMNS, MONTH_KEYS};
+use super::columns::{DECLARATION_COLUMNS, EMPLOYER_COLUMNS, MONTH_KEYS, PAYMENT_COLUMNS};
 use super::reader::{read_table, RawTable, ReadError, MAX_COLUMNS};
 use super::*;
 use crate::db::{test_support, Db};
@@ -130,7 +130,9 @@ fn cell(schema: Schema, key: Option<&'static str>, clean: bool) -> BoxedStrategy
                     1 => prop::sample::select(usccs().to_vec()),
                 ]
                 .boxed(),
-                Schema::Declarations => prop::sample::select(usccs().to_vec()).boxed(),
+                Schema::Declarations | Schema::Payments => {
+                    prop::sample::select(usccs().to_vec()).boxed()
+                }
             },
             s(&[
                 "91411200MA40000010",
@@ -214,6 +216,7 @@ fn column(schema: Schema) -> impl Strategy<Value = Column> {
     let defs = match schema {
         Schema::Employers => EMPLOYER_COLUMNS,
         Schema::Declarations => DECLARATION_COLUMNS,
+        Schema::Payments => PAYMENT_COLUMNS,
     };
     let mut written: Vec<(String, Option<&'static str>)> = Vec::new();
     for d in defs {
@@ -247,6 +250,7 @@ fn good_header(schema: Schema) -> impl Strategy<Value = Vec<Column>> {
             v.push("total_wages");
             v
         }
+        Schema::Payments => vec!["uscc", "amount", "paid_on", "bank_reference"],
     };
     (
         Just(base),
@@ -380,6 +384,7 @@ fn schema_keys(schema: Schema) -> HashSet<&'static str> {
     let defs = match schema {
         Schema::Employers => EMPLOYER_COLUMNS,
         Schema::Declarations => DECLARATION_COLUMNS,
+        Schema::Payments => PAYMENT_COLUMNS,
     };
     let mut keys: HashSet<&'static str> = defs.iter().map(|d| d.key).collect();
     if schema == Schema::Declarations {
@@ -551,6 +556,9 @@ fn import_and_check(
         Schema::Employers => employers::import_employers(&mut conn, book(), &input, &opts, &Silent),
         Schema::Declarations => {
             declarations::import_declarations(&mut conn, book(), 2025, &input, &opts, &Silent)
+        }
+        Schema::Payments => {
+            super::payments::import_payments(&mut conn, 2025, &input, &opts, &Silent)
         }
     }
     .map_err(|e| TestCaseError::fail(format!("database: {e}")))?;

@@ -103,6 +103,7 @@ pub mod cli;
 pub mod columns;
 pub mod declarations;
 pub mod employers;
+pub mod payments;
 pub mod reader;
 pub mod report;
 pub mod values;

@@ -29,6 +29,8 @@ pub enum ImportKind {
     Employers,
     /// Yearly declarations and rosters.
     Declarations,
+    /// Payments from a bank's file.
+    Payments,
 }
 
 impl ImportKind {
@@ -37,6 +39,7 @@ impl ImportKind {
         match self {
             ImportKind::Employers => "employers",
             ImportKind::Declarations => "declarations",
+            ImportKind::Payments => "payments",
         }
     }
 }
@@ -55,6 +58,10 @@ pub struct Counts {
     /// when it is run again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already_registered: Option<usize>,
+    /// Rows whose bank reference was recorded before with the same figures (payments
+    /// import only): nothing new was recorded for them, and they are not faults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_recorded: Option<usize>,
     /// Declarations in the file (one per employer); declarations import only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub declarations: Option<usize>,
@@ -160,10 +167,17 @@ impl Report {
             (ImportKind::Employers, Language::En) => "employers",
             (ImportKind::Declarations, Language::Zh) => "申报",
             (ImportKind::Declarations, Language::En) => "declarations",
+            (ImportKind::Payments, Language::Zh) => "缴款",
+            (ImportKind::Payments, Language::En) => "payments",
         };
         let outcome = match (lang, self.committed, self.rows.is_empty()) {
             (Language::Zh, true, _) => match self.kind {
                 ImportKind::Employers => format!("已登记 {} 家用人单位", c.imported),
+                ImportKind::Payments => format!(
+                    "已记录 {} 笔缴款，{} 笔此前已记录",
+                    c.imported,
+                    c.already_recorded.unwrap_or(0)
+                ),
                 ImportKind::Declarations => format!(
                     "已保存 {} 份申报（新建 {}，更新 {}，未变 {}）",
                     c.imported,
@@ -176,6 +190,11 @@ impl Report {
             (Language::Zh, false, true) => "未写入".to_owned(),
             (Language::En, true, _) => match self.kind {
                 ImportKind::Employers => format!("{} employer(s) registered", c.imported),
+                ImportKind::Payments => format!(
+                    "{} payment(s) recorded, {} already recorded before",
+                    c.imported,
+                    c.already_recorded.unwrap_or(0)
+                ),
                 ImportKind::Declarations => format!(
                     "{} declaration(s) saved ({} new, {} changed, {} unchanged)",
                     c.imported,

@@ -4,8 +4,11 @@
 
 pub mod accounts;
 pub mod assessments;
+pub mod bank_payments;
+pub mod collection;
 pub mod csv;
 pub mod declarations;
+pub mod demands;
 pub mod disputes;
 pub mod employers;
 pub mod fields;

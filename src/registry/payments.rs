@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::config::SurchargeFrom;
 use crate::db::assessments as assessments_repo;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::Employer;
@@ -17,6 +18,12 @@ use crate::domain::ids::mask_numbers_in;
 use crate::domain::levy::{surcharge, Payment};
 use crate::domain::money::{format_money, from_fen};
 use crate::domain::{Cited, PolicyProvider, ResolvedPolicy, SurchargeRule};
+
+/// The largest single payment accepted, in fen: ten billion yuan. The levy of the
+/// largest employer in China (over a million staff, wage at the cap) is a few billion
+/// yuan, so a larger figure is a typing error; it also keeps every sum of a region's
+/// roll far inside `i64` fen.
+pub const MAX_PAYMENT_FEN: i64 = 1_000_000_000_000;
 
 /// A validated payment request.
 #[derive(Debug, Clone)]
@@ -187,6 +194,14 @@ pub struct Statement {
     pub refund_due: String,
     /// The surcharge day by day, in stretches.
     pub segments: Vec<StatementSegment>,
+    /// The rule that says when the surcharge starts (`collection.surcharge_from`):
+    /// `due_date` or `written_demand`.
+    pub surcharge_trigger: &'static str,
+    /// The first day the surcharge may accrue on; `None` while it may not (the written
+    /// demand rule, before a demand's deadline has passed).
+    pub surcharge_from: Option<NaiveDate>,
+    /// The trigger, for a person (Chinese, then English), with its legal source.
+    pub surcharge_trigger_note: String,
     /// True when a provisional value (due date, surcharge cap) was used.
     pub provisional: bool,
     /// What "provisional" means, in Chinese with the English after it; absent when not.
@@ -229,15 +244,79 @@ pub enum StatementError {
     Db(#[from] DbError),
 }
 
-/// The statement of `employer` for `levy_year` as of `as_of`. The due date and the
-/// surcharge rule are those the current assessment used (its policy snapshot), or the
-/// packs' when it has none.
+/// The statement of `employer` for `levy_year` as of `as_of`, the surcharge from the
+/// due date. The due date and the surcharge rule are those the current assessment used
+/// (its policy snapshot), or the packs' when it has none.
 pub fn statement(
     conn: &mut AnyConnection,
     provider: &dyn PolicyProvider,
     employer: &Employer,
     levy_year: i32,
     as_of: NaiveDate,
+) -> Result<Statement, StatementError> {
+    statement_under(
+        conn,
+        provider,
+        employer,
+        levy_year,
+        as_of,
+        SurchargeFrom::DueDate,
+    )
+}
+
+/// The last day not surcharged: the surcharge accrues from the day after it
+/// (docs/rules.md §6). From the due date; or, under the written demand rule, from the
+/// deadline of the first demand once it has passed, and not at all before (the as-of
+/// date itself is returned then, so that nothing accrues up to it).
+pub fn surcharge_start(
+    trigger: SurchargeFrom,
+    due: NaiveDate,
+    first_deadline: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Option<NaiveDate> {
+    match (trigger, first_deadline) {
+        (SurchargeFrom::DueDate, _) => Some(due),
+        (SurchargeFrom::WrittenDemand, Some(d)) if d < as_of => Some(d.max(due)),
+        (SurchargeFrom::WrittenDemand, _) => None,
+    }
+}
+
+/// What a statement says of the rule that started the surcharge (Chinese, then English).
+fn trigger_note(
+    trigger: SurchargeFrom,
+    first_deadline: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> String {
+    match (trigger, first_deadline) {
+        (SurchargeFrom::DueDate, _) => "滞纳金自缴款期限届满次日起按日加收 \
+             (the surcharge accrues from the day after the due date)"
+            .to_owned(),
+        (SurchargeFrom::WrittenDemand, Some(d)) if d < as_of => format!(
+            "滞纳金自催缴通知书限期 {d} 届满次日起按日加收（残疾人就业条例第二十七条） \
+             (the surcharge accrues from the day after the written demand's deadline, {d}: \
+             Regulations on the Employment of Persons with Disabilities, art. 27)"
+        ),
+        (SurchargeFrom::WrittenDemand, Some(d)) => format!(
+            "已发出催缴通知书，限期 {d} 届满前不加收滞纳金（残疾人就业条例第二十七条） \
+             (a written demand was issued; no surcharge accrues before its deadline, {d})"
+        ),
+        (SurchargeFrom::WrittenDemand, None) => {
+            "尚未发出催缴通知书，不加收滞纳金（残疾人就业条例第二十七条） \
+             (no written demand has been issued, so no surcharge accrues)"
+                .to_owned()
+        }
+    }
+}
+
+/// [`statement`] with the surcharge started by `trigger` (`collection.surcharge_from`):
+/// under the written demand rule it reads the employer's recorded demands.
+pub fn statement_under(
+    conn: &mut AnyConnection,
+    provider: &dyn PolicyProvider,
+    employer: &Employer,
+    levy_year: i32,
+    as_of: NaiveDate,
+    trigger: SurchargeFrom,
 ) -> Result<Statement, StatementError> {
     let current = assessments_repo::current(conn, employer.id, levy_year)?;
     let policy: ResolvedPolicy = match &current {
@@ -275,8 +354,22 @@ pub fn statement(
         .collect();
     let rule: &Cited<SurchargeRule> = &policy.surcharge;
     let due = policy.payment_due.value;
-    let r = surcharge(&rule.value, principal, due, &payments, as_of)
-        .map_err(|e| StatementError::Internal(e.to_string()))?;
+    let first_deadline = match trigger {
+        SurchargeFrom::DueDate => None,
+        SurchargeFrom::WrittenDemand => {
+            crate::db::demands::first_deadlines(conn, levy_year, &[employer.id], as_of)?
+                .remove(&employer.id)
+        }
+    };
+    let start = surcharge_start(trigger, due, first_deadline, as_of);
+    let r = surcharge(
+        &rule.value,
+        principal,
+        start.unwrap_or(as_of.max(due)),
+        &payments,
+        as_of,
+    )
+    .map_err(|e| StatementError::Internal(e.to_string()))?;
     let outstanding = r.outstanding_principal + r.outstanding_surcharge;
     Ok(Statement {
         uscc: employer.uscc.clone(),
@@ -316,6 +409,9 @@ pub fn statement(
                 surcharge: format_money(s.amount),
             })
             .collect(),
+        surcharge_trigger: trigger.as_str(),
+        surcharge_from: start.and_then(|d| d.succ_opt()),
+        surcharge_trigger_note: trigger_note(trigger, first_deadline, as_of),
         provisional: policy.payment_due.provisional || rule.provisional,
         provisional_note: (policy.payment_due.provisional || rule.provisional).then(|| {
             format!(
@@ -325,4 +421,50 @@ pub fn statement(
             )
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn the_surcharge_starts_after_the_due_date_or_after_a_demand_s_deadline() {
+        let due = d("2025-12-31");
+        let (deadline, before, after) = (d("2026-02-16"), d("2026-02-16"), d("2026-02-17"));
+        assert_eq!(
+            surcharge_start(SurchargeFrom::DueDate, due, None, after),
+            Some(due)
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::DueDate, due, Some(deadline), after),
+            Some(due)
+        );
+        // No demand, or its deadline not passed: nothing may accrue.
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, None, after),
+            None
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, Some(deadline), before),
+            None
+        );
+        assert_eq!(
+            surcharge_start(SurchargeFrom::WrittenDemand, due, Some(deadline), after),
+            Some(deadline)
+        );
+        // A demand before the due date does not start the surcharge earlier.
+        assert_eq!(
+            surcharge_start(
+                SurchargeFrom::WrittenDemand,
+                due,
+                Some(d("2025-11-01")),
+                after
+            ),
+            Some(due)
+        );
+    }
 }

@@ -26,5 +26,6 @@ mod privacy;
 mod receipts;
 mod reminders;
 mod roll;
+mod tax_pages;
 mod violations;
 mod year;

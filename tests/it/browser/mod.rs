@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod federation;
 mod officers;
+mod tax;
 
 const AXE: &str = include_str!("vendor/axe.min.js");
 

@@ -1,0 +1,2 @@
+DROP TABLE bank_payments;
+DROP TABLE written_demands;
