@@ -12,6 +12,7 @@ mod declarations;
 mod disputes;
 mod employers;
 mod fuzz;
+mod golden_rules;
 mod health;
 mod helpers;
 mod imports;
