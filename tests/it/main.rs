@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod declarations;
+mod dispatch;
 mod disputes;
 mod employers;
 mod fuzz;
