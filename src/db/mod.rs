@@ -11,6 +11,7 @@ pub mod audit;
 pub mod declarations;
 pub mod demo;
 pub mod employers;
+pub mod hardship;
 pub mod notices;
 pub mod outbox;
 pub mod payments;

@@ -187,6 +187,10 @@ pub struct Statement {
     pub refund_due: String,
     /// The surcharge day by day, in stretches.
     pub segments: Vec<StatementSegment>,
+    /// The tax bureau's hardship decision on the year, if any (docs/rules.md §6a): the
+    /// principal and the due date above already reflect an approved one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardship: Option<crate::registry::hardship::HardshipView>,
     /// True when a provisional value (due date, surcharge cap) was used.
     pub provisional: bool,
     /// What "provisional" means, in Chinese with the English after it; absent when not.
@@ -275,6 +279,13 @@ pub fn statement(
         .collect();
     let rule: &Cited<SurchargeRule> = &policy.surcharge;
     let due = policy.payment_due.value;
+    // docs/rules.md §6a: an approved reduction lowers the principal, an approved
+    // deferral moves the due date (no surcharge until then).
+    let hardship = crate::registry::hardship::relief_of(conn, employer.id, levy_year)?;
+    let (principal, due) = match &hardship {
+        Some((relief, _)) => (relief.principal(principal), relief.due(due)),
+        None => (principal, due),
+    };
     let r = surcharge(&rule.value, principal, due, &payments, as_of)
         .map_err(|e| StatementError::Internal(e.to_string()))?;
     let outstanding = r.outstanding_principal + r.outstanding_surcharge;
@@ -316,6 +327,7 @@ pub fn statement(
                 surcharge: format_money(s.amount),
             })
             .collect(),
+        hardship: hardship.map(|(_, view)| view),
         provisional: policy.payment_due.provisional || rule.provisional,
         provisional_note: (policy.payment_due.provisional || rule.provisional).then(|| {
             format!(

@@ -14,6 +14,7 @@ mod disputes;
 mod employers;
 mod fuzz;
 mod golden_rules;
+mod hardship;
 mod health;
 mod helpers;
 mod imports;
