@@ -143,7 +143,7 @@ impl Explainer {
         t.result(weighted.as_str());
         let age_cite = o
             .age_limit
-            .and_then(|_| policy.working_age.as_ref())
+            .and(policy.working_age.as_ref())
             .map(|w| w.required.citation.as_str());
         let dispatch_cite = e.dispatch.map(|_| CITE_DISPATCH);
         if o.fresh_graduate_applied {
