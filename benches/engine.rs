@@ -61,6 +61,7 @@ fn policy() -> ResolvedPolicy {
             nat,
         )),
         fresh_graduate_full_year: Cited::new(true, "郑州市2025年通知", true, henan),
+        working_age: None,
         reward: Cited::new(
             RewardRule::None {
                 note: "no rule".into(),
@@ -112,6 +113,8 @@ fn input() -> LevyInput {
         fresh_graduate: false,
         disputed: MonthSet::EMPTY,
         counted_elsewhere: MonthSet::EMPTY,
+        retirement_track: None,
+        dispatch: None,
     };
     LevyInput {
         employer_kind: EmployerKind::Enterprise,

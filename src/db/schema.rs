@@ -262,6 +262,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Hardship decisions: a reduction or a deferral of one levy year (src/db/hardship.rs).
+    hardship_decisions (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        kind -> Text,
+        decision -> Text,
+        amount_fen -> Nullable<BigInt>,
+        deferred_to -> Nullable<Date>,
+        applied_on -> Date,
+        decided_on -> Date,
+        reason -> Text,
+        decided_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(hardship_decisions -> employers (employer_id));
 diesel::joinable!(payments -> employers (employer_id));
 diesel::joinable!(declarations -> employers (employer_id));
 diesel::joinable!(declaration_versions -> declarations (declaration_id));
@@ -394,6 +413,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assessments,
     outbox,
     payments,
+    hardship_decisions,
     notices,
     notice_objections,
     users,

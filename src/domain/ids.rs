@@ -323,6 +323,25 @@ impl ResidentId {
         let s = self.expose();
         NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").ok()
     }
+
+    /// The holder's sex: GB 11643-1999 gives it in position 17 (the sequence code's
+    /// last digit), odd for men, even for women.
+    pub fn sex(&self) -> Sex {
+        if (self.0[16].wrapping_sub(b'0')) % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
+    }
+}
+
+/// A holder's sex as an ID number states it (GB 11643-1999, position 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    /// Odd digit.
+    Male,
+    /// Even digit.
+    Female,
 }
 
 // ---------------------------------------------------------------------------------------

@@ -156,6 +156,10 @@ pub struct ResolvedPolicy {
     pub reduction_tiers: Option<Cited<ReductionTiers>>,
     /// A fresh graduate counted more than 6 months counts 12 (Henan).
     pub fresh_graduate_full_year: Cited<bool>,
+    /// The working-age condition, where the region requires it (docs/rules.md §4.3);
+    /// `None` elsewhere. Absent in assessments stored before it existed.
+    #[serde(default)]
+    pub working_age: Option<WorkingAgeRule>,
     /// Over-quota reward rule.
     pub reward: Cited<RewardRule>,
     /// Late-payment surcharge rule.
@@ -235,4 +239,94 @@ impl PolicyProvider for FrozenPolicy {
     ) -> Result<NaiveDate, PolicyLookupError> {
         Ok(self.0.as_of)
     }
+}
+
+/// Which retirement age applies to a woman (docs/rules.md §4.3): before the 2024 reform
+/// a woman worker (女工人) retired at 50 and a woman cadre (女干部, a management or
+/// professional post) at 55 (国发〔1978〕104号); the reform raises each on its own schedule.
+/// The certificate number tells sex and birth date, not this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetirementTrack {
+    /// 女工人: original age 50.
+    Worker,
+    /// 女干部 / 管理岗位、专业技术岗位: original age 55.
+    Cadre,
+}
+
+impl RetirementTrack {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetirementTrack::Worker => "worker",
+            RetirementTrack::Cadre => "cadre",
+        }
+    }
+}
+
+/// One statutory retirement age and its gradual raise by birth cohort (全国人民代表大会常务
+/// 委员会关于实施渐进式延迟法定退休年龄的决定, 2024-09-13, and the annex tables of its
+/// 办法): a person born in or after `delay_from` (year, month) retires `base_years` plus
+/// one month for each started block of `delay_every_months` birth months counted from
+/// `delay_from`, at most `max_delay_months` more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementSchedule {
+    /// The original age in whole years (60, 50, 55).
+    pub base_years: u32,
+    /// The first birth month (year, month 1–12) whose age is raised; `None` before the
+    /// reform.
+    pub delay_from: Option<(i32, u32)>,
+    /// Birth months per month of raise (4; 2 for women of the original age 50).
+    pub delay_every_months: u32,
+    /// The largest raise in months (36; 60 for women of the original age 50).
+    pub max_delay_months: u32,
+}
+
+impl RetirementSchedule {
+    /// The retirement age, in months, of a person born in `birth_year`-`birth_month`.
+    /// The annex tables: men born 1965-01..04 retire at 60 years 1 month, 1965-05..08 at
+    /// 60 years 2 months, …, from 1976-09 at 63.
+    pub fn age_months(&self, birth_year: i32, birth_month: u32) -> u32 {
+        let base = self.base_years * 12;
+        let Some((y0, m0)) = self.delay_from else {
+            return base;
+        };
+        let since =
+            (i64::from(birth_year) - i64::from(y0)) * 12 + i64::from(birth_month) - i64::from(m0);
+        if since < 0 || self.delay_every_months == 0 {
+            return base;
+        }
+        let blocks = since / i64::from(self.delay_every_months) + 1;
+        let delay = u32::try_from(blocks)
+            .unwrap_or(u32::MAX)
+            .min(self.max_delay_months);
+        base + delay
+    }
+}
+
+/// The statutory retirement ages in force (docs/rules.md §4.3) and the lowest working
+/// age: together, the working age of a disabled employee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementAges {
+    /// The lowest working age in years (16: 劳动法 第十五条).
+    pub minimum_age: u32,
+    /// Men.
+    pub male: RetirementSchedule,
+    /// Women workers (original age 50).
+    pub female_worker: RetirementSchedule,
+    /// Women cadres (original age 55).
+    pub female_cadre: RetirementSchedule,
+}
+
+/// The working-age condition of a region that counts disabled employees of working age
+/// only (docs/rules.md §4.3; Henan, Shanghai).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkingAgeRule {
+    /// Where the region says so (its pack's `working_age_required`).
+    pub required: Cited<bool>,
+    /// The retirement ages in force on the last day of each month of the data year
+    /// (index 0 = January); `None` where no pack has them.
+    pub ages_by_month: [Option<Cited<RetirementAges>>; 12],
+    /// The track used for a woman whose line does not say (docs/rules.md §4.3).
+    pub default_track: Cited<RetirementTrack>,
 }

@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod docs;
 pub mod employers;
 pub mod federation;
+pub mod hardship;
 pub mod health;
 pub mod imports;
 pub mod inspector;
@@ -256,6 +257,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(assessments::routes)
         .configure(disputes::routes)
         .configure(payments::routes)
+        .configure(hardship::routes)
         .configure(roll::routes)
         .configure(violations::routes)
         .configure(notices::routes)

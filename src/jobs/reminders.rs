@@ -136,6 +136,9 @@ pub fn plan_reminders(
         let declared: HashSet<i64> = crate::db::declarations::filed_among(conn, &ids, levy_year)?;
         let levies = crate::db::assessments::current_levies(conn, levy_year, &ids)?;
         let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, None)?;
+        // docs/rules.md §6a: an approved deferral moves the due date (no overdue mail
+        // until it passes), an approved reduction lowers the principal.
+        let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
         for (snapshot, _) in levies.values() {
             if !snapshots.contains_key(snapshot) {
                 let t = match snapshot_terms(conn, book, *snapshot)? {
@@ -165,7 +168,15 @@ pub fn plan_reminders(
                         .ok()
                 })
                 .clone();
-            let levy_terms = levy.and_then(|(s, _)| snapshots.get(s).cloned().flatten());
+            let relief = reliefs.get(&e.id);
+            let levy_terms = levy
+                .and_then(|(s, _)| snapshots.get(s).cloned().flatten())
+                .map(|mut t| {
+                    if let Some(r) = relief {
+                        t.payment_due = r.due(t.payment_due);
+                    }
+                    t
+                });
             let facts = EmployerFacts {
                 employer_id: e.id,
                 uscc: e.uscc.clone(),
@@ -175,7 +186,7 @@ pub fn plan_reminders(
                 declared: declared.contains(&e.id),
                 in_levy_year: e.registered_on.is_none_or(|d| d.year() <= levy_year),
                 levy: levy.map(|(_, fen)| LevyFacts {
-                    principal: from_fen(*fen),
+                    principal: relief.map_or(from_fen(*fen), |r| r.principal(from_fen(*fen))),
                     payments: paid.remove(&e.id).unwrap_or_default(),
                 }),
             };

@@ -59,6 +59,12 @@ pub(crate) struct RawPack {
     #[serde(default)]
     pub certification_window: Entries<RawWindow>,
     #[serde(default)]
+    pub working_age_required: Entries<bool>,
+    #[serde(default)]
+    pub retirement_age: Entries<RawRetirementAges>,
+    #[serde(default)]
+    pub retirement_default_track: Entries<crate::domain::RetirementTrack>,
+    #[serde(default)]
     pub public_body_threshold: RawThresholds,
     #[serde(default)]
     pub note: Entries<String>,
@@ -213,6 +219,32 @@ pub(crate) enum Persons {
 pub(crate) struct RawWindow {
     pub opens: MonthDay,
     pub closes: MonthDay,
+}
+
+/// `retirement_age.value`: the lowest working age and the three retirement schedules
+/// (docs/rules.md §4.3).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRetirementAges {
+    pub minimum_age: u32,
+    pub male: RawSchedule,
+    pub female_worker: RawSchedule,
+    pub female_cadre: RawSchedule,
+}
+
+/// One retirement schedule: `{ years = 60 }`, or with the reform's raise by birth
+/// cohort `{ years = 60, delay_from_birth = "1965-01", delay_every_months = 4,
+/// max_delay_months = 36 }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSchedule {
+    pub years: u32,
+    #[serde(default)]
+    pub delay_from_birth: Option<String>,
+    #[serde(default)]
+    pub delay_every_months: Option<u32>,
+    #[serde(default)]
+    pub max_delay_months: Option<u32>,
 }
 
 /// `[public_body_threshold]`: one timeline per kind, so that a province can override

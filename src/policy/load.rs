@@ -8,6 +8,7 @@
 //! codes and the hierarchy between files; every such problem is collected, in every
 //! file, so one `policy check` shows them all.
 
+mod retirement;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Days;
@@ -341,6 +342,22 @@ fn convert(cx: &mut Ctx<'_>, file_name: &str, raw: RawPack) -> Option<RegionPack
             }
         },
     );
+    let working_age_required = timeline(
+        cx,
+        "working_age_required",
+        raw.working_age_required,
+        |_, _, v| Some(*v.get_ref()),
+    );
+    let retirement_age = timeline(cx, "retirement_age", raw.retirement_age, |cx, key, v| {
+        let at = v.span().start;
+        retirement::retirement_ages(cx, key, at, v.get_ref())
+    });
+    let retirement_default_track = timeline(
+        cx,
+        "retirement_default_track",
+        raw.retirement_default_track,
+        |_, _, v| Some(*v.get_ref()),
+    );
     let count = |cx: &mut Ctx<'_>, key: &str, v: Spanned<u32>| {
         let n = *v.get_ref();
         if n >= 1 {
@@ -398,6 +415,9 @@ fn convert(cx: &mut Ctx<'_>, file_name: &str, raw: RawPack) -> Option<RegionPack
         filing_deadline,
         payment_due,
         certification_window,
+        working_age_required,
+        retirement_age,
+        retirement_default_track,
         threshold_government_agency,
         threshold_public_institution,
         notes,

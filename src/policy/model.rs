@@ -4,7 +4,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::format::{Confidence, MonthDay, WageSeries};
-use crate::domain::{ExemptionRule, ReductionTiers, RegionCode, RewardRule};
+use crate::domain::{
+    ExemptionRule, ReductionTiers, RegionCode, RetirementAges, RetirementTrack, RewardRule,
+};
 
 /// One dated value of one parameter, as written in a pack and validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +118,12 @@ pub struct RegionPack {
     pub(crate) filing_deadline: Timeline<MonthDay>,
     pub(crate) payment_due: Timeline<MonthDay>,
     pub(crate) certification_window: Timeline<CertificationWindow>,
+    /// Counts disabled employees of working age only (docs/rules.md §4.3).
+    pub(crate) working_age_required: Timeline<bool>,
+    /// The lowest working age and the statutory retirement ages (docs/rules.md §4.3).
+    pub(crate) retirement_age: Timeline<RetirementAges>,
+    /// The track of a woman whose roster line does not say (docs/rules.md §4.3).
+    pub(crate) retirement_default_track: Timeline<RetirementTrack>,
     pub(crate) threshold_government_agency: Timeline<u32>,
     pub(crate) threshold_public_institution: Timeline<u32>,
     pub(crate) notes: Timeline<String>,
@@ -145,6 +153,9 @@ impl RegionPack {
         add(&self.filing_deadline, &mut acc);
         add(&self.payment_due, &mut acc);
         add(&self.certification_window, &mut acc);
+        add(&self.working_age_required, &mut acc);
+        add(&self.retirement_age, &mut acc);
+        add(&self.retirement_default_track, &mut acc);
         add(&self.threshold_government_agency, &mut acc);
         add(&self.threshold_public_institution, &mut acc);
         add(&self.notes, &mut acc);

@@ -316,6 +316,27 @@ impl PolicyProvider for PolicyBook {
         let fresh_graduate_full_year = nearest(&chain, as_of, |p| &p.fresh_graduate_full_year)
             .map(cited)
             .ok_or_else(|| missing("fresh-graduate rule", region, as_of))?;
+        // docs/rules.md §4.3: only where the region requires working age; the ages are
+        // those in force on each month's last day, the default track that of the as-of day.
+        let working_age = match nearest(&chain, as_of, |p| &p.working_age_required) {
+            Some(found) if found.1.value => {
+                let ages_by_month = std::array::from_fn(|i| {
+                    let month = u32::try_from(i + 1).unwrap_or(12);
+                    month_end(data_year, month)
+                        .and_then(|d| nearest(&chain, d, |p| &p.retirement_age))
+                        .map(cited)
+                });
+                let default_track = nearest(&chain, as_of, |p| &p.retirement_default_track)
+                    .map(cited)
+                    .ok_or_else(|| missing("retirement default track", region, as_of))?;
+                Some(crate::domain::WorkingAgeRule {
+                    required: cited(found),
+                    ages_by_month,
+                    default_track,
+                })
+            }
+            _ => None,
+        };
         let reward = nearest(&chain, as_of, |p| &p.reward)
             .map(cited)
             .ok_or_else(|| missing("reward rule", region, as_of))?;
@@ -389,6 +410,7 @@ impl PolicyProvider for PolicyBook {
             exemption,
             reduction_tiers,
             fresh_graduate_full_year,
+            working_age,
             reward,
             surcharge,
             filing_deadline,

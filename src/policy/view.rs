@@ -405,6 +405,50 @@ impl PolicyBook {
             json!(r.payment_due.value.to_string()),
             r.payment_due.value.to_string(),
         ));
+        // docs/rules.md §4.3: only where the region counts employees of working age.
+        if let Some(w) = &r.working_age {
+            ps.push(param(
+                "working_age_required",
+                &w.required,
+                json!(w.required.value),
+                "disabled employees count only while of working age".into(),
+            ));
+            if let Some(a) = w.ages_by_month[11].as_ref() {
+                let sched = |s: &crate::domain::RetirementSchedule| match s.delay_from {
+                    Some((y, m)) => format!(
+                        "{} (+1 month per {} birth months from {y}-{m:02}, at most +{})",
+                        s.base_years, s.delay_every_months, s.max_delay_months
+                    ),
+                    None => s.base_years.to_string(),
+                };
+                ps.push(param(
+                    "retirement_age",
+                    a,
+                    json!({
+                        "minimum_age": a.value.minimum_age,
+                        "male": a.value.male.base_years,
+                        "female_worker": a.value.female_worker.base_years,
+                        "female_cadre": a.value.female_cadre.base_years,
+                    }),
+                    format!(
+                        "from {}; men {}; women workers {}; women cadres {}",
+                        a.value.minimum_age,
+                        sched(&a.value.male),
+                        sched(&a.value.female_worker),
+                        sched(&a.value.female_cadre)
+                    ),
+                ));
+            }
+            ps.push(param(
+                "retirement_default_track",
+                &w.default_track,
+                json!(w.default_track.value.as_str()),
+                format!(
+                    "{} (a woman's line without retirement_track)",
+                    w.default_track.value.as_str()
+                ),
+            ));
+        }
         ps.push(match self.certification_window(&chain, as_of) {
             Some(c) => {
                 let opens = c.value.opens.in_year(levy_year).map(|d| d.to_string());

@@ -41,7 +41,19 @@ pub fn disputes_for(
     levy_year: i32,
     employer_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<LineDispute>>, DbError> {
-    let found = overlaps(conn, levy_year, employer_ids)?;
+    let mut found = overlaps(conn, levy_year, employer_ids)?;
+    if found.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // docs/rules.md §4.4: two lines that agree on a dispatch are no dispute.
+    let mut ids: Vec<i64> = found
+        .iter()
+        .flat_map(|o| [o.employer_id, o.other_employer_id])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let agreements = DispatchLines::load(conn, levy_year, &ids)?;
+    found.retain(|o| !agreements.agreed(&o.holder_id, o.employer_id, o.other_employer_id));
     if found.is_empty() {
         return Ok(HashMap::new());
     }
@@ -124,6 +136,12 @@ pub fn list(
     }
     let rows = repo::claims(conn, levy_year, &holders)?;
     let decided = resolutions(conn, levy_year, &holders)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.7).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let agreements = DispatchLines::load(conn, levy_year, &ids)?;
+    // The employer ids of each holder's claims, in claim order.
+    let mut claim_ids: HashMap<String, Vec<i64>> = HashMap::new();
     let mut by_holder: Vec<(String, Dispute)> = Vec::new();
     for (holder, cert, line_no, mask, uscc, name, region, emp_id) in rows {
         if by_holder.last().is_none_or(|(h, _)| *h != holder) {
@@ -136,6 +154,7 @@ pub fn list(
                 },
             ));
         }
+        claim_ids.entry(holder.clone()).or_default().push(emp_id);
         if let Some((_, d)) = by_holder.last_mut() {
             if decided.get(&holder) == Some(&emp_id) {
                 d.counted_by = Some(uscc.clone());
@@ -151,16 +170,23 @@ pub fn list(
     }
     Ok(by_holder
         .into_iter()
-        .map(|(_, d)| d)
-        // A dispute needs two employers sharing a month.
-        .filter(|d| {
+        // A dispute needs two employers sharing a month, and not agreed on a dispatch
+        // (docs/rules.md §4.4).
+        .filter(|(holder, d)| {
+            let emp = claim_ids.get(holder).map(Vec::as_slice).unwrap_or_default();
             let overlapping = d.claims.iter().enumerate().any(|(i, a)| {
-                d.claims[i + 1..]
-                    .iter()
-                    .any(|b| b.uscc != a.uscc && a.months.iter().any(|m| b.months.contains(m)))
+                d.claims[i + 1..].iter().enumerate().any(|(j, b)| {
+                    b.uscc != a.uscc
+                        && a.months.iter().any(|m| b.months.contains(m))
+                        && !matches!(
+                            (emp.get(i), emp.get(i + 1 + j)),
+                            (Some(&x), Some(&y)) if agreements.agreed(holder, x, y)
+                        )
+                })
             });
             overlapping && d.claims.iter().any(|c| c.region.starts_with(region_prefix))
         })
+        .map(|(_, d)| d)
         .collect())
 }
 
@@ -252,4 +278,86 @@ pub fn resolve(
         )?;
         Ok(())
     })
+}
+
+/// The dispatch agreements declared on the current declarations of some employers
+/// (docs/rules.md §4.4): by employer and person, the line's `dispatch`, and each
+/// employer's USCC. Read from the declaration bodies, which the request layer checked
+/// when they were saved.
+struct DispatchLines {
+    lines: HashMap<(i64, String), LineDispatch>,
+    uscc: HashMap<i64, String>,
+}
+
+/// One line's `dispatch`, as declared.
+struct LineDispatch {
+    role: String,
+    counted_by: String,
+    partner: String,
+}
+
+impl DispatchLines {
+    fn load(conn: &mut AnyConnection, levy_year: i32, ids: &[i64]) -> Result<Self, DbError> {
+        let mut out = DispatchLines {
+            lines: HashMap::new(),
+            uscc: HashMap::new(),
+        };
+        for (emp, decl) in repo::current_many(conn, ids, levy_year)? {
+            let Ok(body) = serde_json::from_str::<serde_json::Value>(&decl.body_json) else {
+                continue;
+            };
+            let roster = body.get("disabled_employees").and_then(|r| r.as_array());
+            for line in roster.into_iter().flatten() {
+                let Some(d) = line.get("dispatch").filter(|d| d.is_object()) else {
+                    continue;
+                };
+                let text = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                let Some(holder) = holder_of(line) else {
+                    continue;
+                };
+                out.lines.insert(
+                    (emp, holder),
+                    LineDispatch {
+                        role: text("role").to_owned(),
+                        counted_by: text("counted_by").to_owned(),
+                        partner: text("partner_uscc").to_ascii_uppercase(),
+                    },
+                );
+            }
+        }
+        if !out.lines.is_empty() {
+            for &id in ids {
+                if let Some(e) = crate::db::employers::by_id(conn, id)? {
+                    out.uscc.insert(id, e.uscc);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when the lines of employers `a` and `b` on the person are the two sides of
+    /// one dispatch, each naming the other, and agree on who counts the person.
+    fn agreed(&self, holder: &str, a: i64, b: i64) -> bool {
+        let key = |e: i64| (e, holder.to_owned());
+        let (Some(x), Some(y)) = (self.lines.get(&key(a)), self.lines.get(&key(b))) else {
+            return false;
+        };
+        let names = |line: &LineDispatch, other: i64| {
+            self.uscc.get(&other).is_some_and(|u| *u == line.partner)
+        };
+        x.role != y.role && x.counted_by == y.counted_by && names(x, b) && names(y, a)
+    }
+}
+
+/// The holder key of a body's roster line, as the roster lines store it: the ID number
+/// of a 残疾人证, `V:` and the number of a 残疾军人证.
+fn holder_of(line: &serde_json::Value) -> Option<String> {
+    let no = line.get("certificate_no")?.as_str()?;
+    if line.get("certificate_kind").and_then(|k| k.as_str()) == Some("veteran") {
+        let v = crate::domain::ids::VeteranCertificate::parse(no).ok()?;
+        Some(format!("V:{}", v.expose()))
+    } else {
+        let c = crate::domain::ids::DisabilityCertificate::parse(no).ok()?;
+        Some(c.holder().expose().to_owned())
+    }
 }

@@ -202,6 +202,10 @@ pub struct Statement {
     pub surcharge_from: Option<NaiveDate>,
     /// The trigger, for a person (Chinese, then English), with its legal source.
     pub surcharge_trigger_note: String,
+    /// The tax bureau's hardship decision on the year, if any (docs/rules.md §6a): the
+    /// principal and the due date above already reflect an approved one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardship: Option<crate::registry::hardship::HardshipView>,
     /// True when a provisional value (due date, surcharge cap) was used.
     pub provisional: bool,
     /// What "provisional" means, in Chinese with the English after it; absent when not.
@@ -354,6 +358,14 @@ pub fn statement_under(
         .collect();
     let rule: &Cited<SurchargeRule> = &policy.surcharge;
     let due = policy.payment_due.value;
+    // docs/rules.md §6a: an approved reduction lowers the principal, an approved
+    // deferral moves the due date (no surcharge until then); the trigger then counts
+    // from the due date as moved.
+    let hardship = crate::registry::hardship::relief_of(conn, employer.id, levy_year)?;
+    let (principal, due) = match &hardship {
+        Some((relief, _)) => (relief.principal(principal), relief.due(due)),
+        None => (principal, due),
+    };
     let first_deadline = match trigger {
         SurchargeFrom::DueDate => None,
         SurchargeFrom::WrittenDemand => {
@@ -412,6 +424,7 @@ pub fn statement_under(
         surcharge_trigger: trigger.as_str(),
         surcharge_from: start.and_then(|d| d.succ_opt()),
         surcharge_trigger_note: trigger_note(trigger, first_deadline, as_of),
+        hardship: hardship.map(|(_, view)| view),
         provisional: policy.payment_due.provisional || rule.provisional,
         provisional_note: (policy.payment_due.provisional || rule.provisional).then(|| {
             format!(

@@ -536,6 +536,8 @@ pub fn load(
         for l in lines {
             lines_by.entry(l.0).or_default().push(l);
         }
+        // docs/rules.md §6a: approved reductions and deferrals.
+        let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
         let pending: HashMap<i64, u32> = disputes_for(conn, levy_year, &ids)?
             .into_iter()
             .map(|(e, ls)| {
@@ -575,6 +577,11 @@ pub fn load(
                 None => None,
             };
             let policy = snapshot.or_else(|| region_info.and_then(|r| r.1.as_ref()));
+            let relief = reliefs.get(&e.0);
+            let relieved = relief
+                .zip(policy)
+                .map(|(r, p)| crate::registry::hardship::relieved_policy(p, r));
+            let policy = relieved.as_ref().or(policy);
             let mut roster = RosterFacts::default();
             for l in lines_by.remove(&e.0).unwrap_or_default() {
                 add_line(&mut roster, policy, l.1, l.2, l.3, l.4, l.5);
@@ -583,7 +590,7 @@ pub fn load(
                 declared: filed.contains_key(&e.0),
                 filing_deadline: region_info.map(|r| r.0),
                 assessment: assessed.get(&e.0).map(|&(p, d, _)| AssessedFacts {
-                    payable: from_fen(p),
+                    payable: relief.map_or(from_fen(p), |r| r.principal(from_fen(p))),
                     disabled_x12_e4: d,
                     payments: paid.remove(&e.0).unwrap_or_default(),
                 }),

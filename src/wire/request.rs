@@ -171,6 +171,24 @@ pub struct EmployeeRequest {
     /// not counted here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counted_elsewhere_months: Option<Vec<u8>>,
+    /// A woman's retirement track, "worker" or "cadre" (docs/rules.md §4.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retirement_track: Option<String>,
+    /// A dispatched worker's agreement (docs/rules.md §4.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<DispatchRequest>,
+}
+
+/// `dispatch` of a roster line (docs/rules.md §4.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchRequest {
+    /// "host" or "agency": the declaring employer's side.
+    pub role: String,
+    /// "host" or "agency": the side the agreement names to count the person.
+    pub counted_by: String,
+    /// The other employer's USCC.
+    pub partner_uscc: String,
 }
 
 /// `overrides` of the request.
@@ -442,5 +460,11 @@ fn employee_of(
         fresh_graduate: Some(e.fresh_graduate),
         disputed_months: months(e.disputed),
         counted_elsewhere_months: months(e.counted_elsewhere),
+        retirement_track: e.retirement_track.map(|t| t.as_str().to_owned()),
+        dispatch: e.dispatch.map(|d| DispatchRequest {
+            role: d.role.as_str().to_owned(),
+            counted_by: d.counted_by.as_str().to_owned(),
+            partner_uscc: d.partner.expose().to_owned(),
+        }),
     }
 }

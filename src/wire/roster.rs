@@ -7,10 +7,12 @@ use super::faults::Fault;
 use super::fields::{FieldError, Walker};
 use super::request::{duplicate_message, MAX_ROSTER};
 use super::validate::MONEY_RULE;
-use crate::domain::ids::{DisabilityCertificate, VeteranCertificate};
+use crate::domain::ids::{DisabilityCertificate, UnifiedSocialCreditCode, VeteranCertificate};
 use crate::domain::levy::{
-    duplicate_certificates, Certificate, DisabledEmployee, Employment, MonthSet, VeteranGrade,
+    duplicate_certificates, Certificate, DisabledEmployee, Dispatch, DispatchRole, Employment,
+    MonthSet, VeteranGrade,
 };
+use crate::domain::policy::RetirementTrack;
 
 impl Walker {
     /// Walks `/disabled_employees`.
@@ -101,6 +103,8 @@ impl Walker {
             "fresh_graduate",
             "disputed_months",
             "counted_elsewhere_months",
+            "retirement_track",
+            "dispatch",
         ];
         let base = format!("/disabled_employees/{i}");
         let before = self.errors.len();
@@ -293,6 +297,22 @@ impl Walker {
         };
         let disputed = months("disputed_months");
         let counted_elsewhere = months("counted_elsewhere_months");
+        let retirement_track = get("retirement_track").and_then(|t| {
+            match self.string(t, &p("retirement_track"))? {
+                "worker" => Some(RetirementTrack::Worker),
+                "cadre" => Some(RetirementTrack::Cadre),
+                _ => {
+                    self.err(
+                        &p("retirement_track"),
+                        "invalid",
+                        "应为 \"worker\"（女职工，原法定退休年龄 50 周岁）或 \"cadre\"（管理或专业技术岗位，原 55 周岁）",
+                        "must be \"worker\" (a woman worker, originally 50) or \"cadre\" (a management or professional post, originally 55)",
+                    );
+                    None
+                }
+            }
+        });
+        let dispatch = get("dispatch").and_then(|d| self.dispatch(d, &p("dispatch")));
 
         if self.errors.len() != before {
             return None;
@@ -308,6 +328,55 @@ impl Walker {
             fresh_graduate: fresh_graduate.unwrap_or(false),
             disputed,
             counted_elsewhere,
+            retirement_track,
+            dispatch,
+        })
+    }
+
+    /// Walks a line's `dispatch` (docs/rules.md §4.4): `{ role, counted_by, partner_uscc }`.
+    fn dispatch(&mut self, v: &Value, base: &str) -> Option<Dispatch> {
+        let m = self.object(v, base, &["role", "counted_by", "partner_uscc"])?;
+        let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+        let side = |w: &mut Self, k: &str| -> Option<DispatchRole> {
+            let ptr = format!("{base}/{k}");
+            match get(k) {
+                None => {
+                    w.required(&ptr);
+                    None
+                }
+                Some(x) => match w.string(x, &ptr)? {
+                    "host" => Some(DispatchRole::Host),
+                    "agency" => Some(DispatchRole::Agency),
+                    _ => {
+                        w.err(
+                            &ptr,
+                            "invalid",
+                            "应为 \"host\"（用工单位）或 \"agency\"（劳务派遣单位）",
+                            "must be \"host\" or \"agency\"",
+                        );
+                        None
+                    }
+                },
+            }
+        };
+        let role = side(self, "role");
+        let counted_by = side(self, "counted_by");
+        let ptr = format!("{base}/partner_uscc");
+        let partner = match get("partner_uscc") {
+            None => {
+                self.required(&ptr);
+                None
+            }
+            Some(x) => self.string(x, &ptr).and_then(|s| {
+                UnifiedSocialCreditCode::parse(s)
+                    .map_err(|e| self.id_err(&ptr, e))
+                    .ok()
+            }),
+        };
+        Some(Dispatch {
+            role: role?,
+            counted_by: counted_by?,
+            partner: partner?,
         })
     }
 }

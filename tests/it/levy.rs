@@ -27,7 +27,7 @@ fn golden_cases() -> Vec<(String, Value)> {
 }
 
 /// Checks every `expect` entry (a field name or a JSON pointer) against a response.
-fn check(name: &str, expect: &Value, got: &Value) {
+pub(crate) fn check(name: &str, expect: &Value, got: &Value) {
     for (k, want) in expect.as_object().unwrap() {
         let v = if k.starts_with('/') {
             got.pointer(k)
@@ -43,7 +43,7 @@ fn check(name: &str, expect: &Value, got: &Value) {
     }
 }
 
-fn cli(args: &[&str], stdin: &str) -> (i32, String) {
+pub(crate) fn cli(args: &[&str], stdin: &str) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quota-levy"))
         .args(args)
         .env_remove("QUOTA_LEVY__POLICY__DIR")

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// The holder's ID number inside CERT_A: it must appear nowhere public either.
-const HOLDER_ID: &str = "11010519491231002X";
+const HOLDER_ID: &str = "11010519850118002X";
 
 /// `server.public_base_url` of a test app that sets none.
 const DEFAULT_BASE: &str = "http://127.0.0.1:8080";

@@ -1639,3 +1639,44 @@ async fn two_serve_processes_on_one_database_send_each_reminder_once() {
     );
     drop(db);
 }
+
+/// docs/rules.md §6a: no overdue mail while an approved deferral runs; once it has passed,
+/// the overdue stages count from the new due date.
+#[tokio::test]
+async fn no_overdue_mail_during_an_approved_deferral() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[NO_CATCH_UP]);
+        let law = law_2025();
+        let due = law.payment_due.value;
+        let mut conn = f.pool.conn().expect("conn");
+        let e = employer(&mut conn, 61, Some("finance@deferred.example.org"));
+        assessed(&mut conn, e, 2025, 1_000_000, &law);
+        let deferred_to = due + Duration::days(90);
+        quota_levy::db::hardship::replace(
+            &mut conn,
+            &quota_levy::db::hardship::NewHardship {
+                employer_id: e,
+                levy_year: 2025,
+                kind: "deferral".into(),
+                decision: "approved".into(),
+                amount_fen: None,
+                deferred_to: Some(deferred_to),
+                applied_on: due - Duration::days(20),
+                decided_on: due - Duration::days(10),
+                reason: "洪灾".into(),
+                decided_by: "tax".into(),
+                recorded_at: Utc::now().naive_utc(),
+            },
+        )
+        .expect("decision");
+        let r = f.plan(&mut conn, due + Duration::days(30));
+        assert_eq!(r.queued.get("overdue"), None, "deferred: {r:?}");
+        let r = f.plan(&mut conn, deferred_to + Duration::days(30));
+        assert_eq!(r.queued.get("overdue"), Some(&1), "{r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        assert!(rows.iter().any(|r| r.stage == "overdue-30"), "{rows:?}");
+    })
+    .await
+    .expect("test thread");
+}

@@ -63,6 +63,15 @@ pub fn calculate(
     if let Some(ex) = ex.as_mut() {
         ex.average_headcount(&input.staff, staff);
     }
+    // §4.4 Dispatched disabled workers: the side the agreement names counts them in its
+    // staff too. The declared wages stay those of the declared staff (W below).
+    let declared_staff = staff;
+    let staff = dispatch_staff(input, policy.data_year, staff, &mut warnings)?;
+    if staff != declared_staff {
+        if let Some(ex) = ex.as_mut() {
+            ex.dispatch_staff(declared_staff, staff);
+        }
+    }
 
     // §4.2 Disabled employees D, in twelfths: Σ weight × counted months, or certified × 12.
     let mut outcomes = Vec::new();
@@ -127,8 +136,18 @@ pub fn calculate(
         Decimal::ZERO
     } else {
         let w = match input.wages {
-            Some(Wages::Total(t)) => exact::mul_div_round(&[t, TWELVE], staff.twelfths(), 2)
-                .ok_or(LevyError::Overflow)?,
+            // Choice (docs/rules.md §4.4): the declared total wages are those of the
+            // declared staff, so W divides by the declared N.
+            Some(Wages::Total(t)) if !declared_staff.is_zero() => {
+                exact::mul_div_round(&[t, TWELVE], declared_staff.twelfths(), 2)
+                    .ok_or(LevyError::Overflow)?
+            }
+            Some(Wages::Total(_)) => {
+                return Err(LevyError::InvalidInput {
+                    field: "staff",
+                    reason: "the declared staff is 0: give average_wage for the dispatched workers counted here",
+                })
+            }
             Some(Wages::Average(a)) => round2(a),
             None => return Err(LevyError::MissingWages),
         };
@@ -476,4 +495,49 @@ fn reward(
         RewardRule::None { .. } => Decimal::ZERO,
     };
     Ok(out)
+}
+
+/// The staff `N` after dispatch agreements (docs/rules.md §4.4; 财政部公告2019年第98号
+/// 第三条): dispatched workers count at the agency unless the agreement names the host,
+/// so a host line counted here adds the person's months employed, and an agency line
+/// counted by the host removes them.
+fn dispatch_staff(
+    input: &LevyInput,
+    data_year: i32,
+    staff: Twelfths,
+    warnings: &mut Vec<Warning>,
+) -> Result<Twelfths, LevyError> {
+    let Disabled::Roster(roster) = &input.disabled else {
+        return Ok(staff);
+    };
+    let (mut added, mut removed) = (0u32, 0u32);
+    for e in roster {
+        let Some(d) = e.dispatch else { continue };
+        if d.counted_by != DispatchRole::Host {
+            continue;
+        }
+        let months = match e.employment {
+            Employment::Months(s) => s,
+            Employment::Period { from, to } => months_in_period(data_year, from, to),
+        };
+        match d.role {
+            DispatchRole::Host => added += u32::from(months.len()),
+            DispatchRole::Agency => removed += u32::from(months.len()),
+        }
+    }
+    if added == 0 && removed == 0 {
+        return Ok(staff);
+    }
+    let x12 = staff.twelfths() + Decimal::from(added) - Decimal::from(removed);
+    if x12.is_sign_negative() {
+        return Err(LevyError::InvalidInput {
+            field: "disabled_employees",
+            reason: "the dispatched workers counted by the host exceed the declared staff",
+        });
+    }
+    warnings.push(Warning::DispatchStaffAdjusted {
+        added_months: added,
+        removed_months: removed,
+    });
+    Ok(Twelfths::from_twelfths(x12))
 }

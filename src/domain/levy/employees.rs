@@ -25,6 +25,11 @@ impl Exclusions {
     pub const DUPLICATE_CERTIFICATE: Exclusions = Exclusions(8);
     /// The federation decided that another employer counts the person in these months.
     pub const COUNTED_ELSEWHERE: Exclusions = Exclusions(16);
+    /// Outside the working age on the month's last day (docs/rules.md §4.3).
+    pub const OUTSIDE_WORKING_AGE: Exclusions = Exclusions(32);
+    /// A dispatched worker whom the dispatch agreement assigns to the other employer
+    /// (docs/rules.md §4.4).
+    pub const DISPATCH_COUNTED_BY_PARTNER: Exclusions = Exclusions(64);
 
     /// True when no condition failed.
     pub fn is_empty(self) -> bool {
@@ -42,7 +47,7 @@ impl Exclusions {
 
     /// Stable codes of the failed conditions, in condition order: `short_contract`,
     /// `below_minimum_wage`, `no_social_insurance`, then `duplicate_certificate` and
-    /// `counted_elsewhere`.
+    /// `counted_elsewhere`, `outside_working_age` and `dispatch_counted_by_partner`.
     pub fn codes(self) -> impl Iterator<Item = &'static str> {
         [
             (Self::SHORT_CONTRACT, "short_contract"),
@@ -50,6 +55,11 @@ impl Exclusions {
             (Self::NO_SOCIAL_INSURANCE, "no_social_insurance"),
             (Self::DUPLICATE_CERTIFICATE, "duplicate_certificate"),
             (Self::COUNTED_ELSEWHERE, "counted_elsewhere"),
+            (Self::OUTSIDE_WORKING_AGE, "outside_working_age"),
+            (
+                Self::DISPATCH_COUNTED_BY_PARTNER,
+                "dispatch_counted_by_partner",
+            ),
         ]
         .into_iter()
         .filter(move |(e, _)| self.contains(*e))
@@ -82,6 +92,8 @@ pub struct EmployeeOutcome {
     pub counted_months: u8,
     /// True when the fresh-graduate full-year rule raised the count to 12.
     pub fresh_graduate_applied: bool,
+    /// The working-age limits that excluded months (docs/rules.md §4.3), if any.
+    pub age_limit: Option<super::working_age::AgeLimit>,
 }
 
 impl EmployeeOutcome {
@@ -291,6 +303,36 @@ pub(crate) fn count(
         exclusions.add(Exclusions::COUNTED_ELSEWHERE);
         excluded = MonthSet(excluded.0 | elsewhere.0);
     }
+    // docs/rules.md §4.3: where the region counts employees of working age only.
+    let mut age_limit = None;
+    if let Some(rule) = policy.working_age.as_ref().filter(|r| r.required.value) {
+        *provisional |= rule.required.provisional;
+        let age = super::working_age::check(e, employed, rule, policy.data_year);
+        if !age.outside.is_empty() {
+            exclusions.add(Exclusions::OUTSIDE_WORKING_AGE);
+            excluded = MonthSet(excluded.0 | age.outside.0);
+            *provisional |= rule.ages_by_month.iter().flatten().any(|a| a.provisional);
+        }
+        if let (Some(track), Certificate::Disability(certificate)) =
+            (age.track_assumed, &e.certificate)
+        {
+            *provisional |= rule.default_track.provisional;
+            warnings.push(Warning::RetirementTrackAssumed {
+                employee: index,
+                certificate: *certificate,
+                track,
+            });
+        }
+        if age.unknown {
+            warnings.push(Warning::WorkingAgeUnknown { employee: index });
+        }
+        age_limit = age.limit;
+    }
+    // docs/rules.md §4.4: a dispatched worker the agreement assigns to the other side.
+    if e.dispatch.is_some_and(|d| !d.counted_here()) && !employed.is_empty() {
+        exclusions.add(Exclusions::DISPATCH_COUNTED_BY_PARTNER);
+        excluded = employed;
+    }
     let counted = employed.minus(excluded);
     let mut counted_months = counted.len();
     let mut fresh_graduate_applied = false;
@@ -301,6 +343,7 @@ pub(crate) fn count(
         && policy.fresh_graduate_full_year.value
         && disputed.is_empty()
         && elsewhere.is_empty()
+        && age_limit.is_none()
     {
         *provisional |= policy.fresh_graduate_full_year.provisional;
         // Choice: with a month list the hire date is unknown, so the flag is taken as the
@@ -328,6 +371,7 @@ pub(crate) fn count(
         exclusions,
         counted_months,
         fresh_graduate_applied,
+        age_limit,
     }
 }
 
@@ -495,6 +539,29 @@ pub(crate) fn write_exclusion_detail(
             "同一残疾人证同期由另一用人单位申报，残联已认定由另一用人单位计入",
             "the same certificate is declared by another employer for the same months; the disabled persons' federation decided that the other employer counts the person",
         ));
+    }
+    if let (true, Some(l)) = (
+        o.exclusions.contains(Exclusions::OUTSIDE_WORKING_AGE),
+        o.age_limit,
+    ) {
+        next(out);
+        super::working_age::write_detail(out, &l, lang);
+    }
+    if o.exclusions
+        .contains(Exclusions::DISPATCH_COUNTED_BY_PARTNER)
+    {
+        next(out);
+        let side = e.dispatch.map(|d| d.counted_by);
+        out.push_str(match side {
+            Some(super::DispatchRole::Host) => lang.pick(
+                "劳务派遣人员，派遣协议约定由用工单位计入（财政部公告2019年第98号 第三条）",
+                "a dispatched worker whom the dispatch agreement assigns to the host (财政部公告2019年第98号 第三条)",
+            ),
+            _ => lang.pick(
+                "劳务派遣人员，派遣协议约定由派遣单位计入（财政部公告2019年第98号 第三条）",
+                "a dispatched worker whom the dispatch agreement assigns to the agency (财政部公告2019年第98号 第三条)",
+            ),
+        });
     }
     if zh {
         out.push('；');

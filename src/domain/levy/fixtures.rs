@@ -95,6 +95,7 @@ pub(crate) fn national(region: RegionCode, as_of: NaiveDate, data_year: i32) -> 
         exemption,
         reduction_tiers,
         fresh_graduate_full_year: nat(false, "残疾人就业条例"),
+        working_age: None,
         reward: nat(
             RewardRule::None {
                 note: "未规定超比例奖励标准 (no over-quota reward rule; fixture)".into(),

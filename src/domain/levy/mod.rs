@@ -12,6 +12,7 @@ pub mod exact;
 pub mod explain;
 mod num;
 pub mod surcharge;
+pub mod working_age;
 // The output types and the calculation are their own files; their items are
 // re-exported below so that callers name `levy::X` as before.
 mod calculate;
@@ -25,7 +26,8 @@ pub(crate) mod tests;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::ids::{DisabilityCertificate, VeteranCertificate};
+use super::ids::{DisabilityCertificate, UnifiedSocialCreditCode, VeteranCertificate};
+use super::policy::RetirementTrack;
 use super::region::EmployerKind;
 // The tests (`use super::*`) were written against this module's imports when the
 // calculation lived here.
@@ -143,6 +145,52 @@ pub struct DisabledEmployee {
     /// Months of a dispute the federation decided for another employer: this one does
     /// not count the person then. Set by the registry; empty on a self-check.
     pub counted_elsewhere: MonthSet,
+    /// A woman's retirement track (docs/rules.md §4.3), which the certificate number
+    /// cannot tell; `None` uses the region's default track.
+    pub retirement_track: Option<RetirementTrack>,
+    /// A dispatched worker (劳务派遣) and the agreement on who counts them
+    /// (docs/rules.md §4.4).
+    pub dispatch: Option<Dispatch>,
+}
+
+/// Which side of a labour dispatch (劳务派遣) an employer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DispatchRole {
+    /// The host (用工单位) the person works at.
+    Host,
+    /// The dispatching agency (派遣单位) that employs the person.
+    Agency,
+}
+
+impl DispatchRole {
+    /// The API spelling: `host` or `agency`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispatchRole::Host => "host",
+            DispatchRole::Agency => "agency",
+        }
+    }
+}
+
+/// A dispatched disabled worker and the agreement between agency and host on which of
+/// them counts the person, in its disabled count and its staff count, never both
+/// (财税〔2015〕72号 第八条; 财政部公告2019年第98号 第三条; docs/rules.md §4.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dispatch {
+    /// The declaring employer's side.
+    pub role: DispatchRole,
+    /// The side the agreement names to count the person.
+    pub counted_by: DispatchRole,
+    /// The other employer of the agreement (the agency for a host, the host for an
+    /// agency).
+    pub partner: UnifiedSocialCreditCode,
+}
+
+impl Dispatch {
+    /// True when the declaring employer counts the person.
+    pub fn counted_here(&self) -> bool {
+        self.role == self.counted_by
+    }
 }
 
 /// The certificate a disabled employee holds (docs/rules.md §4.2 condition 1).

@@ -136,6 +136,30 @@ pub enum Warning {
         /// Twelve times the value used (e.g. 388).
         twelfths: Decimal,
     },
+    /// A woman's line without `retirement_track` whose count depends on it: the region's
+    /// default track was used (docs/rules.md §4.3). Names the line and the masked number.
+    RetirementTrackAssumed {
+        /// Roster index.
+        employee: usize,
+        /// The certificate, shown masked.
+        certificate: crate::domain::ids::DisabilityCertificate,
+        /// The track used.
+        track: crate::domain::policy::RetirementTrack,
+    },
+    /// Working age is required but the certificate tells no birth date (a veteran's):
+    /// the age was not checked (docs/rules.md §4.3).
+    WorkingAgeUnknown {
+        /// Roster index.
+        employee: usize,
+    },
+    /// Dispatched workers counted at the host changed the staff count (docs/rules.md
+    /// §4.4): months added by a host, months removed by an agency.
+    DispatchStaffAdjusted {
+        /// Person-months added to the declared staff (a host that counts them).
+        added_months: u32,
+        /// Person-months removed (an agency whose workers the host counts).
+        removed_months: u32,
+    },
     /// The shortfall shown (4 decimals) times W_used does not give the fee: the fee is
     /// computed from the exact shortfall, which the message shows.
     FeeFromExactShortfall {
@@ -181,6 +205,9 @@ impl Warning {
             Warning::SocialAverageWageStandIn => "social_average_wage_stand_in",
             Warning::AverageHeadcountTwelfth { .. } => "average_headcount_twelfth",
             Warning::FeeFromExactShortfall { .. } => "fee_from_exact_shortfall",
+            Warning::RetirementTrackAssumed { .. } => "retirement_track_assumed",
+            Warning::WorkingAgeUnknown { .. } => "working_age_unknown",
+            Warning::DispatchStaffAdjusted { .. } => "dispatch_staff_adjusted",
         }
     }
 
@@ -293,6 +320,55 @@ impl Warning {
                 } else {
                     format!(
                         "The average headcount {given} is within 0.00005 of {exact}: taken as that twelfth rounded to 4 decimals, and computed with the exact {exact}."
+                    )
+                }
+            }
+            Warning::RetirementTrackAssumed {
+                employee,
+                certificate,
+                track,
+            } => {
+                let masked = certificate.masked();
+                let (zh_track, en_track) = match track {
+                    crate::domain::policy::RetirementTrack::Worker => (
+                        "女职工（原法定退休年龄 50 周岁）",
+                        "a woman worker (originally 50)",
+                    ),
+                    crate::domain::policy::RetirementTrack::Cadre => (
+                        "管理或专业技术岗位女职工（原法定退休年龄 55 周岁）",
+                        "a woman in a management or professional post (originally 55)",
+                    ),
+                };
+                if zh {
+                    format!(
+                        "/disabled_employees/{employee}（证号 {masked}）：未申报 retirement_track，按{zh_track}计算法定退休年龄，计入月数取决于此；如不符，请申报 retirement_track（\"worker\" 或 \"cadre\"）。"
+                    )
+                } else {
+                    format!(
+                        "/disabled_employees/{employee} (certificate {masked}): no retirement_track given; the retirement age of {en_track} was used, and the months counted depend on it; if that is wrong, give retirement_track (\"worker\" or \"cadre\")."
+                    )
+                }
+            }
+            Warning::WorkingAgeUnknown { employee } => {
+                if zh {
+                    format!("/disabled_employees/{employee}：残疾军人证号不含出生日期，未核对是否在法定劳动年龄内（未因此剔除）。")
+                } else {
+                    format!(
+                        "/disabled_employees/{employee}: a disabled veteran's certificate number gives no birth date; working age was not checked (not excluded for it)."
+                    )
+                }
+            }
+            Warning::DispatchStaffAdjusted {
+                added_months,
+                removed_months,
+            } => {
+                if zh {
+                    format!(
+                        "劳务派遣残疾人按派遣协议计入用工单位：在职职工人数加 {added_months} 人月、减 {removed_months} 人月（除以 12 计入年平均人数；财政部公告2019年第98号 第三条）。"
+                    )
+                } else {
+                    format!(
+                        "Dispatched disabled workers counted at the host under the dispatch agreement: {added_months} person-months added to and {removed_months} removed from the staff count (divided by 12 into the average; 财政部公告2019年第98号 第三条)."
                     )
                 }
             }

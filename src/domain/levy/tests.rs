@@ -46,6 +46,8 @@ fn employee(seq: u32, grade: u8, months: &[u8]) -> DisabledEmployee {
         fresh_graduate: false,
         disputed: MonthSet::EMPTY,
         counted_elsewhere: MonthSet::EMPTY,
+        retirement_track: None,
+        dispatch: None,
     }
 }
 
@@ -1387,6 +1389,8 @@ fn employee_strategy() -> impl Strategy<Value = DisabledEmployee> {
                     fresh_graduate: fresh,
                     disputed: MonthSet::EMPTY,
                     counted_elsewhere: MonthSet::EMPTY,
+                    retirement_track: None,
+                    dispatch: None,
                 }
             },
         )

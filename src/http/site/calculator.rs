@@ -445,6 +445,8 @@ fn with_one_more(input: &LevyInput, month: u32, certificate: &Certificate) -> Le
                 fresh_graduate: false,
                 disputed: MonthSet::EMPTY,
                 counted_elsewhere: MonthSet::EMPTY,
+                retirement_track: None,
+                dispatch: None,
             });
         }
     }

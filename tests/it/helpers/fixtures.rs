@@ -24,9 +24,10 @@ pub fn uscc_with_check(first17: &str) -> String {
     format!("{first17}{}", CHARS.as_bytes()[check as usize] as char)
 }
 
-/// A valid second-generation disability certificate: the docs/rules.md §9 ID number,
-/// category 4 (physical), grade 2 (weight 2).
-pub const CERT_A: &str = "11010519491231002X42";
+/// A valid second-generation disability certificate of a woman born 1985-01-18 (of
+/// working age throughout, so that Henan's working-age rule, docs/rules.md §4.3, counts
+/// her), category 4 (physical), grade 2 (weight 2).
+pub const CERT_A: &str = "11010519850118002X42";
 
 /// A valid declaration body for data year 2024.
 pub fn declaration_body() -> Value {

@@ -77,6 +77,29 @@ impl Explainer {
         }
     }
 
+    /// docs/rules.md §4.4: the staff count after dispatch agreements.
+    pub(crate) fn dispatch_staff(&mut self, declared: Twelfths, staff: Twelfths) {
+        let zh = self.lang == Language::Zh;
+        // The cached N is the declared one; the adjusted one replaces it from here on.
+        let before = Tw::of(declared);
+        let after = Tw::of(staff);
+        self.n = Some(after);
+        let mut t = begin(
+            &mut self.expl,
+            "dispatch_staff",
+            "N = N_declared + host_months / 12 − agency_months / 12",
+        );
+        t.input("declared", before.exact.as_str())
+            .result(after.exact.as_str())
+            .citation(CITE_DISPATCH)
+            .text();
+        if zh {
+            cat!(t; "劳务派遣残疾人按派遣协议由用工单位计入（在职职工人数与安排残疾人人数同计一方，不得重复）：在职职工年平均人数由 ", Cnt(before, zh), " 调整为 ", Cnt(after, zh), "。");
+        } else {
+            cat!(t; "Dispatched disabled workers counted at the host under the dispatch agreement (in the staff count and the disabled count of one side, never both): average staff adjusted from ", Cnt(before, zh), " to ", Cnt(after, zh), ".");
+        }
+    }
+
     pub(crate) fn disabled_employee(
         &mut self,
         e: &DisabledEmployee,
@@ -118,8 +141,15 @@ impl Explainer {
             t.input("excluded_months", Num::months(o.excluded).as_str());
         }
         t.result(weighted.as_str());
+        let age_cite = o
+            .age_limit
+            .and(policy.working_age.as_ref())
+            .map(|w| w.required.citation.as_str());
+        let dispatch_cite = e.dispatch.map(|_| CITE_DISPATCH);
         if o.fresh_graduate_applied {
             t.citation_parts(&[CITE_DISABLED, "; ", &rule.citation]);
+        } else if let Some(c) = age_cite.or(dispatch_cite) {
+            t.citation_parts(&[CITE_DISABLED, "; ", c]);
         } else {
             t.citation(CITE_DISABLED);
         }
