@@ -43,17 +43,27 @@ pub enum ReminderKind {
     /// An employer registered with a contact address: a one-time link to choose the
     /// password of its account.
     Activation,
+    /// The federation approved the employer's over-quota reward (docs/rules.md §7).
+    RewardApproved,
+    /// The over-quota reward was paid out.
+    RewardPaid,
+    /// A public body without a disabled employee is asked to reserve a position
+    /// (岗位预留, 三政〔2016〕23号 §3(1)).
+    ReservePosition,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 6] = [
+    pub const ALL: [ReminderKind; 9] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
         ReminderKind::Overdue,
         ReminderKind::NoticePublished,
         ReminderKind::Activation,
+        ReminderKind::RewardApproved,
+        ReminderKind::RewardPaid,
+        ReminderKind::ReservePosition,
     ];
 
     /// The stored name (also the template name).
@@ -65,6 +75,9 @@ impl ReminderKind {
             ReminderKind::Overdue => "overdue",
             ReminderKind::NoticePublished => "notice_published",
             ReminderKind::Activation => "activation",
+            ReminderKind::RewardApproved => "reward_approved",
+            ReminderKind::RewardPaid => "reward_paid",
+            ReminderKind::ReservePosition => "reserve_position",
         }
     }
 

@@ -17,6 +17,7 @@ pub mod page_kit;
 pub mod pages;
 pub mod payments;
 pub mod problem;
+pub mod rewards;
 pub mod roll;
 pub mod session;
 pub mod site;
@@ -250,6 +251,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(disputes::routes)
         .configure(payments::routes)
         .configure(roll::routes)
+        .configure(rewards::routes)
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)

@@ -136,7 +136,13 @@ pub fn check(
             };
             Ok((!open).then_some(Moot::InvitationSpent))
         }
-        Some(ReminderKind::NoticePublished) | None => Ok(None),
+        Some(
+            ReminderKind::NoticePublished
+            | ReminderKind::RewardApproved
+            | ReminderKind::RewardPaid
+            | ReminderKind::ReservePosition,
+        )
+        | None => Ok(None),
     }
 }
 

@@ -143,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 20] = [
+const EMBEDDED: [(&str, &str); 26] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -224,6 +224,30 @@ const EMBEDDED: [(&str, &str); 20] = [
         "activation.en.txt",
         include_str!("../../templates/mail/activation.en.txt"),
     ),
+    (
+        "reward_approved.zh.txt",
+        include_str!("../../templates/mail/reward_approved.zh.txt"),
+    ),
+    (
+        "reward_approved.en.txt",
+        include_str!("../../templates/mail/reward_approved.en.txt"),
+    ),
+    (
+        "reward_paid.zh.txt",
+        include_str!("../../templates/mail/reward_paid.zh.txt"),
+    ),
+    (
+        "reward_paid.en.txt",
+        include_str!("../../templates/mail/reward_paid.en.txt"),
+    ),
+    (
+        "reserve_position.zh.txt",
+        include_str!("../../templates/mail/reserve_position.zh.txt"),
+    ),
+    (
+        "reserve_position.en.txt",
+        include_str!("../../templates/mail/reserve_position.en.txt"),
+    ),
 ];
 
 fn lang_code(lang: Language) -> &'static str {
@@ -302,6 +326,16 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
         ],
         // No levy year: an account is not of a year.
         ReminderKind::Activation => &[COMMON[0], COMMON[1], "url", "expires_on"],
+        ReminderKind::RewardApproved => &[COMMON[0], COMMON[1], COMMON[2], "amount", "citation"],
+        ReminderKind::RewardPaid => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            "amount",
+            "paid_on",
+            "reference",
+        ],
+        ReminderKind::ReservePosition => &[COMMON[0], COMMON[1], COMMON[2], "url"],
     }
 }
 

@@ -11,7 +11,9 @@ pub mod employers;
 pub mod fields;
 pub mod notices;
 pub mod payments;
+pub mod rewards;
 pub mod roll;
+pub mod sheet;
 pub mod violations;
 
 pub use fields::Fields;

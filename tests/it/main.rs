@@ -21,6 +21,7 @@ mod pages;
 mod payments;
 mod privacy;
 mod reminders;
+mod rewards;
 mod roll;
 mod violations;
 mod year;
