@@ -287,3 +287,39 @@ pub fn payouts_in(
         .load(conn)?;
     Ok(rows)
 }
+
+/// A levy payment of the fund's account: (USCC, name, payment id, value date, amount in
+/// fen, bank reference).
+pub type PaymentLine = (String, String, i64, NaiveDate, i64, String);
+
+/// The levy payments of the year, up to `up_to`, of the employers under `region_prefix`
+/// that have a current assessment (those the levy roll lists, so that the account's
+/// "collected" is the roll's "paid"), by value date.
+pub fn assessed_payments_in(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+    up_to: NaiveDate,
+) -> Result<Vec<PaymentLine>, DbError> {
+    use super::schema::payments;
+    let assessed = assessments::table
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .select(assessments::employer_id);
+    Ok(payments::table
+        .inner_join(employers::table)
+        .filter(payments::levy_year.eq(levy_year))
+        .filter(payments::paid_on.le(up_to))
+        .filter(payments::employer_id.eq_any(assessed))
+        .filter(employers::region.like(format!("{region_prefix}%")))
+        .order((payments::paid_on.asc(), payments::id.asc()))
+        .select((
+            employers::uscc,
+            employers::name,
+            payments::id,
+            payments::paid_on,
+            payments::amount_fen,
+            payments::reference,
+        ))
+        .load(conn)?)
+}

@@ -10,6 +10,7 @@ pub mod docs;
 pub mod employers;
 pub mod health;
 pub mod imports;
+pub mod ledger;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
@@ -252,6 +253,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(payments::routes)
         .configure(roll::routes)
         .configure(rewards::routes)
+        .configure(ledger::routes)
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)

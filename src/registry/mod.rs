@@ -9,6 +9,7 @@ pub mod declarations;
 pub mod disputes;
 pub mod employers;
 pub mod fields;
+pub mod ledger;
 pub mod notices;
 pub mod payments;
 pub mod rewards;

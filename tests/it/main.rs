@@ -15,6 +15,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod imports;
+mod ledger;
 mod levy;
 mod notices;
 mod pages;
