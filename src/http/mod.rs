@@ -17,6 +17,7 @@ pub mod notices;
 pub mod page_kit;
 pub mod pages;
 pub mod payments;
+pub mod positions;
 pub mod problem;
 pub mod rewards;
 pub mod roll;
@@ -254,6 +255,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(roll::routes)
         .configure(rewards::routes)
         .configure(ledger::routes)
+        .configure(positions::routes)
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod ledger;
 pub mod notices;
 pub mod payments;
+pub mod positions;
 pub mod rewards;
 pub mod roll;
 pub mod sheet;

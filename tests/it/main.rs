@@ -20,6 +20,7 @@ mod levy;
 mod notices;
 mod pages;
 mod payments;
+mod positions;
 mod privacy;
 mod reminders;
 mod rewards;
