@@ -70,6 +70,54 @@ pub enum Command {
     /// Synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Over-quota rewards: export the rewards roll of a region and year.
+    #[command(subcommand)]
+    Rewards(RewardsCommand),
+    /// The fund's account of a region and year (levy, collected, refunds, rewards,
+    /// balance), as CSV on standard output.
+    Ledger {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+    },
+    /// Reserved positions (岗位预留): remind public bodies without a disabled employee
+    /// and without an open reserved position to reserve one.
+    #[command(subcommand)]
+    Positions(PositionsCommand),
+}
+
+/// `rewards` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RewardsCommand {
+    /// Write the rewards roll as CSV (standard output or --output) or XLSX (--output).
+    Export {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Output file; an XLSX workbook when it ends in .xlsx.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `positions` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PositionsCommand {
+    /// Queue the reminders (once a levy year each).
+    Remind {
+        /// The levy year whose assessments say who employs no disabled person.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+    },
 }
 
 /// `demo` subcommands.

@@ -9,6 +9,7 @@ use crate::db::{DatabaseUrl, Db};
 // The clap definitions are in `args`, re-exported so that callers name `cli::Cli` as
 // before; this file runs the commands.
 mod args;
+mod funds;
 
 pub use args::*;
 
@@ -46,6 +47,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Reminders(c) => crate::jobs::reminders::run_cli(&settings, c),
         Command::Notices(c) => crate::jobs::notices::run_cli(&settings, c),
         Command::Demo(c) => demo(&settings, c),
+        Command::Rewards(c) => funds::rewards(&settings, c),
+        Command::Ledger { levy_year, region } => funds::ledger(&settings, levy_year, region),
+        Command::Positions(c) => funds::positions(&settings, c),
     };
     match result {
         Ok(code) => code,

@@ -243,3 +243,23 @@ pub fn roster_line(
         .first(conn)
         .optional()?)
 }
+
+/// The public bodies (government agencies, public institutions) under `region_prefix`
+/// whose current assessment of `levy_year` counts no disabled employee.
+pub fn public_bodies_without_disabled(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+) -> Result<Vec<super::employers::Employer>, DbError> {
+    use super::schema::assessments;
+    Ok(employers::table
+        .inner_join(assessments::table)
+        .filter(assessments::levy_year.eq(levy_year))
+        .filter(assessments::is_current.eq(true))
+        .filter(assessments::disabled_x12_e4.eq(0))
+        .filter(employers::kind.eq_any(["government_agency", "public_institution"]))
+        .filter(employers::region.like(format!("{region_prefix}%")))
+        .order(employers::uscc.asc())
+        .select(super::employers::Employer::as_select())
+        .load(conn)?)
+}

@@ -188,6 +188,27 @@ pub fn with_open_position(
     repo::with_open_position(conn, employer_ids, today)
 }
 
+/// Adds to a "no disabled employee" row of the violator list whether the body has an
+/// open reserved position (岗位预留, 三政〔2016〕23号 §3(1)): the federation sees at once
+/// who has not even reserved one.
+pub fn note_on(row: Option<&mut crate::registry::violations::ViolationRow>, open: bool) {
+    if let Some(r) = row {
+        let (zh, en) = if open {
+            (
+                "；有开放中的残疾人预留岗位",
+                "; has an open position reserved for disabled people",
+            )
+        } else {
+            (
+                "；无开放中的残疾人预留岗位",
+                "; has no open position reserved for disabled people",
+            )
+        };
+        r.why_zh.push_str(zh);
+        r.why_en.push_str(en);
+    }
+}
+
 /// Why a text must not be public: it holds an ID or certificate number (15 digits or
 /// more) or a mobile number.
 fn personal_in(text: &str) -> bool {
@@ -625,6 +646,35 @@ pub fn change(
             },
         )?;
         Ok(after)
+    })
+}
+
+/// Queues the "please reserve a position" mail of every public body under
+/// `region_prefix` whose assessment of `levy_year` counts no disabled employee and that
+/// has no published position open on `today` (once a year each); returns how many were
+/// queued.
+pub fn remind_public_bodies(
+    conn: &mut AnyConnection,
+    templates: &crate::mail::template::Templates,
+    levy_year: i32,
+    region_prefix: &str,
+    today: NaiveDate,
+) -> Result<usize, DbError> {
+    crate::db::write_transaction(conn, |c| {
+        let bodies = repo::public_bodies_without_disabled(c, levy_year, region_prefix)?;
+        let ids: Vec<i64> = bodies.iter().map(|e| e.id).collect();
+        let open = repo::with_open_position(c, &ids, today)?;
+        let mut queued = 0;
+        for e in bodies.iter().filter(|e| !open.contains(&e.id)) {
+            let mail = crate::mail::plan::reserve_position(templates, e, levy_year)
+                .map_err(|err| DbError::Task(err.to_string()))?;
+            if let Some(m) = mail {
+                if crate::db::outbox::enqueue(c, &m)? {
+                    queued += 1;
+                }
+            }
+        }
+        Ok(queued)
     })
 }
 

@@ -3,7 +3,6 @@
 //! shown), expired past their last day.
 
 use crate::helpers::{declaration_body, spawn_app_with, uscc_with_check, CERT_A};
-use quota_levy::auth::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -230,4 +229,80 @@ async fn a_position_past_its_last_day_is_expired_and_not_listed() {
     assert_eq!(feed["items"].as_array().unwrap().len(), 0);
     let (_, mine) = app.call(Method::GET, &base, Some(&emp), None).await;
     assert_eq!(mine["items"][0]["status"], "expired");
+}
+
+#[tokio::test]
+async fn a_public_body_without_a_disabled_employee_or_an_open_position_is_reminded_once() {
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
+    let admin = app.admin().await;
+    let tax = app.tax(None).await;
+    let uscc = uscc_with_check("11411202MB0000013");
+    app.call(
+        Method::POST,
+        "/api/v1/employers",
+        Some(&admin),
+        Some(
+            json!({"uscc": uscc, "name": "湖滨区示例办", "kind": "government_agency",
+                    "region": "411202", "contact_email": "office@hubin.gov.cn"}),
+        ),
+    )
+    .await;
+    let emp = app.employer(&uscc).await;
+    let decl = format!("/api/v1/employers/{uscc}/declarations/2025");
+    let body = json!({"staff": {"average_headcount": "60"}, "average_wage": "60000.00",
+                      "disabled_count": "0"});
+    assert_eq!(
+        app.call(Method::PUT, &decl, Some(&emp), Some(body)).await.0,
+        201
+    );
+    app.send(Method::POST, &format!("{decl}/submit"), Some(&emp), None)
+        .await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/assessments/2025"),
+            Some(&tax),
+            None,
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{a}");
+    let url = app.db_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let run = || {
+            let out = crate::helpers::bin(Some(&url))
+                .args([
+                    "positions",
+                    "remind",
+                    "--levy-year",
+                    "2025",
+                    "--region",
+                    "411200",
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        (run(), run())
+    })
+    .await
+    .unwrap();
+    assert!(out.0.contains("queued: 1"), "{}", out.0);
+    assert!(out.1.contains("queued: 0"), "once a year: {}", out.1);
+    let db = app.pool();
+    let kinds: Vec<String> = tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        quota_levy::db::outbox::all(&mut c)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert!(kinds.contains(&"reserve_position".to_owned()), "{kinds:?}");
 }

@@ -438,3 +438,38 @@ async fn a_refused_reward_is_never_paid_and_a_bulk_decision_is_all_or_none() {
     assert_eq!(statuses, ["refused", "approved"]);
     assert_eq!(roll["items"][0]["reason"], "残疾职工社会保险未足额缴纳");
 }
+
+#[tokio::test]
+async fn the_command_line_exports_the_rewards_roll_and_the_ledger() {
+    let g = Guizhou::new().await;
+    let a = uscc(51);
+    let result = g.assessed(&a, "enterprise", "5").await;
+    let url = g.app.db_url.clone();
+    let (rewards, ledger) = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            let out = crate::helpers::bin(Some(&url)).args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        (
+            run(&[
+                "rewards",
+                "export",
+                "--levy-year",
+                "2025",
+                "--region",
+                "520000",
+            ]),
+            run(&["ledger", "--levy-year", "2025", "--region", "520000"]),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(rewards.contains(&a) && rewards.contains(result["reward"].as_str().unwrap()));
+    assert!(rewards.contains("待审核 (pending)"));
+    assert!(ledger.contains("levy_assessed") && ledger.contains("balance"));
+}
