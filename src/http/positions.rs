@@ -203,7 +203,7 @@ async fn review(
             let Some(p) = crate::db::positions::by_id(c, id)? else {
                 return Ok(None);
             };
-            Ok(crate::db::employers::by_id(c, p.employer_id)?)
+            crate::db::employers::by_id(c, p.employer_id)
         })
         .await?;
     let employer = found

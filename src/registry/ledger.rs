@@ -77,12 +77,12 @@ fn levy_figures(
         let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
         let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
         for r in raws {
-            if !policies.contains_key(&r.10) {
+            if let std::collections::hash_map::Entry::Vacant(v) = policies.entry(r.10) {
                 let p: ResolvedPolicy =
                     serde_json::from_str(&snapshot_json(conn, r.10)?).map_err(|e| {
                         DbError::Task(format!("policy snapshot {} unreadable: {e}", r.10))
                     })?;
-                policies.insert(r.10, p);
+                v.insert(p);
             }
             let policy = policies
                 .get(&r.10)

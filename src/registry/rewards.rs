@@ -243,12 +243,12 @@ pub fn for_each(
         let decisions = repo::decisions_of(conn, levy_year, &ids)?;
         let paid = repo::net_paid_of(conn, levy_year, &ids)?;
         for r in raws {
-            if !rules.contains_key(&r.8) {
+            if let std::collections::hash_map::Entry::Vacant(v) = rules.entry(r.8) {
                 let p: ResolvedPolicy =
                     serde_json::from_str(&snapshot_json(conn, r.8)?).map_err(|e| {
                         DbError::Task(format!("policy snapshot {} unreadable: {e}", r.8))
                     })?;
-                rules.insert(r.8, RuleView::of(&p.reward));
+                v.insert(RuleView::of(&p.reward));
             }
             let rule = rules.get(&r.8).cloned().ok_or_else(|| {
                 DbError::Task("policy snapshot vanished from the cache".to_owned())
