@@ -20,6 +20,7 @@ pub mod payments;
 pub mod positions;
 pub mod problem;
 pub mod rewards;
+pub mod rewards_pages;
 pub mod roll;
 pub mod session;
 pub mod site;
@@ -254,6 +255,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(payments::routes)
         .configure(roll::routes)
         .configure(rewards::routes)
+        .configure(rewards_pages::routes)
         .configure(ledger::routes)
         .configure(positions::routes)
         .configure(violations::routes)

@@ -473,3 +473,63 @@ async fn the_command_line_exports_the_rewards_roll_and_the_ledger() {
     assert!(rewards.contains("待审核 (pending)"));
     assert!(ledger.contains("levy_assessed") && ledger.contains("balance"));
 }
+
+#[tokio::test]
+async fn the_federation_decides_on_its_page_with_a_form_token() {
+    use crate::helpers::web::{person, sign_in};
+    let g = Guizhou::new().await;
+    let a = uscc(61);
+    let result = g.assessed(&a, "enterprise", "5").await;
+    let reward = result["reward"].as_str().unwrap().to_owned();
+    person(&g.app, "fed-gz", Role::Federation, None, Some("520000")).await;
+    let web = sign_in(&g.app, "fed-gz").await;
+    let html = web
+        .get("/federation/rewards?region=520000&levy_year=2025")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&a) && html.contains(&reward), "{html}");
+    assert!(html.contains(&format!("<label for=\"reason-{a}\">")));
+    let fields = [
+        ("uscc", a.as_str()),
+        ("levy_year", "2025"),
+        ("region", "520000"),
+        ("reward", reward.as_str()),
+        ("decision", "approve"),
+    ];
+    // Without the form token: 403, nothing decided.
+    let r = web.post_raw("/federation/rewards", &fields).await;
+    assert_eq!(r.status(), 403);
+    // A refusal without a reason is shown again, nothing decided.
+    let mut refuse = fields.to_vec();
+    refuse[4] = ("decision", "refuse");
+    let r = web.post_form("/federation/rewards", &refuse).await;
+    assert_eq!(r.status(), 422);
+    let (_, mine) = g
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/v1/rewards/{a}/2025"),
+            Some(&g.fed),
+            None,
+        )
+        .await;
+    assert_eq!(mine["status"], "pending");
+    let r = web.post_form("/federation/rewards", &fields).await;
+    assert_eq!(r.status(), 303);
+    let (_, mine) = g
+        .app
+        .call(
+            Method::GET,
+            &format!("/api/v1/rewards/{a}/2025"),
+            Some(&g.fed),
+            None,
+        )
+        .await;
+    assert_eq!(mine["status"], "approved");
+    // An employer may not open the page.
+    person(&g.app, "emp-61", Role::Employer, Some(&a), None).await;
+    let emp = sign_in(&g.app, "emp-61").await;
+    assert_eq!(emp.get("/federation/rewards").await.status(), 403);
+}
