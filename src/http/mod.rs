@@ -18,6 +18,7 @@ pub mod page_kit;
 pub mod pages;
 pub mod payments;
 pub mod positions;
+pub mod positions_pages;
 pub mod problem;
 pub mod rewards;
 pub mod rewards_pages;
@@ -258,6 +259,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(rewards_pages::routes)
         .configure(ledger::routes)
         .configure(positions::routes)
+        .configure(positions_pages::routes)
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)

@@ -306,3 +306,58 @@ async fn a_public_body_without_a_disabled_employee_or_an_open_position_is_remind
     .unwrap();
     assert!(kinds.contains(&"reserve_position".to_owned()), "{kinds:?}");
 }
+
+#[tokio::test]
+async fn an_employer_registers_a_position_on_its_page_and_a_personal_contact_is_explained() {
+    use crate::helpers::web::{person, sign_in};
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
+    let admin = app.admin().await;
+    let uscc = uscc_with_check("11411202MB0000014");
+    app.call(
+        Method::POST,
+        "/api/v1/employers",
+        Some(&admin),
+        Some(
+            json!({"uscc": uscc, "name": "湖滨区示例所", "kind": "government_agency",
+                    "region": "411202"}),
+        ),
+    )
+    .await;
+    person(
+        &app,
+        "emp-14",
+        quota_levy::auth::Role::Employer,
+        Some(&uscc),
+        None,
+    )
+    .await;
+    let web = sign_in(&app, "emp-14").await;
+    let html = web.get("/my/positions").await.text().await.unwrap();
+    assert!(html.contains("<label for=\"contact_phone\">") && html.contains("不要填写手机号码"));
+    let today = quota_levy::clock::china_today();
+    let to = (today + chrono::Days::new(30)).to_string();
+    let from = today.to_string();
+    let mut fields = vec![
+        ("title", "收发员"),
+        ("openings", "1"),
+        ("county", "411202"),
+        ("address", "湖滨区崤山路 2 号"),
+        ("requirements", "能使用电脑"),
+        ("accessibility", "一楼"),
+        ("wage_min", "2500"),
+        ("wage_max", "3000"),
+        ("open_from", from.as_str()),
+        ("open_to", to.as_str()),
+        ("contact_phone", "13800138000"),
+    ];
+    let r = web.post_form("/my/positions", &fields).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("手机号码属于个人信息"));
+    let r = web.post_raw("/my/positions", &fields).await;
+    assert_eq!(r.status(), 403, "no form token");
+    fields[10] = ("contact_phone", "0398-2912345");
+    let r = web.post_form("/my/positions", &fields).await;
+    assert_eq!(r.status(), 303);
+    let html = web.get("/my/positions").await.text().await.unwrap();
+    assert!(html.contains("收发员") && html.contains("submitted"));
+}
