@@ -73,6 +73,23 @@ pub enum Command {
     /// Signed computation receipts: check one.
     #[command(subcommand)]
     Receipt(ReceiptCommand),
+    /// Over-quota rewards: export the rewards roll of a region and year.
+    #[command(subcommand)]
+    Rewards(RewardsCommand),
+    /// The fund's account of a region and year (levy, collected, refunds, rewards,
+    /// balance), as CSV on standard output.
+    Ledger {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+    },
+    /// Reserved positions (岗位预留): remind public bodies without a disabled employee
+    /// and without an open reserved position to reserve one.
+    #[command(subcommand)]
+    Positions(PositionsCommand),
 }
 
 /// `receipt` subcommands.
@@ -88,6 +105,37 @@ pub enum ReceiptCommand {
         /// The deployment's public key, 64 hex digits.
         #[arg(long, value_name = "HEX")]
         public_key: Option<String>,
+    },
+}
+
+/// `rewards` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RewardsCommand {
+    /// Write the rewards roll as CSV (standard output or --output) or XLSX (--output).
+    Export {
+        /// The levy year.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
+        /// Output file; an XLSX workbook when it ends in .xlsx.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `positions` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PositionsCommand {
+    /// Queue the reminders (once a levy year each).
+    Remind {
+        /// The levy year whose assessments say who employs no disabled person.
+        #[arg(long)]
+        levy_year: i32,
+        /// Only employers in this region (GB/T 2260) and below it.
+        #[arg(long, value_name = "CODE")]
+        region: Option<String>,
     },
 }
 

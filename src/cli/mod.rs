@@ -9,6 +9,7 @@ use crate::db::{DatabaseUrl, Db};
 // The clap definitions are in `args`, re-exported so that callers name `cli::Cli` as
 // before; this file runs the commands.
 mod args;
+mod funds;
 mod receipt;
 
 pub use args::*;
@@ -50,6 +51,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Receipt(ReceiptCommand::Verify { file, public_key }) => {
             receipt::verify(&settings, file, public_key)
         }
+        Command::Rewards(c) => funds::rewards(&settings, c),
+        Command::Ledger { levy_year, region } => funds::ledger(&settings, levy_year, region),
+        Command::Positions(c) => funds::positions(&settings, c),
     };
     match result {
         Ok(code) => code,

@@ -19,7 +19,9 @@ pub mod notices;
 pub mod objections;
 pub mod outbox;
 pub mod payments;
+pub mod positions;
 pub mod receipts;
+pub mod rewards;
 pub mod schema;
 #[cfg(test)]
 pub mod test_support;

@@ -45,11 +45,18 @@ pub enum ReminderKind {
     Activation,
     /// The federation returned a submitted declaration to the employer, with a reason.
     DeclarationReturned,
+    /// The federation approved the employer's over-quota reward (docs/rules.md §7).
+    RewardApproved,
+    /// The over-quota reward was paid out.
+    RewardPaid,
+    /// A public body without a disabled employee is asked to reserve a position
+    /// (岗位预留, 三政〔2016〕23号 §3(1)).
+    ReservePosition,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 7] = [
+    pub const ALL: [ReminderKind; 10] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
@@ -57,6 +64,9 @@ impl ReminderKind {
         ReminderKind::NoticePublished,
         ReminderKind::Activation,
         ReminderKind::DeclarationReturned,
+        ReminderKind::RewardApproved,
+        ReminderKind::RewardPaid,
+        ReminderKind::ReservePosition,
     ];
 
     /// The stored name (also the template name).
@@ -69,6 +79,9 @@ impl ReminderKind {
             ReminderKind::NoticePublished => "notice_published",
             ReminderKind::Activation => "activation",
             ReminderKind::DeclarationReturned => "declaration_returned",
+            ReminderKind::RewardApproved => "reward_approved",
+            ReminderKind::RewardPaid => "reward_paid",
+            ReminderKind::ReservePosition => "reserve_position",
         }
     }
 

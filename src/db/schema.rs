@@ -400,6 +400,68 @@ diesel::table! {
 diesel::joinable!(written_demands -> employers (employer_id));
 diesel::joinable!(bank_payments -> payments (payment_id));
 
+diesel::table! {
+    /// The federation's decision on an employer's over-quota reward for a year.
+    reward_decisions (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        assessment_id -> BigInt,
+        reward_fen -> BigInt,
+        approved -> Bool,
+        reason -> Nullable<Text>,
+        decided_by -> Text,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Over-quota rewards paid out (a reversal is a negative row).
+    reward_payouts (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        levy_year -> Integer,
+        amount_fen -> BigInt,
+        paid_on -> Date,
+        reference -> Text,
+        reverses_id -> Nullable<BigInt>,
+        idempotency_key -> Text,
+        request_digest -> Text,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Positions reserved for disabled people (岗位预留).
+    reserved_positions (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        title -> Text,
+        openings -> Integer,
+        county -> Text,
+        address -> Text,
+        requirements -> Text,
+        accessibility -> Text,
+        wage_min_fen -> BigInt,
+        wage_max_fen -> BigInt,
+        open_from -> Date,
+        open_to -> Date,
+        contact_phone -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        status -> Text,
+        review_note -> Nullable<Text>,
+        filled_roster_line_id -> Nullable<BigInt>,
+        filled_holder_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+diesel::joinable!(reward_decisions -> employers (employer_id));
+diesel::joinable!(reward_payouts -> employers (employer_id));
+diesel::joinable!(reserved_positions -> employers (employer_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employers,
@@ -423,4 +485,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     receipts,
     written_demands,
     bank_payments,
+    reward_decisions,
+    reward_payouts,
+    reserved_positions,
 );

@@ -15,6 +15,7 @@ pub mod hardship;
 pub mod health;
 pub mod imports;
 pub mod inspector;
+pub mod ledger;
 pub mod levy;
 pub mod middleware;
 pub mod notices;
@@ -22,8 +23,12 @@ pub mod officer;
 pub mod page_kit;
 pub mod pages;
 pub mod payments;
+pub mod positions;
+pub mod positions_pages;
 pub mod problem;
 pub mod receipts;
+pub mod rewards;
+pub mod rewards_pages;
 pub mod roll;
 pub mod session;
 pub mod site;
@@ -259,6 +264,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(payments::routes)
         .configure(hardship::routes)
         .configure(roll::routes)
+        .configure(rewards::routes)
+        .configure(rewards_pages::routes)
+        .configure(ledger::routes)
+        .configure(positions::routes)
+        .configure(positions_pages::routes)
         .configure(violations::routes)
         .configure(notices::routes)
         .configure(pages::routes)

@@ -679,6 +679,43 @@ pub fn notice_published(
     }))
 }
 
+/// The "please reserve a position for a disabled person" reminder of a public body that
+/// employs no disabled person and has no open reserved position (岗位预留, 三政〔2016〕23号
+/// §3(1)); once a levy year. `None` when it has no contact address.
+pub fn reserve_position(
+    templates: &Templates,
+    employer: &crate::db::employers::Employer,
+    levy_year: i32,
+) -> Result<Option<NewReminder>, TemplateError> {
+    let Some(recipient) = employer
+        .contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
+        return Ok(None);
+    };
+    let values: Vec<(&str, String)> = vec![
+        ("employer_name", employer.name.clone()),
+        ("uscc", employer.uscc.clone()),
+        ("levy_year", levy_year.to_string()),
+        ("url", deferred_link("/my")),
+    ];
+    let zh = templates.render(ReminderKind::ReservePosition, Language::Zh, &values)?;
+    let en = templates.render(ReminderKind::ReservePosition, Language::En, &values)?;
+    Ok(Some(NewReminder {
+        kind: ReminderKind::ReservePosition,
+        employer_id: employer.id,
+        levy_year,
+        stage: format!("reserve-{levy_year}"),
+        recipient: recipient.to_owned(),
+        subject: format!("{} / {}", zh.subject, en.subject),
+        body_zh: zh.body,
+        body_en: en.body,
+        act_by: None,
+    }))
+}
+
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;

@@ -137,7 +137,14 @@ pub fn check(
             Ok((!open).then_some(Moot::InvitationSpent))
         }
         // The reason stays true once given, even if the employer has already answered.
-        Some(ReminderKind::NoticePublished | ReminderKind::DeclarationReturned) | None => Ok(None),
+        Some(
+            ReminderKind::NoticePublished
+            | ReminderKind::DeclarationReturned
+            | ReminderKind::RewardApproved
+            | ReminderKind::RewardPaid
+            | ReminderKind::ReservePosition,
+        )
+        | None => Ok(None),
     }
 }
 

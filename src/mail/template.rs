@@ -143,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 22] = [
+const EMBEDDED: [(&str, &str); 28] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -232,6 +232,30 @@ const EMBEDDED: [(&str, &str); 22] = [
         "declaration_returned.en.txt",
         include_str!("../../templates/mail/declaration_returned.en.txt"),
     ),
+    (
+        "reward_approved.zh.txt",
+        include_str!("../../templates/mail/reward_approved.zh.txt"),
+    ),
+    (
+        "reward_approved.en.txt",
+        include_str!("../../templates/mail/reward_approved.en.txt"),
+    ),
+    (
+        "reward_paid.zh.txt",
+        include_str!("../../templates/mail/reward_paid.zh.txt"),
+    ),
+    (
+        "reward_paid.en.txt",
+        include_str!("../../templates/mail/reward_paid.en.txt"),
+    ),
+    (
+        "reserve_position.zh.txt",
+        include_str!("../../templates/mail/reserve_position.zh.txt"),
+    ),
+    (
+        "reserve_position.en.txt",
+        include_str!("../../templates/mail/reserve_position.en.txt"),
+    ),
 ];
 
 fn lang_code(lang: Language) -> &'static str {
@@ -313,6 +337,16 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
         ReminderKind::DeclarationReturned => {
             &[COMMON[0], COMMON[1], COMMON[2], "reason", "returned_on"]
         }
+        ReminderKind::RewardApproved => &[COMMON[0], COMMON[1], COMMON[2], "amount", "citation"],
+        ReminderKind::RewardPaid => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            "amount",
+            "paid_on",
+            "reference",
+        ],
+        ReminderKind::ReservePosition => &[COMMON[0], COMMON[1], COMMON[2], "url"],
     }
 }
 

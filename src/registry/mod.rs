@@ -13,13 +13,17 @@ pub mod disputes;
 pub mod employers;
 pub mod fields;
 pub mod hardship;
+pub mod ledger;
 pub mod notices;
 pub mod objections;
 pub mod payments;
+pub mod positions;
 pub mod receipts;
 pub mod returns;
 pub mod reveal;
+pub mod rewards;
 pub mod roll;
+pub mod sheet;
 pub mod violations;
 
 pub use fields::Fields;

@@ -211,6 +211,9 @@ pub struct Statement {
     /// What "provisional" means, in Chinese with the English after it; absent when not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provisional_note: Option<String>,
+    /// The over-quota reward of the year (due, approved, paid); absent when not assessed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward: Option<crate::registry::rewards::EmployerReward>,
 }
 
 /// One sentence on how the surcharge stands, in Chinese with the English after it:
@@ -383,7 +386,9 @@ pub fn statement_under(
     )
     .map_err(|e| StatementError::Internal(e.to_string()))?;
     let outstanding = r.outstanding_principal + r.outstanding_surcharge;
+    let reward = crate::registry::rewards::of_employer(conn, employer, levy_year)?;
     Ok(Statement {
+        reward,
         uscc: employer.uscc.clone(),
         levy_year,
         as_of,

@@ -158,6 +158,8 @@ pub struct EmployerFacts {
     pub roster: RosterFacts,
     /// Roster lines with a pending duplicate-certificate dispute.
     pub pending_disputes: u32,
+    /// A published reserved position (岗位预留) is open: [`crate::registry::positions`].
+    pub open_reserved_position: bool,
 }
 
 /// One line of the violator list.
@@ -369,6 +371,7 @@ pub fn decide(
                         format!("{PUBLIC_BODY_CITATION}; {}", t.citation),
                         owed,
                     ));
+                    crate::registry::positions::note_on(rows.last_mut(), f.open_reserved_position);
                 }
             }
         }
@@ -387,6 +390,7 @@ pub fn decide(
                 cite,
                 owed,
             ));
+            crate::registry::positions::note_on(rows.last_mut(), f.open_reserved_position);
         }
     }
     let r = &f.roster;
@@ -538,6 +542,7 @@ pub fn load(
         }
         // docs/rules.md §6a: approved reductions and deferrals.
         let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
+        let open = crate::registry::positions::with_open_position(conn, &ids, as_of)?;
         let pending: HashMap<i64, u32> = disputes_for(conn, levy_year, &ids)?
             .into_iter()
             .map(|(e, ls)| {
@@ -596,6 +601,7 @@ pub fn load(
                 }),
                 roster,
                 pending_disputes: pending.get(&e.0).copied().unwrap_or(0),
+                open_reserved_position: open.contains(&e.0),
                 uscc: e.1,
                 name: e.2,
                 kind: e.3,

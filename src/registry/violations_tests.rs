@@ -21,6 +21,7 @@ fn facts() -> EmployerFacts {
         assessment: None,
         roster: RosterFacts::default(),
         pending_disputes: 0,
+        open_reserved_position: false,
     }
 }
 

@@ -245,7 +245,7 @@ fn write_figure(
 /// covers amounts below ten trillion yuan (10^13); a longer figure (a region's sum
 /// can be one) is not made a number, so that it is never shown a fen off. Totals come
 /// from the exact decimal sums, never from adding doubles.
-fn number(value: &str) -> Option<f64> {
+pub(crate) fn number(value: &str) -> Option<f64> {
     let significant = value
         .chars()
         .filter(char::is_ascii_digit)

@@ -179,6 +179,40 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
+    /// Clicks the element at `css` and waits until the page it submits to has loaded:
+    /// a mark set on the old page is gone and the new one is complete. Reading right
+    /// after the click would read the old page under load.
+    pub(super) async fn click_through(&self, css: &str) {
+        let c = self.c();
+        c.execute("window.__qlOld = true;", vec![]).await.unwrap();
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            let loaded = c
+                .execute(
+                    "return window.__qlOld === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if loaded {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the page after {css} did not load"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub(super) async fn text_of(&self, css: &str) -> String {
         self.c()
             .find(Locator::Css(css))
@@ -234,12 +268,7 @@ async fn browser_calculator_filled_in_gives_the_api_figures() {
     b.fill("e0_contract", "24").await;
     b.fill("e0_wage", "3200").await;
     // The form's own button adds a row, the form kept as typed.
-    c.find(Locator::Css("button[value=\"add_row\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click_through("button[value=\"add_row\"]").await;
     let rows = c.find_all(Locator::Css("fieldset.row")).await.unwrap();
     assert_eq!(rows.len(), 4);
     assert_eq!(
@@ -255,12 +284,7 @@ async fn browser_calculator_filled_in_gives_the_api_figures() {
     b.fill("e3_cert", &bb).await;
     b.fill("e3_months", "7-12").await;
     b.fill("e3_contract", "12").await;
-    c.find(Locator::Css("button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click_through("button.primary").await;
 
     let want = api(
         &app,
@@ -322,12 +346,7 @@ async fn browser_calculator_filled_in_gives_the_api_figures() {
     // A fault shows beside its field, and the page stays accessible.
     b.width(1280).await;
     b.fill("e0_cert", "123").await;
-    c.find(Locator::Css("button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click_through("button.primary").await;
     let err = b.text_of("#f-e0_cert-err").await;
     assert!(!err.is_empty());
     b.axe("calculator with a fault").await;

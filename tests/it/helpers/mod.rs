@@ -492,10 +492,16 @@ fn serve(
     clock: &FixedClock,
     contract: &contract::Contract,
 ) -> String {
+    // Packs of a folder when the test names one (`QUOTA_LEVY__POLICY__DIR`), else the
+    // shipped ones parsed once.
+    let book = match settings.policy_dir() {
+        Some(_) => Arc::new(settings.load_policy().expect("the test's packs load")),
+        None => policy(),
+    };
     let app = quota_levy::http::Application::build_observed(
         settings,
         pool,
-        policy(),
+        book,
         clock.clone().into(),
         Some(contract.observer()),
     )
