@@ -12,6 +12,7 @@ pub mod health;
 pub mod imports;
 pub mod levy;
 pub mod middleware;
+pub mod my;
 pub mod notices;
 pub mod page_kit;
 pub mod pages;
@@ -255,6 +256,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(pages::routes)
         .configure(account_pages::routes)
         .configure(site::routes)
+        .configure(my::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

@@ -105,6 +105,7 @@ pub mod declarations;
 pub mod employers;
 pub mod reader;
 pub mod report;
+pub mod roster;
 pub mod values;
 
 pub use reader::{Encoding, Format, Limits};
