@@ -69,6 +69,29 @@ impl RosterFile {
     }
 }
 
+/// A roster file refused: every fault, and the certificate number of each row that
+/// has one (for a masked reminder of whom a fault is about; never shown in full).
+#[derive(Debug, Clone, Default)]
+pub struct RosterFaults {
+    /// The faults, by row.
+    pub issues: Vec<RowIssue>,
+    certificates: HashMap<usize, String>,
+}
+
+impl RosterFaults {
+    fn of(issues: Vec<RowIssue>) -> RosterFaults {
+        RosterFaults {
+            issues,
+            certificates: HashMap::new(),
+        }
+    }
+
+    /// The certificate number on `row`, if it has one.
+    pub fn certificate_of_row(&self, row: usize) -> Option<&str> {
+        self.certificates.get(&row).map(String::as_str)
+    }
+}
+
 fn issue(row: usize, column: String, field: &str, code: &str, message: String) -> RowIssue {
     RowIssue {
         row,
@@ -99,10 +122,17 @@ pub fn read_roster(
     file_name: Option<&str>,
     limits: Limits,
     lang: Language,
-) -> Result<RosterFile, Vec<RowIssue>> {
+) -> Result<RosterFile, RosterFaults> {
     let format = reader::detect_format(bytes, None, file_name);
-    let table = reader::read_table(bytes, format, Encoding::Auto, limits)
-        .map_err(|e| vec![issue(e.row(), String::new(), "", e.code(), e.message(lang))])?;
+    let table = reader::read_table(bytes, format, Encoding::Auto, limits).map_err(|e| {
+        RosterFaults::of(vec![issue(
+            e.row(),
+            String::new(),
+            "",
+            e.code(),
+            e.message(lang),
+        )])
+    })?;
     let hr = table.header_row;
     let mut issues = Vec::new();
     let mut keys: Vec<Option<&'static str>> = Vec::with_capacity(table.headers.len());
@@ -123,8 +153,11 @@ pub fn read_roster(
                     h.clone(),
                     k,
                     "duplicate_column",
-                    lang.pick("与前面的一列含义相同：请只保留一列", "means the same as an earlier column: keep one of them")
-                        .to_owned(),
+                    lang.pick(
+                        "与前面的一列含义相同：请只保留一列",
+                        "means the same as an earlier column: keep one of them",
+                    )
+                    .to_owned(),
                 ));
                 keys.push(None);
             }
@@ -184,7 +217,7 @@ pub fn read_roster(
         ));
     }
     if !issues.is_empty() {
-        return Err(issues);
+        return Err(RosterFaults::of(issues));
     }
     let mut records = Vec::with_capacity(table.rows.len());
     for raw in table.rows {
@@ -234,7 +267,11 @@ pub fn read_roster(
         issues.extend(r.issues.iter().cloned());
         let (line, mut more) = roster_line(&bound, r, lang);
         // A cell that could not be read is reported once, not again as invalid.
-        more.retain(|m| !r.issues.iter().any(|i| i.field == m.field && !m.field.is_empty()));
+        more.retain(|m| {
+            !r.issues
+                .iter()
+                .any(|i| i.field == m.field && !m.field.is_empty())
+        });
         issues.append(&mut more);
         lines.push(line);
         rows.push(r.row);
@@ -256,7 +293,15 @@ pub fn read_roster(
         Ok(RosterFile { lines, rows, bound })
     } else {
         issues.sort_by_key(|i| i.row);
-        Err(issues)
+        let certificates = bound
+            .records
+            .iter()
+            .filter_map(|r| Some((r.row, r.get("certificate_no")?.to_owned())))
+            .collect();
+        Err(RosterFaults {
+            issues,
+            certificates,
+        })
     }
 }
 
@@ -287,7 +332,8 @@ mod tests {
         let csv = "姓名,残疾证号,11010519491231002X42\n张三,11010519491231002X42,x\n";
         let issues = read_roster(csv.as_bytes(), None, Limits::NONE, Language::Zh)
             .err()
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .issues;
         let codes: Vec<&str> = issues.iter().map(|i| i.code.as_str()).collect();
         assert_eq!(codes, ["personal_data_column", "unknown_column"]);
         assert!(issues
@@ -298,9 +344,11 @@ mod tests {
     #[test]
     fn a_bad_cell_names_its_row_and_column() {
         let csv = "残疾证号,是否在编\n11010519491231002X42,也许\n";
-        let issues = read_roster(csv.as_bytes(), None, Limits::NONE, Language::En)
+        let refused = read_roster(csv.as_bytes(), None, Limits::NONE, Language::En)
             .err()
             .unwrap_or_default();
+        assert_eq!(refused.certificate_of_row(2), Some("11010519491231002X42"));
+        let issues = refused.issues;
         assert_eq!(issues.len(), 1);
         assert_eq!((issues[0].row, issues[0].column.as_str()), (2, "是否在编"));
     }

@@ -25,8 +25,7 @@ use crate::http::site::form::{self, CalcForm, RowForm};
 use crate::http::site::page::{figure_fields, FigureFields};
 use crate::http::AppState;
 use crate::registry::declarations::{
-    self as registry, calc_request_for, RegistryError, SaveOptions, SaveOutcome,
-    DECLARATION_FIELDS,
+    self as registry, calc_request_for, RegistryError, SaveOptions, SaveOutcome, DECLARATION_FIELDS,
 };
 use crate::wire::FieldError;
 
@@ -340,7 +339,8 @@ pub async fn send(
             if submit {
                 let before = repo::current(c, emp.id, year)?.map(|d| (d.status, d.body_digest));
                 let d = registry::put_and_submit(c, &emp, year, &parsed, &opts)?;
-                let unchanged = before.is_some_and(|(st, dg)| st == d.status && dg == d.body_digest);
+                let unchanged =
+                    before.is_some_and(|(st, dg)| st == d.status && dg == d.body_digest);
                 Ok::<_, RegistryError>(if unchanged { "unchanged" } else { "submitted" })
             } else {
                 Ok(match registry::put(c, &emp, year, &parsed, &opts)? {
@@ -351,10 +351,7 @@ pub async fn send(
         })
         .await;
     match outcome {
-        Ok(done) => Ok(see_other(
-            &s.link(&format!("{here}?done={done}")),
-            &[],
-        )),
+        Ok(done) => Ok(see_other(&s.link(&format!("{here}?done={done}")), &[])),
         Err(AppError::PreconditionFailed(_)) => {
             let message = lang
                 .pick(

@@ -149,7 +149,11 @@ impl MyFrame {
                 format!("/my/{u}/statement/{year}"),
                 l("缴款", "Payment"),
             ),
-            (Section::Notices, format!("/my/{u}/notices"), l("公示", "Notices")),
+            (
+                Section::Notices,
+                format!("/my/{u}/notices"),
+                l("公示", "Notices"),
+            ),
             (
                 Section::Contact,
                 format!("/my/{u}/contact"),
@@ -188,9 +192,6 @@ pub fn status_text(status: &str, lang: Language) -> &'static str {
 
 /// A page's HTML answered with `status` (never cached: it carries personal data and a
 /// form token).
-pub fn respond(
-    status: actix_web::http::StatusCode,
-    html: String,
-) -> actix_web::HttpResponse {
+pub fn respond(status: actix_web::http::StatusCode, html: String) -> actix_web::HttpResponse {
     super::page_kit::page(status, html, &[])
 }

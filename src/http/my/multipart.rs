@@ -64,10 +64,7 @@ pub fn parts(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
         let head = String::from_utf8_lossy(&body[head_start..head_end]);
         let disposition = head
             .split("\r\n")
-            .find(|l| {
-                l.to_ascii_lowercase()
-                    .starts_with("content-disposition:")
-            })?
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?
             .to_owned();
         let data_start = head_end + 4;
         let data_end = find(body, &next_delim, data_start)?;
@@ -92,7 +89,10 @@ mod tests {
         let body = "------WebKitFormBoundaryX1\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc\r\n------WebKitFormBoundaryX1\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\na,b\r\n1,2\r\n\r\n------WebKitFormBoundaryX1--\r\n";
         let p = parts(body.as_bytes(), &b).unwrap_or_default();
         assert_eq!(p.len(), 2);
-        assert_eq!((p[0].name.as_str(), p[0].data.as_slice()), ("csrf_token", &b"abc"[..]));
+        assert_eq!(
+            (p[0].name.as_str(), p[0].data.as_slice()),
+            ("csrf_token", &b"abc"[..])
+        );
         assert_eq!(p[1].filename.as_deref(), Some("r.csv"));
         assert_eq!(p[1].data, b"a,b\r\n1,2\r\n");
         assert!(parts(b"garbage", &b).is_none());

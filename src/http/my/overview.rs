@@ -165,7 +165,11 @@ pub async fn overview(
             link: None,
         }),
     }
-    if todo.is_none() && current.as_ref().is_none_or(|c| matches!(c.status.as_str(), "draft" | "amended")) {
+    if todo.is_none()
+        && current
+            .as_ref()
+            .is_none_or(|c| matches!(c.status.as_str(), "draft" | "amended"))
+    {
         todo = Some(
             l(
                 "本年度申报尚未提交：请填写并提交申报。",

@@ -162,8 +162,8 @@ pub async fn template(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageRefusal> {
     own_employer(&state, &s, &path).await?;
-    let bytes = template_workbook()
-        .map_err(|e| AppError::Internal(format!("roster template: {e}")))?;
+    let bytes =
+        template_workbook().map_err(|e| AppError::Internal(format!("roster template: {e}")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, crate::http::imports::XLSX_MEDIA_TYPE))
         .insert_header((
@@ -230,7 +230,10 @@ pub async fn upload_form(
     let (uscc, y) = path.into_inner();
     let e = own_employer(&state, &s, &uscc).await?;
     let year = page_year(&s, &y)?;
-    Ok(super::respond(StatusCode::OK, page(&s, &e, year, Vec::new())?))
+    Ok(super::respond(
+        StatusCode::OK,
+        page(&s, &e, year, Vec::new())?,
+    ))
 }
 
 fn line(issue: &RowIssue, certificate: Option<&str>) -> ReportLine {
@@ -283,24 +286,33 @@ pub async fn upload(
         let html = page(&s, &e, year, report)?;
         Ok(super::respond(StatusCode::UNPROCESSABLE_ENTITY, html))
     };
-    let Some(file) = parts.iter().find(|p| p.name == "file" && !p.data.is_empty()) else {
+    let Some(file) = parts
+        .iter()
+        .find(|p| p.name == "file" && !p.data.is_empty())
+    else {
         return refuse(vec![whole(
-            lang.pick("请选择要上传的名单文件（XLSX 或 CSV）", "choose the roster file to upload (XLSX or CSV)")
-                .to_owned(),
+            lang.pick(
+                "请选择要上传的名单文件（XLSX 或 CSV）",
+                "choose the roster file to upload (XLSX or CSV)",
+            )
+            .to_owned(),
         )]);
     };
     let limits = Limits::from(&state.settings.import);
     let roster = match read_roster(&file.data, file.filename.as_deref(), limits, lang) {
         Ok(r) => r,
-        Err(issues) => {
-            return refuse(issues.iter().map(|i| line(i, None)).collect());
+        Err(faults) => {
+            return refuse(
+                faults
+                    .issues
+                    .iter()
+                    .map(|i| line(i, faults.certificate_of_row(i.row)))
+                    .collect(),
+            );
         }
     };
     let id = e.id;
-    let current = state
-        .db
-        .run(move |c| repo::current(c, id, year))
-        .await?;
+    let current = state.db.run(move |c| repo::current(c, id, year)).await?;
     let Some(current) = current else {
         return refuse(vec![whole(
             lang.pick(
@@ -314,7 +326,10 @@ pub async fn upload(
         .map_err(|e| AppError::Internal(format!("stored declaration is not JSON: {e}")))?;
     if let Some(o) = body.as_object_mut() {
         o.remove("disabled_count");
-        o.insert("disabled_employees".into(), Value::Array(roster.lines.clone()));
+        o.insert(
+            "disabled_employees".into(),
+            Value::Array(roster.lines.clone()),
+        );
     }
     let parsed =
         match registry::parse_declaration_lang(state.policy.as_ref(), &e, year, &body, lang) {
@@ -333,12 +348,7 @@ pub async fn upload(
                 return refuse(report);
             }
         };
-    let (audit, emp, secret, tag) = (
-        s.audit(),
-        e.clone(),
-        state.secret().await?,
-        current.etag(),
-    );
+    let (audit, emp, secret, tag) = (s.audit(), e.clone(), state.secret().await?, current.etag());
     let saved = state
         .call(move |c, _| {
             registry::put(

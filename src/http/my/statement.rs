@@ -70,7 +70,9 @@ async fn drawn_up(
     let today = state.clock.today();
     let emp = e.clone();
     let r = state
-        .call(move |c, st| Ok::<_, crate::db::DbError>(statement(c, st.book.as_ref(), &emp, year, today)))
+        .call(move |c, st| {
+            Ok::<_, crate::db::DbError>(statement(c, st.book.as_ref(), &emp, year, today))
+        })
         .await?;
     Ok(match r {
         Ok(s) => Ok(StatementShown {
@@ -79,7 +81,13 @@ async fn drawn_up(
             payments: s
                 .payments
                 .iter()
-                .map(|p| (date_text(p.paid_on, lang), p.amount.clone(), p.reference.clone()))
+                .map(|p| {
+                    (
+                        date_text(p.paid_on, lang),
+                        p.amount.clone(),
+                        p.reference.clone(),
+                    )
+                })
                 .collect(),
             segments: s
                 .segments

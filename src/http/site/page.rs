@@ -249,7 +249,6 @@ pub(super) fn respond(
         .body(render(&page)?))
 }
 
-
 /// The staff, wage and roster inputs of a form (`templates/pages/figures.html`), each
 /// with the faults at it taken out of `faults`: the calculator's, and an employer's
 /// declaration, which has the same body.
