@@ -8,6 +8,8 @@
 //! Without chromedriver (`/usr/bin/chromedriver`, or `QUOTA_LEVY_CHROMEDRIVER`) these
 //! tests print a skip line; under `CI=true` they fail instead.
 
+mod my;
+
 use crate::helpers::{spawn_app, TestApp};
 use crate::pages::certificate;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 const AXE: &str = include_str!("vendor/axe.min.js");
 
 /// A chromedriver process and one browser session, ended on drop.
-struct Browser {
+pub(super) struct Browser {
     client: Option<Client>,
     driver: Child,
 }
@@ -40,7 +42,7 @@ fn driver_path() -> Option<PathBuf> {
 }
 
 /// The browser, or `None` (with a skip line) where there is none outside CI.
-async fn browser(test: &str) -> Option<Browser> {
+pub(super) async fn browser(test: &str) -> Option<Browser> {
     let Some(path) = driver_path() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -90,16 +92,16 @@ async fn browser(test: &str) -> Option<Browser> {
 }
 
 impl Browser {
-    fn c(&self) -> &Client {
+    pub(super) fn c(&self) -> &Client {
         self.client.as_ref().unwrap()
     }
 
-    async fn width(&self, w: u32) {
+    pub(super) async fn width(&self, w: u32) {
         self.c().set_window_size(w, 900).await.unwrap();
     }
 
     /// Fails on any accessibility fault axe-core finds on the page shown.
-    async fn axe(&self, page: &str) {
+    pub(super) async fn axe(&self, page: &str) {
         let c = self.c();
         let loaded = c
             .execute(
@@ -129,7 +131,7 @@ impl Browser {
     }
 
     /// Fails when the page scrolls sideways at the window's width.
-    async fn fits(&self, page: &str) {
+    pub(super) async fn fits(&self, page: &str) {
         let v = self
             .c()
             .execute(
@@ -146,7 +148,7 @@ impl Browser {
     }
 
     /// The whole page as a PNG at `width`, under target/screenshots/.
-    async fn shoot(&self, name: &str, width: u32) {
+    pub(super) async fn shoot(&self, name: &str, width: u32) {
         let c = self.c();
         c.set_window_size(width, 900).await.unwrap();
         let h = c
@@ -165,7 +167,7 @@ impl Browser {
         c.set_window_size(width, 900).await.unwrap();
     }
 
-    async fn fill(&self, name: &str, value: &str) {
+    pub(super) async fn fill(&self, name: &str, value: &str) {
         let e = self
             .c()
             .find(Locator::Css(&format!("[name=\"{name}\"]")))
@@ -175,7 +177,7 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
-    async fn text_of(&self, css: &str) -> String {
+    pub(super) async fn text_of(&self, css: &str) -> String {
         self.c()
             .find(Locator::Css(css))
             .await
