@@ -8,7 +8,7 @@
 
 use super::{browser, Browser};
 use crate::helpers::web::PASSWORD;
-use crate::helpers::{spawn_app, uscc_with_check, TestApp, USCC_A};
+use crate::helpers::{spawn_app_with, uscc_with_check, TestApp, USCC_A};
 use crate::pages::certificate;
 use fantoccini::Locator;
 use reqwest::Method;
@@ -41,7 +41,18 @@ async fn activation_code(app: &TestApp) -> String {
 /// An app on a day of levy year 2025 with employer A registered with its contact
 /// e-mail (so its activation mail is queued), and the admin's token.
 async fn invited() -> (TestApp, String) {
-    let app = spawn_app().await;
+    let pay = [
+        ("PAYEE", "三门峡市湖滨区税务局（示例）"),
+        ("BANK", "示例银行三门峡分行"),
+        ("ACCOUNT", "0000 1111 2222 3333"),
+        ("ETAX_URL", "https://etax.example.org/"),
+        ("TAX_OFFICE", "国家税务总局三门峡市湖滨区税务局（示例）"),
+        ("TAX_OFFICE_ADDRESS", "三门峡市湖滨区示例路 1 号"),
+        ("TAX_OFFICE_PHONE", "0398-0000000"),
+    ]
+    .map(|(k, v)| (format!("QUOTA_LEVY__MAIL__PAYMENT__411200__{k}"), v));
+    let env: Vec<(&str, &str)> = pay.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let app = spawn_app_with(&env).await;
     app.clock
         .set(chrono::NaiveDate::from_ymd_opt(YEAR, 5, 20).unwrap());
     let admin = app.admin().await;
@@ -164,11 +175,11 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
 
     // The declaration, from the overview's link, with two roster rows.
     click(&b, &format!("a[href=\"/my/{USCC_A}/declaration/{YEAR}\"]")).await;
-    let months = [80, 80, 80, 81, 81, 82, 82, 82, 83, 83, 84, 84];
+    let months = [200, 200, 202, 202, 204, 204, 206, 206, 208, 208, 210, 210];
     for (i, m) in months.iter().enumerate() {
         b.fill(&format!("m{}", i + 1), &m.to_string()).await;
     }
-    b.fill("total_wages", "4980000.00").await;
+    b.fill("total_wages", "12480000.00").await;
     let (one, two) = (certificate(601, 3), certificate(602, 2));
     b.fill("e0_cert", &one).await;
     b.fill("e0_months", "1-12").await;
@@ -223,6 +234,7 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
     )
     .await;
     let levy = a["result"]["levy_payable"].as_str().unwrap();
+    assert_ne!(levy, "0.00", "below the quota: a levy to pay");
     assert!(b.text_of("p.levy strong").await.starts_with(levy));
     let steps = c.find_all(Locator::Css("ol.steps li")).await.unwrap();
     assert_eq!(
@@ -255,6 +267,7 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
         b.text_of("tr.main td.n").await,
         st["outstanding"].as_str().unwrap()
     );
+    assert!(b.text_of("dl.pay").await.contains("示例银行三门峡分行"));
 
     // A published notice names the employer.
     let (s, n) = app
