@@ -303,6 +303,19 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
     ] {
         check(&b, &app, name, &path).await;
     }
+    // The payment notice prints on one A4 page, without the site's navigation.
+    c.goto(&app.url(&format!("/my/{u}/statement/{YEAR}/notice")))
+        .await
+        .unwrap();
+    assert!(c.find(Locator::Css("nav.my")).await.is_err());
+    assert!(b.text_of("article.pay-notice").await.contains(levy));
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert_eq!(pages, 1, "the payment notice prints on one A4 page");
     c.goto(&app.url(&format!("/my/{u}/notices"))).await.unwrap();
     assert!(
         b.text_of("table.cards").await.contains("未达到规定比例")
