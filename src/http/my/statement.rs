@@ -31,6 +31,23 @@ pub struct StatementShown {
     pub payments: Vec<(String, String, String)>,
     /// Surcharge stretches: from–to, days, principal, surcharge.
     pub segments: Vec<(String, i64, String, String)>,
+    /// How the surcharge stands, in the reader's language.
+    pub surcharge_note: String,
+    /// What "provisional" means, in the reader's language, when a value is.
+    pub provisional_note: Option<String>,
+}
+
+/// The part of a statement's note in `lang`: the API writes them Chinese first, the
+/// English after it in brackets (`未产生滞纳金 (no surcharge has accrued)`).
+pub fn note_in(text: &str, lang: crate::domain::Language) -> String {
+    let split = text
+        .strip_suffix(')')
+        .and_then(|t| t.find(" (").map(|i| (&t[..i], &t[i + 2..])));
+    match (split, lang) {
+        (Some((zh, _)), crate::domain::Language::Zh) => zh.trim().to_owned(),
+        (Some((_, en)), crate::domain::Language::En) => en.trim().to_owned(),
+        (None, _) => text.to_owned(),
+    }
 }
 
 #[derive(Template)]
@@ -106,6 +123,8 @@ async fn drawn_up(
                     )
                 })
                 .collect(),
+            surcharge_note: note_in(&s.surcharge_note, lang),
+            provisional_note: s.provisional_note.as_deref().map(|n| note_in(n, lang)),
             s,
         }),
         Err(crate::registry::payments::StatementError::Policy(m)) => Err(format!(
@@ -180,4 +199,27 @@ pub async fn payment_notice(
         back_href: s.link(&format!("/my/{}/statement/{year}", e.uscc)),
     })?;
     Ok(super::respond(StatusCode::OK, html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_in;
+    use crate::domain::Language;
+
+    #[test]
+    fn a_note_is_read_in_one_language() {
+        let n = "滞纳金按日加收千分之五（5‰），以逾期未缴的金额 10.00 元为上限              (5‰ a day on the unpaid principal, capped at the amount in default, 10.00 yuan)";
+        assert_eq!(
+            note_in(n, Language::Zh),
+            "滞纳金按日加收千分之五（5‰），以逾期未缴的金额 10.00 元为上限"
+        );
+        assert!(note_in(n, Language::En).starts_with("5‰ a day"));
+        assert_eq!(note_in("plain", Language::En), "plain");
+        let p = "本结果使用了暂定参数（标为暂定的数值）。 (This result uses provisional values (those marked provisional).)";
+        assert_eq!(
+            note_in(p, Language::Zh),
+            "本结果使用了暂定参数（标为暂定的数值）。"
+        );
+        assert!(note_in(p, Language::En).ends_with("(those marked provisional)."));
+    }
 }
