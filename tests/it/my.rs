@@ -533,3 +533,40 @@ async fn the_roster_template_opens_and_a_bad_upload_names_its_row_and_writes_not
         false
     );
 }
+
+#[tokio::test]
+async fn a_new_year_starts_from_last_years_declaration_with_the_months_cleared() {
+    let (app, _, web) = employer_a().await;
+    let token = app.employer(USCC_A).await;
+    let last = json!({
+        "staff": {"average_headcount": "57"},
+        "average_wage": "61000",
+        "disabled_employees": [{"certificate_no": CERT_A, "months": [1, 2, 3], "contract_months": 24,
+                                "fresh_graduate": true}]
+    });
+    let (s, v) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/employers/{USCC_A}/declarations/{}", YEAR - 1),
+            Some(&token),
+            Some(last),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let html = web.get(&page_of(USCC_A)).await.text().await.unwrap();
+    assert!(
+        html.contains("已按 2024 年度的申报预填"),
+        "the page says so"
+    );
+    assert!(html.contains("value=\"57\"") && html.contains("value=\"61000\""));
+    assert!(html.contains(&format!("value=\"{CERT_A}\"")) && html.contains("value=\"24\""));
+    assert!(
+        html.contains("name=\"e0_months\" type=\"text\" value=\"\""),
+        "months cleared"
+    );
+    assert!(!html.contains("id=\"f-e0_graduate\" name=\"e0_graduate\" checked"));
+    assert!(
+        stored(&app, USCC_A).await.is_none(),
+        "nothing saved by opening it"
+    );
+}
