@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use super::{own_employer, page_year, status_text, MyFrame, Section};
 use crate::db::declarations::{self as repo, Declaration};
 use crate::db::employers::Employer;
-use crate::domain::{Language, Said};
+use crate::domain::Language;
 use crate::http::page_kit::{forged, see_other, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::problem::AppError;
@@ -64,7 +64,7 @@ pub struct DoneQuery {
 }
 
 /// What the page says besides the form.
-struct Said2 {
+struct PageNotes {
     message: Option<String>,
     prefill_note: Option<String>,
 }
@@ -78,7 +78,7 @@ fn page(
     rows: &[usize],
     errors: &[FieldError],
     current: Option<&Declaration>,
-    said: Said2,
+    said: PageNotes,
 ) -> Result<String, AppError> {
     let lang = s.lang;
     let mut faults = Faults::from_errors(errors, rows);
@@ -253,7 +253,7 @@ pub async fn show(
         &[],
         &[],
         current.as_ref(),
-        Said2 {
+        PageNotes {
             message: done_message(q.done.as_deref(), lang),
             prefill_note,
         },
@@ -300,7 +300,7 @@ pub async fn send(
             rows,
             errors,
             current.as_ref(),
-            Said2 {
+            PageNotes {
                 message,
                 prefill_note: None,
             },
@@ -363,13 +363,9 @@ pub async fn send(
             Ok(super::respond(StatusCode::CONFLICT, html))
         }
         Err(AppError::Conflict(said)) => {
-            let html = again(&f, &rows, &[], Some(said_text(&said, lang)))?;
+            let html = again(&f, &rows, &[], Some(said.get(lang).to_owned()))?;
             Ok(super::respond(StatusCode::CONFLICT, html))
         }
         Err(other) => Err(other.into()),
     }
-}
-
-fn said_text(said: &Said, lang: Language) -> String {
-    said.get(lang).to_owned()
 }
