@@ -70,6 +70,25 @@ pub enum Command {
     /// Synthetic data for demos and benchmarks.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Signed computation receipts: check one.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+/// `receipt` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Check a receipt file (as `GET …/assessments/{year}/receipt` gives it): its digest
+    /// against its content, its signature against the key. Offline with --public-key
+    /// (as published at /api/v1/receipt-key); else the key of the configured
+    /// deployment. Exits 0 when valid, 1 when not, 2 when the file is unreadable.
+    Verify {
+        /// The receipt file; standard input when "-".
+        file: PathBuf,
+        /// The deployment's public key, 64 hex digits.
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+    },
 }
 
 /// `demo` subcommands.

@@ -9,6 +9,7 @@ use crate::db::{DatabaseUrl, Db};
 // The clap definitions are in `args`, re-exported so that callers name `cli::Cli` as
 // before; this file runs the commands.
 mod args;
+mod receipt;
 
 pub use args::*;
 
@@ -46,6 +47,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Reminders(c) => crate::jobs::reminders::run_cli(&settings, c),
         Command::Notices(c) => crate::jobs::notices::run_cli(&settings, c),
         Command::Demo(c) => demo(&settings, c),
+        Command::Receipt(ReceiptCommand::Verify { file, public_key }) => {
+            receipt::verify(&settings, file, public_key)
+        }
     };
     match result {
         Ok(code) => code,

@@ -105,6 +105,23 @@ pub fn list_users(conn: &mut AnyConnection) -> Result<Vec<UserRow>, DbError> {
         .load(conn)?)
 }
 
+/// Up to `limit` users after `after` (a username) in username order: a keyset page of
+/// the administration's user list.
+pub fn users_page(
+    conn: &mut AnyConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, DbError> {
+    let mut q = users::table.into_boxed();
+    if let Some(a) = after {
+        q = q.filter(users::username.gt(a.to_owned()));
+    }
+    Ok(q.order(users::username.asc())
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
 /// True when an employer user exists for `uscc`.
 pub fn employer_has_user(conn: &mut AnyConnection, uscc: &str) -> Result<bool, DbError> {
     let n: i64 = users::table

@@ -123,3 +123,49 @@ pub fn for_entity(
         .order(audit_log::id.asc())
         .load(conn)?)
 }
+
+/// What the administration's audit page filters on; every part optional, all must hold.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Exactly this actor (`user:3:admin`, `token:1:tax:411200`, `cli`).
+    pub actor: Option<String>,
+    /// Entity kind (`user`, `employer`, `declaration`, …).
+    pub entity_type: Option<String>,
+    /// Entity key.
+    pub entity_id: Option<String>,
+    /// At or after (UTC).
+    pub from: Option<chrono::NaiveDateTime>,
+    /// Before (UTC).
+    pub until: Option<chrono::NaiveDateTime>,
+}
+
+/// Up to `limit` entries matching `f`, newest first, older than entry `before_id` when
+/// given: a keyset page over the log's id, so that a page deep in a long log costs what
+/// the first does and entries written meanwhile do not shift the pages.
+pub fn page(
+    conn: &mut AnyConnection,
+    f: &AuditFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut q = audit_log::table.into_boxed();
+    if let Some(a) = &f.actor {
+        q = q.filter(audit_log::actor.eq(a.clone()));
+    }
+    if let Some(t) = &f.entity_type {
+        q = q.filter(audit_log::entity_type.eq(t.clone()));
+    }
+    if let Some(i) = &f.entity_id {
+        q = q.filter(audit_log::entity_id.eq(i.clone()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(audit_log::at.ge(from));
+    }
+    if let Some(until) = f.until {
+        q = q.filter(audit_log::at.lt(until));
+    }
+    if let Some(b) = before_id {
+        q = q.filter(audit_log::id.lt(b));
+    }
+    Ok(q.order(audit_log::id.desc()).limit(limit).load(conn)?)
+}

@@ -14,6 +14,7 @@ pub mod employers;
 pub mod notices;
 pub mod outbox;
 pub mod payments;
+pub mod receipts;
 pub mod schema;
 #[cfg(test)]
 pub mod test_support;

@@ -315,6 +315,20 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(activation_invitations -> employers (employer_id));
 
+diesel::table! {
+    /// Signed computation receipts, one per assessment, kept as issued (src/db/receipts.rs).
+    receipts (id) {
+        id -> BigInt,
+        assessment_id -> BigInt,
+        digest -> Text,
+        key_id -> Text,
+        document_json -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(receipts -> assessments (assessment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     employers,
@@ -333,4 +347,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_throttle,
     activation_invitations,
+    receipts,
 );

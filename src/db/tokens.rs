@@ -40,6 +40,20 @@ pub fn create(
     region: Option<RegionCode>,
     label: Option<&str>,
 ) -> Result<(String, TokenRow), DbError> {
+    create_by(conn, role, employer_uscc, region, label, "cli", None)
+}
+
+/// [`create`] on behalf of `actor` (an administrator on the pages), with the request ID
+/// in the audit entry.
+pub fn create_by(
+    conn: &mut AnyConnection,
+    role: Role,
+    employer_uscc: Option<&str>,
+    region: Option<RegionCode>,
+    label: Option<&str>,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<(String, TokenRow), DbError> {
     let (token, digest) = new_token();
     let prefix: String = token.chars().take(12).collect();
     crate::db::write_transaction(conn, |conn| {
@@ -60,7 +74,7 @@ pub fn create(
         super::audit::record(
             conn,
             super::audit::AuditEntry {
-                actor: "cli",
+                actor,
                 action: "token.create",
                 entity_type: "api_token",
                 entity_id: &row.id.to_string(),
@@ -68,8 +82,9 @@ pub fn create(
                 after: Some(serde_json::json!({
                     "role": role.as_str(), "employer_uscc": employer_uscc,
                     "region": region.map(|r| r.to_string()), "prefix": prefix,
+                    "label": label,
                 })),
-                request_id: None,
+                request_id,
             },
         )?;
         Ok((token.clone(), row))
@@ -78,6 +93,16 @@ pub fn create(
 
 /// Revokes by id or by prefix; returns how many were revoked.
 pub fn revoke(conn: &mut AnyConnection, id_or_prefix: &str) -> Result<usize, DbError> {
+    revoke_by(conn, id_or_prefix, "cli", None)
+}
+
+/// [`revoke`] on behalf of `actor`, with the request ID in the audit entry.
+pub fn revoke_by(
+    conn: &mut AnyConnection,
+    id_or_prefix: &str,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<usize, DbError> {
     crate::db::write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
         let target = api_tokens::table.filter(api_tokens::revoked_at.is_null());
@@ -98,18 +123,32 @@ pub fn revoke(conn: &mut AnyConnection, id_or_prefix: &str) -> Result<usize, DbE
             super::audit::record(
                 conn,
                 super::audit::AuditEntry {
-                    actor: "cli",
+                    actor,
                     action: "token.revoke",
                     entity_type: "api_token",
                     entity_id: &id.to_string(),
                     before: None,
                     after: None,
-                    request_id: None,
+                    request_id,
                 },
             )?;
         }
         Ok(ids.len())
     })
+}
+
+/// Up to `limit` tokens older than token `before_id` (all when none), newest first: a
+/// keyset page of the administration's list.
+pub fn page(
+    conn: &mut AnyConnection,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<TokenRow>, DbError> {
+    let mut q = api_tokens::table.into_boxed();
+    if let Some(b) = before_id {
+        q = q.filter(api_tokens::id.lt(b));
+    }
+    Ok(q.order(api_tokens::id.desc()).limit(limit).load(conn)?)
 }
 
 /// All tokens, newest first.

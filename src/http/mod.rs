@@ -1,8 +1,10 @@
 //! The HTTP interface (actix-web): one module per resource.
 
 pub mod account_pages;
+pub mod admin;
 pub mod assessments;
 pub mod auth;
+pub mod calendar;
 pub mod context;
 pub mod declarations;
 pub mod disputes;
@@ -10,6 +12,7 @@ pub mod docs;
 pub mod employers;
 pub mod health;
 pub mod imports;
+pub mod inspector;
 pub mod levy;
 pub mod middleware;
 pub mod my;
@@ -18,6 +21,7 @@ pub mod page_kit;
 pub mod pages;
 pub mod payments;
 pub mod problem;
+pub mod receipts;
 pub mod roll;
 pub mod session;
 pub mod site;
@@ -255,8 +259,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(notices::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
+        .configure(inspector::routes)
+        .configure(admin::routes)
         .configure(site::routes)
         .configure(my::routes)
+        .configure(receipts::routes)
+        .configure(calendar::routes)
         .configure(|c| imports::routes(c, upload_limit))
         .configure(docs::routes);
 }

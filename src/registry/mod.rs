@@ -11,6 +11,7 @@ pub mod employers;
 pub mod fields;
 pub mod notices;
 pub mod payments;
+pub mod receipts;
 pub mod roll;
 pub mod violations;
 

@@ -49,6 +49,8 @@ struct HomePage {
     lang_field: Option<&'static str>,
     regions: Vec<RegionGroup>,
     region_name: String,
+    /// The region's code, for the calendar feed's address.
+    region_code: String,
     levy_year: i32,
     data_year: i32,
     today: String,
@@ -183,6 +185,7 @@ pub async fn home(
         lang_field: chosen,
         regions: region_groups(&state.book, lang, asked),
         region_name,
+        region_code: asked.to_owned(),
         levy_year,
         data_year: levy_year - 1,
         today: date_text(today, lang),

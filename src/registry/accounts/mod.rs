@@ -13,11 +13,13 @@ use crate::domain::Language;
 // Split by concern; the items are re-exported here so that callers name
 // `registry::accounts::X` as before.
 mod activation;
+mod invite;
 mod passwords;
 mod sessions;
 mod users;
 
 pub use activation::*;
+pub use invite::*;
 pub use passwords::*;
 pub use sessions::*;
 pub use users::*;

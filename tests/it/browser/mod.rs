@@ -8,8 +8,6 @@
 //! Without chromedriver (`/usr/bin/chromedriver`, or `QUOTA_LEVY_CHROMEDRIVER`) these
 //! tests print a skip line; under `CI=true` they fail instead.
 
-mod my;
-
 use crate::helpers::{spawn_app, TestApp};
 use crate::pages::certificate;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -18,6 +16,9 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod my;
+mod officers;
 
 const AXE: &str = include_str!("vendor/axe.min.js");
 

@@ -1,0 +1,239 @@
+//! `GET /inspector`: the filter form and one page of the list.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, web, HttpResponse};
+use askama::Template;
+
+use super::filters::{encode_query, Filters, ListQuery};
+use super::kind_label;
+use super::list::{filtered, page, EmployerEntry};
+use crate::auth::Role;
+use crate::domain::{EmployerKind, Language};
+use crate::http::page_kit::{self, PageRefusal, SignedIn};
+use crate::http::pages::{render, Layout};
+use crate::http::AppState;
+use crate::registry::violations::{load, ViolationKind};
+
+/// Employers per page.
+const PER_PAGE: usize = 50;
+
+/// One violation as a row shows it.
+pub struct ViolationView {
+    /// Kind, in the page's language.
+    pub label: &'static str,
+    /// The figures, in Chinese (the list's language).
+    pub why_zh: String,
+    /// The figures in English, on an English page.
+    pub why_en: Option<String>,
+    /// The rule.
+    pub citation: String,
+}
+
+/// One employer as the list shows it.
+pub struct RowView {
+    /// USCC.
+    pub uscc: String,
+    /// Name.
+    pub name: String,
+    /// Kind, in the page's language.
+    pub kind: String,
+    /// Region code.
+    pub region: String,
+    /// Amount owed.
+    pub owed: String,
+    /// The shared employer page.
+    pub href: String,
+    /// Its violations.
+    pub violations: Vec<ViolationView>,
+}
+
+/// An option of the kind select.
+pub struct KindOption {
+    /// API spelling.
+    pub value: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// Chosen.
+    pub selected: bool,
+}
+
+/// What the list page shows.
+pub struct ListPage {
+    /// The form as typed.
+    pub q: ListQuery,
+    /// Kinds to choose from.
+    pub kinds: Vec<KindOption>,
+    /// Faults beside fields.
+    pub faults: Vec<(&'static str, &'static str)>,
+    /// The rows of this page.
+    pub rows: Vec<RowView>,
+    /// Employers passing the filters.
+    pub total: usize,
+    /// The next page.
+    pub next_href: Option<String>,
+    /// The first page, when this is a later one.
+    pub first_href: Option<String>,
+    /// Downloads.
+    pub csv_href: String,
+    /// Downloads.
+    pub xlsx_href: String,
+    /// The language switch, filters kept.
+    pub switch_zh: String,
+    /// The language switch, filters kept.
+    pub switch_en: String,
+    /// What the inspector may see.
+    pub scope: String,
+    /// Levy year and date judged on.
+    pub heading: String,
+}
+
+impl ListPage {
+    /// The fault of `field`, if any.
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.faults.iter().find(|f| f.0 == field).map(|f| f.1)
+    }
+
+    /// The typed value of a text field.
+    pub fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
+        v.as_deref().unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/inspector/list.html")]
+struct ListView {
+    layout: Layout,
+    page: ListPage,
+}
+
+fn row_view(e: EmployerEntry, lang: Language, signed: &SignedIn) -> RowView {
+    let kind = e
+        .kind
+        .parse::<EmployerKind>()
+        .map(|k| lang.pick(k.name_zh(), k.as_str()).to_owned())
+        .unwrap_or_else(|_| e.kind.clone());
+    RowView {
+        href: signed.link(&format!("/officer/employers/{}", e.uscc)),
+        uscc: e.uscc,
+        name: e.name,
+        kind,
+        region: e.region,
+        owed: crate::registry::violations::grouped(e.owed),
+        violations: e
+            .violations
+            .into_iter()
+            .map(|v| ViolationView {
+                label: kind_label(v.violation, lang),
+                why_zh: v.why_zh,
+                why_en: (lang == Language::En).then_some(v.why_en),
+                citation: v.citation,
+            })
+            .collect(),
+    }
+}
+
+/// The employers of the filters, from the registry's list of the region.
+pub(super) async fn entries(
+    state: &AppState,
+    f: &Filters,
+) -> Result<Vec<EmployerEntry>, PageRefusal> {
+    let g = f.clone();
+    let rows = state
+        .call(move |c, st| load(c, st.book.as_ref(), g.levy_year, &g.prefix, g.as_of, None))
+        .await?;
+    Ok(filtered(rows, f))
+}
+
+/// The inspector's session, or the page refused: inspectors (and administrators) only.
+pub(super) fn inspector(signed: &SignedIn) -> Result<(), PageRefusal> {
+    signed.require(&[Role::Inspector]).map(|_| ())
+}
+
+fn scope_text(signed: &SignedIn) -> String {
+    let lang = signed.lang;
+    match signed.who().region {
+        Some(r) => format!("{} {r}", lang.pick("权限范围：行政区划", "Scope: region")),
+        None => lang.pick("权限范围：全国", "Scope: everywhere").to_owned(),
+    }
+}
+
+#[get("/inspector")]
+pub(super) async fn list_page(
+    state: web::Data<AppState>,
+    signed: SignedIn,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageRefusal> {
+    inspector(&signed)?;
+    let lang = signed.lang;
+    let q = q.into_inner();
+    let checked = q.check(signed.who(), state.clock.today());
+    let base = q.to_query(false);
+    let with = |extra: &[(&str, &str)]| {
+        let tail = encode_query(extra);
+        match (base.is_empty(), tail.is_empty()) {
+            (true, _) => tail,
+            (false, true) => base.clone(),
+            (false, false) => format!("{base}&{tail}"),
+        }
+    };
+    let lang_tail: Vec<(&str, &str)> = match q.lang.as_deref() {
+        Some(l @ ("zh" | "en")) => vec![("lang", l)],
+        _ => vec![],
+    };
+    let mut page_view = ListPage {
+        kinds: ViolationKind::ALL
+            .iter()
+            .map(|k| KindOption {
+                value: k.as_str(),
+                label: kind_label(*k, lang),
+                selected: q.kind.as_deref() == Some(k.as_str()),
+            })
+            .collect(),
+        faults: Vec::new(),
+        rows: Vec::new(),
+        total: 0,
+        next_href: None,
+        first_href: None,
+        csv_href: format!("/inspector/violations.csv?{}", with(&[])),
+        xlsx_href: format!("/inspector/violations.xlsx?{}", with(&[])),
+        switch_zh: format!("?{}", with(&[("lang", "zh")])),
+        switch_en: format!("?{}", with(&[("lang", "en")])),
+        scope: scope_text(&signed),
+        heading: String::new(),
+        q: q.clone(),
+    };
+    let status = match checked {
+        Err(faults) => {
+            page_view.faults = faults.iter().map(|f| (f.field, f.message(lang))).collect();
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Ok(f) => {
+            page_view.heading = match lang {
+                Language::Zh => format!("{} 征收年度，截至 {}", f.levy_year, f.as_of),
+                Language::En => format!("Levy year {}, as of {}", f.levy_year, f.as_of),
+            };
+            let all = entries(&state, &f).await?;
+            page_view.total = all.len();
+            let (shown, next) = page(all, &f, PER_PAGE);
+            if let Some(c) = next {
+                let mut tail = vec![("after", c.encode())];
+                tail.extend(lang_tail.iter().map(|(k, v)| (*k, (*v).to_owned())));
+                let refs: Vec<(&str, &str)> = tail.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                page_view.next_href = Some(format!("/inspector?{}", with(&refs)));
+            }
+            if f.after.is_some() {
+                page_view.first_href = Some(format!("/inspector?{}", with(&lang_tail)));
+            }
+            page_view.rows = shown
+                .into_iter()
+                .map(|e| row_view(e, lang, &signed))
+                .collect();
+            StatusCode::OK
+        }
+    };
+    let html = render(&ListView {
+        layout: Layout::new(lang),
+        page: page_view,
+    })?;
+    Ok(page_kit::page(status, html, &[]))
+}
