@@ -12,6 +12,7 @@ pub mod declarations;
 pub mod demo;
 pub mod employers;
 pub mod notices;
+pub mod objections;
 pub mod outbox;
 pub mod payments;
 pub mod receipts;

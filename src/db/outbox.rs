@@ -43,17 +43,20 @@ pub enum ReminderKind {
     /// An employer registered with a contact address: a one-time link to choose the
     /// password of its account.
     Activation,
+    /// The federation returned a submitted declaration to the employer, with a reason.
+    DeclarationReturned,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 6] = [
+    pub const ALL: [ReminderKind; 7] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
         ReminderKind::Overdue,
         ReminderKind::NoticePublished,
         ReminderKind::Activation,
+        ReminderKind::DeclarationReturned,
     ];
 
     /// The stored name (also the template name).
@@ -65,6 +68,7 @@ impl ReminderKind {
             ReminderKind::Overdue => "overdue",
             ReminderKind::NoticePublished => "notice_published",
             ReminderKind::Activation => "activation",
+            ReminderKind::DeclarationReturned => "declaration_returned",
         }
     }
 

@@ -64,6 +64,9 @@ diesel::table! {
         certified_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        returned_reason -> Nullable<Text>,
+        returned_at -> Nullable<Timestamp>,
+        returned_by -> Nullable<Text>,
     }
 }
 
@@ -240,6 +243,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Objections to published notices, as the federation records them.
+    notice_objections (id) {
+        id -> BigInt,
+        notice_id -> BigInt,
+        entry_uscc -> Text,
+        objector -> Text,
+        received_on -> Date,
+        claim -> Text,
+        status -> Text,
+        handling_note -> Nullable<Text>,
+        handled_by -> Nullable<Text>,
+        handled_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<BigInt>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(payments -> employers (employer_id));
 diesel::joinable!(declarations -> employers (employer_id));
 diesel::joinable!(declaration_versions -> declarations (declaration_id));
@@ -343,6 +365,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     payments,
     notices,
+    notice_objections,
     users,
     sessions,
     sign_in_throttle,

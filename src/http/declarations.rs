@@ -55,6 +55,15 @@ struct DeclarationView {
     /// declaration is valid and stored, the assessment waits for them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     assessment_waits_for: Vec<super::problem::FieldProblem>,
+    /// Why the federation returned it, while the return stands (a submission clears
+    /// it): for the employer to correct the declaration.
+    returned: Option<ReturnedView>,
+}
+
+#[derive(Debug, Serialize)]
+struct ReturnedView {
+    reason: String,
+    at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,12 +88,13 @@ async fn view(
 ) -> Result<HttpResponse, AppError> {
     let uscc = employer.uscc.as_str();
     let (id, emp_id, year) = (d.id, d.employer_id, d.levy_year);
-    let (history, mut disputes) = state
+    let (history, mut disputes, returned) = state
         .db
         .run(move |c| {
             Ok((
                 repo::history(c, id)?,
                 crate::registry::disputes::disputes_for(c, year, &[emp_id])?,
+                repo::return_note(c, id)?,
             ))
         })
         .await?;
@@ -133,6 +143,10 @@ async fn view(
             .collect(),
         disputes,
         assessment_waits_for,
+        returned: returned.map(|r| ReturnedView {
+            reason: r.reason,
+            at: r.returned_at.and_utc(),
+        }),
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag))

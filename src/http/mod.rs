@@ -10,6 +10,7 @@ pub mod declarations;
 pub mod disputes;
 pub mod docs;
 pub mod employers;
+pub mod federation;
 pub mod health;
 pub mod imports;
 pub mod inspector;
@@ -261,6 +262,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(account_pages::routes)
         .configure(inspector::routes)
         .configure(admin::routes)
+        .configure(federation::routes)
         .configure(site::routes)
         .configure(my::routes)
         .configure(receipts::routes)

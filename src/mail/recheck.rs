@@ -136,7 +136,8 @@ pub fn check(
             };
             Ok((!open).then_some(Moot::InvitationSpent))
         }
-        Some(ReminderKind::NoticePublished) | None => Ok(None),
+        // The reason stays true once given, even if the employer has already answered.
+        Some(ReminderKind::NoticePublished | ReminderKind::DeclarationReturned) | None => Ok(None),
     }
 }
 

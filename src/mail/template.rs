@@ -143,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 20] = [
+const EMBEDDED: [(&str, &str); 22] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -224,6 +224,14 @@ const EMBEDDED: [(&str, &str); 20] = [
         "activation.en.txt",
         include_str!("../../templates/mail/activation.en.txt"),
     ),
+    (
+        "declaration_returned.zh.txt",
+        include_str!("../../templates/mail/declaration_returned.zh.txt"),
+    ),
+    (
+        "declaration_returned.en.txt",
+        include_str!("../../templates/mail/declaration_returned.en.txt"),
+    ),
 ];
 
 fn lang_code(lang: Language) -> &'static str {
@@ -302,6 +310,9 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
         ],
         // No levy year: an account is not of a year.
         ReminderKind::Activation => &[COMMON[0], COMMON[1], "url", "expires_on"],
+        ReminderKind::DeclarationReturned => {
+            &[COMMON[0], COMMON[1], COMMON[2], "reason", "returned_on"]
+        }
     }
 }
 

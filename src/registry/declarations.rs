@@ -284,7 +284,11 @@ fn with_stand_ins(req: &Value) -> Value {
 /// the certificate number back by trying every birth date. The view has the body's
 /// digest keyed with the server secret instead, which still ties the entry to the
 /// version for whoever holds the secret.
-fn audit_view(d: &Declaration, roster_len: Option<usize>, secret: &ServerSecret) -> Value {
+pub(crate) fn audit_view(
+    d: &Declaration,
+    roster_len: Option<usize>,
+    secret: &ServerSecret,
+) -> Value {
     json!({
         "levy_year": d.levy_year, "version": d.version, "status": d.status,
         "body_hmac": body_hmac(secret, &d.body_digest), "roster_lines": roster_len,
@@ -616,8 +620,13 @@ fn step_once(
         }
     }
     let (allowed, next, action) = match step {
+        // A returned declaration may be submitted again as it is (the employer holds
+        // its figures right) or after an edit (then it is amended).
         Step::Submit => (
-            matches!(d.status(), Status::Draft | Status::Amended),
+            matches!(
+                d.status(),
+                Status::Draft | Status::Amended | Status::Returned
+            ),
             Status::Submitted,
             "declaration.submit",
         ),
@@ -633,6 +642,7 @@ fn step_once(
             Status::Submitted => "已提交",
             Status::Certified => "已审核",
             Status::Amended => "已更正",
+            Status::Returned => "已退回",
         };
         return Err(RegistryError::Conflict(Said::new(
             match step {
@@ -650,6 +660,10 @@ fn step_once(
         )));
     }
     let after = repo::set_status(c, &d, next, opts.actor)?;
+    if step == Step::Submit {
+        // The return is answered by this submission.
+        repo::clear_returned(c, d.id)?;
+    }
     audit::record(
         c,
         AuditEntry {

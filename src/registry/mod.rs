@@ -10,8 +10,11 @@ pub mod disputes;
 pub mod employers;
 pub mod fields;
 pub mod notices;
+pub mod objections;
 pub mod payments;
 pub mod receipts;
+pub mod returns;
+pub mod reveal;
 pub mod roll;
 pub mod violations;
 

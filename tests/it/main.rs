@@ -12,6 +12,7 @@ mod concurrency;
 mod declarations;
 mod disputes;
 mod employers;
+mod federation_pages;
 mod fuzz;
 mod health;
 mod helpers;

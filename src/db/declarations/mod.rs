@@ -18,15 +18,19 @@ pub enum Status {
     Certified,
     /// Changed after it was submitted or certified; earlier versions are kept.
     Amended,
+    /// Sent back to the employer by the federation with a reason, to correct and
+    /// submit again (still filed: its figures stand until the employer corrects them).
+    Returned,
 }
 
 impl Status {
     /// Every status.
-    pub const ALL: [Status; 4] = [
+    pub const ALL: [Status; 5] = [
         Status::Draft,
         Status::Submitted,
         Status::Certified,
         Status::Amended,
+        Status::Returned,
     ];
 
     /// Stored spelling.
@@ -36,6 +40,7 @@ impl Status {
             Status::Submitted => "submitted",
             Status::Certified => "certified",
             Status::Amended => "amended",
+            Status::Returned => "returned",
         }
     }
 
@@ -46,6 +51,7 @@ impl Status {
             "submitted" => Some(Status::Submitted),
             "certified" => Some(Status::Certified),
             "amended" => Some(Status::Amended),
+            "returned" => Some(Status::Returned),
             _ => None,
         }
     }
@@ -176,9 +182,11 @@ pub struct RosterLine {
 // Split by concern; the items are re-exported here so that callers name
 // `db::declarations::X` as before.
 mod disputes;
+mod queue;
 mod versions;
 mod year;
 
 pub use disputes::*;
+pub use queue::*;
 pub use versions::*;
 pub use year::*;
