@@ -18,6 +18,7 @@ pub mod inspector;
 pub mod ledger;
 pub mod levy;
 pub mod middleware;
+pub mod my;
 pub mod notices;
 pub mod officer;
 pub mod page_kit;
@@ -277,6 +278,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(admin::routes)
         .configure(federation::routes)
         .configure(site::routes)
+        .configure(my::routes)
         .configure(receipts::routes)
         .configure(calendar::routes)
         .configure(|c| tax::routes(c, upload_limit))

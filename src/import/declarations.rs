@@ -34,7 +34,7 @@ const FIGURE_KEYS: &[&str] = &[
 ];
 
 /// Keys of a roster line.
-const ROSTER_KEYS: &[&str] = &[
+pub(super) const ROSTER_KEYS: &[&str] = &[
     "certificate_no",
     "certificate_kind",
     "grade",
@@ -397,7 +397,7 @@ fn declaration_body(
     (Value::Object(body), issues)
 }
 
-fn roster_line(bound: &Bound, r: &Record, lang: Language) -> (Value, Vec<RowIssue>) {
+pub(super) fn roster_line(bound: &Bound, r: &Record, lang: Language) -> (Value, Vec<RowIssue>) {
     let mut line = Map::new();
     let mut issues = Vec::new();
     for &key in ROSTER_KEYS {

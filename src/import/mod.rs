@@ -106,6 +106,7 @@ pub mod employers;
 pub mod payments;
 pub mod reader;
 pub mod report;
+pub mod roster;
 pub mod values;
 
 pub use reader::{Encoding, Format, Limits};

@@ -546,6 +546,36 @@ pub fn put(
     })
 }
 
+/// Creates or amends and then submits, in one transaction (an employer's page: the
+/// form's "submit" button saves what it shows and files it). Audited as a save (when
+/// the body changed) and a submission; a declaration filed already and unchanged is
+/// answered as it is, nothing written.
+pub fn put_and_submit(
+    conn: &mut AnyConnection,
+    employer: &Employer,
+    levy_year: i32,
+    parsed: &ParsedDeclaration,
+    opts: &SaveOptions<'_>,
+) -> Result<Declaration, RegistryError> {
+    crate::db::write_transaction(conn, |c| {
+        retry_races(c, opts.if_match, |c| {
+            let saved = save_with(c, employer, levy_year, parsed, opts)?;
+            let d = saved.declaration();
+            if matches!(d.status(), Status::Draft | Status::Amended) {
+                // The save above is this transaction's own: the step reads it, so the
+                // caller's If-Match (the version before the save) no longer applies.
+                let step_opts = SaveOptions {
+                    if_match: None,
+                    ..*opts
+                };
+                step_once(c, employer, levy_year, Step::Submit, &step_opts)
+            } else {
+                Ok(d.clone())
+            }
+        })
+    })
+}
+
 /// A status step: `submit` (draft or amended → submitted) or `certify` (submitted →
 /// certified).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

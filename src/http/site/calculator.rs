@@ -214,13 +214,13 @@ pub struct ResultView {
 
 /// Faults by form field, and all of them in the API's order (the summary).
 #[derive(Default)]
-pub(super) struct Faults {
+pub(crate) struct Faults {
     by_field: BTreeMap<String, Vec<String>>,
-    pub(super) order: Vec<(Option<String>, String)>,
+    pub(crate) order: Vec<(Option<String>, String)>,
 }
 
 impl Faults {
-    pub(super) fn from_errors(errors: &[FieldError], rows: &[usize]) -> Faults {
+    pub(crate) fn from_errors(errors: &[FieldError], rows: &[usize]) -> Faults {
         let mut f = Faults::default();
         for e in errors {
             match form::field_of(&e.pointer, rows) {
@@ -237,7 +237,7 @@ impl Faults {
         f
     }
 
-    pub(super) fn take(&mut self, field: &str) -> Vec<String> {
+    pub(crate) fn take(&mut self, field: &str) -> Vec<String> {
         self.by_field.remove(field).unwrap_or_default()
     }
 }
@@ -358,7 +358,7 @@ pub async fn calculator_post(
 
 /// The pairs of a form body. Invalid percent-encoding is read as the bytes it stands
 /// for, lossily, as browsers never send it.
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     body.split(|&b| b == b'&')
         .filter(|p| !p.is_empty())
         .map(|pair| {

@@ -6,8 +6,8 @@
 pub mod calculator;
 pub mod form;
 pub mod home;
-mod page;
-mod result;
+pub(crate) mod page;
+pub(crate) mod result;
 
 use actix_web::web;
 use chrono::{Datelike, NaiveDate};

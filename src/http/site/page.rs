@@ -158,206 +158,16 @@ pub(super) fn respond(
             "",
         ),
     ];
-    let month_names_en = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let months: Vec<Field> = (0..12)
-        .map(|i| {
-            let label = match lang {
-                Language::Zh => format!("{}月", i + 1),
-                Language::En => month_names_en[i].to_owned(),
-            };
-            field(
-                &mut faults,
-                &format!("m{}", i + 1),
-                label,
-                &f.months[i],
-                "text",
-                "numeric",
-                None,
-                "month",
-            )
-        })
-        .collect();
-    let months_errors = faults.take("months");
-    let average_headcount = field(
-        &mut faults,
-        "average_headcount",
-        l(
-            "或：全年平均在职职工人数",
-            "Or: average staff over the year",
-        ),
-        &f.average_headcount,
-        "text",
-        "decimal",
-        Some(l("最多 4 位小数", "at most 4 decimals")),
-        "short",
-    );
-    let staff_errors = faults.take("staff");
-    let wages = vec![
-        field(
-            &mut faults,
-            "total_wages",
-            l("职工工资总额（元）", "Total wages (yuan)"),
-            &f.total_wages,
-            "text",
-            "decimal",
-            None,
-            "money",
-        ),
-        field(
-            &mut faults,
-            "average_wage",
-            l("或：职工年平均工资（元）", "Or: average annual wage (yuan)"),
-            &f.average_wage,
-            "text",
-            "decimal",
-            None,
-            "money",
-        ),
-    ];
-    let mut row_views = Vec::new();
-    for (i, r) in f.rows.iter().enumerate() {
-        let p = |s: &str| format!("e{i}_{s}");
-        let cert = field(
-            &mut faults,
-            &p("cert"),
-            l("证号", "Certificate number"),
-            &r.cert,
-            "text",
-            "",
-            Some(l(
-                "残疾人证 20 或 22 位",
-                "a disability certificate has 20 or 22 characters",
-            )),
-            "cert",
-        );
-        let kind_errors = faults.take(&p("kind"));
-        let kinds = vec![
-            Choice {
-                value: "disability",
-                label: lang.pick("残疾人证", "Disability certificate"),
-                selected: r.kind != "veteran",
-            },
-            Choice {
-                value: "veteran",
-                label: lang.pick("残疾军人证", "Disabled veteran's certificate"),
-                selected: r.kind == "veteran",
-            },
-        ];
-        let fields = vec![
-            field(
-                &mut faults,
-                &p("grade"),
-                l("等级（残疾军人证填写）", "Grade (veteran's certificate)"),
-                &r.grade,
-                "text",
-                "numeric",
-                None,
-                "short",
-            ),
-            field(
-                &mut faults,
-                &p("months"),
-                l("在职月份", "Months employed"),
-                &r.months,
-                "text",
-                "",
-                Some(l("如 1-12 或 3,4,9-12", "e.g. 1-12 or 3,4,9-12")),
-                "short",
-            ),
-            field(
-                &mut faults,
-                &p("from"),
-                l("或：入职日期", "Or: employed from"),
-                &r.from,
-                "date",
-                "",
-                None,
-                "",
-            ),
-            field(
-                &mut faults,
-                &p("to"),
-                l("离职日期", "Employed until"),
-                &r.to,
-                "date",
-                "",
-                None,
-                "",
-            ),
-            field(
-                &mut faults,
-                &p("contract"),
-                l("合同或服务协议期限（月）", "Contract or agreement (months)"),
-                &r.contract,
-                "text",
-                "numeric",
-                None,
-                "short",
-            ),
-            field(
-                &mut faults,
-                &p("wage"),
-                l("月工资（元）", "Monthly wage (yuan)"),
-                &r.wage,
-                "text",
-                "decimal",
-                None,
-                "short",
-            ),
-        ];
-        let checks = vec![
-            Check {
-                name: p("establishment"),
-                label: l("在编", "On the establishment"),
-                checked: r.establishment,
-                errors: faults.take(&p("establishment")),
-            },
-            Check {
-                name: p("insurance"),
-                label: l("足额缴纳社会保险", "Social insurance paid in full"),
-                checked: r.insurance,
-                errors: faults.take(&p("insurance")),
-            },
-            Check {
-                name: p("graduate"),
-                label: l(
-                    "上年新招用的高校毕业生",
-                    "Fresh college graduate hired that year",
-                ),
-                checked: r.graduate,
-                errors: faults.take(&p("graduate")),
-            },
-        ];
-        row_views.push(RowView {
-            legend: match lang {
-                Language::Zh => format!("残疾职工第 {} 人", i + 1),
-                Language::En => format!("Disabled employee {}", i + 1),
-            },
-            prefix: format!("e{i}"),
-            cert,
-            kinds,
-            kind_errors,
-            fields,
-            checks,
-            errors: faults.take(&format!("e{i}")),
-        });
-    }
-    let roster_errors = faults.take("roster");
-    let disabled_count = field(
-        &mut faults,
-        "disabled_count",
-        l(
-            "或：残联审核认定的安排人数（不填名单时）",
-            "Or: the count certified by the federation (instead of a roster)",
-        ),
-        &f.disabled_count,
-        "text",
-        "decimal",
-        Some(l("最多 4 位小数", "at most 4 decimals")),
-        "short",
-    );
+    let FigureFields {
+        months,
+        months_errors,
+        average_headcount,
+        staff_errors,
+        wages,
+        rows: row_views,
+        roster_errors,
+        disabled_count,
+    } = figure_fields(&mut faults, f, lang);
     let overrides = vec![
         field(
             &mut faults,
@@ -437,4 +247,242 @@ pub(super) fn respond(
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header((header::CONTENT_TYPE, HTML))
         .body(render(&page)?))
+}
+
+/// The staff, wage and roster inputs of a form (`templates/pages/figures.html`), each
+/// with the faults at it taken out of `faults`: the calculator's, and an employer's
+/// declaration, which has the same body.
+pub(crate) struct FigureFields {
+    /// The twelve month-end headcounts.
+    pub months: Vec<Field>,
+    /// Faults of the months as a whole.
+    pub months_errors: Vec<String>,
+    /// Or the average.
+    pub average_headcount: Field,
+    /// Faults of the staff as a whole.
+    pub staff_errors: Vec<String>,
+    /// Total or average wage.
+    pub wages: Vec<Field>,
+    /// The roster rows.
+    pub rows: Vec<RowView>,
+    /// Faults of the roster as a whole.
+    pub roster_errors: Vec<String>,
+    /// Or the certified count.
+    pub disabled_count: Field,
+}
+
+/// The inputs of [`FigureFields`] for form `f`, in `lang`.
+pub(crate) fn figure_fields(faults: &mut Faults, f: &CalcForm, lang: Language) -> FigureFields {
+    let l = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+
+    let month_names_en = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let months: Vec<Field> = (0..12)
+        .map(|i| {
+            let label = match lang {
+                Language::Zh => format!("{}月", i + 1),
+                Language::En => month_names_en[i].to_owned(),
+            };
+            field(
+                faults,
+                &format!("m{}", i + 1),
+                label,
+                &f.months[i],
+                "text",
+                "numeric",
+                None,
+                "month",
+            )
+        })
+        .collect();
+    let months_errors = faults.take("months");
+    let average_headcount = field(
+        faults,
+        "average_headcount",
+        l(
+            "或：全年平均在职职工人数",
+            "Or: average staff over the year",
+        ),
+        &f.average_headcount,
+        "text",
+        "decimal",
+        Some(l("最多 4 位小数", "at most 4 decimals")),
+        "short",
+    );
+    let staff_errors = faults.take("staff");
+    let wages = vec![
+        field(
+            faults,
+            "total_wages",
+            l("职工工资总额（元）", "Total wages (yuan)"),
+            &f.total_wages,
+            "text",
+            "decimal",
+            None,
+            "money",
+        ),
+        field(
+            faults,
+            "average_wage",
+            l("或：职工年平均工资（元）", "Or: average annual wage (yuan)"),
+            &f.average_wage,
+            "text",
+            "decimal",
+            None,
+            "money",
+        ),
+    ];
+    let mut row_views = Vec::new();
+    for (i, r) in f.rows.iter().enumerate() {
+        let p = |s: &str| format!("e{i}_{s}");
+        let cert = field(
+            faults,
+            &p("cert"),
+            l("证号", "Certificate number"),
+            &r.cert,
+            "text",
+            "",
+            Some(l(
+                "残疾人证 20 或 22 位",
+                "a disability certificate has 20 or 22 characters",
+            )),
+            "cert",
+        );
+        let kind_errors = faults.take(&p("kind"));
+        let kinds = vec![
+            Choice {
+                value: "disability",
+                label: lang.pick("残疾人证", "Disability certificate"),
+                selected: r.kind != "veteran",
+            },
+            Choice {
+                value: "veteran",
+                label: lang.pick("残疾军人证", "Disabled veteran's certificate"),
+                selected: r.kind == "veteran",
+            },
+        ];
+        let fields = vec![
+            field(
+                faults,
+                &p("grade"),
+                l("等级（残疾军人证填写）", "Grade (veteran's certificate)"),
+                &r.grade,
+                "text",
+                "numeric",
+                None,
+                "short",
+            ),
+            field(
+                faults,
+                &p("months"),
+                l("在职月份", "Months employed"),
+                &r.months,
+                "text",
+                "",
+                Some(l("如 1-12 或 3,4,9-12", "e.g. 1-12 or 3,4,9-12")),
+                "short",
+            ),
+            field(
+                faults,
+                &p("from"),
+                l("或：入职日期", "Or: employed from"),
+                &r.from,
+                "date",
+                "",
+                None,
+                "",
+            ),
+            field(
+                faults,
+                &p("to"),
+                l("离职日期", "Employed until"),
+                &r.to,
+                "date",
+                "",
+                None,
+                "",
+            ),
+            field(
+                faults,
+                &p("contract"),
+                l("合同或服务协议期限（月）", "Contract or agreement (months)"),
+                &r.contract,
+                "text",
+                "numeric",
+                None,
+                "short",
+            ),
+            field(
+                faults,
+                &p("wage"),
+                l("月工资（元）", "Monthly wage (yuan)"),
+                &r.wage,
+                "text",
+                "decimal",
+                None,
+                "short",
+            ),
+        ];
+        let checks = vec![
+            Check {
+                name: p("establishment"),
+                label: l("在编", "On the establishment"),
+                checked: r.establishment,
+                errors: faults.take(&p("establishment")),
+            },
+            Check {
+                name: p("insurance"),
+                label: l("足额缴纳社会保险", "Social insurance paid in full"),
+                checked: r.insurance,
+                errors: faults.take(&p("insurance")),
+            },
+            Check {
+                name: p("graduate"),
+                label: l(
+                    "上年新招用的高校毕业生",
+                    "Fresh college graduate hired that year",
+                ),
+                checked: r.graduate,
+                errors: faults.take(&p("graduate")),
+            },
+        ];
+        row_views.push(RowView {
+            legend: match lang {
+                Language::Zh => format!("残疾职工第 {} 人", i + 1),
+                Language::En => format!("Disabled employee {}", i + 1),
+            },
+            prefix: format!("e{i}"),
+            cert,
+            kinds,
+            kind_errors,
+            fields,
+            checks,
+            errors: faults.take(&format!("e{i}")),
+        });
+    }
+    let roster_errors = faults.take("roster");
+    let disabled_count = field(
+        faults,
+        "disabled_count",
+        l(
+            "或：残联审核认定的安排人数（不填名单时）",
+            "Or: the count certified by the federation (instead of a roster)",
+        ),
+        &f.disabled_count,
+        "text",
+        "decimal",
+        Some(l("最多 4 位小数", "at most 4 decimals")),
+        "short",
+    );
+    FigureFields {
+        months,
+        months_errors,
+        average_headcount,
+        staff_errors,
+        wages,
+        rows: row_views,
+        roster_errors,
+        disabled_count,
+    }
 }

@@ -12,7 +12,7 @@ use crate::wire::{CalcResponse, ParamOut};
 
 use super::calculator::*;
 
-pub(super) fn kind_name(k: EmployerKind, lang: Language) -> &'static str {
+pub(crate) fn kind_name(k: EmployerKind, lang: Language) -> &'static str {
     match lang {
         Language::Zh => k.name_zh(),
         Language::En => match k {
@@ -149,7 +149,7 @@ pub(super) fn generic(v: &Value) -> String {
     }
 }
 
-pub(super) fn result_view(
+pub(crate) fn result_view(
     state: &AppState,
     r: &CalcResponse,
     rows: &[usize],

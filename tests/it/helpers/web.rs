@@ -118,6 +118,11 @@ pub async fn sign_in(app: &TestApp, username: &str) -> WebSession {
 }
 
 impl WebSession {
+    /// The address of the app the session is on (`http://127.0.0.1:PORT`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// GET a page (or a download) with the session.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         client()
