@@ -11,6 +11,7 @@ pub mod employers;
 pub mod health;
 pub mod imports;
 pub mod levy;
+pub mod metrics;
 pub mod middleware;
 pub mod notices;
 pub mod page_kit;
@@ -252,6 +253,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(roll::routes)
         .configure(violations::routes)
         .configure(notices::routes)
+        .configure(metrics::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
         .configure(site::routes)

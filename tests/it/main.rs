@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod imports;
 mod levy;
+mod metrics;
 mod notices;
 mod pages;
 mod payments;
