@@ -13,6 +13,7 @@
 #   CONNECTIONS  (default 64)
 #   THREADS      wrk threads (default 2)
 #   WORKERS      server workers for both servers (default 0: actix's default, one a core)
+#   BUILD=0      use the release binaries as they are
 set -euo pipefail
 
 DURATION="${DURATION:-15s}"
@@ -32,8 +33,10 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
-echo "== building release (service and the echo floor)"
-cargo build --release --quiet --bin quota-levy --bin echo-floor
+if [[ "${BUILD:-1}" == 1 ]]; then
+    echo "== building release (service and the echo floor)"
+    cargo build --release --quiet --bin quota-levy --bin echo-floor
+fi
 BIN="$ROOT/target/release/quota-levy"
 ECHO="$ROOT/target/release/echo-floor"
 
