@@ -145,7 +145,7 @@ fn levy_roll_export(
     output: Option<PathBuf>,
     format: Option<RollFormat>,
 ) -> anyhow::Result<ExitCode> {
-    use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
+    use crate::registry::roll::{csv_totals, for_each, CSV_HEADER};
     use std::io::Write;
     let is_xlsx_name = output.as_deref().is_some_and(|p| {
         p.extension()
@@ -208,6 +208,7 @@ fn levy_roll_export(
     };
     write!(out, "\u{feff}{}\r\n", CSV_HEADER.join(","))?;
     let mut conn = db.conn()?;
+    let mut line = String::with_capacity(256);
     let sums = for_each(
         &mut conn,
         levy_year,
@@ -217,7 +218,9 @@ fn levy_roll_export(
         None,
         true,
         &mut |r| {
-            out.write_all(csv_line(&r).as_bytes())
+            line.clear();
+            crate::registry::roll::push_csv_line(&mut line, &r);
+            out.write_all(line.as_bytes())
                 .map_err(|e| crate::db::DbError::Task(e.to_string()))
         },
     )?;

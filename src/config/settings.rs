@@ -36,10 +36,36 @@ pub struct Settings {
     pub accounts: AccountSettings,
     /// Collection by the tax bureau: written demands and when the surcharge starts.
     pub collection: CollectionSettings,
+    /// `GET /metrics` (Prometheus).
+    pub metrics: MetricsSettings,
     /// Warnings about the configuration (a deprecated key in use), to be logged once the
     /// logger is installed: loading happens before there is one.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Whether `GET /metrics` is served at all.
+    pub enabled: bool,
+    /// The peer addresses it is served to, comma-separated IP addresses (checked at
+    /// load).
+    pub allow_from: String,
+}
+
+impl MetricsSettings {
+    /// The addresses of `allow_from`; one that does not parse (refused at load) is left
+    /// out.
+    pub fn allowed(&self) -> Vec<std::net::IpAddr> {
+        self.allow_from
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .filter_map(|a| a.parse().ok())
+            .collect()
+    }
 }
 
 /// `[server]`

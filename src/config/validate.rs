@@ -30,6 +30,21 @@ impl Settings {
                 "expected a whole number from 1 to 1000".into(),
             );
         }
+        if let Some(bad) = self
+            .metrics
+            .allow_from
+            .split(',')
+            .map(str::trim)
+            .find(|a| !a.is_empty() && a.parse::<std::net::IpAddr>().is_err())
+        {
+            return fail(
+                "metrics.allow_from",
+                format!(
+                    "expected IP addresses separated by commas, e.g. \"127.0.0.1, ::1\"; \
+                     {bad:?} is not one"
+                ),
+            );
+        }
         if self.server.body_limit_bytes < 1024 {
             return fail(
                 "server.body_limit_bytes",

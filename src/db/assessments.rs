@@ -4,7 +4,6 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::employers;
 use super::schema::{assessment_runs, assessments, policy_snapshots};
 use super::{AnyConnection, DbError};
 
@@ -304,6 +303,15 @@ pub fn run(conn: &mut AnyConnection, id: i64) -> Result<Option<Run>, DbError> {
         .optional()?)
 }
 
+/// The latest run started, of any year and scope (for `GET /metrics`).
+pub fn latest_run(conn: &mut AnyConnection) -> Result<Option<Run>, DbError> {
+    Ok(assessment_runs::table
+        .order(assessment_runs::id.desc())
+        .select(Run::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// The unfinished run for a year and scope, to resume after a crash.
 pub fn unfinished_run(
     conn: &mut AnyConnection,
@@ -453,8 +461,48 @@ pub type RollRaw = (
     i64,
 );
 
+/// One row of [`roll_chunk`] as the query returns it.
+#[derive(QueryableByName)]
+struct RollChunkRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    uscc: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    region: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    staff_x12_e4: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    required_e4: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    disabled_x12_e4: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    payable_fen: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exempt: bool,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    policy_snapshot_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    shortfall_e4: i64,
+}
+
 /// The current assessments of the year under `region_prefix`, after USCC `after`, in
 /// USCC order, at most `limit` (the roll's chunks).
+///
+/// Keyset pagination served by indexes (BENCHMARKS.md, "Levy roll", has the plans):
+/// the outer loop walks the employers' unique USCC index from `after` and stops at
+/// `limit`; each employer's current assessment is one index-only probe of
+/// `assessments_roll`, which holds the figures read here. Starting from the assessments
+/// instead makes the database collect and sort the whole region for every chunk, so a
+/// roll's cost grows with the square of its length. SQLite, without statistics, picks
+/// that plan for an inner join; `CROSS JOIN` is SQLite's way of fixing the join order
+/// (to PostgreSQL it is an inner join like any other, and it plans it the same way).
+/// `a.is_current` is stated bare, not `= true`: SQLite uses a partial index only when
+/// the query states the index's condition, and a bound `true` does not.
 pub fn roll_chunk(
     conn: &mut AnyConnection,
     levy_year: i32,
@@ -462,27 +510,57 @@ pub fn roll_chunk(
     after: &str,
     limit: i64,
 ) -> Result<Vec<RollRaw>, DbError> {
-    Ok(assessments::table
-        .inner_join(employers::table)
-        .filter(assessments::levy_year.eq(levy_year))
-        .filter(assessments::is_current.eq(true))
-        .filter(employers::region.like(format!("{region_prefix}%")))
-        .filter(employers::uscc.gt(after))
-        .order(employers::uscc.asc())
-        .limit(limit)
-        .select((
-            employers::id,
-            employers::uscc,
-            employers::name,
-            employers::kind,
-            employers::region,
-            assessments::staff_x12_e4,
-            assessments::required_e4,
-            assessments::disabled_x12_e4,
-            assessments::payable_fen,
-            assessments::exempt,
-            assessments::policy_snapshot_id,
-            assessments::shortfall_e4,
-        ))
-        .load(conn)?)
+    use diesel::sql_types::{BigInt, Integer, Text};
+    // SQLite would rather probe `assessments_one_current` (unique, so "one row"), which
+    // then reads the assessment row itself; `INDEXED BY` names the covering index.
+    macro_rules! roll_sql {
+        ($assessments:literal) => {
+            concat!(
+                "SELECT e.id, e.uscc, e.name, e.kind, e.region, a.staff_x12_e4, ",
+                "a.required_e4, a.disabled_x12_e4, a.payable_fen, a.exempt, ",
+                "a.policy_snapshot_id, a.shortfall_e4 ",
+                "FROM employers e CROSS JOIN ",
+                $assessments,
+                " WHERE e.uscc > $1 AND e.region LIKE $2 ",
+                "AND a.employer_id = e.id AND a.levy_year = $3 AND a.is_current ",
+                "ORDER BY e.uscc LIMIT $4"
+            )
+        };
+    }
+    let pattern = format!("{region_prefix}%");
+    let rows: Vec<RollChunkRow> = match conn {
+        AnyConnection::Sqlite(c) => {
+            diesel::sql_query(roll_sql!("assessments a INDEXED BY assessments_roll"))
+                .bind::<Text, _>(after)
+                .bind::<Text, _>(&pattern)
+                .bind::<Integer, _>(levy_year)
+                .bind::<BigInt, _>(limit)
+                .load(c)?
+        }
+        AnyConnection::Postgresql(c) => diesel::sql_query(roll_sql!("assessments a"))
+            .bind::<Text, _>(after)
+            .bind::<Text, _>(&pattern)
+            .bind::<Integer, _>(levy_year)
+            .bind::<BigInt, _>(limit)
+            .load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.id,
+                r.uscc,
+                r.name,
+                r.kind,
+                r.region,
+                r.staff_x12_e4,
+                r.required_e4,
+                r.disabled_x12_e4,
+                r.payable_fen,
+                r.exempt,
+                r.policy_snapshot_id,
+                r.shortfall_e4,
+            )
+        })
+        .collect())
 }

@@ -239,6 +239,17 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// How the connection pool is used at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolUse {
+    /// Connections open.
+    pub connections: u32,
+    /// Of those, idle.
+    pub idle: u32,
+    /// The pool's size.
+    pub max: u32,
+}
+
 /// The connection pool.
 pub type Pool = r2d2::Pool<Manager>;
 /// A connection checked out of the pool.
@@ -303,6 +314,16 @@ impl Db {
     /// The URL, safe to log.
     pub fn redacted_url(&self) -> String {
         self.url.redacted()
+    }
+
+    /// How the pool is used now (for `GET /metrics`).
+    pub fn pool_state(&self) -> PoolUse {
+        let st = self.pool.state();
+        PoolUse {
+            connections: st.connections,
+            idle: st.idle_connections,
+            max: self.pool.max_size(),
+        }
     }
 
     /// Checks out a connection (blocking; call from a blocking context).

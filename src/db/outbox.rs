@@ -618,3 +618,37 @@ mod tests {
         assert!(c.len() <= 504 && c.ends_with('…'));
     }
 }
+
+/// The outbox at a glance, for `GET /metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxHealth {
+    /// Reminders by status (`pending`, `sent`, `dead`).
+    pub by_status: Vec<(String, i64)>,
+    /// When the oldest pending reminder was queued.
+    pub oldest_pending: Option<NaiveDateTime>,
+    /// Refusals by the mail server so far of the reminders pending or given up.
+    pub failed_attempts: i64,
+}
+
+/// Counts the outbox by status, the oldest pending reminder and the failed attempts of
+/// those not sent: three aggregate statements (the pending ones by `outbox_due`).
+pub fn health(conn: &mut AnyConnection) -> Result<OutboxHealth, DbError> {
+    use diesel::dsl::{count_star, min, sum};
+    let by_status: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, count_star()))
+        .load(conn)?;
+    let oldest_pending: Option<NaiveDateTime> = outbox::table
+        .filter(outbox::status.eq(PENDING))
+        .select(min(outbox::created_at))
+        .first(conn)?;
+    let failed: Option<i64> = outbox::table
+        .filter(outbox::status.ne(SENT))
+        .select(sum(outbox::attempts))
+        .first(conn)?;
+    Ok(OutboxHealth {
+        by_status,
+        oldest_pending,
+        failed_attempts: failed.unwrap_or(0),
+    })
+}

@@ -48,6 +48,7 @@ pub async fn request_context(
         latency_ms = tracing::field::Empty,
     );
     let started = Instant::now();
+    let method = req.method().clone();
     let lang = super::lang_of(req.request());
     let result = super::problem::answering_in(lang, next.call(req).instrument(span.clone())).await;
     let res = match result {
@@ -56,6 +57,12 @@ pub async fn request_context(
             // An error that escaped the handler chain: answer it here so that it still
             // gets the request ID and a problem body.
             let status = e.as_response_error().status_code();
+            super::metrics::observe(
+                "<unmatched>",
+                method.as_str(),
+                status.as_u16(),
+                started.elapsed().as_secs_f64(),
+            );
             tracing::warn!(
                 parent: &span,
                 status = status.as_u16(),
@@ -70,7 +77,9 @@ pub async fn request_context(
         .match_pattern()
         .unwrap_or_else(|| "<unmatched>".to_owned());
     let status = res.status();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    super::metrics::observe(&route, method.as_str(), status.as_u16(), elapsed);
+    let latency_ms = elapsed * 1000.0;
     span.record("route", route.as_str());
     span.record("status", status.as_u16());
     span.record("latency_ms", format!("{latency_ms:.2}").as_str());

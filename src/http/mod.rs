@@ -17,6 +17,7 @@ pub mod imports;
 pub mod inspector;
 pub mod ledger;
 pub mod levy;
+pub mod metrics;
 pub mod middleware;
 pub mod my;
 pub mod notices;
@@ -272,6 +273,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(positions_pages::routes)
         .configure(violations::routes)
         .configure(notices::routes)
+        .configure(metrics::routes)
         .configure(pages::routes)
         .configure(account_pages::routes)
         .configure(inspector::routes)

@@ -11,7 +11,7 @@ use super::problem::AppError;
 use super::AppState;
 use crate::auth::Role;
 use crate::registry::roll::xlsx::{write_workbook, WorkbookError, XLSX_CONTENT_TYPE};
-use crate::registry::roll::{csv_line, csv_totals, for_each, CSV_HEADER};
+use crate::registry::roll::{csv_totals, for_each, push_csv_line, CSV_HEADER};
 
 /// Bytes read from the finished workbook per chunk of the response body.
 const XLSX_CHUNK: usize = 64 * 1024;
@@ -105,7 +105,7 @@ async fn levy_roll(
                         None,
                         true,
                         &mut |r| {
-                            buf.push_str(&csv_line(&r));
+                            push_csv_line(&mut buf, &r);
                             if buf.len() > 64 * 1024 {
                                 send(std::mem::take(&mut buf))?;
                             }

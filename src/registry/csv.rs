@@ -4,17 +4,33 @@
 /// `=`, `+`, `-` or `@` gets a leading apostrophe, or Excel would evaluate an
 /// employer's name as a formula (CSV injection); numbers are left as they are.
 pub fn field(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_field(&mut out, s);
+    out
+}
+
+/// [`field`] appended to `out`: large exports write every cell of a line into one
+/// buffer instead of allocating a string per cell.
+pub fn push_field(out: &mut String, s: &str) {
     let formula_like =
         s.starts_with(['=', '+', '-', '@']) && s.parse::<rust_decimal::Decimal>().is_err();
-    let s = if formula_like {
-        format!("'{s}")
+    let quoted = s.contains([',', '"', '\n', '\r']);
+    if quoted {
+        out.push('"');
+    }
+    if formula_like {
+        out.push('\'');
+    }
+    if quoted {
+        for (i, part) in s.split('"').enumerate() {
+            if i > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
+        out.push('"');
     } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        out.push_str(s);
     }
 }
 

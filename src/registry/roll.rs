@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
-use crate::db::assessments::snapshot_json;
+use crate::db::assessments::{snapshot_json, RollRaw};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::surcharge;
 use crate::domain::money::{format_count, format_money, from_fen};
@@ -103,10 +103,68 @@ fn e4_12(x12_e4: i64) -> Decimal {
     Decimal::new(x12_e4, 4) / Decimal::from(12)
 }
 
+/// One chunk as the reading thread hands it over: the rows, their payments up to the
+/// as-of date, and the policy snapshots first referenced in this chunk.
+struct Chunk {
+    raws: Vec<RollRaw>,
+    paid: HashMap<i64, Vec<crate::domain::levy::Payment>>,
+    policies: Vec<(i64, ResolvedPolicy)>,
+}
+
+/// Reads the roll chunk by chunk and sends each chunk to `tx`; stops at the end, on an
+/// error (sent on), or when the receiver has gone (the page is full, or emitting failed).
+fn read_chunks(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    region_prefix: &str,
+    as_of: NaiveDate,
+    tx: &std::sync::mpsc::SyncSender<Result<Chunk, DbError>>,
+) {
+    let mut after = String::new();
+    let mut known: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    loop {
+        let chunk = (|| -> Result<Option<Chunk>, DbError> {
+            let raws =
+                crate::db::assessments::roll_chunk(conn, levy_year, region_prefix, &after, CHUNK)?;
+            let Some(last) = raws.last() else {
+                return Ok(None);
+            };
+            after.clone_from(&last.1);
+            let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
+            let paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
+            let mut policies = Vec::new();
+            for r in &raws {
+                if known.insert(r.10) {
+                    let json = snapshot_json(conn, r.10)?;
+                    let p: ResolvedPolicy = serde_json::from_str(&json).map_err(|e| {
+                        DbError::Task(format!("policy snapshot {} unreadable: {e}", r.10))
+                    })?;
+                    policies.push((r.10, p));
+                }
+            }
+            Ok(Some(Chunk {
+                raws,
+                paid,
+                policies,
+            }))
+        })();
+        let last = !matches!(chunk, Ok(Some(_)));
+        let Some(message) = chunk.transpose() else {
+            return;
+        };
+        if tx.send(message).is_err() || last {
+            return;
+        }
+    }
+}
+
 /// Produces the roll of `levy_year` for employers whose region starts with
 /// `region_prefix`, in USCC order, from the `skip`-th row, at most `limit` rows (all
 /// when `None`), calling `emit` for each; returns the sums over the rows visited.
 /// `sums_over_all` keeps reading past the page to total the whole roll.
+///
+/// The next chunk is read on a second thread (with `conn`) while this one computes the
+/// surcharges and emits the rows of the current chunk; at most two chunks are in memory.
 #[allow(clippy::too_many_arguments)]
 pub fn for_each(
     conn: &mut AnyConnection,
@@ -118,28 +176,40 @@ pub fn for_each(
     sums_over_all: bool,
     emit: &mut dyn FnMut(RollRow) -> Result<(), DbError>,
 ) -> Result<Sums, DbError> {
+    std::thread::scope(|scope| {
+        // One chunk waiting while one is processed: reading stays one chunk ahead.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || read_chunks(conn, levy_year, region_prefix, as_of, &tx));
+        let result = emit_chunks(&rx, as_of, skip, limit, sums_over_all, emit);
+        // Dropping the receiver stops the reader at its next send.
+        drop(rx);
+        result
+    })
+}
+
+fn emit_chunks(
+    rx: &std::sync::mpsc::Receiver<Result<Chunk, DbError>>,
+    as_of: NaiveDate,
+    skip: i64,
+    limit: Option<i64>,
+    sums_over_all: bool,
+    emit: &mut dyn FnMut(RollRow) -> Result<(), DbError>,
+) -> Result<Sums, DbError> {
     let mut sums = Sums::default();
-    let mut after = String::new();
     let mut index: i64 = 0;
     let mut policies: HashMap<i64, ResolvedPolicy> = HashMap::new();
-    loop {
-        let raws =
-            crate::db::assessments::roll_chunk(conn, levy_year, region_prefix, &after, CHUNK)?;
-        let Some(last) = raws.last() else { break };
-        after = last.1.clone();
-        let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
-        let mut paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
+    // The reader ends the channel after the last chunk (or an error, received here).
+    for chunk in rx {
+        let Chunk {
+            raws,
+            mut paid,
+            policies: new,
+        } = chunk?;
+        policies.extend(new);
         for r in raws {
-            let policy = match policies.entry(r.10) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let json = snapshot_json(conn, r.10)?;
-                    let p: ResolvedPolicy = serde_json::from_str(&json).map_err(|e| {
-                        DbError::Task(format!("policy snapshot {} unreadable: {e}", r.10))
-                    })?;
-                    v.insert(p)
-                }
-            };
+            let policy = policies
+                .get(&r.10)
+                .ok_or_else(|| DbError::Task(format!("policy snapshot {} was not read", r.10)))?;
             let principal = from_fen(r.8);
             let pays = paid.remove(&r.0).unwrap_or_default();
             let s = surcharge(
@@ -214,6 +284,18 @@ pub fn status_cell(s: crate::registry::notices::NoticeStatus) -> String {
 
 /// One CSV line for a row (RFC 4180 quoting).
 pub fn csv_line(r: &RollRow) -> String {
+    let mut out = String::with_capacity(160);
+    push_csv_line(&mut out, r);
+    out
+}
+
+/// [`csv_line`] appended to `out`, without a string per cell (the export of a whole
+/// region writes a million of them).
+pub fn push_csv_line(out: &mut String, r: &RollRow) {
+    use std::fmt::Write as _;
+    let status = status_cell(r.status);
+    let mut due = String::with_capacity(10);
+    let _ = write!(due, "{}", r.due_date);
     let fields = [
         r.uscc.as_str(),
         r.name.as_str(),
@@ -226,11 +308,16 @@ pub fn csv_line(r: &RollRow) -> String {
         r.paid.as_str(),
         r.surcharge.as_str(),
         r.outstanding.as_str(),
-        &r.due_date.to_string(),
-        &status_cell(r.status),
-    ]
-    .map(super::csv::field);
-    format!("{}\r\n", fields.join(","))
+        &due,
+        &status,
+    ];
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        super::csv::push_field(out, f);
+    }
+    out.push_str("\r\n");
 }
 
 /// The totals line.

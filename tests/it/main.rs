@@ -22,6 +22,7 @@ mod helpers;
 mod imports;
 mod ledger;
 mod levy;
+mod metrics;
 mod my;
 mod notices;
 mod officer_pages;
