@@ -9,7 +9,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::page_kit::{forged, message, page, safe_next, see_other, with_lang, LangQuery};
+use super::page_kit::{forged, home_of, message, page, safe_next, see_other, with_lang, LangQuery};
 use super::pages::{page_lang, render, Layout};
 use super::problem::AppError;
 use super::session;
@@ -98,6 +98,8 @@ pub struct AccountPage {
     csrf: String,
     password_href: String,
     logout_action: String,
+    /// The role's own pages, where a person goes on from here.
+    home_href: String,
 }
 
 #[derive(Template)]
@@ -304,6 +306,7 @@ fn account_page(
             csrf: live.session.csrf_token.clone(),
             password_href: with_lang("/account/password", q),
             logout_action: with_lang("/logout", q),
+            home_href: with_lang(home_of(live.principal.role), q),
         },
     })
 }

@@ -285,6 +285,11 @@ async fn signing_in_returns_to_the_page_asked_for_but_never_to_another_site() {
     assert_eq!(r.status(), 303);
     let s = crate::helpers::web::sign_in(&app, "emp-a").await;
     assert_eq!(s.get("/account/password").await.status(), 200);
+    let account = s.get("/account").await.text().await.unwrap();
+    assert!(
+        account.contains("href=\"/my\""),
+        "the account page leads to the role's pages"
+    );
     crate::helpers::web::person(&app, "tax-officer", Role::Tax, None, Some("411200")).await;
     let t = crate::helpers::web::sign_in(&app, "tax-officer").await;
     assert_eq!(t.post_form("/logout", &[]).await.status(), 303);
