@@ -322,6 +322,12 @@ async fn a_returned_declaration_is_mailed_shown_on_the_api_and_submitted_again()
         .unwrap();
     assert_eq!(v["status"], "returned");
     assert_eq!(v["returned"]["reason"], "第 1 行的残疾人证已过期，请核实。");
+    // The employer reads the reason on its own declaration page.
+    person(&app, "emp-returned", Role::Employer, Some(USCC_A), None).await;
+    let own = sign_in(&app, "emp-returned").await;
+    let (code, page) = html(&own, &format!("/my/{USCC_A}/declaration/2025")).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("残疾人证已过期"), "{page}");
     assert!(audit_rows(&app)
         .iter()
         .any(|(a, _, _)| a == "declaration.return"));

@@ -222,6 +222,14 @@ pub async fn show(
     let year = page_year(&s, &y)?;
     let (current, last) = stored(&state, &e, year).await?;
     let lang = s.lang;
+    // A declaration the federation returned shows its reason until it is submitted again.
+    let returned = match &current {
+        Some(d) => {
+            let id = d.id;
+            state.db.run(move |c| repo::return_note(c, id)).await?
+        }
+        None => None,
+    };
     let (f, prefill_note) = match (&current, &last) {
         (Some(d), _) => (form_of(&e, d), None),
         (None, Some(d)) => (
@@ -254,7 +262,18 @@ pub async fn show(
         &[],
         current.as_ref(),
         PageNotes {
-            message: done_message(q.done.as_deref(), lang),
+            message: returned
+                .map(|r| match lang {
+                    Language::Zh => format!(
+                        "残疾人联合会退回了本申报，原因：{}。请更正后重新提交。",
+                        r.reason
+                    ),
+                    Language::En => format!(
+                        "The disabled persons' federation returned this declaration: {}. Correct it and submit it again.",
+                        r.reason
+                    ),
+                })
+                .or_else(|| done_message(q.done.as_deref(), lang)),
             prefill_note,
         },
     )?;

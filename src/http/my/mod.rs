@@ -186,6 +186,10 @@ pub fn status_text(status: &str, lang: Language) -> &'static str {
             "已更正（尚未重新提交）",
             "amended (not submitted again yet)",
         ),
+        "returned" => lang.pick(
+            "已被残联退回，请更正后重新提交",
+            "returned by the federation: correct it and submit it again",
+        ),
         _ => lang.pick("未知", "unknown"),
     }
 }
