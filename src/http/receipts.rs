@@ -26,11 +26,16 @@ pub fn verification_path(digest: &str) -> String {
     format!("/receipts/{digest}")
 }
 
-#[get("/api/v1/employers/{uscc}/assessments/{levy_year}/receipt")]
-async fn receipt(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpResponse, AppError> {
-    let (levy_year, employer) = (at.levy_year()?.get(), at.employer.clone());
+/// The receipt of an employer's current assessment of a year, issued now if it has
+/// none yet; `None` without an assessment. Printed documents carry its digest.
+pub async fn current_receipt(
+    state: &AppState,
+    employer: &crate::db::employers::Employer,
+    levy_year: i32,
+) -> Result<Option<crate::db::receipts::ReceiptRow>, AppError> {
     let secret = state.secret().await?;
-    let row = state
+    let employer = employer.clone();
+    Ok(state
         .db
         .run(move |c| {
             let Some(a) = assessments_repo::current(c, employer.id, levy_year)? else {
@@ -39,6 +44,13 @@ async fn receipt(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpRes
             let now = chrono::Utc::now().naive_utc();
             receipts::issue(c, &secret, &employer, &a, now).map(Some)
         })
+        .await?)
+}
+
+#[get("/api/v1/employers/{uscc}/assessments/{levy_year}/receipt")]
+async fn receipt(state: web::Data<AppState>, at: EmployerYear) -> Result<HttpResponse, AppError> {
+    let levy_year = at.levy_year()?.get();
+    let row = current_receipt(&state, &at.employer, levy_year)
         .await?
         .ok_or_else(|| {
             AppError::NotFound(Said::new(

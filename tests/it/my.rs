@@ -274,6 +274,23 @@ async fn the_form_saves_and_submits_what_the_api_stores() {
         .await
         .unwrap();
     assert!(print.contains("缴款通知书") && print.contains(&levy));
+    // The notice carries the digest of the assessment's signed receipt and its QR code.
+    let receipt: serde_json::Value = app
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/employers/{USCC_A}/assessments/{YEAR}/receipt"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let digest = receipt["digest"].as_str().unwrap();
+    assert!(
+        print.contains(&format!("/receipts/{digest}/qr.svg")),
+        "{print}"
+    );
 }
 
 #[tokio::test]

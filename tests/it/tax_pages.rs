@@ -461,6 +461,14 @@ async fn a_written_demand_is_recorded_with_the_figures_of_the_statement() {
     assert_eq!(audited(&app, "demand.issue"), 1);
     let (code, letter) = text(web.get(&to).await).await;
     assert_eq!(code, 200);
+    // The letter carries the digest of the assessment's signed receipt, which checks.
+    let start = letter.find("/receipts/").expect("a receipt on the letter") + "/receipts/".len();
+    let digest = &letter[start..start + 64];
+    let check = reqwest::get(app.url(&format!("/receipts/{digest}")))
+        .await
+        .unwrap();
+    assert_eq!(check.status(), 200);
+    assert!(check.text().await.unwrap().contains("回执有效"));
     for v in [
         s["outstanding_principal"].as_str().unwrap(),
         s["outstanding_surcharge"].as_str().unwrap(),

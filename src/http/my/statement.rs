@@ -76,6 +76,9 @@ struct NoticeView {
     pay: Option<PaymentInstructions>,
     issued: String,
     back_href: String,
+    /// The digest of the assessment's signed receipt, printed with the QR code of its
+    /// verification address (docs/receipts.md).
+    receipt: Option<String>,
 }
 
 async fn drawn_up(
@@ -197,6 +200,9 @@ pub async fn payment_notice(
         pay: instructions(&state, &e),
         issued: date_text(state.clock.today(), s.lang),
         back_href: s.link(&format!("/my/{}/statement/{year}", e.uscc)),
+        receipt: crate::http::receipts::current_receipt(&state, &e, year)
+            .await?
+            .map(|r| r.digest),
     })?;
     Ok(super::respond(StatusCode::OK, html))
 }

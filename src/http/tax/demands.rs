@@ -157,6 +157,8 @@ pub struct Letter {
     total: String,
     pay: Option<PaymentInstructions>,
     office: String,
+    /// The digest of the assessment's signed receipt (docs/receipts.md).
+    receipt: Option<String>,
 }
 
 #[derive(Template)]
@@ -206,6 +208,9 @@ pub async fn print(
         };
         let pay = state.settings.mail.payment.for_region(&e.region).cloned();
         last_year = Some(d.levy_year);
+        let receipt = crate::http::receipts::current_receipt(&state, &e, d.levy_year)
+            .await?
+            .map(|r| r.digest);
         letters.push(Letter {
             number: format!("{}-{:06}", d.levy_year, d.id),
             office: pay
@@ -221,6 +226,7 @@ pub async fn print(
             surcharge: format_money(from_fen(d.surcharge_fen)),
             total: format_money(from_fen(d.principal_fen + d.surcharge_fen)),
             pay,
+            receipt,
         });
     }
     if letters.is_empty() {
