@@ -7,8 +7,11 @@ use crate::helpers::spawn_app;
 use crate::levy::{check, cli};
 use serde_json::Value;
 
-/// Runs every case of `tests/golden/<dir>` (at least `min` of them).
-async fn run_dir(dir: &str, min: usize) {
+/// Runs every case of `tests/golden/<dir>` (at least `min` of them): the figures of
+/// `expect`, the warnings that must (`warnings_contain`) or must not (`warnings_lack`)
+/// be said, the citations a pointer must hold (`citation_contains`), each case stating
+/// its source.
+pub(crate) async fn run_dir(dir: &str, min: usize) {
     let app = spawn_app().await;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -64,6 +67,13 @@ async fn run_dir(dir: &str, min: usize) {
             assert!(
                 !warnings.iter().any(|w| w.contains(not)),
                 "{name}: a warning has {not:?}: {warnings:?}"
+            );
+        }
+        for (ptr, want) in case["citation_contains"].as_object().into_iter().flatten() {
+            let text = got.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
+            assert!(
+                text.contains(want.as_str().unwrap()),
+                "{name}: {ptr} = {text:?}"
             );
         }
         // Personal data stays masked: no full certificate number in the answer.

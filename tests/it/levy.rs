@@ -278,69 +278,7 @@ async fn chinese_kind_names_give_the_same_result() {
 /// and the warnings that must (or must not) be said, each case stating its source.
 #[tokio::test]
 async fn henan_golden_cases_through_http_and_cli() {
-    let app = spawn_app().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/henan");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 6, "the Henan cases are all there");
-    for path in files {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert!(
-            case["source"].as_str().is_some_and(|s| !s.is_empty()),
-            "{name}: states its source"
-        );
-        let body = case["request"].clone();
-        let r = app
-            .client
-            .post(app.url("/api/v1/levy/calculate"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{name}");
-        let got: Value = r.json().await.unwrap();
-        let (code, out) = cli(&["calc"], &body.to_string());
-        assert_eq!(code, 0, "{name}: {out}");
-        let cli_got: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(
-            cli_got, got,
-            "{name}: the CLI prints exactly what HTTP answers"
-        );
-        check(&name, &case["expect"], &got);
-        let warnings: Vec<&str> = got["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        for want in case["warnings_contain"].as_array().into_iter().flatten() {
-            let want = want.as_str().unwrap();
-            assert!(
-                warnings.iter().any(|w| w.contains(want)),
-                "{name}: no warning with {want:?} in {warnings:?}"
-            );
-        }
-        for not in case["warnings_lack"].as_array().into_iter().flatten() {
-            let not = not.as_str().unwrap();
-            assert!(
-                !warnings.iter().any(|w| w.contains(not)),
-                "{name}: a warning has {not:?}: {warnings:?}"
-            );
-        }
-        for (ptr, want) in case["citation_contains"].as_object().into_iter().flatten() {
-            let text = got.pointer(ptr).and_then(Value::as_str).unwrap_or_default();
-            assert!(
-                text.contains(want.as_str().unwrap()),
-                "{name}: {ptr} = {text:?}"
-            );
-        }
-    }
+    crate::golden_rules::run_dir("henan", 6).await;
 }
 
 /// `policy show` dates Henan's certification window per year and lists what is still
