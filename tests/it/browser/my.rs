@@ -71,39 +71,6 @@ async fn invited() -> (TestApp, String) {
     (app, admin)
 }
 
-/// Clicks what leads to another page and waits until that page has loaded: the old
-/// document carries a mark the new one does not (a poll on the condition, not a sleep).
-async fn click(b: &Browser, css: &str) {
-    let c = b.c();
-    c.execute("window.__before_click = true;", vec![])
-        .await
-        .unwrap();
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let done = c
-            .execute(
-                "return window.__before_click === undefined && document.readyState === 'complete';",
-                vec![],
-            )
-            .await
-            .unwrap_or(Value::Bool(false));
-        if done == Value::Bool(true) {
-            return;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "clicking {css} led nowhere"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-}
-
 async fn path_of(b: &Browser) -> String {
     let u = b.c().current_url().await.unwrap();
     match u.query() {
@@ -116,7 +83,7 @@ async fn sign_in(b: &Browser, app: &TestApp, password: &str) {
     b.c().goto(&app.url("/login")).await.unwrap();
     b.fill("username", USCC_A).await;
     b.fill("password", password).await;
-    click(b, "form.account button[type=submit]").await;
+    b.click_through("form.account button[type=submit]").await;
 }
 
 /// Checks the page at `path`: no sideways scrolling at 390 px, no axe fault at either
@@ -163,10 +130,10 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
     check(&b, &app, "activate", &format!("/activate/{code}")).await;
     b.fill("password", PASSWORD).await;
     b.fill("confirm_password", PASSWORD).await;
-    click(&b, "form.account button[type=submit]").await;
+    b.click_through("form.account button[type=submit]").await;
     assert_eq!(path_of(&b).await, "/account");
     // Sign out, and in again with the USCC as the username.
-    click(&b, "form button[type=submit]").await;
+    b.click_through("form button[type=submit]").await;
     assert_eq!(path_of(&b).await, "/login");
     sign_in(&b, &app, PASSWORD).await;
     assert_eq!(path_of(&b).await, "/account");
@@ -174,7 +141,8 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
     assert_eq!(path_of(&b).await, format!("/my/{USCC_A}"));
 
     // The declaration, from the overview's link, with two roster rows.
-    click(&b, &format!("a[href=\"/my/{USCC_A}/declaration/{YEAR}\"]")).await;
+    b.click_through(&format!("a[href=\"/my/{USCC_A}/declaration/{YEAR}\"]"))
+        .await;
     let months = [200, 200, 202, 202, 204, 204, 206, 206, 208, 208, 210, 210];
     for (i, m) in months.iter().enumerate() {
         b.fill(&format!("m{}", i + 1), &m.to_string()).await;
@@ -188,7 +156,7 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
     b.fill("e1_cert", &two).await;
     b.fill("e1_months", "4-12").await;
     b.fill("e1_contract", "12").await;
-    click(&b, "button[value=\"submit\"].primary").await;
+    b.click_through("button[value=\"submit\"].primary").await;
     assert_eq!(
         path_of(&b).await,
         format!("/my/{USCC_A}/declaration/{YEAR}?done=submitted")
@@ -228,10 +196,9 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
         .await;
 
     // The assessment and the statement show the API's figures.
-    click(
-        &b,
-        &format!("nav.my a[href=\"/my/{USCC_A}/assessment/{YEAR}\"]"),
-    )
+    b.click_through(&format!(
+        "nav.my a[href=\"/my/{USCC_A}/assessment/{YEAR}\"]"
+    ))
     .await;
     let levy = a["result"]["levy_payable"].as_str().unwrap();
     assert_ne!(levy, "0.00", "below the quota: a levy to pay");
@@ -258,11 +225,8 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
         let v = a["result"][key].as_str().unwrap();
         assert!(figures.iter().any(|f| f == v), "{key} {v} in {figures:?}");
     }
-    click(
-        &b,
-        &format!("nav.my a[href=\"/my/{USCC_A}/statement/{YEAR}\"]"),
-    )
-    .await;
+    b.click_through(&format!("nav.my a[href=\"/my/{USCC_A}/statement/{YEAR}\"]"))
+        .await;
     assert_eq!(
         b.text_of("tr.main td.n").await,
         st["outstanding"].as_str().unwrap()
@@ -321,7 +285,7 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
         b.text_of("table.cards").await.contains("未达到规定比例")
             || b.text_of("table.cards").await.contains("已达到规定比例")
     );
-    click(&b, &format!("a[href=\"{notice}\"]")).await;
+    b.click_through(&format!("a[href=\"{notice}\"]")).await;
     assert_eq!(path_of(&b).await, notice);
 
     // A fault on the form, beside its field, and the form still accessible.
@@ -329,7 +293,7 @@ async fn browser_an_invited_employer_declares_and_sees_its_assessment() {
         .await
         .unwrap();
     b.fill("e0_months", "14").await;
-    click(&b, "button[value=\"save\"].secondary").await;
+    b.click_through("button[value=\"save\"].secondary").await;
     assert!(!b.text_of("#f-e0_months-err").await.is_empty());
     b.axe("declaration with a fault").await;
     b.width(390).await;
@@ -358,7 +322,7 @@ async fn activated(b: &Browser, app: &TestApp) {
         .unwrap();
     b.fill("password", PASSWORD).await;
     b.fill("confirm_password", PASSWORD).await;
-    click(b, "form.account button[type=submit]").await;
+    b.click_through("form.account button[type=submit]").await;
     assert_eq!(path_of(b).await, "/account");
 }
 
@@ -369,7 +333,7 @@ async fn browser_five_wrong_passwords_are_throttled() {
     };
     let (app, _) = invited().await;
     activated(&b, &app).await;
-    click(&b, "form button[type=submit]").await;
+    b.click_through("form button[type=submit]").await;
     let mut said = String::new();
     for _ in 0..6 {
         sign_in(&b, &app, "not the password at all").await;

@@ -87,12 +87,10 @@ async fn browser_inspector_filters_the_list_and_downloads_the_csv() {
         .select_by_value("overdue")
         .await
         .unwrap();
-    c.find(Locator::Css("form.filters button[type=\"submit\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Waiting for the filtered page to load before reading it: reading straight after
+    // the click could see the unfiltered list still on screen.
+    b.click_through("form.filters button[type=\"submit\"]")
+        .await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.query().unwrap_or_default().contains("kind=overdue"),
