@@ -301,6 +301,22 @@ async fn a_returned_declaration_is_mailed_shown_on_the_api_and_submitted_again()
     let path = format!("/federation/declarations/{USCC_A}/2025/return");
     let r = fed.post_form(&path, &[("reason", "   ")]).await;
     assert_eq!(r.status(), 422);
+    // Refused, the declaration page comes back with the fault beside the reason field
+    // and the text as typed: a reason over the limit is not lost.
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("id=\"reason-error\"") && page.contains("退回原因：请填写"),
+        "{page}"
+    );
+    let long = "证".repeat(501);
+    let r = fed.post_form(&path, &[("reason", long.as_str())]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!(">{long}</textarea>")), "{page}");
+    assert_eq!(
+        outbox::all(&mut app.pool().conn().unwrap()).unwrap().len(),
+        before
+    );
     let r = fed
         .post_form(&path, &[("reason", "第 1 行的残疾人证已过期，请核实。")])
         .await;

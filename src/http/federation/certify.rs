@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use askama::Template;
 
+use super::queue::{declaration_page, ReturnDraft};
 use super::{layout, levy_year_or_now, officer, ok_page, said, visible, FormData, Nav};
 use crate::db::declarations::Declaration;
 use crate::http::page_kit::{forged, PageRefusal, SignedIn};
@@ -171,19 +172,17 @@ async fn return_one(
         .ok_or_else(|| s.not_found())?;
     let employer = visible(&state, &s, &uscc).await?;
     let reason = form.get("reason").unwrap_or_default().to_owned();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
-        return said(
-            &s,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ("未退回", "Not returned"),
-            s.lang
-                .pick(
-                    "请填写退回原因（不超过 500 个字符）。",
-                    "Give the reason for returning it (at most 500 characters).",
-                )
-                .to_owned(),
-            &back,
+    if reason.trim().is_empty() || reason.chars().count() > MAX_REASON {
+        // The form again with the reason as typed and the fault beside it.
+        let error = s.lang.pick(
+            "退回原因：请填写（不超过 500 个字符）。",
+            "Reason: give one (at most 500 characters).",
         );
+        let draft = ReturnDraft {
+            reason,
+            error: Some(error.to_owned()),
+        };
+        return declaration_page(&state, &s, &uscc, levy_year, None, draft).await;
     }
     let templates = Templates::from_settings(&state.settings.mail)
         .map_err(|e| crate::http::problem::AppError::Internal(format!("mail templates: {e}")))?;

@@ -2,6 +2,7 @@
 //! (`GET /federation/declarations/{uscc}/{year}`), certificate numbers masked; `POST
 //! …/reveal` opens one line's number, audited.
 
+use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -12,8 +13,8 @@ use super::{
 use crate::auth::region_covers;
 use crate::db::declarations::{self as repo, QueueKey, RosterLine, Status};
 use crate::domain::{Language, LevyYear, RegionCode};
-use crate::http::page_kit::{forged, PageRefusal, SignedIn};
-use crate::http::pages::Layout;
+use crate::http::page_kit::{forged, page, PageRefusal, SignedIn};
+use crate::http::pages::{render, Layout};
 use crate::http::AppState;
 use crate::registry::declarations::mask_number;
 use crate::registry::disputes::mask_months;
@@ -263,7 +264,17 @@ struct DeclarationPage {
     reveal_action: String,
     certify_action: String,
     return_action: String,
+    return_draft: ReturnDraft,
     back: String,
+}
+
+/// What the return form shows: the reason as typed and, after a refused return, why.
+#[derive(Default)]
+pub(super) struct ReturnDraft {
+    /// The reason as the officer typed it, kept so a refusal loses nothing.
+    pub reason: String,
+    /// The refusal beside the field, in the page's language.
+    pub error: Option<String>,
 }
 
 fn path_year(s: &SignedIn, year: &str) -> Result<i32, PageRefusal> {
@@ -272,13 +283,15 @@ fn path_year(s: &SignedIn, year: &str) -> Result<i32, PageRefusal> {
         .ok_or_else(|| s.not_found())
 }
 
-/// The declaration page, the line `revealed` (already audited) shown whole.
+/// The declaration page, the line `revealed` (already audited) shown whole, the return
+/// form as `draft` left it (answered 422 when the draft carries a refusal).
 pub(super) async fn declaration_page(
     state: &AppState,
     s: &SignedIn,
     uscc: &str,
     levy_year: i32,
     revealed: Option<i32>,
+    draft: ReturnDraft,
 ) -> Result<HttpResponse, PageRefusal> {
     let employer = visible(state, s, uscc).await?;
     let id = employer.id;
@@ -298,7 +311,12 @@ pub(super) async fn declaration_page(
     };
     let lang = s.lang;
     let base = format!("/federation/declarations/{}/{levy_year}", employer.uscc);
-    ok_page(&DeclarationPage {
+    let status = if draft.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let view = DeclarationPage {
         layout: layout(lang),
         nav: Nav::new(s, "queue"),
         csrf: s.csrf().to_owned(),
@@ -317,8 +335,10 @@ pub(super) async fn declaration_page(
         reveal_action: s.link(&format!("{base}/reveal")),
         certify_action: s.link("/federation/certify"),
         return_action: s.link(&format!("{base}/return")),
+        return_draft: draft,
         back: s.link(&format!("/federation?levy_year={levy_year}")),
-    })
+    };
+    Ok(page(status, render(&view)?, &[]))
 }
 
 #[get("/federation/declarations/{uscc}/{year}")]
@@ -330,7 +350,7 @@ async fn declaration(
     officer(&s)?;
     let (uscc, year) = path.into_inner();
     let levy_year = path_year(&s, &year)?;
-    declaration_page(&state, &s, &uscc, levy_year, None).await
+    declaration_page(&state, &s, &uscc, levy_year, None, ReturnDraft::default()).await
 }
 
 #[post("/federation/declarations/{uscc}/{year}/reveal")]
@@ -370,7 +390,15 @@ async fn reveal(
     if found.is_none() {
         return Err(s.not_found());
     }
-    declaration_page(&state, &s, &uscc, levy_year, Some(line)).await
+    declaration_page(
+        &state,
+        &s,
+        &uscc,
+        levy_year,
+        Some(line),
+        ReturnDraft::default(),
+    )
+    .await
 }
 
 /// Registers the pages.
