@@ -618,3 +618,93 @@ async fn the_federation_reviews_on_its_page_and_the_employer_closes_on_its_page(
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn the_violator_list_says_whether_a_public_body_without_a_disabled_employee_has_an_open_position(
+) {
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
+    let admin = app.admin().await;
+    let tax = app.tax(None).await;
+    let fed = app.federation(None).await;
+    let inspector = app.inspector(None).await;
+    let uscc = uscc_with_check("11411202MB0000017");
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(
+                json!({"uscc": uscc, "name": "湖滨区示例委", "kind": "government_agency",
+                        "region": "411202", "establishment_size": 60}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let emp = app.employer(&uscc).await;
+    let decl = format!("/api/v1/employers/{uscc}/declarations/2025");
+    let body = json!({"staff": {"average_headcount": "60"}, "average_wage": "60000.00",
+                      "disabled_count": "0"});
+    assert_eq!(
+        app.call(Method::PUT, &decl, Some(&emp), Some(body)).await.0,
+        201
+    );
+    app.send(Method::POST, &format!("{decl}/submit"), Some(&emp), None)
+        .await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/assessments/2025"),
+            Some(&tax),
+            None,
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{a}");
+    // The list as of today: a position is open on the day asked.
+    let today = app.clock.today();
+    let list = format!("/api/v1/violations?levy_year=2025&as_of={today}");
+    let why = || async {
+        let (s, v) = app.call(Method::GET, &list, Some(&inspector), None).await;
+        assert_eq!(s, 200, "{v}");
+        let row = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["violation"] == "public_body_without_disabled_employee")
+            .cloned()
+            .unwrap_or_else(|| panic!("{v}"));
+        (
+            row["why_zh"].as_str().unwrap().to_owned(),
+            row["why_en"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (zh, en) = why().await;
+    assert!(zh.ends_with("；无开放中的残疾人预留岗位"), "{zh}");
+    assert!(en.ends_with("; has no open position reserved for disabled people"));
+    // Registered, the position is not open yet; published, it is.
+    let (s, p) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/positions"),
+            Some(&emp),
+            Some(position(
+                "文员",
+                &today.to_string(),
+                &(today + chrono::Days::new(30)).to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert!(why().await.0.ends_with("；无开放中的残疾人预留岗位"));
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/positions/{}/review", p["id"]),
+            Some(&fed),
+            Some(json!({"decision": "publish"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (zh, en) = why().await;
+    assert!(zh.ends_with("；有开放中的残疾人预留岗位"), "{zh}");
+    assert!(en.ends_with("; has an open position reserved for disabled people"));
+}
