@@ -265,8 +265,22 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
         .await
         .contains("退回须填写理由"));
     check(&b, "federation-positions-fault").await;
+    b.c()
+        .goto(&app.url("/federation/positions?lang=en"))
+        .await
+        .unwrap();
+    heading(&b, "Reserved positions: review").await;
+    check(&b, "federation-positions-en").await;
     b.click_through("form.publish button[type=submit]").await;
-    assert!(b.text_of("p[role=status]").await.contains("岗位已发布"));
+    assert!(b
+        .text_of("p[role=status]")
+        .await
+        .contains("The position is published"));
+    b.c().goto(&app.url("/federation/positions")).await.unwrap();
+    assert!(b
+        .text_of("p[role=status]")
+        .await
+        .contains("没有待审核的岗位"));
 
     // On the public page, with the office's contact and nothing of any person.
     b.c().delete_all_cookies().await.unwrap();
@@ -299,6 +313,12 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
     assert!(b.text_of("p[role=status]").await.contains("岗位已关闭"));
     assert_eq!(b.text_of("article.position .status").await, "已招用残疾人");
     check(&b, "my-positions-closed").await;
+    b.c().goto(&app.url("/my/positions?lang=en")).await.unwrap();
+    assert_eq!(
+        b.text_of("article.position .status").await,
+        "filled by a disabled person"
+    );
+    check(&b, "my-positions-en").await;
 
     // Gone from the public page.
     b.c().delete_all_cookies().await.unwrap();
