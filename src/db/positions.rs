@@ -263,3 +263,48 @@ pub fn public_bodies_without_disabled(
         .select(super::employers::Employer::as_select())
         .load(conn)?)
 }
+
+/// The employers among `employer_ids` that have reserved a position still to come on
+/// `day`: published and open, or registered and awaiting review (not yet past its last
+/// day). Such a body has done what the reserve-position reminder asks.
+pub fn reserved_among(
+    conn: &mut AnyConnection,
+    employer_ids: &[i64],
+    day: NaiveDate,
+) -> Result<HashSet<i64>, DbError> {
+    let mut out = HashSet::new();
+    for chunk in employer_ids.chunks(500) {
+        let ids: Vec<i64> = reserved_positions::table
+            .filter(reserved_positions::employer_id.eq_any(chunk))
+            .filter(reserved_positions::status.eq_any([PUBLISHED, SUBMITTED]))
+            .filter(reserved_positions::open_to.ge(day))
+            .select(reserved_positions::employer_id)
+            .load(conn)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// The public bodies (government agencies, public institutions) among `employer_ids`
+/// whose current assessment of `levy_year` counts no disabled employee.
+pub fn public_bodies_without_disabled_among(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    employer_ids: &[i64],
+) -> Result<HashSet<i64>, DbError> {
+    use super::schema::assessments;
+    let mut out = HashSet::new();
+    for chunk in employer_ids.chunks(500) {
+        let ids: Vec<i64> = employers::table
+            .inner_join(assessments::table)
+            .filter(employers::id.eq_any(chunk))
+            .filter(assessments::levy_year.eq(levy_year))
+            .filter(assessments::is_current.eq(true))
+            .filter(assessments::disabled_x12_e4.eq(0))
+            .filter(employers::kind.eq_any(["government_agency", "public_institution"]))
+            .select(employers::id)
+            .load(conn)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}

@@ -139,6 +139,12 @@ pub fn plan_reminders(
         // docs/rules.md §6a: an approved deferral moves the due date (no overdue mail
         // until it passes), an approved reduction lowers the principal.
         let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
+        // 岗位预留 (三政〔2016〕23号 §3(1); docs/rules.md §8): a public body whose
+        // assessment counts no disabled employee, and that has no position reserved
+        // (published and open, or awaiting review), is asked to reserve one.
+        let no_disabled =
+            crate::db::positions::public_bodies_without_disabled_among(conn, levy_year, &ids)?;
+        let reserved = crate::db::positions::reserved_among(conn, &ids, as_of)?;
         for (snapshot, _) in levies.values() {
             if !snapshots.contains_key(snapshot) {
                 let t = match snapshot_terms(conn, book, *snapshot)? {
@@ -207,6 +213,12 @@ pub fn plan_reminders(
                     {
                         rows.push(r);
                     }
+                }
+            }
+            if no_disabled.contains(&e.id) && !reserved.contains(&e.id) {
+                // Once a levy year: the stage is the year's (plan::reserve_position).
+                if let Some(r) = plan::reserve_position(templates, e, levy_year)? {
+                    rows.push(r);
                 }
             }
         }
@@ -371,7 +383,7 @@ fn log_pass(r: &PassReport) {
 #[derive(Debug, clap::Subcommand)]
 pub enum RemindersCommand {
     /// Queue the reminders due on a day for a levy year (declare, declare_overdue, pay,
-    /// overdue), as the worker of `serve` does daily. Idempotent: already queued
+    /// overdue, reserve_position), as the worker of `serve` does daily. Idempotent: already queued
     /// reminders stay as they are.
     Plan {
         /// The levy year.

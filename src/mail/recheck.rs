@@ -22,6 +22,8 @@
 //!   longer true.
 //! - `activation`: moot once its code was used or replaced, or the employer has an
 //!   account, and once the code's last day (`act_by`) has passed.
+//! - `reserve_position`: moot once the public body has a position reserved (published
+//!   and open, or awaiting review), or its assessment counts a disabled employee.
 //! - `notice_published` (and any kind this build does not know): never moot.
 //!
 //! Staleness is judged by what was recorded since the mail was rendered, not by
@@ -43,7 +45,7 @@ use rust_decimal::Decimal;
 
 use super::plan::{self, LevyFacts};
 use crate::db::outbox::{Reminder, ReminderKind};
-use crate::db::{assessments, declarations, payments};
+use crate::db::{assessments, declarations, payments, positions};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::levy::Payment;
 use crate::domain::money::from_fen;
@@ -65,6 +67,9 @@ pub enum Moot {
     InvitationSpent,
     /// Nothing is payable: no current assessment, or a levy of zero.
     NotPayable,
+    /// The public body asked to reserve a position has reserved one (published, or
+    /// awaiting review), or its assessment now counts a disabled employee.
+    PositionReserved,
     /// Still owed, but the mail's figures are stale: a payment was recorded, or the levy
     /// re-assessed, after it was rendered.
     Superseded,
@@ -94,6 +99,9 @@ impl Moot {
             Moot::NotPayable => {
                 "cancelled: no levy is payable (no current assessment, or zero)".into()
             }
+            Moot::PositionReserved => "cancelled: a position is reserved (published or \
+                 awaiting review), or the assessment now counts a disabled employee"
+                .into(),
             Moot::Superseded => "superseded: a payment was recorded, the levy re-assessed \
                  or the surcharge capped after the reminder was queued; the next planning \
                  pass queues it with today's figures"
@@ -136,13 +144,23 @@ pub fn check(
             };
             Ok((!open).then_some(Moot::InvitationSpent))
         }
+        Some(ReminderKind::ReservePosition) => {
+            // The planner's own definitions, on the day of sending.
+            let ids = [r.employer_id];
+            let still_none =
+                positions::public_bodies_without_disabled_among(conn, r.levy_year, &ids)?;
+            let reserved = positions::reserved_among(conn, &ids, today)?;
+            Ok(
+                (!still_none.contains(&r.employer_id) || reserved.contains(&r.employer_id))
+                    .then_some(Moot::PositionReserved),
+            )
+        }
         // The reason stays true once given, even if the employer has already answered.
         Some(
             ReminderKind::NoticePublished
             | ReminderKind::DeclarationReturned
             | ReminderKind::RewardApproved
-            | ReminderKind::RewardPaid
-            | ReminderKind::ReservePosition,
+            | ReminderKind::RewardPaid,
         )
         | None => Ok(None),
     }

@@ -651,8 +651,8 @@ pub fn change(
 
 /// Queues the "please reserve a position" mail of every public body under
 /// `region_prefix` whose assessment of `levy_year` counts no disabled employee and that
-/// has no published position open on `today` (once a year each); returns how many were
-/// queued.
+/// has no position reserved on `today` (published and open, or awaiting review: as the
+/// reminder planner reads it), once a year each; returns how many were queued.
 pub fn remind_public_bodies(
     conn: &mut AnyConnection,
     templates: &crate::mail::template::Templates,
@@ -663,7 +663,7 @@ pub fn remind_public_bodies(
     crate::db::write_transaction(conn, |c| {
         let bodies = repo::public_bodies_without_disabled(c, levy_year, region_prefix)?;
         let ids: Vec<i64> = bodies.iter().map(|e| e.id).collect();
-        let open = repo::with_open_position(c, &ids, today)?;
+        let open = repo::reserved_among(c, &ids, today)?;
         let mut queued = 0;
         for e in bodies.iter().filter(|e| !open.contains(&e.id)) {
             let mail = crate::mail::plan::reserve_position(templates, e, levy_year)

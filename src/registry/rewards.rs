@@ -559,10 +559,25 @@ pub fn decide(
     actor: &str,
     request_id: Option<&str>,
 ) -> Result<Vec<EmployerReward>, RewardError> {
+    let items: Vec<(&Employer, &DecisionRequest)> = employers.iter().map(|e| (e, req)).collect();
+    decide_each(conn, &items, levy_year, templates, actor, request_id)
+}
+
+/// As [`decide`], with a request of its own for each employer: a page's bulk approval
+/// names the reward it showed for each, so that no figure changed meanwhile is approved
+/// unseen. All or none.
+pub fn decide_each(
+    conn: &mut AnyConnection,
+    items: &[(&Employer, &DecisionRequest)],
+    levy_year: i32,
+    templates: Option<&crate::mail::template::Templates>,
+    actor: &str,
+    request_id: Option<&str>,
+) -> Result<Vec<EmployerReward>, RewardError> {
     crate::db::write_transaction(conn, |c| {
         let at = |i: usize| move |err: RewardError| RewardError::At(i, Box::new(err));
-        let mut out = Vec::with_capacity(employers.len());
-        for (i, e) in employers.iter().enumerate() {
+        let mut out = Vec::with_capacity(items.len());
+        for (i, (e, req)) in items.iter().enumerate() {
             let d = decide_in(c, e, levy_year, req, actor, request_id).map_err(at(i))?;
             if let (true, Some(t)) = (d.approved, templates) {
                 mail::approved(c, t, e, &d).map_err(at(i))?;

@@ -359,5 +359,352 @@ async fn an_employer_registers_a_position_on_its_page_and_a_personal_contact_is_
     let r = web.post_form("/my/positions", &fields).await;
     assert_eq!(r.status(), 303);
     let html = web.get("/my/positions").await.text().await.unwrap();
-    assert!(html.contains("收发员") && html.contains("submitted"));
+    assert!(html.contains("收发员") && html.contains("待残联审核"));
+}
+
+#[tokio::test]
+async fn the_federation_reviews_on_its_page_and_the_employer_closes_on_its_page() {
+    use crate::helpers::web::{person, sign_in};
+    use quota_levy::auth::Role;
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
+    let admin = app.admin().await;
+    let uscc = uscc_with_check("11411202MB0000015");
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(
+                json!({"uscc": uscc, "name": "湖滨区示例站", "kind": "government_agency",
+                        "region": "411202"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let emp = app.employer(&uscc).await;
+    let base = format!("/api/v1/employers/{uscc}/positions");
+    let today = app.clock.today();
+    let (from, to) = (
+        today.to_string(),
+        (today + chrono::Days::new(90)).to_string(),
+    );
+    let mut ids = Vec::new();
+    for title in ["文印员", "收发员"] {
+        let (s, p) = app
+            .call(
+                Method::POST,
+                &base,
+                Some(&emp),
+                Some(position(title, &from, &to)),
+            )
+            .await;
+        assert_eq!(s, 201, "{p}");
+        ids.push(p["id"].as_i64().unwrap());
+    }
+    let (print, post) = (ids[0], ids[1]);
+    let (s, v) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/employers/{uscc}/declarations/2025"),
+            Some(&emp),
+            Some(declaration_body()),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    person(&app, "fed-15", Role::Federation, None, Some("411200")).await;
+    person(&app, "fed-gz", Role::Federation, None, Some("520000")).await;
+    person(&app, "emp-15", Role::Employer, Some(&uscc), None).await;
+    let status_of = |id: i64| {
+        let (app, emp, base) = (&app, &emp, &base);
+        async move {
+            let (_, list) = app.call(Method::GET, base, Some(emp), None).await;
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == id)
+                .map(|p| p["status"].as_str().unwrap().to_owned())
+                .unwrap()
+        }
+    };
+
+    // The queue shows both, with the contact to check; an officer of another region
+    // does not see them, and may not publish them.
+    let fed = sign_in(&app, "fed-15").await;
+    let r = fed.get("/federation/positions").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("文印员") && html.contains("收发员") && html.contains("0398-2912345"));
+    let review = |id: i64| format!("/federation/positions/{id}/review");
+    let other = sign_in(&app, "fed-gz").await;
+    assert!(!other
+        .get("/federation/positions")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("文印员"));
+    let r = other
+        .post_form(&review(print), &[("decision", "publish")])
+        .await;
+    assert_eq!(r.status(), 404);
+    // A forged form and a rejection without a reason change nothing; the fault stands
+    // beside the reason's field.
+    let r = fed
+        .post_raw(&review(print), &[("decision", "publish")])
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = fed
+        .post_form(&review(post), &[("decision", "reject"), ("note", " ")])
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!("id=\"note-{post}-err\"")) && html.contains("退回须填写理由"),
+        "{html}"
+    );
+    assert_eq!(status_of(print).await, "submitted");
+    assert_eq!(status_of(post).await, "submitted");
+    // Published, and rejected with a reason the employer then reads.
+    let r = fed
+        .post_form(&review(print), &[("decision", "publish")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "/federation/positions?done=publish"
+    );
+    let r = fed
+        .post_form(
+            &review(post),
+            &[("decision", "reject"), ("note", "请补充岗位工作时间")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(status_of(print).await, "published");
+    assert_eq!(status_of(post).await, "rejected");
+    let html = fed
+        .get("/federation/positions?done=publish")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("没有待审核的岗位") && html.contains("岗位已发布"));
+    let public = app.get_text("/positions", None).await;
+    assert!(public.contains("文印员") && !public.contains("收发员"));
+    // The officers' page of the employer says it has an open position.
+    let officer = fed
+        .get(&format!("/officer/employers/{uscc}?levy_year=2025"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(officer.contains("有开放中的残疾人预留岗位"), "{officer}");
+
+    // The employer closes it on its page: the line is checked, faults beside fields.
+    let web = sign_in(&app, "emp-15").await;
+    let html = web.get("/my/positions").await.text().await.unwrap();
+    assert!(html.contains("请补充岗位工作时间") && html.contains("已退回"));
+    assert!(html.contains(&format!("action=\"/my/positions/{print}/close\"")));
+    assert!(
+        !html.contains(&format!("action=\"/my/positions/{post}/close\"")),
+        "a rejected position is not closed"
+    );
+    let close = format!("/my/positions/{print}/close");
+    let r = web
+        .post_form(
+            &close,
+            &[("reason", "filled"), ("levy_year", "2025"), ("line_no", "")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains(&format!("id=\"line-{print}-err\"")));
+    let r = web
+        .post_form(
+            &close,
+            &[
+                ("reason", "filled"),
+                ("levy_year", "2025"),
+                ("line_no", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("id=\"line-{print}-err\"")) && html.contains("没有这一行"));
+    let r = web
+        .post_raw(
+            &close,
+            &[
+                ("reason", "filled"),
+                ("levy_year", "2025"),
+                ("line_no", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403, "no form token");
+    assert_eq!(status_of(print).await, "published");
+    let r = web
+        .post_form(
+            &close,
+            &[
+                ("reason", "filled"),
+                ("levy_year", "2025"),
+                ("line_no", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(status_of(print).await, "filled");
+    let html = web
+        .get("/my/positions?closed=filled")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("已招用残疾人"));
+    // Closed once: a second close is refused with the reason.
+    let r = web.post_form(&close, &[("reason", "withdrawn")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不能这样变更"));
+    // Gone from the public page; nothing of the person on any page.
+    let public = app.get_text("/positions", None).await;
+    assert!(!public.contains("文印员"));
+    let officer = fed
+        .get(&format!("/officer/employers/{uscc}?levy_year=2025"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(officer.contains("无开放中的残疾人预留岗位") && officer.contains("已招用"));
+    for page in [public, officer, html] {
+        assert!(!page.contains(CERT_A) && !page.contains(&CERT_A[..18]));
+    }
+    // Another employer's position is not found from this employer's page.
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(
+                json!({"uscc": uscc_with_check("11411202MB0000016"), "name": "湖滨区另一局",
+                        "kind": "government_agency", "region": "411202"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let stranger = app.employer(&uscc_with_check("11411202MB0000016")).await;
+    let (s, theirs) = app
+        .call(
+            Method::POST,
+            &format!(
+                "/api/v1/employers/{}/positions",
+                uscc_with_check("11411202MB0000016")
+            ),
+            Some(&stranger),
+            Some(position("保洁员", &from, &to)),
+        )
+        .await;
+    assert_eq!(s, 201, "{theirs}");
+    let r = web
+        .post_form(
+            &format!("/my/positions/{}/close", theirs["id"]),
+            &[("reason", "withdrawn")],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn the_violator_list_says_whether_a_public_body_without_a_disabled_employee_has_an_open_position(
+) {
+    let app = spawn_app_with(&[("QUOTA_LEVY__ACCOUNTS__INVITE_ON_REGISTRATION", "false")]).await;
+    let admin = app.admin().await;
+    let tax = app.tax(None).await;
+    let fed = app.federation(None).await;
+    let inspector = app.inspector(None).await;
+    let uscc = uscc_with_check("11411202MB0000017");
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/employers",
+            Some(&admin),
+            Some(
+                json!({"uscc": uscc, "name": "湖滨区示例委", "kind": "government_agency",
+                        "region": "411202", "establishment_size": 60}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let emp = app.employer(&uscc).await;
+    let decl = format!("/api/v1/employers/{uscc}/declarations/2025");
+    let body = json!({"staff": {"average_headcount": "60"}, "average_wage": "60000.00",
+                      "disabled_count": "0"});
+    assert_eq!(
+        app.call(Method::PUT, &decl, Some(&emp), Some(body)).await.0,
+        201
+    );
+    app.send(Method::POST, &format!("{decl}/submit"), Some(&emp), None)
+        .await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/assessments/2025"),
+            Some(&tax),
+            None,
+        )
+        .await;
+    assert!(s == 200 || s == 201, "{a}");
+    // The list as of today: a position is open on the day asked.
+    let today = app.clock.today();
+    let list = format!("/api/v1/violations?levy_year=2025&as_of={today}");
+    let why = || async {
+        let (s, v) = app.call(Method::GET, &list, Some(&inspector), None).await;
+        assert_eq!(s, 200, "{v}");
+        let row = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["violation"] == "public_body_without_disabled_employee")
+            .cloned()
+            .unwrap_or_else(|| panic!("{v}"));
+        (
+            row["why_zh"].as_str().unwrap().to_owned(),
+            row["why_en"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (zh, en) = why().await;
+    assert!(zh.ends_with("；无开放中的残疾人预留岗位"), "{zh}");
+    assert!(en.ends_with("; has no open position reserved for disabled people"));
+    // Registered, the position is not open yet; published, it is.
+    let (s, p) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/employers/{uscc}/positions"),
+            Some(&emp),
+            Some(position(
+                "文员",
+                &today.to_string(),
+                &(today + chrono::Days::new(30)).to_string(),
+            )),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert!(why().await.0.ends_with("；无开放中的残疾人预留岗位"));
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/positions/{}/review", p["id"]),
+            Some(&fed),
+            Some(json!({"decision": "publish"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (zh, en) = why().await;
+    assert!(zh.ends_with("；有开放中的残疾人预留岗位"), "{zh}");
+    assert!(en.ends_with("; has an open position reserved for disabled people"));
 }

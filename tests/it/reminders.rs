@@ -1680,3 +1680,153 @@ async fn no_overdue_mail_during_an_approved_deferral() {
     .await
     .expect("test thread");
 }
+
+/// A public body (`kind`: government agency or public institution) of 三门峡 with
+/// `email`.
+fn public_body(conn: &mut AnyConnection, n: u32, kind: &str, email: Option<&str>) -> i64 {
+    let now = Utc::now().naive_utc();
+    let prefix = if kind == "government_agency" {
+        "11"
+    } else {
+        "12"
+    };
+    insert(
+        conn,
+        &NewEmployer {
+            uscc: uscc_with_check(&format!("{prefix}411200MB5{n:06}")),
+            name: format!("三门峡第{n}测试单位"),
+            kind: kind.into(),
+            region: "411200".into(),
+            registered_on: None,
+            contact_email: email.map(str::to_owned),
+            establishment_size: Some(80),
+            committee_member: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("insert employer")
+    .expect("new employer")
+    .id
+}
+
+/// A reserved position of `employer_id` with `status`, open from `from` to `to`.
+fn reserved(conn: &mut AnyConnection, employer_id: i64, status: &str, from: &str, to: &str) {
+    let now = Utc::now().naive_utc();
+    quota_levy::db::positions::insert(
+        conn,
+        &quota_levy::db::positions::NewPosition {
+            employer_id,
+            title: "档案管理员".into(),
+            openings: 1,
+            county: "411202".into(),
+            address: "湖滨区崤山路 1 号".into(),
+            requirements: "能使用电脑".into(),
+            accessibility: "一楼办公".into(),
+            wage_min_fen: 250_000,
+            wage_max_fen: 350_000,
+            open_from: d(from),
+            open_to: d(to),
+            contact_phone: Some("0398-2912345".into()),
+            contact_email: None,
+            status: status.into(),
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("position");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn public_bodies_without_a_disabled_employee_or_a_reserved_position_are_asked_once_a_year() {
+    tokio::task::spawn_blocking(|| {
+        let sink = SmtpSink::start();
+        let f = fixture(&sink, &[NO_CATCH_UP]);
+        let law = law_2025();
+        let day = d("2025-06-30");
+        let mut conn = f.pool.conn().expect("conn");
+        // Assessed with no disabled employee (and nothing payable, so no pay mail).
+        let asked = public_body(
+            &mut conn,
+            1,
+            "government_agency",
+            Some("office@asked.gov.cn"),
+        );
+        let answers = public_body(
+            &mut conn,
+            2,
+            "public_institution",
+            Some("hr@answers.org.cn"),
+        );
+        let published = public_body(&mut conn, 3, "public_institution", Some("hr@pub.org.cn"));
+        let pending = public_body(
+            &mut conn,
+            4,
+            "government_agency",
+            Some("office@pend.gov.cn"),
+        );
+        let expired = public_body(&mut conn, 5, "government_agency", Some("office@old.gov.cn"));
+        let firm = employer(&mut conn, 6, Some("hr@firm.example.org"));
+        // Not assessed: whether it employs a disabled person is not known yet.
+        public_body(&mut conn, 7, "government_agency", Some("office@new.gov.cn"));
+        for id in [asked, answers, published, pending, expired, firm] {
+            assessed(&mut conn, id, 2025, 0, &law);
+        }
+        // Open and published, awaiting review, or past its last day.
+        reserved(
+            &mut conn,
+            published,
+            "published",
+            "2025-06-01",
+            "2025-12-31",
+        );
+        reserved(&mut conn, pending, "submitted", "2025-07-01", "2025-12-31");
+        reserved(&mut conn, expired, "published", "2025-01-01", "2025-05-31");
+
+        let r = f.plan(&mut conn, day);
+        assert_eq!(r.queued.get("reserve_position"), Some(&3), "{r:?}");
+        assert_eq!(r.total_queued(), 3, "nothing else is due: {r:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let mut to: Vec<i64> = rows.iter().map(|r| r.employer_id).collect();
+        to.sort_unstable();
+        assert_eq!(to, [asked, answers, expired]);
+        assert!(rows.iter().all(|r| r.stage == "reserve-2025"));
+        // Once a year: planning again, even on another day, queues nothing new.
+        let again = f.plan(&mut conn, day + Duration::days(40));
+        assert_eq!(again.total_queued(), 0, "{again:?}");
+        assert_eq!(again.already_queued, 3);
+
+        // Before the mail goes, one of them registers a position: its mail is moot.
+        reserved(&mut conn, answers, "submitted", "2025-07-01", "2025-09-30");
+        let mailer = mailer(&f.settings);
+        let cfg = PassConfig::from_settings(&f.settings.mail, "t");
+        let report = pass_on(&f.pool, &mailer, &cfg, day);
+        assert_eq!((report.sent, report.cancelled), (2, 1), "{report:?}");
+        let rows = outbox::all(&mut conn).expect("rows");
+        let cancelled = rows.iter().find(|r| r.employer_id == answers).expect("row");
+        assert_eq!(cancelled.status, outbox::CANCELLED);
+        assert!(cancelled
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("position is reserved")));
+
+        let messages = sink.messages();
+        assert_eq!(messages.len(), 2);
+        let m = messages
+            .iter()
+            .find(|m| m["rcpt_tos"][0] == "office@asked.gov.cn")
+            .expect("the body asked");
+        let subject = m["subject"].as_str().expect("subject");
+        assert!(subject.contains("岗位预留") && subject.contains("reserve a position"));
+        let zh = text_part(m, "zh-CN");
+        assert!(zh.contains("三门峡第1测试单位") && zh.contains("2025年度尚未安排残疾人就业"));
+        assert!(text_part(m, "en").contains("employed no disabled person in 2025"));
+        assert!(messages
+            .iter()
+            .all(|m| m["rcpt_tos"][0] != "hr@firm.example.org"));
+    })
+    .await
+    .expect("test thread");
+}

@@ -533,3 +533,135 @@ async fn the_federation_decides_on_its_page_with_a_form_token() {
     let emp = sign_in(&g.app, "emp-61").await;
     assert_eq!(emp.get("/federation/rewards").await.status(), 403);
 }
+
+#[tokio::test]
+async fn the_federation_decides_on_its_page_in_bulk_and_one_and_the_statement_shows_the_payout() {
+    use crate::helpers::web::{person, sign_in};
+    let g = Guizhou::new().await;
+    let (a, b, c, d) = (uscc(41), uscc(42), uscc(43), uscc(44));
+    let mut reward = String::new();
+    for u in [&a, &b, &c, &d] {
+        let r = g.assessed(u, "enterprise", "5").await;
+        reward = r["reward"].as_str().unwrap().to_owned();
+    }
+    assert_ne!(
+        reward, "0.00",
+        "Guizhou rewards five disabled among 100 staff"
+    );
+    person(&g.app, "fed-gz", Role::Federation, None, Some("520000")).await;
+    person(&g.app, "emp-gz", Role::Employer, Some(&a), None).await;
+    let fed = sign_in(&g.app, "fed-gz").await;
+    let page = "/federation/rewards?region=520000&levy_year=2025";
+    let html = fed.get(page).await.text().await.unwrap();
+    for u in [&a, &b, &c, &d] {
+        assert!(
+            html.contains(&format!("value=\"{u}@{reward}\"")),
+            "{u} {html}"
+        );
+    }
+    let statuses = || async {
+        let roll = g.roll().await;
+        roll["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["uscc"].as_str().unwrap().to_owned(),
+                    i["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let bulk = "/federation/rewards/bulk";
+    let year = [("levy_year", "2025"), ("region", "520000")];
+    let pick = |u: &str, r: &str| format!("{u}@{r}");
+    // A figure other than the current one among the ticks: nothing is decided.
+    let (pa, pb_wrong) = (pick(&a, &reward), pick(&b, "1.00"));
+    let mut fields = year.to_vec();
+    fields.extend([("pick", pa.as_str()), ("pick", pb_wrong.as_str())]);
+    let r = fed.post_form(bulk, &fields).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("所选奖励均未作决定"));
+    let r = fed.post_raw(bulk, &fields).await;
+    assert_eq!(r.status(), 403, "no form token");
+    assert!(statuses().await.values().all(|s| s == "pending"));
+    // Ticked a and b, one button.
+    let pb = pick(&b, &reward);
+    let mut fields = year.to_vec();
+    fields.extend([("pick", pa.as_str()), ("pick", pb.as_str())]);
+    let r = fed.post_form(bulk, &fields).await;
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("&approved=2"));
+    // A refusal needs a reason; then c is refused, d approved alone.
+    let one = |u: &str, decision: &str, reason: &str| {
+        vec![
+            ("uscc", u.to_owned()),
+            ("levy_year", "2025".to_owned()),
+            ("region", "520000".to_owned()),
+            ("reward", reward.clone()),
+            ("decision", decision.to_owned()),
+            ("reason", reason.to_owned()),
+        ]
+    };
+    let send = |f: Vec<(&'static str, String)>| {
+        let fed = &fed;
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            fed.post_form("/federation/rewards", &refs).await
+        }
+    };
+    let r = send(one(&c, "refuse", "")).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不予奖励须填写理由"));
+    assert_eq!(
+        send(one(&c, "refuse", "残疾职工社会保险未足额缴纳"))
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(send(one(&d, "approve", "")).await.status(), 303);
+    let now = statuses().await;
+    assert_eq!(
+        [&now[&a], &now[&b], &now[&c], &now[&d]],
+        ["approved", "approved", "refused", "approved"]
+    );
+    let html = fed.get(page).await.text().await.unwrap();
+    assert!(html.contains("残疾职工社会保险未足额缴纳"));
+    assert!(
+        !html.contains(&format!("value=\"{c}@")),
+        "a refused reward is not ticked among others"
+    );
+
+    // The employer's statement: approved, then paid with the payout listed.
+    let emp = sign_in(&g.app, "emp-gz").await;
+    let statement = format!("/my/{a}/statement/2025");
+    let html = emp.get(&statement).await.text().await.unwrap();
+    assert!(
+        html.contains("<td class=\"n\" colspan=\"2\" id=\"reward-status\">已批准</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<td class=\"n\" id=\"reward-paid\">0.00</td>"));
+    let (s, p, _) = g
+        .pay(
+            &a,
+            "page-1",
+            json!({"paid_on": "2026-03-01", "reference": "ZJ-2026-0101"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let html = emp.get(&statement).await.text().await.unwrap();
+    assert!(html.contains("<td class=\"n\" colspan=\"2\" id=\"reward-status\">已发放</td>"));
+    assert!(html.contains(&format!("<td class=\"n\" id=\"reward-paid\">{reward}</td>")));
+    assert!(html.contains("ZJ-2026-0101"));
+    let en = emp
+        .get(&format!("{statement}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains("Over-quota reward") && en.contains(">paid</td>"));
+}

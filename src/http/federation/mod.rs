@@ -25,6 +25,7 @@ mod certify;
 mod disputes;
 mod notices;
 mod objections;
+mod positions;
 mod queue;
 
 /// The officer of a page: signed in with the federation's role (or admin), else 403.
@@ -61,10 +62,10 @@ fn levy_year_or_now(asked: Option<&str>, state: &AppState) -> i32 {
 /// A form's fields as sent (`application/x-www-form-urlencoded`), repeated names kept
 /// (the queue's checkboxes), which a serde struct cannot hold.
 #[derive(Debug, Default)]
-struct FormData(Vec<(String, String)>);
+pub(crate) struct FormData(Vec<(String, String)>);
 
 impl FormData {
-    fn parse(body: &[u8]) -> FormData {
+    pub(crate) fn parse(body: &[u8]) -> FormData {
         let text = String::from_utf8_lossy(body);
         let decode = |s: &str| {
             let s = s.replace('+', " ");
@@ -82,7 +83,7 @@ impl FormData {
     }
 
     /// The first value of `name`, trimmed; `None` when absent or blank.
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -91,7 +92,7 @@ impl FormData {
     }
 
     /// Every value of `name`.
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
@@ -99,27 +100,31 @@ impl FormData {
             .collect()
     }
 
-    fn csrf(&self) -> Option<&str> {
+    pub(crate) fn csrf(&self) -> Option<&str> {
         self.get("csrf_token")
     }
 }
 
 /// The navigation of the federation's pages, with the language kept.
 #[derive(Debug, Clone)]
-struct Nav {
-    queue: String,
-    disputes: String,
-    notices: String,
-    account: String,
-    current: &'static str,
+pub(crate) struct Nav {
+    pub(crate) queue: String,
+    pub(crate) disputes: String,
+    pub(crate) notices: String,
+    pub(crate) rewards: String,
+    pub(crate) positions: String,
+    pub(crate) account: String,
+    pub(crate) current: &'static str,
 }
 
 impl Nav {
-    fn new(s: &SignedIn, current: &'static str) -> Nav {
+    pub(crate) fn new(s: &SignedIn, current: &'static str) -> Nav {
         Nav {
             queue: s.link("/federation"),
             disputes: s.link("/federation/disputes"),
             notices: s.link("/federation/notices"),
+            rewards: s.link("/federation/rewards"),
+            positions: s.link("/federation/positions"),
             account: s.link("/account"),
             current,
         }
@@ -168,6 +173,7 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     disputes::routes(cfg);
     notices::routes(cfg);
     objections::routes(cfg);
+    positions::routes(cfg);
 }
 
 #[cfg(test)]

@@ -98,6 +98,8 @@ pub enum Section {
     Statement,
     /// Notices naming the employer.
     Notices,
+    /// Its positions reserved for disabled people (`/my/positions`).
+    Positions,
     /// Contact e-mail and password.
     Contact,
 }
@@ -153,6 +155,11 @@ impl MyFrame {
                 Section::Notices,
                 format!("/my/{u}/notices"),
                 l("公示", "Notices"),
+            ),
+            (
+                Section::Positions,
+                "/my/positions".to_owned(),
+                l("预留岗位", "Reserved positions"),
             ),
             (
                 Section::Contact,

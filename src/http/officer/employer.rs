@@ -1,7 +1,8 @@
 //! `GET /officer/employers/{uscc}?levy_year=`: one employer for an officer of its
 //! region (tax, inspector, federation, admin), read-only: its declaration and every
 //! version, the assessment with its explanation, the payments and the statement, the
-//! written demands issued. Another region's employer is a 404 page, an employer's
+//! written demands issued, and its positions reserved for disabled people (岗位预留:
+//! whether one is open, as the violator list says). Another region's employer is a 404 page, an employer's
 //! account a 403 page. Tax officers (and administrators) also see the form that records
 //! a payment (`POST /officer/employers/{uscc}/payments`): it carries an idempotency key
 //! made when the page was rendered, so that a double click records one payment
@@ -96,6 +97,8 @@ struct EmployerView {
     assessment: Option<AssessmentView>,
     statement: Statement,
     demands: Vec<(i64, String, String, String, String, String)>,
+    positions: Vec<PositionLine>,
+    open_position: bool,
     form: Option<PaymentForm>,
     csrf: String,
     recorded: bool,
@@ -124,6 +127,28 @@ fn demand_line(d: &DemandRow, link: String) -> (i64, String, String, String, Str
     )
 }
 
+/// One reserved position, as shown: title, status, open from, open to.
+pub struct PositionLine {
+    title: String,
+    status: String,
+    from: String,
+    to: String,
+}
+
+/// A position's status in the reader's language.
+fn position_status(lang: Language, s: &str) -> String {
+    let zh = match s {
+        "submitted" => "待审核",
+        "published" => "已发布",
+        "rejected" => "已退回",
+        "filled" => "已招用",
+        "withdrawn" => "已撤回",
+        "expired" => "已过期",
+        other => other,
+    };
+    lang.pick(zh, s).to_owned()
+}
+
 /// Everything the page shows, read in one piece of database work.
 struct Loaded {
     declaration: Option<(i32, String)>,
@@ -131,6 +156,8 @@ struct Loaded {
     assessment: Option<AssessmentView>,
     statement: Statement,
     demands: Vec<DemandRow>,
+    positions: Vec<PositionLine>,
+    open_position: bool,
 }
 
 async fn load(
@@ -175,7 +202,26 @@ async fn load(
             };
             let statement = statement_under(c, st.book.as_ref(), &emp, levy_year, today, trigger)?;
             let demands = crate::db::demands::of_employer(c, emp.id, levy_year)?;
+            let rows = crate::db::positions::of_employer(c, emp.id)?;
+            // "Open" as the violator list reads it: published and open today.
+            let open_position =
+                crate::registry::positions::with_open_position(c, &[emp.id], today)?
+                    .contains(&emp.id);
+            let positions = rows
+                .iter()
+                .map(|p| PositionLine {
+                    title: p.title.clone(),
+                    status: position_status(
+                        lang,
+                        &crate::registry::positions::shown_status(p, today),
+                    ),
+                    from: p.open_from.to_string(),
+                    to: p.open_to.to_string(),
+                })
+                .collect();
             Ok(Loaded {
+                positions,
+                open_position,
                 declaration: decl.map(|d| (d.version, d.status)),
                 versions,
                 assessment,
@@ -248,6 +294,8 @@ async fn render_page(
             .iter()
             .map(|d| demand_line(d, s.link(&format!("/tax/demands?ids={}", d.id))))
             .collect(),
+        positions: l.positions,
+        open_position: l.open_position,
         form,
         csrf: s.csrf().to_owned(),
         recorded,

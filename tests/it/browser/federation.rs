@@ -44,7 +44,7 @@ async fn filed(app: &TestApp, admin: &str, uscc: &str, name: &str, body: Option<
 }
 
 /// Checks the page shown at 1280 and 390 px and photographs it at both.
-async fn check(b: &Browser, name: &str) {
+pub(super) async fn check(b: &Browser, name: &str) {
     b.width(1280).await;
     b.fits(name).await;
     b.axe(name).await;
@@ -58,7 +58,7 @@ async fn check(b: &Browser, name: &str) {
 
 /// Waits (on the condition, not a clock) until the page shown has `css`: a form's
 /// answer is read only once the browser has loaded it.
-async fn shown(b: &Browser, css: &str) {
+pub(super) async fn shown(b: &Browser, css: &str) {
     b.c()
         .wait()
         .at_most(std::time::Duration::from_secs(30))
@@ -68,7 +68,7 @@ async fn shown(b: &Browser, css: &str) {
 }
 
 /// Waits until the page's heading is `text`.
-async fn heading(b: &Browser, text: &str) {
+pub(super) async fn heading(b: &Browser, text: &str) {
     b.c()
         .wait()
         .at_most(std::time::Duration::from_secs(30))
@@ -77,7 +77,7 @@ async fn heading(b: &Browser, text: &str) {
         .unwrap_or_else(|e| panic!("heading {text} never shown: {e}"));
 }
 
-async fn click(b: &Browser, css: &str) {
+pub(super) async fn click(b: &Browser, css: &str) {
     b.c()
         .find(Locator::Css(css))
         .await
