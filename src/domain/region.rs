@@ -138,6 +138,30 @@ impl EmployerKind {
         }
     }
 
+    /// The English name, as the English pages show it.
+    pub fn name_en(&self) -> &'static str {
+        match self {
+            EmployerKind::Enterprise => "Enterprise",
+            EmployerKind::GovernmentAgency => "Government agency",
+            EmployerKind::PublicInstitution => "Public institution",
+            EmployerKind::SocialOrganization => "Social organization",
+            EmployerKind::PrivateNonEnterprise => "Private non-enterprise unit",
+        }
+    }
+
+    /// The name in `lang`.
+    pub fn name(&self, lang: crate::domain::Language) -> &'static str {
+        lang.pick(self.name_zh(), self.name_en())
+    }
+
+    /// The name of a stored kind in `lang`; text that is no known kind is shown as stored.
+    pub fn name_of(stored: &str, lang: crate::domain::Language) -> String {
+        match stored.parse::<EmployerKind>() {
+            Ok(k) => k.name(lang).to_owned(),
+            Err(_) => stored.to_owned(),
+        }
+    }
+
     /// True for public bodies (机关, 事业单位), which must lead (docs/rules.md §8).
     pub fn is_public_body(&self) -> bool {
         matches!(

@@ -419,11 +419,6 @@ async fn positions_page(
     let items = state
         .call(move |c, _| positions::public_list(c, &county, &kinds, today))
         .await?;
-    let kind_label = |k: &str| match k.parse::<EmployerKind>() {
-        Ok(k) if lang == Language::En => k.as_str().replace('_', " "),
-        Ok(k) => k.name_zh().to_owned(),
-        Err(_) => k.to_owned(),
-    };
     let view = PositionsPage {
         layout: Layout::new(lang),
         t: Words::of(lang),
@@ -446,7 +441,7 @@ async fn positions_page(
         items: items
             .into_iter()
             .map(|p| Card {
-                kind_label: kind_label(&p.employer_kind),
+                kind_label: EmployerKind::name_of(&p.employer_kind, lang),
                 title: p.title,
                 employer: p.employer,
                 openings: p.openings,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{layout, officer, prefix_of, FormData, Nav};
 use crate::db::positions::{self as repo, SUBMITTED};
-use crate::domain::{EmployerKind, Language};
+use crate::domain::EmployerKind;
 use crate::http::page_kit::{forged, page, see_other, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::AppState;
@@ -55,13 +55,6 @@ struct Refused {
     error: Option<String>,
 }
 
-fn kind_label(lang: Language, kind: &str) -> String {
-    match kind.parse::<EmployerKind>() {
-        Ok(k) => lang.pick(k.name_zh(), k.as_str()).to_owned(),
-        Err(_) => kind.to_owned(),
-    }
-}
-
 async fn show(
     state: &AppState,
     s: &SignedIn,
@@ -83,7 +76,7 @@ async fn show(
             Item {
                 reviewable: p.status == SUBMITTED,
                 employer: name.clone(),
-                kind: kind_label(lang, kind),
+                kind: EmployerKind::name_of(kind, lang),
                 note: mine.map(|r| r.note.clone()).unwrap_or_default(),
                 note_error: mine.and_then(|r| r.note_error.clone()),
                 p,

@@ -7,7 +7,7 @@ use askama::Template;
 use serde_json::Value;
 
 use super::form::{self, CalcForm};
-use super::result::{kind_name, result_view};
+use super::result::result_view;
 use super::{query_value, region_groups, switch_links, RegionGroup};
 use crate::domain::{EmployerKind, Language};
 use crate::http::pages::{render, Layout, HTML};
@@ -125,7 +125,7 @@ pub(super) fn respond(
         .iter()
         .map(|k| Choice {
             value: k.as_str(),
-            label: kind_name(*k, lang),
+            label: k.name(lang),
             selected: f.kind == k.as_str(),
         })
         .collect();

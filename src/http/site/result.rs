@@ -6,24 +6,11 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::str::FromStr;
 
-use crate::domain::{EmployerKind, Language, RegionCode};
+use crate::domain::{Language, RegionCode};
 use crate::http::AppState;
 use crate::wire::{CalcResponse, ParamOut};
 
 use super::calculator::*;
-
-pub(crate) fn kind_name(k: EmployerKind, lang: Language) -> &'static str {
-    match lang {
-        Language::Zh => k.name_zh(),
-        Language::En => match k {
-            EmployerKind::Enterprise => "Enterprise",
-            EmployerKind::GovernmentAgency => "Government agency",
-            EmployerKind::PublicInstitution => "Public institution",
-            EmployerKind::SocialOrganization => "Social organization",
-            EmployerKind::PrivateNonEnterprise => "Private non-enterprise unit",
-        },
-    }
-}
 
 /// A decimal fraction as a percentage (`0.016` → `1.6%`).
 fn percent(v: &Value) -> Option<String> {

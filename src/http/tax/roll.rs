@@ -80,14 +80,6 @@ impl RollView {
     }
 }
 
-fn kind_name(lang: Language, k: &str) -> String {
-    match k.parse::<EmployerKind>() {
-        Ok(k) if lang == Language::Zh => k.name_zh().to_owned(),
-        Ok(k) => k.as_str().replace('_', " "),
-        Err(_) => k.to_owned(),
-    }
-}
-
 fn status_name(lang: Language, s: crate::registry::notices::NoticeStatus) -> String {
     match lang {
         Language::Zh => s.name_zh().to_owned(),
@@ -242,7 +234,7 @@ pub async fn roll(
     let shown = rows
         .into_iter()
         .map(|row| Shown {
-            kind: kind_name(lang, &row.kind),
+            kind: EmployerKind::name_of(&row.kind, lang),
             status: status_name(lang, row.status),
             href: s.link(&format!(
                 "/officer/employers/{}?levy_year={levy_year}",
@@ -263,7 +255,7 @@ pub async fn roll(
         scope: scope_label(&state, &who, lang),
         kinds: EmployerKind::ALL
             .iter()
-            .map(|k| (k.as_str(), kind_name(lang, k.as_str())))
+            .map(|k| (k.as_str(), k.name(lang).to_owned()))
             .collect(),
         statuses: [
             crate::registry::notices::NoticeStatus::BelowQuota,
