@@ -134,7 +134,12 @@ fn groups(out: &mut String, title: &str, rows: &[Group], lang: Language) {
     for g in rows {
         out.push_str(&format!(
             "  {:<24} {:>8} {:>16} {:>16} {:>16} {:>7} {:>7} {:>7}\n",
-            format!("{} {}", g.key, g.name),
+            // A county by code and name; a kind or a size band by its name alone.
+            if g.key.bytes().all(|b| b.is_ascii_digit()) && g.key != g.name {
+                format!("{} {}", g.key, g.name)
+            } else {
+                g.name.clone()
+            },
             g.employers,
             m(g.today_payable),
             m(g.draft_payable),
