@@ -223,6 +223,40 @@ pub enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Preview a draft pack: every filed declaration of a region and levy year computed
+    /// under the packs in force and under the draft (in place of the pack of its
+    /// region), nothing written. Prints the report (table or JSON) or one CSV line per
+    /// employer whose status, levy or reward changes. An invalid draft prints every
+    /// fault with line and key and exits 2.
+    Impact {
+        /// The draft pack, a TOML file in the format of config/policies/*.toml, named
+        /// `<code>-<name>.toml`.
+        #[arg(long, value_name = "FILE")]
+        pack: PathBuf,
+        /// The region previewed (GB/T 2260) and everything below it.
+        #[arg(long, value_name = "CODE")]
+        region: String,
+        /// The levy year (its data year is the year before).
+        #[arg(long)]
+        levy_year: i32,
+        /// table, csv or json.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ImpactFormat,
+        /// Language of names, statuses and explanations: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
+}
+
+/// Output formats of `policy impact`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImpactFormat {
+    /// The report as text tables.
+    Table,
+    /// One line per employer whose status, levy or reward changes, then a totals line.
+    Csv,
+    /// The report as JSON (as POST /api/v1/policy-impact answers).
+    Json,
 }
 
 /// `token` subcommands.

@@ -10,6 +10,7 @@ use crate::db::{DatabaseUrl, Db};
 // before; this file runs the commands.
 mod args;
 mod funds;
+mod impact;
 mod receipt;
 
 pub use args::*;
@@ -419,6 +420,13 @@ fn policy(settings: &Settings, cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        PolicyCommand::Impact {
+            pack,
+            region,
+            levy_year,
+            format,
+            lang,
+        } => impact::run(settings, &pack, &region, levy_year, format, &lang),
     }
 }
 

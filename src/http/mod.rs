@@ -13,6 +13,7 @@ pub mod employers;
 pub mod federation;
 pub mod hardship;
 pub mod health;
+pub mod impact;
 pub mod imports;
 pub mod inspector;
 pub mod ledger;
@@ -266,6 +267,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(payments::routes)
         .configure(hardship::routes)
         .configure(roll::routes)
+        .configure(impact::routes)
         .configure(rewards::routes)
         .configure(rewards_pages::routes)
         .configure(ledger::routes)

@@ -12,6 +12,7 @@
 //! - [`PolicyBook::view`] / [`show`] for `GET /api/v1/policies/{region}` and
 //!   `quota-levy policy show`.
 
+mod draft;
 mod embedded;
 mod format;
 mod load;
@@ -31,6 +32,7 @@ use serde::Serialize;
 
 use crate::domain::RegionCode;
 
+pub use draft::{DraftBook, DRAFT_MAX_BYTES};
 pub use format::{Confidence, MonthDay, WageSeries};
 pub use model::{CertificationWindow, Entry, RegionPack, Timeline, WageFigure};
 pub use view::{check_report, show, ChainLink, CheckReport, ParameterView, PolicyView};

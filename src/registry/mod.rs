@@ -13,6 +13,7 @@ pub mod disputes;
 pub mod employers;
 pub mod fields;
 pub mod hardship;
+pub mod impact;
 pub mod ledger;
 pub mod notices;
 pub mod objections;

@@ -19,6 +19,7 @@ mod golden_rules;
 mod hardship;
 mod health;
 mod helpers;
+mod impact;
 mod imports;
 mod ledger;
 mod levy;

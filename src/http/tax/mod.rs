@@ -1,11 +1,13 @@
 //! The tax bureau's pages (`/tax`): the levy year at a glance by county, assessment
 //! runs watched as they go, the levy roll filtered and paged, the bank payments import,
-//! the arrears list and the written demands. Every page is the tax role's (an
+//! the arrears list, the written demands and the preview of a draft policy pack (the
+//! federation's too). Every other page is the tax role's (an
 //! administrator's too), within the officer's region; the data comes from the registry
 //! through the small functions of these modules, as the API's does.
 
 mod arrears;
 mod demands;
+mod impact;
 mod import;
 pub mod multipart;
 mod overview;
@@ -37,7 +39,9 @@ pub struct TaxNav {
     pub arrears: String,
     /// `/tax/payments/import`.
     pub import: String,
-    /// Which one is shown (`overview`, `roll`, `arrears`, `import`, or none).
+    /// `/tax/impact`.
+    pub impact: String,
+    /// Which one is shown (`overview`, `roll`, `arrears`, `import`, `impact`, or none).
     pub current: &'static str,
 }
 
@@ -48,6 +52,7 @@ impl TaxNav {
             roll: s.link(&format!("/tax/roll?levy_year={year}")),
             arrears: s.link(&format!("/tax/arrears?levy_year={year}")),
             import: s.link(&format!("/tax/payments/import?levy_year={year}")),
+            impact: s.link(&format!("/tax/impact?levy_year={year}")),
             current,
         }
     }
@@ -131,5 +136,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, upload_limit: usize) {
                 .app_data(web::PayloadConfig::new(upload_limit))
                 .route(web::get().to(import::form))
                 .route(web::post().to(import::upload)),
+        )
+        .service(
+            web::resource("/tax/impact")
+                .app_data(web::PayloadConfig::new(upload_limit))
+                .route(web::get().to(impact::form))
+                .route(web::post().to(impact::preview)),
         );
 }

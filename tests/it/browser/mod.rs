@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 mod federation;
 mod funds;
+mod impact;
 mod my;
 mod officers;
 mod tax;
