@@ -142,7 +142,8 @@ pub fn check(
             | ReminderKind::DeclarationReturned
             | ReminderKind::RewardApproved
             | ReminderKind::RewardPaid
-            | ReminderKind::ReservePosition,
+            | ReminderKind::ReservePosition
+            | ReminderKind::ForecastWarning,
         )
         | None => Ok(None),
     }
