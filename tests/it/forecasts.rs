@@ -159,7 +159,10 @@ async fn the_projection_is_the_engines_levy_of_the_carried_forward_year() {
     let (status, t) = app.call(Method::GET, FORECAST, Some(&tax), None).await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["certificates_masked"], true);
-    assert!(!t.to_string().contains(CERT_W1), "tax sees the number masked");
+    assert!(
+        !t.to_string().contains(CERT_W1),
+        "tax sees the number masked"
+    );
 }
 
 #[tokio::test]
@@ -183,10 +186,19 @@ async fn hire_by_month_m_reaches_the_line_from_m_and_not_from_the_month_after() 
     let m = t["hire_one_by_month"].as_u64().expect("a month") as u8;
     assert!((5..=12).contains(&m), "a month still to come: {m}");
     let from_m = calculate(&app, full_year_request(Some(m), &s)).await;
-    assert!(ratio(&from_m) >= one, "from {m}: {}", from_m["employment_ratio"]);
+    assert!(
+        ratio(&from_m) >= one,
+        "from {m}: {}",
+        from_m["employment_ratio"]
+    );
     if m < 12 {
         let later = calculate(&app, full_year_request(Some(m + 1), &s)).await;
-        assert!(ratio(&later) < one, "from {}: {}", m + 1, later["employment_ratio"]);
+        assert!(
+            ratio(&later) < one,
+            "from {}: {}",
+            m + 1,
+            later["employment_ratio"]
+        );
     }
     // By hand: D 1 + x ≥ 1 % of (150 + x) needs x ≥ 0.505 of a year, 7 months: June.
     assert_eq!(m, 6);
@@ -202,8 +214,10 @@ async fn hire_by_month_m_reaches_the_line_from_m_and_not_from_the_month_after() 
         for x in h.iter_mut().skip(4) {
             *x += count;
         }
-        let mut roster = vec![json!({"certificate_no": CERT_W1, "months": (1..=12).collect::<Vec<u8>>(),
-            "on_establishment": true, "monthly_wage": "3000.00"})];
+        let mut roster = vec![
+            json!({"certificate_no": CERT_W1, "months": (1..=12).collect::<Vec<u8>>(),
+            "on_establishment": true, "monthly_wage": "3000.00"}),
+        ];
         for i in 0..count {
             roster.push(json!({"certificate_kind": "veteran", "grade": 4,
                 "certificate_no": format!("TEST-HIRE-{i}"), "months": (5..=12).collect::<Vec<u8>>(),
@@ -271,7 +285,10 @@ async fn a_forecast_below_one_percent_is_mailed_once_per_point() {
     stages.sort();
     assert_eq!(
         stages,
-        ["forecast-2026-below_full_ratio", "forecast-2026-below_one_percent"]
+        [
+            "forecast-2026-below_full_ratio",
+            "forecast-2026-below_one_percent"
+        ]
     );
     let one = rows
         .iter()
@@ -311,8 +328,10 @@ async fn only_the_configured_points_are_mailed_and_a_line_reached_is_not() {
             Method::POST,
             "/api/v1/employers",
             Some(&admin),
-            Some(json!({"uscc": USCC_A, "name": "示例公司", "kind": "enterprise",
-                        "region": "411202", "contact_email": "hr@example.cn"})),
+            Some(
+                json!({"uscc": USCC_A, "name": "示例公司", "kind": "enterprise",
+                        "region": "411202", "contact_email": "hr@example.cn"}),
+            ),
         )
         .await;
     assert_eq!(status, 201);
@@ -380,7 +399,9 @@ async fn another_employer_cannot_see_or_write_a_forecast() {
     assert_eq!(status, 404);
     // The inspector's role may not read forecasts.
     let inspector = app.inspector(None).await;
-    let (status, _) = app.call(Method::GET, FORECAST, Some(&inspector), None).await;
+    let (status, _) = app
+        .call(Method::GET, FORECAST, Some(&inspector), None)
+        .await;
     assert_eq!(status, 403);
 }
 
@@ -407,10 +428,7 @@ async fn bad_input_names_the_field_in_chinese_and_english_and_writes_nothing() {
             json!({"monthly_headcount": [100, -1], "average_wage": "1.00"}),
             "/monthly_headcount/1",
         ),
-        (
-            json!({"monthly_headcount": [100]}),
-            "/wages_so_far",
-        ),
+        (json!({"monthly_headcount": [100]}), "/wages_so_far"),
         (
             json!({"monthly_headcount": [100], "wages_so_far": "1.00", "average_wage": "1.00"}),
             "/average_wage",
@@ -445,7 +463,10 @@ async fn bad_input_names_the_field_in_chinese_and_english_and_writes_nothing() {
             .call(Method::PUT, FORECAST, Some(&emp), Some(b.clone()))
             .await;
         assert_eq!(status, 422, "{b}: {v}");
-        assert!(pointers(&v).iter().any(|p| p == pointer), "{pointer} in {v}");
+        assert!(
+            pointers(&v).iter().any(|p| p == pointer),
+            "{pointer} in {v}"
+        );
         let zh = v["errors"][0]["detail"].as_str().unwrap_or_default();
         assert!(
             zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
@@ -464,7 +485,10 @@ async fn bad_input_names_the_field_in_chinese_and_english_and_writes_nothing() {
         let en: Value = r.json().await.unwrap();
         let detail = en["errors"][0]["detail"].as_str().unwrap_or_default();
         assert!(detail.is_ascii() && !detail.is_empty(), "English: {en}");
-        assert!(!en.to_string().contains(CERT_W1), "no certificate in errors");
+        assert!(
+            !en.to_string().contains(CERT_W1),
+            "no certificate in errors"
+        );
     }
     // Another year than the current one is refused at the path.
     let (status, v) = app

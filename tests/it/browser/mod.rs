@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod federation;
+mod forecast;
 mod my;
 mod officers;
 mod tax;
