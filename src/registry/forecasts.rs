@@ -626,7 +626,7 @@ fn take_text(line: Line, a: &HireAdvice, lang: Language) -> String {
         HireAdvice::OneBy { by_month } => {
             if zh {
                 format!(
-                    "最迟在{}底前新招用 1 名全职残疾职工并在职至 12 月，即可{zh_line}",
+                    "最迟在 {} 底前新招用 1 名全职残疾职工并在职至 12 月，即可{zh_line}",
                     month_name(by_month, lang)
                 )
             } else {
@@ -639,7 +639,7 @@ fn take_text(line: Line, a: &HireAdvice, lang: Language) -> String {
         HireAdvice::Several { count, from_month } => {
             if zh {
                 format!(
-                    "1 名已不够：须自{}起新招用 {count} 名全职残疾职工并在职至 12 月，才能{zh_line}",
+                    "1 名已不够：须自 {} 起新招用 {count} 名全职残疾职工并在职至 12 月，才能{zh_line}",
                     month_name(from_month, lang)
                 )
             } else {
@@ -659,7 +659,7 @@ fn take_text(line: Line, a: &HireAdvice, lang: Language) -> String {
         HireAdvice::OutOfReach { from_month } => {
             if zh {
                 format!(
-                    "自{}起新招用 {} 名也不能{zh_line}",
+                    "自 {} 起新招用 {} 名也不能{zh_line}",
                     month_name(from_month, lang),
                     crate::domain::forecast::MAX_HIRES
                 )

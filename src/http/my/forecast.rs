@@ -136,10 +136,23 @@ fn page(
         months,
         months_errors,
         mut wages,
-        rows: row_views,
+        rows: mut row_views,
         roster_errors,
         ..
     } = figure_fields(&mut faults, f, lang);
+    // The data year of a forecast is this year, not the one before.
+    for c in row_views
+        .iter_mut()
+        .flat_map(|r| r.checks.iter_mut())
+        .filter(|c| c.name.ends_with("_graduate"))
+    {
+        c.label = lang
+            .pick(
+                "本年新招用的高校毕业生",
+                "Fresh college graduate hired this year",
+            )
+            .to_owned();
+    }
     if let [so_far, given] = wages.as_mut_slice() {
         so_far.label = lang
             .pick(
