@@ -504,9 +504,9 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 year,
             )?;
             crate::outln!("forecast warnings for {year}:");
-            crate::outln!("  forecasts looked at   {}", r.forecasts);
-            crate::outln!("  queued                {}", r.queued);
-            crate::outln!("  already queued before {}", r.already_queued);
+            crate::outln!("  forecasts looked at    {}", r.forecasts);
+            crate::outln!("  queued                 {}", r.queued);
+            crate::outln!("  already queued before  {}", r.already_queued);
             crate::outln!("  could not be projected {}", r.unreadable);
         }
         RemindersCommand::Run => {
