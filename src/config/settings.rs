@@ -38,10 +38,34 @@ pub struct Settings {
     pub collection: CollectionSettings,
     /// `GET /metrics` (Prometheus).
     pub metrics: MetricsSettings,
+    /// In-year forecasts and their warnings.
+    pub forecast: ForecastSettings,
     /// Warnings about the configuration (a deprecated key in use), to be logged once the
     /// logger is installed: loading happens before there is one.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// `[forecast]`: the warnings of in-year forecasts (docs/forecast.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastSettings {
+    /// The lines whose crossing is mailed, comma-separated: `below_full_ratio`,
+    /// `below_one_percent` (checked at load); empty: no warning.
+    pub warn_on: String,
+    /// A forecast is warned about only once this many months are entered (1-12).
+    pub warn_from_month: u32,
+}
+
+impl ForecastSettings {
+    /// The lines of `warn_on`.
+    pub fn lines(&self) -> Vec<crate::domain::forecast::Line> {
+        self.warn_on
+            .split(',')
+            .map(str::trim)
+            .filter_map(crate::domain::forecast::Line::of_warning_point)
+            .collect()
+    }
 }
 
 /// `[metrics]`

@@ -103,6 +103,22 @@ impl Settings {
                 "expected a whole number from 1 to 90".into(),
             );
         }
+        if let Some(bad) =
+            self.forecast.warn_on.split(',').map(str::trim).find(|p| {
+                !p.is_empty() && crate::domain::forecast::Line::of_warning_point(p).is_none()
+            })
+        {
+            return fail(
+                "forecast.warn_on",
+                format!("expected below_full_ratio and/or below_one_percent, separated by commas, got {bad:?}"),
+            );
+        }
+        if !(1..=12).contains(&self.forecast.warn_from_month) {
+            return fail(
+                "forecast.warn_from_month",
+                "expected a whole number from 1 to 12".into(),
+            );
+        }
         if let Err((key, message)) = self.mail.check() {
             return fail(key, message);
         }

@@ -14,6 +14,7 @@ pub mod declarations;
 pub mod demands;
 pub mod demo;
 pub mod employers;
+pub mod forecasts;
 pub mod hardship;
 pub mod notices;
 pub mod objections;

@@ -52,11 +52,14 @@ pub enum ReminderKind {
     /// A public body without a disabled employee is asked to reserve a position
     /// (岗位预留, 三政〔2016〕23号 §3(1)).
     ReservePosition,
+    /// The in-year forecast of an employer fell below a line it is warned about
+    /// (docs/forecast.md).
+    ForecastWarning,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 10] = [
+    pub const ALL: [ReminderKind; 11] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
@@ -67,6 +70,7 @@ impl ReminderKind {
         ReminderKind::RewardApproved,
         ReminderKind::RewardPaid,
         ReminderKind::ReservePosition,
+        ReminderKind::ForecastWarning,
     ];
 
     /// The stored name (also the template name).
@@ -82,6 +86,7 @@ impl ReminderKind {
             ReminderKind::RewardApproved => "reward_approved",
             ReminderKind::RewardPaid => "reward_paid",
             ReminderKind::ReservePosition => "reserve_position",
+            ReminderKind::ForecastWarning => "forecast_warning",
         }
     }
 

@@ -280,6 +280,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// In-year forecasts: an employer's months so far of a year (docs/forecast.md).
+    forecasts (id) {
+        id -> BigInt,
+        employer_id -> BigInt,
+        year -> Integer,
+        months_entered -> Integer,
+        body_json -> Text,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(forecasts -> employers (employer_id));
 diesel::joinable!(hardship_decisions -> employers (employer_id));
 diesel::joinable!(payments -> employers (employer_id));
 diesel::joinable!(declarations -> employers (employer_id));
@@ -488,4 +502,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reward_decisions,
     reward_payouts,
     reserved_positions,
+    forecasts,
 );

@@ -3,6 +3,7 @@
 //! JSON values (the JSON contract is [`crate::wire`]).
 
 pub mod calendar;
+pub mod forecast;
 pub mod ids;
 pub mod lang;
 pub mod levy;

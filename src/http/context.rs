@@ -182,6 +182,12 @@ impl EmployerYear {
     pub fn levy_year(&self) -> Result<LevyYear, AppError> {
         path_levy_year(&self.year)
     }
+
+    /// The path's year as written (a route whose year is not a levy year reads it
+    /// itself).
+    pub fn year_text(&self) -> &str {
+        &self.year
+    }
 }
 
 impl FromRequest for EmployerYear {

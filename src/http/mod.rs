@@ -11,6 +11,7 @@ pub mod disputes;
 pub mod docs;
 pub mod employers;
 pub mod federation;
+pub mod forecasts;
 pub mod hardship;
 pub mod health;
 pub mod impact;
@@ -266,6 +267,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(disputes::routes)
         .configure(payments::routes)
         .configure(hardship::routes)
+        .configure(forecasts::routes)
         .configure(roll::routes)
         .configure(impact::routes)
         .configure(rewards::routes)

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{MailSettings, PaymentDirectory, Settings};
+use crate::config::{ForecastSettings, MailSettings, PaymentDirectory, Settings};
 use crate::db::outbox::{self, ReminderKind};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::money::from_fen;
@@ -242,6 +242,29 @@ pub fn plan_reminders(
     Ok(report)
 }
 
+/// The forecast warning step (docs/forecast.md): the stored forecasts of `year` below a
+/// line of `[forecast] warn_on` are mailed, once per employer, year and line.
+pub fn warn_forecasts(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    templates: &Templates,
+    settings: &ForecastSettings,
+    year: i32,
+) -> Result<crate::registry::forecasts::WarnReport, ReminderError> {
+    crate::registry::forecasts::warn(
+        conn,
+        book,
+        templates,
+        &settings.lines(),
+        settings.warn_from_month,
+        year,
+    )
+    .map_err(|e| match e {
+        crate::registry::forecasts::WarnError::Db(d) => ReminderError::Db(d),
+        crate::registry::forecasts::WarnError::Template(t) => ReminderError::Template(t),
+    })
+}
+
 /// The background worker of `serve`: plans every `plan_interval_secs` (for the current
 /// and the previous levy year, whose overdue reminders run into this one) and sends
 /// what is due every `poll_interval_secs`, on a thread of its own so that neither diesel
@@ -262,7 +285,15 @@ impl ReminderWorker {
     ) -> Result<ReminderWorker, ReminderError> {
         let templates = Templates::from_settings(&settings.mail)?;
         let mailer = crate::mail::mailer_from_settings(settings)?;
-        Self::start_with(db, book, &settings.mail, templates, mailer, clock)
+        Self::start_with(
+            db,
+            book,
+            &settings.mail,
+            &settings.forecast,
+            templates,
+            mailer,
+            clock,
+        )
     }
 
     /// Starts the worker with the given templates and mailer (tests).
@@ -270,10 +301,12 @@ impl ReminderWorker {
         db: Db,
         book: Arc<PolicyBook>,
         mail: &MailSettings,
+        forecast: &ForecastSettings,
         templates: Templates,
         mailer: Mailer,
         clock: Clock,
     ) -> Result<ReminderWorker, ReminderError> {
+        let forecast = forecast.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
         let cfg = PassConfig::from_settings(mail, "serve");
@@ -308,6 +341,20 @@ impl ReminderWorker {
                                     ok = false;
                                     tracing::warn!(levy_year = year, error = %e, "reminder planning failed");
                                 }
+                            }
+                        }
+                        // The in-year forecasts of this year (docs/forecast.md).
+                        let warned = db.conn().map_err(ReminderError::from).and_then(|mut c| {
+                            warn_forecasts(&mut c, &book, &templates, &forecast, today.year())
+                        });
+                        match warned {
+                            Ok(r) if r.queued > 0 => {
+                                tracing::info!(year = today.year(), queued = r.queued, "forecast warnings planned")
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                ok = false;
+                                tracing::warn!(error = %e, "forecast warnings failed");
                             }
                         }
                         // A failed plan is tried again at the next poll, not a day later.
@@ -393,6 +440,14 @@ pub enum RemindersCommand {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
     },
+    /// Queue the warnings of the in-year forecasts of a year whose projection is below a
+    /// line of `[forecast] warn_on` (as the worker of `serve` does with its planning).
+    /// Idempotent: a warning already queued is not queued again.
+    Forecast {
+        /// The calendar year of the forecasts; default this year in China.
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Send every due reminder once (one pass) and print the counts. Exits 1 when the
     /// mail server could not be reached (the reminders stay queued).
     Run,
@@ -448,6 +503,23 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
             for (region, why) in &r.unresolved {
                 crate::outln!("  region {region}: not planned: {why}");
             }
+        }
+        RemindersCommand::Forecast { year } => {
+            let year = year.unwrap_or_else(|| china_today().year());
+            let book = settings.load_policy()?;
+            let templates = Templates::from_settings(&settings.mail)?;
+            let r = warn_forecasts(
+                &mut *db.conn()?,
+                &book,
+                &templates,
+                &settings.forecast,
+                year,
+            )?;
+            crate::outln!("forecast warnings for {year}:");
+            crate::outln!("  forecasts looked at    {}", r.forecasts);
+            crate::outln!("  queued                 {}", r.queued);
+            crate::outln!("  already queued before  {}", r.already_queued);
+            crate::outln!("  could not be projected {}", r.unreadable);
         }
         RemindersCommand::Run => {
             let mailer = crate::mail::mailer_from_settings(settings)?;

@@ -716,6 +716,83 @@ pub fn reserve_position(
     }))
 }
 
+/// What a forecast warning says (docs/forecast.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastFacts {
+    /// The calendar year of the forecast (the data year of levy year `year + 1`).
+    pub year: i32,
+    /// Months entered so far.
+    pub months_entered: u8,
+    /// The warning point: `below_one_percent` or `below_full_ratio`.
+    pub point: &'static str,
+    /// The projected employment ratio (a fraction), `None` without staff.
+    pub ratio: Option<Decimal>,
+    /// The projected levy payable.
+    pub payable: Decimal,
+}
+
+/// The warning that an employer's in-year forecast is below a line; one per employer,
+/// year and point (the stage). `None` when it has no contact address.
+pub fn forecast_warning(
+    templates: &Templates,
+    employer: &crate::db::employers::Employer,
+    f: &ForecastFacts,
+) -> Result<Option<NewReminder>, TemplateError> {
+    let Some(recipient) = employer
+        .contact_email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    else {
+        return Ok(None);
+    };
+    let ratio = f.ratio.map_or_else(
+        || "-".to_owned(),
+        |r| {
+            format!(
+                "{}%",
+                crate::domain::money::round2(r * Decimal::ONE_HUNDRED)
+            )
+        },
+    );
+    let (zh_line, en_line) = match f.point {
+        "below_one_percent" => ("1%", "1 %"),
+        _ => ("规定比例", "the full quota ratio"),
+    };
+    let mut values: Vec<(&str, String)> = vec![
+        ("employer_name", employer.name.clone()),
+        ("uscc", employer.uscc.clone()),
+        ("levy_year", (f.year + 1).to_string()),
+        ("year", f.year.to_string()),
+        ("months_entered", f.months_entered.to_string()),
+        ("line", zh_line.to_owned()),
+        ("ratio", ratio),
+        ("payable", crate::domain::money::format_money(f.payable)),
+        (
+            "url",
+            deferred_link(&format!("/my/{}/forecast", employer.uscc)),
+        ),
+    ];
+    let zh = templates.render(ReminderKind::ForecastWarning, Language::Zh, &values)?;
+    for v in values.iter_mut() {
+        if v.0 == "line" {
+            v.1 = en_line.to_owned();
+        }
+    }
+    let en = templates.render(ReminderKind::ForecastWarning, Language::En, &values)?;
+    Ok(Some(NewReminder {
+        kind: ReminderKind::ForecastWarning,
+        employer_id: employer.id,
+        levy_year: f.year + 1,
+        stage: format!("forecast-{}-{}", f.year, f.point),
+        recipient: recipient.to_owned(),
+        subject: format!("{} / {}", zh.subject, en.subject),
+        body_zh: zh.body,
+        body_en: en.body,
+        act_by: None,
+    }))
+}
+
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;

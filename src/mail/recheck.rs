@@ -160,7 +160,8 @@ pub fn check(
             ReminderKind::NoticePublished
             | ReminderKind::DeclarationReturned
             | ReminderKind::RewardApproved
-            | ReminderKind::RewardPaid,
+            | ReminderKind::RewardPaid
+            | ReminderKind::ForecastWarning,
         )
         | None => Ok(None),
     }

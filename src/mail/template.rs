@@ -143,7 +143,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 28] = [
+const EMBEDDED: [(&str, &str); 30] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -256,6 +256,14 @@ const EMBEDDED: [(&str, &str); 28] = [
         "reserve_position.en.txt",
         include_str!("../../templates/mail/reserve_position.en.txt"),
     ),
+    (
+        "forecast_warning.zh.txt",
+        include_str!("../../templates/mail/forecast_warning.zh.txt"),
+    ),
+    (
+        "forecast_warning.en.txt",
+        include_str!("../../templates/mail/forecast_warning.en.txt"),
+    ),
 ];
 
 fn lang_code(lang: Language) -> &'static str {
@@ -347,6 +355,17 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "reference",
         ],
         ReminderKind::ReservePosition => &[COMMON[0], COMMON[1], COMMON[2], "url"],
+        ReminderKind::ForecastWarning => &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            "year",
+            "months_entered",
+            "line",
+            "ratio",
+            "payable",
+            "url",
+        ],
     }
 }
 

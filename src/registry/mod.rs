@@ -12,6 +12,7 @@ pub mod demands;
 pub mod disputes;
 pub mod employers;
 pub mod fields;
+pub mod forecasts;
 pub mod hardship;
 pub mod impact;
 pub mod ledger;

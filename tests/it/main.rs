@@ -14,6 +14,7 @@ mod dispatch;
 mod disputes;
 mod employers;
 mod federation_pages;
+mod forecasts;
 mod fuzz;
 mod golden_rules;
 mod hardship;

@@ -15,6 +15,7 @@
 pub mod assessment;
 pub mod contact;
 pub mod declaration;
+pub mod forecast;
 mod multipart;
 pub mod notices;
 pub mod overview;
@@ -34,7 +35,9 @@ use crate::domain::{Language, LevyYear};
 
 /// Registers the pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `/my/forecast` before `/my/{uscc}`, which would take "forecast" for a code.
     cfg.service(overview::my_home)
+        .service(forecast::shortcut)
         .service(overview::overview)
         .service(declaration::show)
         .service(declaration::send)
@@ -46,7 +49,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(statement::payment_notice)
         .service(notices::notices)
         .service(contact::contact_form)
-        .service(contact::change_contact);
+        .service(contact::change_contact)
+        .service(forecast::show)
+        .service(forecast::send);
 }
 
 /// The levy year being declared now: the levy of year Y is declared and paid in Y, on
@@ -100,6 +105,8 @@ pub enum Section {
     Notices,
     /// Its positions reserved for disabled people (`/my/positions`).
     Positions,
+    /// The in-year forecast.
+    Forecast,
     /// Contact e-mail and password.
     Contact,
 }
@@ -160,6 +167,11 @@ impl MyFrame {
                 Section::Positions,
                 "/my/positions".to_owned(),
                 l("预留岗位", "Reserved positions"),
+            ),
+            (
+                Section::Forecast,
+                format!("/my/{u}/forecast"),
+                l("年度预测", "Forecast"),
             ),
             (
                 Section::Contact,

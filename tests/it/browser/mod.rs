@@ -18,6 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod federation;
+mod forecast;
 mod funds;
 mod impact;
 mod my;
