@@ -184,7 +184,12 @@ fn levy_roll_export(
         let file = std::fs::File::create(&path)
             .map_err(|e| anyhow::anyhow!("--output {}: {e}", path.display()))?;
         let totals = match crate::registry::roll::xlsx::write_workbook(
-            &mut conn, levy_year, &prefix, as_of, file,
+            &mut conn,
+            levy_year,
+            &prefix,
+            as_of,
+            settings.collection.surcharge_from,
+            file,
         ) {
             Ok(t) => t,
             Err(e) => {
@@ -218,6 +223,7 @@ fn levy_roll_export(
         0,
         None,
         true,
+        settings.collection.surcharge_from,
         &mut |r| {
             line.clear();
             crate::registry::roll::push_csv_line(&mut line, &r);

@@ -53,6 +53,8 @@ async fn levy_roll(
         levy_year.get(),
         as_of(q.as_of.as_deref(), state.clock.today())?,
     );
+    // The statement's rule for when the surcharge starts (docs/rules.md §6).
+    let trigger = state.settings.collection.surcharge_from;
     match q.format.as_deref().unwrap_or("json") {
         "json" => {
             let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;
@@ -69,6 +71,7 @@ async fn levy_roll(
                         window.offset(),
                         Some(per_page),
                         true,
+                        trigger,
                         &mut |r| {
                             items.push(r);
                             Ok(())
@@ -104,6 +107,7 @@ async fn levy_roll(
                         0,
                         None,
                         true,
+                        trigger,
                         &mut |r| {
                             push_csv_line(&mut buf, &r);
                             if buf.len() > 64 * 1024 {
@@ -142,7 +146,7 @@ async fn levy_roll(
                         crate::db::DbError::Task(format!("levy roll workbook file: {e}"))
                     };
                     let mut file = tempfile::tempfile().map_err(io)?;
-                    match write_workbook(c, levy_year, &prefix, as_of, &mut file) {
+                    match write_workbook(c, levy_year, &prefix, as_of, trigger, &mut file) {
                         Ok(_) => {}
                         Err(WorkbookError::Db(e)) => return Err(e),
                         Err(too_many @ WorkbookError::TooManyEmployers) => {

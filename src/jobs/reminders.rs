@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{ForecastSettings, MailSettings, PaymentDirectory, Settings};
+use crate::config::{ForecastSettings, MailSettings, PaymentDirectory, Settings, SurchargeFrom};
 use crate::db::outbox::{self, ReminderKind};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::money::from_fen;
@@ -64,7 +64,12 @@ impl PlanReport {
     }
 }
 
-fn terms_of(book: &PolicyBook, code: RegionCode, p: &ResolvedPolicy) -> RegionTerms {
+fn terms_of(
+    book: &PolicyBook,
+    code: RegionCode,
+    p: &ResolvedPolicy,
+    trigger: SurchargeFrom,
+) -> RegionTerms {
     let (name_zh, name_en) = book.region_names(code);
     RegionTerms {
         name_zh,
@@ -72,6 +77,7 @@ fn terms_of(book: &PolicyBook, code: RegionCode, p: &ResolvedPolicy) -> RegionTe
         filing_deadline: p.filing_deadline.value,
         payment_due: p.payment_due.value,
         surcharge: p.surcharge.value.clone(),
+        surcharge_from: trigger,
     }
 }
 
@@ -81,12 +87,13 @@ fn resolve_terms(
     region: &str,
     levy_year: i32,
     as_of: NaiveDate,
+    trigger: SurchargeFrom,
 ) -> Result<RegionTerms, String> {
     let code: RegionCode = region.parse().map_err(|e| format!("{e}"))?;
     let p = book
         .resolve(code, as_of, levy_year - 1)
         .map_err(|e| e.to_string())?;
-    Ok(terms_of(book, code, &p))
+    Ok(terms_of(book, code, &p, trigger))
 }
 
 /// The due date and surcharge rule an assessment used: those of its policy snapshot, as
@@ -96,10 +103,11 @@ fn snapshot_terms(
     conn: &mut AnyConnection,
     book: &PolicyBook,
     snapshot_id: i64,
+    trigger: SurchargeFrom,
 ) -> Result<Result<RegionTerms, String>, DbError> {
     let json = crate::db::assessments::snapshot_json(conn, snapshot_id)?;
     Ok(serde_json::from_str::<ResolvedPolicy>(&json)
-        .map(|p| terms_of(book, p.region, &p))
+        .map(|p| terms_of(book, p.region, &p, trigger))
         .map_err(|e| format!("policy snapshot {snapshot_id} is unreadable: {e}")))
 }
 
@@ -108,7 +116,9 @@ fn snapshot_terms(
 ///
 /// Payment and overdue figures are the statement's: the principal is the current
 /// assessment's levy payable, the payments are those recorded for the year, and the due
-/// date and surcharge rule are those of the assessment's policy snapshot.
+/// date and surcharge rule are those of the assessment's policy snapshot, and the
+/// surcharge starts as `trigger` (`collection.surcharge_from`) says, as on the statement.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_reminders(
     conn: &mut AnyConnection,
     book: &PolicyBook,
@@ -117,6 +127,7 @@ pub fn plan_reminders(
     schedule: &Schedule,
     levy_year: i32,
     as_of: NaiveDate,
+    trigger: SurchargeFrom,
 ) -> Result<PlanReport, ReminderError> {
     let mut report = PlanReport::default();
     let mut terms: HashMap<String, Option<RegionTerms>> = HashMap::new();
@@ -145,9 +156,15 @@ pub fn plan_reminders(
         let no_disabled =
             crate::db::positions::public_bodies_without_disabled_among(conn, levy_year, &ids)?;
         let reserved = crate::db::positions::reserved_among(conn, &ids, as_of)?;
+        let deadlines = match trigger {
+            SurchargeFrom::DueDate => HashMap::new(),
+            SurchargeFrom::WrittenDemand => {
+                crate::db::demands::first_deadlines(conn, levy_year, &ids, as_of)?
+            }
+        };
         for (snapshot, _) in levies.values() {
             if !snapshots.contains_key(snapshot) {
-                let t = match snapshot_terms(conn, book, *snapshot)? {
+                let t = match snapshot_terms(conn, book, *snapshot, trigger)? {
                     Ok(t) => Some(t),
                     Err(why) => {
                         report
@@ -167,7 +184,7 @@ pub fn plan_reminders(
             let declare_terms = terms
                 .entry(e.region.clone())
                 .or_insert_with(|| {
-                    resolve_terms(book, &e.region, levy_year, as_of)
+                    resolve_terms(book, &e.region, levy_year, as_of, trigger)
                         .map_err(|why| {
                             report.unresolved.insert(e.region.clone(), why);
                         })
@@ -194,6 +211,7 @@ pub fn plan_reminders(
                 levy: levy.map(|(_, fen)| LevyFacts {
                     principal: relief.map_or(from_fen(*fen), |r| r.principal(from_fen(*fen))),
                     payments: paid.remove(&e.id).unwrap_or_default(),
+                    first_demand_deadline: deadlines.get(&e.id).copied(),
                 }),
             };
             for planned in plan::plan_employer(
@@ -290,6 +308,7 @@ impl ReminderWorker {
             book,
             &settings.mail,
             &settings.forecast,
+            settings.collection.surcharge_from,
             templates,
             mailer,
             clock,
@@ -302,6 +321,7 @@ impl ReminderWorker {
         book: Arc<PolicyBook>,
         mail: &MailSettings,
         forecast: &ForecastSettings,
+        trigger: SurchargeFrom,
         templates: Templates,
         mailer: Mailer,
         clock: Clock,
@@ -309,7 +329,7 @@ impl ReminderWorker {
         let forecast = forecast.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
-        let cfg = PassConfig::from_settings(mail, "serve");
+        let cfg = PassConfig::from_settings(mail, "serve").with_surcharge_from(trigger);
         let schedule = Schedule::from_settings(mail);
         let payment = mail.payment.clone();
         let poll = Duration::from_secs(mail.poll_interval_secs);
@@ -328,6 +348,7 @@ impl ReminderWorker {
                             let result = db.conn().map_err(ReminderError::from).and_then(|mut c| {
                                 plan_reminders(
                                     &mut c, &book, &templates, &payment, &schedule, year, today,
+                                    trigger,
                                 )
                             });
                             match result {
@@ -489,6 +510,7 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 &schedule,
                 levy_year,
                 as_of,
+                settings.collection.surcharge_from,
             )?;
             crate::outln!("reminders for levy year {levy_year} as of {as_of}:");
             crate::outln!("  employers with a contact address  {}", r.employers);
@@ -523,7 +545,8 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
         }
         RemindersCommand::Run => {
             let mailer = crate::mail::mailer_from_settings(settings)?;
-            let cfg = PassConfig::from_settings(&settings.mail, "cli");
+            let cfg = PassConfig::from_settings(&settings.mail, "cli")
+                .with_surcharge_from(settings.collection.surcharge_from);
             let r = crate::mail::run_pass(
                 &db,
                 &mailer,

@@ -7,20 +7,23 @@
 //! every missed one; the outbox's unique key makes planning again the same day a no-op.
 //!
 //! The figures are those of the statement: the principal is the assessment's levy
-//! payable, payments reduce it first, and the surcharge is
-//! [`crate::domain::levy::surcharge`] — the same function — up to and including the
-//! as-of date, which the mail states.
+//! payable, payments reduce it first, and the surcharge is reckoned by the statement's
+//! own function, [`crate::registry::payments::reckon_levy`], started as
+//! `collection.surcharge_from` says (after the due date, or after a written demand's
+//! deadline), up to and including the as-of date, which the mail states.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::template::{Part, TemplateError, Templates, Variant};
 use crate::config::PaymentDirectory;
+use crate::config::SurchargeFrom;
 use crate::db::outbox::{NewReminder, ReminderKind};
-use crate::domain::levy::{surcharge, Payment, SurchargeResult};
+use crate::domain::levy::{Payment, SurchargeResult};
 use crate::domain::money::format_money;
 use crate::domain::policy::SurchargeRule;
 use crate::domain::Language;
+use crate::registry::payments::{reckon_levy, trigger_text, SurchargeTerms};
 
 /// The reminder schedule, from `[mail]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +63,8 @@ pub struct RegionTerms {
     pub payment_due: NaiveDate,
     /// Surcharge rule.
     pub surcharge: SurchargeRule,
+    /// When the surcharge starts (`collection.surcharge_from`): the statement's rule.
+    pub surcharge_from: SurchargeFrom,
 }
 
 /// What is known of one employer for the levy year.
@@ -93,6 +98,9 @@ pub struct LevyFacts {
     pub principal: Decimal,
     /// Payments so far.
     pub payments: Vec<Payment>,
+    /// The deadline of the first written demand issued on or before the day (read only
+    /// under the written demand rule).
+    pub first_demand_deadline: Option<NaiveDate>,
 }
 
 /// The figures of a reminder, before rendering.
@@ -134,6 +142,9 @@ pub enum Planned {
         outstanding: Decimal,
         /// Daily surcharge rate.
         daily_rate: Decimal,
+        /// When the surcharge would start: after the due date, or after a written
+        /// demand's deadline.
+        trigger: SurchargeFrom,
     },
     /// Overdue since `due`.
     Overdue {
@@ -163,6 +174,13 @@ pub enum Planned {
         capped: bool,
         /// Daily surcharge rate.
         daily_rate: Decimal,
+        /// The first surcharged day (the statement's `surcharge_from`); `None` while
+        /// the written demand rule lets nothing accrue.
+        surcharge_from: Option<NaiveDate>,
+        /// The rule that starts the surcharge.
+        trigger: SurchargeFrom,
+        /// The first written demand's deadline, if one was issued.
+        first_deadline: Option<NaiveDate>,
     },
 }
 
@@ -189,14 +207,24 @@ impl Planned {
     }
 
     /// Which text of its kind the mail is: an overdue mail is worded after the account
-    /// — principal unpaid and the surcharge growing, the surcharge at its cap, or only
-    /// surcharge left once the principal is paid (which also stops it growing).
+    /// — principal unpaid and the surcharge growing, the surcharge at its cap, only
+    /// surcharge left once the principal is paid (which also stops it growing), or no
+    /// surcharge yet because the written demand rule has not started it; a pay mail
+    /// after the rule that will start the surcharge.
     pub fn variant(&self) -> Variant {
         match self {
+            Planned::Pay {
+                trigger: SurchargeFrom::WrittenDemand,
+                ..
+            } => Variant::OnDemand,
             Planned::Overdue {
                 outstanding_principal,
                 ..
             } if *outstanding_principal <= Decimal::ZERO => Variant::SurchargeOnly,
+            Planned::Overdue {
+                surcharge_from: None,
+                ..
+            } => Variant::NotSurcharged,
             Planned::Overdue { capped: true, .. } => Variant::Capped,
             _ => Variant::Standard,
         }
@@ -222,6 +250,8 @@ pub struct Account {
     pub paid: Decimal,
     /// Principal and surcharge on the day, by the statement's function.
     pub position: SurchargeResult,
+    /// The first surcharged day; `None` while nothing may accrue.
+    pub surcharge_from: Option<NaiveDate>,
 }
 
 impl Account {
@@ -231,13 +261,16 @@ impl Account {
     }
 }
 
-/// The account of `levy`, due on `due` under `rule`, on `as_of`. Payments dated after
-/// `as_of` are not known on it (the statement's rule). `None` when the stored figures
-/// cannot be surcharged (a negative principal): nothing can be said about them.
+/// The account of `levy`, due on `due` under `rule`, its surcharge started as `trigger`
+/// says, on `as_of` — reckoned by the statement's own function
+/// ([`crate::registry::payments::reckon_levy`]). Payments dated after `as_of` are not
+/// known on it (the statement's rule). `None` when the stored figures cannot be
+/// surcharged (a negative principal): nothing can be said about them.
 pub fn account(
     levy: &LevyFacts,
     due: NaiveDate,
     rule: &SurchargeRule,
+    trigger: SurchargeFrom,
     as_of: NaiveDate,
 ) -> Option<Account> {
     let known: Vec<Payment> = levy
@@ -246,10 +279,19 @@ pub fn account(
         .copied()
         .filter(|p| p.date <= as_of && p.amount > Decimal::ZERO)
         .collect();
-    let position = surcharge(rule, levy.principal, due, &known, as_of).ok()?;
+    let terms = SurchargeTerms {
+        rule,
+        due,
+        trigger,
+        first_deadline: levy.first_demand_deadline,
+        // The planner has applied an approved decision to the principal and due date.
+        relief: None,
+    };
+    let p = reckon_levy(&terms, levy.principal, &known, as_of).ok()?;
     Some(Account {
         paid: known.iter().map(|p| p.amount).sum(),
-        position,
+        surcharge_from: p.surcharge_from(),
+        position: p.result,
     })
 }
 
@@ -316,7 +358,11 @@ pub fn plan_employer(
     if levy.principal <= Decimal::ZERO {
         return out;
     }
-    let Some(Account { paid, position: s }) = account(levy, t.payment_due, &t.surcharge, as_of)
+    let Some(Account {
+        paid,
+        position: s,
+        surcharge_from,
+    }) = account(levy, t.payment_due, &t.surcharge, t.surcharge_from, as_of)
     else {
         return out;
     };
@@ -330,6 +376,7 @@ pub fn plan_employer(
                 paid,
                 outstanding: s.outstanding_principal,
                 daily_rate: t.surcharge.daily_rate,
+                trigger: t.surcharge_from,
             });
         }
     }
@@ -350,6 +397,9 @@ pub fn plan_employer(
                 cap: s.cap,
                 capped: s.capped,
                 daily_rate: t.surcharge.daily_rate,
+                surcharge_from,
+                trigger: t.surcharge_from,
+                first_deadline: levy.first_demand_deadline,
             });
         }
     }
@@ -436,11 +486,25 @@ pub fn render(
             outstanding_surcharge,
             cap,
             daily_rate,
+            surcharge_from,
+            trigger,
+            first_deadline,
             ..
         } => {
             values.push(("principal", format_money(*principal)));
             values.push(("paid", format_money(*paid)));
             values.push(("surcharge", format_money(*surcharge)));
+            values.push((
+                "surcharge_from",
+                surcharge_from.map(|d| d.to_string()).unwrap_or_default(),
+            ));
+            // The statement's own sentence on what started the surcharge, or why none
+            // has accrued yet.
+            localized.push((
+                "surcharge_trigger",
+                trigger_text(*trigger, *first_deadline, *as_of, Language::Zh),
+                trigger_text(*trigger, *first_deadline, *as_of, Language::En),
+            ));
             values.push(("outstanding", format_money(*outstanding)));
             values.push((
                 "outstanding_principal",

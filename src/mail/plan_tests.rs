@@ -35,6 +35,7 @@ fn terms() -> RegionTerms {
             daily_rate: dec!(0.005),
             capped_at_principal: true,
         },
+        surcharge_from: SurchargeFrom::DueDate,
     }
 }
 
@@ -50,6 +51,7 @@ fn facts(declared: bool, principal: Option<Decimal>) -> EmployerFacts {
         levy: principal.map(|p| LevyFacts {
             principal: p,
             payments: Vec::new(),
+            first_demand_deadline: None,
         }),
     }
 }
@@ -188,6 +190,7 @@ fn pay_reminders_need_an_outstanding_levy() {
             paid: dec!(0),
             outstanding: dec!(12345.67),
             daily_rate: dec!(0.005),
+            trigger: SurchargeFrom::DueDate,
         }]
     );
     assert!(plan("2025-10-24", &facts(true, Some(dec!(0)))).is_empty());
@@ -222,6 +225,9 @@ fn overdue_carries_the_statement_surcharge() {
             cap: Some(dec!(10000.00)),
             capped: false,
             daily_rate: dec!(0.005),
+            surcharge_from: Some(d("2025-11-01")),
+            trigger: SurchargeFrom::DueDate,
+            first_deadline: None,
         }]
     );
     assert_eq!(stages(&plan("2025-11-01", &f))[0].1, "overdue-1");
@@ -312,7 +318,14 @@ fn rendering_puts_the_api_formatted_amounts_in_both_languages() {
 fn overdue_mail(f: &EmployerFacts, as_of: &str) -> (SurchargeResult, NewReminder) {
     let t = terms();
     let levy = f.levy.as_ref().unwrap();
-    let account = account(levy, t.payment_due, &t.surcharge, d(as_of)).unwrap();
+    let account = account(
+        levy,
+        t.payment_due,
+        &t.surcharge,
+        t.surcharge_from,
+        d(as_of),
+    )
+    .unwrap();
     let p = plan(as_of, f);
     assert_eq!(p.len(), 1, "{p:?}");
     let r = render(
@@ -579,4 +592,83 @@ fn deferred_links_take_the_base_in_force_when_resolved() {
         "plain http://old/notices/1"
     );
     assert_eq!(resolve_links("a\u{2}/p", "http://h"), "ahttp://h/p");
+}
+
+#[test]
+fn under_the_demand_rule_the_mails_follow_the_statement_s_start() {
+    let mut t = terms();
+    t.surcharge_from = SurchargeFrom::WrittenDemand;
+    let f = facts(true, Some(dec!(10000.00)));
+    let on = |as_of: &str, f: &EmployerFacts| {
+        plan_employer(&schedule(), d(as_of), f, Some(&t), Some(&t))
+    };
+    // Before the due date: the pay mail is the one that names the written demand.
+    let pay = on("2025-10-24", &f);
+    assert_eq!(pay[0].variant(), Variant::OnDemand);
+    // 30 days overdue, no demand: nothing accrued, the text says why.
+    let p = on("2025-11-30", &f);
+    match &p[0] {
+        Planned::Overdue {
+            surcharge,
+            surcharge_from,
+            outstanding,
+            ..
+        } => {
+            assert_eq!(*surcharge, dec!(0));
+            assert_eq!(*surcharge_from, None);
+            assert_eq!(*outstanding, dec!(10000.00));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p[0].variant(), Variant::NotSurcharged);
+    let r = render(
+        &Templates::embedded().unwrap(),
+        &PaymentDirectory::default(),
+        2025,
+        &f,
+        &t,
+        &p[0],
+    )
+    .unwrap()
+    .unwrap();
+    assert!(
+        r.body_zh.contains("尚未发出催缴通知书，不加收滞纳金"),
+        "{}",
+        r.body_zh
+    );
+    assert!(r.body_zh.contains("滞纳金（截至2025-11-30）：0.00 元"));
+    // A demand whose deadline (2025-11-20) has passed: 10 days × 50.00 from 2025-11-21,
+    // as the statement reckons it.
+    let mut demanded = f.clone();
+    if let Some(l) = demanded.levy.as_mut() {
+        l.first_demand_deadline = Some(d("2025-11-20"));
+    }
+    let p = on("2025-11-30", &demanded);
+    match &p[0] {
+        Planned::Overdue {
+            surcharge,
+            surcharge_from,
+            ..
+        } => {
+            assert_eq!(*surcharge, dec!(500.00));
+            assert_eq!(*surcharge_from, Some(d("2025-11-21")));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p[0].variant(), Variant::Standard);
+    let levy = demanded.levy.as_ref().unwrap();
+    let statement_rule = crate::registry::payments::reckon_levy(
+        &crate::registry::payments::SurchargeTerms {
+            rule: &t.surcharge,
+            due: t.payment_due,
+            trigger: SurchargeFrom::WrittenDemand,
+            first_deadline: levy.first_demand_deadline,
+            relief: None,
+        },
+        levy.principal,
+        &[],
+        d("2025-11-30"),
+    )
+    .unwrap();
+    assert_eq!(statement_rule.result.accrued, dec!(500.00));
 }

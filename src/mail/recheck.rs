@@ -44,6 +44,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::plan::{self, LevyFacts};
+use crate::config::SurchargeFrom;
 use crate::db::outbox::{Reminder, ReminderKind};
 use crate::db::{assessments, declarations, payments, positions};
 use crate::db::{AnyConnection, DbError};
@@ -122,6 +123,7 @@ pub fn check(
     conn: &mut AnyConnection,
     r: &Reminder,
     today: NaiveDate,
+    trigger: SurchargeFrom,
 ) -> Result<Option<Moot>, DbError> {
     let kind = ReminderKind::parse(&r.kind);
     if let Some(passed) = passed(kind, r, today) {
@@ -132,7 +134,7 @@ pub fn check(
             let filed = declarations::filed_among(conn, &[r.employer_id], r.levy_year)?;
             Ok(filed.contains(&r.employer_id).then_some(Moot::Declared))
         }
-        Some(ReminderKind::Pay | ReminderKind::Overdue) => check_levy(conn, r, today),
+        Some(ReminderKind::Pay | ReminderKind::Overdue) => check_levy(conn, r, today, trigger),
         Some(ReminderKind::Activation) => {
             let id = r
                 .stage
@@ -198,6 +200,7 @@ fn check_levy(
     conn: &mut AnyConnection,
     r: &Reminder,
     today: NaiveDate,
+    trigger: SurchargeFrom,
 ) -> Result<Option<Moot>, DbError> {
     let Some(current) = assessments::current(conn, r.employer_id, r.levy_year)? else {
         return Ok(Some(Moot::NotPayable));
@@ -216,6 +219,13 @@ fn check_levy(
                 amount: from_fen(p.amount_fen),
             })
             .collect(),
+        first_demand_deadline: match trigger {
+            SurchargeFrom::DueDate => None,
+            SurchargeFrom::WrittenDemand => {
+                crate::db::demands::first_deadlines(conn, r.levy_year, &[r.employer_id], today)?
+                    .remove(&r.employer_id)
+            }
+        },
     };
     let json = assessments::snapshot_json(conn, current.policy_snapshot_id)?;
     // Unreadable stored figures prove nothing either way: the mail was right when it was
@@ -231,7 +241,7 @@ fn check_levy(
     if r.act_by.is_none() && r.kind == ReminderKind::Pay.as_str() && today > due {
         return Ok(Some(Moot::DuePassed(due)));
     }
-    let Some(account) = plan::account(&levy, due, &policy.surcharge.value, today) else {
+    let Some(account) = plan::account(&levy, due, &policy.surcharge.value, trigger, today) else {
         tracing::warn!(
             reminder = r.id,
             "levy cannot be surcharged; reminder sent unchecked"
@@ -256,6 +266,7 @@ fn check_levy(
             &levy,
             due,
             &policy.surcharge.value,
+            trigger,
             plan::china_date(r.created_at),
         )
         .is_some_and(|then| !then.position.capped);
@@ -431,22 +442,31 @@ mod tests {
         );
         let today = d("2025-10-25");
         assert_eq!(
-            check(&mut conn, &r, today).unwrap(),
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
             None,
             "nothing declared"
         );
         let draft = declaration(&mut conn, e, Status::Draft);
         assert_eq!(
-            check(&mut conn, &r, today).unwrap(),
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
             None,
             "a draft is not filed"
         );
         let submitted = set_status(&mut conn, &draft, Status::Submitted, "test").unwrap();
-        assert_eq!(check(&mut conn, &r, today).unwrap(), Some(Moot::Declared));
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            Some(Moot::Declared)
+        );
         let certified = set_status(&mut conn, &submitted, Status::Certified, "test").unwrap();
-        assert_eq!(check(&mut conn, &r, today).unwrap(), Some(Moot::Declared));
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            Some(Moot::Declared)
+        );
         set_status(&mut conn, &certified, Status::Amended, "test").unwrap();
-        assert_eq!(check(&mut conn, &r, today).unwrap(), Some(Moot::Declared));
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            Some(Moot::Declared)
+        );
         // The same question the planner asks, with the same answer.
         assert!(declarations::filed_among(&mut conn, &[e], 2025)
             .unwrap()
@@ -462,7 +482,10 @@ mod tests {
             ReminderKind::Declare,
             t("2025-10-24 01:00:00"),
         );
-        assert_eq!(check(&mut conn, &r2, today).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r2, today, SurchargeFrom::DueDate).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -478,10 +501,16 @@ mod tests {
             t("2026-01-05 01:00:00"),
         );
         // Declared, never assessed: every other kind would be moot.
-        assert_eq!(check(&mut conn, &r, d("2026-01-06")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-01-06"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         let mut unknown = r.clone();
         unknown.kind = "newsletter".into();
-        assert_eq!(check(&mut conn, &unknown, d("2026-01-06")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &unknown, d("2026-01-06"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -493,7 +522,7 @@ mod tests {
         let today = d("2025-12-26");
         let r = queued(&mut conn, e, ReminderKind::Pay, queued_at);
         assert_eq!(
-            check(&mut conn, &r, today).unwrap(),
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
             Some(Moot::NotPayable),
             "never assessed"
         );
@@ -506,7 +535,10 @@ mod tests {
             "2025-12-20",
             queued_at - Duration::days(1),
         );
-        assert_eq!(check(&mut conn, &r, today).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         // The rest, after: nothing is owed any more.
         pay(
             &mut conn,
@@ -515,15 +547,21 @@ mod tests {
             "2025-12-25",
             queued_at + Duration::days(1),
         );
-        assert_eq!(check(&mut conn, &r, today).unwrap(), Some(Moot::Paid));
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            Some(Moot::Paid)
+        );
         // Re-assessed at zero (exempt after all): nothing payable.
         let e2 = employer(&mut conn, "91411200MA44XXXX2B");
         assessed(&mut conn, e2, 500_000, queued_at - Duration::days(30));
         let r2 = queued(&mut conn, e2, ReminderKind::Pay, queued_at);
-        assert_eq!(check(&mut conn, &r2, today).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r2, today, SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         assessed(&mut conn, e2, 0, queued_at + Duration::hours(1));
         assert_eq!(
-            check(&mut conn, &r2, today).unwrap(),
+            check(&mut conn, &r2, today, SurchargeFrom::DueDate).unwrap(),
             Some(Moot::NotPayable)
         );
     }
@@ -537,7 +575,10 @@ mod tests {
         let queued_at = t("2026-01-30 01:00:00");
         let r = queued(&mut conn, e, ReminderKind::Overdue, queued_at);
         let today = d("2026-02-02");
-        assert_eq!(check(&mut conn, &r, today).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         // Principal paid on 2026-01-10, ten days late: 10,000.00 × 5‰ × 10 = 500.00 of
         // surcharge is still owed, so the reminder stays due...
         pay(
@@ -547,7 +588,10 @@ mod tests {
             "2026-01-10",
             queued_at - Duration::days(1),
         );
-        assert_eq!(check(&mut conn, &r, today).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         // ...until that is paid too.
         pay(
             &mut conn,
@@ -556,7 +600,10 @@ mod tests {
             "2026-02-01",
             queued_at + Duration::days(2),
         );
-        assert_eq!(check(&mut conn, &r, today).unwrap(), Some(Moot::Paid));
+        assert_eq!(
+            check(&mut conn, &r, today, SurchargeFrom::DueDate).unwrap(),
+            Some(Moot::Paid)
+        );
     }
 
     #[test]
@@ -569,7 +616,10 @@ mod tests {
         let r = queued(&mut conn, e, ReminderKind::Overdue, queued_at);
         // Days pass (the server was down): the surcharge grows, but the mail states it
         // as of its own date and no payment is missing from it.
-        assert_eq!(check(&mut conn, &r, d("2026-02-10")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-02-10"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         // A payment dated after the day of sending is not known on it (the statement's
         // rule): the mail is still true.
         pay(
@@ -579,20 +629,26 @@ mod tests {
             "2026-02-20",
             queued_at + Duration::hours(2),
         );
-        assert_eq!(check(&mut conn, &r, d("2026-02-10")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-02-10"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         // Once that day comes, the mail's outstanding amount is wrong.
         assert_eq!(
-            check(&mut conn, &r, d("2026-02-20")).unwrap(),
+            check(&mut conn, &r, d("2026-02-20"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::Superseded)
         );
         // A re-assessment after queueing supersedes the mail too.
         let e2 = employer(&mut conn, "91411200MA44XXXX2B");
         assessed(&mut conn, e2, 1_000_000, t("2025-11-01 00:00:00"));
         let r2 = queued(&mut conn, e2, ReminderKind::Overdue, queued_at);
-        assert_eq!(check(&mut conn, &r2, d("2026-02-01")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r2, d("2026-02-01"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         assessed(&mut conn, e2, 900_000, queued_at + Duration::hours(1));
         assert_eq!(
-            check(&mut conn, &r2, d("2026-02-01")).unwrap(),
+            check(&mut conn, &r2, d("2026-02-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::Superseded)
         );
         assert!(Moot::Superseded.releases_stage());
@@ -689,13 +745,16 @@ mod tests {
             Some(deadline),
         );
         assert_eq!(r.act_by, Some(deadline), "stored and read back");
-        assert_eq!(check(&mut conn, &r, d("2025-10-24")).unwrap(), None);
         assert_eq!(
-            check(&mut conn, &r, deadline).unwrap(),
+            check(&mut conn, &r, d("2025-10-24"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&mut conn, &r, deadline, SurchargeFrom::DueDate).unwrap(),
             None,
             "still true on its last day"
         );
-        let moot = check(&mut conn, &r, d("2025-11-01")).unwrap();
+        let moot = check(&mut conn, &r, d("2025-11-01"), SurchargeFrom::DueDate).unwrap();
         assert_eq!(moot, Some(Moot::DeadlinePassed(deadline)));
         let reason = moot.map(Moot::reason).unwrap_or_default();
         assert!(
@@ -706,7 +765,7 @@ mod tests {
         // Filed and past the deadline: either reason is true; the date needs no database.
         declaration(&mut conn, e, Status::Submitted);
         assert_eq!(
-            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            check(&mut conn, &r, d("2026-12-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::DeadlinePassed(deadline))
         );
     }
@@ -720,9 +779,13 @@ mod tests {
         assessed(&mut conn, e, 1_000_000, queued_at - Duration::days(30));
         let due = d("2025-12-31");
         let r = queued_by(&mut conn, e, ReminderKind::Pay, queued_at, Some(due));
-        assert_eq!(check(&mut conn, &r, due).unwrap(), None, "owed, due today");
         assert_eq!(
-            check(&mut conn, &r, d("2026-01-01")).unwrap(),
+            check(&mut conn, &r, due, SurchargeFrom::DueDate).unwrap(),
+            None,
+            "owed, due today"
+        );
+        assert_eq!(
+            check(&mut conn, &r, d("2026-01-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::DuePassed(due))
         );
         // An overdue reminder names no date to act by: it stays true while owed.
@@ -732,7 +795,10 @@ mod tests {
             ReminderKind::Overdue,
             t("2026-01-05 01:00:00"),
         );
-        assert_eq!(check(&mut conn, &o, d("2026-06-01")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &o, d("2026-06-01"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -748,18 +814,24 @@ mod tests {
             ReminderKind::Declare,
             t("2025-10-24 01:00:00"),
         );
-        assert_eq!(check(&mut conn, &r, d("2025-12-31")).unwrap(), None);
         assert_eq!(
-            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            check(&mut conn, &r, d("2025-12-31"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::DeadlinePassed(d("2025-12-31")))
         );
         // A payment reminder without a date: its assessment's due date.
         let queued_at = t("2025-12-24 01:00:00");
         assessed(&mut conn, e, 1_000_000, queued_at - Duration::days(30));
         let p = queued(&mut conn, e, ReminderKind::Pay, queued_at);
-        assert_eq!(check(&mut conn, &p, d("2025-12-31")).unwrap(), None);
         assert_eq!(
-            check(&mut conn, &p, d("2026-01-01")).unwrap(),
+            check(&mut conn, &p, d("2025-12-31"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&mut conn, &p, d("2026-01-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::DuePassed(d("2025-12-31")))
         );
     }
@@ -775,12 +847,18 @@ mod tests {
             t("2025-11-01 01:00:00"),
         );
         // Long after the deadline, and in a later year: still true while not filed.
-        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         let draft = declaration(&mut conn, e, Status::Draft);
-        assert_eq!(check(&mut conn, &r, d("2026-12-01")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &r, d("2026-12-01"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
         set_status(&mut conn, &draft, Status::Submitted, "test").unwrap();
         assert_eq!(
-            check(&mut conn, &r, d("2026-12-01")).unwrap(),
+            check(&mut conn, &r, d("2026-12-01"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::Declared)
         );
     }
@@ -798,9 +876,12 @@ mod tests {
             ReminderKind::Overdue,
             t("2026-07-10 01:00:00"),
         );
-        assert_eq!(check(&mut conn, &r, d("2026-07-19")).unwrap(), None);
         assert_eq!(
-            check(&mut conn, &r, d("2026-07-20")).unwrap(),
+            check(&mut conn, &r, d("2026-07-19"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&mut conn, &r, d("2026-07-20"), SurchargeFrom::DueDate).unwrap(),
             Some(Moot::Superseded)
         );
         // Rendered once capped: its text is the capped one, and stays true.
@@ -810,6 +891,9 @@ mod tests {
             ReminderKind::Overdue,
             t("2026-07-21 01:00:00"),
         );
-        assert_eq!(check(&mut conn, &capped, d("2026-08-30")).unwrap(), None);
+        assert_eq!(
+            check(&mut conn, &capped, d("2026-08-30"), SurchargeFrom::DueDate).unwrap(),
+            None
+        );
     }
 }

@@ -120,13 +120,25 @@ pub enum Variant {
     Capped,
     /// Overdue, principal paid, only surcharge owed: `overdue.surcharge_only.<lang>.txt`.
     SurchargeOnly,
+    /// Overdue, but under the written demand rule no surcharge has started (no demand,
+    /// or its deadline not passed): `overdue.not_surcharged.<lang>.txt`.
+    NotSurcharged,
+    /// A pay reminder under the written demand rule, which starts the surcharge after a
+    /// demand's deadline, not after the due date: `pay.on_demand.<lang>.txt`.
+    OnDemand,
 }
 
 impl Variant {
     /// The variants of a kind, each a pair of files that must exist.
     pub fn of(kind: ReminderKind) -> &'static [Variant] {
         match kind {
-            ReminderKind::Overdue => &[Variant::Standard, Variant::Capped, Variant::SurchargeOnly],
+            ReminderKind::Overdue => &[
+                Variant::Standard,
+                Variant::Capped,
+                Variant::SurchargeOnly,
+                Variant::NotSurcharged,
+            ],
+            ReminderKind::Pay => &[Variant::Standard, Variant::OnDemand],
             _ => &[Variant::Standard],
         }
     }
@@ -138,12 +150,14 @@ impl Variant {
             Variant::Standard => format!("{}.{code}.txt", kind.as_str()),
             Variant::Capped => format!("{}.capped.{code}.txt", kind.as_str()),
             Variant::SurchargeOnly => format!("{}.surcharge_only.{code}.txt", kind.as_str()),
+            Variant::NotSurcharged => format!("{}.not_surcharged.{code}.txt", kind.as_str()),
+            Variant::OnDemand => format!("{}.on_demand.{code}.txt", kind.as_str()),
         }
     }
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 30] = [
+const EMBEDDED: [(&str, &str); 34] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -187,6 +201,22 @@ const EMBEDDED: [(&str, &str); 30] = [
     (
         "overdue.surcharge_only.zh.txt",
         include_str!("../../templates/mail/overdue.surcharge_only.zh.txt"),
+    ),
+    (
+        "overdue.not_surcharged.zh.txt",
+        include_str!("../../templates/mail/overdue.not_surcharged.zh.txt"),
+    ),
+    (
+        "overdue.not_surcharged.en.txt",
+        include_str!("../../templates/mail/overdue.not_surcharged.en.txt"),
+    ),
+    (
+        "pay.on_demand.zh.txt",
+        include_str!("../../templates/mail/pay.on_demand.zh.txt"),
+    ),
+    (
+        "pay.on_demand.en.txt",
+        include_str!("../../templates/mail/pay.on_demand.en.txt"),
     ),
     (
         "overdue.surcharge_only.en.txt",
@@ -327,6 +357,8 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
             "as_of",
             "days_overdue",
             "daily_rate_permille",
+            "surcharge_from",
+            "surcharge_trigger",
             "how_to_pay",
         ],
         ReminderKind::NoticePublished => &[
@@ -692,6 +724,18 @@ mod tests {
                 assert!(!r.body.contains("{{"), "{v:?} {lang:?}: {}", r.body);
             }
         }
-        assert!(Variant::of(ReminderKind::Pay) == [Variant::Standard]);
+        assert!(Variant::of(ReminderKind::Pay) == [Variant::Standard, Variant::OnDemand]);
+        let values: Vec<(&str, String)> = placeholders(ReminderKind::Pay)
+            .iter()
+            .map(|p| (*p, format!("<{p}>")))
+            .collect();
+        for v in Variant::of(ReminderKind::Pay) {
+            for lang in [Language::Zh, Language::En] {
+                let r = t
+                    .render_variant(ReminderKind::Pay, *v, lang, &values)
+                    .unwrap();
+                assert!(!r.body.contains("{{"), "{v:?} {lang:?}: {}", r.body);
+            }
+        }
     }
 }

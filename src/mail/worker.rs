@@ -53,6 +53,9 @@ pub struct PassConfig {
     pub backoff_base: chrono::Duration,
     /// Longest retry delay.
     pub backoff_max: chrono::Duration,
+    /// When the surcharge starts (`collection.surcharge_from`), for the check of a pay
+    /// or overdue mail before it is sent: what is still owed is the statement's.
+    pub surcharge_from: crate::config::SurchargeFrom,
 }
 
 impl PassConfig {
@@ -76,7 +79,15 @@ impl PassConfig {
             max_attempts: i32::try_from(mail.max_attempts).unwrap_or(i32::MAX),
             backoff_base: secs(mail.backoff_base_secs),
             backoff_max: secs(mail.backoff_max_secs),
+            surcharge_from: crate::config::SurchargeFrom::DueDate,
         }
+    }
+
+    /// The same, checking pay and overdue mails under `trigger` (from `[collection]`,
+    /// which the mail settings do not hold).
+    pub fn with_surcharge_from(mut self, trigger: crate::config::SurchargeFrom) -> PassConfig {
+        self.surcharge_from = trigger;
+        self
     }
 
     /// The retry delay after `attempts` counted attempts (≥ 1).
@@ -140,7 +151,7 @@ pub fn run_pass(
         }
         report.claimed += batch.len() as u64;
         for (i, r) in batch.iter().enumerate() {
-            match super::recheck::check(&mut conn, r, today()) {
+            match super::recheck::check(&mut conn, r, today(), cfg.surcharge_from) {
                 Ok(None) => {}
                 Ok(Some(moot)) => {
                     if outbox::mark_cancelled(

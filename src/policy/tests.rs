@@ -180,8 +180,31 @@ fn beijing_and_other_provinces() {
 
     let sc = b.resolve(r("510000"), d("2025-12-31"), 2024).unwrap();
     assert_eq!(sc.quota_ratio.value, dec!(0.016));
-    // Sichuan has only a non-private figure; the national rule wants the weighted one.
-    assert!(sc.social_average_wage.is_none());
+    // Sichuan has only a non-private figure; the national rule wants the weighted one,
+    // so the province's declared fallback stands in, provisionally, and says so.
+    let s = sc.social_average_wage.as_ref().unwrap();
+    assert_eq!((s.value, s.region), (dec!(110177), r("510000")));
+    assert!(s.provisional);
+    assert!(sc
+        .social_average_wage_stand_in
+        .as_deref()
+        .is_some_and(|n| n.contains("110177.00")));
+    // Beijing: 1.7 % up to the day before its 2019 rules, 1.5 % from 2019-07-17.
+    let ratio = |on: &str| {
+        b.resolve(r("110000"), d(on), 2018)
+            .unwrap()
+            .quota_ratio
+            .value
+    };
+    assert_eq!(ratio("2019-07-16"), dec!(0.017));
+    assert_eq!(ratio("2019-07-17"), dec!(0.015));
+    // Shanghai: 1.6 % (2016–2017 found; 2018–2019 kept by choice), 1.5 % from 2020.
+    let sh = |on: &str, data: i32| b.resolve(r("310000"), d(on), data).unwrap().quota_ratio;
+    assert_eq!(sh("2017-10-31", 2016).value, dec!(0.016));
+    let kept = sh("2019-10-31", 2018);
+    assert_eq!(kept.value, dec!(0.016));
+    assert!(kept.provisional && kept.citation.starts_with("choice"));
+    assert_eq!(sh("2020-10-31", 2019).value, dec!(0.015));
     let js = b.resolve(r("320000"), d("2025-12-31"), 2024).unwrap();
     assert_eq!(js.social_average_wage.as_ref().unwrap().value, dec!(99048));
     let hb = b.resolve(r("130000"), d("2025-12-31"), 2024).unwrap();

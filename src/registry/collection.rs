@@ -10,12 +10,11 @@ use crate::config::SurchargeFrom;
 use crate::db::assessments::{snapshot_json, RollRaw};
 use crate::db::collection::{county_figures, roll_page, CountyFigures, RollFilter};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::levy::surcharge;
 use crate::domain::levy::surcharge::SurchargeResult;
 use crate::domain::money::{format_count, format_money, from_fen};
 use crate::domain::ResolvedPolicy;
 use crate::registry::notices::NoticeStatus;
-use crate::registry::payments::surcharge_start;
+use crate::registry::payments::{reckon_levy, SurchargeTerms};
 use crate::registry::roll::RollRow;
 
 /// Rows read per query while reckoning surcharges.
@@ -77,11 +76,13 @@ pub struct Overview {
 pub struct Reckoned {
     /// The roll's stored line.
     pub raw: RollRaw,
+    /// The principal after an approved hardship reduction.
+    pub principal: Decimal,
     /// The surcharge position.
     pub position: SurchargeResult,
     /// Paid up to the as-of date.
     pub paid: Decimal,
-    /// The payment due date.
+    /// The payment due date (after an approved deferral).
     pub due_date: NaiveDate,
 }
 
@@ -133,6 +134,7 @@ pub fn reckon(
             crate::db::demands::first_deadlines(conn, levy_year, &ids, as_of)?
         }
     };
+    let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
     let mut out = Vec::with_capacity(raws.len());
     for r in raws {
         let policy = match policies.entry(r.10) {
@@ -145,17 +147,22 @@ pub fn reckon(
                 v.insert(p)
             }
         };
-        let due = policy.payment_due.value;
         let pays = paid.remove(&r.0).unwrap_or_default();
-        let start = surcharge_start(trigger, due, deadlines.get(&r.0).copied(), as_of)
-            .unwrap_or(as_of.max(due));
-        let position = surcharge(&policy.surcharge.value, from_fen(r.8), start, &pays, as_of)
+        let terms = SurchargeTerms {
+            rule: &policy.surcharge.value,
+            due: policy.payment_due.value,
+            trigger,
+            first_deadline: deadlines.get(&r.0).copied(),
+            relief: reliefs.get(&r.0),
+        };
+        let p = reckon_levy(&terms, from_fen(r.8), &pays, as_of)
             .map_err(|e| DbError::Task(e.to_string()))?;
         out.push(Reckoned {
             paid: pays.iter().map(|p| p.amount).sum(),
             raw: r,
-            position,
-            due_date: due,
+            principal: p.principal,
+            position: p.result,
+            due_date: p.due,
         });
     }
     Ok(out)

@@ -1,5 +1,5 @@
 //! Written demands (催缴通知书): the tax bureau's warning with a deadline to an employer
-//! in arrears (残疾人就业条例 第二十七条; 72号 第二十条). Issuing one records the figures
+//! in arrears (残疾人就业条例 第二十七条; 72号 第二十六条). Issuing one records the figures
 //! it prints (the statement on the day of issue) and its deadline, audited in the same
 //! transaction; under `collection.surcharge_from = "written_demand"` the surcharge runs
 //! only once that deadline has passed (docs/rules.md §6).

@@ -15,9 +15,11 @@ use crate::db::employers::Employer;
 use crate::db::payments::{self as repo, NewPayment, PaymentRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::ids::mask_numbers_in;
-use crate::domain::levy::{surcharge, Payment};
+use crate::domain::levy::{surcharge, Payment, SurchargeError, SurchargeResult};
 use crate::domain::money::{format_money, from_fen};
+use crate::domain::Language;
 use crate::domain::{Cited, PolicyProvider, ResolvedPolicy, SurchargeRule};
+use crate::registry::hardship::Relief;
 
 /// The largest single payment accepted, in fen: ten billion yuan. The levy of the
 /// largest employer in China (over a million staff, wage at the cap) is a few billion
@@ -288,31 +290,129 @@ pub fn surcharge_start(
     }
 }
 
-/// What a statement says of the rule that started the surcharge (Chinese, then English).
+/// What a statement says of the rule that started the surcharge, in `lang`: the
+/// statement shows both languages ([`trigger_note`]), an overdue reminder the sentence of
+/// its own language.
+pub fn trigger_text(
+    trigger: SurchargeFrom,
+    first_deadline: Option<NaiveDate>,
+    as_of: NaiveDate,
+    lang: Language,
+) -> String {
+    match (trigger, first_deadline, lang) {
+        (SurchargeFrom::DueDate, _, Language::Zh) => {
+            "滞纳金自缴款期限届满次日起按日加收".to_owned()
+        }
+        (SurchargeFrom::DueDate, _, Language::En) => {
+            "the surcharge accrues from the day after the due date".to_owned()
+        }
+        (SurchargeFrom::WrittenDemand, Some(d), Language::Zh) if d < as_of => {
+            format!("滞纳金自催缴通知书限期 {d} 届满次日起按日加收（残疾人就业条例第二十七条）")
+        }
+        (SurchargeFrom::WrittenDemand, Some(d), Language::En) if d < as_of => format!(
+            "the surcharge accrues from the day after the written demand's deadline, {d}: \
+             Regulations on the Employment of Persons with Disabilities, art. 27"
+        ),
+        (SurchargeFrom::WrittenDemand, Some(d), Language::Zh) => {
+            format!("已发出催缴通知书，限期 {d} 届满前不加收滞纳金（残疾人就业条例第二十七条）")
+        }
+        (SurchargeFrom::WrittenDemand, Some(d), Language::En) => format!(
+            "a written demand was issued; no surcharge accrues before its deadline, {d} \
+             (Regulations on the Employment of Persons with Disabilities, art. 27)"
+        ),
+        (SurchargeFrom::WrittenDemand, None, Language::Zh) => {
+            "尚未发出催缴通知书，不加收滞纳金（残疾人就业条例第二十七条）".to_owned()
+        }
+        (SurchargeFrom::WrittenDemand, None, Language::En) => {
+            "no written demand has been issued, so no surcharge accrues \
+             (Regulations on the Employment of Persons with Disabilities, art. 27)"
+                .to_owned()
+        }
+    }
+}
+
+/// [`trigger_text`] in Chinese, then in English, as the statement shows it.
 fn trigger_note(
     trigger: SurchargeFrom,
     first_deadline: Option<NaiveDate>,
     as_of: NaiveDate,
 ) -> String {
-    match (trigger, first_deadline) {
-        (SurchargeFrom::DueDate, _) => "滞纳金自缴款期限届满次日起按日加收 \
-             (the surcharge accrues from the day after the due date)"
-            .to_owned(),
-        (SurchargeFrom::WrittenDemand, Some(d)) if d < as_of => format!(
-            "滞纳金自催缴通知书限期 {d} 届满次日起按日加收（残疾人就业条例第二十七条） \
-             (the surcharge accrues from the day after the written demand's deadline, {d}: \
-             Regulations on the Employment of Persons with Disabilities, art. 27)"
-        ),
-        (SurchargeFrom::WrittenDemand, Some(d)) => format!(
-            "已发出催缴通知书，限期 {d} 届满前不加收滞纳金（残疾人就业条例第二十七条） \
-             (a written demand was issued; no surcharge accrues before its deadline, {d})"
-        ),
-        (SurchargeFrom::WrittenDemand, None) => {
-            "尚未发出催缴通知书，不加收滞纳金（残疾人就业条例第二十七条） \
-             (no written demand has been issued, so no surcharge accrues)"
-                .to_owned()
-        }
+    format!(
+        "{} ({})",
+        trigger_text(trigger, first_deadline, as_of, Language::Zh),
+        trigger_text(trigger, first_deadline, as_of, Language::En)
+    )
+}
+
+/// What the surcharge of one levy depends on besides its principal and payments: the
+/// rule of its policy snapshot, the region's due date, the trigger
+/// (`collection.surcharge_from`), the deadline of the first written demand known on the
+/// day, and an approved hardship decision (docs/rules.md §6a).
+#[derive(Debug, Clone, Copy)]
+pub struct SurchargeTerms<'a> {
+    /// Rate, cap.
+    pub rule: &'a SurchargeRule,
+    /// The region's due date, before any deferral.
+    pub due: NaiveDate,
+    /// When the surcharge starts.
+    pub trigger: SurchargeFrom,
+    /// The first demand's deadline, of a demand issued on or before the day.
+    pub first_deadline: Option<NaiveDate>,
+    /// An approved reduction or deferral.
+    pub relief: Option<&'a Relief>,
+}
+
+/// One levy reckoned on a day.
+#[derive(Debug, Clone)]
+pub struct LevyPosition {
+    /// The principal after an approved reduction.
+    pub principal: Decimal,
+    /// The due date after an approved deferral.
+    pub due: NaiveDate,
+    /// The last day not surcharged; `None` while nothing may accrue (the written demand
+    /// rule before a demand's deadline has passed).
+    pub start: Option<NaiveDate>,
+    /// Principal, surcharge, what is owed.
+    pub result: SurchargeResult,
+}
+
+impl LevyPosition {
+    /// The first surcharged day, if the surcharge has started.
+    pub fn surcharge_from(&self) -> Option<NaiveDate> {
+        self.start.and_then(|d| d.succ_opt())
     }
+}
+
+/// The one reckoning of a levy's surcharge that the statement, the levy roll, the tax
+/// pages and the reminders share, so that they cannot disagree: a hardship decision
+/// lowers the principal or moves the due date, the trigger decides the first surcharged
+/// day ([`surcharge_start`]), and [`surcharge`] does the arithmetic up to `as_of`.
+pub fn reckon_levy(
+    terms: &SurchargeTerms<'_>,
+    payable: Decimal,
+    payments: &[Payment],
+    as_of: NaiveDate,
+) -> Result<LevyPosition, SurchargeError> {
+    let (principal, due) = match terms.relief {
+        Some(r) => (r.principal(payable), r.due(terms.due)),
+        None => (payable, terms.due),
+    };
+    let start = surcharge_start(terms.trigger, due, terms.first_deadline, as_of);
+    // Before the start nothing accrues: reckoned from the as-of date itself (or the due
+    // date, if later), the surcharge of no day is counted.
+    let result = surcharge(
+        terms.rule,
+        principal,
+        start.unwrap_or(as_of.max(due)),
+        payments,
+        as_of,
+    )?;
+    Ok(LevyPosition {
+        principal,
+        due,
+        start,
+        result,
+    })
 }
 
 /// [`statement`] with the surcharge started by `trigger` (`collection.surcharge_from`):
@@ -360,15 +460,7 @@ pub fn statement_under(
         })
         .collect();
     let rule: &Cited<SurchargeRule> = &policy.surcharge;
-    let due = policy.payment_due.value;
-    // docs/rules.md §6a: an approved reduction lowers the principal, an approved
-    // deferral moves the due date (no surcharge until then); the trigger then counts
-    // from the due date as moved.
     let hardship = crate::registry::hardship::relief_of(conn, employer.id, levy_year)?;
-    let (principal, due) = match &hardship {
-        Some((relief, _)) => (relief.principal(principal), relief.due(due)),
-        None => (principal, due),
-    };
     let first_deadline = match trigger {
         SurchargeFrom::DueDate => None,
         SurchargeFrom::WrittenDemand => {
@@ -376,15 +468,17 @@ pub fn statement_under(
                 .remove(&employer.id)
         }
     };
-    let start = surcharge_start(trigger, due, first_deadline, as_of);
-    let r = surcharge(
-        &rule.value,
-        principal,
-        start.unwrap_or(as_of.max(due)),
-        &payments,
-        as_of,
-    )
-    .map_err(|e| StatementError::Internal(e.to_string()))?;
+    let terms = SurchargeTerms {
+        rule: &rule.value,
+        due: policy.payment_due.value,
+        trigger,
+        first_deadline,
+        relief: hardship.as_ref().map(|(relief, _)| relief),
+    };
+    let position = reckon_levy(&terms, principal, &payments, as_of)
+        .map_err(|e| StatementError::Internal(e.to_string()))?;
+    let (principal, due, start) = (position.principal, position.due, position.start);
+    let r = position.result;
     let outstanding = r.outstanding_principal + r.outstanding_surcharge;
     let reward = crate::registry::rewards::of_employer(conn, employer, levy_year)?;
     Ok(Statement {

@@ -8,11 +8,13 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
 
+use crate::config::SurchargeFrom;
 use crate::db::assessments::{snapshot_json, RollRaw};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::levy::surcharge;
 use crate::domain::money::{format_count, format_money, from_fen};
 use crate::domain::ResolvedPolicy;
+use crate::registry::hardship::Relief;
+use crate::registry::payments::{reckon_levy, SurchargeTerms};
 
 pub mod xlsx;
 
@@ -109,6 +111,9 @@ struct Chunk {
     raws: Vec<RollRaw>,
     paid: HashMap<i64, Vec<crate::domain::levy::Payment>>,
     policies: Vec<(i64, ResolvedPolicy)>,
+    /// First written demands' deadlines, read only under the written demand rule.
+    deadlines: HashMap<i64, NaiveDate>,
+    reliefs: HashMap<i64, Relief>,
 }
 
 /// Reads the roll chunk by chunk and sends each chunk to `tx`; stops at the end, on an
@@ -118,6 +123,7 @@ fn read_chunks(
     levy_year: i32,
     region_prefix: &str,
     as_of: NaiveDate,
+    trigger: SurchargeFrom,
     tx: &std::sync::mpsc::SyncSender<Result<Chunk, DbError>>,
 ) {
     let mut after = String::new();
@@ -132,6 +138,13 @@ fn read_chunks(
             after.clone_from(&last.1);
             let ids: Vec<i64> = raws.iter().map(|r| r.0).collect();
             let paid = crate::db::payments::of_employers(conn, levy_year, &ids, Some(as_of))?;
+            let deadlines = match trigger {
+                SurchargeFrom::DueDate => HashMap::new(),
+                SurchargeFrom::WrittenDemand => {
+                    crate::db::demands::first_deadlines(conn, levy_year, &ids, as_of)?
+                }
+            };
+            let reliefs = crate::registry::hardship::reliefs(conn, levy_year, &ids)?;
             let mut policies = Vec::new();
             for r in &raws {
                 if known.insert(r.10) {
@@ -146,6 +159,8 @@ fn read_chunks(
                 raws,
                 paid,
                 policies,
+                deadlines,
+                reliefs,
             }))
         })();
         let last = !matches!(chunk, Ok(Some(_)));
@@ -161,7 +176,8 @@ fn read_chunks(
 /// Produces the roll of `levy_year` for employers whose region starts with
 /// `region_prefix`, in USCC order, from the `skip`-th row, at most `limit` rows (all
 /// when `None`), calling `emit` for each; returns the sums over the rows visited.
-/// `sums_over_all` keeps reading past the page to total the whole roll.
+/// `sums_over_all` keeps reading past the page to total the whole roll. The surcharge
+/// is the statement's ([`reckon_levy`]), started as `trigger` says.
 ///
 /// The next chunk is read on a second thread (with `conn`) while this one computes the
 /// surcharges and emits the rows of the current chunk; at most two chunks are in memory.
@@ -174,13 +190,14 @@ pub fn for_each(
     skip: i64,
     limit: Option<i64>,
     sums_over_all: bool,
+    trigger: SurchargeFrom,
     emit: &mut dyn FnMut(RollRow) -> Result<(), DbError>,
 ) -> Result<Sums, DbError> {
     std::thread::scope(|scope| {
         // One chunk waiting while one is processed: reading stays one chunk ahead.
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        scope.spawn(move || read_chunks(conn, levy_year, region_prefix, as_of, &tx));
-        let result = emit_chunks(&rx, as_of, skip, limit, sums_over_all, emit);
+        scope.spawn(move || read_chunks(conn, levy_year, region_prefix, as_of, trigger, &tx));
+        let result = emit_chunks(&rx, as_of, skip, limit, sums_over_all, emit, trigger);
         // Dropping the receiver stops the reader at its next send.
         drop(rx);
         result
@@ -194,6 +211,7 @@ fn emit_chunks(
     limit: Option<i64>,
     sums_over_all: bool,
     emit: &mut dyn FnMut(RollRow) -> Result<(), DbError>,
+    trigger: SurchargeFrom,
 ) -> Result<Sums, DbError> {
     let mut sums = Sums::default();
     let mut index: i64 = 0;
@@ -204,6 +222,8 @@ fn emit_chunks(
             raws,
             mut paid,
             policies: new,
+            deadlines,
+            reliefs,
         } = chunk?;
         policies.extend(new);
         for r in raws {
@@ -212,14 +232,16 @@ fn emit_chunks(
                 .ok_or_else(|| DbError::Task(format!("policy snapshot {} was not read", r.10)))?;
             let principal = from_fen(r.8);
             let pays = paid.remove(&r.0).unwrap_or_default();
-            let s = surcharge(
-                &policy.surcharge.value,
-                principal,
-                policy.payment_due.value,
-                &pays,
-                as_of,
-            )
-            .map_err(|e| DbError::Task(e.to_string()))?;
+            let terms = SurchargeTerms {
+                rule: &policy.surcharge.value,
+                due: policy.payment_due.value,
+                trigger,
+                first_deadline: deadlines.get(&r.0).copied(),
+                relief: reliefs.get(&r.0),
+            };
+            let position = reckon_levy(&terms, principal, &pays, as_of)
+                .map_err(|e| DbError::Task(e.to_string()))?;
+            let s = &position.result;
             let paid_total: Decimal = pays.iter().map(|p| p.amount).sum();
             let outstanding = s.outstanding_principal + s.outstanding_surcharge;
             sums.add(principal, paid_total, s.accrued, outstanding);
@@ -240,7 +262,7 @@ fn emit_chunks(
                     outstanding: format_money(outstanding),
                     exempt: r.9,
                     status: crate::registry::notices::NoticeStatus::of_assessment(r.9, r.11 > 0),
-                    due_date: policy.payment_due.value,
+                    due_date: position.due,
                 })?;
             } else if !sums_over_all && limit.is_some_and(|l| index >= skip + l) {
                 return Ok(sums);

@@ -190,19 +190,20 @@ async fn lifecycle_submit_certify_amend_and_roles() {
     assert_eq!(r.status(), 404);
 }
 
-/// Hunan publishes no social average wage for data year 2024 in the shipped packs: the
-/// declaration is valid and stored, and says what its assessment waits for.
+/// Hubei has no social average wage for data year 2024 in the shipped packs (no figure
+/// was found: docs/policy-data.md): the declaration is valid and stored, and says what
+/// its assessment waits for.
 #[tokio::test]
 async fn a_valid_declaration_is_stored_while_the_law_lacks_a_figure_and_the_assessment_waits() {
     let app = crate::helpers::spawn_app().await;
     let admin = app.token(Role::Admin, None, None).await;
-    let uscc = uscc_with_check("91430102MA0000021");
+    let uscc = uscc_with_check("91420102MA0000021");
     let r = app
         .send(
             Method::POST,
             "/api/v1/employers",
             Some(&admin),
-            Some(json!({"uscc": uscc, "name": "长沙示例公司", "kind": "enterprise", "region": "430102"})),
+            Some(json!({"uscc": uscc, "name": "武汉示例公司", "kind": "enterprise", "region": "420102"})),
         )
         .await;
     assert_eq!(r.status(), 201, "{:?}", r.text().await);
@@ -217,7 +218,7 @@ async fn a_valid_declaration_is_stored_while_the_law_lacks_a_figure_and_the_asse
     assert_eq!(waits[0]["pointer"], "/overrides/social_average_wage");
     let said = waits[0]["detail"].to_string();
     assert!(
-        said.contains("430102") && said.contains("2024") && said.contains("待政策包补充后核定"),
+        said.contains("420102") && said.contains("2024") && said.contains("待政策包补充后核定"),
         "{said}"
     );
     // A declaration that is wrong as well is still refused.
@@ -266,7 +267,7 @@ async fn a_valid_declaration_is_stored_while_the_law_lacks_a_figure_and_the_asse
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("waiting (1 employer(s)") && text.contains("430102"),
+        text.contains("waiting (1 employer(s)") && text.contains("420102"),
         "{text}"
     );
     assert!(

@@ -1,4 +1,4 @@
-//! Dispatched disabled workers (docs/rules.md §4.4; 财政部公告2019年第98号 第三条): the
+//! Dispatched disabled workers (docs/rules.md §4.4; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”): the
 //! agency and the host that agree who counts the person are no certificate dispute; the
 //! side the agreement names counts the person in D and in N, the other in neither. Lines
 //! that disagree stay a dispute, counted by neither.

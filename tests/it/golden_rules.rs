@@ -93,3 +93,10 @@ async fn golden_working_age_cases_through_http_and_cli() {
 async fn golden_dispatch_cases_through_http_and_cli() {
     run_dir("dispatch", 4).await;
 }
+
+/// The provinces' figures found for the cap and the quota (docs/policy-data.md): each
+/// case states the release or document it comes from.
+#[tokio::test]
+async fn golden_province_cases_through_http_and_cli() {
+    run_dir("provinces", 18).await;
+}

@@ -36,6 +36,7 @@ mod receipts;
 mod reminders;
 mod rewards;
 mod roll;
+mod surcharge_trigger;
 mod tax_pages;
 mod violations;
 mod year;

@@ -76,6 +76,7 @@ impl Fixture {
             &Schedule::from_settings(&self.settings.mail),
             2025,
             as_of,
+            self.settings.collection.surcharge_from,
         )
         .expect("plan")
     }
@@ -624,6 +625,7 @@ async fn declare_overdue_goes_to_the_undeclared_once_per_stage_until_they_declar
                 &schedule,
                 2025,
                 day,
+                f.settings.collection.surcharge_from,
             )
             .expect("plan")
         };

@@ -554,12 +554,12 @@ pub(crate) fn write_exclusion_detail(
         let side = e.dispatch.map(|d| d.counted_by);
         out.push_str(match side {
             Some(super::DispatchRole::Host) => lang.pick(
-                "劳务派遣人员，派遣协议约定由用工单位计入（财政部公告2019年第98号 第三条）",
-                "a dispatched worker whom the dispatch agreement assigns to the host (财政部公告2019年第98号 第三条)",
+                "劳务派遣人员，派遣协议约定由用工单位计入（发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”）",
+                "a dispatched worker whom the dispatch agreement assigns to the host (发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”)",
             ),
             _ => lang.pick(
-                "劳务派遣人员，派遣协议约定由派遣单位计入（财政部公告2019年第98号 第三条）",
-                "a dispatched worker whom the dispatch agreement assigns to the agency (财政部公告2019年第98号 第三条)",
+                "劳务派遣人员，派遣协议约定由派遣单位计入（发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”）",
+                "a dispatched worker whom the dispatch agreement assigns to the agency (发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”)",
             ),
         });
     }

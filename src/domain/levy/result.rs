@@ -364,11 +364,11 @@ impl Warning {
             } => {
                 if zh {
                     format!(
-                        "劳务派遣残疾人按派遣协议计入用工单位：在职职工人数加 {added_months} 人月、减 {removed_months} 人月（除以 12 计入年平均人数；财政部公告2019年第98号 第三条）。"
+                        "劳务派遣残疾人按派遣协议计入用工单位：在职职工人数加 {added_months} 人月、减 {removed_months} 人月（除以 12 计入年平均人数；发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”）。"
                     )
                 } else {
                     format!(
-                        "Dispatched disabled workers counted at the host under the dispatch agreement: {added_months} person-months added to and {removed_months} removed from the staff count (divided by 12 into the average; 财政部公告2019年第98号 第三条)."
+                        "Dispatched disabled workers counted at the host under the dispatch agreement: {added_months} person-months added to and {removed_months} removed from the staff count (divided by 12 into the average; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”)."
                     )
                 }
             }

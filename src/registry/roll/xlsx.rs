@@ -106,6 +106,7 @@ pub fn write_workbook<W: Write + Send>(
     levy_year: i32,
     region_prefix: &str,
     as_of: NaiveDate,
+    trigger: crate::config::SurchargeFrom,
     out: W,
 ) -> Result<RollTotals, WorkbookError> {
     let f = Formats::new();
@@ -136,6 +137,7 @@ pub fn write_workbook<W: Write + Send>(
             0,
             None,
             true,
+            trigger,
             &mut |r| {
                 if row >= MAX_EMPLOYERS {
                     // `for_each` stops on any error; the flag tells this one apart.

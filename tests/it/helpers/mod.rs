@@ -313,6 +313,7 @@ impl TestApp {
                     &schedule,
                     year,
                     today,
+                    settings.collection.surcharge_from,
                 )
                 .expect("plan reminders");
                 for (k, n) in r.queued {
@@ -336,7 +337,8 @@ impl TestApp {
         let clock = self.clock.clone();
         tokio::task::spawn_blocking(move || {
             let mailer = quota_levy::mail::mailer_from_settings(&settings).expect("mailer");
-            let cfg = quota_levy::mail::PassConfig::from_settings(&settings.mail, "test");
+            let cfg = quota_levy::mail::PassConfig::from_settings(&settings.mail, "test")
+                .with_surcharge_from(settings.collection.surcharge_from);
             quota_levy::mail::run_pass(
                 &pool,
                 &mailer,
