@@ -396,6 +396,15 @@ fn worker_name(n: usize) -> String {
     format!("{host}:{}#{n}", std::process::id())
 }
 
+/// True for SQLite's "database is locked": the write lock could not be had in time.
+fn sqlite_locked(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("database is locked")
+    )
+}
+
 /// How long a worker waits before looking again when every pending chunk is held by
 /// another worker.
 const BUSY_WAIT: Duration = Duration::from_millis(200);
@@ -453,6 +462,9 @@ pub fn work(
                             }
                             Ok(Step::Busy) => std::thread::sleep(BUSY_WAIT),
                             Ok(Step::Stopped) => return Ok(()),
+                            // SQLite: another process held the write lock past the busy
+                            // timeout (a long chunk); nothing was done, so take a turn later.
+                            Err(e) if sqlite_locked(&e) => std::thread::sleep(BUSY_WAIT),
                             Err(e) => {
                                 // Tell the other workers (here and elsewhere) to stop.
                                 let now = Utc::now().naive_utc();
