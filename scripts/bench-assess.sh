@@ -144,7 +144,9 @@ bench() { # backend url workers
     secs="$(to_seconds "$wall")"
     rate="$(awk -v n="$processed" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
     printf '%s\t%s\t%s\t%.1f\t%s\t%.0f\n' "$backend" "$workers" "$processed" "$secs" "$rate" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" >>"$ROWS"
-    echo "== $backend, $workers worker(s): $processed employers in ${secs} s = $rate employers/s, peak RSS $((rss / 1024)) MB"
+    local cpu
+    cpu="$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$WORK/$tag-time.txt")"
+    echo "== $backend, $workers worker(s): $processed employers in ${secs} s = $rate employers/s, peak RSS $((rss / 1024)) MB, client CPU ${cpu} s"
 }
 
 LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
