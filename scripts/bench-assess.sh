@@ -15,6 +15,9 @@
 #                   each `assess --workers W` runs on a fresh copy of the generated
 #                   database (CREATE DATABASE … TEMPLATE), so every count starts clean;
 #                   SQLite is always timed with one worker (it has one writer)
+#   BIN             the binary to time (default target/release/quota-levy, built first);
+#                   another one is timed as it is
+#   WRITE=0         print the figures only, leave BENCHMARKS.md alone
 #   KEEP=1          keep the SQLite file and the PostgreSQL database afterwards
 set -euo pipefail
 
@@ -28,7 +31,7 @@ YEAR=2025
 
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
-BIN="$ROOT/target/release/quota-levy"
+BIN="${BIN:-$ROOT/target/release/quota-levy}"
 WORK="$(mktemp -d /tmp/ql-bench.XXXXXX)"
 cleanup() {
     if [[ "${KEEP:-0}" != 1 ]]; then
@@ -43,8 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== building release"
-cargo build --release --quiet
+if [[ "$BIN" == "$ROOT/target/release/quota-levy" ]]; then
+    echo "== building release"
+    cargo build --release --quiet
+fi
 
 pg_url() { # the admin URL with the database replaced
     local base="${PG_ADMIN_URL%%\?*}"
@@ -180,6 +185,10 @@ for b in $BACKENDS; do
     esac
 done
 
+if [[ "${WRITE:-1}" == 0 ]]; then
+    cat "$ROWS" "$FLOORS"
+    exit 0
+fi
 # Update BENCHMARKS.md: the rows of this run replace those of the same backend and size.
 MACHINE="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), load avg at start $LOAD"
 DATE="$(date -u +%Y-%m-%d)"
