@@ -52,14 +52,32 @@ pub enum Command {
     #[command(subcommand)]
     LevyRoll(LevyRollCommand),
     /// Assess every employer with a filed declaration for a levy year (the job behind
-    /// POST /api/v1/assessment-runs). Interrupted, it resumes where it stopped.
+    /// POST /api/v1/assessment-runs). Interrupted, it resumes where it stopped. Several
+    /// processes (on one host or several) may work one run together on PostgreSQL:
+    /// start each with the same --levy-year and --region, or with --join RUN_ID.
     Assess {
         /// The levy year (its data year is the year before).
-        #[arg(long)]
-        levy_year: i32,
+        #[arg(long, required_unless_present = "join")]
+        levy_year: Option<i32>,
         /// Only employers in this region (GB/T 2260) and below it.
         #[arg(long, value_name = "CODE")]
         region: Option<String>,
+        /// Work the unfinished run RUN_ID (as printed by --prepare or by another
+        /// worker) instead of finding or starting the run of a year and region.
+        #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["levy_year", "region", "prepare", "chunk_size"])]
+        join: Option<i64>,
+        /// Worker threads in this process, each on its own database connection (1 to
+        /// database.pool_size). Above 1 on PostgreSQL only: SQLite has one writer.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        workers: usize,
+        /// Only prepare the run (create it and cut it into chunks), print its id and
+        /// exit; workers then take it with --join.
+        #[arg(long)]
+        prepare: bool,
+        /// Employers per chunk (and per transaction) when the run is created, 100 to
+        /// 100000; a run joined or resumed keeps its chunks.
+        #[arg(long, value_name = "N")]
+        chunk_size: Option<usize>,
     },
     /// Public compliance notices (公示): publish one, list them.
     #[command(subcommand)]

@@ -38,7 +38,24 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(c) => crate::import::cli::run(&settings, c),
         Command::Calc { file, lang } => calc(&settings, file, &lang),
         Command::Policy(p) => policy(&settings, p),
-        Command::Assess { levy_year, region } => assess(&settings, levy_year, region),
+        Command::Assess {
+            levy_year,
+            region,
+            join,
+            workers,
+            prepare,
+            chunk_size,
+        } => assess(
+            &settings,
+            AssessArgs {
+                levy_year,
+                region,
+                join,
+                workers,
+                prepare,
+                chunk_size,
+            },
+        ),
         Command::LevyRoll(LevyRollCommand::Export {
             levy_year,
             region,
@@ -241,10 +258,40 @@ fn levy_roll_export(
     Ok(ExitCode::SUCCESS)
 }
 
-fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow::Result<ExitCode> {
-    use crate::jobs::assess::{execute, prepare, AssessJob};
-    if !(2016..=2100).contains(&levy_year) {
-        anyhow::bail!("--levy-year: expected a year from 2016 to 2100");
+/// The options of `quota-levy assess`.
+struct AssessArgs {
+    levy_year: Option<i32>,
+    region: Option<String>,
+    join: Option<i64>,
+    workers: usize,
+    prepare: bool,
+    chunk_size: Option<usize>,
+}
+
+fn assess(settings: &Settings, args: AssessArgs) -> anyhow::Result<ExitCode> {
+    use crate::jobs::assess::{prepare_sized, work, AssessJob, CHUNK};
+    let AssessArgs {
+        levy_year,
+        region,
+        join,
+        workers,
+        prepare,
+        chunk_size,
+    } = args;
+    if let Some(y) = levy_year {
+        if !(2016..=2100).contains(&y) {
+            anyhow::bail!("--levy-year: 应为 2016 至 2100 年 / expected a year from 2016 to 2100");
+        }
+    }
+    let chunk_size = chunk_size.unwrap_or(CHUNK as usize);
+    if !(100..=100_000).contains(&chunk_size) {
+        anyhow::bail!("--chunk-size: 应为 100 至 100000 / expected 100 to 100000 employers");
+    }
+    let pool = settings.database.pool_size as usize;
+    if !(1..=pool).contains(&workers) {
+        anyhow::bail!(
+            "--workers: 应为 1 至 {pool}（database.pool_size）/ expected 1 to {pool} (database.pool_size)"
+        );
     }
     let region = region
         .map(|r| {
@@ -254,13 +301,41 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
         .transpose()?;
     let book = settings.load_policy()?;
     let db = open_db(settings)?;
+    if workers > 1 && db.backend() == crate::db::Backend::Sqlite {
+        anyhow::bail!(
+            "--workers: SQLite 只有一个写入者，多个工作线程只会轮流等待；请用 1，或改用 PostgreSQL / \
+             SQLite has a single writer, so more workers would only take turns: use 1, or PostgreSQL"
+        );
+    }
     db.migrate()?;
-    let job = AssessJob {
-        levy_year,
-        region,
-        actor: "cli:assess".into(),
+    let run_id = match join {
+        Some(id) => {
+            let run = crate::db::assessments::run(&mut *db.conn()?, id)?.ok_or_else(|| {
+                anyhow::anyhow!("--join: 没有核定批次 {id} / no assessment run {id}")
+            })?;
+            if run.status != "running" {
+                anyhow::bail!(
+                    "--join: 核定批次 {id} 已结束（{}）/ assessment run {id} is not running ({})",
+                    run.status,
+                    run.status
+                );
+            }
+            id
+        }
+        None => {
+            let job = AssessJob {
+                // Present unless --join (clap requires one of them).
+                levy_year: levy_year.unwrap_or_default(),
+                region,
+                actor: "cli:assess".into(),
+            };
+            prepare_sized(&mut *db.conn()?, &job, chunk_size)?
+        }
     };
-    let run_id = prepare(&mut *db.conn()?, &job)?;
+    if prepare {
+        crate::outln!("{run_id}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let started = std::time::Instant::now();
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
@@ -270,10 +345,17 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let run = execute(&db, &book, run_id, &mut |r| {
+    let mut committed = 0u64;
+    let run = work(&db, &book, run_id, workers, &mut |r| {
+        committed += 1;
         bar.set_length(r.total.max(0) as u64);
         bar.set_position(r.processed.max(0) as u64);
     })?;
+    let job = AssessJob {
+        levy_year: run.levy_year,
+        region: run.region.as_deref().and_then(|r| r.parse().ok()),
+        actor: "cli:assess".into(),
+    };
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     crate::outln!(
@@ -291,6 +373,7 @@ fn assess(settings: &Settings, levy_year: i32, region: Option<String>) -> anyhow
     crate::outln!("  newly assessed                      {}", run.assessed);
     crate::outln!("  unchanged (already assessed)        {}", run.unchanged);
     crate::outln!("  could not be assessed               {}", run.failed);
+    crate::outln!("  chunks committed by this process    {committed} ({workers} worker(s))");
     if run.failed > 0 {
         for w in crate::jobs::assess::waiting(&mut *db.conn()?, &book, &job)? {
             crate::outln!(

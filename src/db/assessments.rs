@@ -282,7 +282,8 @@ pub struct Run {
     pub below_quota: i64,
     /// Sum of levy payable, fen.
     pub payable_total_fen: i64,
-    /// Progress mark: every employer with a smaller id is done.
+    /// The highest employer id of the chunks committed so far (with several workers,
+    /// chunks below it may still be in progress).
     pub last_employer_id: i64,
     /// Who started it.
     pub started_by: String,
@@ -377,26 +378,34 @@ pub struct ChunkCounts {
     pub payable_fen: i64,
 }
 
-/// Records a chunk's progress.
+/// Records a chunk's progress: adds its counts and moves the progress mark up to
+/// `last_employer_id` (never down: workers commit their chunks in any order).
 pub fn advance_run(
     conn: &mut AnyConnection,
     run_id: i64,
     last_employer_id: i64,
     c: ChunkCounts,
 ) -> Result<(), DbError> {
-    use assessment_runs::dsl as r;
-    diesel::update(r::assessment_runs.find(run_id))
-        .set((
-            r::processed.eq(r::processed + c.processed),
-            r::assessed.eq(r::assessed + c.assessed),
-            r::unchanged.eq(r::unchanged + c.unchanged),
-            r::failed.eq(r::failed + c.failed),
-            r::exempt.eq(r::exempt + c.exempt),
-            r::below_quota.eq(r::below_quota + c.below_quota),
-            r::payable_total_fen.eq(r::payable_total_fen + c.payable_fen),
-            r::last_employer_id.eq(last_employer_id),
-        ))
-        .execute(conn)?;
+    use diesel::sql_types::BigInt;
+    // One statement on both backends: `CASE` where PostgreSQL would say `GREATEST` and
+    // SQLite `max`. Numbered parameters in order of first use bind the same on both.
+    diesel::sql_query(
+        "UPDATE assessment_runs SET processed = processed + $1, assessed = assessed + $2, \
+         unchanged = unchanged + $3, failed = failed + $4, exempt = exempt + $5, \
+         below_quota = below_quota + $6, payable_total_fen = payable_total_fen + $7, \
+         last_employer_id = CASE WHEN last_employer_id < $8 THEN $8 ELSE last_employer_id END \
+         WHERE id = $9",
+    )
+    .bind::<BigInt, _>(c.processed)
+    .bind::<BigInt, _>(c.assessed)
+    .bind::<BigInt, _>(c.unchanged)
+    .bind::<BigInt, _>(c.failed)
+    .bind::<BigInt, _>(c.exempt)
+    .bind::<BigInt, _>(c.below_quota)
+    .bind::<BigInt, _>(c.payable_fen)
+    .bind::<BigInt, _>(last_employer_id)
+    .bind::<BigInt, _>(run_id)
+    .execute(conn)?;
     Ok(())
 }
 
@@ -407,17 +416,23 @@ pub fn finish_run(
     error: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    diesel::update(assessment_runs::table.find(run_id))
-        .set((
-            assessment_runs::status.eq(if error.is_some() {
-                "failed"
-            } else {
-                "finished"
-            }),
-            assessment_runs::finished_at.eq(Some(now)),
-            assessment_runs::error.eq(error),
-        ))
-        .execute(conn)?;
+    // Only a running run: a worker that stops late must not turn another worker's
+    // "finished" into "failed", nor finish a run twice.
+    diesel::update(
+        assessment_runs::table
+            .find(run_id)
+            .filter(assessment_runs::status.eq("running")),
+    )
+    .set((
+        assessment_runs::status.eq(if error.is_some() {
+            "failed"
+        } else {
+            "finished"
+        }),
+        assessment_runs::finished_at.eq(Some(now)),
+        assessment_runs::error.eq(error),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 

@@ -23,6 +23,7 @@ pub mod payments;
 pub mod positions;
 pub mod receipts;
 pub mod rewards;
+pub mod run_chunks;
 pub mod schema;
 #[cfg(test)]
 pub mod test_support;

@@ -152,6 +152,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The chunks of a batch run: ranges of employer ids, each claimed and committed by
+    /// one worker.
+    assessment_run_chunks (run_id, seq) {
+        run_id -> BigInt,
+        seq -> Integer,
+        after_employer_id -> BigInt,
+        last_employer_id -> BigInt,
+        done_at -> Nullable<Timestamp>,
+        worker -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     /// Immutable assessments; one current per employer and levy year.
     assessments (id) {
         id -> BigInt,
@@ -486,6 +499,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificate_resolutions,
     policy_snapshots,
     assessment_runs,
+    assessment_run_chunks,
     assessments,
     outbox,
     payments,

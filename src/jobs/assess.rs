@@ -1,27 +1,37 @@
 //! The batch assessment of a levy year (and optionally a region): the job behind
 //! `quota-levy assess` and `POST /api/v1/assessment-runs`.
 //!
-//! Employers are processed in id order, in chunks. Each chunk is one transaction that
-//! writes its assessments AND advances the run's progress mark, so a process killed at
-//! any point (even `kill -9`) resumes exactly after the last committed chunk: no
-//! employer is missed and none is assessed twice. Independently, an employer whose
-//! current assessment already has the same inputs and policy values is left alone, so
-//! even a fresh run over finished work writes nothing new.
+//! Preparing a run cuts the employers with a filed declaration into chunks (ranges of
+//! employer ids, stored in `assessment_run_chunks`). Workers, threads of one process
+//! or processes on several hosts, then take chunks until none is left. Each chunk is
+//! one transaction that claims the chunk, writes its assessments, marks it done AND
+//! adds its counts to the run, so a worker killed at any point (even `kill -9`) leaves
+//! its chunk exactly as it found it: pending, for the next worker. No employer is
+//! missed and none is assessed twice. On PostgreSQL the claim is a row lock taken with
+//! `FOR UPDATE SKIP LOCKED`, so workers take different chunks at once and a dead
+//! worker's lock ends with its connection. SQLite has one writer: there a worker's
+//! chunk transaction holds the database's write lock, so a second worker is safe but
+//! only takes turns (docs/scaling.md). Independently, an employer whose current
+//! assessment already has the same inputs and policy values is left alone, so even a
+//! fresh run over finished work writes nothing new.
 
 use chrono::Utc;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::db::assessments::{self as repo, ChunkCounts, NewAssessment, Run};
 use crate::db::declarations as repo_decl;
 use crate::db::declarations::Declaration;
 use crate::db::employers::Employer;
+use crate::db::run_chunks as chunks;
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::{PolicyProvider, RegionCode};
 use crate::registry::assessments::{compute, CachingProvider, Computed, SnapshotCache};
 use crate::registry::disputes::{disputes_for, LineDispute};
 
-/// Employers per chunk (and per transaction).
+/// Employers per chunk (and per transaction), unless the run is prepared with another
+/// size.
 pub const CHUNK: i64 = 2_000;
 
 /// What to assess.
@@ -118,23 +128,82 @@ pub fn waiting(
     Ok(out)
 }
 
-/// Creates the run record, or returns the unfinished run of the same year and scope
-/// (a restart after a crash resumes it).
+/// Creates the run record and cuts it into chunks of [`CHUNK`] employers, or returns
+/// the unfinished run of the same year and scope: a restart after a crash, and a
+/// second worker, join it.
 pub fn prepare(conn: &mut AnyConnection, job: &AssessJob) -> Result<i64, DbError> {
+    prepare_sized(conn, job, CHUNK as usize)
+}
+
+/// [`prepare`] with chunks of `chunk_size` employers (used only when the run is
+/// created; a run joined keeps its chunks).
+pub fn prepare_sized(
+    conn: &mut AnyConnection,
+    job: &AssessJob,
+    chunk_size: usize,
+) -> Result<i64, DbError> {
     let region = job.region.map(|r| r.to_string());
-    if let Some(run) = repo::unfinished_run(conn, job.levy_year, region.as_deref())? {
-        return Ok(run.id);
+    let pattern = region_pattern(region.as_deref());
+    // Workers started at the same moment may both find no run and both create one;
+    // the database keeps one running run per scope, and the loser joins the winner's.
+    for _ in 0..3 {
+        let outcome = crate::db::write_transaction(conn, |c| -> Result<(i64, bool), DbError> {
+            if let Some(run) = repo::unfinished_run(c, job.levy_year, region.as_deref())? {
+                return Ok((run.id, false));
+            }
+            let ids = repo_decl::filed_employer_ids(c, job.levy_year, &pattern, 0)?;
+            let run = repo::start_run(
+                c,
+                job.levy_year,
+                region.as_deref(),
+                ids.len() as i64,
+                &job.actor,
+                Utc::now().naive_utc(),
+            )?;
+            chunks::create(c, run.id, 0, &ids, chunk_size)?;
+            Ok((run.id, true))
+        });
+        match outcome {
+            Ok((id, true)) => return Ok(id),
+            Ok((id, false)) => {
+                ensure_chunks(conn, id)?;
+                return Ok(id);
+            }
+            Err(DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => continue,
+            Err(e) => return Err(e),
+        }
     }
-    let total = repo_decl::count_filed(conn, job.levy_year, &region_pattern(region.as_deref()))?;
-    Ok(repo::start_run(
-        conn,
-        job.levy_year,
-        region.as_deref(),
-        total,
-        &job.actor,
-        Utc::now().naive_utc(),
-    )?
-    .id)
+    Err(DbError::Conflict(
+        "another worker keeps starting and finishing runs of this scope; try again".into(),
+    ))
+}
+
+/// Gives chunks to a run that has none: one started by a version that kept only a
+/// progress mark. Every employer up to that mark is done, so the chunks start after it.
+fn ensure_chunks(conn: &mut AnyConnection, run_id: i64) -> Result<(), DbError> {
+    if chunks::count(conn, run_id)? > 0 {
+        return Ok(());
+    }
+    let made = crate::db::write_transaction(conn, |c| -> Result<(), DbError> {
+        let Some(run) = repo::run(c, run_id)? else {
+            return Ok(());
+        };
+        if run.status != "running" || chunks::count(c, run_id)? > 0 {
+            return Ok(());
+        }
+        let pattern = region_pattern(run.region.as_deref());
+        let ids = repo_decl::filed_employer_ids(c, run.levy_year, &pattern, run.last_employer_id)?;
+        chunks::create(c, run_id, run.last_employer_id, &ids, CHUNK as usize)?;
+        Ok(())
+    });
+    match made {
+        // Two workers cut the same run at once; the other one's chunks stand.
+        Err(_) if chunks::count(conn, run_id)? > 0 => Ok(()),
+        other => other,
+    }
 }
 
 /// Computes one chunk on up to two threads (the machine's two cores); the order of
@@ -183,108 +252,64 @@ fn compute_chunk(
     })
 }
 
-/// One chunk read and computed, ready to be written.
-struct Prepared {
-    rows: Vec<(Employer, Declaration)>,
-    computed: Vec<(usize, Result<Computed, String>)>,
-    /// The chunk's last employer id: the progress mark once it is written.
-    last: i64,
-    /// When it was computed.
-    now: chrono::NaiveDateTime,
+/// What one worker's transaction did.
+enum Step {
+    /// Committed a chunk; the run as it stood then.
+    Committed(Box<Run>),
+    /// Every pending chunk is held by another worker: wait and look again.
+    Busy,
+    /// The run is no longer running (finished, failed, or gone).
+    Stopped,
 }
 
-/// Reads the next chunk after `after` and computes it; `None` at the end.
-fn prepare_next(
+/// Claims one chunk and, in the same transaction, reads, computes and writes it,
+/// marks it done, adds its counts to the run, and finishes the run when it was the
+/// last. A worker that dies anywhere before the commit leaves nothing behind, and its
+/// chunk is pending again.
+fn work_one(
     conn: &mut AnyConnection,
     provider: &CachingProvider<'_>,
-    levy_year: i32,
-    pattern: &str,
-    after: i64,
-) -> Result<Option<Prepared>, DbError> {
-    let rows = repo_decl::filed_after(conn, levy_year, pattern, after, CHUNK)?;
-    let Some(last) = rows.last().map(|(e, _)| e.id) else {
-        return Ok(None);
-    };
-    let now = Utc::now().naive_utc();
-    let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
-    let disputes = disputes_for(conn, levy_year, &ids)?;
-    let computed = compute_chunk(provider, &rows, &disputes, now);
-    Ok(Some(Prepared {
-        rows,
-        computed,
-        last,
-        now,
-    }))
-}
-
-/// Writes one prepared chunk and advances the run's progress mark, in one transaction.
-fn write_prepared(
-    conn: &mut AnyConnection,
-    run_id: i64,
-    levy_year: i32,
-    p: Prepared,
+    run: &Run,
+    worker: &str,
     snapshot_ids: &mut HashMap<Arc<str>, i64>,
-) -> Result<(), DbError> {
-    let Prepared {
-        rows,
-        computed,
-        last,
-        now,
-    } = p;
-    crate::db::write_transaction(conn, |c| -> Result<(), DbError> {
-        let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
-        let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
-            .into_iter()
-            .map(|(emp, id, digest)| (emp, (id, digest)))
-            .collect();
-        let mut counts = ChunkCounts {
-            processed: rows.len() as i64,
-            ..Default::default()
-        };
-        let mut supersede = Vec::new();
-        let mut inserts: Vec<NewAssessment> = Vec::with_capacity(rows.len());
-        for (i, r) in computed {
-            let (employer, _) = &rows[i];
-            let comp = match r {
-                Ok(c) => c,
-                Err(why) => {
-                    counts.failed += 1;
-                    tracing::warn!(run_id, uscc = %employer.uscc, reason = %why, "not assessed");
-                    continue;
-                }
-            };
-            if comp.row.exempt {
-                counts.exempt += 1;
-            }
-            if comp.below_quota {
-                counts.below_quota += 1;
-            }
-            counts.payable_fen += comp.row.payable_fen;
-            if let Some((old_id, digest)) = current.get(&employer.id) {
-                if *digest == comp.row.inputs_digest {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                supersede.push(*old_id);
-            }
-            let sid = match snapshot_ids.get(&comp.snapshot.digest) {
-                Some(id) => *id,
-                None => {
-                    let id = repo::snapshot_id(c, &comp.snapshot.digest, &comp.snapshot.json, now)?;
-                    snapshot_ids.insert(comp.snapshot.digest.clone(), id);
-                    id
-                }
-            };
-            let mut row = comp.row;
-            row.policy_snapshot_id = sid;
-            row.run_id = Some(run_id);
-            inserts.push(row);
+) -> Result<Step, DbError> {
+    let (run_id, levy_year) = (run.id, run.levy_year);
+    let pattern = region_pattern(run.region.as_deref());
+    crate::db::write_transaction(conn, |c| -> Result<Step, DbError> {
+        let now = Utc::now().naive_utc();
+        match repo::run(c, run_id)? {
+            Some(r) if r.status == "running" => {}
+            _ => return Ok(Step::Stopped),
         }
-        counts.assessed = inserts.len() as i64;
-        repo::supersede(c, &supersede, now)?;
-        repo::insert_many(c, &inserts)?;
+        let Some(chunk) = chunks::claim(c, run_id)? else {
+            if chunks::pending(c, run_id)? > 0 {
+                return Ok(Step::Busy);
+            }
+            // Every chunk is committed and the run still says running: finish it.
+            repo::finish_run(c, run_id, None, now)?;
+            return Ok(Step::Stopped);
+        };
+        let rows = repo_decl::filed_between(
+            c,
+            levy_year,
+            &pattern,
+            chunk.after_employer_id,
+            chunk.last_employer_id,
+        )?;
+        let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+        let disputes = disputes_for(c, levy_year, &ids)?;
+        let computed = compute_chunk(provider, &rows, &disputes, now);
+        let counts = write_rows(c, run_id, levy_year, &rows, computed, now, snapshot_ids)?;
+        let last = ids.last().copied().unwrap_or(chunk.after_employer_id);
+        chunks::mark_done(c, &chunk, worker, now)?;
+        // The run row is locked from here to the commit, so the workers' last steps
+        // take turns: the one that sees no pending chunk after its own is the last.
         repo::advance_run(c, run_id, last, counts)?;
-        Ok(())
+        if chunks::pending(c, run_id)? == 0 {
+            repo::finish_run(c, run_id, None, now)?;
+        }
+        let r = repo::run(c, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        Ok(Step::Committed(Box::new(r)))
     })
     .inspect_err(|_| {
         // A rolled-back chunk may have cached snapshot ids that were never
@@ -293,78 +318,188 @@ fn write_prepared(
     })
 }
 
-/// Runs (or resumes) `run_id` to the end. `progress` is called after every chunk.
-///
-/// Reading and computing the next chunk (on a second connection, when the pool has
-/// one to spare) overlaps with writing the current one; only the writer's
-/// transactions advance the progress mark, so a crash anywhere still resumes exactly.
+/// Writes the computed assessments of one chunk (superseding changed ones, leaving
+/// unchanged ones alone) and returns the chunk's counts.
+fn write_rows(
+    c: &mut AnyConnection,
+    run_id: i64,
+    levy_year: i32,
+    rows: &[(Employer, Declaration)],
+    computed: Vec<(usize, Result<Computed, String>)>,
+    now: chrono::NaiveDateTime,
+    snapshot_ids: &mut HashMap<Arc<str>, i64>,
+) -> Result<ChunkCounts, DbError> {
+    let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+    let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
+        .into_iter()
+        .map(|(emp, id, digest)| (emp, (id, digest)))
+        .collect();
+    let mut counts = ChunkCounts {
+        processed: rows.len() as i64,
+        ..Default::default()
+    };
+    let mut supersede = Vec::new();
+    let mut inserts: Vec<NewAssessment> = Vec::with_capacity(rows.len());
+    for (i, r) in computed {
+        let Some((employer, _)) = rows.get(i) else {
+            continue;
+        };
+        let comp = match r {
+            Ok(c) => c,
+            Err(why) => {
+                counts.failed += 1;
+                tracing::warn!(run_id, uscc = %employer.uscc, reason = %why, "not assessed");
+                continue;
+            }
+        };
+        if comp.row.exempt {
+            counts.exempt += 1;
+        }
+        if comp.below_quota {
+            counts.below_quota += 1;
+        }
+        counts.payable_fen += comp.row.payable_fen;
+        if let Some((old_id, digest)) = current.get(&employer.id) {
+            if *digest == comp.row.inputs_digest {
+                counts.unchanged += 1;
+                continue;
+            }
+            supersede.push(*old_id);
+        }
+        let sid = match snapshot_ids.get(&comp.snapshot.digest) {
+            Some(id) => *id,
+            None => {
+                let id = repo::snapshot_id(c, &comp.snapshot.digest, &comp.snapshot.json, now)?;
+                snapshot_ids.insert(comp.snapshot.digest.clone(), id);
+                id
+            }
+        };
+        let mut row = comp.row;
+        row.policy_snapshot_id = sid;
+        row.run_id = Some(run_id);
+        inserts.push(row);
+    }
+    counts.assessed = inserts.len() as i64;
+    repo::supersede(c, &supersede, now)?;
+    repo::insert_many(c, &inserts)?;
+    Ok(counts)
+}
+
+/// How this process names itself in the chunks it commits: host, process id and
+/// worker number (no personal data).
+fn worker_name(n: usize) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}:{}#{n}", std::process::id())
+}
+
+/// True for SQLite's "database is locked": the write lock could not be had in time.
+fn sqlite_locked(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("database is locked")
+    )
+}
+
+/// How long a worker waits before looking again when every pending chunk is held by
+/// another worker.
+const BUSY_WAIT: Duration = Duration::from_millis(200);
+
+/// Works `run_id` with one worker until the run ends (see [`work`]).
 pub fn execute(
     db: &Db,
     provider: &dyn PolicyProvider,
     run_id: i64,
     progress: &mut dyn FnMut(&Run),
 ) -> Result<Run, DbError> {
-    let mut conn = db.conn()?;
-    let run =
-        repo::run(&mut conn, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
-    if run.status != "running" {
-        return Ok(run);
-    }
-    let pattern = region_pattern(run.region.as_deref());
+    work(db, provider, run_id, 1, progress)
+}
+
+/// Works `run_id` with `workers` threads of this process, each on its own connection,
+/// alongside any other process working the same run, until the run is finished or
+/// failed. `progress` is called after every chunk this process commits.
+///
+/// Each chunk is one transaction (see [`work_one`]); when every pending chunk is held
+/// by another worker, a worker waits and looks again, so a chunk whose worker died
+/// (its transaction rolled back, its lock released) is taken up by a live one. A
+/// worker's error marks the run failed, and every worker then stops.
+pub fn work(
+    db: &Db,
+    provider: &dyn PolicyProvider,
+    run_id: i64,
+    workers: usize,
+    progress: &mut dyn FnMut(&Run),
+) -> Result<Run, DbError> {
+    let run = {
+        let mut conn = db.conn()?;
+        let run =
+            repo::run(&mut conn, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        if run.status != "running" {
+            return Ok(run);
+        }
+        ensure_chunks(&mut conn, run_id)?;
+        run
+    };
     let caching = CachingProvider::new(provider);
-    let mut snapshot_ids: HashMap<Arc<str>, i64> = HashMap::new();
-    let levy_year = run.levy_year;
-    let start = run.last_employer_id;
     let result = std::thread::scope(|s| -> Result<(), DbError> {
-        let conn: &mut AnyConnection = &mut conn;
-        let mut write = |conn: &mut AnyConnection, p: Prepared| -> Result<(), DbError> {
-            write_prepared(conn, run_id, levy_year, p, &mut snapshot_ids)?;
-            if let Some(r) = repo::run(conn, run_id)? {
-                progress(&r);
-            }
-            Ok(())
-        };
-        match db.conn_timeout(std::time::Duration::from_millis(500)) {
-            Ok(mut reader) => {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Prepared, DbError>>(1);
-                let (caching, pattern) = (&caching, pattern.as_str());
-                s.spawn(move || {
-                    let mut after = start;
+        let (tx, rx) = std::sync::mpsc::channel::<Box<Run>>();
+        let handles: Vec<_> = (0..workers.max(1))
+            .map(|n| {
+                let (tx, caching, run) = (tx.clone(), &caching, &run);
+                s.spawn(move || -> Result<(), DbError> {
+                    let name = worker_name(n);
+                    let mut conn = db.conn()?;
+                    let mut snapshot_ids: HashMap<Arc<str>, i64> = HashMap::new();
                     loop {
-                        match prepare_next(&mut reader, caching, levy_year, pattern, after) {
-                            Ok(Some(p)) => {
-                                after = p.last;
-                                if tx.send(Ok(p)).is_err() {
-                                    return; // the writer stopped
-                                }
+                        match work_one(&mut conn, caching, run, &name, &mut snapshot_ids) {
+                            Ok(Step::Committed(r)) => {
+                                // The receiver is gone only once every worker is done.
+                                let _ = tx.send(r);
                             }
-                            Ok(None) => return,
+                            Ok(Step::Busy) => std::thread::sleep(BUSY_WAIT),
+                            Ok(Step::Stopped) => return Ok(()),
+                            // SQLite: another process held the write lock past the busy
+                            // timeout (a long chunk); nothing was done, so take a turn later.
+                            Err(e) if sqlite_locked(&e) => std::thread::sleep(BUSY_WAIT),
                             Err(e) => {
-                                let _ = tx.send(Err(e));
-                                return;
+                                // Tell the other workers (here and elsewhere) to stop.
+                                let now = Utc::now().naive_utc();
+                                let _ =
+                                    repo::finish_run(&mut conn, run_id, Some(&e.to_string()), now);
+                                return Err(e);
                             }
                         }
                     }
-                });
-                for p in rx {
-                    write(conn, p?)?;
-                }
-            }
-            // No second connection (a pool of one): read, compute and write in turn.
-            Err(_) => {
-                let mut after = start;
-                while let Some(p) = prepare_next(conn, &caching, levy_year, &pattern, after)? {
-                    after = p.last;
-                    write(conn, p)?;
-                }
+                })
+            })
+            .collect();
+        drop(tx);
+        for r in rx {
+            progress(&r);
+        }
+        let mut first_error = None;
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(DbError::Task("an assessment worker panicked".into())));
+            if let (Err(e), None) = (r, &first_error) {
+                first_error = Some(e);
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     });
-    let now = Utc::now().naive_utc();
-    match &result {
-        Ok(()) => repo::finish_run(&mut conn, run_id, None, now)?,
-        Err(e) => repo::finish_run(&mut conn, run_id, Some(&e.to_string()), now)?,
+    let mut conn = db.conn()?;
+    if let Err(e) = &result {
+        repo::finish_run(
+            &mut conn,
+            run_id,
+            Some(&e.to_string()),
+            Utc::now().naive_utc(),
+        )?;
     }
     result?;
     repo::run(&mut conn, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))

@@ -1,11 +1,12 @@
 //! The batch assessment killed with SIGKILL halfway and started again finishes with
-//! exactly the rows of a clean run over the same data: none missing, none twice.
+//! exactly the rows of a clean run over the same data: none missing, none twice; two
+//! worker processes on one run, one of them killed, end the same way.
 //! Runs on SQLite, or on PostgreSQL when QUOTA_LEVY_TEST_POSTGRES_URL is set.
 
 use crate::helpers::{test_settings, TestDb};
 use diesel::prelude::*;
 use quota_levy::db::assessments::Run;
-use quota_levy::db::schema::{assessment_runs, assessments, employers};
+use quota_levy::db::schema::{assessment_run_chunks, assessment_runs, assessments, employers};
 use quota_levy::db::{DatabaseUrl, Db};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,12 +34,16 @@ fn run_ok(c: &mut Command, what: &str) {
 }
 
 fn generate(db_url: &str) {
+    generate_n(db_url, EMPLOYERS);
+}
+
+fn generate_n(db_url: &str, employers: &str) {
     run_ok(
         bin(db_url).args([
             "demo",
             "generate",
             "--employers",
-            EMPLOYERS,
+            employers,
             "--levy-year",
             YEAR,
             "--seed",
@@ -217,4 +222,187 @@ fn a_run_killed_halfway_resumes_to_the_rows_of_a_clean_run() {
         got == want,
         "the resumed run's rows differ from the clean run's"
     );
+}
+
+/// Employers of the multi-worker tests: thirty chunks of [`SMALL_CHUNK`].
+const SMALL: i64 = 3_000;
+const SMALL_CHUNK: &str = "100";
+
+/// Creates the run of `YEAR` in chunks of [`SMALL_CHUNK`] without working it; its id.
+fn prepare_run(db_url: &str) -> i64 {
+    let out = bin(db_url)
+        .args([
+            "assess",
+            "--levy-year",
+            YEAR,
+            "--chunk-size",
+            SMALL_CHUNK,
+            "--prepare",
+        ])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("spawn assess --prepare");
+    assert!(
+        out.status.success(),
+        "assess --prepare failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("--prepare prints the run id")
+}
+
+fn join(db_url: &str, run_id: i64, workers: &str) -> Command {
+    let mut c = bin(db_url);
+    c.args([
+        "assess",
+        "--join",
+        &run_id.to_string(),
+        "--workers",
+        workers,
+    ]);
+    c
+}
+
+/// (done, worker) of every chunk of a run.
+fn chunks(db: &Db, run_id: i64) -> Vec<(bool, Option<String>)> {
+    let mut conn = db.conn().expect("conn");
+    assessment_run_chunks::table
+        .filter(assessment_run_chunks::run_id.eq(run_id))
+        .order(assessment_run_chunks::seq.asc())
+        .select((
+            assessment_run_chunks::done_at.is_not_null(),
+            assessment_run_chunks::worker,
+        ))
+        .load(&mut *conn)
+        .expect("chunks")
+}
+
+/// A clean single run over a fresh copy of the same data, for comparison.
+fn clean_rows() -> (TestDb, Db) {
+    let (clean_db, clean_url) = TestDb::create();
+    generate_n(&clean_url, &SMALL.to_string());
+    run_ok(
+        bin(&clean_url).args(["assess", "--levy-year", YEAR]),
+        "clean assess",
+    );
+    (clean_db, pool(&clean_url))
+}
+
+/// The run of `db` has the counts and the rows of the clean run: every employer once,
+/// with the same figures and digest, and no other row.
+fn assert_same_as_clean(db: &Db, clean: &Db) {
+    let all = runs(db);
+    assert_eq!(all.len(), 1, "the workers shared one run");
+    let (r, c) = (&all[0], &runs(clean)[0]);
+    assert_eq!(r.status, "finished");
+    assert_eq!(
+        (
+            r.total,
+            r.processed,
+            r.assessed,
+            r.unchanged,
+            r.failed,
+            r.exempt,
+            r.below_quota,
+            r.payable_total_fen
+        ),
+        (
+            c.total,
+            c.processed,
+            c.assessed,
+            c.unchanged,
+            c.failed,
+            c.exempt,
+            c.below_quota,
+            c.payable_total_fen
+        ),
+        "the run's counts equal the clean run's"
+    );
+    assert_eq!(r.processed, SMALL);
+    let (got, want) = (rows(db), rows(clean));
+    assert_eq!(count_all(db), SMALL, "no superseded or duplicate rows");
+    assert_eq!(got.len() as i64, SMALL);
+    assert!(got == want, "the workers' rows differ from the clean run's");
+    let ch = chunks(db, r.id);
+    assert_eq!(ch.len(), 30);
+    assert!(ch.iter().all(|(done, _)| *done), "every chunk committed");
+}
+
+#[test]
+fn two_workers_on_one_run_end_with_the_rows_of_a_clean_run() {
+    let (test_db, url) = TestDb::create();
+    generate_n(&url, &SMALL.to_string());
+    let db = pool(&url);
+    let run_id = prepare_run(&url);
+    // Several threads in one process need PostgreSQL; SQLite says why not.
+    let threads = if test_db.is_postgres() { "2" } else { "1" };
+    let mut a = join(&url, run_id, threads).spawn().expect("spawn worker a");
+    let mut b = join(&url, run_id, "1").spawn().expect("spawn worker b");
+    for (name, child) in [("a", &mut a), ("b", &mut b)] {
+        let out = child.wait().expect("wait");
+        assert!(out.success(), "worker {name} failed");
+    }
+    let (_clean_db, clean) = clean_rows();
+    assert_same_as_clean(&db, &clean);
+    let ch = chunks(&db, run_id);
+    let processes: std::collections::BTreeSet<&str> = ch
+        .iter()
+        .filter_map(|(_, w)| w.as_deref()?.split('#').next())
+        .collect();
+    if test_db.is_postgres() {
+        // Both processes took chunks at the same time: the claim skips locked chunks
+        // rather than waiting for them.
+        assert_eq!(
+            processes.len(),
+            2,
+            "both workers committed chunks: {processes:?}"
+        );
+    } else {
+        assert!(!processes.is_empty() && processes.len() <= 2);
+        let out = join(&url, run_id, "2").output().expect("spawn");
+        assert!(!out.status.success(), "SQLite refuses a second thread");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--workers") && err.contains("SQLite") && err.contains("写入"),
+            "the refusal names the option, in Chinese and English: {err}"
+        );
+    }
+    // A finished run cannot be joined again, and says so.
+    let out = join(&url, run_id, "1").output().expect("spawn");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--join"));
+}
+
+#[test]
+fn a_worker_killed_mid_run_leaves_its_chunk_to_the_other() {
+    let (_test_db, url) = TestDb::create();
+    generate_n(&url, &SMALL.to_string());
+    let db = pool(&url);
+    let run_id = prepare_run(&url);
+    let mut victim = join(&url, run_id, "1").spawn().expect("spawn victim");
+    // SIGKILL the victim once it has committed a chunk, so that it dies holding the
+    // next one (its chunk transaction is open nearly all the time).
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        assert!(Instant::now() < deadline, "the run made no progress");
+        if let Some(status) = victim.try_wait().expect("wait") {
+            panic!("the victim finished ({status}) before it could be killed");
+        }
+        let r = runs(&db).into_iter().next().expect("the run");
+        if r.processed > 0 && r.processed < r.total {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The survivor starts while the victim works, and finishes what it leaves.
+    let mut survivor = join(&url, run_id, "1").spawn().expect("spawn survivor");
+    std::thread::sleep(Duration::from_millis(50));
+    victim.kill().expect("SIGKILL");
+    victim.wait().expect("reap");
+    let status = survivor.wait().expect("wait survivor");
+    assert!(status.success(), "the survivor failed");
+    let (_clean_db, clean) = clean_rows();
+    assert_same_as_clean(&db, &clean);
 }

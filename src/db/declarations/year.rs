@@ -32,6 +32,47 @@ pub fn filed_after(
         .load(conn)?)
 }
 
+/// Filed declarations of the year in scope with `after < employer id <= last`, in
+/// employer order: one chunk of a batch run.
+pub fn filed_between(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+    after_employer_id: i64,
+    last_employer_id: i64,
+) -> Result<Vec<(Employer, Declaration)>, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        // On the declaration's employer id, as in `filed_after`: the index range scan.
+        .filter(declarations::employer_id.gt(after_employer_id))
+        .filter(declarations::employer_id.le(last_employer_id))
+        .order(declarations::employer_id.asc())
+        .select((Employer::as_select(), Declaration::as_select()))
+        .load(conn)?)
+}
+
+/// The employer ids of the filed declarations of the year in scope after
+/// `after_employer_id`, in order (what a batch run cuts into chunks).
+pub fn filed_employer_ids(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    pattern: &str,
+    after_employer_id: i64,
+) -> Result<Vec<i64>, DbError> {
+    Ok(declarations::table
+        .inner_join(employers::table)
+        .filter(declarations::levy_year.eq(levy_year))
+        .filter(declarations::status.ne("draft"))
+        .filter(employers::region.like(pattern.to_owned()))
+        .filter(declarations::employer_id.gt(after_employer_id))
+        .order(declarations::employer_id.asc())
+        .select(declarations::employer_id)
+        .load(conn)?)
+}
+
 /// How many declarations of the year in scope are filed.
 pub fn count_filed(
     conn: &mut AnyConnection,

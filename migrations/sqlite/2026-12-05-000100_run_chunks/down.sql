@@ -1,0 +1,2 @@
+DROP INDEX assessment_runs_one_running;
+DROP TABLE assessment_run_chunks;
