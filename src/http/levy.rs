@@ -38,7 +38,20 @@ async fn calculate(
 ) -> Result<HttpResponse, AppError> {
     let value = json_body(&body)?;
     let resp = calculate_request(state.policy.as_ref(), &value, lang_of(&req))?;
-    Ok(HttpResponse::Ok().json(resp))
+    json_answer(&resp, ANSWER_CAPACITY)
+}
+
+/// Room for a typical calculation's answer (about 12 KB with the explanation), so that
+/// serialising it does not grow the buffer step by step.
+const ANSWER_CAPACITY: usize = 16 * 1024;
+
+/// A 200 JSON answer serialised into a buffer of `capacity` bytes.
+fn json_answer(value: &impl serde::Serialize, capacity: usize) -> Result<HttpResponse, AppError> {
+    let mut buf = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut buf, value).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(buf))
 }
 
 /// Late-payment surcharge of docs/rules.md §6 for a principal, due date and payments.

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod assessments;
 pub mod auth;
 pub mod calendar;
+pub mod conformance;
 pub mod context;
 pub mod declarations;
 pub mod disputes;
@@ -261,6 +262,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .service(health::healthz)
         .service(health::readyz)
         .configure(levy::routes)
+        .configure(conformance::routes)
         .configure(employers::routes)
         .configure(declarations::routes)
         .configure(assessments::routes)

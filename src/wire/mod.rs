@@ -15,9 +15,9 @@ mod validate;
 pub use faults::Fault;
 pub use fields::{key_is_nameable, unknown_key_pointer, FieldError, Fields, Walker};
 pub use request::{
-    calculate_request, calculate_request_json, levy_field_error, parse_request, request_of,
-    CalcRequest, DecimalText, EmployeeRequest, EmployerRequest, OverridesRequest, ParsedRequest,
-    StaffRequest,
+    calculate_parsed, calculate_request, calculate_request_json, levy_field_error, parse_request,
+    request_of, CalcRequest, DecimalText, EmployeeRequest, EmployerRequest, OverridesRequest,
+    ParsedRequest, StaffRequest,
 };
 pub use response::{
     build_response, provisional_note, CalcResponse, EmployeeOut, ExemptionOut, ParamOut, Parameters,

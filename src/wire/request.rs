@@ -232,13 +232,25 @@ pub fn calculate_request(
     default_lang: Language,
 ) -> Result<CalcResponse, Vec<FieldError>> {
     let parsed = parse_request(provider, body, default_lang)?;
-    let result = calculate(
+    calculate_parsed(&parsed)
+}
+
+/// The calculation of a request already validated by [`parse_request`], with the full
+/// explanation: what [`calculate_request`] does after parsing, for callers that need
+/// the parsed request too (the calculator page's what-ifs), so it is parsed once.
+pub fn calculate_parsed(parsed: &ParsedRequest) -> Result<CalcResponse, Vec<FieldError>> {
+    let mut result = calculate(
         &parsed.policy,
         &parsed.input,
         ExplainMode::Full(parsed.lang),
     )
     .map_err(|e| vec![levy_field_error(&e, parsed.lang)])?;
-    Ok(build_response(&parsed, &result))
+    // The explanation moves into the answer rather than being copied (it is most of
+    // the answer's text).
+    let explanation = std::mem::take(&mut result.explanation);
+    let mut response = build_response(parsed, &result);
+    response.explanation = explanation;
+    Ok(response)
 }
 
 /// [`calculate_request`] from JSON text (CLI, raw HTTP body). A syntax error is a field

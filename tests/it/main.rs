@@ -9,6 +9,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod concurrency;
+mod conformance;
 mod declarations;
 mod dispatch;
 mod disputes;

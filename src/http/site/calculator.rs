@@ -28,7 +28,7 @@ use crate::domain::{Language, PolicyProvider, RegionCode};
 use crate::http::pages::page_lang;
 use crate::http::problem::AppError;
 use crate::http::AppState;
-use crate::wire::{calculate_request, parse_request, CalcResponse, FieldError};
+use crate::wire::{calculate_parsed, parse_request, CalcResponse, FieldError, ParsedRequest};
 
 /// The largest form body read (a roster of [`form::MAX_ROWS`] rows fits well within it).
 const FORM_LIMIT: usize = 256 * 1024;
@@ -384,9 +384,12 @@ fn decode_component(s: &[u8]) -> String {
 /// The calculation: the API's own function, then the same request with one more
 /// employee from each quarter.
 fn run(policy: &dyn PolicyProvider, value: &Value, lang: Language) -> Outcome {
-    match calculate_request(policy, value, lang) {
-        Ok(resp) => {
-            let what_ifs = what_ifs(policy, value, &resp, lang);
+    // Parsed once (the policy resolved once) for the calculation and its what-ifs.
+    let calculated = parse_request(policy, value, lang)
+        .and_then(|parsed| calculate_parsed(&parsed).map(|resp| (parsed, resp)));
+    match calculated {
+        Ok((parsed, resp)) => {
+            let what_ifs = what_ifs(&parsed, value, &resp);
             Outcome::Done(Box::new(resp), what_ifs)
         }
         Err(errors) => Outcome::Failed(errors),
@@ -455,12 +458,7 @@ fn with_one_more(input: &LevyInput, month: u32, certificate: &Certificate) -> Le
 
 /// The levy with one more employee from each quarter: the request as the API read it,
 /// the engine run again on it with the employee added (figures only).
-fn what_ifs(
-    policy: &dyn PolicyProvider,
-    value: &Value,
-    resp: &CalcResponse,
-    lang: Language,
-) -> Vec<WhatIf> {
+fn what_ifs(parsed: &ParsedRequest, value: &Value, resp: &CalcResponse) -> Vec<WhatIf> {
     let Ok(levy) = Decimal::from_str(&resp.levy_payable) else {
         return Vec::new();
     };
@@ -468,7 +466,7 @@ fn what_ifs(
         return Vec::new();
     }
     let spare = spare_certificate(value).and_then(|c| DisabilityCertificate::parse(&c).ok());
-    let (Some(spare), Ok(parsed)) = (spare, parse_request(policy, value, lang)) else {
+    let Some(spare) = spare else {
         return Vec::new();
     };
     let certificate = Certificate::Disability(spare);
