@@ -9,7 +9,7 @@ use crate::helpers::{
 use quota_levy::auth::Role;
 use quota_levy::db::outbox;
 use quota_levy::mail::Templates;
-use quota_levy::registry::notices::{publish, NoticeMail, PublishRequest};
+use quota_levy::registry::notices::{for_each_text, publish, NoticeMail, PublishRequest};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -497,7 +497,7 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
     let (app, tax, [b, c, _d]) = four_employers().await;
     assess(&app, &tax, &b).await;
     let url = app.db_url.clone();
-    let (published, rows) = tokio::task::spawn_blocking(move || {
+    let (published, rows, text) = tokio::task::spawn_blocking(move || {
         let db = crate::helpers::open_db(&url);
         let settings = test_settings(&url, &[]);
         let templates = Templates::from_settings(&settings.mail).unwrap();
@@ -523,7 +523,14 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
             None,
         )
         .unwrap();
-        (p, outbox::all(&mut c).unwrap())
+        // The whole content as stored: the head with the entries spliced back in.
+        let mut text = String::new();
+        for_each_text(&mut c, &p.row, &mut |t| {
+            text.push_str(t);
+            Ok(())
+        })
+        .unwrap();
+        (p, outbox::all(&mut c).unwrap(), text)
     })
     .await
     .unwrap();
@@ -550,8 +557,15 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
     assert!(to_a.body_zh.contains("已达到规定比例"), "{}", to_a.body_zh);
     assert!(rows.iter().all(|r| !r.body_zh.contains(&c)));
 
-    // The digest is SHA-256 of what is stored.
-    let stored_sha = hex::encode(Sha256::digest(published.row.content_json.as_bytes()));
+    // The digest is SHA-256 of what is stored: the head and its entries, read back.
+    assert!(published.row.entries_in_rows);
+    assert!(
+        published.row.content_json.contains(",\"entries\":[],"),
+        "the stored head holds no entries: {}",
+        published.row.content_json
+    );
+    assert_eq!(text.matches("\"uscc\":").count(), 4, "{text}");
+    let stored_sha = hex::encode(Sha256::digest(text.as_bytes()));
     assert_eq!(published.row.content_sha256, stored_sha);
 }
 
