@@ -8,7 +8,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::employers::Employer;
-use super::schema::{assessments, declaration_versions, declarations, employers, notices};
+use super::schema::{
+    assessments, declaration_versions, declarations, employers, notice_entries, notices,
+};
 use super::{AnyConnection, DbError};
 
 /// A notice as stored.
@@ -37,12 +39,17 @@ pub struct NoticeRow {
     pub published_by: String,
     /// When (UTC).
     pub published_at: NaiveDateTime,
+    /// The entries are rows of `notice_entries` and `content_json` has an empty
+    /// `entries` array; otherwise (notices published before) they are in `content_json`.
+    pub entries_in_rows: bool,
 }
 
 /// A notice to insert.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = notices)]
 pub struct NewNotice<'a> {
+    /// The number reserved by [`reserve_id`], which the entries already carry.
+    pub id: i64,
     /// Region code.
     pub region: &'a str,
     /// Levy year.
@@ -63,16 +70,230 @@ pub struct NewNotice<'a> {
     pub published_by: &'a str,
     /// Now (UTC).
     pub published_at: NaiveDateTime,
+    /// Entries stored as rows (always, for a new notice).
+    pub entries_in_rows: bool,
 }
 
-/// Inserts a notice and returns its id.
+/// The number the next notice gets, to be inserted with [`insert`] in the same write
+/// transaction. Its entries are written first (they carry the number), so the number is
+/// taken, not drawn from the sequence: a publication refused half-way leaves no gap in
+/// the public numbering. PostgreSQL: the table is locked against other writers until
+/// the transaction ends (publications are rare; readers are not blocked); SQLite's
+/// write transaction already excludes them.
+pub fn reserve_id(conn: &mut AnyConnection) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        next: i64,
+    }
+    let next: Next = match conn {
+        AnyConnection::Sqlite(c) => diesel::sql_query(
+            // AUTOINCREMENT never reuses a number: sqlite_sequence holds the highest.
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'notices'), 0), \
+             COALESCE((SELECT MAX(id) FROM notices), 0)) + 1 AS next",
+        )
+        .get_result(c)?,
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query("LOCK TABLE notices IN EXCLUSIVE MODE").execute(c)?;
+            diesel::sql_query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM notices")
+                .get_result(c)?
+        }
+    };
+    Ok(next.next)
+}
+
+/// Inserts a notice under its reserved number.
 pub fn insert(conn: &mut AnyConnection, new: &NewNotice<'_>) -> Result<i64, DbError> {
-    // RETURNING is not on the MultiBackend; both backends have it natively.
-    let id = crate::per_backend!(&mut *conn, |c| diesel::insert_into(notices::table)
+    diesel::insert_into(notices::table)
         .values(new)
-        .returning(notices::id)
-        .get_result::<i64>(c))?;
-    Ok(id)
+        .execute(conn)?;
+    if let AnyConnection::Postgresql(c) = conn {
+        // Keeps the column's sequence past the numbers taken, for any other client.
+        diesel::sql_query("SELECT setval(pg_get_serial_sequence('notices', 'id'), $1)")
+            .bind::<diesel::sql_types::BigInt, _>(new.id)
+            .execute(c)?;
+    }
+    Ok(new.id)
+}
+
+/// One entry of a notice, as stored (and as published).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notice_entries)]
+pub struct EntryRow {
+    /// The notice.
+    pub notice_id: i64,
+    /// Its place in the notice, from 1.
+    pub entry_no: i32,
+    /// USCC.
+    pub uscc: String,
+    /// Registered name.
+    pub name: String,
+    /// Kind code.
+    pub kind: String,
+    /// Kind as printed.
+    pub kind_zh: String,
+    /// Region code.
+    pub region: String,
+    /// Region name.
+    pub region_name: String,
+    /// Staff (4 decimals), absent when not declared.
+    pub staff: Option<String>,
+    /// Required.
+    pub required: Option<String>,
+    /// Counted.
+    pub counted: Option<String>,
+    /// Status code.
+    pub status: String,
+    /// Status as printed.
+    pub status_zh: String,
+}
+
+/// Columns of a `notice_entries` row.
+const ENTRY_COLUMNS: usize = 13;
+
+/// Inserts entries, several rows a statement.
+pub fn insert_entries(conn: &mut AnyConnection, rows: &[EntryRow]) -> Result<(), DbError> {
+    for chunk in rows.chunks(conn.rows_per_statement(ENTRY_COLUMNS)) {
+        // A multi-row insert does not compile on the MultiBackend; it does per backend.
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(notice_entries::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Up to `limit` entries of notice `id` after place `after`, in order: the chunks a
+/// whole notice is served by (the primary key's range).
+pub fn entries_after(
+    conn: &mut AnyConnection,
+    id: i64,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<EntryRow>, DbError> {
+    Ok(notice_entries::table
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(notice_entries::entry_no.gt(after))
+        .order(notice_entries::entry_no.asc())
+        .limit(limit)
+        .select(EntryRow::as_select())
+        .load(conn)?)
+}
+
+/// A keyset page of notice `id`'s entries whose name contains `name_part` (all when
+/// `None`): up to `limit` after place `after`, or the `limit` before place `before`,
+/// in order either way.
+pub fn entries_page(
+    conn: &mut AnyConnection,
+    id: i64,
+    name_part: Option<&str>,
+    after: Option<i32>,
+    before: Option<i32>,
+    limit: i64,
+) -> Result<Vec<EntryRow>, DbError> {
+    let mut q = notice_entries::table
+        .filter(notice_entries::notice_id.eq(id))
+        .select(EntryRow::as_select())
+        .into_boxed();
+    if let Some(part) = name_part {
+        q = q.filter(notice_entries::name.like(like_contains(part)).escape('\\'));
+    }
+    let mut rows = match before {
+        Some(b) => {
+            let mut rows: Vec<EntryRow> = q
+                .filter(notice_entries::entry_no.lt(b))
+                .order(notice_entries::entry_no.desc())
+                .limit(limit)
+                .load(conn)?;
+            rows.reverse();
+            rows
+        }
+        None => q
+            .filter(notice_entries::entry_no.gt(after.unwrap_or(0)))
+            .order(notice_entries::entry_no.asc())
+            .limit(limit)
+            .load(conn)?,
+    };
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
+}
+
+/// Whether notice `id` has an entry named like `name_part` before place `before`
+/// (a page's "previous" link needs to know).
+pub fn any_entry_before(
+    conn: &mut AnyConnection,
+    id: i64,
+    name_part: Option<&str>,
+    before: i32,
+) -> Result<bool, DbError> {
+    let mut q = notice_entries::table
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(notice_entries::entry_no.lt(before))
+        .select(notice_entries::entry_no)
+        .into_boxed();
+    if let Some(part) = name_part {
+        q = q.filter(notice_entries::name.like(like_contains(part)).escape('\\'));
+    }
+    Ok(q.first::<i32>(conn).optional()?.is_some())
+}
+
+/// Entries of notice `id` whose name contains `name_part`.
+pub fn count_named(conn: &mut AnyConnection, id: i64, name_part: &str) -> Result<i64, DbError> {
+    Ok(notice_entries::table
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(
+            notice_entries::name
+                .like(like_contains(name_part))
+                .escape('\\'),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+/// A LIKE pattern matching text that contains `part` literally.
+fn like_contains(part: &str) -> String {
+    let mut p = String::with_capacity(part.len() + 2);
+    p.push('%');
+    for ch in part.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// The entry of `uscc` in notice `id`.
+pub fn entry_of(
+    conn: &mut AnyConnection,
+    id: i64,
+    uscc: &str,
+) -> Result<Option<EntryRow>, DbError> {
+    Ok(notice_entries::table
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(notice_entries::uscc.eq(uscc))
+        .select(EntryRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The entries of `usccs` in notice `id` (the federation's register names them).
+pub fn entries_of(
+    conn: &mut AnyConnection,
+    id: i64,
+    usccs: &[String],
+) -> Result<Vec<EntryRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in usccs.chunks(conn.rows_per_statement(1)) {
+        out.extend(
+            notice_entries::table
+                .filter(notice_entries::notice_id.eq(id))
+                .filter(notice_entries::uscc.eq_any(chunk))
+                .select(EntryRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// One notice.
@@ -181,14 +402,72 @@ pub type SnapshotRow = (
     Option<bool>,
 );
 
-/// Every employer under `region_prefix` registered by `year_end` (or undated), with its
-/// declaration of the year and current assessment, in USCC order.
-pub fn snapshot_rows(
+/// Where a chunk of the notice's employers starts: after this (region, name, USCC).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotKey {
+    /// Region code.
+    pub region: String,
+    /// Name.
+    pub name: String,
+    /// USCC.
+    pub uscc: String,
+}
+
+/// The least text above every text that starts with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    let mut p = prefix.to_owned();
+    match p.pop().and_then(|c| char::from_u32(u32::from(c) + 1)) {
+        Some(next) => {
+            p.push(next);
+            p
+        }
+        None => char::MAX.to_string(),
+    }
+}
+
+/// Up to `limit` employers under `region_prefix` registered by `year_end` (or undated),
+/// after `after`, with the declaration of the year and current assessment of each, in
+/// the notice's order: region, name, USCC, compared by code point on both backends.
+///
+/// A keyset over `employers_notice_order`: each chunk starts in the index where the
+/// last one stopped and stops at `limit` (BENCHMARKS.md, "Notices", has the plans).
+/// PostgreSQL compares in the "C" collation, the one the index is built in, so that the
+/// order does not depend on the database's collation.
+pub fn snapshot_chunk(
     conn: &mut AnyConnection,
     region_prefix: &str,
     levy_year: i32,
     year_end: NaiveDate,
+    after: &SnapshotKey,
+    limit: i64,
 ) -> Result<Vec<SnapshotRow>, DbError> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let (keyset, order) = match conn {
+        AnyConnection::Sqlite(_) => (
+            "(employers.region, employers.name, employers.uscc) > (",
+            "employers.region, employers.name, employers.uscc",
+        ),
+        AnyConnection::Postgresql(_) => (
+            "(employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
+             employers.uscc COLLATE \"C\") > (",
+            "employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
+             employers.uscc COLLATE \"C\"",
+        ),
+    };
+    let after_key = sql::<Bool>(keyset)
+        .bind::<Text, _>(after.region.clone())
+        .sql(", ")
+        .bind::<Text, _>(after.name.clone())
+        .sql(", ")
+        .bind::<Text, _>(after.uscc.clone())
+        .sql(")");
+    let below = match conn {
+        AnyConnection::Sqlite(_) => "employers.region < ",
+        AnyConnection::Postgresql(_) => "employers.region COLLATE \"C\" < ",
+    };
+    // The prefix as a range, which the index can stop at (LIKE alone it cannot).
+    let before_end = sql::<Bool>(below).bind::<Text, _>(prefix_end(region_prefix));
     Ok(employers::table
         .left_join(
             declarations::table.on(declarations::employer_id
@@ -208,6 +487,8 @@ pub fn snapshot_rows(
                 .eq(assessments::declaration_id)
                 .and(declaration_versions::version.eq(assessments::declaration_version))),
         )
+        .filter(after_key)
+        .filter(before_end)
         .filter(employers::region.like(format!("{region_prefix}%")))
         // An employer registered after the levy year did not exist in it.
         .filter(
@@ -215,7 +496,8 @@ pub fn snapshot_rows(
                 .is_null()
                 .or(employers::registered_on.le(year_end)),
         )
-        .order(employers::uscc.asc())
+        .order(sql::<Text>(order))
+        .limit(limit)
         .select((
             Employer::as_select(),
             declarations::status.nullable(),

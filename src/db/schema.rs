@@ -253,6 +253,26 @@ diesel::table! {
         content_sha256 -> Text,
         published_by -> Text,
         published_at -> Timestamp,
+        entries_in_rows -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The entries of a notice published with `entries_in_rows`, in published order.
+    notice_entries (notice_id, entry_no) {
+        notice_id -> BigInt,
+        entry_no -> Integer,
+        uscc -> Text,
+        name -> Text,
+        kind -> Text,
+        kind_zh -> Text,
+        region -> Text,
+        region_name -> Text,
+        staff -> Nullable<Text>,
+        required -> Nullable<Text>,
+        counted -> Nullable<Text>,
+        status -> Text,
+        status_zh -> Text,
     }
 }
 
@@ -505,6 +525,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     hardship_decisions,
     notices,
+    notice_entries,
     notice_objections,
     users,
     sessions,

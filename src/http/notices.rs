@@ -19,8 +19,9 @@ use crate::domain::{Language, LevyYear, RegionCode};
 use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
-    date_zh, load, preview, publish, to_csv, version_of, NoticeContent, NoticeMail, NoticeView,
-    PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+    csv_head, csv_lines, date_zh, entries_page, entries_split, for_each_entry, for_each_text, load,
+    preview, publish, version_of, EntryPage, EntryQuery, NoticeContent, NoticeMail, NoticeView,
+    Part, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 use crate::wire::Fault;
 use askama::Template;
@@ -106,6 +107,10 @@ fn publisher_and_request(caller: &Caller, body: &Value) -> Result<PublishRequest
 
 /// What `POST /api/v1/notices` with the same body would publish today, stored nowhere:
 /// a published notice can never be edited, so the federation looks first.
+///
+/// The region is read twice: once to check it (a refusal is still a problem document)
+/// and once to stream the content as it is read, the digest after it (of what was
+/// streamed, so the two always agree).
 #[post("/api/v1/notices/preview")]
 async fn preview_notice(
     state: web::Data<AppState>,
@@ -114,19 +119,111 @@ async fn preview_notice(
 ) -> Result<HttpResponse, AppError> {
     let request = publisher_and_request(&caller, &body)?;
     let today = state.clock.today();
-    let composed = state
-        .call(move |c, st| preview(c, &st.book, &st.settings.notices, &request, today))
+    let checked = request.clone();
+    state
+        .call(move |c, st| {
+            preview(
+                c,
+                &st.book,
+                &st.settings.notices,
+                &checked,
+                today,
+                &mut |_, _| Ok(()),
+            )
+        })
         .await?;
-    let head = json!({
-        "preview": true,
-        "sha256_if_published_today": composed.sha256,
-        "digest_of": "content: SHA-256 of its canonical JSON (keys sorted, no whitespace, UTF-8)",
-    })
-    .to_string();
-    let head = head.strip_suffix('}').unwrap_or(&head);
+    let body = streamed(&state, move |c, st, send| {
+        let head = json!({
+            "preview": true,
+            "digest_of": "content: SHA-256 of its canonical JSON (keys sorted, no whitespace, UTF-8)",
+        })
+        .to_string();
+        send(head.strip_suffix('}').unwrap_or(&head))?;
+        send(",\"content\":")?;
+        let composed = preview(
+            c,
+            &st.book,
+            &st.settings.notices,
+            &request,
+            today,
+            &mut |_, part| {
+                match part {
+                    Part::Start(text) | Part::Entries(_, text) => send(text)?,
+                }
+                Ok(())
+            },
+        )
+        .map_err(|e| match e {
+            PublishError::Db(e) => e,
+            other => crate::db::DbError::Task(other.to_string()),
+        })?;
+        send(entries_split(&composed.text)?.1)?;
+        send(&format!(
+            ",\"sha256_if_published_today\":\"{}\"}}",
+            composed.sha256
+        ))
+    });
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
-        .body(format!("{head},\"content\":{}}}", composed.text)))
+        .streaming(body))
+}
+
+/// Bytes gathered before a piece of a streamed body is sent.
+const STREAM_PIECE: usize = 64 * 1024;
+
+/// A response body produced on a blocking thread with a connection of its own:
+/// `produce` sends text as it goes, sent on in pieces of about [`STREAM_PIECE`] bytes
+/// through a short queue, so the body is never whole in memory. When the client goes
+/// away the next send fails and `produce` stops; when `produce` fails, the body ends
+/// with an error (the client sees a broken transfer, not a short document).
+fn streamed<F>(
+    state: &AppState,
+    produce: F,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>>
+where
+    F: FnOnce(
+            &mut crate::db::AnyConnection,
+            &AppState,
+            &mut dyn FnMut(&str) -> Result<(), crate::db::DbError>,
+        ) -> Result<(), crate::db::DbError>
+        + Send
+        + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, String>>(4);
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let gone = || crate::db::DbError::Task("client went away".into());
+        let result = (|| -> Result<(), crate::db::DbError> {
+            let mut conn = st.db.conn()?;
+            let mut buf = String::new();
+            let mut send = |text: &str| -> Result<(), crate::db::DbError> {
+                buf.push_str(text);
+                if buf.len() >= STREAM_PIECE {
+                    tx.blocking_send(Ok(web::Bytes::from(std::mem::take(&mut buf))))
+                        .map_err(|_| gone())?;
+                }
+                Ok(())
+            };
+            produce(&mut conn, &st, &mut send)?;
+            if !buf.is_empty() {
+                tx.blocking_send(Ok(web::Bytes::from(buf)))
+                    .map_err(|_| gone())?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "notice body stopped");
+            let _ = tx.blocking_send(Err(e.to_string()));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|piece| {
+            (
+                piece.map_err(actix_web::error::ErrorInternalServerError),
+                rx,
+            )
+        })
+    })
 }
 
 #[post("/api/v1/notices")]
@@ -440,6 +537,45 @@ fn negotiate(req: &HttpRequest, format: Option<&str>) -> Result<Format, AppError
 struct NoticeQuery {
     format: Option<String>,
     lang: Option<String>,
+    /// The HTML page's search: entries whose name contains this.
+    q: Option<String>,
+    /// The HTML page's keyset: entries after this place, or before that one.
+    after: Option<i32>,
+    before: Option<i32>,
+}
+
+/// Entries on one HTML page.
+const ENTRIES_PER_PAGE: i64 = 100;
+/// The longest name searched (characters).
+const MAX_SEARCH: usize = 100;
+
+/// The page of entries an HTML request asks for.
+fn entry_query(q: &NoticeQuery) -> Result<EntryQuery, AppError> {
+    let name =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_SEARCH)
+    {
+        return Err(AppError::field(
+            "/query/q",
+            format!("must be at most {MAX_SEARCH} characters"),
+        ));
+    }
+    for (pointer, v) in [("/query/after", q.after), ("/query/before", q.before)] {
+        if v.is_some_and(|v| v < 0) {
+            return Err(AppError::field(pointer, "must not be negative"));
+        }
+    }
+    Ok(EntryQuery {
+        name,
+        after: q.after,
+        before: q.before,
+        limit: ENTRIES_PER_PAGE,
+    })
 }
 
 fn parse_id(s: &str) -> Result<i64, AppError> {
@@ -457,9 +593,9 @@ async fn load_view(state: &AppState, id: i64) -> Result<NoticeView, AppError> {
         .ok_or_else(|| AppError::NotFound(no_notice()))
 }
 
-/// The JSON form: the stored content text is spliced in as it is, so the bytes served
-/// under `content` are the bytes hashed, and a large notice is not parsed to be served.
-fn json_body(state: &AppState, v: &NoticeView) -> String {
+/// The JSON form's start, up to the content: the content follows as the text hashed,
+/// streamed from the stored entries, then `}`.
+fn json_head(state: &AppState, v: &NoticeView) -> String {
     let head = json!({
         "id": v.row.id,
         "url": public_url(state, v.row.id),
@@ -470,7 +606,7 @@ fn json_body(state: &AppState, v: &NoticeView) -> String {
     })
     .to_string();
     let head = head.strip_suffix('}').unwrap_or(&head);
-    format!("{head},\"content\":{}}}", v.row.content_json)
+    format!("{head},\"content\":")
 }
 
 impl Format {
@@ -502,13 +638,22 @@ fn etag(
     lang: Language,
     superseded_by: Option<i64>,
     base: &str,
+    page: &EntryQuery,
 ) -> String {
     use sha2::{Digest, Sha256};
     let base = hex::encode(Sha256::digest(base.as_bytes()));
-    let chrome = match (format, lang) {
-        (Format::Html, Language::En) => ".en",
-        _ => "",
+    let mut chrome = match (format, lang) {
+        (Format::Html, Language::En) => ".en".to_owned(),
+        _ => String::new(),
     };
+    if format == Format::Html
+        && (page.name.is_some() || page.after.is_some() || page.before.is_some())
+    {
+        let key = format!("{:?}|{:?}|{:?}", page.name, page.after, page.before);
+        let key = hex::encode(Sha256::digest(key.as_bytes()));
+        chrome.push('.');
+        chrome.push_str(key.get(..8).unwrap_or(&key));
+    }
     format!(
         "W/\"{}-{}{chrome}-{}-{}\"",
         sha.get(..16).unwrap_or(sha),
@@ -536,6 +681,7 @@ async fn serve(
     id: i64,
     format: Format,
     lang: Language,
+    page: EntryQuery,
 ) -> Result<HttpResponse, AppError> {
     let version = state.db.run(move |c| version_of(c, id)).await?;
     let Some((sha, next)) = version else {
@@ -547,6 +693,7 @@ async fn serve(
         lang,
         next,
         &state.settings.server.public_base_url,
+        &page,
     );
     if not_modified(req, &tag) {
         return Ok(HttpResponse::NotModified()
@@ -563,7 +710,7 @@ async fn serve(
             .finish());
     }
     let v = load_view(state, id).await?;
-    respond(state, v, format, lang)
+    respond(state, v, format, lang, page).await
 }
 
 /// Links to the notices before and after this one (RFC 5829 relations).
@@ -584,11 +731,12 @@ fn links(state: &AppState, v: &NoticeView, content_replaces: Option<i64>) -> Opt
     (!links.is_empty()).then(|| links.join(", "))
 }
 
-fn respond(
+async fn respond(
     state: &AppState,
     v: NoticeView,
     format: Format,
     lang: Language,
+    page: EntryQuery,
 ) -> Result<HttpResponse, AppError> {
     let mut r = HttpResponse::Ok();
     r.insert_header((header::VARY, VARY))
@@ -600,6 +748,7 @@ fn respond(
                 lang,
                 v.superseded_by,
                 &state.settings.server.public_base_url,
+                &page,
             ),
         ))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
@@ -607,27 +756,52 @@ fn respond(
         r.insert_header((header::LINK, l));
     }
     Ok(match format {
-        Format::Json => r
-            .insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
-            .body(json_body(state, &v)),
-        Format::Csv => r
-            .insert_header((header::CONTENT_TYPE, Format::Csv.content_type()))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"notice-{}.csv\"", v.row.id),
-            ))
-            .body(to_csv(&v, &v.typed()?, &|n| public_url(state, n))),
-        Format::Html => r
-            .insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
-            .insert_header((header::CONTENT_SECURITY_POLICY, PAGE_CSP))
-            .body(html(
-                &v,
-                &v.typed()?,
-                &state.settings.server.public_base_url,
-                lang,
-            )?),
+        Format::Json => {
+            let head = json_head(state, &v);
+            let row = v.row;
+            r.insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
+                .streaming(streamed(state, move |c, _, send| {
+                    send(&head)?;
+                    for_each_text(c, &row, &mut |text| send(text))?;
+                    send("}")
+                }))
+        }
+        Format::Csv => {
+            let head = csv_head(&v, &v.head()?, &|n| public_url(state, n));
+            let row = v.row;
+            r.insert_header((header::CONTENT_TYPE, Format::Csv.content_type()))
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"notice-{}.csv\"", row.id),
+                ))
+                .streaming(streamed(state, move |c, _, send| {
+                    send(&head)?;
+                    for_each_entry(c, &row, &mut |first, entries| {
+                        send(&csv_lines(first, entries))
+                    })
+                }))
+        }
+        Format::Html => {
+            let row = v.row.clone();
+            let q = page.clone();
+            let entries = state.db.run(move |c| entries_page(c, &row, &q)).await?;
+            let content = v.head()?;
+            r.insert_header((header::CONTENT_TYPE, Format::Html.content_type()))
+                .insert_header((header::CONTENT_SECURITY_POLICY, NOTICE_CSP))
+                .body(html(
+                    &v,
+                    &content,
+                    &entries,
+                    &page,
+                    &state.settings.server.public_base_url,
+                    lang,
+                )?)
+        }
     })
 }
+
+/// [`PAGE_CSP`], with the notice's own search form (a GET to the same page).
+const NOTICE_CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 #[route("/notices/{id}", method = "GET", method = "HEAD")]
 async fn public_notice(
@@ -638,8 +812,9 @@ async fn public_notice(
 ) -> Result<HttpResponse, AppError> {
     let format = negotiate(&req, q.format.as_deref())?;
     let lang = page_lang(&req, q.lang.as_deref())?;
+    let page = entry_query(&q)?;
     let id = parse_id(&path)?;
-    serve(&state, &req, id, format, lang).await
+    serve(&state, &req, id, format, lang, page).await
 }
 
 #[route("/api/v1/notices/{id}", method = "GET", method = "HEAD")]
@@ -649,12 +824,20 @@ async fn api_notice(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&path)?;
-    serve(&state, &req, id, Format::Json, Language::Zh).await
+    serve(
+        &state,
+        &req,
+        id,
+        Format::Json,
+        Language::Zh,
+        EntryQuery::default(),
+    )
+    .await
 }
 
 /// One employer's line of the printable page.
 struct EntryRow<'a> {
-    no: usize,
+    no: i32,
     status: &'a str,
     uscc: &'a str,
     name: &'a str,
@@ -677,6 +860,10 @@ struct ReplacedLink<'a> {
 /// The printable page: A4 landscape, the table repeats its header on every printed
 /// page, and the digest and the public address are on the page so a printed copy can be
 /// checked and found again. Links are made under the public address in force.
+///
+/// The table shows one page of entries (a keyset over their places, so a page deep in
+/// a notice of a million costs what the first does), with a search by name; the whole
+/// notice is its JSON and CSV forms.
 #[derive(Template)]
 #[template(path = "pages/notice.html")]
 struct NoticeHtml<'a> {
@@ -690,19 +877,37 @@ struct NoticeHtml<'a> {
     correction_reason: &'a str,
     rows: Vec<EntryRow<'a>>,
     published_zh: String,
+    /// The name searched, as typed.
+    search: &'a str,
+    /// With a search, how many entries match.
+    matched: Option<i64>,
+    /// All entries of the notice.
+    total: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    /// The page without the search (when one is shown).
+    clear: Option<String>,
+    /// The page's language chosen by the query, kept in the search form.
+    lang_query: Option<&'static str>,
 }
 
-fn html(v: &NoticeView, c: &NoticeContent, base: &str, lang: Language) -> Result<String, AppError> {
+fn html(
+    v: &NoticeView,
+    c: &NoticeContent,
+    page: &EntryPage,
+    q: &EntryQuery,
+    base: &str,
+    lang: Language,
+) -> Result<String, AppError> {
     let url = |n: i64| crate::mail::plan::notice_url(base, n);
     fn dash(s: &Option<String>) -> &str {
         s.as_deref().unwrap_or("—")
     }
-    let rows = c
+    let rows = page
         .entries
         .iter()
-        .enumerate()
-        .map(|(i, e)| EntryRow {
-            no: i + 1,
+        .map(|(no, e)| EntryRow {
+            no: *no,
             status: e.status.as_str(),
             uscc: &e.uscc,
             name: &e.name,
@@ -715,12 +920,35 @@ fn html(v: &NoticeView, c: &NoticeContent, base: &str, lang: Language) -> Result
             status_zh: &e.status_zh,
         })
         .collect();
+    let self_url = url(v.row.id);
+    let lang_query = match lang {
+        Language::En => Some("en"),
+        _ => None,
+    };
+    // Links keep the search and the language; the cursor is the only other parameter.
+    let link = |cursor: Option<(&str, i32)>, with_search: bool| {
+        let mut params = Vec::new();
+        if let (true, Some(n)) = (with_search, &q.name) {
+            params.push(format!("q={}", query_value(n)));
+        }
+        if let Some((k, at)) = cursor {
+            params.push(format!("{k}={at}"));
+        }
+        if let Some(l) = lang_query {
+            params.push(format!("lang={l}"));
+        }
+        if params.is_empty() {
+            self_url.clone()
+        } else {
+            format!("{self_url}?{}", params.join("&"))
+        }
+    };
     render(&NoticeHtml {
         layout: Layout::chinese_document(lang),
         c,
         id: v.row.id,
         sha: &v.row.content_sha256,
-        self_url: url(v.row.id),
+        self_url: self_url.clone(),
         superseded: v.superseded_by.map(|n| NoticeLink {
             id: n,
             href: url(n),
@@ -733,6 +961,13 @@ fn html(v: &NoticeView, c: &NoticeContent, base: &str, lang: Language) -> Result
         correction_reason: c.correction_reason.as_deref().unwrap_or(""),
         rows,
         published_zh: date_zh(c.published_on),
+        search: q.name.as_deref().unwrap_or(""),
+        matched: page.matched,
+        total: c.summary.employers,
+        prev: page.prev_before.map(|b| link(Some(("before", b)), true)),
+        next: page.next_after.map(|a| link(Some(("after", a)), true)),
+        clear: q.name.as_ref().map(|_| link(None, false)),
+        lang_query,
     })
 }
 

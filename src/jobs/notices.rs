@@ -107,6 +107,7 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                     &settings.notices,
                     &req,
                     china_today(),
+                    &mut |_, _| Ok(()),
                 ) {
                     Ok(p) => {
                         let s = &p.content.summary;

@@ -65,6 +65,18 @@ impl NoticeStatus {
         }
     }
 
+    /// The status of its stored spelling.
+    pub fn parse(s: &str) -> Option<NoticeStatus> {
+        [
+            NoticeStatus::Compliant,
+            NoticeStatus::BelowQuota,
+            NoticeStatus::Exempt,
+            NoticeStatus::NotDeclared,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
+
     /// The stored and API spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -325,7 +337,7 @@ impl From<diesel::result::Error> for PublishError {
 pub struct Published {
     /// The new notice.
     pub row: NoticeRow,
-    /// Its content.
+    /// Its content, without the entries (stored as rows); `summary` counts them.
     pub content: NoticeContent,
     /// Reminders queued (employers named with a contact address).
     pub reminders_queued: usize,
@@ -338,25 +350,35 @@ pub struct NoticeMail<'a> {
     pub templates: &'a Templates,
 }
 
-/// The employers named (with the entry of each) and the USCCs that block publication.
-type Snapshot = (Vec<(Employer, NoticeEntry)>, Vec<String>);
+/// Employers read per statement while a notice is composed: large enough that the
+/// statements cost little, small enough that a region of any size is held a chunk at a
+/// time.
+const CHUNK: i64 = 2_000;
+/// Entries a preview shows (the whole content is served by the API's preview and, once
+/// published, by the notice itself).
+pub const PREVIEW_ENTRIES: usize = 100;
 
-/// Employers of the notice with their status, and those declared but not assessed on
-/// their current declaration (which block publication: a notice shows assessed figures
-/// only, never figures made up for it).
-fn snapshot(
-    conn: &mut AnyConnection,
+/// What is known of the entries of a notice being composed, as they are read.
+pub enum Part<'a> {
+    /// The canonical text before the first entry.
+    Start(&'a str),
+    /// A chunk of entries in order, with the employer of each and the canonical text of
+    /// the chunk (entries joined by commas, a leading comma after the first chunk).
+    Entries(&'a [(Employer, NoticeEntry)], &'a str),
+}
+
+/// Where composing sends the entries it reads.
+pub type Sink<'s> = dyn FnMut(&mut AnyConnection, Part<'_>) -> Result<(), PublishError> + 's;
+
+/// The entry of an employer of the notice, `Err` with its USCC when it blocks
+/// publication: declared but not assessed on its current declaration (a notice shows
+/// assessed figures only, never figures made up for it).
+fn entry_of_row(
+    row: repo::SnapshotRow,
     book: &PolicyBook,
-    region: &RegionCode,
-    levy_year: i32,
-) -> Result<Snapshot, DbError> {
-    let year_end = NaiveDate::from_ymd_opt(levy_year, 12, 31)
-        .ok_or_else(|| DbError::Task(format!("levy year {levy_year} out of range")))?;
-    let rows = crate::db::notices::snapshot_rows(conn, scope_prefix(region), levy_year, year_end)?;
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut blockers = Vec::new();
-    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (
+    names: &mut std::collections::HashMap<String, String>,
+) -> Result<(Employer, NoticeEntry), String> {
+    let (
         e,
         status,
         version,
@@ -368,95 +390,103 @@ fn snapshot(
         counted,
         shortfall,
         exempt,
-    ) in rows
-    {
-        let assessed_current = assessed_version == version
-            || (body_digest.is_some() && assessed_body_digest == body_digest);
-        let filed = status
-            .as_deref()
-            .and_then(crate::db::declarations::Status::parse)
-            .is_some_and(|s| s.is_filed());
-        let per_year = |x12_e4: i64| format_count(Decimal::new(x12_e4, 4) / Decimal::from(12), 4);
-        let (status, staff, required, counted) = if !filed {
-            (NoticeStatus::NotDeclared, None, None, None)
-        } else {
-            match (staff, required, counted, shortfall, exempt) {
-                (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_current => {
-                    let st = NoticeStatus::of_assessment(x, s > 0);
-                    (
-                        st,
-                        Some(per_year(n)),
-                        Some(format_count(Decimal::new(r, 4), 4)),
-                        Some(per_year(d)),
-                    )
-                }
-                _ => {
-                    blockers.push(e.uscc.clone());
-                    continue;
-                }
+    ) = row;
+    let assessed_current = assessed_version == version
+        || (body_digest.is_some() && assessed_body_digest == body_digest);
+    let filed = status
+        .as_deref()
+        .and_then(crate::db::declarations::Status::parse)
+        .is_some_and(|s| s.is_filed());
+    let per_year = |x12_e4: i64| format_count(Decimal::new(x12_e4, 4) / Decimal::from(12), 4);
+    let (status, staff, required, counted) = if !filed {
+        (NoticeStatus::NotDeclared, None, None, None)
+    } else {
+        match (staff, required, counted, shortfall, exempt) {
+            (Some(n), Some(r), Some(d), Some(s), Some(x)) if assessed_current => {
+                let st = NoticeStatus::of_assessment(x, s > 0);
+                (
+                    st,
+                    Some(per_year(n)),
+                    Some(format_count(Decimal::new(r, 4), 4)),
+                    Some(per_year(d)),
+                )
             }
-        };
-        let kind_zh = e
-            .kind
-            .parse::<EmployerKind>()
-            .map(|k| k.name_zh().to_owned())
-            .unwrap_or_else(|_| e.kind.clone());
-        let entry = NoticeEntry {
-            uscc: e.uscc.clone(),
-            name: e.name.clone(),
-            kind: e.kind.clone(),
-            kind_zh,
-            region_name: names
-                .entry(e.region.clone())
-                .or_insert_with(|| match e.region.parse::<RegionCode>() {
-                    Ok(code) => book.region_names(code).0,
-                    Err(_) => e.region.clone(),
-                })
-                .clone(),
-            region: e.region.clone(),
-            status,
-            status_zh: status.name_zh().to_owned(),
-            staff,
-            required,
-            counted,
-        };
-        entries.push((e, entry));
-    }
-    // As the federation lists them, county by county and by name within one. Sorted
-    // here rather than by the database: PostgreSQL orders text by its collation and
-    // SQLite by bytes, and the digest must not depend on the backend. The USCC breaks
-    // a tie of two employers of one name.
-    entries.sort_by(|(_, a), (_, b)| {
-        (a.region.as_str(), a.name.as_str(), a.uscc.as_str()).cmp(&(
-            b.region.as_str(),
-            b.name.as_str(),
-            b.uscc.as_str(),
-        ))
-    });
-    Ok((entries, blockers))
+            _ => return Err(e.uscc),
+        }
+    };
+    let kind_zh = e
+        .kind
+        .parse::<EmployerKind>()
+        .map(|k| k.name_zh().to_owned())
+        .unwrap_or_else(|_| e.kind.clone());
+    let region_name = names
+        .entry(e.region.clone())
+        .or_insert_with(|| match e.region.parse::<RegionCode>() {
+            Ok(code) => book.region_names(code).0,
+            Err(_) => e.region.clone(),
+        })
+        .clone();
+    let entry = NoticeEntry {
+        uscc: e.uscc.clone(),
+        name: e.name.clone(),
+        kind: e.kind.clone(),
+        kind_zh,
+        region_name,
+        region: e.region.clone(),
+        status,
+        status_zh: status.name_zh().to_owned(),
+        staff,
+        required,
+        counted,
+    };
+    Ok((e, entry))
 }
 
-/// A notice composed but not stored: the employers named (for the mails), the content
-/// and its canonical text and digest.
+/// The key `entries` as the canonical text of a content without entries has it.
+const NO_ENTRIES: &str = ",\"entries\":[]";
+
+/// The canonical text of a content whose `entries` is empty, cut where the entries go:
+/// the text before the first entry and the text from the array's end. The first match
+/// is the key itself: a string value cannot hold an unescaped quote, and the only key
+/// before `entries` is `correction_reason`.
+pub fn entries_split(head_text: &str) -> Result<(&str, &str), DbError> {
+    let at = head_text
+        .find(NO_ENTRIES)
+        .ok_or_else(|| DbError::Task("notice content has no entries key".into()))?;
+    Ok(head_text.split_at(at + NO_ENTRIES.len() - 1))
+}
+
+/// A notice composed but not stored: its content without the entries (read and passed
+/// on as they came), the canonical text of that and the digest of the whole content.
 pub struct Composed {
-    /// The employers named, in the order of the entries.
-    pub named: Vec<Employer>,
-    /// What would be published.
+    /// What would be published, `entries` empty; `summary` counts them.
     pub content: NoticeContent,
-    /// Its canonical JSON text.
+    /// The canonical JSON text of `content` (entries empty).
     pub text: String,
-    /// SHA-256 of `text`.
+    /// SHA-256 of the canonical text of the whole content, entries included.
     pub sha256: String,
+    /// The first entries, at most [`PREVIEW_ENTRIES`].
+    pub sample: Vec<NoticeEntry>,
 }
 
 /// Checks the request against the database (the notice corrected, employers not
 /// assessed, an empty region) and composes the notice as it would be published today.
+///
+/// The employers are read a chunk at a time in the notice's order, by county (region
+/// code), then name, then USCC, compared by code point: the database reads them in that
+/// order from an index (`db::notices::snapshot_chunk`). The digest is taken as the
+/// canonical text goes by: the text before the entries, each chunk of entries, then
+/// the text after them (the summary counts the entries and comes after them by the
+/// code-point order of keys). It is the SHA-256 of the same canonical text as before.
+/// Each chunk goes to `sink` while nothing blocks publication; once an employer does,
+/// the rest is read only to count the employers that block it.
 fn compose(
     c: &mut AnyConnection,
     book: &PolicyBook,
     issuers: &NoticeSettings,
     req: &PublishRequest,
     today: NaiveDate,
+    sink: &mut Sink<'_>,
 ) -> Result<Composed, PublishError> {
     let replaces = match &req.replaces {
         None => None,
@@ -490,56 +520,14 @@ fn compose(
             ))
         }
     };
-    let (named, blockers) = snapshot(c, book, &req.region, req.levy_year)?;
-    if !blockers.is_empty() {
-        let shown: Vec<&str> = blockers
-            .iter()
-            .take(BLOCKERS_NAMED)
-            .map(String::as_str)
-            .collect();
-        return Err(PublishError::Conflict(Said::new(
-            format!(
-                "{} 家单位已提交 {} 年度申报但尚无现行核定（例如 {}）；请先核定\
-                 （POST /api/v1/assessment-runs），公示才能列出核定数字",
-                blockers.len(),
-                req.levy_year,
-                shown.join("、")
-            ),
-            format!(
-                "{} employer(s) filed a declaration for {} that has no current assessment \
-                 (e.g. {}); assess them first (POST /api/v1/assessment-runs) so the notice \
-                 shows assessed figures",
-                blockers.len(),
-                req.levy_year,
-                shown.join(", ")
-            ),
-        )));
-    }
-    if named.is_empty() {
-        return Err(PublishError::Conflict(Said::new(
-            format!(
-                "地区 {} 在 {} 年没有用人单位：没有可公示的内容",
-                req.region, req.levy_year
-            ),
-            format!(
-                "no employer of region {} existed in {}: there is nothing to publish",
-                req.region, req.levy_year
-            ),
-        )));
-    }
     let (region_name, region_name_en) = book.region_names(req.region);
     let (publisher, objection_contact) = issuer(issuers, req.region, &region_name);
     let objection_until = today + Duration::days(req.objection_days);
-    let mut summary = NoticeSummary::default();
-    for (_, entry) in &named {
-        summary.add(entry.status);
-    }
-    let (named, entries): (Vec<Employer>, Vec<NoticeEntry>) = named.into_iter().unzip();
     let (replaces, correction_reason) = match replaces {
         Some((r, why)) => (Some(r), Some(why)),
         None => (None, None),
     };
-    let content = NoticeContent {
+    let mut content = NoticeContent {
         title: title_zh(&region_name, req.levy_year, replaces.as_ref().map(|r| r.id)),
         title_en: format!(
             "{region_name_en}: employers' employment of disabled persons by quota, levy \
@@ -566,39 +554,139 @@ fn compose(
         objection_until,
         replaces,
         correction_reason,
-        summary,
-        entries,
+        summary: NoticeSummary::default(),
+        entries: Vec::new(),
     };
     // The fields are declared in code-point order and never skipped, so serde's output
-    // is already canonical (a test holds this) and no JSON tree of a large region is
-    // built.
-    let text = serde_json::to_string(&content)
-        .map_err(|e| DbError::Task(format!("notice content: {e}")))?;
-    let sha256 = digest(&text);
+    // is already canonical (a test holds this).
+    let canonical = |content: &NoticeContent| {
+        serde_json::to_string(content).map_err(|e| DbError::Task(format!("notice content: {e}")))
+    };
+    let mut hasher = Sha256::new();
+    {
+        let text = canonical(&content)?;
+        let (before, _) = entries_split(&text)?;
+        hasher.update(before.as_bytes());
+        sink(c, Part::Start(before))?;
+    }
+
+    let year_end = NaiveDate::from_ymd_opt(req.levy_year, 12, 31)
+        .ok_or_else(|| DbError::Task(format!("levy year {} out of range", req.levy_year)))?;
+    let prefix = scope_prefix(&req.region);
+    let mut names = std::collections::HashMap::new();
+    let mut summary = NoticeSummary::default();
+    let mut blockers: Vec<String> = Vec::new();
+    let mut blocked: usize = 0;
+    let mut sample = Vec::new();
+    let mut after = repo::SnapshotKey::default();
+    let mut text = String::new();
+    loop {
+        let rows = repo::snapshot_chunk(c, prefix, req.levy_year, year_end, &after, CHUNK)?;
+        let Some((last, ..)) = rows.last() else {
+            break;
+        };
+        after = repo::SnapshotKey {
+            region: last.region.clone(),
+            name: last.name.clone(),
+            uscc: last.uscc.clone(),
+        };
+        let complete = i64::try_from(rows.len()).unwrap_or(i64::MAX) < CHUNK;
+        let mut named = Vec::with_capacity(rows.len());
+        for row in rows {
+            match entry_of_row(row, book, &mut names) {
+                Ok(x) => named.push(x),
+                Err(uscc) => {
+                    blocked += 1;
+                    if blockers.len() < BLOCKERS_NAMED {
+                        blockers.push(uscc);
+                    }
+                }
+            }
+        }
+        if blocked == 0 {
+            text.clear();
+            for (_, entry) in &named {
+                if summary.employers > 0 {
+                    text.push(',');
+                }
+                summary.add(entry.status);
+                text.push_str(
+                    &serde_json::to_string(entry)
+                        .map_err(|e| DbError::Task(format!("notice entry: {e}")))?,
+                );
+                if sample.len() < PREVIEW_ENTRIES {
+                    sample.push(entry.clone());
+                }
+            }
+            hasher.update(text.as_bytes());
+            sink(c, Part::Entries(&named, &text))?;
+        }
+        if complete {
+            break;
+        }
+    }
+    if blocked > 0 {
+        let shown = blockers.join("、");
+        return Err(PublishError::Conflict(Said::new(
+            format!(
+                "{blocked} 家单位已提交 {} 年度申报但尚无现行核定（例如 {shown}）；请先核定\
+                 （POST /api/v1/assessment-runs），公示才能列出核定数字",
+                req.levy_year,
+            ),
+            format!(
+                "{blocked} employer(s) filed a declaration for {} that has no current \
+                 assessment (e.g. {}); assess them first (POST /api/v1/assessment-runs) \
+                 so the notice shows assessed figures",
+                req.levy_year,
+                blockers.join(", ")
+            ),
+        )));
+    }
+    if summary.employers == 0 {
+        return Err(PublishError::Conflict(Said::new(
+            format!(
+                "地区 {} 在 {} 年没有用人单位：没有可公示的内容",
+                req.region, req.levy_year
+            ),
+            format!(
+                "no employer of region {} existed in {}: there is nothing to publish",
+                req.region, req.levy_year
+            ),
+        )));
+    }
+    content.summary = summary;
+    let text = canonical(&content)?;
+    hasher.update(entries_split(&text)?.1.as_bytes());
     Ok(Composed {
-        named,
         content,
         text,
-        sha256,
+        sha256: hex::encode(hasher.finalize()),
+        sample,
     })
 }
 
 /// What publishing `req` today would publish, without storing anything: for the
-/// federation to check a notice that can never be edited once out.
+/// federation to check a notice that can never be edited once out. `sink` sees the
+/// entries as they are read (pass a no-op to have the digest and counts only).
 pub fn preview(
     conn: &mut AnyConnection,
     book: &PolicyBook,
     issuers: &NoticeSettings,
     req: &PublishRequest,
     today: NaiveDate,
+    sink: &mut Sink<'_>,
 ) -> Result<Composed, PublishError> {
-    compose(conn, book, issuers, req, today)
+    compose(conn, book, issuers, req, today, sink)
 }
 
 /// Publishes a notice: freezes the snapshot, stores it with its digest, writes the
 /// audit entry and, when `mail` is given, queues a reminder to every employer named
 /// that has a contact address, all in one transaction (the transactional outbox: the
 /// mails exist exactly when the notice does).
+///
+/// The entries are stored as rows while the region is read, a chunk at a time, under
+/// the notice number reserved first; the notice row, with the digest and counts, comes
+/// last. Refused half-way, the transaction leaves nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn publish(
     conn: &mut AnyConnection,
@@ -611,25 +699,56 @@ pub fn publish(
     request_id: Option<&str>,
 ) -> Result<Published, PublishError> {
     crate::db::write_transaction(conn, |c| -> Result<Published, PublishError> {
+        let id = repo::reserve_id(c)?;
+        let objection_until = today + Duration::days(req.objection_days);
+        let region = book.region_names(req.region);
+        let url = crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id));
+        let mut queued = 0;
+        let mut entry_no: i32 = 0;
+        let mut rows = Vec::new();
+        let mut store = |c: &mut AnyConnection, part: Part<'_>| -> Result<(), PublishError> {
+            let Part::Entries(named, _) = part else {
+                return Ok(());
+            };
+            rows.clear();
+            for (_, e) in named {
+                entry_no = entry_no.checked_add(1).ok_or_else(too_many)?;
+                rows.push(entry_row(id, entry_no, e));
+            }
+            repo::insert_entries(c, &rows)?;
+            if let Some(m) = mail {
+                for (employer, entry) in named {
+                    let facts = NoticeFacts {
+                        notice_id: id,
+                        levy_year: req.levy_year,
+                        region: region.clone(),
+                        status: entry.status.as_str().to_owned(),
+                        published_on: today,
+                        objection_until,
+                        url: url.clone(),
+                    };
+                    let reminder = notice_published(m.templates, employer, &facts)
+                        .map_err(|e| PublishError::Mail(e.to_string()))?;
+                    if let Some(r) = reminder {
+                        if outbox::enqueue(c, &r)? {
+                            queued += 1;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
         let Composed {
-            named,
             content,
             text,
             sha256: sha,
-        } = compose(c, book, issuers, req, today)?;
-        let objection_until = content.objection_until;
-        let (region_name, region_name_en) =
-            (content.region_name.clone(), content.region_name_en.clone());
-
-        let entries = i32::try_from(content.entries.len()).map_err(|_| {
-            PublishError::Conflict(Said::new(
-                "一份公示的单位过多",
-                "too many employers for one notice",
-            ))
-        })?;
-        let id = repo::insert(
+            ..
+        } = compose(c, book, issuers, req, today, &mut store)?;
+        let entries = i32::try_from(content.summary.employers).map_err(|_| too_many())?;
+        repo::insert(
             c,
             &NewNotice {
+                id,
                 region: req.region.as_str(),
                 levy_year: req.levy_year,
                 published_on: today,
@@ -640,6 +759,7 @@ pub fn publish(
                 content_sha256: &sha,
                 published_by: actor,
                 published_at: Utc::now().naive_utc(),
+                entries_in_rows: true,
             },
         )
         .map_err(|e| match e {
@@ -672,34 +792,61 @@ pub fn publish(
                 request_id,
             },
         )?;
-        let mut queued = 0;
-        if let Some(m) = mail {
-            let url = crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id));
-            for (employer, entry) in named.iter().zip(&content.entries) {
-                let facts = NoticeFacts {
-                    notice_id: id,
-                    levy_year: req.levy_year,
-                    region: (region_name.clone(), region_name_en.clone()),
-                    status: entry.status.as_str().to_owned(),
-                    published_on: today,
-                    objection_until,
-                    url: url.clone(),
-                };
-                let reminder = notice_published(m.templates, employer, &facts)
-                    .map_err(|e| PublishError::Mail(e.to_string()))?;
-                if let Some(r) = reminder {
-                    if outbox::enqueue(c, &r)? {
-                        queued += 1;
-                    }
-                }
-            }
-        }
         let row = repo::by_id(c, id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
         Ok(Published {
             row,
             content,
             reminders_queued: queued,
         })
+    })
+}
+
+fn too_many() -> PublishError {
+    PublishError::Conflict(Said::new(
+        "一份公示的单位过多",
+        "too many employers for one notice",
+    ))
+}
+
+/// The stored row of entry `entry_no` of notice `id`.
+fn entry_row(id: i64, entry_no: i32, e: &NoticeEntry) -> repo::EntryRow {
+    repo::EntryRow {
+        notice_id: id,
+        entry_no,
+        uscc: e.uscc.clone(),
+        name: e.name.clone(),
+        kind: e.kind.clone(),
+        kind_zh: e.kind_zh.clone(),
+        region: e.region.clone(),
+        region_name: e.region_name.clone(),
+        staff: e.staff.clone(),
+        required: e.required.clone(),
+        counted: e.counted.clone(),
+        status: e.status.as_str().to_owned(),
+        status_zh: e.status_zh.clone(),
+    }
+}
+
+/// The entry a stored row holds.
+fn entry_of_stored(r: repo::EntryRow) -> Result<NoticeEntry, DbError> {
+    let status = NoticeStatus::parse(&r.status).ok_or_else(|| {
+        DbError::Task(format!(
+            "notice {} entry {} has an unknown status",
+            r.notice_id, r.entry_no
+        ))
+    })?;
+    Ok(NoticeEntry {
+        counted: r.counted,
+        kind: r.kind,
+        kind_zh: r.kind_zh,
+        name: r.name,
+        region: r.region,
+        region_name: r.region_name,
+        required: r.required,
+        staff: r.staff,
+        status,
+        status_zh: r.status_zh,
+        uscc: r.uscc,
     })
 }
 
@@ -714,12 +861,231 @@ pub struct NoticeView {
 }
 
 impl NoticeView {
-    /// The content typed (for the HTML and CSV renderings); the JSON form serves the
-    /// stored text itself, so what is served is byte for byte what was hashed.
-    pub fn typed(&self) -> Result<NoticeContent, DbError> {
-        serde_json::from_str(&self.row.content_json)
-            .map_err(|e| DbError::Task(format!("notice {} content unreadable: {e}", self.row.id)))
+    /// The content typed: without the entries when they are stored as rows (they are
+    /// read with [`for_each_entry`] or [`entries_page`]), with them in a notice
+    /// published before entries were rows. The JSON form serves the stored text
+    /// itself, so what is served is byte for byte what was hashed.
+    pub fn head(&self) -> Result<NoticeContent, DbError> {
+        head_of(&self.row)
     }
+}
+
+/// The content of a stored notice (see [`NoticeView::head`]).
+pub fn head_of(row: &NoticeRow) -> Result<NoticeContent, DbError> {
+    serde_json::from_str(&row.content_json)
+        .map_err(|e| DbError::Task(format!("notice {} content unreadable: {e}", row.id)))
+}
+
+/// What is called with each chunk of a notice's entries and the place of its first.
+pub type EachChunk<'e> = dyn FnMut(usize, &[NoticeEntry]) -> Result<(), DbError> + 'e;
+
+/// Entries read per statement when a whole notice is served.
+const SERVE_CHUNK: i64 = 2_000;
+
+/// Calls `each` with the entries of notice `row` in order, a chunk at a time, with the
+/// place (from 1) of the first entry of the chunk.
+pub fn for_each_entry(
+    conn: &mut AnyConnection,
+    row: &NoticeRow,
+    each: &mut EachChunk<'_>,
+) -> Result<(), DbError> {
+    if !row.entries_in_rows {
+        return each(1, &head_of(row)?.entries);
+    }
+    let mut after = 0;
+    loop {
+        let rows = repo::entries_after(conn, row.id, after, SERVE_CHUNK)?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        let first = usize::try_from(after).unwrap_or(0) + 1;
+        after = last.entry_no;
+        let complete = i64::try_from(rows.len()).unwrap_or(i64::MAX) < SERVE_CHUNK;
+        let entries = rows
+            .into_iter()
+            .map(entry_of_stored)
+            .collect::<Result<Vec<_>, _>>()?;
+        each(first, &entries)?;
+        if complete {
+            return Ok(());
+        }
+    }
+}
+
+/// Calls `each` with the canonical text of notice `row`'s whole content, piece after
+/// piece: joined, they are the bytes its digest is of.
+pub fn for_each_text(
+    conn: &mut AnyConnection,
+    row: &NoticeRow,
+    each: &mut dyn FnMut(&str) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    if !row.entries_in_rows {
+        return each(&row.content_json);
+    }
+    let (before, after) = entries_split(&row.content_json)?;
+    each(before)?;
+    let mut text = String::new();
+    for_each_entry(conn, row, &mut |first, entries| {
+        text.clear();
+        for (i, e) in entries.iter().enumerate() {
+            if first + i > 1 {
+                text.push(',');
+            }
+            text.push_str(
+                &serde_json::to_string(e)
+                    .map_err(|e| DbError::Task(format!("notice entry: {e}")))?,
+            );
+        }
+        each(&text)
+    })?;
+    each(after)
+}
+
+/// Which entries of a notice a page shows.
+#[derive(Debug, Clone, Default)]
+pub struct EntryQuery {
+    /// Only entries whose name contains this.
+    pub name: Option<String>,
+    /// Entries after this place (a "next" link).
+    pub after: Option<i32>,
+    /// Entries before this place (a "previous" link); wins over `after`.
+    pub before: Option<i32>,
+    /// At most this many.
+    pub limit: i64,
+}
+
+/// A page of a notice's entries.
+#[derive(Debug, Clone, Default)]
+pub struct EntryPage {
+    /// The entries with their places (from 1), in order.
+    pub entries: Vec<(i32, NoticeEntry)>,
+    /// The place to page back from, when entries come before this page.
+    pub prev_before: Option<i32>,
+    /// The place to page on from, when entries come after it.
+    pub next_after: Option<i32>,
+    /// With a name searched, how many entries match.
+    pub matched: Option<i64>,
+}
+
+/// A keyset page of notice `row`'s entries (by place; a search by name filters them).
+pub fn entries_page(
+    conn: &mut AnyConnection,
+    row: &NoticeRow,
+    q: &EntryQuery,
+) -> Result<EntryPage, DbError> {
+    let limit = q.limit.max(1);
+    let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    // One more than shown says whether there is a next (or previous) page.
+    let probe = limit + 1;
+    let (mut entries, matched): (Vec<(i32, NoticeEntry)>, Option<i64>) = if row.entries_in_rows {
+        let rows = repo::entries_page(conn, row.id, name, q.after, q.before, probe)?;
+        let entries = rows
+            .into_iter()
+            .map(|r| Ok((r.entry_no, entry_of_stored(r)?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let matched = name
+            .map(|n| repo::count_named(conn, row.id, n))
+            .transpose()?;
+        (entries, matched)
+    } else {
+        let all: Vec<(i32, NoticeEntry)> = head_of(row)?
+            .entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (i32::try_from(i + 1).unwrap_or(i32::MAX), e))
+            .filter(|(_, e)| name.is_none_or(|n| e.name.contains(n)))
+            .collect();
+        let matched = name.map(|_| i64::try_from(all.len()).unwrap_or(i64::MAX));
+        let probe = usize::try_from(probe).unwrap_or(usize::MAX);
+        let entries = match q.before {
+            Some(b) => {
+                let before: Vec<_> = all.into_iter().filter(|(n, _)| *n < b).collect();
+                let skip = before.len().saturating_sub(probe);
+                before.into_iter().skip(skip).collect()
+            }
+            None => all
+                .into_iter()
+                .filter(|(n, _)| *n > q.after.unwrap_or(0))
+                .take(probe)
+                .collect(),
+        };
+        (entries, matched)
+    };
+    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = entries.len() > shown;
+    if more {
+        match q.before {
+            // Paging back, the extra one is the first.
+            Some(_) => {
+                entries.remove(0);
+            }
+            None => entries.truncate(shown),
+        }
+    }
+    let (first, last) = match (entries.first(), entries.last()) {
+        (Some(f), Some(l)) => (f.0, l.0),
+        _ => {
+            return Ok(EntryPage {
+                matched,
+                ..EntryPage::default()
+            })
+        }
+    };
+    let has_prev = match q.before {
+        Some(_) => more,
+        None => {
+            q.after.is_some_and(|a| a > 0) && {
+                if row.entries_in_rows {
+                    repo::any_entry_before(conn, row.id, name, first)?
+                } else {
+                    true
+                }
+            }
+        }
+    };
+    let has_next = match q.before {
+        Some(_) => true,
+        None => more,
+    };
+    Ok(EntryPage {
+        entries,
+        prev_before: has_prev.then_some(first),
+        next_after: has_next.then_some(last),
+        matched,
+    })
+}
+
+/// The entry of `uscc` in notice `row`, if it names that employer.
+pub fn entry_in(
+    conn: &mut AnyConnection,
+    row: &NoticeRow,
+    uscc: &str,
+) -> Result<Option<NoticeEntry>, DbError> {
+    if !row.entries_in_rows {
+        return Ok(head_of(row)?.entries.into_iter().find(|e| e.uscc == uscc));
+    }
+    repo::entry_of(conn, row.id, uscc)?
+        .map(entry_of_stored)
+        .transpose()
+}
+
+/// The entries of `usccs` in notice `row` (those it names).
+pub fn entries_in(
+    conn: &mut AnyConnection,
+    row: &NoticeRow,
+    usccs: &[String],
+) -> Result<Vec<NoticeEntry>, DbError> {
+    if !row.entries_in_rows {
+        return Ok(head_of(row)?
+            .entries
+            .into_iter()
+            .filter(|e| usccs.contains(&e.uscc))
+            .collect());
+    }
+    repo::entries_of(conn, row.id, usccs)?
+        .into_iter()
+        .map(entry_of_stored)
+        .collect()
 }
 
 /// Reads a notice; `None` when there is none with that id.
@@ -757,9 +1123,10 @@ pub const CSV_HEADER: [&str; 10] = [
     "状态 (status)",
 ];
 
-/// The notice as CSV for Chinese Excel: BOM, a block of what it is (title, dates,
-/// digest, whether superseded), a blank line, then the table.
-pub fn to_csv(
+/// The start of the notice as CSV for Chinese Excel: BOM, a block of what it is
+/// (title, dates, digest, whether superseded), a blank line, then the table's header;
+/// [`csv_lines`] gives the table.
+pub fn csv_head(
     view: &NoticeView,
     content: &NoticeContent,
     url_of: &dyn Fn(i64) -> String,
@@ -799,9 +1166,15 @@ pub fn to_csv(
     }
     line(&[]);
     line(&CSV_HEADER);
-    for (i, e) in content.entries.iter().enumerate() {
-        line(&[
-            &(i + 1).to_string(),
+    out
+}
+
+/// The table lines of `entries`, the first at place `first` (from 1).
+pub fn csv_lines(first: usize, entries: &[NoticeEntry]) -> String {
+    let mut out = String::new();
+    for (i, e) in entries.iter().enumerate() {
+        out.push_str(&super::csv::line(&[
+            &(first + i).to_string(),
             &e.uscc,
             &e.name,
             &e.kind_zh,
@@ -811,7 +1184,7 @@ pub fn to_csv(
             e.required.as_deref().unwrap_or(""),
             e.counted.as_deref().unwrap_or(""),
             &e.status_zh,
-        ]);
+        ]));
     }
     out
 }

@@ -105,9 +105,7 @@ pub fn record(
     text_ok("claim", claim.claim, MAX_TEXT)?;
     crate::db::write_transaction(conn, |c| {
         let notice = notice_repo::by_id(c, claim.notice_id)?.ok_or(ObjectionError::NotFound)?;
-        let content: notices::NoticeContent = serde_json::from_str(&notice.content_json)
-            .map_err(|e| DbError::Task(format!("stored notice is not its content: {e}")))?;
-        if !content.entries.iter().any(|e| e.uscc == claim.entry_uscc) {
+        if notices::entry_in(c, &notice, claim.entry_uscc)?.is_none() {
             return Err(ObjectionError::Field(
                 "entry_uscc",
                 Said::new("该公示中没有此单位", "the notice names no such employer"),

@@ -9,7 +9,7 @@ use crate::helpers::{
 use quota_levy::auth::Role;
 use quota_levy::db::outbox;
 use quota_levy::mail::Templates;
-use quota_levy::registry::notices::{publish, NoticeMail, PublishRequest};
+use quota_levy::registry::notices::{for_each_text, publish, NoticeMail, PublishRequest};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -99,7 +99,13 @@ async fn publish_2025(app: &TestApp, fed: &String) -> i64 {
 }
 
 async fn get(app: &TestApp, path: &str, accept: Option<&str>) -> (u16, String, String) {
-    let mut rb = app.client.get(app.url(path));
+    // A connection of its own: one kept idle from an earlier request may be closed by
+    // the server's keep-alive timeout just as it is reused on a slow, shared machine.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let mut rb = client.get(app.url(path));
     if let Some(a) = accept {
         rb = rb.header("Accept", a);
     }
@@ -497,7 +503,7 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
     let (app, tax, [b, c, _d]) = four_employers().await;
     assess(&app, &tax, &b).await;
     let url = app.db_url.clone();
-    let (published, rows) = tokio::task::spawn_blocking(move || {
+    let (published, rows, text) = tokio::task::spawn_blocking(move || {
         let db = crate::helpers::open_db(&url);
         let settings = test_settings(&url, &[]);
         let templates = Templates::from_settings(&settings.mail).unwrap();
@@ -523,7 +529,14 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
             None,
         )
         .unwrap();
-        (p, outbox::all(&mut c).unwrap())
+        // The whole content as stored: the head with the entries spliced back in.
+        let mut text = String::new();
+        for_each_text(&mut c, &p.row, &mut |t| {
+            text.push_str(t);
+            Ok(())
+        })
+        .unwrap();
+        (p, outbox::all(&mut c).unwrap(), text)
     })
     .await
     .unwrap();
@@ -550,8 +563,15 @@ async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
     assert!(to_a.body_zh.contains("已达到规定比例"), "{}", to_a.body_zh);
     assert!(rows.iter().all(|r| !r.body_zh.contains(&c)));
 
-    // The digest is SHA-256 of what is stored.
-    let stored_sha = hex::encode(Sha256::digest(published.row.content_json.as_bytes()));
+    // The digest is SHA-256 of what is stored: the head and its entries, read back.
+    assert!(published.row.entries_in_rows);
+    assert!(
+        published.row.content_json.contains(",\"entries\":[],"),
+        "the stored head holds no entries: {}",
+        published.row.content_json
+    );
+    assert_eq!(text.matches("\"uscc\":").count(), 4, "{text}");
+    let stored_sha = hex::encode(Sha256::digest(text.as_bytes()));
     assert_eq!(published.row.content_sha256, stored_sha);
 }
 
@@ -1077,4 +1097,305 @@ async fn the_pages_fit_a_phone_and_still_print_on_a4_landscape() {
         page.contains("thead { display: table-header-group; }"),
         "the header repeats on every printed page"
     );
+}
+
+/// The notice of `demo generate` data of `n` employers (more than one chunk of the
+/// composition and of the served forms), assessed by the command line, published by
+/// the API: the app, the notice's id and its JSON form.
+async fn demo_notice(n: &'static str) -> (TestApp, i64, Value, String) {
+    let app = crate::helpers::spawn_app().await;
+    let url = app.db_url.clone();
+    tokio::task::spawn_blocking(move || {
+        for args in [
+            &[
+                "demo",
+                "generate",
+                "--employers",
+                n,
+                "--levy-year",
+                "2025",
+                "--seed",
+                "7",
+            ][..],
+            &["assess", "--levy-year", "2025"][..],
+        ] {
+            let out = cli(&url, args);
+            assert!(out.status.success(), "{args:?}: {out:?}");
+        }
+    })
+    .await
+    .unwrap();
+    let fed = app.token(Role::Federation, None, None).await;
+    let id = publish_2025(&app, &fed).await;
+    let (status, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    (app, id, v, text)
+}
+
+/// The notice as the whole region was composed in memory before entries were rows:
+/// every employer registered by the year's end, its status and figures from its
+/// current assessment, sorted by region, name and USCC (Rust compares strings by code
+/// point). Read here with one query of its own, not the publication's chunks.
+fn notice_in_memory(url: &str) -> Vec<Value> {
+    use diesel::prelude::*;
+    use quota_levy::db::schema::{assessments, declarations, employers};
+    let db = crate::helpers::open_db(url);
+    let mut c = db.conn().unwrap();
+    type Row = (
+        String,
+        String,
+        String,
+        Option<chrono::NaiveDate>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<bool>,
+    );
+    let rows: Vec<Row> = employers::table
+        .left_join(
+            declarations::table.on(declarations::employer_id
+                .eq(employers::id)
+                .and(declarations::levy_year.eq(2025))),
+        )
+        .left_join(
+            assessments::table.on(assessments::employer_id
+                .eq(employers::id)
+                .and(assessments::levy_year.eq(2025))
+                .and(assessments::is_current.eq(true))),
+        )
+        .select((
+            employers::uscc,
+            employers::name,
+            employers::region,
+            employers::registered_on,
+            declarations::status.nullable(),
+            assessments::staff_x12_e4.nullable(),
+            assessments::required_e4.nullable(),
+            assessments::disabled_x12_e4.nullable(),
+            assessments::shortfall_e4.nullable(),
+            assessments::exempt.nullable(),
+        ))
+        .load(&mut *c)
+        .unwrap();
+    let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    let four = |x: rust_decimal::Decimal| quota_levy::domain::money::format_count(x, 4);
+    let per_year =
+        |x: i64| four(rust_decimal::Decimal::new(x, 4) / rust_decimal::Decimal::from(12));
+    let mut out: Vec<(String, String, String, Value)> = rows
+        .into_iter()
+        .filter(|r| r.2.starts_with("4112") && r.3.is_none_or(|d| d <= end))
+        .map(|(uscc, name, region, _, status, n, r, d, s, x)| {
+            let filed = status
+                .as_deref()
+                .and_then(quota_levy::db::declarations::Status::parse)
+                .is_some_and(|s| s.is_filed());
+            let entry = match (filed, n, r, d, s, x) {
+                (false, ..) => json!({"uscc": uscc, "status": "not_declared",
+                    "staff": null, "required": null, "counted": null}),
+                (true, Some(n), Some(r), Some(d), Some(s), Some(x)) => json!({
+                    "uscc": uscc,
+                    "status": if x { "exempt" } else if s > 0 { "below_quota" } else { "compliant" },
+                    "staff": per_year(n),
+                    "required": four(rust_decimal::Decimal::new(r, 4)),
+                    "counted": per_year(d),
+                }),
+                _ => panic!("{uscc} filed but not assessed"),
+            };
+            (region, name, uscc, entry)
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    out.into_iter().map(|(_, _, _, e)| e).collect()
+}
+
+/// The USCCs of the table rows of an HTML page of a notice, in order.
+fn page_usccs(page: &str) -> Vec<String> {
+    page.split("<td class=\"code\" data-label=\"统一社会信用代码\">")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A link of a page by its relation, unescaped.
+fn page_link(page: &str, rel: &str) -> Option<String> {
+    let at = page.find(&format!("\" rel=\"{rel}\""))?;
+    let start = page[..at].rfind("href=\"")? + 6;
+    Some(page[start..at].replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn entries_as_rows_are_the_notice_composed_in_memory_and_its_digest_holds() {
+    let (app, id, v, text) = demo_notice("2300").await;
+    let entries = v["content"]["entries"].as_array().unwrap();
+    let expected = notice_in_memory(&app.db_url);
+    assert!(
+        expected.len() > 2000,
+        "more than one chunk: {}",
+        expected.len()
+    );
+    assert_eq!(entries.len(), expected.len());
+    assert_eq!(v["content"]["summary"]["employers"], expected.len());
+    for (i, (got, want)) in entries.iter().zip(&expected).enumerate() {
+        for key in ["uscc", "status", "staff", "required", "counted"] {
+            assert_eq!(got[key], want[key], "entry {} {key}", i + 1);
+        }
+    }
+    // The digest: of the canonical content served, by Python's json module; the same
+    // on a second reading and on the stored row.
+    let sha = v["sha256"].as_str().unwrap();
+    assert_eq!(python_digest(&text), sha);
+    let (_, _, again) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    assert_eq!(again, text, "read twice, the same bytes");
+    let (_, _, api) = get(&app, &format!("/api/v1/notices/{id}"), None).await;
+    assert_eq!(api, text);
+    // The CSV lists the same entries in the same order, numbered.
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    let listed: Vec<&str> = csv
+        .split("\r\n")
+        .skip_while(|l| !l.starts_with("序号"))
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(listed.len(), entries.len());
+    for (i, (line, e)) in listed.iter().zip(entries).enumerate() {
+        let uscc = e["uscc"].as_str().unwrap();
+        assert!(line.starts_with(&format!("{},{uscc},", i + 1)), "{line}");
+    }
+}
+
+#[tokio::test]
+async fn the_pages_walk_every_entry_once_and_a_search_by_name_finds_one() {
+    let (app, id, v, _) = demo_notice("2300").await;
+    let all: Vec<String> = v["content"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["uscc"].as_str().unwrap().to_owned())
+        .collect();
+    let path = |href: &str| href.trim_start_matches(DEFAULT_BASE).to_owned();
+
+    // Forward by "next" from the first page, then back by "previous" from the last.
+    let mut walked = Vec::new();
+    let mut pages = Vec::new();
+    let mut at = format!("/notices/{id}");
+    loop {
+        let (status, _, page) = get(&app, &at, None).await;
+        assert_eq!(status, 200, "{at}");
+        let rows = page_usccs(&page);
+        assert!(
+            !rows.is_empty() && rows.len() <= 100,
+            "{at}: {}",
+            rows.len()
+        );
+        walked.extend(rows.clone());
+        pages.push(rows);
+        match page_link(&page, "next") {
+            Some(next) => at = path(&next),
+            None => break,
+        }
+        assert!(pages.len() < 100, "the walk ends");
+    }
+    assert_eq!(walked, all, "every entry once, in order");
+    let mut back = vec![pages.last().unwrap().clone()];
+    let (_, _, last) = get(&app, &at, None).await;
+    let mut prev = page_link(&last, "prev");
+    while let Some(href) = prev {
+        let (_, _, page) = get(&app, &path(&href), None).await;
+        back.push(page_usccs(&page));
+        prev = page_link(&page, "prev");
+    }
+    back.reverse();
+    assert_eq!(back.concat(), all, "and back again");
+
+    // A part of a name in the middle of the notice finds its employer, and the count
+    // is that of the names that contain it.
+    let entries = v["content"]["entries"].as_array().unwrap();
+    let target = &entries[entries.len() / 2];
+    let name = target["name"].as_str().unwrap();
+    let part: String = name.chars().skip(1).take(4).collect();
+    let (status, _, page) = get(
+        &app,
+        &format!("/notices/{id}?q={}", utf8_query(&part)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let like = entries
+        .iter()
+        .filter(|e| e["name"].as_str().unwrap().contains(&part))
+        .count();
+    assert!(page.contains(&format!("共{like}家")), "{part}: {like}");
+    let mut found = page_usccs(&page);
+    let mut next = page_link(&page, "next");
+    while let Some(href) = next {
+        let (_, _, p) = get(&app, &path(&href), None).await;
+        found.extend(page_usccs(&p));
+        next = page_link(&p, "next");
+    }
+    assert_eq!(found.len(), like);
+    assert!(found.contains(&target["uscc"].as_str().unwrap().to_owned()));
+    // LIKE's wildcards are searched as themselves.
+    let (_, _, none) = get(&app, &format!("/notices/{id}?q=%25"), None).await;
+    assert!(none.contains("共0家") && page_usccs(&none).is_empty());
+    let (status, _, _) = get(&app, &format!("/notices/{id}?after=-1"), None).await;
+    assert_eq!(status, 422, "a negative place is refused, naming the field");
+}
+
+fn utf8_query(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn no_roster_number_of_the_region_is_in_any_public_form_of_its_notice() {
+    use diesel::prelude::*;
+    use quota_levy::db::schema::roster_lines;
+    let (app, id, _, json_text) = demo_notice("600").await;
+    let db = crate::helpers::open_db(&app.db_url);
+    let numbers: Vec<(String, String)> = roster_lines::table
+        .select((roster_lines::certificate_no, roster_lines::holder_id))
+        .load(&mut *db.conn().unwrap())
+        .unwrap();
+    assert!(!numbers.is_empty(), "the demo has rosters");
+    let (_, _, csv) = get(&app, &format!("/notices/{id}?format=csv"), None).await;
+    let (_, _, page) = get(&app, &format!("/notices/{id}"), None).await;
+    for (form, text) in [("json", &json_text), ("csv", &csv), ("html", &page)] {
+        for (cert, holder) in &numbers {
+            assert!(
+                !text.contains(cert.as_str()),
+                "{form}: a certificate number"
+            );
+            assert!(!text.contains(holder.as_str()), "{form}: an ID number");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_entries_of_a_published_notice_cannot_be_added_changed_or_removed() {
+    use diesel::prelude::*;
+    let (app, tax, [b, _, _]) = four_employers().await;
+    assess(&app, &tax, &b).await;
+    let fed = app.token(Role::Federation, None, None).await;
+    let id = publish_2025(&app, &fed).await;
+    let db = crate::helpers::open_db(&app.db_url);
+    let mut c = db.conn().unwrap();
+    for sql in [
+        format!(
+            "INSERT INTO notice_entries (notice_id, entry_no, uscc, name, kind, kind_zh, \
+             region, region_name, status, status_zh) VALUES ({id}, 99, 'x', 'x', 'x', 'x', \
+             'x', 'x', 'compliant', 'x')"
+        ),
+        format!("UPDATE notice_entries SET name = 'x' WHERE notice_id = {id}"),
+        format!("DELETE FROM notice_entries WHERE notice_id = {id}"),
+    ] {
+        let r = diesel::sql_query(&sql).execute(&mut *c);
+        assert!(r.is_err(), "refused: {sql}");
+    }
+    let (_, _, text) = get(&app, &format!("/notices/{id}?format=json"), None).await;
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["content"]["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(python_digest(&text), v["sha256"].as_str().unwrap());
 }

@@ -67,6 +67,8 @@ struct PreviewView {
     employers: i64,
     below_quota: i64,
     not_declared: i64,
+    /// How many entries are shown: the first ones, at most the registry's preview size.
+    shown: usize,
     entries: Vec<EntryView>,
     publish_action: String,
     back: String,
@@ -221,7 +223,14 @@ async fn preview_page(
     let r3 = req.clone();
     let composed = state
         .call(move |c, st| {
-            Ok::<_, crate::db::DbError>(preview(c, &st.book, &st.settings.notices, &r3, today))
+            Ok::<_, crate::db::DbError>(preview(
+                c,
+                &st.book,
+                &st.settings.notices,
+                &r3,
+                today,
+                &mut |_, _| Ok(()),
+            ))
         })
         .await?;
     let composed = match composed {
@@ -242,8 +251,9 @@ async fn preview_page(
         employers: content.summary.employers,
         below_quota: content.summary.below_quota,
         not_declared: content.summary.not_declared,
-        entries: content
-            .entries
+        shown: composed.sample.len(),
+        entries: composed
+            .sample
             .iter()
             .map(|e| EntryView {
                 name: e.name.clone(),

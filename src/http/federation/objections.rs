@@ -51,7 +51,9 @@ struct RegisterView {
     corrects: Option<i64>,
     superseded_by: Option<i64>,
     public_href: String,
-    entries: Vec<(String, String)>,
+    /// The employers to choose from, when the notice is short enough for a list; else
+    /// the USCC is typed.
+    choices: Option<Vec<(String, String)>>,
     objections: Vec<ObjectionView>,
     today: String,
     record_action: String,
@@ -69,6 +71,10 @@ fn status_label(lang: Language, status: &str) -> &'static str {
         _ => lang.pick("未知", "unknown"),
     }
 }
+
+/// The most employers the register lists to choose from; past that the officer types
+/// the USCC (the public notice's search finds it by name).
+const CHOICES_LISTED: usize = 500;
 
 /// The notice if it is of the officer's region, else a 404 page.
 async fn notice_in_scope(
@@ -126,22 +132,36 @@ async fn register_page(
     officer(&s)?;
     let id = path.into_inner();
     let row = notice_in_scope(&state, &s, id).await?;
-    let content: NoticeContent = serde_json::from_str(&row.content_json)
+    let content: NoticeContent = crate::registry::notices::head_of(&row)
         .map_err(|e| crate::http::problem::AppError::Internal(format!("stored notice: {e}")))?;
-    let (objections, superseded_by) = state
+    let row2 = row.clone();
+    let (objections, superseded_by, entries) = state
         .db
         .run(move |c| {
+            let objections = repo::for_notice(c, id)?;
+            // Only the employers objected about are named: a notice may list a million.
+            let mut usccs: Vec<String> = objections.iter().map(|o| o.entry_uscc.clone()).collect();
+            usccs.sort();
+            usccs.dedup();
+            let entries = crate::registry::notices::entries_in(c, &row2, &usccs)?;
+            let mut choices = None;
+            if usize::try_from(row2.entries).unwrap_or(usize::MAX) <= CHOICES_LISTED {
+                let mut all = Vec::new();
+                crate::registry::notices::for_each_entry(c, &row2, &mut |_, es| {
+                    all.extend(es.iter().map(|e| (e.uscc.clone(), e.name.clone())));
+                    Ok(())
+                })?;
+                choices = Some(all);
+            }
             Ok((
-                repo::for_notice(c, id)?,
+                objections,
                 crate::db::notices::successor_of(c, id)?,
+                (entries, choices),
             ))
         })
         .await?;
-    let entries: Vec<(String, String)> = content
-        .entries
-        .iter()
-        .map(|e| (e.uscc.clone(), e.name.clone()))
-        .collect();
+    let (entries, choices) = entries;
+    let entries: Vec<(String, String)> = entries.into_iter().map(|e| (e.uscc, e.name)).collect();
     let to_answer = registry::unanswered_upheld(&objections)
         .iter()
         .map(|o| o.id)
@@ -163,7 +183,7 @@ async fn register_page(
             .iter()
             .map(|o| objection_view(&s, o, &entries))
             .collect(),
-        entries,
+        choices,
         today: state.clock.today().to_string(),
         record_action: s.link(&format!("/federation/notices/{id}/objections")),
         correction_action: s.link(&format!("/federation/notices/{id}/correction")),

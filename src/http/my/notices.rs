@@ -6,7 +6,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use askama::Template;
-use serde_json::Value;
 
 use super::{current_levy_year, own_employer, MyFrame, Section};
 use crate::db::notices as repo;
@@ -85,15 +84,12 @@ pub async fn notices(
                     let Some(row) = repo::by_id(c, h.id)? else {
                         continue;
                     };
-                    let content: Value =
-                        serde_json::from_str(&row.content_json).unwrap_or(Value::Null);
-                    let entry = content["entries"]
-                        .as_array()
-                        .and_then(|es| es.iter().find(|x| x["uscc"] == uscc.as_str()))
-                        .cloned();
-                    if let Some(entry) = entry {
-                        out.push((row, content, entry, replaced.contains(&h.id)));
-                    }
+                    // One entry looked up by USCC: the notice may list a million.
+                    let Some(entry) = crate::registry::notices::entry_in(c, &row, &uscc)? else {
+                        continue;
+                    };
+                    let title = crate::registry::notices::head_of(&row)?.title;
+                    out.push((row, title, entry, replaced.contains(&h.id)));
                 }
             }
             Ok(out)
@@ -101,13 +97,13 @@ pub async fn notices(
         .await?;
     let mut notices: Vec<Named> = found
         .into_iter()
-        .map(|(row, content, entry, superseded)| Named {
+        .map(|(row, title, entry, superseded)| Named {
             href: s.link(&format!("/notices/{}", row.id)),
-            title: content["title"].as_str().unwrap_or_default().to_owned(),
+            title,
             levy_year: row.levy_year,
             published_on: date_text(row.published_on, lang),
             objection_until: date_text(row.objection_until, lang),
-            status: entry["status_zh"].as_str().unwrap_or_default().to_owned(),
+            status: entry.status_zh,
             superseded,
         })
         .collect();
