@@ -271,6 +271,14 @@ pub fn page(
     .load(conn)?)
 }
 
+/// Entries of list `list` as counted when it was decided.
+pub fn entries_of(conn: &mut AnyConnection, list: i64) -> Result<i64, DbError> {
+    Ok(violator_lists::table
+        .find(list)
+        .select(violator_lists::entries)
+        .first(conn)?)
+}
+
 /// Employers of list `list` passing `f`.
 pub fn count(conn: &mut AnyConnection, list: i64, f: &EntryFilter) -> Result<i64, DbError> {
     Ok(filtered!(

@@ -558,6 +558,10 @@ pub fn load(
     Ok(out)
 }
 
+/// What [`for_each_chunk`] hands each chunk's rows to.
+pub type ChunkSink<'a> =
+    dyn FnMut(&mut AnyConnection, Vec<Vec<ViolationRow>>) -> Result<(), DbError> + 'a;
+
 /// Decides every employer of `levy_year` whose region starts with `region_prefix`,
 /// [`CHUNK`] employers at a time in USCC order, and hands `emit` the rows of each
 /// employer of the chunk that has any (one vector per employer, in
@@ -568,7 +572,7 @@ pub fn for_each_chunk(
     levy_year: i32,
     region_prefix: &str,
     as_of: NaiveDate,
-    emit: &mut dyn FnMut(&mut AnyConnection, Vec<Vec<ViolationRow>>) -> Result<(), DbError>,
+    emit: &mut ChunkSink<'_>,
 ) -> Result<(), DbError> {
     let mut after = String::new();
     let mut snapshots: HashMap<i64, ResolvedPolicy> = HashMap::new();
