@@ -87,12 +87,9 @@ async fn browser_inspector_filters_the_list_and_downloads_the_csv() {
         .select_by_value("overdue")
         .await
         .unwrap();
-    c.find(Locator::Css("form.filters button[type=\"submit\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // Read once the filtered page has loaded, not the form's page under load.
+    b.click_through("form.filters button[type=\"submit\"]")
+        .await;
     let url = c.current_url().await.unwrap();
     assert!(
         url.query().unwrap_or_default().contains("kind=overdue"),
