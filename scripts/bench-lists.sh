@@ -21,6 +21,7 @@
 #                   ql_lists_N is created on that server and kept
 #   DATA_DIR        where the SQLite file is kept (default /tmp/ql-lists-data)
 #   BIN             the binary (default target/release/quota-levy, built here)
+#   LABEL           what the binary is, in the tables (default the commit)
 #   DURATION        wrk duration per page (default 15s)
 #   CONNECTIONS     wrk connections (default 4: a few officers at once)
 #   PAGES_ONLY=1    skip the CSV; CSV_ONLY=1 skip the pages
@@ -46,7 +47,7 @@ if [[ -z "${BIN:-}" ]]; then
     BIN="$ROOT/target/release/quota-levy"
 fi
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
-LABEL="$(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)"
+LABEL="${LABEL:-$(git rev-parse --short HEAD)$(git diff --quiet || echo +changes)}"
 mkdir -p "$DATA_DIR"
 WORK="$(mktemp -d /tmp/ql-bench-lists.XXXXXX)"
 SERVER=""
