@@ -28,6 +28,7 @@ pub mod schema;
 #[cfg(test)]
 pub mod test_support;
 pub mod tokens;
+pub mod violator_lists;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

@@ -505,9 +505,39 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+diesel::table! {
+    /// The violator lists decided, one per levy year, date and state of the register.
+    violator_lists (id) {
+        id -> BigInt,
+        levy_year -> Integer,
+        as_of -> Date,
+        stamp -> Text,
+        complete -> Bool,
+        entries -> BigInt,
+        built_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// One employer of a violator list with all its rows (the table has no key of its
+    /// own: an entry is found by its list's order).
+    violator_entries (list_id, uscc) {
+        list_id -> BigInt,
+        uscc -> Text,
+        name -> Text,
+        kind -> Text,
+        region -> Text,
+        public_body -> Bool,
+        owed_fen -> BigInt,
+        kinds -> Integer,
+        n_rows -> Integer,
+        rows_json -> Text,
+    }
+}
 diesel::joinable!(reward_decisions -> employers (employer_id));
 diesel::joinable!(reward_payouts -> employers (employer_id));
 diesel::joinable!(reserved_positions -> employers (employer_id));
+diesel::joinable!(violator_entries -> violator_lists (list_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
@@ -538,4 +568,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reward_payouts,
     reserved_positions,
     forecasts,
+    violator_lists,
+    violator_entries,
 );

@@ -180,7 +180,7 @@ async fn levy_roll(
 /// The body of a file read chunk by chunk on the blocking pool (file reads would stall
 /// the async workers); the next chunk is read only when the client has taken the last,
 /// and a read error aborts the response rather than end it short.
-fn file_chunks(
+pub(crate) fn file_chunks(
     file: std::fs::File,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
     futures_util::stream::unfold(Some(file), |file| async move {

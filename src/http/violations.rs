@@ -11,7 +11,13 @@ use super::context::{as_of, ScopeQuery, Scoped};
 use super::problem::AppError;
 use super::AppState;
 use crate::auth::Role;
-use crate::registry::violations::{csv_line, load, ViolationKind, CSV_HEADER};
+use crate::db::violator_lists::EntryFilter;
+use crate::db::{AnyConnection, Db, DbError};
+use crate::registry::violations::{csv_line, ViolationKind, ViolationRow, CSV_HEADER};
+use crate::registry::violator_list::{count_rows, current, for_each_row};
+
+/// Bytes of CSV gathered before they are sent.
+const CSV_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +40,65 @@ impl ScopeQuery for ViolationsQuery {
     fn region(&self) -> Option<&str> {
         self.region.as_deref()
     }
+}
+
+/// What a CSV download walks: the rows to write, in order, handed to `emit`.
+pub(crate) type CsvWalk = Box<
+    dyn FnOnce(
+            &mut AnyConnection,
+            &mut dyn FnMut(&ViolationRow) -> Result<(), DbError>,
+        ) -> Result<(), DbError>
+        + Send,
+>;
+
+/// The body of a violator CSV: the BOM and the header, then the rows `walk` emits,
+/// written on a blocking thread and sent [`CSV_CHUNK`] bytes at a time, so that the
+/// list is never whole in memory. The thread stops when the client goes away; a
+/// failure part way aborts the response instead of ending it as if complete.
+pub(crate) fn csv_body(
+    db: Db,
+    walk: CsvWalk,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
+    tokio::task::spawn_blocking(move || {
+        let send = |s: String| {
+            tx.blocking_send(Ok(web::Bytes::from(s)))
+                .map_err(|_| DbError::Task("client went away".into()))
+        };
+        let result = (|| -> Result<(), DbError> {
+            // The BOM makes Excel read the file as UTF-8 (Chinese Excel assumes GBK).
+            let mut buf = format!("\u{feff}{}\r\n", CSV_HEADER.join(","));
+            let mut conn = db.conn()?;
+            walk(&mut conn, &mut |r| {
+                buf.push_str(&csv_line(r));
+                if buf.len() > CSV_CHUNK {
+                    send(std::mem::take(&mut buf))?;
+                }
+                Ok(())
+            })?;
+            send(buf)
+        })();
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "violator list download stopped");
+            let _ = tx.blocking_send(Err(std::io::Error::other("violator list download stopped")));
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) })
+}
+
+/// A CSV attachment response of `body`.
+pub(crate) fn csv_response(
+    name: String,
+    body: impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .streaming(body)
 }
 
 #[get("/api/v1/violations")]
@@ -62,27 +127,43 @@ async fn violations(
     }
     let window = super::PageWindow::from_query(q.page, q.per_page, 100, 1000)?;
     let super::PageWindow { page, per_page } = window;
-    let rows = state
-        .call(move |c, st| load(c, st.book.as_ref(), levy_year, &prefix, as_of, kind))
+    // Decided (when the register changed) before the first byte, so that a failure is
+    // still answered as a problem document.
+    let list = state
+        .call(move |c, st| current(c, st.book.as_ref(), levy_year, as_of))
         .await?;
+    let filter = EntryFilter {
+        region_prefix: prefix,
+        ..EntryFilter::default()
+    };
     if format == "csv" {
-        // The BOM makes Excel read the file as UTF-8 (Chinese Excel assumes GBK).
-        let mut body = format!("\u{feff}{}\r\n", CSV_HEADER.join(","));
-        for r in &rows {
-            body.push_str(&csv_line(r));
-        }
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"violations-{levy_year}.csv\""),
-            ))
-            .body(body));
+        let walk: CsvWalk = Box::new(move |c, emit| {
+            for_each_row(c, list, &filter, kind, 0, None, &mut |r| emit(&r))
+        });
+        return Ok(csv_response(
+            format!("violations-{levy_year}.csv"),
+            csv_body(state.db.clone(), walk),
+        ));
     }
-    let total = rows.len();
-    let skip = usize::try_from(window.offset()).unwrap_or(usize::MAX);
-    let take = usize::try_from(per_page).unwrap_or(100);
-    let items: Vec<_> = rows.into_iter().skip(skip).take(take).collect();
+    let (total, items) = state
+        .call(move |c, _| {
+            let total = count_rows(c, list, &filter, kind)?;
+            let mut items = Vec::new();
+            for_each_row(
+                c,
+                list,
+                &filter,
+                kind,
+                window.offset(),
+                Some(per_page),
+                &mut |r| {
+                    items.push(r);
+                    Ok(())
+                },
+            )?;
+            Ok::<_, DbError>((total, items))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(json!({
         "levy_year": levy_year, "as_of": as_of, "kind": kind, "page": page,
         "per_page": per_page, "total": total, "items": items,

@@ -27,5 +27,6 @@ pub mod rewards;
 pub mod roll;
 pub mod sheet;
 pub mod violations;
+pub mod violator_list;
 
 pub use fields::Fields;

@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::db::assessments::snapshot_json;
@@ -22,7 +22,7 @@ use crate::registry::disputes::{disputes_for, DisputeState};
 const CHUNK: i64 = 1_000;
 
 /// What an employer is listed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ViolationKind {
     /// No filed declaration once the filing deadline has passed.
@@ -102,6 +102,14 @@ impl ViolationKind {
     /// Parses the API spelling.
     pub fn parse(s: &str) -> Option<ViolationKind> {
         ViolationKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The place of this kind in [`ViolationKind::ALL`]: the order of an employer's rows.
+    pub fn rank(self) -> usize {
+        ViolationKind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or(ViolationKind::ALL.len())
     }
 }
 
@@ -513,6 +521,9 @@ pub fn add_line(
 /// Reads every employer of `levy_year` whose region starts with `region_prefix`, chunk
 /// by chunk, and returns the violations of `kind` (all when `None`) sorted by amount
 /// outstanding, largest first (then USCC, then kind).
+///
+/// The whole list is held in memory: the service reads the stored list
+/// ([`crate::registry::violator_list`]) instead; this is its reference in the tests.
 pub fn load(
     conn: &mut AnyConnection,
     book: &dyn PolicyProvider,
@@ -522,6 +533,47 @@ pub fn load(
     kind: Option<ViolationKind>,
 ) -> Result<Vec<ViolationRow>, DbError> {
     let mut out = Vec::new();
+    for_each_chunk(
+        conn,
+        book,
+        levy_year,
+        region_prefix,
+        as_of,
+        &mut |_, chunk| {
+            out.extend(
+                chunk
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| kind.is_none_or(|k| r.violation == k)),
+            );
+            Ok(())
+        },
+    )?;
+    out.sort_by(|a, b| {
+        b.outstanding_value
+            .cmp(&a.outstanding_value)
+            .then_with(|| a.uscc.cmp(&b.uscc))
+            .then_with(|| a.violation.rank().cmp(&b.violation.rank()))
+    });
+    Ok(out)
+}
+
+/// What [`for_each_chunk`] hands each chunk's rows to.
+pub type ChunkSink<'a> =
+    dyn FnMut(&mut AnyConnection, Vec<Vec<ViolationRow>>) -> Result<(), DbError> + 'a;
+
+/// Decides every employer of `levy_year` whose region starts with `region_prefix`,
+/// [`CHUNK`] employers at a time in USCC order, and hands `emit` the rows of each
+/// employer of the chunk that has any (one vector per employer, in
+/// [`ViolationKind::ALL`] order), with the connection back for its own writes.
+pub fn for_each_chunk(
+    conn: &mut AnyConnection,
+    book: &dyn PolicyProvider,
+    levy_year: i32,
+    region_prefix: &str,
+    as_of: NaiveDate,
+    emit: &mut ChunkSink<'_>,
+) -> Result<(), DbError> {
     let mut after = String::new();
     let mut snapshots: HashMap<i64, ResolvedPolicy> = HashMap::new();
     let mut regional: HashMap<String, Option<(NaiveDate, Option<ResolvedPolicy>)>> = HashMap::new();
@@ -554,6 +606,7 @@ pub fn load(
             })
             .collect();
 
+        let mut decided = Vec::new();
         for e in emps {
             // The region's deadline and policy (for unassessed employers).
             if !regional.contains_key(&e.4) {
@@ -609,24 +662,15 @@ pub fn load(
                 establishment_size: e.5,
                 committee_member: e.6,
             };
-            let rows = decide(&facts, policy, as_of).map_err(DbError::Task)?;
-            out.extend(
-                rows.into_iter()
-                    .filter(|r| kind.is_none_or(|k| r.violation == k)),
-            );
+            let mut rows = decide(&facts, policy, as_of).map_err(DbError::Task)?;
+            if !rows.is_empty() {
+                rows.sort_by_key(|r| r.violation.rank());
+                decided.push(rows);
+            }
         }
+        emit(conn, decided)?;
     }
-    out.sort_by(|a, b| {
-        b.outstanding_value
-            .cmp(&a.outstanding_value)
-            .then_with(|| a.uscc.cmp(&b.uscc))
-            .then_with(|| {
-                let ka = ViolationKind::ALL.iter().position(|k| *k == a.violation);
-                let kb = ViolationKind::ALL.iter().position(|k| *k == b.violation);
-                ka.cmp(&kb)
-            })
-    });
-    Ok(out)
+    Ok(())
 }
 
 /// The CSV header, Chinese with the English key in brackets.

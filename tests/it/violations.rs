@@ -1,8 +1,12 @@
 //! The violator list: officers only, figures and citations, filters, and never a
 //! certificate or ID number in JSON or CSV.
 
+use crate::helpers::violators::{assessed_region, in_memory};
+use crate::helpers::web::{person, sign_in, WebSession};
 use crate::helpers::{assessed_10000, declaration_body, uscc_with_check, CERT_A};
 use quota_levy::auth::Role;
+use quota_levy::domain::EmployerKind;
+use quota_levy::registry::violations::{csv_line, ViolationKind, ViolationRow, CSV_HEADER};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -210,4 +214,204 @@ async fn overdue_public_body_labour_and_filters() {
     assert!(text.contains("no_social_insurance"));
     assert!(!text.contains(CERT_A));
     assert!(!text.contains(&CERT_A[..18]));
+}
+
+/// The date the demonstration region is judged on: a month after the due date of 2025.
+const AS_OF: &str = "2026-01-30";
+
+/// One employer as the former in-memory list grouped it: USCC, kind of employer, amount
+/// owed and its kinds of violation, in the list's order.
+struct Listed {
+    uscc: String,
+    public_body: bool,
+    owed: rust_decimal::Decimal,
+    kinds: Vec<ViolationKind>,
+}
+
+/// The employers of the former in-memory rows (sorted by amount owed, then USCC, then
+/// kind, so that an employer's rows are together).
+fn grouped(rows: &[ViolationRow]) -> Vec<Listed> {
+    let mut out: Vec<Listed> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some(l) if l.uscc == r.uscc => l.kinds.push(r.violation),
+            _ => out.push(Listed {
+                uscc: r.uscc.clone(),
+                public_body: r
+                    .kind
+                    .parse::<EmployerKind>()
+                    .is_ok_and(|k| k.is_public_body()),
+                owed: r.outstanding_value,
+                kinds: vec![r.violation],
+            }),
+        }
+    }
+    out
+}
+
+/// The next page's link of an inspector page, unescaped.
+fn next_href(html: &str) -> Option<String> {
+    let at = html.find("rel=\"next\"")?;
+    let head = &html[..at];
+    let start = head.rfind("href=\"")? + "href=\"".len();
+    let end = head[start..].find('"')? + start;
+    Some(head[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+/// Every page of the inspector's list from `first`, following its "next" links: the
+/// USCCs shown, in order, and the number of employers the first page announced.
+async fn walk_pages(s: &WebSession, first: &str) -> (Vec<String>, usize, usize) {
+    let mut path = first.to_owned();
+    let (mut seen, mut pages, mut announced) = (Vec::new(), 0, None);
+    loop {
+        let r = s.get(&path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.text().await.unwrap();
+        pages += 1;
+        if announced.is_none() {
+            let n = html
+                .split("共 ")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .and_then(|n| n.parse::<usize>().ok());
+            announced = Some(n.unwrap_or_else(|| panic!("no total on {path}: {html}")));
+        }
+        for piece in html.split("<span class=\"uscc\">").skip(1) {
+            let end = piece.find("</span>").unwrap();
+            seen.push(piece[..end].to_owned());
+        }
+        match next_href(&html) {
+            Some(h) => path = h,
+            None => break,
+        }
+        assert!(pages < 50, "the pages do not end: {path}");
+    }
+    (seen, pages, announced.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn the_inspector_pages_walk_every_violator_once_under_each_filter() {
+    let app = crate::helpers::spawn_app().await;
+    assessed_region(&app, 300, 11).await;
+    person(&app, "insp", Role::Inspector, None, None).await;
+    let insp = sign_in(&app, "insp").await;
+    let all = grouped(&in_memory(&app, "4112", AS_OF, None).await);
+    assert!(all.len() > 100, "the fixture spans pages: {}", all.len());
+    let county = grouped(&in_memory(&app, "411202", AS_OF, None).await);
+    let five_thousand = rust_decimal::Decimal::new(5000, 0);
+
+    type Keep = fn(&Listed) -> bool;
+    let cases: [(&str, &[Listed], Keep); 6] = [
+        ("", &all, |_| true),
+        ("&kind=overdue", &all, |l| {
+            l.kinds.contains(&ViolationKind::Overdue)
+        }),
+        ("&min=5000", &all, |l| {
+            l.owed >= rust_decimal::Decimal::new(5000, 0)
+        }),
+        ("&max=0", &all, |l| l.owed.is_zero()),
+        ("&public=1", &all, |l| l.public_body),
+        ("&county=411202&kind=overdue&max=50000.5", &county, |l| {
+            l.kinds.contains(&ViolationKind::Overdue)
+                && l.owed <= rust_decimal::Decimal::new(500005, 1)
+        }),
+    ];
+    for (filters, base, keep) in cases {
+        let expected: Vec<&str> = base
+            .iter()
+            .filter(|l| keep(l))
+            .map(|l| l.uscc.as_str())
+            .collect();
+        let (seen, pages, announced) = walk_pages(
+            &insp,
+            &format!("/inspector?levy_year=2025&as_of={AS_OF}{filters}"),
+        )
+        .await;
+        assert_eq!(seen, expected, "every violator once, in order: {filters}");
+        assert_eq!(announced, expected.len(), "the count: {filters}");
+        assert_eq!(pages, expected.len().div_ceil(50).max(1), "{filters}");
+    }
+    assert!(
+        all.iter().filter(|l| l.owed >= five_thousand).count() > 50,
+        "the amount filter spans pages too"
+    );
+    assert!(all.iter().any(|l| l.owed.is_zero()), "some owe nothing");
+}
+
+#[tokio::test]
+async fn the_streamed_list_is_the_in_memory_list_and_follows_the_register() {
+    let app = crate::helpers::spawn_app().await;
+    assessed_region(&app, 120, 5).await;
+    let inspector = app.token(Role::Inspector, None, None).await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let csv_of = |rows: &[ViolationRow]| {
+        let mut s = format!("\u{feff}{}\r\n", CSV_HEADER.join(","));
+        for r in rows {
+            s.push_str(&csv_line(r));
+        }
+        s
+    };
+    for round in 0..2 {
+        for kind in [None, Some(ViolationKind::Overdue)] {
+            let expected = in_memory(&app, "4112", AS_OF, kind).await;
+            assert!(expected.len() > 40, "round {round}: {}", expected.len());
+            let k = kind.map_or(String::new(), |k| format!("&kind={}", k.as_str()));
+            let base = format!("/api/v1/violations?levy_year=2025&as_of={AS_OF}&region=411200{k}");
+            let r = app
+                .send(
+                    Method::GET,
+                    &format!("{base}&format=csv"),
+                    Some(&inspector),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status(), 200);
+            let text = r.text().await.unwrap();
+            assert_eq!(text, csv_of(&expected), "round {round}, {k}");
+            // JSON pages of seven rows, cut anywhere in an employer's rows.
+            let mut items = Vec::new();
+            for page in 1.. {
+                let v = get_json(&app, &format!("{base}&per_page=7&page={page}"), &inspector).await;
+                assert_eq!(v["total"], expected.len(), "{v}");
+                let got = v["items"].as_array().unwrap();
+                if got.is_empty() {
+                    break;
+                }
+                items.extend(got.iter().cloned());
+            }
+            assert_eq!(
+                Value::Array(items),
+                serde_json::to_value(&expected).unwrap(),
+                "round {round}, {k}"
+            );
+        }
+        // The first debtor pays its principal: the stored list is decided again.
+        let first = in_memory(&app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
+        let debtor = &first[0];
+        // "… principal outstanding 10,000.00, 30 days past due …"
+        let amount = debtor
+            .why_en
+            .split("principal outstanding ")
+            .nth(1)
+            .and_then(|t| t.split(", ").next())
+            .unwrap_or_else(|| panic!("{}", debtor.why_en))
+            .replace(',', "");
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/employers/{}/payments/2025", debtor.uscc)))
+            .bearer_auth(&tax)
+            .header("Idempotency-Key", format!("round-{round}"))
+            .json(&json!({"amount": amount, "paid_on": "2026-01-10", "reference": "ICBC-0002"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{amount}: {}", r.text().await.unwrap());
+        let after = in_memory(&app, "4112", AS_OF, None).await;
+        assert!(
+            !after
+                .iter()
+                .any(|r| r.uscc == debtor.uscc && r.violation == ViolationKind::Overdue),
+            "its principal is paid"
+        );
+    }
 }

@@ -73,7 +73,10 @@ impl Cursor {
 
     fn decode(s: &str) -> Option<Cursor> {
         let (owed, uscc) = s.split_once('~')?;
-        let owed = Decimal::from_str(owed).ok()?;
+        // Whole fen, as the list stores amounts owed.
+        let owed = Decimal::from_str(owed)
+            .ok()
+            .filter(|d| crate::domain::money::to_fen(*d).is_some())?;
         let ok = (1..=18).contains(&uscc.len()) && uscc.bytes().all(|b| b.is_ascii_alphanumeric());
         ok.then(|| Cursor {
             owed,

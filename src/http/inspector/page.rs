@@ -6,16 +6,17 @@ use askama::Template;
 
 use super::filters::{encode_query, Filters, ListQuery};
 use super::kind_label;
-use super::list::{filtered, page, EmployerEntry};
+use super::list::{cursor, entry_filter, keyset, EmployerEntry};
 use crate::auth::Role;
 use crate::domain::{EmployerKind, Language};
 use crate::http::page_kit::{self, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::AppState;
-use crate::registry::violations::{load, ViolationKind};
+use crate::registry::violations::ViolationKind;
+use crate::registry::violator_list::{count, current, page};
 
 /// Employers per page.
-const PER_PAGE: usize = 50;
+const PER_PAGE: i64 = 50;
 
 /// One violation as a row shows it.
 pub struct ViolationView {
@@ -68,7 +69,7 @@ pub struct ListPage {
     /// The rows of this page.
     pub rows: Vec<RowView>,
     /// Employers passing the filters.
-    pub total: usize,
+    pub total: i64,
     /// The next page.
     pub next_href: Option<String>,
     /// The first page, when this is a later one.
@@ -132,16 +133,25 @@ fn row_view(e: EmployerEntry, lang: Language, signed: &SignedIn) -> RowView {
     }
 }
 
-/// The employers of the filters, from the registry's list of the region.
+/// One page of the employers of the filters from the stored list (decided first when
+/// the register changed), how many pass them, and the cursor of the next page.
 pub(super) async fn entries(
     state: &AppState,
     f: &Filters,
-) -> Result<Vec<EmployerEntry>, PageRefusal> {
-    let g = f.clone();
-    let rows = state
-        .call(move |c, st| load(c, st.book.as_ref(), g.levy_year, &g.prefix, g.as_of, None))
+) -> Result<(Vec<EmployerEntry>, i64, Option<super::filters::Cursor>), PageRefusal> {
+    let (levy_year, as_of) = (f.levy_year, f.as_of);
+    let (filter, after) = (entry_filter(f), keyset(f));
+    let (shown, total, more) = state
+        .call(move |c, st| {
+            let list = current(c, st.book.as_ref(), levy_year, as_of)?;
+            let total = count(c, list, &filter)?;
+            let after = after.as_ref().map(|(o, u)| (*o, u.as_str()));
+            let (shown, more) = page(c, list, &filter, after, PER_PAGE)?;
+            Ok::<_, crate::db::DbError>((shown, total, more))
+        })
         .await?;
-    Ok(filtered(rows, f))
+    let next = if more { shown.last().map(cursor) } else { None };
+    Ok((shown, total, next))
 }
 
 /// The inspector's session, or the page refused: inspectors (and administrators) only.
@@ -212,9 +222,8 @@ pub(super) async fn list_page(
                 Language::Zh => format!("{} 征收年度，截至 {}", f.levy_year, f.as_of),
                 Language::En => format!("Levy year {}, as of {}", f.levy_year, f.as_of),
             };
-            let all = entries(&state, &f).await?;
-            page_view.total = all.len();
-            let (shown, next) = page(all, &f, PER_PAGE);
+            let (shown, total, next) = entries(&state, &f).await?;
+            page_view.total = total;
             if let Some(c) = next {
                 let mut tail = vec![("after", c.encode())];
                 tail.extend(lang_tail.iter().map(|(k, v)| (*k, (*v).to_owned())));

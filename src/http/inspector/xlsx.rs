@@ -5,19 +5,38 @@
 //! constant-memory mode.
 
 use rust_xlsxwriter::{Format, Workbook};
+use std::io::Write;
 
+use crate::db::DbError;
 use crate::domain::EmployerKind;
 use crate::registry::violations::{ViolationRow, CSV_HEADER};
 
 /// The sheet's name.
 pub const SHEET_NAME: &str = "违规单位名单";
 
+/// Rows a sheet holds below its header (Excel's limit is 1,048,576 rows in all).
+pub const MAX_ROWS: u32 = 1_048_576 - 1;
+
 /// Column widths in Excel's character units.
 const WIDTHS: [f64; 9] = [20.0, 36.0, 14.0, 10.0, 30.0, 60.0, 60.0, 40.0, 16.0];
 
-/// The workbook of `rows`, or why it could not be written.
-pub fn write_workbook(rows: &[ViolationRow]) -> Result<Vec<u8>, String> {
-    let e = |e: rust_xlsxwriter::XlsxError| format!("violator list workbook: {e}");
+/// What writing a workbook came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Every row is in the workbook.
+    Done,
+    /// More rows than one sheet holds: nothing useful was written.
+    TooManyRows,
+}
+
+/// Writes to `out` the workbook of the rows `fill` hands over, one at a time: they go to
+/// rust_xlsxwriter's temporary file as they come, and nothing reaches `out` before the
+/// last is written, so a failure part way leaves `out` untouched.
+pub fn write_workbook<W: Write + Send>(
+    out: W,
+    fill: impl FnOnce(&mut dyn FnMut(&ViolationRow) -> Result<(), DbError>) -> Result<(), DbError>,
+) -> Result<Written, DbError> {
+    let e = |e: rust_xlsxwriter::XlsxError| DbError::Task(format!("violator list workbook: {e}"));
     let header = Format::new().set_bold();
     let text = Format::new().set_num_format("@");
     let money = Format::new().set_num_format("#,##0.00");
@@ -31,7 +50,15 @@ pub fn write_workbook(rows: &[ViolationRow]) -> Result<Vec<u8>, String> {
     for (col, h) in (0..).zip(CSV_HEADER) {
         ws.write_string_with_format(0, col, h, &header).map_err(e)?;
     }
-    for (row, r) in (1..).zip(rows) {
+    let mut row: u32 = 0;
+    let mut too_many = false;
+    let filled = fill(&mut |r| {
+        if row >= MAX_ROWS {
+            // `fill` stops on any error; the flag tells this one apart.
+            too_many = true;
+            return Err(DbError::Task("too many rows for one sheet".into()));
+        }
+        row += 1;
         let kind = r
             .kind
             .parse::<EmployerKind>()
@@ -56,8 +83,18 @@ pub fn write_workbook(rows: &[ViolationRow]) -> Result<Vec<u8>, String> {
             _ => ws.write_string_with_format(row, 8, &r.outstanding, &text),
         }
         .map_err(e)?;
+        Ok(())
+    });
+    if too_many {
+        return Ok(Written::TooManyRows);
     }
-    workbook.save_to_buffer().map_err(e)
+    filled?;
+    let mut out = std::io::BufWriter::new(out);
+    workbook.save_to_writer(&mut out).map_err(e)?;
+    // Flushed here so that a full disk is an error, not a short file.
+    out.flush()
+        .map_err(|err| DbError::Task(format!("writing the violator list workbook: {err}")))?;
+    Ok(Written::Done)
 }
 
 #[cfg(test)]
@@ -66,7 +103,9 @@ mod tests {
 
     #[test]
     fn the_workbook_is_a_zip_with_the_sheet() {
-        let bytes = write_workbook(&[]).unwrap_or_default();
+        let mut bytes = Vec::new();
+        let written = write_workbook(&mut bytes, |_| Ok(()));
+        assert!(matches!(written, Ok(Written::Done)), "{written:?}");
         assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
     }
 }

@@ -8,6 +8,7 @@
 pub mod contract;
 pub mod fixtures;
 pub mod smtp;
+pub mod violators;
 pub mod web;
 
 pub use fixtures::*;

@@ -1,0 +1,2 @@
+DROP TABLE violator_entries;
+DROP TABLE violator_lists;
