@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::config::{ForecastSettings, MailSettings, PaymentDirectory, Settings, SurchargeFrom};
+use crate::config::{ForecastSettings, PaymentDirectory, Settings, SurchargeFrom};
 use crate::db::outbox::{self, ReminderKind};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::money::from_fen;
@@ -303,30 +303,20 @@ impl ReminderWorker {
     ) -> Result<ReminderWorker, ReminderError> {
         let templates = Templates::from_settings(&settings.mail)?;
         let mailer = crate::mail::mailer_from_settings(settings)?;
-        Self::start_with(
-            db,
-            book,
-            &settings.mail,
-            &settings.forecast,
-            settings.collection.surcharge_from,
-            templates,
-            mailer,
-            clock,
-        )
+        Self::start_with(db, book, settings, templates, mailer, clock)
     }
 
     /// Starts the worker with the given templates and mailer (tests).
     pub fn start_with(
         db: Db,
         book: Arc<PolicyBook>,
-        mail: &MailSettings,
-        forecast: &ForecastSettings,
-        trigger: SurchargeFrom,
+        settings: &Settings,
         templates: Templates,
         mailer: Mailer,
         clock: Clock,
     ) -> Result<ReminderWorker, ReminderError> {
-        let forecast = forecast.clone();
+        let (mail, trigger) = (&settings.mail, settings.collection.surcharge_from);
+        let forecast = settings.forecast.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let wake = Arc::new((Mutex::new(()), Condvar::new()));
         let cfg = PassConfig::from_settings(mail, "serve").with_surcharge_from(trigger);
