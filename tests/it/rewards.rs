@@ -38,6 +38,18 @@ pub struct Guizhou {
 }
 
 impl Guizhou {
+    /// The reward of `uscc` for 2025 as `token` reads it: status and body.
+    pub async fn reward(&self, uscc: &str, token: &str) -> (u16, Value) {
+        self.app
+            .call(
+                Method::GET,
+                &format!("/api/v1/rewards/{uscc}/2025"),
+                Some(token),
+                None,
+            )
+            .await
+    }
+
     pub async fn new() -> Guizhou {
         let packs = packs_with_guizhou_wage();
         let dir = packs.path().to_string_lossy().into_owned();
@@ -302,15 +314,7 @@ async fn an_approved_reward_is_paid_once_under_a_replayed_request() {
         .await;
     assert_eq!(s, 201, "{rev}");
     assert_eq!(rev["amount"], format!("-{reward}"));
-    let (s, mine) = g
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/rewards/{a}/2025"),
-            Some(&emp),
-            None,
-        )
-        .await;
+    let (s, mine) = g.reward(&a, &emp).await;
     assert_eq!(s, 200);
     assert_eq!(mine["status"], "approved");
     assert_eq!(mine["paid"], "0.00");
@@ -338,15 +342,7 @@ async fn a_re_assessment_after_approval_flags_it_for_review() {
     let (s, _) = g.decide(&a, json!({"decision": "approve"})).await;
     assert_eq!(s, 200);
     let changed = g.reassess(&a, "7").await;
-    let (_, mine) = g
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/rewards/{a}/2025"),
-            Some(&g.fed),
-            None,
-        )
-        .await;
+    let (_, mine) = g.reward(&a, &g.fed).await;
     assert_eq!(mine["status"], "review", "{mine}");
     assert_eq!(mine["due"], changed["reward"]);
     let (s, v, _) = g
@@ -506,27 +502,11 @@ async fn the_federation_decides_on_its_page_with_a_form_token() {
     refuse[4] = ("decision", "refuse");
     let r = web.post_form("/federation/rewards", &refuse).await;
     assert_eq!(r.status(), 422);
-    let (_, mine) = g
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/rewards/{a}/2025"),
-            Some(&g.fed),
-            None,
-        )
-        .await;
+    let (_, mine) = g.reward(&a, &g.fed).await;
     assert_eq!(mine["status"], "pending");
     let r = web.post_form("/federation/rewards", &fields).await;
     assert_eq!(r.status(), 303);
-    let (_, mine) = g
-        .app
-        .call(
-            Method::GET,
-            &format!("/api/v1/rewards/{a}/2025"),
-            Some(&g.fed),
-            None,
-        )
-        .await;
+    let (_, mine) = g.reward(&a, &g.fed).await;
     assert_eq!(mine["status"], "approved");
     // An employer may not open the page.
     person(&g.app, "emp-61", Role::Employer, Some(&a), None).await;
