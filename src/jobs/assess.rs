@@ -405,6 +405,16 @@ fn sqlite_locked(e: &DbError) -> bool {
     )
 }
 
+/// PostgreSQL aborted the transaction to break a deadlock (SQLSTATE 40P01): it rolled
+/// back whole, so the chunk may simply be tried again.
+fn pg_deadlock(e: &DbError) -> bool {
+    matches!(
+        e,
+        DbError::Query(diesel::result::Error::DatabaseError(_, info))
+            if info.message().contains("deadlock detected")
+    )
+}
+
 /// How long a worker waits before looking again when every pending chunk is held by
 /// another worker.
 const BUSY_WAIT: Duration = Duration::from_millis(200);
@@ -463,8 +473,13 @@ pub fn work(
                             Ok(Step::Busy) => std::thread::sleep(BUSY_WAIT),
                             Ok(Step::Stopped) => return Ok(()),
                             // SQLite: another process held the write lock past the busy
-                            // timeout (a long chunk); nothing was done, so take a turn later.
-                            Err(e) if sqlite_locked(&e) => std::thread::sleep(BUSY_WAIT),
+                            // timeout (a long chunk); PostgreSQL: two chunks' transactions
+                            // met in a deadlock (e.g. both storing the same new policy
+                            // snapshots in another order) and the server rolled this one
+                            // back. Nothing of the chunk was done, so take a turn later.
+                            Err(e) if sqlite_locked(&e) || pg_deadlock(&e) => {
+                                std::thread::sleep(BUSY_WAIT)
+                            }
                             Err(e) => {
                                 // Tell the other workers (here and elsewhere) to stop.
                                 let now = Utc::now().naive_utc();

@@ -338,11 +338,15 @@ fn two_workers_on_one_run_end_with_the_rows_of_a_clean_run() {
     let run_id = prepare_run(&url);
     // Several threads in one process need PostgreSQL; SQLite says why not.
     let threads = if test_db.is_postgres() { "2" } else { "1" };
-    let mut a = join(&url, run_id, threads).spawn().expect("spawn worker a");
-    let mut b = join(&url, run_id, "1").spawn().expect("spawn worker b");
-    for (name, child) in [("a", &mut a), ("b", &mut b)] {
-        let out = child.wait().expect("wait");
-        assert!(out.success(), "worker {name} failed");
+    let a = join(&url, run_id, threads).spawn().expect("spawn worker a");
+    let b = join(&url, run_id, "1").spawn().expect("spawn worker b");
+    for (name, child) in [("a", a), ("b", b)] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "worker {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let (_clean_db, clean) = clean_rows();
     assert_same_as_clean(&db, &clean);
