@@ -5,7 +5,8 @@
 # calculator result page `GET /calculator?request=…` for the same request, each under
 # wrk at 64 connections on loopback. Writes requests/s, p50, p99 and the ratios
 # (calculator / echo requests/s, target ≥ 0.5; page / API p99, target ≤ 1.5) into the
-# "HTTP" section of BENCHMARKS.md, with the load average at the start.
+# "HTTP" section of BENCHMARKS.md, with the load average at the start, and the result
+# page's weight with its stylesheet (target under 100 KB).
 #
 # Usage: scripts/bench-http.sh
 # Environment:
@@ -64,7 +65,7 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-# The request of scripts/bench-calculator-page.sh: a mid-sized employer of Sanmenxia with
+# A typical request: a mid-sized employer of Sanmenxia with
 # two disabled employees (made-up numbers, valid check characters).
 cat >"$WORK/request.json" <<'JSON'
 {"region":"411200","levy_year":2025,"employer":{"kind":"enterprise"},
@@ -87,7 +88,9 @@ status_echo="$(curl -s -o "$WORK/echo.json" -w '%{http_code}' -H 'Content-Type: 
     || { echo "API $status_api, page $status_page, echo $status_echo" >&2; exit 1; }
 python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d.get("explanation"), "no explanation"' "$WORK/api.json"
 API_BYTES="$(wc -c <"$WORK/api.json")"
-echo "== API answer $API_BYTES bytes (with explanation)"
+PAGE_BYTES="$(wc -c <"$WORK/page.html")"
+CSS_BYTES="$(curl -fsS "$BASE/static/site.css" | wc -c)"
+echo "== API answer $API_BYTES bytes (with explanation); page $PAGE_BYTES + stylesheet $CSS_BYTES bytes"
 
 cat >"$WORK/post.lua" <<LUA
 wrk.method = "POST"
@@ -113,9 +116,10 @@ run echo2 -s "$WORK/post.lua" "$ECHO_URL"
 
 MACHINE="$(nproc) cores, load avg at start $LOAD"
 DATE="$(date -u +%Y-%m-%d)"
-python3 - "$ROOT/BENCHMARKS.md" "$WORK" "$MACHINE" "$DATE" "$CONNECTIONS" "$DURATION" "$API_BYTES" "$(git rev-parse --short HEAD)" <<'PY'
+python3 - "$ROOT/BENCHMARKS.md" "$WORK" "$MACHINE" "$DATE" "$CONNECTIONS" "$DURATION" "$API_BYTES" "$(git rev-parse --short HEAD)" "$PAGE_BYTES" "$CSS_BYTES" <<'PY'
 import re, sys
-path, work, machine, date, conns, duration, api_bytes, commit = sys.argv[1:]
+path, work, machine, date, conns, duration, api_bytes, commit, page_bytes, css_bytes = sys.argv[1:]
+weight = int(page_bytes) + int(css_bytes)
 
 def read(name):
     t = open(f"{work}/{name}.txt").read()
@@ -158,7 +162,9 @@ and to the result page. Targets: calculator ≥ 50 % of the echo's requests/s, A
 {rows}
 
 Calculator / echo requests/s (echo averaged over its two runs): **{share:.0%}**.
-Page / API p99: **{p99_ratio:.2f}**. Machine: {machine}; {date}.
+Page / API p99: **{p99_ratio:.2f}**. Page weight: {int(page_bytes):,} bytes of HTML +
+{int(css_bytes):,} bytes of stylesheet = **{weight / 1024:.1f} KB** (uncompressed; target
+under 100 KB). Machine: {machine}; {date}.
 {end}"""
 text = open(path, encoding="utf-8").read()
 if start in text and end in text:
