@@ -459,6 +459,87 @@ fn missing_average_wage_is_not_invented() {
     assert_eq!(p.social_average_wage.unwrap().value, dec!(55495));
 }
 
+/// Data year 2021 of every province (中国统计年鉴2022 as reprinted, docs/policy-data.md):
+/// (code, urban non-private, urban private).
+const YEARBOOK_2021: &[(&str, Decimal, Decimal)] = &[
+    ("110000", dec!(194651), dec!(100011)),
+    ("120000", dec!(123528), dec!(65272)),
+    ("130000", dec!(82526), dec!(48185)),
+    ("140000", dec!(82413), dec!(45748)),
+    ("150000", dec!(90426), dec!(51270)),
+    ("210000", dec!(86062), dec!(50169)),
+    ("220000", dec!(83028), dec!(47886)),
+    ("230000", dec!(80369), dec!(42071)),
+    ("310000", dec!(191844), dec!(96011)),
+    ("320000", dec!(115133), dec!(68868)),
+    ("330000", dec!(122309), dec!(69228)),
+    ("340000", dec!(93861), dec!(56154)),
+    ("350000", dec!(98071), dec!(62433)),
+    ("360000", dec!(83766), dec!(52667)),
+    ("370000", dec!(94768), dec!(56521)),
+    ("410000", dec!(74872), dec!(48117)),
+    ("420000", dec!(96994), dec!(56429)),
+    ("430000", dec!(85438), dec!(54469)),
+    ("440000", dec!(118133), dec!(73231)),
+    ("450000", dec!(88170), dec!(48494)),
+    ("460000", dec!(97471), dec!(62284)),
+    ("500000", dec!(101670), dec!(59307)),
+    ("510000", dec!(96741), dec!(57399)),
+    ("520000", dec!(94487), dec!(51557)),
+    ("530000", dec!(98730), dec!(48940)),
+    ("540000", dec!(140355), dec!(66311)),
+    ("610000", dec!(90996), dec!(52331)),
+    ("620000", dec!(84500), dec!(47212)),
+    ("630000", dec!(109346), dec!(50068)),
+    ("640000", dec!(105266), dec!(55327)),
+    ("650000", dec!(94281), dec!(56123)),
+];
+
+#[test]
+fn the_levy_of_2022_uses_each_provinces_2021_figures() {
+    let b = book();
+    for &(code, non_private, private) in YEARBOOK_2021 {
+        // The levy of 2022 reads data year 2021; the weighted figure is unknown, so the
+        // province's own non-private figure stands in and the note names both bounds.
+        let p = b.resolve(r(code), d("2022-10-31"), 2021).unwrap();
+        let s = p
+            .social_average_wage
+            .as_ref()
+            .unwrap_or_else(|| panic!("{code}: no 2021 figure"));
+        assert_eq!((s.value, s.region), (non_private, r(code)), "{code}");
+        assert!(s.provisional, "{code}: a secondary source and a stand-in");
+        assert!(
+            s.citation.contains("中国统计年鉴2022"),
+            "{code}: {}",
+            s.citation
+        );
+        let note = p
+            .social_average_wage_stand_in
+            .as_deref()
+            .unwrap_or_default();
+        let (np, pr) = (
+            crate::domain::money::format_money(non_private),
+            crate::domain::money::format_money(private),
+        );
+        assert!(
+            note.contains("data year 2021") && note.contains(&np) && note.contains(&pr),
+            "{code}: {note}"
+        );
+    }
+    // A county takes its province's figure, never a city's own.
+    let p = b.resolve(r("411224"), d("2022-10-31"), 2021).unwrap();
+    let s = p.social_average_wage.unwrap();
+    assert_eq!((s.value, s.region), (dec!(74872), r("410000")));
+    // Data year 2022 stays missing: nothing is carried over from 2021.
+    let p = b.resolve(r("410000"), d("2023-10-31"), 2022).unwrap();
+    assert!(p.social_average_wage.is_none() && p.social_average_wage_stand_in.is_none());
+    // Jiangsu's 2022 pair (中国统计年鉴2023 as reported) serves its levy of 2023.
+    let p = b.resolve(r("320000"), d("2023-10-31"), 2022).unwrap();
+    assert_eq!(p.social_average_wage.unwrap().value, dec!(121724));
+    let note = p.social_average_wage_stand_in.unwrap_or_default();
+    assert!(note.contains("71835.00"), "{note}");
+}
+
 #[test]
 fn regions_without_a_pack_resolve_through_the_chain() {
     let b = book();

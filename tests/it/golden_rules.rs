@@ -98,5 +98,5 @@ async fn golden_dispatch_cases_through_http_and_cli() {
 /// case states the release or document it comes from.
 #[tokio::test]
 async fn golden_province_cases_through_http_and_cli() {
-    run_dir("provinces", 18).await;
+    run_dir("provinces", 19).await;
 }

@@ -278,7 +278,7 @@ async fn chinese_kind_names_give_the_same_result() {
 /// and the warnings that must (or must not) be said, each case stating its source.
 #[tokio::test]
 async fn henan_golden_cases_through_http_and_cli() {
-    crate::golden_rules::run_dir("henan", 6).await;
+    crate::golden_rules::run_dir("henan", 7).await;
 }
 
 /// `policy show` dates Henan's certification window per year and lists what is still

@@ -174,7 +174,8 @@ impl DispatchRole {
 
 /// A dispatched disabled worker and the agreement between agency and host on which of
 /// them counts the person, in its disabled count and its staff count, never both
-/// (财税〔2015〕72号 第八条; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”; docs/rules.md §4.4).
+/// (财税〔2015〕72号 第八条; 财政部公告2019年第98号 第二条; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”;
+/// docs/rules.md §4.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dispatch {
     /// The declaring employer's side.

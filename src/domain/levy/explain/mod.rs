@@ -409,7 +409,7 @@ fn tw(cache: &mut Option<Tw>, t: Twelfths) -> Tw {
 const CITE_STAFF: &str = "财税〔2015〕72号; docs/rules.md §4.1";
 const CITE_DISABLED: &str = "财税〔2015〕72号; docs/rules.md §4.2";
 const CITE_DISPATCH: &str =
-    "财税〔2015〕72号 第八条; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”; docs/rules.md §4.4";
+    "财税〔2015〕72号 第八条; 财政部公告2019年第98号 第二条; 发改价格规〔2019〕2015号 总体方案“合理认定按比例安排就业形式”; docs/rules.md §4.4";
 const CITE_LEVY: &str = "财税〔2015〕72号; docs/rules.md §5";
 const CITE_OVER_QUOTA: &str = "残疾人就业条例; docs/rules.md §7";
 
