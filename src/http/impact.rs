@@ -14,7 +14,7 @@ use super::AppState;
 use crate::auth::{region_covers, Role};
 use crate::domain::{Language, LevyYear, RegionCode};
 use crate::policy::DraftBook;
-use crate::registry::impact::{self, draft_fault, ImpactJob};
+use crate::registry::impact::{self, draft_fault, ImpactJob, ImpactReport};
 
 /// The query.
 #[derive(Debug, Default, Deserialize)]
@@ -81,11 +81,24 @@ async fn policy_impact(
         })?;
     impact::check_draft_region(region, draft.region)
         .map_err(|said| AppError::field("/body/region.code", said.get(lang).to_owned()))?;
-    let today = state.book.clone();
     if format == "csv" {
         return Ok(csv_response(&state, levy_year, region, draft, lang));
     }
-    let report = state
+    let report = report(&state, levy_year, region, draft, lang).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The whole preview of `draft` beside today's law, off the executor (the API's JSON,
+/// the page's report and its workbook).
+pub(crate) async fn report(
+    state: &AppState,
+    levy_year: i32,
+    region: RegionCode,
+    draft: DraftBook,
+    lang: Language,
+) -> Result<ImpactReport, crate::db::DbError> {
+    let today = state.book.clone();
+    state
         .db
         .run(move |c| {
             let job = ImpactJob {
@@ -97,8 +110,7 @@ async fn policy_impact(
             };
             impact::run(c, &job, &mut |_| Ok(()))
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(report))
+        .await
 }
 
 /// The CSV of a preview, streamed as it goes: one line per employer whose status,

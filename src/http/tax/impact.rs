@@ -545,20 +545,7 @@ pub async fn preview(
         }
         _ => {}
     }
-    let today = state.book.clone();
-    let report = state
-        .db
-        .run(move |c| {
-            let job = ImpactJob {
-                levy_year,
-                region,
-                today: &today,
-                draft: &draft,
-                lang,
-            };
-            impact::run(c, &job, &mut |_| Ok(()))
-        })
-        .await?;
+    let report = crate::http::impact::report(&state, levy_year, region, draft, lang).await?;
     v.report = Some(report_view(&report, lang));
     let html = render(&v)?;
     Ok(page(StatusCode::OK, html, &[]))
