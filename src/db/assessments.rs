@@ -476,9 +476,9 @@ pub type RollRaw = (
     i64,
 );
 
-/// One row of [`roll_chunk`] as the query returns it.
+/// One row of [`roll_chunk`] (and of the tax roll's pages) as the query returns it.
 #[derive(QueryableByName)]
-struct RollChunkRow {
+pub(super) struct RollChunkRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -503,6 +503,26 @@ struct RollChunkRow {
     policy_snapshot_id: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     shortfall_e4: i64,
+}
+
+impl RollChunkRow {
+    /// The row as the roll's tuple.
+    pub(super) fn into_raw(self) -> RollRaw {
+        (
+            self.id,
+            self.uscc,
+            self.name,
+            self.kind,
+            self.region,
+            self.staff_x12_e4,
+            self.required_e4,
+            self.disabled_x12_e4,
+            self.payable_fen,
+            self.exempt,
+            self.policy_snapshot_id,
+            self.shortfall_e4,
+        )
+    }
 }
 
 /// The current assessments of the year under `region_prefix`, after USCC `after`, in
@@ -559,23 +579,5 @@ pub fn roll_chunk(
             .bind::<BigInt, _>(limit)
             .load(c)?,
     };
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            (
-                r.id,
-                r.uscc,
-                r.name,
-                r.kind,
-                r.region,
-                r.staff_x12_e4,
-                r.required_e4,
-                r.disabled_x12_e4,
-                r.payable_fen,
-                r.exempt,
-                r.policy_snapshot_id,
-                r.shortfall_e4,
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(RollChunkRow::into_raw).collect())
 }

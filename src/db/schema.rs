@@ -67,6 +67,7 @@ diesel::table! {
         returned_reason -> Nullable<Text>,
         returned_at -> Nullable<Timestamp>,
         returned_by -> Nullable<Text>,
+        region -> Text,
     }
 }
 

@@ -243,10 +243,20 @@ pub fn roll_rows(
     Ok((rows, next))
 }
 
+/// Employers with a levy reckoned at most for one page of the arrears list.
+const ARREARS_SCAN: usize = 4_000;
+
 /// One page of the arrears list: assessed employers under `region_prefix` that owe
 /// principal or surcharge on `as_of`, after USCC `after`, at most `limit`; and the key
-/// of the next page when the scan did not reach the end. The database pages by key
-/// over employers with a levy; those that owe nothing are passed over.
+/// of the next page when the walk did not reach the end.
+///
+/// What each owes is computed, not stored (the surcharge grows by the day), so no index
+/// holds the debtors. The database pages by key over the employers with a levy
+/// ([`roll_page`], payable at least one fen: a walk of the USCC index, never the
+/// region), and only those candidates are reckoned, a chunk at a time, until the page
+/// is full. Those that owe nothing are passed over; after `ARREARS_SCAN` candidates
+/// the page ends where the walk stopped, short, with the key of the next, so that a
+/// region that has nearly all paid costs a bounded walk per page, not a scan of it.
 pub fn arrears(
     conn: &mut AnyConnection,
     levy_year: i32,
@@ -264,18 +274,19 @@ pub fn arrears(
     let mut found = Vec::new();
     let mut after = after.to_owned();
     let mut policies = HashMap::new();
+    let mut scanned = 0;
+    // A page's worth and a little more per chunk: most candidates owe.
+    let chunk = CHUNK.min(limit as i64 + limit as i64 / 4 + 1);
     loop {
-        let raws = roll_page(
-            conn,
-            levy_year,
-            &filter,
-            &after,
-            CHUNK.min(limit as i64 * 4 + 1),
-        )?;
+        if scanned >= ARREARS_SCAN {
+            return Ok((found, Some(after)));
+        }
+        let raws = roll_page(conn, levy_year, &filter, &after, chunk)?;
         let Some(last) = raws.last() else {
             return Ok((found, None));
         };
         after = last.1.clone();
+        scanned += raws.len();
         for r in reckon(conn, levy_year, raws, as_of, trigger, &mut policies)? {
             if r.outstanding() > Decimal::ZERO {
                 if found.len() == limit {

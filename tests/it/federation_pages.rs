@@ -601,3 +601,100 @@ async fn the_queue_pages_by_county_then_time_without_an_offset() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_queue_walked_in_small_pages_is_the_whole_queue_once_in_order() {
+    use diesel::prelude::*;
+    use quota_levy::db::declarations::queue;
+    use quota_levy::db::schema::declarations;
+    let (app, admin) = app_with_employer().await;
+    let mut all = vec![USCC_A.to_owned()];
+    for (i, region) in ["411202", "411203", "411202", "411203", "411221", "411202"]
+        .iter()
+        .enumerate()
+    {
+        let u = uscc_with_check(&format!("91{region}MA00003{i:02}"));
+        register(&app, &admin, &u, &format!("分页公司{i}"), region).await;
+        all.push(u);
+    }
+    for u in &all {
+        declare(&app, u, true).await;
+    }
+    // Submitted together, as a bulk submission would: the ties are ordered by id.
+    let db = app.pool();
+    let tied = tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        let at = chrono::DateTime::from_timestamp_micros(1_764_000_000_000_000)
+            .unwrap()
+            .naive_utc();
+        diesel::update(declarations::table)
+            .set(declarations::submitted_at.eq(at))
+            .execute(&mut *c)
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(tied, all.len());
+    // One employer moves county: its declaration follows it in the queue.
+    let moved = &all[2];
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/employers/{moved}"),
+            Some(&admin),
+            Some(json!({"region": "411221"})),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let db = app.pool();
+    let walked = tokio::task::spawn_blocking(move || {
+        let mut c = db.conn().unwrap();
+        let mut walk = |county: Option<&str>, size: i64| {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = queue(&mut c, 2025, "4112", county, after.as_ref(), size).unwrap();
+                assert!(page.len() as i64 <= size);
+                let Some(last) = page.last() else { break };
+                after = Some(last.key());
+                seen.extend(page);
+            }
+            seen
+        };
+        let whole = walk(None, 2);
+        let by_three = walk(None, 3);
+        let county = walk(Some("411221"), 1);
+        // A key from outside the scope starts the scope from its beginning.
+        let foreign = quota_levy::db::declarations::QueueKey {
+            region: "110101".into(),
+            submitted_at: chrono::NaiveDateTime::default(),
+            id: 0,
+        };
+        let restart = queue(&mut c, 2025, "4112", None, Some(&foreign), 100).unwrap();
+        (whole, by_three, county, restart)
+    })
+    .await
+    .unwrap();
+    let (whole, by_three, county, restart) = walked;
+    let keys: Vec<(String, i64)> = whole.iter().map(|r| (r.region.clone(), r.id)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "in region then id order, none twice");
+    let mut usccs: Vec<String> = whole.iter().map(|r| r.uscc.clone()).collect();
+    usccs.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(usccs, expected, "every submitted declaration, once");
+    let ids = |rows: &[quota_levy::db::declarations::QueueRow]| -> Vec<i64> {
+        rows.iter().map(|r| r.id).collect()
+    };
+    assert_eq!(ids(&by_three), ids(&whole), "the page size changes nothing");
+    assert_eq!(ids(&restart), ids(&whole));
+    let county_usccs: Vec<&str> = county.iter().map(|r| r.uscc.as_str()).collect();
+    assert_eq!(county_usccs.len(), 2, "{county_usccs:?}");
+    assert!(county_usccs.contains(&moved.as_str()) && county_usccs.contains(&all[5].as_str()));
+    assert!(whole
+        .iter()
+        .any(|r| r.uscc == *moved && r.region == "411221"));
+}

@@ -691,3 +691,136 @@ async fn the_command_line_imports_a_bank_file_once() {
     assert_eq!(count_payments(&app), 1);
     assert_eq!(statement(&app, None).await["principal_paid"], "2500.00");
 }
+
+#[tokio::test]
+async fn the_roll_and_the_arrears_walked_in_small_pages_are_each_whole_once() {
+    use quota_levy::config::SurchargeFrom;
+    use quota_levy::db::collection::RollFilter;
+    use quota_levy::registry::collection::{arrears, roll_rows};
+    let (app, _) = tax_app(&[]).await;
+    let mut all = vec![USCC_A.to_owned()];
+    for (i, region) in ["411203", "411202", "411203", "411202", "411203"]
+        .iter()
+        .enumerate()
+    {
+        let u = uscc_with_check(&format!("91{region}MA00004{i:02}"));
+        assessed(&app, &u, region).await;
+        all.push(u);
+    }
+    all.sort();
+    // One pays in full before the due date: on the roll, not in the arrears.
+    let paid = all[2].clone();
+    let tax = app.tax(None).await;
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/employers/{paid}/payments/2025")))
+        .bearer_auth(&tax)
+        .header("Idempotency-Key", "walk-1")
+        .json(&json!({"amount": "10000.00", "paid_on": "2025-12-01", "reference": "ICBC-0401"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let pool = app.pool();
+    let today = app.clock.today();
+    let walked = tokio::task::spawn_blocking(move || {
+        let mut c = pool.conn().unwrap();
+        let mut roll = |filter: RollFilter, size: i64| {
+            let mut seen = Vec::new();
+            let mut after = String::new();
+            loop {
+                let (rows, next) = roll_rows(
+                    &mut c,
+                    2025,
+                    &filter,
+                    &after,
+                    size,
+                    today,
+                    SurchargeFrom::DueDate,
+                )
+                .unwrap();
+                assert!(rows.len() as i64 <= size);
+                seen.extend(rows.into_iter().map(|r| (r.uscc, r.region)));
+                match next {
+                    Some(n) => after = n,
+                    None => break,
+                }
+            }
+            seen
+        };
+        let scope = || RollFilter {
+            region_prefix: "4112".into(),
+            ..RollFilter::default()
+        };
+        let whole = roll(scope(), 2);
+        let county = roll(
+            RollFilter {
+                region_prefix: "411203".into(),
+                ..RollFilter::default()
+            },
+            2,
+        );
+        let at_most = roll(
+            RollFilter {
+                max_payable_fen: Some(999_999),
+                ..scope()
+            },
+            2,
+        );
+        let at_least = roll(
+            RollFilter {
+                min_payable_fen: Some(1_000_000),
+                kind: Some("enterprise".into()),
+                status: Some(quota_levy::db::collection::RollStatus::BelowQuota),
+                ..scope()
+            },
+            4,
+        );
+        let mut owing = Vec::new();
+        let mut after = String::new();
+        loop {
+            let (rows, next) = arrears(
+                &mut c,
+                2025,
+                "4112",
+                &after,
+                2,
+                today,
+                SurchargeFrom::DueDate,
+            )
+            .unwrap();
+            assert!(rows.len() <= 2);
+            owing.extend(rows.into_iter().map(|r| r.raw.1));
+            match next {
+                Some(n) => after = n,
+                None => break,
+            }
+        }
+        (whole, county, at_most, at_least, owing)
+    })
+    .await
+    .unwrap();
+    let (whole, county, at_most, at_least, owing) = walked;
+    let usccs =
+        |rows: &[(String, String)]| -> Vec<String> { rows.iter().map(|r| r.0.clone()).collect() };
+    assert_eq!(
+        usccs(&whole),
+        all,
+        "each assessed employer once, in USCC order"
+    );
+    let in_county: Vec<String> = whole
+        .iter()
+        .filter(|r| r.1 == "411203")
+        .map(|r| r.0.clone())
+        .collect();
+    assert_eq!(in_county.len(), 3);
+    assert_eq!(usccs(&county), in_county);
+    assert!(at_most.is_empty(), "every levy is 10,000.00: {at_most:?}");
+    assert_eq!(usccs(&at_least), all);
+    let mut expected = all.clone();
+    expected.retain(|u| *u != paid);
+    assert_eq!(
+        owing, expected,
+        "every debtor once, the one that paid passed over"
+    );
+}

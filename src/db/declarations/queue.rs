@@ -55,13 +55,16 @@ impl QueueRow {
 /// deep it is, and a declaration certified meanwhile does not shift the next page.
 /// `county` must lie within the prefix (the caller checks the officer's scope).
 ///
-/// The plan SQLite makes (`EXPLAIN QUERY PLAN`, 5,000 employers): `SEARCH e USING
-/// INDEX employers_region_kind (region>? AND region<?)` (or `region=?` for a county),
-/// then `SEARCH d USING INDEX declarations_queue (levy_year=? AND employer_id=? AND
-/// status=?)`, then `USE TEMP B-TREE FOR RIGHT PART OF ORDER BY`: employers are walked
-/// in region order from the key on, and only the declarations of the counties a page
-/// reaches are sorted by time, so the work of a page is bounded by the counties it
-/// touches, never by how deep it is.
+/// The declaration carries its employer's region (kept by triggers, migration
+/// `2026-12-06-100_declarations_queue_region`), so the queue's order is one index,
+/// `declarations_queue_order` (levy year, status, region, submission time, id). The
+/// rows after a key are asked for in up to three parts, each one seek of that index in
+/// its order with no sort: the same region and time after the key's id, the same region
+/// later, then the regions after it. A row-value comparison would be one statement, but
+/// SQLite does not seek on the rowid inside one, so declarations submitted together
+/// (a bulk submission, demonstration data) were read from the first of them. Each part
+/// then reads the employer by its primary key: `limit` rows in all, whatever the size of
+/// the region (BENCHMARKS.md, "Lists", has the plans).
 pub fn queue(
     conn: &mut AnyConnection,
     levy_year: i32,
@@ -70,46 +73,104 @@ pub fn queue(
     after: Option<&QueueKey>,
     limit: i64,
 ) -> Result<Vec<QueueRow>, DbError> {
-    let mut q = declarations::table
-        .inner_join(employers::table)
-        .filter(declarations::levy_year.eq(levy_year))
-        .filter(declarations::status.eq(Status::Submitted.as_str()))
-        .into_boxed();
-    if let Some(c) = county {
-        q = q.filter(employers::region.eq(c.to_owned()));
-    } else if !region_prefix.is_empty() {
-        // A range rather than LIKE: SQLite's LIKE ignores case and so cannot use the
-        // region index; codes are digits, and '~' sorts after every digit.
-        q = q
-            .filter(employers::region.ge(region_prefix.to_owned()))
-            .filter(employers::region.lt(format!("{region_prefix}~")));
+    // A range rather than LIKE: SQLite's LIKE ignores case and so cannot use the index;
+    // codes are digits, and '~' sorts after every digit.
+    let upper = format!("{region_prefix}~");
+    let lowest = county.unwrap_or(region_prefix);
+    let parts: &[Part] = match after {
+        // A key before the scope (a link of another scope) starts at its beginning.
+        Some(k) if k.region.as_str() >= lowest => match county {
+            Some(_) => &[Part::Tie, Part::Later],
+            None => &[Part::Tie, Part::Later, Part::Rest],
+        },
+        _ => &[Part::Start],
+    };
+    let mut rows: Vec<QueueRow> = Vec::new();
+    for part in parts {
+        let left = limit - rows.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let mut q = declarations::table
+            .inner_join(employers::table)
+            .filter(declarations::levy_year.eq(levy_year))
+            .filter(declarations::status.eq(Status::Submitted.as_str()))
+            .into_boxed();
+        let in_scope = |q: declarations_in_scope::Q<'static>| match county {
+            Some(c) => q.filter(declarations::region.eq(c.to_owned())),
+            None if region_prefix.is_empty() => q,
+            None => q.filter(declarations::region.lt(upper.clone())),
+        };
+        q = match (part, after) {
+            (Part::Start, _) | (_, None) => {
+                let q = in_scope(q);
+                if county.is_none() && !region_prefix.is_empty() {
+                    q.filter(declarations::region.ge(region_prefix.to_owned()))
+                } else {
+                    q
+                }
+            }
+            (Part::Tie, Some(k)) => in_scope(q)
+                .filter(declarations::region.eq(k.region.clone()))
+                .filter(declarations::submitted_at.eq(k.submitted_at))
+                .filter(declarations::id.gt(k.id)),
+            (Part::Later, Some(k)) => in_scope(q)
+                .filter(declarations::region.eq(k.region.clone()))
+                .filter(declarations::submitted_at.gt(k.submitted_at)),
+            // The key is within the scope here, so it is the lower bound alone: with
+            // the prefix as a second one SQLite might seek from the prefix instead.
+            (Part::Rest, Some(k)) => in_scope(q).filter(declarations::region.gt(k.region.clone())),
+        };
+        let found: Vec<QueueRow> = q
+            .order((
+                declarations::region.asc(),
+                declarations::submitted_at.asc(),
+                declarations::id.asc(),
+            ))
+            .limit(left)
+            .select((
+                declarations::id,
+                declarations::version,
+                declarations::submitted_at,
+                employers::uscc,
+                employers::name,
+                // The declaration's copy, equal to the employer's: the key of the next
+                // page must be the index's own value.
+                declarations::region,
+            ))
+            .load(conn)?;
+        rows.extend(found);
     }
-    if let Some(k) = after {
-        let at = declarations::submitted_at.assume_not_null();
-        q = q.filter(
-            employers::region
-                .gt(k.region.clone())
-                .or(employers::region.eq(k.region.clone()).and(
-                    at.gt(k.submitted_at)
-                        .or(at.eq(k.submitted_at).and(declarations::id.gt(k.id))),
-                )),
-        );
-    }
-    Ok(q.order((
-        employers::region.asc(),
-        declarations::submitted_at.asc(),
-        declarations::id.asc(),
-    ))
-    .limit(limit)
-    .select((
-        declarations::id,
-        declarations::version,
-        declarations::submitted_at,
-        employers::uscc,
-        employers::name,
-        employers::region,
-    ))
-    .load(conn)?)
+    Ok(rows)
+}
+
+/// A part of the queue after a key (see [`queue`]).
+enum Part {
+    /// No key: the scope from its start.
+    Start,
+    /// The key's region and submission time, ids after the key's.
+    Tie,
+    /// The key's region, submitted later.
+    Later,
+    /// The regions after the key's.
+    Rest,
+}
+
+/// The type of the queue's boxed query.
+mod declarations_in_scope {
+    use crate::db::schema::{declarations, employers};
+    /// The boxed join of declarations and employers, on either backend.
+    pub type Q<'a> = diesel::helper_types::IntoBoxed<
+        'a,
+        diesel::helper_types::Filter<
+            diesel::helper_types::Filter<
+                diesel::helper_types::InnerJoin<declarations::table, employers::table>,
+                diesel::helper_types::Eq<declarations::levy_year, i32>,
+            >,
+            diesel::helper_types::Eq<declarations::status, &'static str>,
+        >,
+        <crate::db::AnyConnection as diesel::Connection>::Backend,
+    >;
 }
 
 /// Why and when a declaration was last returned to its employer.
