@@ -332,10 +332,15 @@ pub enum UserCommand {
         /// The username.
         username: String,
     },
-    /// Set a new password for a user (read from standard input); its sessions end.
+    /// Set a new password for a user (read from standard input); its sessions end. With
+    /// `--link`, send the user a one-time link to choose one instead.
     ResetPassword {
         /// The username.
         username: String,
+        /// Send a reset link (valid `accounts.reset_valid_hours`): mailed to the contact
+        /// address of an employer's user, else the letter with its code printed here.
+        #[arg(long)]
+        link: bool,
     },
     /// Print the activation letter of an employer without e-mail: an address and a
     /// one-time code with which it chooses its password (replaces any earlier code).

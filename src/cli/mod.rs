@@ -695,7 +695,36 @@ fn user(settings: &Settings, cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 accounts::disable_user(&mut conn, &username, &actor).map_err(account_error)?;
             crate::outln!("disabled {username}; {ended} session(s) ended");
         }
-        UserCommand::ResetPassword { username } => {
+        UserCommand::ResetPassword {
+            username,
+            link: true,
+        } => {
+            let templates = crate::mail::Templates::from_settings(&settings.mail)?;
+            let sent = accounts::send_reset(
+                &mut conn,
+                &settings.accounts,
+                &templates,
+                &username,
+                &actor,
+                None,
+            )
+            .map_err(account_error)?;
+            match sent {
+                accounts::ResetSent::Mailed {
+                    recipient,
+                    expires_at,
+                } => crate::outln!(
+                    "reset link of {username} queued to {recipient}, valid until {expires_at} UTC"
+                ),
+                accounts::ResetSent::Letter(letter) => {
+                    crate::out!("{}", letter.render(&settings.server.public_base_url))
+                }
+            }
+        }
+        UserCommand::ResetPassword {
+            username,
+            link: false,
+        } => {
             let password = read_new_password()?;
             let ended = accounts::reset_password(
                 &mut conn,

@@ -230,6 +230,8 @@ pub struct AccountSettings {
     pub sign_in_lockout_minutes: u32,
     /// How long an activation link or letter code stays valid, days.
     pub activation_valid_days: u32,
+    /// How long a password reset link or letter code stays valid, hours.
+    pub reset_valid_hours: u32,
     /// Mail an activation link to an employer registered with a contact address.
     pub invite_on_registration: bool,
     /// Shortest password accepted, characters.

@@ -135,7 +135,7 @@ impl Settings {
 impl AccountSettings {
     /// The first bad `[accounts]` value, as (dotted key, expected form).
     fn check(&self) -> Result<(), (&'static str, String)> {
-        let ranges: [(&'static str, u32, u32, u32); 5] = [
+        let ranges: [(&'static str, u32, u32, u32); 6] = [
             (
                 "accounts.session_idle_minutes",
                 self.session_idle_minutes,
@@ -166,6 +166,7 @@ impl AccountSettings {
                 1,
                 90,
             ),
+            ("accounts.reset_valid_hours", self.reset_valid_hours, 1, 720),
         ];
         for (key, v, lo, hi) in ranges {
             if !(lo..=hi).contains(&v) {

@@ -1,5 +1,5 @@
 //! Accounts of people: users, their server-side sessions, the sign-in throttle and the
-//! employers' activation codes. Queries only; the operations of record (validation,
+//! one-time codes (employers' activation, users' password reset). Queries only; the operations of record (validation,
 //! password hashing, audit) are in `crate::registry::accounts`.
 
 use chrono::NaiveDateTime;
@@ -354,14 +354,25 @@ pub const BY_MAIL: &str = "mail";
 /// On a printed letter.
 pub const BY_LETTER: &str = "letter";
 
-/// A stored activation code.
+/// Whose a one-time code is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeFor {
+    /// The activation of this employer (row id) into its account.
+    Activation(i64),
+    /// A new password of this user (row id).
+    Reset(i64),
+}
+
+/// A stored one-time code.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = activation_invitations)]
 pub struct InvitationRow {
     /// Id.
     pub id: i64,
-    /// The employer it activates.
-    pub employer_id: i64,
+    /// The employer it activates (an activation code).
+    pub employer_id: Option<i64>,
+    /// The user whose password it resets (a reset code).
+    pub user_id: Option<i64>,
     /// SHA-256 of the code.
     pub token_hash: String,
     /// `mail` or `letter`.
@@ -383,29 +394,50 @@ impl InvitationRow {
     pub fn is_open(&self, now: NaiveDateTime) -> bool {
         self.used_at.is_none() && self.revoked_at.is_none() && self.expires_at > now
     }
+
+    /// Whose it is (`None` for a row that names neither, which the table refuses).
+    pub fn code_for(&self) -> Option<CodeFor> {
+        match (self.employer_id, self.user_id) {
+            (Some(e), None) => Some(CodeFor::Activation(e)),
+            (None, Some(u)) => Some(CodeFor::Reset(u)),
+            _ => None,
+        }
+    }
 }
 
-/// Stores a new code for `employer_id`, replacing its open ones; returns its id.
+/// Stores a new code `whose`, replacing the open ones of the same employer or user;
+/// returns its id.
 pub fn insert_invitation(
     conn: &mut AnyConnection,
-    employer_id: i64,
+    whose: CodeFor,
     token_hash: &str,
     channel: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
     created_by: &str,
 ) -> Result<i64, DbError> {
-    diesel::update(
-        activation_invitations::table
-            .filter(activation_invitations::employer_id.eq(employer_id))
-            .filter(activation_invitations::used_at.is_null())
-            .filter(activation_invitations::revoked_at.is_null()),
-    )
-    .set(activation_invitations::revoked_at.eq(Some(now)))
-    .execute(conn)?;
+    let (employer_id, user_id) = match whose {
+        CodeFor::Activation(e) => (Some(e), None),
+        CodeFor::Reset(u) => (None, Some(u)),
+    };
+    let open = activation_invitations::table
+        .filter(activation_invitations::used_at.is_null())
+        .filter(activation_invitations::revoked_at.is_null());
+    let replaced = diesel::update(open);
+    match whose {
+        CodeFor::Activation(e) => replaced
+            .filter(activation_invitations::employer_id.eq(e))
+            .set(activation_invitations::revoked_at.eq(Some(now)))
+            .execute(conn)?,
+        CodeFor::Reset(u) => replaced
+            .filter(activation_invitations::user_id.eq(u))
+            .set(activation_invitations::revoked_at.eq(Some(now)))
+            .execute(conn)?,
+    };
     diesel::insert_into(activation_invitations::table)
         .values((
             activation_invitations::employer_id.eq(employer_id),
+            activation_invitations::user_id.eq(user_id),
             activation_invitations::token_hash.eq(token_hash),
             activation_invitations::channel.eq(channel),
             activation_invitations::created_at.eq(now),
@@ -419,7 +451,7 @@ pub fn insert_invitation(
         .first(conn)?)
 }
 
-/// The code of a digest.
+/// The code of a digest (either kind: the caller checks [`InvitationRow::code_for`]).
 pub fn invitation_by_hash(
     conn: &mut AnyConnection,
     token_hash: &str,

@@ -55,11 +55,14 @@ pub enum ReminderKind {
     /// The in-year forecast of an employer fell below a line it is warned about
     /// (docs/forecast.md).
     ForecastWarning,
+    /// An administrator sent the employer's user a one-time link to choose a new
+    /// password.
+    PasswordReset,
 }
 
 impl ReminderKind {
     /// Every kind.
-    pub const ALL: [ReminderKind; 11] = [
+    pub const ALL: [ReminderKind; 12] = [
         ReminderKind::Declare,
         ReminderKind::DeclareOverdue,
         ReminderKind::Pay,
@@ -71,6 +74,7 @@ impl ReminderKind {
         ReminderKind::RewardPaid,
         ReminderKind::ReservePosition,
         ReminderKind::ForecastWarning,
+        ReminderKind::PasswordReset,
     ];
 
     /// The stored name (also the template name).
@@ -87,6 +91,7 @@ impl ReminderKind {
             ReminderKind::RewardPaid => "reward_paid",
             ReminderKind::ReservePosition => "reserve_position",
             ReminderKind::ForecastWarning => "forecast_warning",
+            ReminderKind::PasswordReset => "password_reset",
         }
     }
 

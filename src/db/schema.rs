@@ -387,10 +387,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// One-time activation codes of employers (SHA-256 digests).
+    /// One-time codes (SHA-256 digests): an employer's activation, or a user's password
+    /// reset (exactly one of `employer_id`, `user_id`).
     activation_invitations (id) {
         id -> BigInt,
-        employer_id -> BigInt,
+        employer_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
         token_hash -> Text,
         channel -> Text,
         created_at -> Timestamp,

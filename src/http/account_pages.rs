@@ -1,5 +1,6 @@
 //! The pages of accounts: `/login`, `/logout`, `/account`, `/account/password`,
-//! `/activate` and `/activate/{code}`. Server-rendered from `templates/pages/account/`
+//! `/activate` and `/activate/{code}`, `/reset` and `/reset/{code}` (a new password by
+//! the one-time link or letter an administrator sent). Server-rendered from `templates/pages/account/`
 //! on the base layout, Chinese unless `?lang=en` or `Accept-Language` asks for English,
 //! every input labelled, no JavaScript. Every form POST is checked for its CSRF token
 //! first: without a valid one it answers 403 and nothing changes.
@@ -31,6 +32,8 @@ pub struct FormPage {
     new_label: String,
     employer_name: String,
     uscc: String,
+    /// A password reset's page, not an activation's.
+    reset: bool,
 }
 
 impl FormPage {
@@ -432,6 +435,33 @@ fn account_failure(e: accounts::AccountError) -> AppError {
     }
 }
 
+/// What a one-time code of the pages is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// An employer's activation: `/activate`.
+    Activation,
+    /// A user's new password: `/reset`.
+    Reset,
+}
+
+impl Purpose {
+    /// The page where a letter's code is typed.
+    fn entry(self) -> &'static str {
+        match self {
+            Purpose::Activation => "/activate",
+            Purpose::Reset => "/reset",
+        }
+    }
+
+    /// The page of `code`.
+    fn path(self, code: &str) -> String {
+        match self {
+            Purpose::Activation => accounts::activation_path(code),
+            Purpose::Reset => accounts::reset_path(code),
+        }
+    }
+}
+
 /// `?code=` of the letter's form.
 #[derive(Debug, Deserialize)]
 struct CodeQuery {
@@ -439,9 +469,13 @@ struct CodeQuery {
     code: Option<String>,
 }
 
-#[get("/activate")]
-async fn code_form(req: HttpRequest, q: web::Query<CodeQuery>) -> Result<HttpResponse, AppError> {
-    let lang = page_lang(&req, q.lang.as_deref())?;
+/// The form where a letter's code is typed; sent with one, on to the code's page.
+fn code_entry(
+    req: &HttpRequest,
+    q: &CodeQuery,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(req, q.lang.as_deref())?;
     let lq = LangQuery {
         lang: q.lang.clone(),
     };
@@ -451,26 +485,28 @@ async fn code_form(req: HttpRequest, q: web::Query<CodeQuery>) -> Result<HttpRes
         .map(accounts::normalize_code)
         .unwrap_or_default();
     if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(see_other(
-            &with_lang(&accounts::activation_path(&code), &lq),
-            &[],
-        ));
+        return Ok(see_other(&with_lang(&purpose.path(&code), &lq), &[]));
     }
     let faults = if q.code.is_some() {
-        vec![(
-            "code",
-            lang.pick(
+        let text = match purpose {
+            Purpose::Activation => lang.pick(
                 "请输入激活函上的激活码（字母和数字）",
                 "enter the code of the activation letter (letters and digits)",
-            )
-            .to_owned(),
-        )]
+            ),
+            Purpose::Reset => lang.pick(
+                "请输入重设密码函上的重设码（字母和数字）",
+                "enter the code of the password reset letter (letters and digits)",
+            ),
+        };
+        vec![("code", text.to_owned())]
     } else {
         Vec::new()
     };
     let html = render(&CodeView {
         layout: Layout::new(lang),
         page: FormPage {
+            action: purpose.entry().to_owned(),
+            reset: purpose == Purpose::Reset,
             errors: faults,
             ..FormPage::default()
         },
@@ -478,35 +514,94 @@ async fn code_form(req: HttpRequest, q: web::Query<CodeQuery>) -> Result<HttpRes
     Ok(page(StatusCode::OK, html, &[]))
 }
 
+#[get("/activate")]
+async fn code_form(req: HttpRequest, q: web::Query<CodeQuery>) -> Result<HttpResponse, AppError> {
+    code_entry(&req, &q, Purpose::Activation)
+}
+
+#[get("/reset")]
+async fn reset_code_form(
+    req: HttpRequest,
+    q: web::Query<CodeQuery>,
+) -> Result<HttpResponse, AppError> {
+    code_entry(&req, &q, Purpose::Reset)
+}
+
+/// Why a code cannot be used, whatever it is for.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    Unknown,
+    Expired,
+    Spent,
+}
+
+fn why<T>(state: &CodeState<T>) -> Why {
+    match state {
+        CodeState::Expired => Why::Expired,
+        CodeState::Spent => Why::Spent,
+        CodeState::Open(_) | CodeState::Unknown => Why::Unknown,
+    }
+}
+
 /// The page of a code that cannot be used: 404 when unknown, 410 when expired or spent.
-fn refused(lang: Language, q: &LangQuery, state: &CodeState) -> Result<HttpResponse, AppError> {
-    let (status, text) = match state {
-        CodeState::Expired => (
+fn refused(
+    lang: Language,
+    q: &LangQuery,
+    why: Why,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    let (status, text) = match (why, purpose) {
+        (Why::Expired, Purpose::Activation) => (
             StatusCode::GONE,
             lang.pick(
                 "该激活链接已过期。请联系当地税务机关或残疾人联合会重新发送。",
                 "This activation link has expired. Ask your tax office or disabled persons' federation for a new one.",
             ),
         ),
-        CodeState::Spent => (
+        (Why::Spent, Purpose::Activation) => (
             StatusCode::GONE,
             lang.pick(
                 "该激活链接已使用过或已被新的链接取代。如已激活，请直接登录。",
                 "This activation link was used already or replaced by a newer one. If the account is active, sign in.",
             ),
         ),
-        _ => (
+        (Why::Unknown, Purpose::Activation) => (
             StatusCode::NOT_FOUND,
             lang.pick(
                 "没有这个激活码。请核对激活邮件中的链接或激活函上的激活码。",
                 "There is no such activation code. Check the link in the activation mail or the code of the letter.",
             ),
         ),
+        (Why::Expired, Purpose::Reset) => (
+            StatusCode::GONE,
+            lang.pick(
+                "该重设密码链接已过期。请联系系统管理员重新发送。",
+                "This reset link has expired. Ask the administrator for a new one.",
+            ),
+        ),
+        (Why::Spent, Purpose::Reset) => (
+            StatusCode::GONE,
+            lang.pick(
+                "该重设密码链接已使用过或已被新的链接取代。",
+                "This reset link was used already or replaced by a newer one.",
+            ),
+        ),
+        (Why::Unknown, Purpose::Reset) => (
+            StatusCode::NOT_FOUND,
+            lang.pick(
+                "没有这个重设码。请核对邮件中的链接或重设密码函上的重设码。",
+                "There is no such reset code. Check the link in the mail or the code of the letter.",
+            ),
+        ),
+    };
+    let title = match purpose {
+        Purpose::Activation => ("无法激活", "Cannot activate"),
+        Purpose::Reset => ("无法重设密码", "Cannot reset the password"),
     };
     message(
         lang,
         status,
-        ("无法激活", "Cannot activate"),
+        title,
         text.to_owned(),
         Some((
             with_lang("/login", q),
@@ -515,39 +610,95 @@ fn refused(lang: Language, q: &LangQuery, state: &CodeState) -> Result<HttpRespo
     )
 }
 
-fn activate_page(
-    lang: Language,
-    q: &LangQuery,
-    state: &AppState,
-    code: &str,
-    employer: &crate::db::employers::Employer,
-    csrf: String,
-    faults: &[FieldFault],
-) -> Result<String, AppError> {
-    render(&ActivateView {
-        layout: Layout::new(lang),
-        page: FormPage {
-            action: with_lang(&accounts::activation_path(code), q),
-            csrf,
-            new_label: new_password_label(lang, state),
-            employer_name: employer.name.clone(),
-            uscc: employer.uscc.clone(),
-            message: (!faults.is_empty()).then(|| {
-                lang.pick(
-                    "尚未激活：请更正下列错误。",
-                    "Not activated yet: correct the fields below.",
-                )
-                .to_owned()
-            }),
-            ..FormPage::default()
-        }
-        .faults(faults, lang),
-    })
-}
-
 /// A code as it may come in a path: letters, digits and dashes, bounded.
 fn plausible_code(code: &str) -> bool {
     (1..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Whom an open code is for, as its page names them (name; USCC or username), else why
+/// it cannot be used.
+async fn open_for(
+    state: &AppState,
+    code: &str,
+    purpose: Purpose,
+) -> Result<Result<(String, String), Why>, AppError> {
+    if !plausible_code(code) {
+        return Ok(Err(Why::Unknown));
+    }
+    let now = chrono::Utc::now().naive_utc();
+    let c2 = code.to_owned();
+    Ok(match purpose {
+        Purpose::Activation => {
+            match state
+                .db
+                .run(move |c| accounts::code_state(c, &c2, now))
+                .await?
+            {
+                CodeState::Open(open) => Ok((open.1.name.clone(), open.1.uscc.clone())),
+                other => Err(why(&other)),
+            }
+        }
+        Purpose::Reset => match state
+            .db
+            .run(move |c| accounts::reset_state(c, &c2, now))
+            .await?
+        {
+            CodeState::Open(open) => {
+                let u = &open.1;
+                let name = u.display_name.clone().unwrap_or_else(|| u.username.clone());
+                Ok((name, u.username.clone()))
+            }
+            other => Err(why(&other)),
+        },
+    })
+}
+
+/// The page of an open code with its password form (`faults` beside the fields, and
+/// then `status` 422), else the page of why it cannot be used.
+async fn code_page(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &LangQuery,
+    code: &str,
+    purpose: Purpose,
+    faults: &[FieldFault],
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(req, q.lang.as_deref())?;
+    let (name, username) = match open_for(state, code, purpose).await? {
+        Ok(whom) => whom,
+        Err(why) => return refused(lang, q, why, purpose),
+    };
+    let (csrf, set) = session::anonymous_token(state, req).await?;
+    let not_yet = match purpose {
+        Purpose::Activation => lang.pick(
+            "尚未激活：请更正下列错误。",
+            "Not activated yet: correct the fields below.",
+        ),
+        Purpose::Reset => lang.pick(
+            "密码尚未设置：请更正下列错误。",
+            "The password is not set yet: correct the fields below.",
+        ),
+    };
+    let html = render(&ActivateView {
+        layout: Layout::new(lang),
+        page: FormPage {
+            action: with_lang(&purpose.path(code), q),
+            csrf,
+            new_label: new_password_label(lang, state),
+            employer_name: name,
+            uscc: username,
+            reset: purpose == Purpose::Reset,
+            message: (!faults.is_empty()).then(|| not_yet.to_owned()),
+            ..FormPage::default()
+        }
+        .faults(faults, lang),
+    })?;
+    let status = if faults.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(page(status, html, set.as_slice()))
 }
 
 #[get("/activate/{code}")]
@@ -557,23 +708,40 @@ async fn activate_form(
     path: web::Path<String>,
     q: web::Query<LangQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let lang = page_lang(&req, q.lang.as_deref())?;
-    let code = path.into_inner();
-    if !plausible_code(&code) {
-        return refused(lang, &q, &CodeState::Unknown);
+    code_page(&state, &req, &q, &path, Purpose::Activation, &[]).await
+}
+
+#[get("/reset/{code}")]
+async fn reset_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+) -> Result<HttpResponse, AppError> {
+    code_page(&state, &req, &q, &path, Purpose::Reset, &[]).await
+}
+
+/// The new password of a code's form, after the form's token: `Err` is the answer to
+/// a forged form or an implausible code.
+async fn code_form_sent(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &LangQuery,
+    code: &str,
+    purpose: Purpose,
+    form: AccountForm,
+) -> Result<Result<(String, String), HttpResponse>, AppError> {
+    let lang = page_lang(req, q.lang.as_deref())?;
+    if !session::anonymous_token_ok(state, req, form.csrf_token.as_deref()).await? {
+        return Ok(Err(forged(lang, with_lang(&purpose.path(code), q))?));
     }
-    let now = chrono::Utc::now().naive_utc();
-    let c2 = code.clone();
-    let found = state
-        .db
-        .run(move |c| accounts::code_state(c, &c2, now))
-        .await?;
-    let CodeState::Open(open) = found else {
-        return refused(lang, &q, &found);
-    };
-    let (csrf, set) = session::anonymous_token(&state, &req).await?;
-    let html = activate_page(lang, &q, &state, &code, &open.1, csrf, &[])?;
-    Ok(page(StatusCode::OK, html, set.as_slice()))
+    if !plausible_code(code) {
+        return Ok(Err(refused(lang, q, Why::Unknown, purpose)?));
+    }
+    Ok(Ok((
+        form.password.unwrap_or_default(),
+        form.confirm_password.unwrap_or_default(),
+    )))
 }
 
 #[post("/activate/{code}")]
@@ -586,19 +754,16 @@ async fn activate(
 ) -> Result<HttpResponse, AppError> {
     let lang = page_lang(&req, q.lang.as_deref())?;
     let code = path.into_inner();
-    let form = form.into_inner();
-    if !session::anonymous_token_ok(&state, &req, form.csrf_token.as_deref()).await? {
-        return forged(lang, with_lang(&accounts::activation_path(&code), &q));
-    }
-    if !plausible_code(&code) {
-        return refused(lang, &q, &CodeState::Unknown);
-    }
+    let purpose = Purpose::Activation;
+    let (password, confirm) =
+        match code_form_sent(&state, &req, &q, &code, purpose, form.into_inner()).await? {
+            Ok(sent) => sent,
+            Err(answer) => return Ok(answer),
+        };
     let settings = state.settings.accounts.clone();
     let address = session::client_address(&req);
     let rid = request_id(&req);
     let c2 = code.clone();
-    let password = form.password.unwrap_or_default();
-    let confirm = form.confirm_password.unwrap_or_default();
     let result = state
         .db
         .run(move |c| {
@@ -618,25 +783,67 @@ async fn activate(
             let cookie = session::session_cookie(&state, &new.token);
             Ok(see_other(&with_lang("/account", &q), &[cookie]))
         }
-        Ok(Activation::Refused(why)) => refused(lang, &q, &why),
+        Ok(Activation::Refused(state)) => refused(lang, &q, why(&state), purpose),
         Err(accounts::AccountError::Invalid(faults)) => {
-            let now = chrono::Utc::now().naive_utc();
-            let c2 = code.clone();
-            let found = state
-                .db
-                .run(move |c| accounts::code_state(c, &c2, now))
-                .await?;
-            let CodeState::Open(open) = found else {
-                return refused(lang, &q, &found);
-            };
-            let (csrf, set) = session::anonymous_token(&state, &req).await?;
-            let html = activate_page(lang, &q, &state, &code, &open.1, csrf, &faults)?;
-            let mut r = page(StatusCode::UNPROCESSABLE_ENTITY, html, set.as_slice());
-            r.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
-            Ok(r)
+            code_page(&state, &req, &q, &code, purpose, &faults).await
+        }
+        Err(e) => Err(account_failure(e)),
+    }
+}
+
+#[post("/reset/{code}")]
+async fn reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let lang = page_lang(&req, q.lang.as_deref())?;
+    let code = path.into_inner();
+    let purpose = Purpose::Reset;
+    let (password, confirm) =
+        match code_form_sent(&state, &req, &q, &code, purpose, form.into_inner()).await? {
+            Ok(sent) => sent,
+            Err(answer) => return Ok(answer),
+        };
+    let settings = state.settings.accounts.clone();
+    let rid = request_id(&req);
+    let c2 = code.clone();
+    let result = state
+        .db
+        .run(move |c| {
+            Ok(accounts::reset_by_code(
+                c,
+                &settings,
+                &c2,
+                &password,
+                &confirm,
+                rid.as_deref(),
+            ))
+        })
+        .await?;
+    match result {
+        Ok(accounts::Reset::Done { username, .. }) => message(
+            lang,
+            StatusCode::OK,
+            ("密码已设置", "Password set"),
+            match lang {
+                Language::Zh => format!(
+                    "账户 {username} 的新密码已设置，该账户在各处的登录都已结束。请以新密码登录。"
+                ),
+                Language::En => format!(
+                    "The new password of {username} is set, and every sign-in of the account has ended. Sign in with the new password."
+                ),
+            },
+            Some((
+                with_lang("/login", &q),
+                lang.pick("前往登录", "Go to sign-in").to_owned(),
+            )),
+        ),
+        Ok(accounts::Reset::Refused(state)) => refused(lang, &q, why(&state), purpose),
+        Err(accounts::AccountError::Invalid(faults)) => {
+            code_page(&state, &req, &q, &code, purpose, &faults).await
         }
         Err(e) => Err(account_failure(e)),
     }
@@ -652,5 +859,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(change_password)
         .service(code_form)
         .service(activate_form)
-        .service(activate);
+        .service(activate)
+        .service(reset_code_form)
+        .service(reset_form)
+        .service(reset);
 }

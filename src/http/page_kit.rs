@@ -48,6 +48,13 @@ pub fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpRespons
     r.body(html)
 }
 
+/// A timestamp (UTC) as China's clock shows it, to the minute.
+pub fn china_time(t: chrono::NaiveDateTime) -> String {
+    (t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// A 303 to `location` after a form (so that reloading does not send it again).
 pub fn see_other(location: &str, cookies: &[String]) -> HttpResponse {
     let mut r = HttpResponse::SeeOther();

@@ -63,8 +63,9 @@ pub enum Moot {
     DuePassed(NaiveDate),
     /// Nothing is owed any more: principal and surcharge are paid.
     Paid,
-    /// The activation code of the mail was used, replaced or has expired, or the
-    /// employer has an account already.
+    /// The one-time code of the mail (an activation or a password reset) was used,
+    /// replaced or has expired, or its reason is gone (the employer has an account
+    /// already, the user was disabled).
     InvitationSpent,
     /// Nothing is payable: no current assessment, or a levy of zero.
     NotPayable,
@@ -94,8 +95,8 @@ impl Moot {
                  (the overdue reminders take over)"
             ),
             Moot::Paid => "cancelled: paid in full (principal and surcharge)".into(),
-            Moot::InvitationSpent => "cancelled: the activation link was used, replaced or \
-                 has expired, or the employer has an account already"
+            Moot::InvitationSpent => "cancelled: the one-time link was used, replaced or \
+                 has expired, or the account it was for exists already or was disabled"
                 .into(),
             Moot::NotPayable => {
                 "cancelled: no levy is payable (no current assessment, or zero)".into()
@@ -146,6 +147,17 @@ pub fn check(
             };
             Ok((!open).then_some(Moot::InvitationSpent))
         }
+        Some(ReminderKind::PasswordReset) => {
+            let id = r
+                .stage
+                .strip_prefix("password_reset-")
+                .and_then(|s| s.parse().ok());
+            let open = match id {
+                Some(id) => crate::registry::accounts::reset_still_open(conn, id)?,
+                None => false,
+            };
+            Ok((!open).then_some(Moot::InvitationSpent))
+        }
         Some(ReminderKind::ReservePosition) => {
             // The planner's own definitions, on the day of sending.
             let ids = [r.employer_id];
@@ -185,7 +197,7 @@ pub fn passed(kind: Option<ReminderKind>, r: &Reminder, today: NaiveDate) -> Opt
         // An old row without a date is checked against its assessment's due date in
         // `check_levy`.
         Some(ReminderKind::Pay) => r.act_by.filter(|due| today > *due).map(Moot::DuePassed),
-        Some(ReminderKind::Activation) => r
+        Some(ReminderKind::Activation | ReminderKind::PasswordReset) => r
             .act_by
             .filter(|last| today > *last)
             .map(|_| Moot::InvitationSpent),

@@ -157,7 +157,7 @@ impl Variant {
 }
 
 /// The templates compiled into the binary, so that it runs from any directory.
-const EMBEDDED: [(&str, &str); 34] = [
+const EMBEDDED: [(&str, &str); 36] = [
     (
         "declare.zh.txt",
         include_str!("../../templates/mail/declare.zh.txt"),
@@ -253,6 +253,14 @@ const EMBEDDED: [(&str, &str); 34] = [
     (
         "activation.en.txt",
         include_str!("../../templates/mail/activation.en.txt"),
+    ),
+    (
+        "password_reset.zh.txt",
+        include_str!("../../templates/mail/password_reset.zh.txt"),
+    ),
+    (
+        "password_reset.en.txt",
+        include_str!("../../templates/mail/password_reset.en.txt"),
     ),
     (
         "declaration_returned.zh.txt",
@@ -374,6 +382,7 @@ pub fn placeholders(kind: ReminderKind) -> &'static [&'static str] {
         ],
         // No levy year: an account is not of a year.
         ReminderKind::Activation => &[COMMON[0], COMMON[1], "url", "expires_on"],
+        ReminderKind::PasswordReset => &[COMMON[0], COMMON[1], "username", "url", "expires_on"],
         ReminderKind::DeclarationReturned => {
             &[COMMON[0], COMMON[1], COMMON[2], "reason", "returned_on"]
         }

@@ -623,3 +623,183 @@ async fn the_activation_mail_goes_out_with_its_address_unless_its_code_was_used(
     let raw = sent[0].raw.replace("=\r\n", "").replace("=\n", "");
     assert!(raw.contains(&format!("{BASE}/activate/{code_b}")), "{raw}");
 }
+
+fn reset_mails(db_url: &str) -> Vec<quota_levy::db::outbox::Reminder> {
+    let db = crate::helpers::open_db(db_url);
+    let mut c = db.conn().unwrap();
+    quota_levy::db::outbox::all(&mut c)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "password_reset")
+        .collect()
+}
+
+/// The code of a queued reset mail's link.
+fn reset_code_in(body: &str) -> String {
+    let start = body.find("/reset/").expect("a link") + "/reset/".len();
+    body[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+/// The letter's code: the line of five groups of four.
+fn letter_code_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 24 && l.matches('-').count() == 4)
+        .expect("the code on a line of its own")
+        .to_owned()
+}
+
+/// Chooses `password` on the page of reset code `code` (its form's token, then the POST).
+async fn choose_password(app: &TestApp, code: &str, password: &str) -> reqwest::Response {
+    let c = client();
+    let path = format!("/reset/{code}");
+    let form = c.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let cookie = pair(&set_cookie(&form, "ql_csrf").unwrap());
+    let html = form.text().await.unwrap();
+    assert!(html.contains("<label for=\"password\">"), "{html}");
+    c.post(app.url(&path))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf_token", csrf_of(&html).as_str()),
+            ("password", password),
+            ("confirm_password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn status_of(app: &TestApp, path: &str) -> u16 {
+    client()
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+#[tokio::test]
+async fn a_mailed_reset_link_sets_the_password_once_and_ends_the_sessions() {
+    use crate::helpers::web::{person, sign_in as web_sign_in};
+    let app = spawn_app().await;
+    let token = app.token(Role::Admin, None, None).await;
+    register(&app, &token, USCC_A, Some("hr@example.cn")).await;
+    person(&app, USCC_A, Role::Employer, Some(USCC_A), None).await;
+    person(&app, "admin-r", Role::Admin, None, None).await;
+    let admin = web_sign_in(&app, "admin-r").await;
+    let old = session_of(&app, USCC_A, PASSWORD).await;
+    assert_eq!(get_with(&app, "/account", &old).await.status(), 200);
+
+    let send = format!("/admin/users/{USCC_A}/reset-link");
+    assert_eq!(admin.post_raw(&send, &[]).await.status(), 403);
+    let url = app.db_url.clone();
+    let none = tokio::task::spawn_blocking(move || reset_mails(&url))
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "a forged form sends nothing");
+    let r = admin.post_form(&send, &[]).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("hr@example.cn"));
+    let url = app.db_url.clone();
+    let mails = tokio::task::spawn_blocking(move || reset_mails(&url))
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipient, "hr@example.cn");
+    assert!(mails[0].body_zh.contains(USCC_A) && mails[0].body_en.contains("new password"));
+    let code = reset_code_in(&mails[0].body_zh);
+    assert_eq!(code.len(), 64);
+    let audit = audit_text(&app.db_url);
+    assert!(audit.contains("user.reset_link"), "{audit}");
+    assert!(!audit.contains(&code), "the code is not audited");
+
+    // Too short: the form again, nothing changed.
+    let r = choose_password(&app, &code, "short").await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(get_with(&app, "/account", &old).await.status(), 200);
+
+    let r = choose_password(&app, &code, NEW_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("新密码已设置"));
+    let ended = get_with(&app, "/account", &old).await;
+    assert_eq!(ended.status(), 303, "the old session ended");
+    assert_eq!(sign_in(&app, USCC_A, PASSWORD, "").await.status(), 401);
+    session_of(&app, USCC_A, NEW_PASSWORD).await;
+    // Once only.
+    assert_eq!(status_of(&app, &format!("/reset/{code}")).await, 410);
+    let audit = audit_text(&app.db_url);
+    assert!(audit.contains("user.reset_by_link"), "{audit}");
+    assert!(!audit.contains(&code) && !audit.contains(NEW_PASSWORD));
+    // An activation's page knows no reset code.
+    assert_eq!(status_of(&app, &format!("/activate/{code}")).await, 404);
+}
+
+#[tokio::test]
+async fn an_officer_gets_a_reset_letter_and_an_expired_code_is_refused() {
+    use crate::helpers::web::{person, sign_in as web_sign_in};
+    let app = spawn_app().await;
+    person(&app, "fed-l", Role::Federation, None, Some("411200")).await;
+    person(&app, "admin-l", Role::Admin, None, None).await;
+    let admin = web_sign_in(&app, "admin-l").await;
+    let r = admin.post_form("/admin/users/fed-l/reset-link", &[]).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("重设密码函") && page.contains("/reset"),
+        "{page}"
+    );
+    let first = letter_code_in(&page);
+
+    // Expired: the page and the form refuse it.
+    let url = app.db_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use quota_levy::db::schema::activation_invitations as inv;
+        let db = crate::helpers::open_db(&url);
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        diesel::update(inv::table)
+            .filter(inv::used_at.is_null())
+            .set(inv::expires_at.eq(past))
+            .execute(&mut *db.conn().unwrap())
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let r = client()
+        .get(app.url(&format!("/reset/{first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    assert!(r.text().await.unwrap().contains("已过期"));
+
+    // A new letter from the command line; typed in lower case with spaces, the form
+    // sends it on to its page.
+    let (code, out, err) =
+        cli_async(&app, &["user", "reset-password", "fed-l", "--link"], "").await;
+    assert_eq!(code, 0, "{err}");
+    let second = letter_code_in(&out);
+    assert_ne!(first, second);
+    let typed = second.to_lowercase().replace('-', " ");
+    let r = client()
+        .get(app.url("/reset"))
+        .query(&[("code", typed.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let normalized = location.trim_start_matches("/reset/").to_owned();
+    let r = choose_password(&app, &normalized, NEW_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    session_of(&app, "fed-l", NEW_PASSWORD).await;
+    assert_eq!(status_of(&app, &format!("/reset/{second}")).await, 410);
+    assert!(!audit_text(&app.db_url).contains(&second));
+}

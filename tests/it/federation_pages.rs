@@ -2,7 +2,8 @@
 //! walls (role 403, region 404, forged form 403 with nothing changed), the queue with
 //! masked numbers and the audited opening, certifying many at once, returning one to
 //! the employer (mailed, shown on the API, submitted again), a dispute decided, and an
-//! objection upheld and answered by a correction notice.
+//! objection upheld and answered by a correction notice, and the register's forms
+//! refused with the text typed kept and the fault beside its field.
 
 use crate::helpers::web::{person, sign_in, WebSession};
 use crate::helpers::{app_with_employer, assessed_10000, declaration_body, uscc_with_check};
@@ -552,6 +553,158 @@ async fn an_upheld_objection_is_answered_by_a_correction_notice() {
         assert!(actions.iter().any(|x| x == a), "{a}: {actions:?}");
     }
     assert!(!format!("{:?}", audit_rows(&app)).contains("张三"));
+}
+
+/// The objections of the register and the audit entries written so far.
+fn objections_written(app: &TestApp) -> (i64, usize) {
+    use diesel::prelude::*;
+    use quota_levy::db::schema::notice_objections;
+    let db = app.pool();
+    let mut c = db.conn().unwrap();
+    let n: i64 = notice_objections::table
+        .count()
+        .get_result(&mut *c)
+        .unwrap();
+    (n, audit_rows(app).len())
+}
+
+/// The text of the element `id="{id}"` of a page (an error beside its field).
+fn error_beside(page: &str, id: &str) -> String {
+    let at = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no {id}: {page}"));
+    let rest = &page[at..];
+    let from = rest.find('>').unwrap() + 1;
+    let to = rest.find("</").unwrap();
+    rest[from..to].to_owned()
+}
+
+#[tokio::test]
+async fn a_refused_objection_form_comes_back_with_the_text_typed_and_writes_nothing() {
+    let (app, _, _) = assessed_10000().await;
+    let fed = officer(&app, "fed-r", Some("411200")).await;
+    let notice = [
+        ("region", "411200"),
+        ("levy_year", "2025"),
+        ("objection_days", "7"),
+    ];
+    let r = fed.post_form("/federation/notices/publish", &notice).await;
+    assert_eq!(r.status(), 303);
+    let id: i64 = location(&r).rsplit('/').next().unwrap().parse().unwrap();
+    let before = objections_written(&app);
+
+    // A date received after today: the field's fault beside it, the rest as typed.
+    let tomorrow = (app.clock.today() + chrono::Duration::days(1)).to_string();
+    let r = fed
+        .post_form(
+            &format!("/federation/notices/{id}/objections"),
+            &[
+                ("entry_uscc", USCC_A),
+                ("objector", "王五"),
+                ("received_on", &tomorrow),
+                ("claim", "安排人数少算了一人"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    let e = error_beside(&page, "received_on-error");
+    assert!(e.starts_with("收到日期：") && e.contains("今天"), "{e}");
+    assert!(page.contains(&format!("value=\"{tomorrow}\"")), "{page}");
+    assert!(page.contains("value=\"王五\""), "{page}");
+    assert!(page.contains(">安排人数少算了一人</textarea>"), "{page}");
+    assert!(page.contains("role=\"alert\""), "{page}");
+    assert_eq!(objections_written(&app), before, "nothing written");
+
+    // In English, a claim left blank.
+    let r = fed
+        .post_form(
+            &format!("/federation/notices/{id}/objections?lang=en"),
+            &[
+                ("entry_uscc", USCC_A),
+                ("objector", "Wang Wu"),
+                ("received_on", &app.clock.today().to_string()),
+                ("claim", " "),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert_eq!(error_beside(&page, "claim-error"), "Claim: is required");
+    assert!(page.contains("value=\"Wang Wu\""), "{page}");
+    assert_eq!(objections_written(&app), before, "nothing written");
+
+    // Recorded, then a decision without its choice keeps the note typed.
+    let r = fed
+        .post_form(
+            &format!("/federation/notices/{id}/objections"),
+            &[
+                ("entry_uscc", USCC_A),
+                ("objector", "王五"),
+                ("received_on", &app.clock.today().to_string()),
+                ("claim", "安排人数少算了一人"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = html(&fed, &format!("/federation/notices/{id}")).await;
+    let oid = page
+        .split("/federation/objections/")
+        .nth(1)
+        .and_then(|p| p.split('/').next())
+        .unwrap()
+        .to_owned();
+    let written = objections_written(&app);
+    let decide = format!("/federation/objections/{oid}/decide");
+    let r = fed.post_form(&decide, &[("note", "已核实花名册")]).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        error_beside(&page, &format!("decision-{oid}-error")).contains("请选择成立或不成立"),
+        "{page}"
+    );
+    assert!(page.contains(">已核实花名册</textarea>"), "{page}");
+    assert!(page.contains("待处理"), "still open: {page}");
+    // The choice kept when the note is what is missing.
+    let r = fed
+        .post_form(&decide, &[("decision", "rejected"), ("note", "")])
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(error_beside(&page, &format!("note-{oid}-error")).starts_with("处理意见："));
+    assert!(
+        page.contains(&format!(
+            "id=\"rej-{oid}\" name=\"decision\" value=\"rejected\" checked"
+        )),
+        "{page}"
+    );
+    assert_eq!(objections_written(&app), written, "nothing written");
+
+    // Upheld; deciding it again is refused by its state, above the forms.
+    let ok = [("decision", "upheld"), ("note", "已核实")];
+    assert_eq!(fed.post_form(&decide, &ok).await.status(), 303);
+    let written = objections_written(&app);
+    let r = fed.post_form(&decide, &ok).await;
+    assert_eq!(r.status(), 409);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("该异议已处理"), "{page}");
+
+    // A correction with an objection period out of range keeps its note.
+    let r = fed
+        .post_form(
+            &format!("/federation/notices/{id}/correction"),
+            &[("note", "示例公司的人数已更正"), ("objection_days", "0")],
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(
+        error_beside(&page, "c-days-error").starts_with("异议期："),
+        "{page}"
+    );
+    assert!(page.contains(">示例公司的人数已更正</textarea>"), "{page}");
+    assert!(page.contains("value=\"0\""), "{page}");
+    assert_eq!(objections_written(&app), written, "no correction published");
 }
 
 #[tokio::test]

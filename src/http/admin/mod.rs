@@ -149,6 +149,48 @@ pub fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A form POST after the role's and the token's checks ([`admin_form`]; `Err` is the
+/// answer to a forged one), the fields `sent` kept to be shown again.
+pub fn kept(
+    signed: &SignedIn,
+    token: Option<&str>,
+    back: &str,
+    sent: &[(&str, &Option<String>)],
+) -> Result<Result<FormState, HttpResponse>, PageRefusal> {
+    if let Some(r) = admin_form(signed, token, back)? {
+        return Ok(Err(r));
+    }
+    let mut form = FormState::new(signed.csrf());
+    for (k, v) in sent {
+        form.keep(k, given(v));
+    }
+    Ok(Ok(form))
+}
+
+/// A stored role's name in `lang` ("?" for one no longer known).
+pub fn stored_role(role: &str, lang: Language) -> &'static str {
+    role.parse::<Role>()
+        .map(|r| role_label(r, lang))
+        .unwrap_or("?")
+}
+
+/// What a user or a token is limited to: its employer, else its region, else nothing.
+pub fn scope_label(employer: &Option<String>, region: &Option<String>, lang: Language) -> String {
+    match (employer, region) {
+        (Some(e), _) => e.clone(),
+        (None, Some(r)) => r.clone(),
+        (None, None) => lang.pick("全国", "everywhere").to_owned(),
+    }
+}
+
+/// A keyset page read one row long: cut to `per` rows, and true when there was more.
+pub fn cut_page<T>(rows: &mut Vec<T>, per: i64) -> bool {
+    let per = usize::try_from(per).unwrap_or(usize::MAX);
+    let more = rows.len() > per;
+    rows.truncate(per);
+    more
+}
+
 /// The links of every administration page.
 pub struct Nav {
     /// `(href, label, current)`.

@@ -8,12 +8,15 @@ use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{admin, admin_form, given, role_choices, role_label, Choice, FormState, Nav};
+use super::{
+    admin, admin_form, cut_page, given, kept, role_choices, scope_label, stored_role, Choice,
+    FormState, Nav,
+};
 use crate::auth::Role;
 use crate::db::tokens::{self, TokenRow};
 use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::{Language, RegionCode};
-use crate::http::page_kit::{self, see_other, PageRefusal, SignedIn};
+use crate::http::page_kit::{self, china_time, see_other, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::AppState;
 
@@ -40,27 +43,13 @@ pub struct TokenView {
     pub revoke_action: String,
 }
 
-fn china_time(t: chrono::NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 fn token_view(t: &TokenRow, signed: &SignedIn) -> TokenView {
     let lang = signed.lang;
     TokenView {
         id: t.id,
         prefix: t.prefix.clone(),
-        role: t
-            .role
-            .parse::<Role>()
-            .map(|r| role_label(r, lang))
-            .unwrap_or("?"),
-        scope: match (&t.employer_uscc, &t.region) {
-            (Some(e), _) => e.clone(),
-            (None, Some(r)) => r.clone(),
-            (None, None) => lang.pick("全国", "everywhere").to_owned(),
-        },
+        role: stored_role(&t.role, lang),
+        scope: scope_label(&t.employer_uscc, &t.region, lang),
         label: t.label.clone().unwrap_or_default(),
         created: china_time(t.created_at),
         revoked: t.revoked_at.map(china_time),
@@ -99,9 +88,7 @@ async fn list_page(
         .db
         .run(move |c| tokens::page(c, before, PER_PAGE + 1))
         .await?;
-    let per = usize::try_from(PER_PAGE).unwrap_or(usize::MAX);
-    let more = rows.len() > per;
-    rows.truncate(per);
+    let more = cut_page(&mut rows, PER_PAGE);
     let next_href = match (more, rows.last()) {
         (true, Some(last)) => Some(signed.link(&format!("/admin/tokens?before={}", last.id))),
         _ => None,
@@ -241,19 +228,17 @@ async fn create(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, PageRefusal> {
     let f = form.into_inner();
-    if let Some(r) = admin_form(&signed, f.csrf_token.as_deref(), "/admin/tokens")? {
-        return Ok(r);
-    }
-    let lang = signed.lang;
-    let mut shown = FormState::new(signed.csrf());
-    for (k, v) in [
+    let sent = [
         ("role", &f.role),
         ("employer", &f.employer),
         ("region", &f.region),
         ("label", &f.label),
-    ] {
-        shown.keep(k, given(v));
-    }
+    ];
+    let mut shown = match kept(&signed, f.csrf_token.as_deref(), "/admin/tokens", &sent)? {
+        Ok(shown) => shown,
+        Err(forged) => return Ok(forged),
+    };
+    let lang = signed.lang;
     let Some((role, employer, region)) = checked_scope(&f, lang, &mut shown) else {
         return list_page(
             &state,

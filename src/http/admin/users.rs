@@ -1,6 +1,7 @@
 //! `/admin/users`: the list (keyset pages by username), a new user (a password the
 //! administrator types twice, or for an employer the activation invitation by mail),
-//! one user's page with its disabling and a new password. Each write goes through
+//! one user's page with its disabling, a new password, and a reset link the user
+//! chooses a new password with (mailed, or a letter to print). Each write goes through
 //! `registry::accounts`, which audits it in the same transaction.
 
 use actix_web::http::StatusCode;
@@ -8,16 +9,20 @@ use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{admin, admin_form, given, role_choices, role_label, Choice, FormState, Nav};
+use super::{
+    admin, admin_form, cut_page, given, kept, role_choices, scope_label, stored_role, Choice,
+    FormState, Nav,
+};
 use crate::auth::Role;
 use crate::db::accounts::{self as repo, UserRow};
 use crate::domain::Language;
-use crate::http::page_kit::{self, message, see_other, PageRefusal, SignedIn};
+use crate::http::page_kit::{self, china_time, message, see_other, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::AppState;
+use crate::mail::Templates;
 use crate::registry::accounts::{
-    create_user, disable_user, invite_employer, reset_password, AccountError, Invitations,
-    NewAccount,
+    create_user, disable_user, invite_employer, reset_password, send_reset, AccountError,
+    Invitations, NewAccount, ResetSent,
 };
 
 /// Users per page.
@@ -41,27 +46,13 @@ pub struct UserView {
     pub href: String,
 }
 
-fn china_time(t: chrono::NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 fn user_view(u: &UserRow, signed: &SignedIn) -> UserView {
     let lang = signed.lang;
     UserView {
         username: u.username.clone(),
         display_name: u.display_name.clone().unwrap_or_default(),
-        role: u
-            .role
-            .parse::<Role>()
-            .map(|r| role_label(r, lang))
-            .unwrap_or("?"),
-        scope: match (&u.employer_uscc, &u.region) {
-            (Some(e), _) => e.clone(),
-            (None, Some(r)) => r.clone(),
-            (None, None) => lang.pick("全国", "everywhere").to_owned(),
-        },
+        role: stored_role(&u.role, lang),
+        scope: scope_label(&u.employer_uscc, &u.region, lang),
         disabled: u.disabled,
         last_sign_in: u.last_sign_in_at.map(china_time).unwrap_or_default(),
         href: signed.link(&format!(
@@ -102,8 +93,7 @@ async fn list(
         .db
         .run(move |c| repo::users_page(c, a2.as_deref(), PER_PAGE + 1))
         .await?;
-    let more = rows.len() > usize::try_from(PER_PAGE).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(PER_PAGE).unwrap_or(usize::MAX));
+    let more = cut_page(&mut rows, PER_PAGE);
     let next_href = match (more, rows.last()) {
         (true, Some(last)) => Some(signed.link(&format!(
             "/admin/users?after={}",
@@ -221,12 +211,7 @@ async fn create(
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, PageRefusal> {
     let f = form.into_inner();
-    if let Some(r) = admin_form(&signed, f.csrf_token.as_deref(), "/admin/users/new")? {
-        return Ok(r);
-    }
-    let lang = signed.lang;
-    let mut shown = FormState::new(signed.csrf());
-    for (k, v) in [
+    let sent = [
         ("username", &f.username),
         ("display_name", &f.display_name),
         ("role", &f.role),
@@ -234,9 +219,13 @@ async fn create(
         ("region", &f.region),
         ("mode", &f.mode),
         ("email", &f.email),
-    ] {
-        shown.keep(k, given(v));
-    }
+    ];
+    let token = f.csrf_token.as_deref();
+    let mut shown = match kept(&signed, token, "/admin/users/new", &sent)? {
+        Ok(shown) => shown,
+        Err(forged) => return Ok(forged),
+    };
+    let lang = signed.lang;
     let role = match given(&f.role).map(str::parse::<Role>) {
         Some(Ok(r)) => Some(r),
         _ => {
@@ -364,8 +353,19 @@ struct UserPage {
     form: FormState,
     disable_action: String,
     password_action: String,
+    reset_link_action: String,
+    reset_hours: u32,
     pw_label: String,
     is_self: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin/reset_letter.html")]
+struct LetterView {
+    layout: Layout,
+    nav: Nav,
+    text: String,
+    back: String,
 }
 
 async fn find(state: &AppState, signed: &SignedIn, username: &str) -> Result<UserRow, PageRefusal> {
@@ -375,6 +375,31 @@ async fn find(state: &AppState, signed: &SignedIn, username: &str) -> Result<Use
         .run(move |c| repo::by_username(c, &name))
         .await?
         .ok_or_else(|| signed.not_found())
+}
+
+/// The user of a form POST on its page, after the role and the form's token: `Err` is
+/// the answer to a forged form (403, nothing changed).
+async fn posted_user(
+    state: &AppState,
+    signed: &SignedIn,
+    username: &str,
+    token: Option<&str>,
+) -> Result<Result<UserRow, HttpResponse>, PageRefusal> {
+    let back = format!("/admin/users/{username}");
+    if let Some(r) = admin_form(signed, token, &back)? {
+        return Ok(Err(r));
+    }
+    Ok(Ok(find(state, signed, username).await?))
+}
+
+/// A refusal of the registry that no field of the form explains: 404 for a user gone,
+/// else the fault below the page.
+fn no_field(signed: &SignedIn, e: AccountError) -> PageRefusal {
+    match e {
+        AccountError::NotFound(_) => signed.not_found(),
+        AccountError::Db(d) => d.into(),
+        e => crate::http::problem::AppError::Internal(e.to_string()).into(),
+    }
 }
 
 fn user_page(
@@ -398,6 +423,8 @@ fn user_page(
         form,
         disable_action: signed.link(&format!("{base}/disable")),
         password_action: signed.link(&format!("{base}/password")),
+        reset_link_action: signed.link(&format!("{base}/reset-link")),
+        reset_hours: state.settings.accounts.reset_valid_hours,
         pw_label: pw_label(signed.lang, state),
         is_self,
     })?;
@@ -428,12 +455,11 @@ async fn disable(
     path: web::Path<String>,
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, PageRefusal> {
-    let back = format!("/admin/users/{}", path.as_str());
-    if let Some(r) = admin_form(&signed, form.csrf_token.as_deref(), &back)? {
-        return Ok(r);
-    }
+    let u = match posted_user(&state, &signed, &path, form.csrf_token.as_deref()).await? {
+        Ok(u) => u,
+        Err(forged) => return Ok(forged),
+    };
     let lang = signed.lang;
-    let u = find(&state, &signed, &path).await?;
     if matches!(signed.who().credential, crate::auth::Credential::User(id) if id == u.id) {
         let mut shown = FormState::new(signed.csrf());
         shown.message = Some(
@@ -453,9 +479,7 @@ async fn disable(
         .await?;
     match done {
         Ok(_) => Ok(see_other(&user_view(&u, &signed).href, &[])),
-        Err(AccountError::NotFound(_)) => Err(signed.not_found()),
-        Err(AccountError::Db(d)) => Err(d.into()),
-        Err(e) => Err(crate::http::problem::AppError::Internal(e.to_string()).into()),
+        Err(e) => Err(no_field(&signed, e)),
     }
 }
 
@@ -466,12 +490,11 @@ async fn new_password(
     path: web::Path<String>,
     form: web::Form<UserForm>,
 ) -> Result<HttpResponse, PageRefusal> {
-    let back = format!("/admin/users/{}", path.as_str());
-    if let Some(r) = admin_form(&signed, form.csrf_token.as_deref(), &back)? {
-        return Ok(r);
-    }
+    let u = match posted_user(&state, &signed, &path, form.csrf_token.as_deref()).await? {
+        Ok(u) => u,
+        Err(forged) => return Ok(forged),
+    };
     let lang = signed.lang;
-    let u = find(&state, &signed, &path).await?;
     let f = form.into_inner();
     let password = f.password.unwrap_or_default();
     let mut shown = FormState::new(signed.csrf());
@@ -506,6 +529,76 @@ async fn new_password(
     }
 }
 
+#[post("/admin/users/{username}/reset-link")]
+async fn reset_link(
+    state: web::Data<AppState>,
+    signed: SignedIn,
+    path: web::Path<String>,
+    form: web::Form<UserForm>,
+) -> Result<HttpResponse, PageRefusal> {
+    let u = match posted_user(&state, &signed, &path, form.csrf_token.as_deref()).await? {
+        Ok(u) => u,
+        Err(forged) => return Ok(forged),
+    };
+    let lang = signed.lang;
+    let templates = Templates::from_settings(&state.settings.mail)
+        .map_err(|e| crate::http::problem::AppError::Internal(format!("mail templates: {e}")))?;
+    let audit = signed.audit();
+    let settings = state.settings.accounts.clone();
+    let name = u.username.clone();
+    let done = state
+        .db
+        .run(move |c| {
+            Ok(send_reset(
+                c,
+                &settings,
+                &templates,
+                &name,
+                &audit.actor,
+                audit.rid(),
+            ))
+        })
+        .await?;
+    let mut shown = FormState::new(signed.csrf());
+    match done {
+        Ok(ResetSent::Mailed {
+            recipient,
+            expires_at,
+        }) => {
+            let until = china_time(expires_at);
+            shown.message = Some(match lang {
+                Language::Zh => format!(
+                    "重设密码链接已发往 {recipient}，有效期至{until}（北京时间）止；此前发出的链接已作废。"
+                ),
+                Language::En => format!(
+                    "The reset link is on its way to {recipient}, valid until {until} (China time); any earlier link is void."
+                ),
+            });
+            user_page(&signed, &state, &u, shown, StatusCode::OK)
+        }
+        Ok(ResetSent::Letter(letter)) => {
+            let html = render(&LetterView {
+                layout: Layout::new(lang),
+                nav: Nav::new(&signed, "/admin/users"),
+                text: letter.render(&state.settings.server.public_base_url),
+                back: user_view(&u, &signed).href,
+            })?;
+            Ok(page_kit::page(StatusCode::OK, html, &[]))
+        }
+        Err(AccountError::Conflict(_)) => {
+            shown.message = Some(
+                lang.pick(
+                    "该账户已停用，未发送重设链接。",
+                    "The account is disabled: no reset link was sent.",
+                )
+                .to_owned(),
+            );
+            user_page(&signed, &state, &u, shown, StatusCode::CONFLICT)
+        }
+        Err(e) => Err(no_field(&signed, e)),
+    }
+}
+
 /// Registers the user pages (`/admin/users/new` before `/admin/users/{username}`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -513,5 +606,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(show)
         .service(disable)
-        .service(new_password);
+        .service(new_password)
+        .service(reset_link);
 }

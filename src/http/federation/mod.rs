@@ -11,10 +11,10 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use askama::Template;
-use chrono::{Datelike, NaiveDateTime};
+use chrono::Datelike;
 use percent_encoding::percent_decode_str;
 
-use super::page_kit::{page, PageRefusal, SignedIn};
+use super::page_kit::{china_time, page, PageRefusal, SignedIn};
 use super::pages::{render, Layout};
 use super::AppState;
 use crate::auth::{scope_prefix, Principal, Role};
@@ -129,13 +129,6 @@ impl Nav {
             current,
         }
     }
-}
-
-/// A timestamp (UTC) as China's clock shows it.
-fn china_time(t: NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }
 
 /// A 200 page of `view`.

@@ -4,21 +4,24 @@
 //! …/correction`). Who objected is shown here, to officers of the notice's region, and
 //! nowhere public.
 
+use std::borrow::Borrow;
+
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDate;
 
-use super::{china_time, layout, officer, ok_page, said, FormData, Nav};
+use super::{china_time, layout, officer, FormData, Nav};
 use crate::auth::region_covers;
 use crate::db::notices::NoticeRow;
 use crate::db::objections::{self as repo, Objection, OPEN, REJECTED, UPHELD};
-use crate::domain::{Language, RegionCode};
-use crate::http::page_kit::{forged, see_other, PageRefusal, SignedIn};
-use crate::http::pages::Layout;
+use crate::domain::{Language, RegionCode, Said};
+use crate::http::page_kit::{forged, page, see_other, PageRefusal, SignedIn};
+use crate::http::pages::{render, Layout};
+use crate::http::problem::AppError;
 use crate::http::AppState;
 use crate::mail::Templates;
-use crate::registry::notices::{NoticeContent, NoticeMail, DEFAULT_OBJECTION_DAYS};
+use crate::registry::notices::{NoticeContent, NoticeMail, PublishError, DEFAULT_OBJECTION_DAYS};
 use crate::registry::objections::{self as registry, Correction, NewClaim, ObjectionError};
 
 /// One objection on the register.
@@ -34,6 +37,8 @@ struct ObjectionView {
     handled: String,
     answered_by: Option<i64>,
     decide_action: String,
+    /// Its decision form, for the draft of a refused one.
+    form: FormOf,
 }
 
 #[derive(Template)]
@@ -61,6 +66,83 @@ struct RegisterView {
     to_answer: Vec<i64>,
     days: i64,
     back: String,
+    draft: Draft,
+    record_form: FormOf,
+    correction_form: FormOf,
+}
+
+/// Which form of the register a draft belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum FormOf {
+    /// None: the register as it stands.
+    #[default]
+    Nothing,
+    /// The new objection.
+    Record,
+    /// The decision on objection `id`.
+    Decide(i64),
+    /// The correcting notice.
+    Correction,
+}
+
+/// What a refused form of the register shows again: the values as the officer typed
+/// them (so a refusal loses nothing), the fault beside its field or, when the state
+/// refused it, above the forms.
+#[derive(Debug, Default)]
+struct Draft {
+    form: FormOf,
+    values: Vec<(&'static str, String)>,
+    /// The field at fault and why, in the page's language.
+    error: Option<(&'static str, String)>,
+    /// A refusal of no one field (the objection was decided meanwhile…).
+    message: Option<String>,
+}
+
+impl Draft {
+    /// The fields `names` of `form` as sent.
+    fn of(form: FormOf, sent: &FormData, names: &[&'static str]) -> Draft {
+        Draft {
+            form,
+            values: names
+                .iter()
+                .map(|n| (*n, sent.get(n).unwrap_or_default().to_owned()))
+                .collect(),
+            ..Draft::default()
+        }
+    }
+
+    fn mine(&self, form: FormOf) -> bool {
+        self.form == form && self.form != FormOf::Nothing
+    }
+
+    /// The value typed into `field` of `form`, when it is this draft's.
+    fn value(&self, form: impl Borrow<FormOf>, field: &str) -> Option<&str> {
+        if !self.mine(*form.borrow()) {
+            return None;
+        }
+        self.values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The fault of `field` of `form`.
+    fn err(&self, form: impl Borrow<FormOf>, field: &str) -> Option<&str> {
+        match &self.error {
+            Some((f, m)) if self.mine(*form.borrow()) && *f == field => Some(m.as_str()),
+            _ => None,
+        }
+    }
+
+    /// True when the draft is of `form` and sent `field` as `value` (a radio).
+    fn is(&self, form: impl Borrow<FormOf>, field: &str, value: &str) -> bool {
+        self.value(form, field) == Some(value)
+    }
+
+    /// True when the page answers a refused form.
+    fn refused(&self) -> bool {
+        self.error.is_some() || self.message.is_some()
+    }
 }
 
 fn status_label(lang: Language, status: &str) -> &'static str {
@@ -120,6 +202,7 @@ fn objection_view(s: &SignedIn, o: &Objection, names: &[(String, String)]) -> Ob
         },
         answered_by: o.answered_by,
         decide_action: s.link(&format!("/federation/objections/{}/decide", o.id)),
+        form: FormOf::Decide(o.id),
     }
 }
 
@@ -132,8 +215,20 @@ async fn register_page(
     officer(&s)?;
     let id = path.into_inner();
     let row = notice_in_scope(&state, &s, id).await?;
+    register(&state, &s, row, Draft::default(), StatusCode::OK).await
+}
+
+/// The register of notice `row`, a refused form shown again as `draft` left it.
+async fn register(
+    state: &AppState,
+    s: &SignedIn,
+    row: NoticeRow,
+    draft: Draft,
+    status: StatusCode,
+) -> Result<HttpResponse, PageRefusal> {
+    let id = row.id;
     let content: NoticeContent = crate::registry::notices::head_of(&row)
-        .map_err(|e| crate::http::problem::AppError::Internal(format!("stored notice: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("stored notice: {e}")))?;
     let row2 = row.clone();
     let (objections, superseded_by, entries) = state
         .db
@@ -166,9 +261,9 @@ async fn register_page(
         .iter()
         .map(|o| o.id)
         .collect();
-    ok_page(&RegisterView {
+    let view = RegisterView {
         layout: layout(s.lang),
-        nav: Nav::new(&s, "notices"),
+        nav: Nav::new(s, "notices"),
         csrf: s.csrf().to_owned(),
         id,
         title: content.title.clone(),
@@ -181,7 +276,7 @@ async fn register_page(
         public_href: s.link(&format!("/notices/{id}")),
         objections: objections
             .iter()
-            .map(|o| objection_view(&s, o, &entries))
+            .map(|o| objection_view(s, o, &entries))
             .collect(),
         choices,
         today: state.clock.today().to_string(),
@@ -190,40 +285,108 @@ async fn register_page(
         to_answer,
         days: DEFAULT_OBJECTION_DAYS,
         back: s.link("/federation/notices"),
-    })
+        draft,
+        record_form: FormOf::Record,
+        correction_form: FormOf::Correction,
+    };
+    Ok(page(status, render(&view)?, &[]))
 }
 
-/// An objection refused, as a page.
-fn refused(s: &SignedIn, e: ObjectionError, back: &str) -> Result<HttpResponse, PageRefusal> {
+/// The name of `field` of `form` as its label says it.
+fn field_name(lang: Language, form: FormOf, field: &str) -> &'static str {
+    match (form, field) {
+        (_, "objector") => lang.pick("异议人", "Objector"),
+        (_, "claim") => lang.pick("异议内容", "Claim"),
+        (_, "received_on") => lang.pick("收到日期", "Date received"),
+        (_, "entry_uscc") => lang.pick("所涉单位", "Employer concerned"),
+        (_, "decision") => lang.pick("处理决定", "Decision"),
+        (_, "objection_days") => lang.pick("异议期", "Objection period"),
+        (FormOf::Correction, _) => lang.pick("更正说明", "What was corrected"),
+        _ => lang.pick("处理意见", "Handling note"),
+    }
+}
+
+/// A refused form: the register again with the draft, the fault beside its field (422)
+/// or, when the state refused it, above the forms (409). Nothing was written: the
+/// registry checks before it writes, and writes in one transaction.
+async fn refused(
+    state: &AppState,
+    s: &SignedIn,
+    notice: NoticeRow,
+    mut draft: Draft,
+    e: ObjectionError,
+) -> Result<HttpResponse, PageRefusal> {
     let lang = s.lang;
-    let (status, text) = match e {
+    let status = match e {
         ObjectionError::NotFound => return Err(s.not_found()),
         ObjectionError::Field(field, m) => {
-            let name = match field {
-                "objector" => lang.pick("异议人", "Objector"),
-                "claim" => lang.pick("异议内容", "Claim"),
-                "received_on" => lang.pick("收到日期", "Date received"),
-                "entry_uscc" => lang.pick("所涉单位", "Employer concerned"),
-                _ => lang.pick("说明", "Note"),
-            };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{name}{}{}", lang.pick("：", ": "), m.get(lang)),
-            )
+            let name = field_name(lang, draft.form, field);
+            let text = format!("{name}{}{}", lang.pick("：", ": "), m.get(lang));
+            draft.error = Some((field, text));
+            StatusCode::UNPROCESSABLE_ENTITY
         }
-        ObjectionError::Conflict(m) => (StatusCode::CONFLICT, m.get(lang).to_owned()),
-        ObjectionError::Publish(crate::registry::notices::PublishError::Conflict(m)) => {
-            (StatusCode::CONFLICT, m.get(lang).to_owned())
+        ObjectionError::Conflict(m) | ObjectionError::Publish(PublishError::Conflict(m)) => {
+            draft.message = Some(m.get(lang).to_owned());
+            StatusCode::CONFLICT
         }
-        ObjectionError::Publish(crate::registry::notices::PublishError::Field(_, m)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, m)
+        ObjectionError::Publish(PublishError::Field(_, m)) => {
+            draft.message = Some(m);
+            StatusCode::UNPROCESSABLE_ENTITY
         }
-        ObjectionError::Publish(other) => {
-            return Err(crate::http::problem::AppError::from(other).into())
-        }
+        ObjectionError::Publish(other) => return Err(AppError::from(other).into()),
         ObjectionError::Db(e) => return Err(e.into()),
     };
-    said(s, status, ("未完成", "Not done"), text, back)
+    register(state, s, notice, draft, status).await
+}
+
+/// The fields of a form POST, after the officer's role and the form's token: `Err` is
+/// the answer to a forged form (403, nothing changed).
+fn posted(
+    s: &SignedIn,
+    body: &[u8],
+    back: &str,
+) -> Result<Result<FormData, HttpResponse>, PageRefusal> {
+    officer(s)?;
+    let form = FormData::parse(body);
+    if s.form_ok(form.csrf()) {
+        Ok(Ok(form))
+    } else {
+        Ok(Err(forged(s.lang, s.link(back))?))
+    }
+}
+
+/// The fields of a form POST on the register of notice `id`, and the notice if it is
+/// of the officer's region: `Err` is the answer to a forged form.
+async fn posted_on(
+    state: &AppState,
+    s: &SignedIn,
+    body: &[u8],
+    id: i64,
+) -> Result<Result<(FormData, NoticeRow), HttpResponse>, PageRefusal> {
+    let form = match posted(s, body, &format!("/federation/notices/{id}"))? {
+        Ok(f) => f,
+        Err(forged) => return Ok(Err(forged)),
+    };
+    Ok(Ok((form, notice_in_scope(state, s, id).await?)))
+}
+
+/// The answer to a form the registry was given: 303 to the register of notice
+/// `shown(done)` when it was written, else the register again with the draft.
+async fn answered<T>(
+    state: &AppState,
+    s: &SignedIn,
+    notice: NoticeRow,
+    draft: Draft,
+    result: Result<T, ObjectionError>,
+    shown: impl FnOnce(T) -> i64,
+) -> Result<HttpResponse, PageRefusal> {
+    match result {
+        Ok(done) => Ok(see_other(
+            &s.link(&format!("/federation/notices/{}", shown(done))),
+            &[],
+        )),
+        Err(e) => refused(state, s, notice, draft, e).await,
+    }
 }
 
 #[post("/federation/notices/{id}/objections")]
@@ -233,26 +396,22 @@ async fn record(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageRefusal> {
-    officer(&s)?;
     let id = path.into_inner();
-    let back = format!("/federation/notices/{id}");
-    let form = FormData::parse(&body);
-    if !s.form_ok(form.csrf()) {
-        return Ok(forged(s.lang, s.link(&back))?);
-    }
-    notice_in_scope(&state, &s, id).await?;
+    let (form, notice) = match posted_on(&state, &s, &body, id).await? {
+        Ok(posted) => posted,
+        Err(forged) => return Ok(forged),
+    };
+    let fields = ["entry_uscc", "objector", "received_on", "claim"];
+    let draft = Draft::of(FormOf::Record, &form, &fields);
     let Some(received_on) = form
         .get("received_on")
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     else {
-        return refused(
-            &s,
-            ObjectionError::Field(
-                "received_on",
-                crate::domain::Said::new("须为日期（年-月-日）", "must be a date YYYY-MM-DD"),
-            ),
-            &back,
+        let e = ObjectionError::Field(
+            "received_on",
+            Said::new("须为日期（年-月-日）", "must be a date YYYY-MM-DD"),
         );
+        return refused(&state, &s, notice, draft, e).await;
     };
     let (entry, objector, claim) = (
         form.get("entry_uscc").unwrap_or_default().to_owned(),
@@ -278,10 +437,7 @@ async fn record(
             ))
         })
         .await?;
-    match result {
-        Ok(_) => Ok(see_other(&s.link(&back), &[])),
-        Err(e) => refused(&s, e, &back),
-    }
+    answered(&state, &s, notice, draft, result, |_| id).await
 }
 
 #[post("/federation/objections/{id}/decide")]
@@ -291,31 +447,27 @@ async fn decide(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageRefusal> {
-    officer(&s)?;
     let oid = path.into_inner();
-    let form = FormData::parse(&body);
-    if !s.form_ok(form.csrf()) {
-        return Ok(forged(s.lang, s.link("/federation/notices"))?);
-    }
+    let form = match posted(&s, &body, "/federation/notices")? {
+        Ok(f) => f,
+        Err(forged) => return Ok(forged),
+    };
     let o = state
         .db
         .run(move |c| repo::by_id(c, oid))
         .await?
         .ok_or_else(|| s.not_found())?;
-    notice_in_scope(&state, &s, o.notice_id).await?;
-    let back = format!("/federation/notices/{}", o.notice_id);
+    let notice = notice_in_scope(&state, &s, o.notice_id).await?;
+    let draft = Draft::of(FormOf::Decide(oid), &form, &["decision", "note"]);
     let upheld = match form.get("decision") {
         Some(UPHELD) => true,
         Some(REJECTED) => false,
         _ => {
-            return refused(
-                &s,
-                ObjectionError::Field(
-                    "decision",
-                    crate::domain::Said::new("请选择成立或不成立", "choose upheld or rejected"),
-                ),
-                &back,
-            )
+            let e = ObjectionError::Field(
+                "decision",
+                Said::new("请选择成立或不成立", "choose upheld or rejected"),
+            );
+            return refused(&state, &s, notice, draft, e).await;
         }
     };
     let note = form.get("note").unwrap_or_default().to_owned();
@@ -333,10 +485,8 @@ async fn decide(
             ))
         })
         .await?;
-    match result {
-        Ok(_) => Ok(see_other(&s.link(&back), &[])),
-        Err(e) => refused(&s, e, &back),
-    }
+    let id = notice.id;
+    answered(&state, &s, notice, draft, result, |_| id).await
 }
 
 #[post("/federation/notices/{id}/correction")]
@@ -346,22 +496,30 @@ async fn correction(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageRefusal> {
-    officer(&s)?;
     let id = path.into_inner();
-    let back = format!("/federation/notices/{id}");
-    let form = FormData::parse(&body);
-    if !s.form_ok(form.csrf()) {
-        return Ok(forged(s.lang, s.link(&back))?);
-    }
-    notice_in_scope(&state, &s, id).await?;
-    let days = form
-        .get("objection_days")
-        .and_then(|d| d.parse::<i64>().ok())
-        .filter(|d| (1..=crate::registry::notices::MAX_OBJECTION_DAYS).contains(d))
-        .unwrap_or(DEFAULT_OBJECTION_DAYS);
+    let (form, notice) = match posted_on(&state, &s, &body, id).await? {
+        Ok(posted) => posted,
+        Err(forged) => return Ok(forged),
+    };
+    let draft = Draft::of(FormOf::Correction, &form, &["note", "objection_days"]);
+    let max = crate::registry::notices::MAX_OBJECTION_DAYS;
+    let days = match form.get("objection_days").map(str::parse::<i64>) {
+        None => DEFAULT_OBJECTION_DAYS,
+        Some(Ok(d)) if (1..=max).contains(&d) => d,
+        Some(_) => {
+            let e = ObjectionError::Field(
+                "objection_days",
+                Said::new(
+                    format!("须为 1 至 {max} 的整数（天）"),
+                    format!("must be a whole number of days from 1 to {max}"),
+                ),
+            );
+            return refused(&state, &s, notice, draft, e).await;
+        }
+    };
     let note = form.get("note").unwrap_or_default().to_owned();
     let templates = Templates::from_settings(&state.settings.mail)
-        .map_err(|e| crate::http::problem::AppError::Internal(format!("mail templates: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("mail templates: {e}")))?;
     let audit = s.audit();
     let result = state
         .call(move |c, st| {
@@ -384,13 +542,7 @@ async fn correction(
             ))
         })
         .await?;
-    match result {
-        Ok((p, _)) => Ok(see_other(
-            &s.link(&format!("/federation/notices/{}", p.row.id)),
-            &[],
-        )),
-        Err(e) => refused(&s, e, &back),
-    }
+    answered(&state, &s, notice, draft, result, |(p, _)| p.row.id).await
 }
 
 /// Registers the pages.
@@ -399,4 +551,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(record)
         .service(decide)
         .service(correction);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_shows_its_values_and_fault_on_its_own_form_only() {
+        let sent = FormData::parse(b"note=%E5%B7%B2%E6%A0%B8&decision=upheld");
+        let mut d = Draft::of(FormOf::Decide(3), &sent, &["decision", "note"]);
+        d.error = Some(("note", "处理意见：必须填写".into()));
+        assert_eq!(d.value(FormOf::Decide(3), "note"), Some("已核"));
+        assert!(d.is(FormOf::Decide(3), "decision", "upheld"));
+        assert!(!d.is(FormOf::Decide(3), "decision", "rejected"));
+        assert_eq!(d.value(FormOf::Decide(4), "note"), None);
+        assert_eq!(d.err(FormOf::Decide(3), "note"), Some("处理意见：必须填写"));
+        assert_eq!(d.err(FormOf::Decide(3), "decision"), None);
+        assert_eq!(d.err(FormOf::Correction, "note"), None);
+        assert!(d.refused());
+        assert!(!Draft::default().refused());
+        assert_eq!(Draft::default().value(FormOf::Nothing, "note"), None);
+    }
 }

@@ -1,5 +1,6 @@
 //! Activation of employers: the mailed one-time link or the printed letter code, and
-//! redeeming either into an account.
+//! redeeming either into an account. The codes, their mail and their letter serve the
+//! reset of a password too (`reset.rs`).
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::Role;
 use crate::config::AccountSettings;
-use crate::db::accounts::{self as repo, InvitationRow, NewUser};
+use crate::db::accounts::{self as repo, CodeFor, InvitationRow, NewUser};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self, Employer};
 use crate::db::outbox::{self, NewReminder, ReminderKind};
@@ -67,11 +68,11 @@ pub fn normalize_code(code: &str) -> String {
         .collect()
 }
 
-fn code_hash(code: &str) -> String {
+pub(super) fn code_hash(code: &str) -> String {
     sha256_hex(&normalize_code(code))
 }
 
-fn china_time(t: NaiveDateTime) -> String {
+pub(super) fn china_time(t: NaiveDateTime) -> String {
     (t + Duration::hours(8))
         .format("%Y-%m-%d %H:%M")
         .to_string()
@@ -105,45 +106,85 @@ pub fn invite_by_mail(
     let expires = now + Duration::days(i64::from(inv.valid_days));
     let id = repo::insert_invitation(
         conn,
-        employer.id,
+        CodeFor::Activation(employer.id),
         &code_hash(&token),
         repo::BY_MAIL,
         now,
         expires,
         actor,
     )?;
-    let values: Vec<(&str, String)> = vec![
-        ("employer_name", employer.name.clone()),
-        ("uscc", employer.uscc.clone()),
-        (
-            "url",
-            crate::mail::plan::deferred_link(&activation_path(&token)),
-        ),
-        ("expires_on", china_time(expires)),
-    ];
-    let render = |lang| {
-        inv.templates
-            .render(ReminderKind::Activation, lang, &values)
-            .map_err(|e| DbError::Task(e.to_string()))
+    let mail = CodeMail {
+        kind: ReminderKind::Activation,
+        employer_id: employer.id,
+        recipient,
+        code_id: id,
+        path: activation_path(&token),
+        expires_at: expires,
     };
-    let zh = render(Language::Zh)?;
-    let en = render(Language::En)?;
-    outbox::enqueue(
+    mail.queue(
         conn,
-        &NewReminder {
-            kind: ReminderKind::Activation,
-            employer_id: employer.id,
-            // An account is of no levy year: the year it was sent in.
-            levy_year: crate::domain::calendar::china_date(now).year(),
-            stage: format!("activation-{id}"),
-            recipient: recipient.to_owned(),
-            subject: format!("{} / {}", zh.subject, en.subject),
-            body_zh: zh.body,
-            body_en: en.body,
-            act_by: Some(crate::domain::calendar::china_date(expires)),
-        },
+        &inv.templates,
+        vec![
+            ("employer_name", employer.name.clone()),
+            ("uscc", employer.uscc.clone()),
+        ],
     )?;
     Ok(Some(id))
+}
+
+/// The mail of a one-time code: its link, to whom, until when.
+pub(super) struct CodeMail<'a> {
+    /// Activation or password reset.
+    pub kind: ReminderKind,
+    /// The employer the outbox files it under.
+    pub employer_id: i64,
+    /// The address.
+    pub recipient: &'a str,
+    /// The code's row.
+    pub code_id: i64,
+    /// The page of the code (never the code's digest).
+    pub path: String,
+    /// The end of its validity (UTC).
+    pub expires_at: NaiveDateTime,
+}
+
+impl CodeMail<'_> {
+    /// Queues the mail in the outbox, in the caller's transaction: the templates of its
+    /// kind with `values`, the link's `url` and `expires_on`. Like every mail the outbox
+    /// queues it has no audit entry of its own; the write that made the code has one.
+    pub(super) fn queue(
+        &self,
+        conn: &mut AnyConnection,
+        templates: &Templates,
+        mut values: Vec<(&str, String)>,
+    ) -> Result<(), DbError> {
+        values.push(("url", crate::mail::plan::deferred_link(&self.path)));
+        values.push(("expires_on", china_time(self.expires_at)));
+        let render = |lang| {
+            templates
+                .render(self.kind, lang, &values)
+                .map_err(|e| DbError::Task(e.to_string()))
+        };
+        let zh = render(Language::Zh)?;
+        let en = render(Language::En)?;
+        let now = chrono::Utc::now().naive_utc();
+        outbox::enqueue(
+            conn,
+            &NewReminder {
+                kind: self.kind,
+                employer_id: self.employer_id,
+                // An account is of no levy year: the year it was sent in.
+                levy_year: crate::domain::calendar::china_date(now).year(),
+                stage: format!("{}-{}", self.kind.as_str(), self.code_id),
+                recipient: self.recipient.to_owned(),
+                subject: format!("{} / {}", zh.subject, en.subject),
+                body_zh: zh.body,
+                body_en: en.body,
+                act_by: Some(crate::domain::calendar::china_date(self.expires_at)),
+            },
+        )?;
+        Ok(())
+    }
 }
 
 /// True while activation mail `invitation_id` still has its reason: the code is open
@@ -155,21 +196,35 @@ pub fn invitation_still_open(
     let Some(inv) = repo::invitation_by_id(conn, invitation_id)? else {
         return Ok(false);
     };
+    let Some(CodeFor::Activation(employer_id)) = inv.code_for() else {
+        return Ok(false);
+    };
     if !inv.is_open(chrono::Utc::now().naive_utc()) {
         return Ok(false);
     }
-    let Some(e) = employers::by_id(conn, inv.employer_id)? else {
+    let Some(e) = employers::by_id(conn, employer_id)? else {
         return Ok(false);
     };
     Ok(!repo::employer_has_user(conn, &e.uscc)?)
 }
 
-/// An activation letter for an employer without e-mail.
+/// What a letter's code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterKind {
+    /// An employer's activation.
+    Activation,
+    /// A user's new password.
+    Reset,
+}
+
+/// A letter with a one-time code, for an employer (or a user) without e-mail.
 #[derive(Debug, Clone)]
 pub struct Letter {
-    /// The employer.
+    /// Activation or reset.
+    pub kind: LetterKind,
+    /// The employer (or the user's name, for a reset).
     pub employer_name: String,
-    /// Its USCC (also the username it will sign in with).
+    /// Its USCC (also the username it will sign in with); for a reset, the username.
     pub uscc: String,
     /// The code, in groups of four to be typed.
     pub code: String,
@@ -183,6 +238,9 @@ impl Letter {
     pub fn render(&self, base: &str) -> String {
         let base = base.trim().trim_end_matches('/');
         let until = china_time(self.expires_at);
+        if self.kind == LetterKind::Reset {
+            return self.render_reset(base, &until);
+        }
         format!(
             "残疾人就业保障金系统 账户激活函\n\n\
              {name}（统一社会信用代码：{uscc}）：\n\n\
@@ -204,13 +262,37 @@ impl Letter {
             path = activation_path(&self.code),
         )
     }
+
+    fn render_reset(&self, base: &str, until: &str) -> String {
+        format!(
+            "残疾人就业保障金系统 重设密码函\n\n\
+             {name}（用户名：{user}）：\n\n\
+             系统管理员已为您的账户发出重设密码的通知。请在浏览器中打开以下地址：\n\n  {base}/reset\n\n\
+             并输入重设码：\n\n  {code}\n\n\
+             或直接打开：{base}{path}\n\n\
+             然后设置新密码。重设码只能使用一次，有效期至{until}（北京时间）止；使用后，该账户在各处的登录都将结束。\n\
+             请妥善保管本函，勿交给他人。\n\n\
+             ----------------------------------------\n\n\
+             Password reset letter: disabled persons' employment security fund service\n\n\
+             To {name} (username {user}):\n\n\
+             The administrator has reset the password of your account. Open {base}/reset in a\n\
+             browser and enter the reset code\n\n  {code}\n\n\
+             (or open {base}{path} directly) to choose a new password. The code works once and\n\
+             is valid until {until} (China time); using it ends every sign-in of the account.\n\
+             Keep this letter to yourself.\n",
+            name = self.employer_name,
+            user = self.uscc,
+            code = self.code,
+            path = super::reset::reset_path(&self.code),
+        )
+    }
 }
 
 /// Crockford's base-32 digits: no I, L, O or U to be misread.
 const CODE_DIGITS: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// A letter code: 20 base-32 digits (100 random bits) in groups of four.
-fn letter_code() -> String {
+pub(super) fn letter_code() -> String {
     let mut rng = rand::thread_rng();
     let digits: Vec<char> = (0..20)
         .map(|_| CODE_DIGITS[(rng.next_u32() % 32) as usize] as char)
@@ -254,7 +336,7 @@ pub fn activation_letter(
         let code = letter_code();
         let id = repo::insert_invitation(
             c,
-            employer.id,
+            CodeFor::Activation(employer.id),
             &code_hash(&code),
             repo::BY_LETTER,
             now,
@@ -276,6 +358,7 @@ pub fn activation_letter(
             },
         )?;
         Ok(Letter {
+            kind: LetterKind::Activation,
             employer_name: employer.name,
             uscc: uscc.clone(),
             code,
@@ -284,17 +367,45 @@ pub fn activation_letter(
     })
 }
 
-/// Where an activation code stands.
+/// Where a one-time code stands: `T` is what an open one is for (the employer an
+/// activation code activates, the user whose password a reset code resets).
 #[derive(Debug, Clone)]
-pub enum CodeState {
-    /// It may be used: the employer it activates.
-    Open(Box<(InvitationRow, Employer)>),
-    /// No such code.
+pub enum CodeState<T = Employer> {
+    /// It may be used: its row and what it is for.
+    Open(Box<(InvitationRow, T)>),
+    /// No such code (or one of the other kind).
     Unknown,
     /// Past its validity.
     Expired,
-    /// Used, or replaced by a newer one, or the employer has an account already.
+    /// Used, or replaced by a newer one, or its reason is gone (the employer has an
+    /// account already, the user was disabled).
     Spent,
+}
+
+/// The row of `code` while it may be used at `now` (a reset code when `reset`, else an
+/// activation code: one of the other kind is unknown here), with the user or employer
+/// id it names; else where it stands.
+pub(super) fn open_code<T>(
+    conn: &mut AnyConnection,
+    code: &str,
+    now: NaiveDateTime,
+    reset: bool,
+) -> Result<Result<(InvitationRow, i64), CodeState<T>>, DbError> {
+    let Some(inv) = repo::invitation_by_hash(conn, &code_hash(code))? else {
+        return Ok(Err(CodeState::Unknown));
+    };
+    let id = match (inv.code_for(), reset) {
+        (Some(CodeFor::Activation(e)), false) => e,
+        (Some(CodeFor::Reset(u)), true) => u,
+        _ => return Ok(Err(CodeState::Unknown)),
+    };
+    if inv.used_at.is_some() || inv.revoked_at.is_some() {
+        return Ok(Err(CodeState::Spent));
+    }
+    if inv.expires_at <= now {
+        return Ok(Err(CodeState::Expired));
+    }
+    Ok(Ok((inv, id)))
 }
 
 /// The state of activation code `code` at `now`.
@@ -303,16 +414,11 @@ pub fn code_state(
     code: &str,
     now: NaiveDateTime,
 ) -> Result<CodeState, DbError> {
-    let Some(inv) = repo::invitation_by_hash(conn, &code_hash(code))? else {
-        return Ok(CodeState::Unknown);
+    let (inv, employer_id) = match open_code(conn, code, now, false)? {
+        Ok(open) => open,
+        Err(state) => return Ok(state),
     };
-    if inv.used_at.is_some() || inv.revoked_at.is_some() {
-        return Ok(CodeState::Spent);
-    }
-    if inv.expires_at <= now {
-        return Ok(CodeState::Expired);
-    }
-    let Some(employer) = employers::by_id(conn, inv.employer_id)? else {
+    let Some(employer) = employers::by_id(conn, employer_id)? else {
         return Ok(CodeState::Unknown);
     };
     if repo::employer_has_user(conn, &employer.uscc)? {

@@ -1,6 +1,7 @@
 //! Accounts of people: creating and disabling users, passwords (argon2id), signing in
-//! and out with server-side sessions, the throttle of failed sign-ins, and the
-//! activation of employers by a mailed link or a printed letter.
+//! and out with server-side sessions, the throttle of failed sign-ins, the
+//! activation of employers by a mailed link or a printed letter, and the reset of a
+//! password by the same kind of link or letter.
 //!
 //! A user is a principal like an API token of the same role and scope
 //! ([`crate::auth::Principal`]): an employer user sees only its own USCC. A password is
@@ -15,12 +16,14 @@ use crate::domain::Language;
 mod activation;
 mod invite;
 mod passwords;
+mod reset;
 mod sessions;
 mod users;
 
 pub use activation::*;
 pub use invite::*;
 pub use passwords::*;
+pub use reset::*;
 pub use sessions::*;
 pub use users::*;
 

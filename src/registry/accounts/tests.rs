@@ -1,10 +1,13 @@
-//! Tests of accounts: passwords, users, sign-in and its throttle, sessions and activation.
+//! Tests of accounts: passwords, users, sign-in and its throttle, sessions, activation
+//! and the reset of a password by a code.
 
 use chrono::Duration;
 
 use crate::auth::Role;
 use crate::config::AccountSettings;
 use crate::db::accounts as repo;
+use crate::db::AnyConnection;
+use crate::mail::template::Templates;
 use crate::secret::ServerSecret;
 
 use super::*;
@@ -275,5 +278,69 @@ fn a_letter_code_activates_once_and_is_typed_forgivingly() {
     assert!(matches!(
         activation_letter(&mut c, &s, uscc, "cli:test"),
         Err(AccountError::Conflict(_))
+    ));
+}
+
+#[test]
+fn a_reset_code_is_its_users_only_and_replaced_by_a_newer_one() {
+    let (_dir, db) = temp_db();
+    let s = settings();
+    let mut c = db.conn().unwrap();
+    let templates = Templates::embedded().unwrap();
+    let account = NewAccount {
+        username: "fed2".into(),
+        display_name: Some("某区残联".into()),
+        role: Role::Federation,
+        employer: None,
+        region: Some("411200".into()),
+    };
+    create_user(&mut c, &account, "a first passphrase", &s, "test").unwrap();
+    let send = |c: &mut AnyConnection| send_reset(c, &s, &templates, "fed2", "test", None);
+    let ResetSent::Letter(first) = send(&mut c).unwrap() else {
+        panic!("no address: a letter");
+    };
+    let text = first.render("https://levy.example.gov.cn/");
+    assert!(text.contains("https://levy.example.gov.cn/reset") && text.contains(&first.code));
+    assert!(text.contains("fed2") && text.contains("某区残联"), "{text}");
+    let ResetSent::Letter(second) = send(&mut c).unwrap() else {
+        panic!("a letter");
+    };
+    let now = chrono::Utc::now().naive_utc();
+    assert!(matches!(
+        reset_state(&mut c, &first.code, now).unwrap(),
+        CodeState::Spent
+    ));
+    // A reset code activates nothing, and an unknown one resets nothing.
+    assert!(matches!(
+        code_state(&mut c, &second.code, now).unwrap(),
+        CodeState::Unknown
+    ));
+    assert!(matches!(
+        reset_state(&mut c, "0000-0000-0000-0000-0000", now).unwrap(),
+        CodeState::Unknown
+    ));
+    let pw = "a second passphrase";
+    assert!(matches!(
+        reset_by_code(&mut c, &s, &second.code, pw, "another one", None),
+        Err(AccountError::Invalid(_))
+    ));
+    let done = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
+    assert!(matches!(done, Reset::Done { .. }), "{done:?}");
+    let again = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
+    assert!(matches!(again, Reset::Refused(CodeState::Spent)), "{again:?}");
+    let user = crate::db::accounts::by_username(&mut c, "fed2")
+        .unwrap()
+        .unwrap();
+    assert!(verify_password(&user.password_hash, pw));
+
+    // A disabled user gets no link, and its open code no longer works.
+    let ResetSent::Letter(third) = send(&mut c).unwrap() else {
+        panic!("a letter");
+    };
+    disable_user(&mut c, "fed2", "test").unwrap();
+    assert!(matches!(send(&mut c), Err(AccountError::Conflict(_))));
+    assert!(matches!(
+        reset_state(&mut c, &third.code, now).unwrap(),
+        CodeState::Spent
     ));
 }
