@@ -7,9 +7,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::employers::Employer;
 use super::schema::{
-    assessments, declaration_versions, declarations, employers, notice_entries, notices,
+    assessments, declaration_versions, declarations, employers, notice_entries, notice_mailings,
+    notices,
 };
 use super::{AnyConnection, DbError};
 
@@ -117,7 +117,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewNotice<'_>) -> Result<i64, DbEr
 }
 
 /// One entry of a notice, as stored (and as published).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notice_entries)]
 pub struct EntryRow {
     /// The notice.
@@ -148,16 +148,59 @@ pub struct EntryRow {
     pub status_zh: String,
 }
 
-/// Columns of a `notice_entries` row.
-const ENTRY_COLUMNS: usize = 13;
+/// An entry to store, borrowed from the entry composed. `None` is stored as NULL (the
+/// nullable columns have no other default), which PostgreSQL's binary COPY needs.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = notice_entries, treat_none_as_default_value = false)]
+pub struct NewEntry<'a> {
+    /// The notice.
+    pub notice_id: i64,
+    /// Its place in the notice, from 1.
+    pub entry_no: i32,
+    /// USCC.
+    pub uscc: &'a str,
+    /// Registered name.
+    pub name: &'a str,
+    /// Kind code.
+    pub kind: &'a str,
+    /// Kind as printed.
+    pub kind_zh: &'a str,
+    /// Region code.
+    pub region: &'a str,
+    /// Region name.
+    pub region_name: &'a str,
+    /// Staff (4 decimals), absent when not declared.
+    pub staff: Option<&'a str>,
+    /// Required.
+    pub required: Option<&'a str>,
+    /// Counted.
+    pub counted: Option<&'a str>,
+    /// Status code.
+    pub status: &'a str,
+    /// Status as printed.
+    pub status_zh: &'a str,
+}
 
-/// Inserts entries, several rows a statement.
-pub fn insert_entries(conn: &mut AnyConnection, rows: &[EntryRow]) -> Result<(), DbError> {
-    for chunk in rows.chunks(conn.rows_per_statement(ENTRY_COLUMNS)) {
-        // A multi-row insert does not compile on the MultiBackend; it does per backend.
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(notice_entries::table)
-            .values(chunk)
-            .execute(c))?;
+/// Inserts entries: on PostgreSQL by binary COPY (one statement, nothing to build or
+/// plan per batch; the statement trigger that freezes published notices still fires);
+/// on SQLite one cached prepared statement re-bound per row, cheaper in-process than
+/// building and preparing a fresh multi-row statement each chunk.
+pub fn insert_entries(conn: &mut AnyConnection, rows: &[NewEntry<'_>]) -> Result<(), DbError> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(notice_entries::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(notice_entries::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -385,22 +428,38 @@ pub fn successors(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64
         .collect())
 }
 
-/// An employer with what a notice says of it: declaration status, version and digest;
-/// the assessed declaration version and its digest; staff ×12×10⁴, required ×10⁴,
-/// disabled ×12×10⁴, shortfall ×10⁴, exempt (all absent when not declared or assessed).
-pub type SnapshotRow = (
-    Employer,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<bool>,
-);
+/// An employer with what a notice says of it: only the columns an entry is made of.
+#[derive(Debug, Clone, Queryable)]
+pub struct SnapshotRow {
+    /// USCC.
+    pub uscc: String,
+    /// Registered name.
+    pub name: String,
+    /// Kind code.
+    pub kind: String,
+    /// Region code.
+    pub region: String,
+    /// Declaration status of the year, absent when none was made.
+    pub status: Option<String>,
+    /// Its current version.
+    pub version: Option<i32>,
+    /// Digest of its current body.
+    pub body_digest: Option<String>,
+    /// The declaration version the current assessment was made of.
+    pub assessed_version: Option<i32>,
+    /// The body digest of that version, read only when it is not the current one.
+    pub assessed_body_digest: Option<String>,
+    /// Staff ×12×10⁴.
+    pub staff_x12_e4: Option<i64>,
+    /// Required ×10⁴.
+    pub required_e4: Option<i64>,
+    /// Disabled counted ×12×10⁴.
+    pub disabled_x12_e4: Option<i64>,
+    /// Shortfall ×10⁴.
+    pub shortfall_e4: Option<i64>,
+    /// Exempt.
+    pub exempt: Option<bool>,
+}
 
 /// Where a chunk of the notice's employers starts: after this (region, name, USCC).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -430,7 +489,9 @@ fn prefix_end(prefix: &str) -> String {
 /// the notice's order: region, name, USCC, compared by code point on both backends.
 ///
 /// A keyset over `employers_notice_order`: each chunk starts in the index where the
-/// last one stopped and stops at `limit` (BENCHMARKS.md, "Notices", has the plans).
+/// last one stopped and stops at `limit`. That index, `declarations_notice` and
+/// `assessments_roll` hold every column read, so no probe reads a table row
+/// (BENCHMARKS.md, "Notices", has the plans).
 /// PostgreSQL compares in the "C" collation, the one the index is built in, so that the
 /// order does not depend on the database's collation.
 pub fn snapshot_chunk(
@@ -478,14 +539,18 @@ pub fn snapshot_chunk(
             assessments::table.on(assessments::employer_id
                 .eq(employers::id)
                 .and(assessments::levy_year.eq(levy_year))
-                .and(assessments::is_current.eq(true))),
+                // Bare, not `= true`: SQLite uses the partial index `assessments_roll`,
+                // which holds every column read here, only for a term it can match.
+                .and(assessments::is_current)),
         )
         // The version the assessment was made of: certifying a declaration makes a new
-        // version of the same body, which the assessment still describes.
+        // version of the same body, which the assessment still describes. Looked up only
+        // when it is not the current version (for most employers it is).
         .left_join(
             declaration_versions::table.on(declaration_versions::declaration_id
                 .eq(assessments::declaration_id)
-                .and(declaration_versions::version.eq(assessments::declaration_version))),
+                .and(declaration_versions::version.eq(assessments::declaration_version))
+                .and(assessments::declaration_version.ne(declarations::version))),
         )
         .filter(after_key)
         .filter(before_end)
@@ -499,7 +564,10 @@ pub fn snapshot_chunk(
         .order(sql::<Text>(order))
         .limit(limit)
         .select((
-            Employer::as_select(),
+            employers::uscc,
+            employers::name,
+            employers::kind,
+            employers::region,
             declarations::status.nullable(),
             declarations::version.nullable(),
             declarations::body_digest.nullable(),
@@ -510,6 +578,120 @@ pub fn snapshot_chunk(
             assessments::disabled_x12_e4.nullable(),
             assessments::shortfall_e4.nullable(),
             assessments::exempt.nullable(),
+        ))
+        .load(conn)?)
+}
+
+/// Records that notice `id` owes its employers their mails, in the transaction that
+/// publishes it (docs/notices.md, "Mails").
+pub fn open_mailing(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+    diesel::insert_into(notice_mailings::table)
+        .values((
+            notice_mailings::notice_id.eq(id),
+            notice_mailings::planned_through.eq(0),
+            notice_mailings::queued.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The notices whose mails are not all planned yet, oldest first.
+pub fn open_mailings(conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
+    Ok(notice_mailings::table
+        .filter(notice_mailings::finished_at.is_null())
+        .order(notice_mailings::notice_id.asc())
+        .select(notice_mailings::notice_id)
+        .load(conn)?)
+}
+
+/// Where the planning of notice `id`'s mails stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
+pub struct Mailing {
+    /// The last entry whose mail is queued (0 before the first).
+    pub planned_through: i32,
+    /// Mails queued so far.
+    pub queued: i64,
+    /// Every entry planned.
+    pub finished: bool,
+}
+
+/// The mailing of notice `id`, locked until the transaction ends on PostgreSQL (so two
+/// planners take its chunks in turn; SQLite's write transaction already excludes them).
+/// `None` when the notice owes none (published before mails were planned apart).
+pub fn mailing_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<Mailing>, DbError> {
+    let q = notice_mailings::table.find(id).select((
+        notice_mailings::planned_through,
+        notice_mailings::queued,
+        notice_mailings::finished_at.is_not_null(),
+    ));
+    let row: Option<(i32, i64, bool)> = match conn {
+        AnyConnection::Sqlite(c) => q.first(c).optional()?,
+        AnyConnection::Postgresql(c) => q.for_update().first(c).optional()?,
+    };
+    Ok(row.map(|(planned_through, queued, finished)| Mailing {
+        planned_through,
+        queued,
+        finished,
+    }))
+}
+
+/// Moves notice `id`'s mailing on to entry `through`, with `queued` mails queued in all,
+/// finished at `finished_at` when given.
+pub fn advance_mailing(
+    conn: &mut AnyConnection,
+    id: i64,
+    through: i32,
+    queued: i64,
+    finished_at: Option<NaiveDateTime>,
+) -> Result<(), DbError> {
+    diesel::update(notice_mailings::table.find(id))
+        .set((
+            notice_mailings::planned_through.eq(through),
+            notice_mailings::queued.eq(queued),
+            notice_mailings::finished_at.eq(finished_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An entry of a notice with the employer it names, for its mail.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailEntry {
+    /// Its place in the notice.
+    pub entry_no: i32,
+    /// Status code, as published.
+    pub status: String,
+    /// USCC, as published.
+    pub uscc: String,
+    /// Name, as published.
+    pub name: String,
+    /// The employer's row id (absent if it is gone from the register).
+    pub employer_id: Option<i64>,
+    /// Where its mail goes, now.
+    pub contact_email: Option<String>,
+}
+
+/// Up to `limit` entries of notice `id` after place `after`, in order, each with its
+/// employer's id and contact address (found by USCC, which an employer never changes).
+pub fn mail_entries_after(
+    conn: &mut AnyConnection,
+    id: i64,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<MailEntry>, DbError> {
+    Ok(notice_entries::table
+        .left_join(employers::table.on(employers::uscc.eq(notice_entries::uscc)))
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(notice_entries::entry_no.gt(after))
+        .order(notice_entries::entry_no.asc())
+        .limit(limit)
+        .select((
+            notice_entries::entry_no,
+            notice_entries::status,
+            notice_entries::uscc,
+            notice_entries::name,
+            employers::id.nullable(),
+            employers::contact_email.nullable(),
         ))
         .load(conn)?)
 }

@@ -18,7 +18,7 @@ use crate::http::page_kit::{forged, see_other, PageRefusal, SignedIn};
 use crate::http::pages::Layout;
 use crate::http::AppState;
 use crate::mail::Templates;
-use crate::registry::notices::{NoticeContent, NoticeMail, DEFAULT_OBJECTION_DAYS};
+use crate::registry::notices::{plan_mails_now, NoticeContent, NoticeMail, DEFAULT_OBJECTION_DAYS};
 use crate::registry::objections::{self as registry, Correction, NewClaim, ObjectionError};
 
 /// One objection on the register.
@@ -368,7 +368,7 @@ async fn correction(
             let mail = NoticeMail {
                 templates: &templates,
             };
-            Ok::<_, crate::db::DbError>(registry::correct(
+            let corrected = registry::correct(
                 c,
                 &st.book,
                 &st.settings.notices,
@@ -381,7 +381,11 @@ async fn correction(
                 Some(&mail),
                 &audit.actor,
                 audit.rid(),
-            ))
+            );
+            if let Ok((p, _)) = &corrected {
+                plan_mails_now(c, &st.book, &templates, p.row.id);
+            }
+            Ok::<_, crate::db::DbError>(corrected)
         })
         .await?;
     match result {
