@@ -6,11 +6,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
-use super::schema::{
-    assessments, declaration_versions, declarations, employers, notice_entries, notice_mailings,
-    notices,
-};
+use super::schema::{employers, notice_entries, notice_mailings, notices};
 use super::{AnyConnection, DbError};
 
 /// A notice as stored.
@@ -429,35 +427,49 @@ pub fn successors(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64
 }
 
 /// An employer with what a notice says of it: only the columns an entry is made of.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct SnapshotRow {
     /// USCC.
+    #[diesel(sql_type = Text)]
     pub uscc: String,
     /// Registered name.
+    #[diesel(sql_type = Text)]
     pub name: String,
     /// Kind code.
+    #[diesel(sql_type = Text)]
     pub kind: String,
     /// Region code.
+    #[diesel(sql_type = Text)]
     pub region: String,
     /// Declaration status of the year, absent when none was made.
+    #[diesel(sql_type = Nullable<Text>)]
     pub status: Option<String>,
     /// Its current version.
+    #[diesel(sql_type = Nullable<Integer>)]
     pub version: Option<i32>,
     /// Digest of its current body.
+    #[diesel(sql_type = Nullable<Text>)]
     pub body_digest: Option<String>,
     /// The declaration version the current assessment was made of.
+    #[diesel(sql_type = Nullable<Integer>)]
     pub assessed_version: Option<i32>,
     /// The body digest of that version, read only when it is not the current one.
+    #[diesel(sql_type = Nullable<Text>)]
     pub assessed_body_digest: Option<String>,
     /// Staff ×12×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
     pub staff_x12_e4: Option<i64>,
     /// Required ×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
     pub required_e4: Option<i64>,
     /// Disabled counted ×12×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
     pub disabled_x12_e4: Option<i64>,
     /// Shortfall ×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
     pub shortfall_e4: Option<i64>,
     /// Exempt.
+    #[diesel(sql_type = Nullable<Bool>)]
     pub exempt: Option<bool>,
 }
 
@@ -491,9 +503,12 @@ fn prefix_end(prefix: &str) -> String {
 /// A keyset over `employers_notice_order`: each chunk starts in the index where the
 /// last one stopped and stops at `limit`. That index, `declarations_notice` and
 /// `assessments_roll` hold every column read, so no probe reads a table row
-/// (BENCHMARKS.md, "Notices", has the plans).
+/// (BENCHMARKS.md, "Notices", has the plans). SQLite, without statistics, would rather
+/// probe the unique indexes of the declarations and the current assessments ("one
+/// row"), and then read the rows themselves: `INDEXED BY` names the covering ones.
 /// PostgreSQL compares in the "C" collation, the one the index is built in, so that the
-/// order does not depend on the database's collation.
+/// order does not depend on the database's collation. `a.is_current` is bare, not
+/// `= true`: SQLite uses a partial index only for a condition it can match.
 pub fn snapshot_chunk(
     conn: &mut AnyConnection,
     region_prefix: &str,
@@ -502,84 +517,81 @@ pub fn snapshot_chunk(
     after: &SnapshotKey,
     limit: i64,
 ) -> Result<Vec<SnapshotRow>, DbError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
-    let (keyset, order) = match conn {
-        AnyConnection::Sqlite(_) => (
-            "(employers.region, employers.name, employers.uscc) > (",
-            "employers.region, employers.name, employers.uscc",
+    use diesel::sql_types::Date;
+    macro_rules! chunk_sql {
+        ($declarations:literal, $assessments:literal, $c:literal) => {
+            concat!(
+                "SELECT e.uscc, e.name, e.kind, e.region, d.status, d.version, ",
+                "d.body_digest, a.declaration_version AS assessed_version, ",
+                "dv.body_digest AS assessed_body_digest, a.staff_x12_e4, a.required_e4, ",
+                "a.disabled_x12_e4, a.shortfall_e4, a.exempt ",
+                "FROM employers e ",
+                "LEFT JOIN ",
+                $declarations,
+                " ON d.employer_id = e.id AND d.levy_year = $1 ",
+                "LEFT JOIN ",
+                $assessments,
+                " ON a.employer_id = e.id AND a.levy_year = $2 AND a.is_current ",
+                // The version the assessment was made of: certifying a declaration makes
+                // a new version of the same body, which the assessment still describes.
+                // Looked up only when it is not the current version (mostly it is).
+                "LEFT JOIN declaration_versions dv ON dv.declaration_id = a.declaration_id ",
+                "AND dv.version = a.declaration_version AND a.declaration_version <> d.version ",
+                "WHERE (e.region",
+                $c,
+                ", e.name",
+                $c,
+                ", e.uscc",
+                $c,
+                ") > ($3, $4, $5) ",
+                // The prefix as a range, which the index can stop at (LIKE alone it
+                // cannot).
+                "AND e.region",
+                $c,
+                " < $6 AND e.region LIKE $7 ",
+                // An employer registered after the levy year did not exist in it.
+                "AND (e.registered_on IS NULL OR e.registered_on <= $8) ",
+                "ORDER BY e.region",
+                $c,
+                ", e.name",
+                $c,
+                ", e.uscc",
+                $c,
+                " LIMIT $9"
+            )
+        };
+    }
+    let end = prefix_end(region_prefix);
+    let pattern = format!("{region_prefix}%");
+    macro_rules! run {
+        ($c:expr, $sql:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Integer, _>(levy_year)
+                .bind::<Integer, _>(levy_year)
+                .bind::<Text, _>(&after.region)
+                .bind::<Text, _>(&after.name)
+                .bind::<Text, _>(&after.uscc)
+                .bind::<Text, _>(&end)
+                .bind::<Text, _>(&pattern)
+                .bind::<Date, _>(year_end)
+                .bind::<BigInt, _>(limit)
+                .load::<SnapshotRow>($c)?
+        };
+    }
+    Ok(match conn {
+        AnyConnection::Sqlite(c) => run!(
+            c,
+            chunk_sql!(
+                "declarations d INDEXED BY declarations_notice",
+                "assessments a INDEXED BY assessments_roll",
+                ""
+            )
         ),
-        AnyConnection::Postgresql(_) => (
-            "(employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
-             employers.uscc COLLATE \"C\") > (",
-            "employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
-             employers.uscc COLLATE \"C\"",
+        AnyConnection::Postgresql(c) => run!(
+            c,
+            chunk_sql!("declarations d", "assessments a", " COLLATE \"C\"")
         ),
-    };
-    let after_key = sql::<Bool>(keyset)
-        .bind::<Text, _>(after.region.clone())
-        .sql(", ")
-        .bind::<Text, _>(after.name.clone())
-        .sql(", ")
-        .bind::<Text, _>(after.uscc.clone())
-        .sql(")");
-    let below = match conn {
-        AnyConnection::Sqlite(_) => "employers.region < ",
-        AnyConnection::Postgresql(_) => "employers.region COLLATE \"C\" < ",
-    };
-    // The prefix as a range, which the index can stop at (LIKE alone it cannot).
-    let before_end = sql::<Bool>(below).bind::<Text, _>(prefix_end(region_prefix));
-    Ok(employers::table
-        .left_join(
-            declarations::table.on(declarations::employer_id
-                .eq(employers::id)
-                .and(declarations::levy_year.eq(levy_year))),
-        )
-        .left_join(
-            assessments::table.on(assessments::employer_id
-                .eq(employers::id)
-                .and(assessments::levy_year.eq(levy_year))
-                // Bare, not `= true`: SQLite uses the partial index `assessments_roll`,
-                // which holds every column read here, only for a term it can match.
-                .and(assessments::is_current)),
-        )
-        // The version the assessment was made of: certifying a declaration makes a new
-        // version of the same body, which the assessment still describes. Looked up only
-        // when it is not the current version (for most employers it is).
-        .left_join(
-            declaration_versions::table.on(declaration_versions::declaration_id
-                .eq(assessments::declaration_id)
-                .and(declaration_versions::version.eq(assessments::declaration_version))
-                .and(assessments::declaration_version.ne(declarations::version))),
-        )
-        .filter(after_key)
-        .filter(before_end)
-        .filter(employers::region.like(format!("{region_prefix}%")))
-        // An employer registered after the levy year did not exist in it.
-        .filter(
-            employers::registered_on
-                .is_null()
-                .or(employers::registered_on.le(year_end)),
-        )
-        .order(sql::<Text>(order))
-        .limit(limit)
-        .select((
-            employers::uscc,
-            employers::name,
-            employers::kind,
-            employers::region,
-            declarations::status.nullable(),
-            declarations::version.nullable(),
-            declarations::body_digest.nullable(),
-            assessments::declaration_version.nullable(),
-            declaration_versions::body_digest.nullable(),
-            assessments::staff_x12_e4.nullable(),
-            assessments::required_e4.nullable(),
-            assessments::disabled_x12_e4.nullable(),
-            assessments::shortfall_e4.nullable(),
-            assessments::exempt.nullable(),
-        ))
-        .load(conn)?)
+    })
 }
 
 /// Records that notice `id` owes its employers their mails, in the transaction that
