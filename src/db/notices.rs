@@ -6,11 +6,9 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
-use super::employers::Employer;
-use super::schema::{
-    assessments, declaration_versions, declarations, employers, notice_entries, notices,
-};
+use super::schema::{employers, notice_entries, notice_mailings, notices};
 use super::{AnyConnection, DbError};
 
 /// A notice as stored.
@@ -117,7 +115,7 @@ pub fn insert(conn: &mut AnyConnection, new: &NewNotice<'_>) -> Result<i64, DbEr
 }
 
 /// One entry of a notice, as stored (and as published).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = notice_entries)]
 pub struct EntryRow {
     /// The notice.
@@ -148,16 +146,59 @@ pub struct EntryRow {
     pub status_zh: String,
 }
 
-/// Columns of a `notice_entries` row.
-const ENTRY_COLUMNS: usize = 13;
+/// An entry to store, borrowed from the entry composed. `None` is stored as NULL (the
+/// nullable columns have no other default), which PostgreSQL's binary COPY needs.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = notice_entries, treat_none_as_default_value = false)]
+pub struct NewEntry<'a> {
+    /// The notice.
+    pub notice_id: i64,
+    /// Its place in the notice, from 1.
+    pub entry_no: i32,
+    /// USCC.
+    pub uscc: &'a str,
+    /// Registered name.
+    pub name: &'a str,
+    /// Kind code.
+    pub kind: &'a str,
+    /// Kind as printed.
+    pub kind_zh: &'a str,
+    /// Region code.
+    pub region: &'a str,
+    /// Region name.
+    pub region_name: &'a str,
+    /// Staff (4 decimals), absent when not declared.
+    pub staff: Option<&'a str>,
+    /// Required.
+    pub required: Option<&'a str>,
+    /// Counted.
+    pub counted: Option<&'a str>,
+    /// Status code.
+    pub status: &'a str,
+    /// Status as printed.
+    pub status_zh: &'a str,
+}
 
-/// Inserts entries, several rows a statement.
-pub fn insert_entries(conn: &mut AnyConnection, rows: &[EntryRow]) -> Result<(), DbError> {
-    for chunk in rows.chunks(conn.rows_per_statement(ENTRY_COLUMNS)) {
-        // A multi-row insert does not compile on the MultiBackend; it does per backend.
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(notice_entries::table)
-            .values(chunk)
-            .execute(c))?;
+/// Inserts entries: on PostgreSQL by binary COPY (one statement, nothing to build or
+/// plan per batch; the statement trigger that freezes published notices still fires);
+/// on SQLite one cached prepared statement re-bound per row, cheaper in-process than
+/// building and preparing a fresh multi-row statement each chunk.
+pub fn insert_entries(conn: &mut AnyConnection, rows: &[NewEntry<'_>]) -> Result<(), DbError> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(notice_entries::table)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            if !rows.is_empty() {
+                diesel::copy_from(notice_entries::table)
+                    .from_insertable(rows)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -385,22 +426,52 @@ pub fn successors(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64
         .collect())
 }
 
-/// An employer with what a notice says of it: declaration status, version and digest;
-/// the assessed declaration version and its digest; staff ×12×10⁴, required ×10⁴,
-/// disabled ×12×10⁴, shortfall ×10⁴, exempt (all absent when not declared or assessed).
-pub type SnapshotRow = (
-    Employer,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i32>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<bool>,
-);
+/// An employer with what a notice says of it: only the columns an entry is made of.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SnapshotRow {
+    /// USCC.
+    #[diesel(sql_type = Text)]
+    pub uscc: String,
+    /// Registered name.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// Kind code.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// Region code.
+    #[diesel(sql_type = Text)]
+    pub region: String,
+    /// Declaration status of the year, absent when none was made.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub status: Option<String>,
+    /// Its current version.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub version: Option<i32>,
+    /// Digest of its current body.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub body_digest: Option<String>,
+    /// The declaration version the current assessment was made of.
+    #[diesel(sql_type = Nullable<Integer>)]
+    pub assessed_version: Option<i32>,
+    /// The body digest of that version, read only when it is not the current one.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub assessed_body_digest: Option<String>,
+    /// Staff ×12×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub staff_x12_e4: Option<i64>,
+    /// Required ×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub required_e4: Option<i64>,
+    /// Disabled counted ×12×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub disabled_x12_e4: Option<i64>,
+    /// Shortfall ×10⁴.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub shortfall_e4: Option<i64>,
+    /// Exempt.
+    #[diesel(sql_type = Nullable<Bool>)]
+    pub exempt: Option<bool>,
+}
 
 /// Where a chunk of the notice's employers starts: after this (region, name, USCC).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -430,9 +501,14 @@ fn prefix_end(prefix: &str) -> String {
 /// the notice's order: region, name, USCC, compared by code point on both backends.
 ///
 /// A keyset over `employers_notice_order`: each chunk starts in the index where the
-/// last one stopped and stops at `limit` (BENCHMARKS.md, "Notices", has the plans).
+/// last one stopped and stops at `limit`. That index, `declarations_notice` and
+/// `assessments_roll` hold every column read, so no probe reads a table row
+/// (BENCHMARKS.md, "Notices", has the plans). SQLite, without statistics, would rather
+/// probe the unique indexes of the declarations and the current assessments ("one
+/// row"), and then read the rows themselves: `INDEXED BY` names the covering ones.
 /// PostgreSQL compares in the "C" collation, the one the index is built in, so that the
-/// order does not depend on the database's collation.
+/// order does not depend on the database's collation. `a.is_current` is bare, not
+/// `= true`: SQLite uses a partial index only for a condition it can match.
 pub fn snapshot_chunk(
     conn: &mut AnyConnection,
     region_prefix: &str,
@@ -441,75 +517,193 @@ pub fn snapshot_chunk(
     after: &SnapshotKey,
     limit: i64,
 ) -> Result<Vec<SnapshotRow>, DbError> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text};
-    let (keyset, order) = match conn {
-        AnyConnection::Sqlite(_) => (
-            "(employers.region, employers.name, employers.uscc) > (",
-            "employers.region, employers.name, employers.uscc",
+    use diesel::sql_types::Date;
+    macro_rules! chunk_sql {
+        ($declarations:literal, $assessments:literal, $c:literal) => {
+            concat!(
+                "SELECT e.uscc, e.name, e.kind, e.region, d.status, d.version, ",
+                "d.body_digest, a.declaration_version AS assessed_version, ",
+                "dv.body_digest AS assessed_body_digest, a.staff_x12_e4, a.required_e4, ",
+                "a.disabled_x12_e4, a.shortfall_e4, a.exempt ",
+                "FROM employers e ",
+                "LEFT JOIN ",
+                $declarations,
+                " ON d.employer_id = e.id AND d.levy_year = $1 ",
+                "LEFT JOIN ",
+                $assessments,
+                " ON a.employer_id = e.id AND a.levy_year = $2 AND a.is_current ",
+                // The version the assessment was made of: certifying a declaration makes
+                // a new version of the same body, which the assessment still describes.
+                // Looked up only when it is not the current version (mostly it is).
+                "LEFT JOIN declaration_versions dv ON dv.declaration_id = a.declaration_id ",
+                "AND dv.version = a.declaration_version AND a.declaration_version <> d.version ",
+                "WHERE (e.region",
+                $c,
+                ", e.name",
+                $c,
+                ", e.uscc",
+                $c,
+                ") > ($3, $4, $5) ",
+                // The prefix as a range, which the index can stop at (LIKE alone it
+                // cannot).
+                "AND e.region",
+                $c,
+                " < $6 AND e.region LIKE $7 ",
+                // An employer registered after the levy year did not exist in it.
+                "AND (e.registered_on IS NULL OR e.registered_on <= $8) ",
+                "ORDER BY e.region",
+                $c,
+                ", e.name",
+                $c,
+                ", e.uscc",
+                $c,
+                " LIMIT $9"
+            )
+        };
+    }
+    let end = prefix_end(region_prefix);
+    let pattern = format!("{region_prefix}%");
+    macro_rules! run {
+        ($c:expr, $sql:expr) => {
+            diesel::sql_query($sql)
+                .bind::<Integer, _>(levy_year)
+                .bind::<Integer, _>(levy_year)
+                .bind::<Text, _>(&after.region)
+                .bind::<Text, _>(&after.name)
+                .bind::<Text, _>(&after.uscc)
+                .bind::<Text, _>(&end)
+                .bind::<Text, _>(&pattern)
+                .bind::<Date, _>(year_end)
+                .bind::<BigInt, _>(limit)
+                .load::<SnapshotRow>($c)?
+        };
+    }
+    Ok(match conn {
+        AnyConnection::Sqlite(c) => run!(
+            c,
+            chunk_sql!(
+                "declarations d INDEXED BY declarations_notice",
+                "assessments a INDEXED BY assessments_roll",
+                ""
+            )
         ),
-        AnyConnection::Postgresql(_) => (
-            "(employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
-             employers.uscc COLLATE \"C\") > (",
-            "employers.region COLLATE \"C\", employers.name COLLATE \"C\", \
-             employers.uscc COLLATE \"C\"",
+        AnyConnection::Postgresql(c) => run!(
+            c,
+            chunk_sql!("declarations d", "assessments a", " COLLATE \"C\"")
         ),
+    })
+}
+
+/// Records that notice `id` owes its employers their mails, in the transaction that
+/// publishes it (docs/notices.md, "Mails").
+pub fn open_mailing(conn: &mut AnyConnection, id: i64) -> Result<(), DbError> {
+    diesel::insert_into(notice_mailings::table)
+        .values((
+            notice_mailings::notice_id.eq(id),
+            notice_mailings::planned_through.eq(0),
+            notice_mailings::queued.eq(0_i64),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The notices whose mails are not all planned yet, oldest first.
+pub fn open_mailings(conn: &mut AnyConnection) -> Result<Vec<i64>, DbError> {
+    Ok(notice_mailings::table
+        .filter(notice_mailings::finished_at.is_null())
+        .order(notice_mailings::notice_id.asc())
+        .select(notice_mailings::notice_id)
+        .load(conn)?)
+}
+
+/// Where the planning of notice `id`'s mails stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Queryable)]
+pub struct Mailing {
+    /// The last entry whose mail is queued (0 before the first).
+    pub planned_through: i32,
+    /// Mails queued so far.
+    pub queued: i64,
+    /// Every entry planned.
+    pub finished: bool,
+}
+
+/// The mailing of notice `id`, locked until the transaction ends on PostgreSQL (so two
+/// planners take its chunks in turn; SQLite's write transaction already excludes them).
+/// `None` when the notice owes none (published before mails were planned apart).
+pub fn mailing_for_update(conn: &mut AnyConnection, id: i64) -> Result<Option<Mailing>, DbError> {
+    let q = notice_mailings::table.find(id).select((
+        notice_mailings::planned_through,
+        notice_mailings::queued,
+        notice_mailings::finished_at.is_not_null(),
+    ));
+    let row: Option<(i32, i64, bool)> = match conn {
+        AnyConnection::Sqlite(c) => q.first(c).optional()?,
+        AnyConnection::Postgresql(c) => q.for_update().first(c).optional()?,
     };
-    let after_key = sql::<Bool>(keyset)
-        .bind::<Text, _>(after.region.clone())
-        .sql(", ")
-        .bind::<Text, _>(after.name.clone())
-        .sql(", ")
-        .bind::<Text, _>(after.uscc.clone())
-        .sql(")");
-    let below = match conn {
-        AnyConnection::Sqlite(_) => "employers.region < ",
-        AnyConnection::Postgresql(_) => "employers.region COLLATE \"C\" < ",
-    };
-    // The prefix as a range, which the index can stop at (LIKE alone it cannot).
-    let before_end = sql::<Bool>(below).bind::<Text, _>(prefix_end(region_prefix));
-    Ok(employers::table
-        .left_join(
-            declarations::table.on(declarations::employer_id
-                .eq(employers::id)
-                .and(declarations::levy_year.eq(levy_year))),
-        )
-        .left_join(
-            assessments::table.on(assessments::employer_id
-                .eq(employers::id)
-                .and(assessments::levy_year.eq(levy_year))
-                .and(assessments::is_current.eq(true))),
-        )
-        // The version the assessment was made of: certifying a declaration makes a new
-        // version of the same body, which the assessment still describes.
-        .left_join(
-            declaration_versions::table.on(declaration_versions::declaration_id
-                .eq(assessments::declaration_id)
-                .and(declaration_versions::version.eq(assessments::declaration_version))),
-        )
-        .filter(after_key)
-        .filter(before_end)
-        .filter(employers::region.like(format!("{region_prefix}%")))
-        // An employer registered after the levy year did not exist in it.
-        .filter(
-            employers::registered_on
-                .is_null()
-                .or(employers::registered_on.le(year_end)),
-        )
-        .order(sql::<Text>(order))
+    Ok(row.map(|(planned_through, queued, finished)| Mailing {
+        planned_through,
+        queued,
+        finished,
+    }))
+}
+
+/// Moves notice `id`'s mailing on to entry `through`, with `queued` mails queued in all,
+/// finished at `finished_at` when given.
+pub fn advance_mailing(
+    conn: &mut AnyConnection,
+    id: i64,
+    through: i32,
+    queued: i64,
+    finished_at: Option<NaiveDateTime>,
+) -> Result<(), DbError> {
+    diesel::update(notice_mailings::table.find(id))
+        .set((
+            notice_mailings::planned_through.eq(through),
+            notice_mailings::queued.eq(queued),
+            notice_mailings::finished_at.eq(finished_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An entry of a notice with the employer it names, for its mail.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailEntry {
+    /// Its place in the notice.
+    pub entry_no: i32,
+    /// Status code, as published.
+    pub status: String,
+    /// USCC, as published.
+    pub uscc: String,
+    /// Name, as published.
+    pub name: String,
+    /// The employer's row id (absent if it is gone from the register).
+    pub employer_id: Option<i64>,
+    /// Where its mail goes, now.
+    pub contact_email: Option<String>,
+}
+
+/// Up to `limit` entries of notice `id` after place `after`, in order, each with its
+/// employer's id and contact address (found by USCC, which an employer never changes).
+pub fn mail_entries_after(
+    conn: &mut AnyConnection,
+    id: i64,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<MailEntry>, DbError> {
+    Ok(notice_entries::table
+        .left_join(employers::table.on(employers::uscc.eq(notice_entries::uscc)))
+        .filter(notice_entries::notice_id.eq(id))
+        .filter(notice_entries::entry_no.gt(after))
+        .order(notice_entries::entry_no.asc())
         .limit(limit)
         .select((
-            Employer::as_select(),
-            declarations::status.nullable(),
-            declarations::version.nullable(),
-            declarations::body_digest.nullable(),
-            assessments::declaration_version.nullable(),
-            declaration_versions::body_digest.nullable(),
-            assessments::staff_x12_e4.nullable(),
-            assessments::required_e4.nullable(),
-            assessments::disabled_x12_e4.nullable(),
-            assessments::shortfall_e4.nullable(),
-            assessments::exempt.nullable(),
+            notice_entries::entry_no,
+            notice_entries::status,
+            notice_entries::uscc,
+            notice_entries::name,
+            employers::id.nullable(),
+            employers::contact_email.nullable(),
         ))
         .load(conn)?)
 }

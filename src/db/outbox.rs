@@ -230,6 +230,70 @@ pub fn enqueue_at(
     Ok(inserted == 1)
 }
 
+/// Queues many reminders, due `now`, as [`enqueue_at`] queues one, and returns how many
+/// were new (those already queued or sent are left as they are). On PostgreSQL several
+/// rows a statement; on SQLite one cached prepared statement re-bound per row.
+pub fn enqueue_many_at(
+    conn: &mut AnyConnection,
+    rows: &[NewReminder],
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let insert_rows: Vec<InsertRow<'_>> = rows
+        .iter()
+        .map(|r| InsertRow {
+            kind: r.kind.as_str(),
+            employer_id: r.employer_id,
+            levy_year: r.levy_year,
+            stage: &r.stage,
+            recipient: &r.recipient,
+            subject: &r.subject,
+            body_zh: &r.body_zh,
+            body_en: &r.body_en,
+            status: PENDING,
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            act_by: r.act_by,
+        })
+        .collect();
+    let mut inserted = 0;
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            for row in &insert_rows {
+                inserted += diesel::insert_into(outbox::table)
+                    .values(row)
+                    .on_conflict((
+                        outbox::employer_id,
+                        outbox::kind,
+                        outbox::levy_year,
+                        outbox::stage,
+                    ))
+                    .do_nothing()
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            for chunk in insert_rows.chunks(OUTBOX_ROWS_PER_STATEMENT) {
+                inserted += diesel::insert_into(outbox::table)
+                    .values(chunk)
+                    .on_conflict((
+                        outbox::employer_id,
+                        outbox::kind,
+                        outbox::levy_year,
+                        outbox::stage,
+                    ))
+                    .do_nothing()
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(inserted)
+}
+
+/// Rows per multi-row insert into the outbox: 13 values each, far below PostgreSQL's
+/// limit of bound parameters.
+const OUTBOX_ROWS_PER_STATEMENT: usize = 500;
+
 const RETURNED: &str = "id, kind, employer_id, levy_year, stage, recipient, subject, body_zh, \
      body_en, status, attempts, next_attempt_at, locked_by, locked_until, last_error, \
      created_at, sent_at, act_by";

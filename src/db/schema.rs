@@ -278,6 +278,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The mails a published notice owes, planned after it a chunk of entries at a time.
+    notice_mailings (notice_id) {
+        notice_id -> BigInt,
+        planned_through -> Integer,
+        queued -> BigInt,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// Objections to published notices, as the federation records them.
     notice_objections (id) {
         id -> BigInt,
@@ -559,6 +569,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hardship_decisions,
     notices,
     notice_entries,
+    notice_mailings,
     notice_objections,
     users,
     sessions,

@@ -20,8 +20,8 @@ use crate::mail::Templates;
 use crate::registry::fields::Fields;
 use crate::registry::notices::{
     csv_head, csv_lines, date_zh, entries_page, entries_split, for_each_entry, for_each_text, load,
-    preview, publish, version_of, EntryPage, EntryQuery, NoticeContent, NoticeMail, NoticeView,
-    Part, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
+    plan_mails_now, preview, publish, version_of, EntryPage, EntryQuery, NoticeContent, NoticeMail,
+    NoticeView, Part, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 use crate::wire::Fault;
 use askama::Template;
@@ -245,7 +245,7 @@ async fn post_notice(
             };
             let (actor, rid) = (&audit.actor, audit.rid());
             let notices = &st.settings.notices;
-            publish(
+            let published = publish(
                 c,
                 &st.book,
                 notices,
@@ -254,9 +254,14 @@ async fn post_notice(
                 Some(&mail),
                 actor,
                 rid,
-            )
+            )?;
+            // Its mails at once, after the publication's commit: should this stop half
+            // way, the rest are queued by the reminder planner (docs/notices.md, "Mails").
+            let queued = plan_mails_now(c, &st.book, &templates, published.row.id);
+            Ok::<_, PublishError>((published, queued))
         })
         .await?;
+    let (published, queued) = published;
     let id = published.row.id;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/notices/{id}")))
@@ -270,7 +275,7 @@ async fn post_notice(
             "replaces": published.row.replaces_id,
             "sha256": published.row.content_sha256,
             "summary": published.content.summary,
-            "reminders_queued": published.reminders_queued,
+            "reminders_queued": queued,
         })))
 }
 

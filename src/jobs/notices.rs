@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::domain::{LevyYear, RegionCode};
 use crate::mail::Templates;
 use crate::registry::notices::{
-    preview, publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS,
+    plan_mails, preview, publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS,
     MAX_OBJECTION_DAYS,
 };
 
@@ -18,9 +18,10 @@ use crate::registry::notices::{
 #[derive(Debug, Subcommand)]
 pub enum NoticesCommand {
     /// Publish a compliance notice (公示) of a region and levy year: a frozen snapshot
-    /// of every employer's status with its digest; queues a mail to each employer named
-    /// (sent by the reminder worker or `reminders run`). Prints the notice number,
-    /// address and digest.
+    /// of every employer's status with its digest; records the mail owed to each
+    /// employer named, queued after it by `notices mail`, `reminders plan`, `reminders
+    /// run` or the reminder worker of `serve`. Prints the notice number, address and
+    /// digest.
     Publish {
         /// GB/T 2260 region code; the notice covers it and the regions below it.
         #[arg(long, value_name = "CODE")]
@@ -40,6 +41,15 @@ pub enum NoticesCommand {
         /// Check and show what would be published today, and publish nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Queue the mails that published notices still owe their employers (one to each
+    /// employer named with a contact address), as `reminders plan`, `reminders run` and
+    /// the reminder worker also do. Idempotent: a mail already queued is not queued
+    /// again.
+    Mail {
+        /// Only this notice's.
+        #[arg(long, value_name = "ID")]
+        notice: Option<i64>,
     },
     /// List published notices, newest first.
     List {
@@ -155,13 +165,31 @@ pub fn run_cli(settings: &Settings, cmd: NoticesCommand) -> anyhow::Result<ExitC
                         "  employers        {} (compliant {}, below quota {}, exempt {}, not declared {})",
                         s.employers, s.compliant, s.below_quota, s.exempt, s.not_declared
                     );
-                    crate::outln!("  mails queued     {}", p.reminders_queued);
+                    if p.mails_owed {
+                        crate::outln!(
+                            "  mails            owed to the employers named with an address; \
+                             queued by `quota-levy notices mail` (or `reminders run`, or the \
+                             reminder worker of `serve`)"
+                        );
+                    }
                 }
                 Err(PublishError::Db(e)) => return Err(e.into()),
                 Err(e) => {
                     eprintln!("quota-levy: not published: {e}");
                     return Ok(ExitCode::from(crate::output::EXIT_INVALID));
                 }
+            }
+        }
+        NoticesCommand::Mail { notice } => {
+            let book = settings.load_policy()?;
+            let templates = Templates::from_settings(&settings.mail)?;
+            match plan_mails(&mut *db.conn()?, &book, &templates, notice) {
+                Ok(p) => {
+                    crate::outln!("notices planned  {}", p.notices);
+                    crate::outln!("mails queued     {}", p.queued);
+                }
+                Err(PublishError::Db(e)) => return Err(e.into()),
+                Err(e) => return Err(anyhow::anyhow!("notice mails: {e}")),
             }
         }
         NoticesCommand::List { region, levy_year } => {

@@ -260,6 +260,20 @@ pub fn plan_reminders(
     Ok(report)
 }
 
+/// Queues the mails published notices still owe (docs/notices.md, "Mails"): one short
+/// query when none does, so the worker runs it at every poll and a notice's mails go out
+/// within one poll of its publication.
+pub fn plan_notice_mails(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    templates: &Templates,
+) -> Result<crate::registry::notices::MailPlan, ReminderError> {
+    crate::registry::notices::plan_mails(conn, book, templates, None).map_err(|e| match e {
+        crate::registry::notices::PublishError::Db(d) => ReminderError::Db(d),
+        other => ReminderError::Db(DbError::Task(format!("notice mails: {other}"))),
+    })
+}
+
 /// The forecast warning step (docs/forecast.md): the stored forecasts of `year` below a
 /// line of `[forecast] warn_on` are mailed, once per employer, year and line.
 pub fn warn_forecasts(
@@ -373,6 +387,17 @@ impl ReminderWorker {
                             planned_at = Some(Instant::now());
                         }
                     }
+                    let notice_mails = db
+                        .conn()
+                        .map_err(ReminderError::from)
+                        .and_then(|mut c| plan_notice_mails(&mut c, &book, &templates));
+                    match notice_mails {
+                        Ok(p) if p.queued > 0 => {
+                            tracing::info!(notices = p.notices, queued = p.queued, "notice mails planned")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "notice mails failed"),
+                    }
                     match crate::mail::run_pass(
                         &db,
                         &mailer,
@@ -441,7 +466,8 @@ fn log_pass(r: &PassReport) {
 #[derive(Debug, clap::Subcommand)]
 pub enum RemindersCommand {
     /// Queue the reminders due on a day for a levy year (declare, declare_overdue, pay,
-    /// overdue, reserve_position), as the worker of `serve` does daily. Idempotent: already queued
+    /// overdue, reserve_position), as the worker of `serve` does daily, and the mails
+    /// published notices still owe (of any levy year). Idempotent: already queued
     /// reminders stay as they are.
     Plan {
         /// The levy year.
@@ -459,8 +485,9 @@ pub enum RemindersCommand {
         #[arg(long)]
         year: Option<i32>,
     },
-    /// Send every due reminder once (one pass) and print the counts. Exits 1 when the
-    /// mail server could not be reached (the reminders stay queued).
+    /// Queue the mails published notices still owe, then send every due reminder once
+    /// (one pass) and print the counts. Exits 1 when the mail server could not be
+    /// reached (the reminders stay queued).
     Run,
     /// Count the queued, sent, dead and cancelled reminders.
     Status,
@@ -502,6 +529,8 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 as_of,
                 settings.collection.surcharge_from,
             )?;
+            // Whatever their levy year: a notice's mails are owed from its publication.
+            let notice_mails = plan_notice_mails(&mut *db.conn()?, &book, &templates)?;
             crate::outln!("reminders for levy year {levy_year} as of {as_of}:");
             crate::outln!("  employers with a contact address  {}", r.employers);
             for k in ReminderKind::ALL {
@@ -512,6 +541,11 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
                 );
             }
             crate::outln!("  already queued before             {}", r.already_queued);
+            crate::outln!(
+                "  queued notice mails               {} (of {} notice(s), any levy year)",
+                notice_mails.queued,
+                notice_mails.notices
+            );
             for (region, why) in &r.unresolved {
                 crate::outln!("  region {region}: not planned: {why}");
             }
@@ -535,6 +569,14 @@ pub fn run_cli(settings: &Settings, cmd: RemindersCommand) -> anyhow::Result<Exi
         }
         RemindersCommand::Run => {
             let mailer = crate::mail::mailer_from_settings(settings)?;
+            // A notice's mails may still be owed (its publication stopped before they
+            // were queued, or nothing else plans them here): queued first, then sent.
+            let templates = Templates::from_settings(&settings.mail)?;
+            let notice_mails =
+                plan_notice_mails(&mut *db.conn()?, &settings.load_policy()?, &templates)?;
+            if notice_mails.queued > 0 {
+                crate::outln!("queued notice mails {}", notice_mails.queued);
+            }
             let cfg = PassConfig::from_settings(&settings.mail, "cli")
                 .with_surcharge_from(settings.collection.surcharge_from);
             let r = crate::mail::run_pass(

@@ -684,35 +684,52 @@ pub fn resolve_links(text: &str, base: &str) -> String {
     out
 }
 
+/// Who a notice's mail goes to: the employer as the notice names it, and its address.
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeAddressee<'a> {
+    /// Employer row id.
+    pub employer_id: i64,
+    /// USCC.
+    pub uscc: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// Contact address, if any.
+    pub contact_email: Option<&'a str>,
+}
+
 /// The "a notice naming you was published" reminder of one employer; `None` when it has
-/// no contact address. Queue it with [`crate::db::outbox::enqueue`] in the transaction
-/// that publishes the notice:
-///
-/// ```ignore
-/// let templates = Templates::from_settings(&settings.mail)?;
-/// for employer in named {
-///     if let Some(r) = plan::notice_published(&templates, &employer, &facts)? {
-///         outbox::enqueue(conn, &r)?;
-///     }
-/// }
-/// ```
+/// no contact address. The notice's mails are queued by
+/// `crate::registry::notices::plan_mails` after the publication, a chunk at a time.
 pub fn notice_published(
     templates: &Templates,
     employer: &crate::db::employers::Employer,
     notice: &NoticeFacts,
 ) -> Result<Option<NewReminder>, TemplateError> {
-    let Some(recipient) = employer
-        .contact_email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    else {
+    notice_mail(
+        templates,
+        &NoticeAddressee {
+            employer_id: employer.id,
+            uscc: &employer.uscc,
+            name: &employer.name,
+            contact_email: employer.contact_email.as_deref(),
+        },
+        notice,
+    )
+}
+
+/// [`notice_published`] for an addressee given by its parts.
+pub fn notice_mail(
+    templates: &Templates,
+    to: &NoticeAddressee<'_>,
+    notice: &NoticeFacts,
+) -> Result<Option<NewReminder>, TemplateError> {
+    let Some(recipient) = to.contact_email.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
     let (status_zh, status_en) = status_text(&notice.status);
     let mut values: Vec<(&str, String)> = vec![
-        ("employer_name", employer.name.clone()),
-        ("uscc", employer.uscc.clone()),
+        ("employer_name", to.name.to_owned()),
+        ("uscc", to.uscc.to_owned()),
         ("levy_year", notice.levy_year.to_string()),
         ("notice_id", notice.notice_id.to_string()),
         ("status", status_zh),
@@ -732,7 +749,7 @@ pub fn notice_published(
     let en = templates.render(ReminderKind::NoticePublished, Language::En, &values)?;
     Ok(Some(NewReminder {
         kind: ReminderKind::NoticePublished,
-        employer_id: employer.id,
+        employer_id: to.employer_id,
         levy_year: notice.levy_year,
         stage: format!("notice-{}", notice.notice_id),
         recipient: recipient.to_owned(),

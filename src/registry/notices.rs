@@ -18,13 +18,12 @@ use sha2::{Digest, Sha256};
 use crate::auth::scope_prefix;
 use crate::config::NoticeSettings;
 use crate::db::audit::{self, AuditEntry};
-use crate::db::employers::Employer;
 use crate::db::notices::{self as repo, NewNotice, NoticeRow};
 use crate::db::outbox;
 use crate::db::{AnyConnection, DbError};
 use crate::domain::money::format_count;
 use crate::domain::{EmployerKind, RegionCode};
-use crate::mail::plan::{notice_published, NoticeFacts};
+use crate::mail::plan::{notice_mail, NoticeFacts};
 use crate::mail::Templates;
 use crate::policy::PolicyBook;
 
@@ -339,8 +338,9 @@ pub struct Published {
     pub row: NoticeRow,
     /// Its content, without the entries (stored as rows); `summary` counts them.
     pub content: NoticeContent,
-    /// Reminders queued (employers named with a contact address).
-    pub reminders_queued: usize,
+    /// Mails are owed to the employers named with a contact address, for
+    /// [`plan_mails`] to queue.
+    pub mails_owed: bool,
 }
 
 /// Mail to queue with the notice. Its link carries no base address: the sender puts in
@@ -362,9 +362,9 @@ pub const PREVIEW_ENTRIES: usize = 100;
 pub enum Part<'a> {
     /// The canonical text before the first entry.
     Start(&'a str),
-    /// A chunk of entries in order, with the employer of each and the canonical text of
-    /// the chunk (entries joined by commas, a leading comma after the first chunk).
-    Entries(&'a [(Employer, NoticeEntry)], &'a str),
+    /// A chunk of entries in order, with the canonical text of the chunk (entries joined
+    /// by commas, a leading comma after the first chunk).
+    Entries(&'a [NoticeEntry], &'a str),
 }
 
 /// Where composing sends the entries it reads.
@@ -377,20 +377,23 @@ fn entry_of_row(
     row: repo::SnapshotRow,
     book: &PolicyBook,
     names: &mut std::collections::HashMap<String, String>,
-) -> Result<(Employer, NoticeEntry), String> {
-    let (
-        e,
+) -> Result<NoticeEntry, String> {
+    let repo::SnapshotRow {
+        uscc,
+        name,
+        kind,
+        region,
         status,
         version,
         body_digest,
         assessed_version,
         assessed_body_digest,
-        staff,
-        required,
-        counted,
-        shortfall,
+        staff_x12_e4: staff,
+        required_e4: required,
+        disabled_x12_e4: counted,
+        shortfall_e4: shortfall,
         exempt,
-    ) = row;
+    } = row;
     let assessed_current = assessed_version == version
         || (body_digest.is_some() && assessed_body_digest == body_digest);
     let filed = status
@@ -411,35 +414,39 @@ fn entry_of_row(
                     Some(per_year(d)),
                 )
             }
-            _ => return Err(e.uscc),
+            _ => return Err(uscc),
         }
     };
-    let kind_zh = e
-        .kind
+    let kind_zh = kind
         .parse::<EmployerKind>()
         .map(|k| k.name_zh().to_owned())
-        .unwrap_or_else(|_| e.kind.clone());
-    let region_name = names
-        .entry(e.region.clone())
-        .or_insert_with(|| match e.region.parse::<RegionCode>() {
-            Ok(code) => book.region_names(code).0,
-            Err(_) => e.region.clone(),
-        })
-        .clone();
-    let entry = NoticeEntry {
-        uscc: e.uscc.clone(),
-        name: e.name.clone(),
-        kind: e.kind.clone(),
+        .unwrap_or_else(|_| kind.clone());
+    // Looked up before it is inserted: a county's name is computed once, and the key
+    // is not copied for every employer.
+    let region_name = match names.get(&region) {
+        Some(n) => n.clone(),
+        None => {
+            let n = match region.parse::<RegionCode>() {
+                Ok(code) => book.region_names(code).0,
+                Err(_) => region.clone(),
+            };
+            names.insert(region.clone(), n.clone());
+            n
+        }
+    };
+    Ok(NoticeEntry {
+        uscc,
+        name,
+        kind,
         kind_zh,
         region_name,
-        region: e.region.clone(),
+        region,
         status,
         status_zh: status.name_zh().to_owned(),
         staff,
         required,
         counted,
-    };
-    Ok((e, entry))
+    })
 }
 
 /// The key `entries` as the canonical text of a content without entries has it.
@@ -579,10 +586,11 @@ fn compose(
     let mut blocked: usize = 0;
     let mut sample = Vec::new();
     let mut after = repo::SnapshotKey::default();
-    let mut text = String::new();
+    // The chunk's canonical text, written in place: one buffer for the whole notice.
+    let mut text: Vec<u8> = Vec::new();
     loop {
         let rows = repo::snapshot_chunk(c, prefix, req.levy_year, year_end, &after, CHUNK)?;
-        let Some((last, ..)) = rows.last() else {
+        let Some(last) = rows.last() else {
             break;
         };
         after = repo::SnapshotKey {
@@ -605,21 +613,21 @@ fn compose(
         }
         if blocked == 0 {
             text.clear();
-            for (_, entry) in &named {
+            for entry in &named {
                 if summary.employers > 0 {
-                    text.push(',');
+                    text.push(b',');
                 }
                 summary.add(entry.status);
-                text.push_str(
-                    &serde_json::to_string(entry)
-                        .map_err(|e| DbError::Task(format!("notice entry: {e}")))?,
-                );
+                serde_json::to_writer(&mut text, entry)
+                    .map_err(|e| DbError::Task(format!("notice entry: {e}")))?;
                 if sample.len() < PREVIEW_ENTRIES {
                     sample.push(entry.clone());
                 }
             }
-            hasher.update(text.as_bytes());
-            sink(c, Part::Entries(&named, &text))?;
+            hasher.update(&text);
+            let text = std::str::from_utf8(&text)
+                .map_err(|e| DbError::Task(format!("notice entry: {e}")))?;
+            sink(c, Part::Entries(&named, text))?;
         }
         if complete {
             break;
@@ -680,9 +688,12 @@ pub fn preview(
 }
 
 /// Publishes a notice: freezes the snapshot, stores it with its digest, writes the
-/// audit entry and, when `mail` is given, queues a reminder to every employer named
-/// that has a contact address, all in one transaction (the transactional outbox: the
-/// mails exist exactly when the notice does).
+/// audit entry and, when `mail` is given, records that every employer named with a
+/// contact address is owed a mail, all in one transaction. The mails themselves are
+/// queued after it by [`plan_mails`], a chunk of entries per transaction (docs/notices.md,
+/// "Mails"): a notice of a million employers would otherwise hold its transaction for
+/// the rendering and writing of hundreds of thousands of mails, and the record makes
+/// sure none is lost should the process stop in between.
 ///
 /// The entries are stored as rows while the region is read, a chunk at a time, under
 /// the notice number reserved first; the notice row, with the digest and counts, comes
@@ -701,41 +712,17 @@ pub fn publish(
     crate::db::write_transaction(conn, |c| -> Result<Published, PublishError> {
         let id = repo::reserve_id(c)?;
         let objection_until = today + Duration::days(req.objection_days);
-        let region = book.region_names(req.region);
-        let url = crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id));
-        let mut queued = 0;
         let mut entry_no: i32 = 0;
-        let mut rows = Vec::new();
         let mut store = |c: &mut AnyConnection, part: Part<'_>| -> Result<(), PublishError> {
             let Part::Entries(named, _) = part else {
                 return Ok(());
             };
-            rows.clear();
-            for (_, e) in named {
+            let mut rows = Vec::with_capacity(named.len());
+            for e in named {
                 entry_no = entry_no.checked_add(1).ok_or_else(too_many)?;
                 rows.push(entry_row(id, entry_no, e));
             }
             repo::insert_entries(c, &rows)?;
-            if let Some(m) = mail {
-                for (employer, entry) in named {
-                    let facts = NoticeFacts {
-                        notice_id: id,
-                        levy_year: req.levy_year,
-                        region: region.clone(),
-                        status: entry.status.as_str().to_owned(),
-                        published_on: today,
-                        objection_until,
-                        url: url.clone(),
-                    };
-                    let reminder = notice_published(m.templates, employer, &facts)
-                        .map_err(|e| PublishError::Mail(e.to_string()))?;
-                    if let Some(r) = reminder {
-                        if outbox::enqueue(c, &r)? {
-                            queued += 1;
-                        }
-                    }
-                }
-            }
             Ok(())
         };
         let Composed {
@@ -776,6 +763,9 @@ pub fn publish(
             }
             other => PublishError::Db(other),
         })?;
+        if mail.is_some() {
+            repo::open_mailing(c, id)?;
+        }
         audit::record(
             c,
             AuditEntry {
@@ -796,9 +786,113 @@ pub fn publish(
         Ok(Published {
             row,
             content,
-            reminders_queued: queued,
+            mails_owed: mail.is_some(),
         })
     })
+}
+
+/// Entries whose mails are planned per transaction.
+const MAIL_CHUNK: i64 = 2_000;
+
+/// What a planning of notice mails did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailPlan {
+    /// Notices whose mails were planned to the end.
+    pub notices: usize,
+    /// Mails newly queued.
+    pub queued: u64,
+}
+
+/// Queues the mails that published notices owe (only notice `only`'s when given): for
+/// every entry of each, in order, a mail to the employer it names when that has a
+/// contact address, a chunk of entries per transaction that also records how far the
+/// planning got. Run after [`publish`], by the reminder planner and worker, and again
+/// at any time: a chunk planned twice (after a crash between its mails and its record,
+/// which one transaction excludes, or by two planners at once) queues nothing twice,
+/// since the outbox keeps one reminder per employer, kind, year and stage
+/// (`notice-ID`).
+pub fn plan_mails(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    templates: &Templates,
+    only: Option<i64>,
+) -> Result<MailPlan, PublishError> {
+    let ids = match only {
+        Some(id) => vec![id],
+        None => repo::open_mailings(conn)?,
+    };
+    let mut plan = MailPlan::default();
+    for id in ids {
+        let Some(row) = repo::by_id(conn, id)? else {
+            continue;
+        };
+        let region = match row.region.parse::<RegionCode>() {
+            Ok(code) => book.region_names(code),
+            Err(_) => (row.region.clone(), row.region.clone()),
+        };
+        let mut facts = NoticeFacts {
+            notice_id: id,
+            levy_year: row.levy_year,
+            region,
+            status: String::new(),
+            published_on: row.published_on,
+            objection_until: row.objection_until,
+            url: crate::mail::plan::deferred_link(&crate::mail::plan::notice_path(id)),
+        };
+        loop {
+            let step = crate::db::write_transaction(conn, |c| -> Result<_, PublishError> {
+                let Some(m) = repo::mailing_for_update(c, id)? else {
+                    return Ok(None);
+                };
+                if m.finished {
+                    return Ok(None);
+                }
+                let entries = repo::mail_entries_after(c, id, m.planned_through, MAIL_CHUNK)?;
+                let now = Utc::now().naive_utc();
+                let Some(last) = entries.last().map(|e| e.entry_no) else {
+                    repo::advance_mailing(c, id, m.planned_through, m.queued, Some(now))?;
+                    return Ok(Some((0, true)));
+                };
+                let mut mails = Vec::with_capacity(entries.len());
+                for e in &entries {
+                    let Some(employer_id) = e.employer_id else {
+                        continue;
+                    };
+                    facts.status.clone_from(&e.status);
+                    let to = crate::mail::plan::NoticeAddressee {
+                        employer_id,
+                        uscc: &e.uscc,
+                        name: &e.name,
+                        contact_email: e.contact_email.as_deref(),
+                    };
+                    if let Some(r) = notice_mail(templates, &to, &facts)
+                        .map_err(|e| PublishError::Mail(e.to_string()))?
+                    {
+                        mails.push(r);
+                    }
+                }
+                let queued = outbox::enqueue_many_at(c, &mails, now)?;
+                let queued = u64::try_from(queued).unwrap_or(u64::MAX);
+                let complete = i64::try_from(entries.len()).unwrap_or(i64::MAX) < MAIL_CHUNK;
+                let total = m
+                    .queued
+                    .saturating_add(i64::try_from(queued).unwrap_or(i64::MAX));
+                repo::advance_mailing(c, id, last, total, complete.then_some(now))?;
+                Ok(Some((queued, complete)))
+            })?;
+            match step {
+                None => break,
+                Some((queued, complete)) => {
+                    plan.queued += queued;
+                    if complete {
+                        plan.notices += 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    Ok(plan)
 }
 
 fn too_many() -> PublishError {
@@ -808,22 +902,44 @@ fn too_many() -> PublishError {
     ))
 }
 
-/// The stored row of entry `entry_no` of notice `id`.
-fn entry_row(id: i64, entry_no: i32, e: &NoticeEntry) -> repo::EntryRow {
-    repo::EntryRow {
+/// The mails of notice `id` queued right after its publication committed, for a
+/// publication made from a page or the API: how many were queued. Should the planning
+/// fail, the notice stands and its mails stay owed, for the reminder planner to queue
+/// (the failure is logged, and the count is what got queued before it).
+pub fn plan_mails_now(
+    conn: &mut AnyConnection,
+    book: &PolicyBook,
+    templates: &Templates,
+    id: i64,
+) -> u64 {
+    match plan_mails(conn, book, templates, Some(id)) {
+        Ok(p) => p.queued,
+        Err(e) => {
+            tracing::warn!(notice = id, error = %e, "notice mails left to the reminder planner");
+            crate::db::notices::mailing_for_update(conn, id)
+                .ok()
+                .flatten()
+                .map_or(0, |m| u64::try_from(m.queued).unwrap_or(0))
+        }
+    }
+}
+
+/// The row to store of entry `entry_no` of notice `id`.
+fn entry_row(id: i64, entry_no: i32, e: &NoticeEntry) -> repo::NewEntry<'_> {
+    repo::NewEntry {
         notice_id: id,
         entry_no,
-        uscc: e.uscc.clone(),
-        name: e.name.clone(),
-        kind: e.kind.clone(),
-        kind_zh: e.kind_zh.clone(),
-        region: e.region.clone(),
-        region_name: e.region_name.clone(),
-        staff: e.staff.clone(),
-        required: e.required.clone(),
-        counted: e.counted.clone(),
-        status: e.status.as_str().to_owned(),
-        status_zh: e.status_zh.clone(),
+        uscc: &e.uscc,
+        name: &e.name,
+        kind: &e.kind,
+        kind_zh: &e.kind_zh,
+        region: &e.region,
+        region_name: &e.region_name,
+        staff: e.staff.as_deref(),
+        required: e.required.as_deref(),
+        counted: e.counted.as_deref(),
+        status: e.status.as_str(),
+        status_zh: &e.status_zh,
     }
 }
 

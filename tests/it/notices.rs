@@ -9,7 +9,9 @@ use crate::helpers::{
 use quota_levy::auth::Role;
 use quota_levy::db::outbox;
 use quota_levy::mail::Templates;
-use quota_levy::registry::notices::{for_each_text, publish, NoticeMail, PublishRequest};
+use quota_levy::registry::notices::{
+    for_each_text, plan_mails, publish, MailPlan, NoticeMail, PublishRequest,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -499,51 +501,100 @@ async fn publish_serve_and_correct_a_notice() {
 }
 
 #[tokio::test]
-async fn publishing_queues_one_mail_per_employer_named_with_an_address() {
+async fn publishing_owes_one_mail_per_employer_named_with_an_address_planned_after_it() {
     let (app, tax, [b, c, _d]) = four_employers().await;
     assess(&app, &tax, &b).await;
     let url = app.db_url.clone();
-    let (published, rows, text) = tokio::task::spawn_blocking(move || {
-        let db = crate::helpers::open_db(&url);
-        let settings = test_settings(&url, &[]);
-        let templates = Templates::from_settings(&settings.mail).unwrap();
-        let mail = NoticeMail {
-            templates: &templates,
-        };
-        let req = PublishRequest {
-            region: "411200".parse().unwrap(),
-            levy_year: 2025,
-            objection_days: 10,
-            replaces: None,
-        };
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        let mut c = db.conn().unwrap();
-        let p = publish(
-            &mut c,
-            &policy(),
-            &settings.notices,
-            &req,
-            today,
-            Some(&mail),
-            "test",
-            None,
-        )
-        .unwrap();
-        // The whole content as stored: the head with the entries spliced back in.
-        let mut text = String::new();
-        for_each_text(&mut c, &p.row, &mut |t| {
-            text.push_str(t);
-            Ok(())
+    let (published, owed, planned, again, replanned, rows, text) =
+        tokio::task::spawn_blocking(move || {
+            let db = crate::helpers::open_db(&url);
+            let settings = test_settings(&url, &[]);
+            let templates = Templates::from_settings(&settings.mail).unwrap();
+            let mail = NoticeMail {
+                templates: &templates,
+            };
+            let req = PublishRequest {
+                region: "411200".parse().unwrap(),
+                levy_year: 2025,
+                objection_days: 10,
+                replaces: None,
+            };
+            let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+            let mut c = db.conn().unwrap();
+            let p = publish(
+                &mut c,
+                &policy(),
+                &settings.notices,
+                &req,
+                today,
+                Some(&mail),
+                "test",
+                None,
+            )
+            .unwrap();
+            // The process stops here, before any mail is queued: the mails are still owed.
+            let owed = outbox::all(&mut c).unwrap().len();
+            let planned = plan_mails(&mut c, &policy(), &templates, None).unwrap();
+            let again = plan_mails(&mut c, &policy(), &templates, None).unwrap();
+            // As if the record of the planning were lost (it cannot be: one transaction
+            // holds both), the whole notice planned again queues nothing twice.
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query(format!(
+            "UPDATE notice_mailings SET planned_through = 0, queued = 0, finished_at = NULL \
+             WHERE notice_id = {}",
+            p.row.id
+        )),
+                &mut *c,
+            )
+            .unwrap();
+            let replanned = plan_mails(&mut c, &policy(), &templates, Some(p.row.id)).unwrap();
+            // The whole content as stored: the head with the entries spliced back in.
+            let mut text = String::new();
+            for_each_text(&mut c, &p.row, &mut |t| {
+                text.push_str(t);
+                Ok(())
+            })
+            .unwrap();
+            (
+                p,
+                owed,
+                planned,
+                again,
+                replanned,
+                outbox::all(&mut c).unwrap(),
+                text,
+            )
         })
+        .await
         .unwrap();
-        (p, outbox::all(&mut c).unwrap(), text)
-    })
-    .await
-    .unwrap();
     assert_eq!(published.row.objection_until.to_string(), "2026-03-12");
+    assert!(published.mails_owed);
+    assert_eq!(owed, 0, "the publication queues no mail itself");
     // A, B and D have an address; C has none.
-    assert_eq!(published.reminders_queued, 3);
+    assert_eq!(
+        planned,
+        MailPlan {
+            notices: 1,
+            queued: 3
+        }
+    );
+    assert_eq!(
+        again,
+        MailPlan::default(),
+        "a finished notice is not planned again"
+    );
+    assert_eq!(
+        replanned,
+        MailPlan {
+            notices: 1,
+            queued: 0
+        }
+    );
     assert_eq!(rows.len(), 3);
+    let mut to: Vec<i64> = rows.iter().map(|r| r.employer_id).collect();
+    to.sort_unstable();
+    to.dedup();
+    assert_eq!(to.len(), 3, "one mail per employer");
     let stage = format!("notice-{}", published.row.id);
     for r in &rows {
         assert_eq!(r.kind, "notice_published");

@@ -16,8 +16,8 @@ use crate::http::pages::Layout;
 use crate::http::AppState;
 use crate::mail::Templates;
 use crate::registry::notices::{
-    preview, publish, NoticeMail, PublishError, PublishRequest, DEFAULT_OBJECTION_DAYS,
-    MAX_OBJECTION_DAYS,
+    plan_mails_now, preview, publish, NoticeMail, PublishError, PublishRequest,
+    DEFAULT_OBJECTION_DAYS, MAX_OBJECTION_DAYS,
 };
 
 /// One notice in the list.
@@ -298,7 +298,7 @@ async fn publish_page(
             let mail = NoticeMail {
                 templates: &templates,
             };
-            Ok::<_, crate::db::DbError>(publish(
+            let published = publish(
                 c,
                 &st.book,
                 &st.settings.notices,
@@ -307,7 +307,11 @@ async fn publish_page(
                 Some(&mail),
                 &audit.actor,
                 audit.rid(),
-            ))
+            );
+            if let Ok(p) = &published {
+                plan_mails_now(c, &st.book, &templates, p.row.id);
+            }
+            Ok::<_, crate::db::DbError>(published)
         })
         .await?;
     match published {

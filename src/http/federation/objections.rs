@@ -21,7 +21,9 @@ use crate::http::pages::{render, Layout};
 use crate::http::problem::AppError;
 use crate::http::AppState;
 use crate::mail::Templates;
-use crate::registry::notices::{NoticeContent, NoticeMail, PublishError, DEFAULT_OBJECTION_DAYS};
+use crate::registry::notices::{
+    plan_mails_now, NoticeContent, NoticeMail, PublishError, DEFAULT_OBJECTION_DAYS,
+};
 use crate::registry::objections::{self as registry, Correction, NewClaim, ObjectionError};
 
 /// One objection on the register.
@@ -526,7 +528,7 @@ async fn correction(
             let mail = NoticeMail {
                 templates: &templates,
             };
-            Ok::<_, crate::db::DbError>(registry::correct(
+            let corrected = registry::correct(
                 c,
                 &st.book,
                 &st.settings.notices,
@@ -539,7 +541,11 @@ async fn correction(
                 Some(&mail),
                 &audit.actor,
                 audit.rid(),
-            ))
+            );
+            if let Ok((p, _)) = &corrected {
+                plan_mails_now(c, &st.book, &templates, p.row.id);
+            }
+            Ok::<_, crate::db::DbError>(corrected)
         })
         .await?;
     answered(&state, &s, notice, draft, result, |(p, _)| p.row.id).await
