@@ -195,6 +195,7 @@ diesel::table! {
         computed_at -> Timestamp,
         superseded_at -> Nullable<Timestamp>,
         is_current -> Bool,
+        registered_on -> Nullable<Date>,
     }
 }
 
