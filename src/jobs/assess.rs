@@ -414,7 +414,7 @@ fn work_one(
     run: &Run,
     worker: &str,
     snapshot_ids: &mut HashMap<Arc<str>, i64>,
-    mut ahead: Option<&mut ReadAhead>,
+    ahead: Option<&mut ReadAhead>,
     phases: &mut Phases,
 ) -> Result<Step, DbError> {
     let (run_id, levy_year) = (run.id, run.levy_year);
@@ -435,7 +435,7 @@ fn work_one(
             return Ok(Step::Stopped);
         };
         let mut ready = None;
-        if let Some(ra) = ahead.as_deref_mut() {
+        if let Some(ra) = ahead {
             // No other connection can commit while this transaction holds the write
             // lock, so the version read here holds from its start to its commit.
             let version = crate::db::sqlite_data_version(c)?;
