@@ -57,7 +57,8 @@ pub struct Assessment {
     pub exempt: bool,
     /// A provisional value was used.
     pub provisional: bool,
-    /// The calculation request, canonical JSON.
+    /// The calculation request, canonical JSON; empty when it is the declaration
+    /// version's body as a request (see `registry::assessments::inputs_of`).
     pub inputs_json: String,
     /// Batch run that made it, if any.
     pub run_id: Option<i64>,
@@ -67,6 +68,9 @@ pub struct Assessment {
     pub superseded_at: Option<NaiveDateTime>,
     /// The current one for its employer and year.
     pub is_current: bool,
+    /// The employer's registration date the inputs were stated with (NULL in rows made
+    /// before it was kept: their `inputs_json` holds it).
+    pub registered_on: Option<NaiveDate>,
 }
 
 /// A new assessment row. `None` is stored as NULL (the nullable columns have no other
@@ -128,6 +132,8 @@ pub struct NewAssessment {
     pub superseded_at: Option<NaiveDateTime>,
     /// See [`Assessment`].
     pub is_current: bool,
+    /// See [`Assessment`].
+    pub registered_on: Option<NaiveDate>,
 }
 
 /// The current assessment of an employer for a year.

@@ -253,6 +253,24 @@ pub struct PoolUse {
     pub max: u32,
 }
 
+/// SQLite's `PRAGMA data_version` on this connection: it changes exactly when another
+/// connection has committed since it was last read (this connection's own commits
+/// leave it). `None` on PostgreSQL.
+pub fn sqlite_data_version(conn: &mut AnyConnection) -> Result<Option<i64>, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        data_version: i64,
+    }
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            let r: Row = diesel::sql_query("PRAGMA data_version").get_result(c)?;
+            Ok(Some(r.data_version))
+        }
+        AnyConnection::Postgresql(_) => Ok(None),
+    }
+}
+
 /// The connection pool.
 pub type Pool = r2d2::Pool<Manager>;
 /// A connection checked out of the pool.

@@ -115,6 +115,23 @@ pub fn claim(conn: &mut AnyConnection, run_id: i64) -> Result<Option<Chunk>, DbE
     })
 }
 
+/// The first pending chunk of `run_id` after chunk `seq`, without claiming it: the one
+/// SQLite's single worker will most likely claim next, to read ahead.
+pub fn pending_after(
+    conn: &mut AnyConnection,
+    run_id: i64,
+    seq: i32,
+) -> Result<Option<Chunk>, DbError> {
+    Ok(ch::table
+        .filter(ch::run_id.eq(run_id))
+        .filter(ch::done_at.is_null())
+        .filter(ch::seq.gt(seq))
+        .order(ch::seq.asc())
+        .select(Chunk::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Marks a claimed chunk committed, by `worker`.
 pub fn mark_done(
     conn: &mut AnyConnection,

@@ -196,6 +196,7 @@ diesel::table! {
         computed_at -> Timestamp,
         superseded_at -> Nullable<Timestamp>,
         is_current -> Bool,
+        registered_on -> Nullable<Date>,
     }
 }
 

@@ -14,7 +14,9 @@ use crate::auth::{Principal, Role};
 use crate::db::assessments::{self as repo, Assessment};
 use crate::db::employers::Employer;
 use crate::domain::LevyYear;
-use crate::registry::assessments::{assess_one, inputs_hmac, replay, AssessError, Outcome};
+use crate::registry::assessments::{
+    assess_one, inputs_hmac, replay_with_inputs, AssessError, Outcome,
+};
 use crate::registry::declarations::mask_body;
 
 impl From<AssessError> for AppError {
@@ -38,16 +40,14 @@ async fn render(
     let (result, history) = state
         .db
         .run(move |c| {
-            let r = replay(c, &row, lang);
+            let r = replay_with_inputs(c, &row, lang);
             let n = repo::count_for(c, row.employer_id, row.levy_year)?;
             Ok((r, n))
         })
         .await?;
     // A stored assessment that no longer reproduces its figures is an integrity fault:
     // say so loudly rather than show numbers nobody can explain.
-    let result = result.map_err(AppError::Internal)?;
-    let mut inputs: Value = serde_json::from_str(&a.inputs_json)
-        .map_err(|e| AppError::Internal(format!("stored inputs unreadable: {e}")))?;
+    let (result, mut inputs) = result.map_err(AppError::Internal)?;
     if !matches!(who.role, Role::Employer | Role::Federation | Role::Admin) {
         mask_body(&mut inputs);
     }

@@ -16,15 +16,17 @@
 //! fresh run over finished work writes nothing new.
 
 use chrono::Utc;
+use diesel::Connection;
 use std::collections::HashMap;
+use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::db::assessments::{self as repo, ChunkCounts, NewAssessment, Run};
 use crate::db::declarations as repo_decl;
 use crate::db::declarations::Declaration;
 use crate::db::employers::Employer;
-use crate::db::run_chunks as chunks;
+use crate::db::run_chunks::{self as chunks, Chunk};
 use crate::db::{AnyConnection, Db, DbError};
 use crate::domain::{PolicyProvider, RegionCode};
 use crate::registry::assessments::{compute, CachingProvider, Computed, SnapshotCache};
@@ -262,20 +264,163 @@ enum Step {
     Stopped,
 }
 
+/// Where one worker's time went, summed over its chunks and logged when it stops
+/// (BENCHMARKS.md, "Batch assessment", has a profile).
+#[derive(Debug, Default)]
+struct Phases {
+    /// Chunks committed.
+    chunks: u32,
+    /// Of them, read and computed ahead on the second connection.
+    ahead: u32,
+    /// Reading employers and declarations.
+    read: Duration,
+    /// Reading the roster lines other employers claim too.
+    disputes: Duration,
+    /// Parsing the bodies and computing (threads' wall time).
+    compute: Duration,
+    /// The writer waiting for the chunk read ahead.
+    wait: Duration,
+    /// Current digests, snapshots, superseding.
+    check: Duration,
+    /// Inserting the assessments.
+    insert: Duration,
+    /// The chunk's mark, the run's counts, and the commit.
+    commit: Duration,
+}
+
+impl Phases {
+    fn log(&self, run_id: i64) {
+        let ms = |d: Duration| d.as_millis() as u64;
+        tracing::info!(
+            run_id,
+            chunks = self.chunks,
+            read_ahead = self.ahead,
+            read_ms = ms(self.read),
+            disputes_ms = ms(self.disputes),
+            compute_ms = ms(self.compute),
+            wait_ms = ms(self.wait),
+            check_ms = ms(self.check),
+            insert_ms = ms(self.insert),
+            commit_ms = ms(self.commit),
+            "assessment worker phases"
+        );
+    }
+}
+
+/// A chunk read and computed ahead of its transaction (see [`ReadAhead`]).
+struct Ahead {
+    chunk: Chunk,
+    /// The writer's `PRAGMA data_version` in the transaction that asked for it.
+    version: i64,
+    rows: Vec<(Employer, Declaration)>,
+    computed: Vec<(usize, Result<Computed, String>)>,
+    read: Duration,
+    disputes: Duration,
+    compute: Duration,
+}
+
+/// SQLite's one worker: a second connection reads and computes the next chunk while
+/// the writer writes and commits the current one, as the one-process pipeline did
+/// before chunks. What it reads is used only when it is exactly what the writer's
+/// transaction would read: the same chunk, and no other connection committed between
+/// the transaction that asked (whose write lock was held when the reading began) and
+/// the one that uses it, which SQLite's `data_version` tells. Otherwise the chunk is
+/// read again inside its transaction. Every chunk is still committed with its progress
+/// in one transaction, so `kill -9` resumes exactly.
+struct ReadAhead {
+    ask: mpsc::Sender<(Chunk, i64)>,
+    answers: mpsc::Receiver<Option<Ahead>>,
+    outstanding: bool,
+}
+
+impl ReadAhead {
+    /// The answer to the last request, waiting for it; `None` when none is out or the
+    /// reading failed.
+    fn take(&mut self) -> Option<Ahead> {
+        if !std::mem::take(&mut self.outstanding) {
+            return None;
+        }
+        self.answers.recv().ok().flatten()
+    }
+
+    fn request(&mut self, chunk: Chunk, version: i64) {
+        // An unused answer is dropped, so that answers follow requests one to one.
+        let _ = self.take();
+        self.outstanding = self.ask.send((chunk, version)).is_ok();
+    }
+}
+
+/// The reader of [`ReadAhead`], on its own connection: each chunk read in one read
+/// transaction, then computed; stops when the writer drops its end.
+fn read_ahead(
+    conn: &mut AnyConnection,
+    provider: &CachingProvider<'_>,
+    run: &Run,
+    asks: mpsc::Receiver<(Chunk, i64)>,
+    answers: mpsc::Sender<Option<Ahead>>,
+) {
+    let pattern = region_pattern(run.region.as_deref());
+    for (chunk, version) in asks {
+        let started = Instant::now();
+        let mut read = Duration::ZERO;
+        let got = conn.transaction(|c| -> Result<_, DbError> {
+            let rows = repo_decl::filed_between(
+                c,
+                run.levy_year,
+                &pattern,
+                chunk.after_employer_id,
+                chunk.last_employer_id,
+            )?;
+            read = started.elapsed();
+            let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+            let disputes = disputes_for(c, run.levy_year, &ids)?;
+            Ok((rows, disputes))
+        });
+        let answer = match got {
+            Ok((rows, disputes)) => {
+                let disputes_time = started.elapsed().saturating_sub(read);
+                let t = Instant::now();
+                let computed = compute_chunk(provider, &rows, &disputes, Utc::now().naive_utc());
+                Some(Ahead {
+                    chunk,
+                    version,
+                    rows,
+                    computed,
+                    read,
+                    disputes: disputes_time,
+                    compute: t.elapsed(),
+                })
+            }
+            Err(e) => {
+                // The writer reads the chunk itself.
+                tracing::debug!(run_id = run.id, error = %e, "reading ahead failed");
+                None
+            }
+        };
+        if answers.send(answer).is_err() {
+            return;
+        }
+    }
+}
+
 /// Claims one chunk and, in the same transaction, reads, computes and writes it,
 /// marks it done, adds its counts to the run, and finishes the run when it was the
 /// last. A worker that dies anywhere before the commit leaves nothing behind, and its
-/// chunk is pending again.
+/// chunk is pending again. With `ahead`, the chunk may come read and computed already,
+/// and the next one is asked for (see [`ReadAhead`]).
 fn work_one(
     conn: &mut AnyConnection,
     provider: &CachingProvider<'_>,
     run: &Run,
     worker: &str,
     snapshot_ids: &mut HashMap<Arc<str>, i64>,
+    ahead: Option<&mut ReadAhead>,
+    phases: &mut Phases,
 ) -> Result<Step, DbError> {
     let (run_id, levy_year) = (run.id, run.levy_year);
     let pattern = region_pattern(run.region.as_deref());
-    crate::db::write_transaction(conn, |c| -> Result<Step, DbError> {
+    let mut commit_from = None;
+    let step = crate::db::write_transaction(conn, |c| -> Result<Step, DbError> {
         let now = Utc::now().naive_utc();
         match repo::run(c, run_id)? {
             Some(r) if r.status == "running" => {}
@@ -289,18 +434,59 @@ fn work_one(
             repo::finish_run(c, run_id, None, now)?;
             return Ok(Step::Stopped);
         };
-        let rows = repo_decl::filed_between(
+        let mut ready = None;
+        if let Some(ra) = ahead {
+            // No other connection can commit while this transaction holds the write
+            // lock, so the version read here holds from its start to its commit.
+            let version = crate::db::sqlite_data_version(c)?;
+            let t = Instant::now();
+            let got = ra.take();
+            phases.wait += t.elapsed();
+            if let (Some(v), Some(next)) = (version, chunks::pending_after(c, run_id, chunk.seq)?) {
+                ra.request(next, v);
+            }
+            ready = got.filter(|a| a.chunk == chunk && Some(a.version) == version);
+        }
+        let (rows, computed) = match ready {
+            Some(a) => {
+                phases.ahead += 1;
+                phases.read += a.read;
+                phases.disputes += a.disputes;
+                phases.compute += a.compute;
+                (a.rows, a.computed)
+            }
+            None => {
+                let t = Instant::now();
+                let rows = repo_decl::filed_between(
+                    c,
+                    levy_year,
+                    &pattern,
+                    chunk.after_employer_id,
+                    chunk.last_employer_id,
+                )?;
+                phases.read += t.elapsed();
+                let t = Instant::now();
+                let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
+                let disputes = disputes_for(c, levy_year, &ids)?;
+                phases.disputes += t.elapsed();
+                let t = Instant::now();
+                let computed = compute_chunk(provider, &rows, &disputes, now);
+                phases.compute += t.elapsed();
+                (rows, computed)
+            }
+        };
+        let counts = write_rows(
             c,
+            run_id,
             levy_year,
-            &pattern,
-            chunk.after_employer_id,
-            chunk.last_employer_id,
+            &rows,
+            computed,
+            now,
+            snapshot_ids,
+            phases,
         )?;
-        let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
-        let disputes = disputes_for(c, levy_year, &ids)?;
-        let computed = compute_chunk(provider, &rows, &disputes, now);
-        let counts = write_rows(c, run_id, levy_year, &rows, computed, now, snapshot_ids)?;
-        let last = ids.last().copied().unwrap_or(chunk.after_employer_id);
+        let t = Instant::now();
+        let last = rows.last().map_or(chunk.after_employer_id, |(e, _)| e.id);
         chunks::mark_done(c, &chunk, worker, now)?;
         // The run row is locked from here to the commit, so the workers' last steps
         // take turns: the one that sees no pending chunk after its own is the last.
@@ -309,17 +495,24 @@ fn work_one(
             repo::finish_run(c, run_id, None, now)?;
         }
         let r = repo::run(c, run_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+        commit_from = Some(t);
         Ok(Step::Committed(Box::new(r)))
     })
     .inspect_err(|_| {
         // A rolled-back chunk may have cached snapshot ids that were never
         // committed; forget them so the retry stores them again.
         snapshot_ids.clear();
-    })
+    })?;
+    if let (Step::Committed(_), Some(t)) = (&step, commit_from) {
+        phases.chunks += 1;
+        phases.commit += t.elapsed();
+    }
+    Ok(step)
 }
 
 /// Writes the computed assessments of one chunk (superseding changed ones, leaving
 /// unchanged ones alone) and returns the chunk's counts.
+#[allow(clippy::too_many_arguments)]
 fn write_rows(
     c: &mut AnyConnection,
     run_id: i64,
@@ -328,7 +521,9 @@ fn write_rows(
     computed: Vec<(usize, Result<Computed, String>)>,
     now: chrono::NaiveDateTime,
     snapshot_ids: &mut HashMap<Arc<str>, i64>,
+    phases: &mut Phases,
 ) -> Result<ChunkCounts, DbError> {
+    let t = Instant::now();
     let ids: Vec<i64> = rows.iter().map(|(e, _)| e.id).collect();
     let current: HashMap<i64, (i64, String)> = repo::current_digests(c, &ids, levy_year)?
         .into_iter()
@@ -377,11 +572,16 @@ fn write_rows(
         let mut row = comp.row;
         row.policy_snapshot_id = sid;
         row.run_id = Some(run_id);
+        // A chunk computed ahead carries the time of its reading; the row is made now.
+        row.computed_at = now;
         inserts.push(row);
     }
     counts.assessed = inserts.len() as i64;
     repo::supersede(c, &supersede, now)?;
+    phases.check += t.elapsed();
+    let t = Instant::now();
     repo::insert_many(c, &inserts)?;
+    phases.insert += t.elapsed();
     Ok(counts)
 }
 
@@ -457,21 +657,50 @@ pub fn work(
     let caching = CachingProvider::new(provider);
     let result = std::thread::scope(|s| -> Result<(), DbError> {
         let (tx, rx) = std::sync::mpsc::channel::<Box<Run>>();
+        // SQLite has one writer, so one worker; it reads ahead on a second connection
+        // when the pool can spare one (a pool of one just works without).
+        let mut read_ahead_slot = None;
+        if db.backend() == crate::config::Backend::Sqlite && workers <= 1 {
+            if let Ok(mut reader) = db.conn_timeout(Duration::from_millis(500)) {
+                let (ask, asks) = mpsc::channel();
+                let (answer, answers) = mpsc::channel();
+                let (caching, run) = (&caching, &run);
+                s.spawn(move || read_ahead(&mut reader, caching, run, asks, answer));
+                read_ahead_slot = Some(ReadAhead {
+                    ask,
+                    answers,
+                    outstanding: false,
+                });
+            }
+        }
         let handles: Vec<_> = (0..workers.max(1))
             .map(|n| {
                 let (tx, caching, run) = (tx.clone(), &caching, &run);
+                let mut ahead = read_ahead_slot.take();
                 s.spawn(move || -> Result<(), DbError> {
                     let name = worker_name(n);
                     let mut conn = db.conn()?;
                     let mut snapshot_ids: HashMap<Arc<str>, i64> = HashMap::new();
+                    let mut phases = Phases::default();
                     loop {
-                        match work_one(&mut conn, caching, run, &name, &mut snapshot_ids) {
+                        match work_one(
+                            &mut conn,
+                            caching,
+                            run,
+                            &name,
+                            &mut snapshot_ids,
+                            ahead.as_mut(),
+                            &mut phases,
+                        ) {
                             Ok(Step::Committed(r)) => {
                                 // The receiver is gone only once every worker is done.
                                 let _ = tx.send(r);
                             }
                             Ok(Step::Busy) => std::thread::sleep(BUSY_WAIT),
-                            Ok(Step::Stopped) => return Ok(()),
+                            Ok(Step::Stopped) => {
+                                phases.log(run_id);
+                                return Ok(());
+                            }
                             // SQLite: another process held the write lock past the busy
                             // timeout (a long chunk); PostgreSQL: two chunks' transactions
                             // met in a deadlock (e.g. both storing the same new policy
@@ -485,6 +714,7 @@ pub fn work(
                                 let now = Utc::now().naive_utc();
                                 let _ =
                                     repo::finish_run(&mut conn, run_id, Some(&e.to_string()), now);
+                                phases.log(run_id);
                                 return Err(e);
                             }
                         }

@@ -417,6 +417,7 @@ mod tests {
                 computed_at: at,
                 superseded_at: None,
                 is_current: true,
+                registered_on: None,
             }],
         )
         .unwrap();

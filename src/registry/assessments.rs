@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::declarations::{declared_input, RegistryError};
+use super::declarations::{declared_input, request_for_body, RegistryError};
 use super::disputes::{disputes_for, mask_months, DisputeState, LineDispute};
 use crate::db::assessments::{self as repo, Assessment, NewAssessment};
 use crate::db::audit::{self, AuditEntry};
@@ -246,11 +246,12 @@ pub fn compute(
     let inputs_json = serde_json::to_value(&inputs)
         .map(|v| v.to_string())
         .map_err(|e| internal(e.to_string()))?;
-    let mut h = Sha256::new();
-    h.update(inputs_json.as_bytes());
-    h.update(b"\n");
-    h.update(snapshot.digest.as_bytes());
-    let inputs_digest = hex::encode(h.finalize());
+    let inputs_digest = digest_of(&inputs_json, &snapshot.digest);
+    // Without a dispute the inputs are the filed version's body as a request, which
+    // the version already holds: keep only what rebuilds them (docs/scaling.md,
+    // "What an assessment stores"). A dispute changes the inputs, so they are kept.
+    let disputed = disputes.iter().any(|d| d.excluded_mask != 0);
+    let inputs_json = if disputed { inputs_json } else { String::new() };
     let f = Figures::of(&r).map_err(internal)?;
     let row = NewAssessment {
         employer_id: employer.id,
@@ -280,6 +281,7 @@ pub fn compute(
         computed_at: now,
         superseded_at: None,
         is_current: true,
+        registered_on: employer.registered_on,
     };
     let below_quota = !r.shortfall.is_zero() && !r.exempt;
     Ok(Computed {
@@ -287,6 +289,52 @@ pub fn compute(
         snapshot,
         below_quota,
     })
+}
+
+/// The stored inputs digest: SHA-256 of the inputs' canonical JSON, a newline and the
+/// policy snapshot's digest.
+fn digest_of(inputs_json: &str, snapshot_digest: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(inputs_json.as_bytes());
+    h.update(b"\n");
+    h.update(snapshot_digest.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The calculation request an assessment was computed from, canonical JSON: the one
+/// the row stores or, when it stores none, the declaration version's body stated as a
+/// request for the row's region, kind and registration date, read and stated again
+/// exactly as when it was computed. A rebuilt request must give the row's digest, so
+/// a version or snapshot that changed is an error, never a different explanation.
+fn inputs_text(
+    conn: &mut AnyConnection,
+    a: &Assessment,
+    policy_json: &str,
+    policy: &ResolvedPolicy,
+) -> Result<String, String> {
+    if !a.inputs_json.is_empty() {
+        return Ok(a.inputs_json.clone());
+    }
+    let body = decl_repo::version_body(conn, a.declaration_id, a.declaration_version)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("assessment {}: its declaration version is missing", a.id))?;
+    let body: Value = serde_json::from_str(&body)
+        .map_err(|e| format!("assessment {}: declaration version unreadable: {e}", a.id))?;
+    let req = request_for_body(&a.region, &a.kind, a.registered_on, a.levy_year, &body);
+    let parsed = parse_request(&FrozenPolicy(policy.clone()), &req, Language::Zh)
+        .map_err(|e| format!("declaration version no longer calculates: {e:?}"))?;
+    let inputs = request_of(parsed.policy.region, a.levy_year, &parsed.input);
+    let text = serde_json::to_value(&inputs)
+        .map(|v| v.to_string())
+        .map_err(|e| e.to_string())?;
+    let snapshot_digest = hex::encode(Sha256::digest(policy_json.as_bytes()));
+    if digest_of(&text, &snapshot_digest) != a.inputs_digest {
+        return Err(format!(
+            "assessment {}: the inputs rebuilt from its declaration version do not match its digest",
+            a.id
+        ));
+    }
+    Ok(text)
 }
 
 /// What assessing one employer did.
@@ -443,11 +491,22 @@ pub fn replay(
     a: &Assessment,
     lang: Language,
 ) -> Result<CalcResponse, String> {
+    replay_with_inputs(conn, a, lang).map(|(r, _)| r)
+}
+
+/// [`replay`], also giving the calculation request the assessment was computed from
+/// (unmasked: the caller masks it for whoever may not see personal numbers).
+pub fn replay_with_inputs(
+    conn: &mut AnyConnection,
+    a: &Assessment,
+    lang: Language,
+) -> Result<(CalcResponse, Value), String> {
     let policy_json = repo::snapshot_json(conn, a.policy_snapshot_id).map_err(|e| e.to_string())?;
     let policy: ResolvedPolicy = serde_json::from_str(&policy_json)
         .map_err(|e| format!("policy snapshot unreadable: {e}"))?;
+    let text = inputs_text(conn, a, &policy_json, &policy)?;
     let inputs: Value =
-        serde_json::from_str(&a.inputs_json).map_err(|e| format!("inputs unreadable: {e}"))?;
+        serde_json::from_str(&text).map_err(|e| format!("inputs unreadable: {e}"))?;
     let parsed = parse_request(&FrozenPolicy(policy), &inputs, lang)
         .map_err(|e| format!("stored inputs no longer calculate: {e:?}"))?;
     let r = calculate(&parsed.policy, &parsed.input, ExplainMode::Full(lang))
@@ -460,5 +519,5 @@ pub fn replay(
             a.id
         ));
     }
-    Ok(build_response(&parsed, &r))
+    Ok((build_response(&parsed, &r), inputs))
 }

@@ -90,12 +90,31 @@ impl From<diesel::result::Error> for RegistryError {
 
 /// The full calculation request for an employer's declaration body.
 pub fn calc_request_for(employer: &Employer, levy_year: i32, body: &Value) -> Value {
+    request_for_body(
+        &employer.region,
+        &employer.kind,
+        employer.registered_on,
+        levy_year,
+        body,
+    )
+}
+
+/// The calculation request for a declaration body and the employer facts it is stated
+/// with (what [`calc_request_for`] takes from the employer record, and what an
+/// assessment keeps of it, to rebuild its inputs later).
+pub fn request_for_body(
+    region: &str,
+    kind: &str,
+    registered_on: Option<chrono::NaiveDate>,
+    levy_year: i32,
+    body: &Value,
+) -> Value {
     let mut req: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
-    req.insert("region".into(), json!(employer.region));
+    req.insert("region".into(), json!(region));
     req.insert("levy_year".into(), json!(levy_year));
     let mut emp = Map::new();
-    emp.insert("kind".into(), json!(employer.kind));
-    if let Some(d) = employer.registered_on {
+    emp.insert("kind".into(), json!(kind));
+    if let Some(d) = registered_on {
         emp.insert(
             "registered_on".into(),
             json!(d.format("%Y-%m-%d").to_string()),

@@ -20,7 +20,7 @@ use crate::db::employers::Employer;
 use crate::db::receipts::{self as repo, ReceiptRow};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::Language;
-use crate::registry::assessments::{inputs_hmac, replay};
+use crate::registry::assessments::{inputs_hmac, replay_with_inputs};
 use crate::registry::declarations::mask_body;
 use crate::registry::notices::canonical_json;
 use crate::secret::ServerSecret;
@@ -67,9 +67,7 @@ pub fn body(
     issued_at: NaiveDateTime,
 ) -> Result<Value, DbError> {
     let key = signing_key(secret).verifying_key();
-    let result = replay(conn, a, Language::Zh).map_err(DbError::Task)?;
-    let mut inputs: Value = serde_json::from_str(&a.inputs_json)
-        .map_err(|e| DbError::Task(format!("stored inputs unreadable: {e}")))?;
+    let (result, mut inputs) = replay_with_inputs(conn, a, Language::Zh).map_err(DbError::Task)?;
     mask_body(&mut inputs);
     let result = serde_json::to_value(&result)
         .map_err(|e| DbError::Task(format!("result not serialisable: {e}")))?;

@@ -250,3 +250,135 @@ async fn the_command_line_checks_a_receipt_offline_with_the_published_key() {
     assert_eq!(own_key.status.code(), Some(0), "the deployment's own key");
     assert_ne!(wrong_key.status.code(), Some(0), "another key");
 }
+
+/// A batch run stores no copy of a declaration's inputs: they are the filed version's
+/// body, rebuilt on read. The assessment's page, its replay and its receipt are the same
+/// as for the same row with the inputs stored in it (as every row was made before), and
+/// a version whose body no longer gives the row's digest is an error, not another
+/// explanation.
+#[tokio::test]
+async fn a_batch_assessment_reads_as_the_same_row_with_its_inputs_stored() {
+    use diesel::prelude::*;
+    use quota_levy::db::assessments::{self as repo, Assessment};
+    use quota_levy::db::schema::{assessments, declaration_versions};
+
+    let (app, _) = app_with_employer().await;
+    let emp = app.token(Role::Employer, Some(USCC_A), None).await;
+    let fed = app.federation(None).await;
+    let decl = format!("/api/v1/employers/{USCC_A}/declarations/{YEAR}");
+    let r = app
+        .send(Method::PUT, &decl, Some(&emp), Some(declaration_body()))
+        .await;
+    assert_eq!(r.status(), 201);
+    for (step, who) in [("submit", &emp), ("certify", &fed)] {
+        let r = app
+            .send(Method::POST, &format!("{decl}/{step}"), Some(who), None)
+            .await;
+        assert_eq!(r.status(), 200, "{step}");
+    }
+    app.queue_assessment_run(YEAR, None).await;
+    let runs = app.run_assessments().await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].assessed, 1);
+
+    let assessment = format!("/api/v1/employers/{USCC_A}/assessments/{YEAR}");
+    let page = |token: String| {
+        let (app, assessment) = (&app, &assessment);
+        async move {
+            let r = app.send(Method::GET, assessment, Some(&token), None).await;
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let by_version = page(emp.clone()).await;
+    assert!(
+        by_version["inputs"].to_string().contains(CERT_A),
+        "the employer sees its own inputs, rebuilt from the version"
+    );
+
+    let pool = app.pool();
+    let secret = quota_levy::secret::ServerSecret::generate();
+    let (row, body_rebuilt, body_stored) = tokio::task::spawn_blocking(move || {
+        let mut c = pool.conn().unwrap();
+        let employer = quota_levy::db::employers::by_uscc(&mut c, USCC_A)
+            .unwrap()
+            .unwrap();
+        let a: Assessment = repo::current(&mut c, employer.id, YEAR).unwrap().unwrap();
+        assert_eq!(a.inputs_json, "", "a batch row keeps no copy of the inputs");
+        let at = a.computed_at;
+        let rebuilt =
+            quota_levy::registry::receipts::body(&mut c, &secret, &employer, &a, at).unwrap();
+        // The same row as it was stored before: the inputs in full.
+        let (_, inputs) = quota_levy::registry::assessments::replay_with_inputs(
+            &mut c,
+            &a,
+            quota_levy::domain::Language::Zh,
+        )
+        .unwrap();
+        diesel::update(assessments::table.find(a.id))
+            .set(assessments::inputs_json.eq(inputs.to_string()))
+            .execute(&mut *c)
+            .unwrap();
+        let stored_row = repo::current(&mut c, employer.id, YEAR).unwrap().unwrap();
+        assert_eq!(stored_row.inputs_json, inputs.to_string());
+        let stored =
+            quota_levy::registry::receipts::body(&mut c, &secret, &employer, &stored_row, at)
+                .unwrap();
+        (a, rebuilt, stored)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        body_rebuilt, body_stored,
+        "the receipt is the same either way"
+    );
+    assert_eq!(
+        page(emp.clone()).await,
+        by_version,
+        "the page is the same either way"
+    );
+
+    // Back to the reference, with the version's body changed behind the service's back.
+    let pool = app.pool();
+    tokio::task::spawn_blocking(move || {
+        let mut c = pool.conn().unwrap();
+        diesel::update(assessments::table.find(row.id))
+            .set(assessments::inputs_json.eq(""))
+            .execute(&mut *c)
+            .unwrap();
+        diesel::update(
+            declaration_versions::table
+                .filter(declaration_versions::declaration_id.eq(row.declaration_id))
+                .filter(declaration_versions::version.eq(row.declaration_version)),
+        )
+        .set(declaration_versions::body_json.eq(tampered_body()))
+        .execute(&mut *c)
+        .unwrap();
+        let err = quota_levy::registry::assessments::replay(
+            &mut c,
+            &row,
+            quota_levy::domain::Language::Zh,
+        )
+        .expect_err("a changed version does not explain the row");
+        assert!(err.contains("do not match its digest"), "{err}");
+        assert!(!err.contains(CERT_A));
+    })
+    .await
+    .unwrap();
+}
+
+/// The fixture's declaration with one more employee on the staff.
+fn tampered_body() -> String {
+    let mut body = declaration_body();
+    let staff = body["staff"]["monthly_headcount"].clone();
+    let more: Vec<Value> = staff
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|n| json!(n.as_i64().unwrap_or(0) + 1))
+                .collect()
+        })
+        .unwrap_or_default();
+    body["staff"]["monthly_headcount"] = json!(more);
+    body.to_string()
+}

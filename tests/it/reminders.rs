@@ -175,6 +175,7 @@ fn assessed(
             computed_at: now,
             superseded_at: None,
             is_current: true,
+            registered_on: None,
         }],
     )
     .expect("assessment");

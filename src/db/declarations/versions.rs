@@ -544,6 +544,20 @@ pub struct VersionRow {
     pub created_by: String,
 }
 
+/// The body of version `version` of declaration `declaration_id`, as it was filed.
+pub fn version_body(
+    conn: &mut AnyConnection,
+    declaration_id: i64,
+    version: i32,
+) -> Result<Option<String>, DbError> {
+    Ok(declaration_versions::table
+        .filter(declaration_versions::declaration_id.eq(declaration_id))
+        .filter(declaration_versions::version.eq(version))
+        .select(declaration_versions::body_json)
+        .first(conn)
+        .optional()?)
+}
+
 /// Every version of a declaration, oldest first.
 pub fn history(conn: &mut AnyConnection, declaration_id: i64) -> Result<Vec<VersionRow>, DbError> {
     Ok(declaration_versions::table
