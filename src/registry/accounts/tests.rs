@@ -327,7 +327,10 @@ fn a_reset_code_is_its_users_only_and_replaced_by_a_newer_one() {
     let done = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
     assert!(matches!(done, Reset::Done { .. }), "{done:?}");
     let again = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
-    assert!(matches!(again, Reset::Refused(CodeState::Spent)), "{again:?}");
+    assert!(
+        matches!(again, Reset::Refused(CodeState::Spent)),
+        "{again:?}"
+    );
     let user = crate::db::accounts::by_username(&mut c, "fed2")
         .unwrap()
         .unwrap();
