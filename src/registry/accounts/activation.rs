@@ -19,9 +19,9 @@ use crate::domain::ids::UnifiedSocialCreditCode;
 use crate::domain::Language;
 use crate::mail::template::Templates;
 
-use super::passwords::{check_password, hash_password};
+use super::passwords::chosen_hash;
 use super::sessions::NewSession;
-use super::sessions::{mismatch, random_hex, sha256_hex, start_session};
+use super::sessions::{random_hex, sha256_hex, start_session};
 use super::users::audit_view;
 use super::users::principal_of;
 use super::{AccountError, FieldFault};
@@ -453,17 +453,12 @@ pub fn activate(
         CodeState::Open(open) => *open,
         other => return Ok(Activation::Refused(other)),
     };
-    check_password(
-        "password",
+    let hash = chosen_hash(
         password,
+        confirm,
         &employer.uscc,
         settings.password_min_length,
-    )
-    .map_err(|f| AccountError::Invalid(vec![f]))?;
-    if password != confirm {
-        return Err(AccountError::Invalid(vec![mismatch("confirm_password")]));
-    }
-    let hash = hash_password(password)?;
+    )?;
     crate::db::write_transaction(conn, |c| {
         let now = chrono::Utc::now().naive_utc();
         if !repo::use_invitation(c, inv.id, now)? {

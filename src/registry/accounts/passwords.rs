@@ -52,6 +52,25 @@ pub(super) fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
 }
 
+/// A password chosen through a one-time code (activation, reset): checked as
+/// [`check_password`] against `username`, equal to its confirmation, then hashed — slow
+/// on purpose, so callers do it before their write transaction, which stays short.
+pub fn chosen_hash(
+    password: &str,
+    confirm: &str,
+    username: &str,
+    min_len: usize,
+) -> Result<String, AccountError> {
+    check_password("password", password, username, min_len)
+        .map_err(|f| AccountError::Invalid(vec![f]))?;
+    if password != confirm {
+        return Err(AccountError::Invalid(vec![super::sessions::mismatch(
+            "confirm_password",
+        )]));
+    }
+    hash_password(password)
+}
+
 /// Checks a new password: length in characters, no control characters, not the
 /// username.
 pub fn check_password(

@@ -18,8 +18,8 @@ use crate::mail::template::Templates;
 
 use super::activation::LetterKind;
 use super::activation::{code_hash, letter_code, open_code, CodeMail, CodeState, Letter};
-use super::passwords::{check_password, hash_password};
-use super::sessions::{mismatch, random_hex};
+use super::passwords::chosen_hash;
+use super::sessions::random_hex;
 use super::AccountError;
 
 /// The path of the reset page of `code`.
@@ -215,18 +215,12 @@ pub fn reset_by_code(
         CodeState::Open(open) => *open,
         other => return Ok(Reset::Refused(other)),
     };
-    check_password(
-        "password",
+    let hash = chosen_hash(
         password,
+        confirm,
         &user.username,
         settings.password_min_length,
-    )
-    .map_err(|f| AccountError::Invalid(vec![f]))?;
-    if password != confirm {
-        return Err(AccountError::Invalid(vec![mismatch("confirm_password")]));
-    }
-    // Slow on purpose: hashed before the transaction, which then stays short.
-    let hash = hash_password(password)?;
+    )?;
     crate::db::write_transaction(conn, |c| {
         let now = chrono::Utc::now().naive_utc();
         if !repo::use_invitation(c, inv.id, now)? {
