@@ -46,9 +46,10 @@ pub(crate) struct AgeCheck {
 
 /// Last day of month `m` of `year`.
 fn month_end(year: i32, m: u32) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(year, m, 1)
-        .and_then(|d| d.checked_add_months(Months::new(1)))
-        .and_then(|d| d.pred_opt())
+    match m {
+        12 => NaiveDate::from_ymd_opt(year, 12, 31),
+        _ => NaiveDate::from_ymd_opt(year, m + 1, 1).and_then(|d| d.pred_opt()),
+    }
 }
 
 /// The retirement age in months of a holder born on `birth` of `sex` on `track` under
@@ -86,6 +87,11 @@ fn outside_on(
         track: (sex == Sex::Female).then_some(track),
     };
     let mut no_rule = MonthSet::EMPTY;
+    // The ages rarely differ between the months of a year: the anniversaries are worked
+    // out once per age rather than once per month (they were most of a calculation's
+    // time for a roster).
+    let mut from_of: Option<(u32, Option<NaiveDate>)> = None;
+    let mut retires_of: Option<(u32, Option<NaiveDate>)> = None;
     for m in employed.iter() {
         let (Some(day), Some(ages)) = (
             month_end(data_year, u32::from(m)),
@@ -97,13 +103,27 @@ fn outside_on(
         let ages = &ages.value;
         // A person reaches an age on the anniversary (the last day of a shorter month
         // for one born on the 29th–31st): from that day the month no longer counts.
-        let from = birth.checked_add_months(Months::new(ages.minimum_age * 12));
+        let from = match from_of {
+            Some((years, from)) if years == ages.minimum_age => from,
+            _ => {
+                let from = birth.checked_add_months(Months::new(ages.minimum_age * 12));
+                from_of = Some((ages.minimum_age, from));
+                from
+            }
+        };
         if from.is_none_or(|f| day < f) {
             limit.too_young.insert(m);
             limit.working_age_from = from;
         }
         let age = retirement_age_months(ages, birth, sex, track);
-        let retires = birth.checked_add_months(Months::new(age));
+        let retires = match retires_of {
+            Some((months, retires)) if months == age => retires,
+            _ => {
+                let retires = birth.checked_add_months(Months::new(age));
+                retires_of = Some((age, retires));
+                retires
+            }
+        };
         if retires.is_some_and(|r| day >= r) {
             limit.retired.insert(m);
             limit.retirement_age_months = age;
@@ -234,6 +254,17 @@ mod tests {
             female_worker: s(50, (1975, 1), 2, 60),
             female_cadre: s(55, (1970, 1), 4, 36),
         }
+    }
+
+    #[test]
+    fn a_month_ends_on_its_last_calendar_day() {
+        use chrono::NaiveDate;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(super::month_end(2024, 2), d(2024, 2, 29));
+        assert_eq!(super::month_end(2025, 2), d(2025, 2, 28));
+        assert_eq!(super::month_end(2025, 4), d(2025, 4, 30));
+        assert_eq!(super::month_end(2025, 12), d(2025, 12, 31));
+        assert_eq!(super::month_end(2025, 13), None);
     }
 
     /// Rows of the annex tables of 国务院关于渐进式延迟法定退休年龄的办法 (birth month →
