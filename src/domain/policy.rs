@@ -208,6 +208,18 @@ pub trait PolicyProvider: Send + Sync {
         data_year: i32,
     ) -> Result<ResolvedPolicy, PolicyLookupError>;
 
+    /// [`PolicyProvider::resolve`], shared: a provider that keeps resolutions hands out
+    /// the one it has instead of a copy of every value and citation.
+    fn resolve_shared(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<std::sync::Arc<ResolvedPolicy>, PolicyLookupError> {
+        self.resolve(region, as_of, data_year)
+            .map(std::sync::Arc::new)
+    }
+
     /// The default as-of date for a levy year: the filing deadline the region chain
     /// configures for that year (Henan: 31 October), else 31 December (docs/rules.md §1).
     fn default_as_of(

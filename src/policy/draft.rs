@@ -96,6 +96,7 @@ impl PolicyBook {
             book: PolicyBook {
                 packs,
                 source: format!("{} + draft {name}", self.source),
+                resolved: super::resolve::Resolutions::default(),
             },
             region,
             replaces,

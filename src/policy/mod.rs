@@ -91,6 +91,7 @@ impl fmt::Display for PolicyLoadError {
 pub struct PolicyBook {
     packs: BTreeMap<RegionCode, RegionPack>,
     source: String,
+    resolved: resolve::Resolutions,
 }
 
 /// What a load read, whether or not it succeeded (for `policy check`).
@@ -137,6 +138,7 @@ impl PolicyBook {
             Ok(PolicyBook {
                 packs: o.packs,
                 source: o.source,
+                resolved: resolve::Resolutions::default(),
             })
         } else {
             Err(PolicyLoadError { issues: o.issues })

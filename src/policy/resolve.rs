@@ -2,6 +2,8 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::format::{MonthDay, WageSeries};
 use super::model::{CertificationWindow, Entry, RegionPack, Timeline};
@@ -254,7 +256,58 @@ fn missing(what: &str, region: RegionCode, as_of: NaiveDate) -> PolicyLookupErro
     ))
 }
 
+/// The resolutions a book has made, kept: a parameter set depends only on the packs and
+/// (region, as-of date, data year), and building one copies every value and citation.
+/// Bounded, because the as-of date is the caller's: when full it starts again.
+#[derive(Default)]
+pub(crate) struct Resolutions(Mutex<HashMap<(RegionCode, NaiveDate, i32), Arc<ResolvedPolicy>>>);
+
+/// More distinct (region, as-of, data year) triples than the service meets in a day.
+const RESOLUTIONS_KEPT: usize = 4096;
+
+impl Clone for Resolutions {
+    /// A copy of a book may be changed (a draft pack): it starts with none.
+    fn clone(&self) -> Self {
+        Resolutions::default()
+    }
+}
+
+impl std::fmt::Debug for Resolutions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resolutions")
+    }
+}
+
 impl PolicyProvider for PolicyBook {
+    fn resolve_shared(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<Arc<ResolvedPolicy>, PolicyLookupError> {
+        let key = (region, as_of, data_year);
+        let kept = |m: &Mutex<HashMap<_, Arc<ResolvedPolicy>>>| {
+            m.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .cloned()
+        };
+        if let Some(p) = kept(&self.resolved.0) {
+            return Ok(p);
+        }
+        let p = Arc::new(self.resolve(region, as_of, data_year)?);
+        let mut m = self
+            .resolved
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if m.len() >= RESOLUTIONS_KEPT {
+            m.clear();
+        }
+        m.insert(key, p.clone());
+        Ok(p)
+    }
+
     fn resolve(
         &self,
         region: RegionCode,

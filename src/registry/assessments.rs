@@ -33,7 +33,7 @@ use crate::wire::{
 /// (region, as-of, data year) triples for a million employers.
 pub struct CachingProvider<'a> {
     inner: &'a dyn PolicyProvider,
-    cache: Mutex<HashMap<(RegionCode, NaiveDate, i32), ResolvedPolicy>>,
+    cache: Mutex<HashMap<(RegionCode, NaiveDate, i32), Arc<ResolvedPolicy>>>,
     as_of: Mutex<HashMap<(RegionCode, i32), NaiveDate>>,
 }
 
@@ -55,11 +55,21 @@ impl PolicyProvider for CachingProvider<'_> {
         as_of: NaiveDate,
         data_year: i32,
     ) -> Result<ResolvedPolicy, PolicyLookupError> {
+        self.resolve_shared(region, as_of, data_year)
+            .map(|p| ResolvedPolicy::clone(&p))
+    }
+
+    fn resolve_shared(
+        &self,
+        region: RegionCode,
+        as_of: NaiveDate,
+        data_year: i32,
+    ) -> Result<Arc<ResolvedPolicy>, PolicyLookupError> {
         let key = (region, as_of, data_year);
         if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(p);
         }
-        let p = self.inner.resolve(region, as_of, data_year)?;
+        let p = self.inner.resolve_shared(region, as_of, data_year)?;
         if let Ok(mut c) = self.cache.lock() {
             c.insert(key, p.clone());
         }

@@ -217,8 +217,8 @@ pub struct ParsedRequest {
     pub levy_year: i32,
     /// The language of texts.
     pub lang: Language,
-    /// The law in force.
-    pub policy: ResolvedPolicy,
+    /// The law in force (shared with the provider's other callers; never changed).
+    pub policy: std::sync::Arc<ResolvedPolicy>,
     /// The declaration.
     pub input: LevyInput,
 }

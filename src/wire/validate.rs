@@ -225,13 +225,15 @@ impl Walker {
                         }
                     },
                 };
-                as_of.and_then(|d| match provider.resolve(region, d, levy_year - 1) {
-                    Ok(p) => Some(p),
-                    Err(e) => {
-                        self.lookup_err(&e);
-                        None
-                    }
-                })
+                as_of.and_then(
+                    |d| match provider.resolve_shared(region, d, levy_year - 1) {
+                        Ok(p) => Some(p),
+                        Err(e) => {
+                            self.lookup_err(&e);
+                            None
+                        }
+                    },
+                )
             }
             _ => None,
         };
