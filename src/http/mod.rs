@@ -69,6 +69,8 @@ pub struct AppState {
     pub secrets: Arc<SecretStore>,
     /// Today's date for the business rules (the system's in China; a test's own).
     pub clock: Clock,
+    /// The pages' region select, made once from `book`.
+    pub regions: Arc<site::RegionMenu>,
 }
 
 impl AppState {
@@ -261,6 +263,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .app_data(web::PathConfig::default().error_handler(|err, _req| path_error(err).into()))
         .service(health::healthz)
         .service(health::readyz)
+        // The router tries resources in the order they are registered, matching each
+        // pattern: the public pages and the calculator, which take the most traffic,
+        // come before the many patterns of the officers' pages.
+        .configure(site::routes)
         .configure(levy::routes)
         .configure(conformance::routes)
         .configure(employers::routes)
@@ -285,7 +291,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, body_limit: usize, upload_limit: 
         .configure(inspector::routes)
         .configure(admin::routes)
         .configure(federation::routes)
-        .configure(site::routes)
         .configure(my::routes)
         .configure(receipts::routes)
         .configure(calendar::routes)
@@ -358,10 +363,12 @@ impl Application {
         let upload_limit = settings.server.upload_limit_bytes;
         let workers = settings.server.workers;
         let shutdown = settings.server.shutdown_timeout_secs;
+        let regions = Arc::new(site::RegionMenu::new(&book));
         let state = web::Data::new(AppState {
             db,
             settings: Arc::new(settings),
             policy,
+            regions,
             book,
             secrets,
             clock,

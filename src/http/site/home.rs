@@ -9,7 +9,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
-use super::{date_text, query_value, region_groups, switch_links, RegionGroup, DEFAULT_REGION};
+use super::{date_text, query_value, switch_links, RegionGroup, DEFAULT_REGION};
 use crate::domain::{Language, RegionCode};
 use crate::http::pages::{page_lang, render, Layout, HTML};
 use crate::http::problem::AppError;
@@ -47,7 +47,9 @@ struct HomePage {
     lang_q: String,
     /// The `lang` to carry in the region form, when chosen by the switch.
     lang_field: Option<&'static str>,
-    regions: Vec<RegionGroup>,
+    regions: std::sync::Arc<[RegionGroup]>,
+    /// The code of the region chosen in the select.
+    region_selected: String,
     region_name: String,
     /// The region's code, for the calendar feed's address.
     region_code: String,
@@ -183,7 +185,8 @@ pub async fn home(
         switch_en,
         lang_q: chosen.map(|l| format!("?lang={l}")).unwrap_or_default(),
         lang_field: chosen,
-        regions: region_groups(&state.book, lang, asked),
+        regions: state.regions.groups(lang),
+        region_selected: asked.to_owned(),
         region_name,
         region_code: asked.to_owned(),
         levy_year,

@@ -11,6 +11,7 @@ pub(crate) mod result;
 
 use actix_web::web;
 use chrono::{Datelike, NaiveDate};
+use std::sync::Arc;
 
 use crate::domain::{Language, RegionCode};
 use crate::policy::PolicyBook;
@@ -33,8 +34,6 @@ pub struct RegionOption {
     pub code: String,
     /// What the option reads: the province, a city, or a county after its city.
     pub label: String,
-    /// Whether it is the one chosen.
-    pub selected: bool,
 }
 
 /// The regions of one province, for an `<optgroup>`.
@@ -46,9 +45,36 @@ pub struct RegionGroup {
     pub options: Vec<RegionOption>,
 }
 
+/// The region select of the pages in both languages, put together once when the server
+/// starts: the packs do not change while it runs, and naming and grouping every region
+/// on each request cost the calculator page more than its result did.
+#[derive(Debug)]
+pub struct RegionMenu {
+    zh: Arc<[RegionGroup]>,
+    en: Arc<[RegionGroup]>,
+}
+
+impl RegionMenu {
+    /// The menu of `book`'s regions.
+    pub fn new(book: &PolicyBook) -> RegionMenu {
+        RegionMenu {
+            zh: region_groups(book, Language::Zh).into(),
+            en: region_groups(book, Language::En).into(),
+        }
+    }
+
+    /// The groups in `lang` (the template marks the chosen option by its code).
+    pub fn groups(&self, lang: Language) -> Arc<[RegionGroup]> {
+        match lang {
+            Language::Zh => self.zh.clone(),
+            Language::En => self.en.clone(),
+        }
+    }
+}
+
 /// Every region the packs know, grouped by province (the national pack is not a region
-/// an employer is in). `selected` marks the chosen one.
-pub fn region_groups(book: &PolicyBook, lang: Language, selected: &str) -> Vec<RegionGroup> {
+/// an employer is in).
+fn region_groups(book: &PolicyBook, lang: Language) -> Vec<RegionGroup> {
     let name = |code: RegionCode| {
         let (zh, en) = book.region_names(code);
         match lang {
@@ -70,7 +96,6 @@ pub fn region_groups(book: &PolicyBook, lang: Language, selected: &str) -> Vec<R
         let option = RegionOption {
             code: code.to_string(),
             label,
-            selected: code.as_str() == selected,
         };
         match groups.last_mut() {
             Some(g)
@@ -132,7 +157,7 @@ mod tests {
     #[test]
     fn regions_are_grouped_by_province_with_counties_after_their_city() {
         let book = PolicyBook::load_embedded().unwrap_or_else(|e| panic!("{e}"));
-        let groups = region_groups(&book, Language::Zh, "411202");
+        let groups = RegionMenu::new(&book).groups(Language::Zh);
         let henan = groups
             .iter()
             .find(|g| g.label == "河南省")
@@ -141,19 +166,17 @@ mod tests {
         assert_eq!(labels.first(), Some(&"河南省"));
         assert!(labels.contains(&"河南省 · 三门峡市"), "{labels:?}");
         assert!(labels.contains(&"三门峡市 · 湖滨区"), "{labels:?}");
-        let chosen: Vec<&str> = groups
+        let english = RegionMenu::new(&book).groups(Language::En);
+        assert!(english
             .iter()
             .flat_map(|g| &g.options)
-            .filter(|o| o.selected)
-            .map(|o| o.code.as_str())
-            .collect();
-        assert_eq!(chosen, ["411202"]);
+            .any(|o| o.label.contains("Sanmenxia")));
         assert!(groups
             .iter()
             .flat_map(|g| &g.options)
             .all(|o| o.code != "000000"));
         // Every option sits in the group of its own province.
-        for g in &groups {
+        for g in groups.iter() {
             let first = g.options[0].code.get(..2);
             assert!(
                 g.options.iter().all(|o| o.code.get(..2) == first),

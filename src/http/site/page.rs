@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::form::{self, CalcForm};
 use super::result::result_view;
-use super::{query_value, region_groups, switch_links, RegionGroup};
+use super::{query_value, switch_links, RegionGroup};
 use crate::domain::{EmployerKind, Language};
 use crate::http::pages::{render, Layout, HTML};
 use crate::http::problem::AppError;
@@ -23,7 +23,9 @@ struct CalculatorPage {
     switch_zh: String,
     switch_en: String,
     lang_field: Option<&'static str>,
-    regions: Vec<RegionGroup>,
+    regions: std::sync::Arc<[RegionGroup]>,
+    /// The code of the region chosen in the select.
+    region_selected: String,
     region_errors: Vec<String>,
     levy_year: Field,
     kinds: Vec<Choice>,
@@ -220,7 +222,8 @@ pub(super) fn respond(
         switch_zh,
         switch_en,
         lang_field: chosen,
-        regions: region_groups(&state.book, lang, f.region.trim()),
+        regions: state.regions.groups(lang),
+        region_selected: f.region.trim().to_owned(),
         region_errors,
         levy_year,
         kinds,
