@@ -615,8 +615,8 @@ fn plausible_code(code: &str) -> bool {
     (1..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Whom an open code is for, as its page names them (name; USCC or username), else why
-/// it cannot be used.
+/// Whom an open code is for, as its page names them (name, empty for a user without
+/// one; USCC or username), else why it cannot be used.
 async fn open_for(
     state: &AppState,
     code: &str,

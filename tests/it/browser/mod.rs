@@ -23,6 +23,7 @@ mod funds;
 mod impact;
 mod my;
 mod officers;
+mod reset;
 mod tax;
 
 const AXE: &str = include_str!("vendor/axe.min.js");
