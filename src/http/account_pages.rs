@@ -762,22 +762,25 @@ async fn use_code(
     let result = state
         .db
         .run(move |c| {
-            let (code, rid) = (c2.as_str(), rid.as_deref());
+            let chosen = accounts::Chosen {
+                code: &c2,
+                password: &password,
+                confirm: &confirm,
+            };
+            let rid = rid.as_deref();
             Ok(match purpose {
-                Purpose::Activation => accounts::activate(
-                    c, &settings, code, &password, &confirm, &address, rid,
-                )
-                .map(|done| match done {
-                    Activation::Done(new) => Used::SignedIn(new),
-                    Activation::Refused(state) => Used::Refused(why(&state)),
-                }),
-                Purpose::Reset => accounts::reset_by_code(
-                    c, &settings, code, &password, &confirm, rid,
-                )
-                .map(|done| match done {
-                    accounts::Reset::Done { username, .. } => Used::PasswordSet(username),
-                    accounts::Reset::Refused(state) => Used::Refused(why(&state)),
-                }),
+                Purpose::Activation => {
+                    accounts::activate(c, &settings, chosen, &address, rid).map(|done| match done {
+                        Activation::Done(new) => Used::SignedIn(new),
+                        Activation::Refused(state) => Used::Refused(why(&state)),
+                    })
+                }
+                Purpose::Reset => {
+                    accounts::reset_by_code(c, &settings, chosen, rid).map(|done| match done {
+                        accounts::Reset::Done { username, .. } => Used::PasswordSet(username),
+                        accounts::Reset::Refused(state) => Used::Refused(why(&state)),
+                    })
+                }
             })
         })
         .await?;

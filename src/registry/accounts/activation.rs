@@ -436,23 +436,16 @@ pub enum Activation {
     Refused(CodeState),
 }
 
-/// Activates the employer of `code` with the password it chose: its user (username its
+/// Activates the employer of `chosen.code` with the password it chose: its user (username its
 /// USCC, role employer) is created, the code used up, and a session started, in one
 /// transaction, audited. A second use of the same code is refused.
 pub fn activate(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
-    code: &str,
-    password: &str,
-    confirm: &str,
+    chosen: Chosen<'_>,
     address: &str,
     request_id: Option<&str>,
 ) -> Result<Activation, AccountError> {
-    let chosen = Chosen {
-        code,
-        password,
-        confirm,
-    };
     let done = use_once(conn, settings, chosen, |c, open: Opened<'_, Employer>| {
         let employer = open.subject;
         let name: String = employer.name.chars().take(100).collect();
@@ -489,28 +482,22 @@ pub fn activate(
     })
 }
 
+/// Where a code stands at a time, with what it opens while open.
+pub(super) type StateOf<T> =
+    fn(&mut AnyConnection, &str, NaiveDateTime) -> Result<CodeState<T>, DbError>;
+
 /// What a one-time code opens: the employer an activation code activates, the user
 /// whose password a reset code resets.
 pub(super) trait CodeSubject: Sized {
-    /// Where code `code` stands at `now`, with what it opens while open.
-    fn state(
-        conn: &mut AnyConnection,
-        code: &str,
-        now: NaiveDateTime,
-    ) -> Result<CodeState<Self>, DbError>;
+    /// Where a code of this kind stands.
+    const STATE: StateOf<Self>;
 
     /// The username a password chosen through the code must differ from.
     fn username(&self) -> &str;
 }
 
 impl CodeSubject for Employer {
-    fn state(
-        conn: &mut AnyConnection,
-        code: &str,
-        now: NaiveDateTime,
-    ) -> Result<CodeState<Self>, DbError> {
-        code_state(conn, code, now)
-    }
+    const STATE: StateOf<Self> = code_state;
 
     /// The account an activation makes signs in with the USCC.
     fn username(&self) -> &str {
@@ -518,8 +505,9 @@ impl CodeSubject for Employer {
     }
 }
 
-/// A one-time code and the password typed on its page, twice.
-pub(super) struct Chosen<'a> {
+/// A one-time code and the password chosen on its page, typed twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Chosen<'a> {
     /// The code, as typed or linked.
     pub code: &'a str,
     /// The new password.
@@ -553,7 +541,7 @@ pub(super) fn use_once<T: CodeSubject, R>(
     write: impl FnOnce(&mut AnyConnection, Opened<'_, T>) -> Result<Option<R>, AccountError>,
 ) -> Result<Result<R, CodeState<T>>, AccountError> {
     let now = chrono::Utc::now().naive_utc();
-    let (inv, subject) = match T::state(conn, chosen.code, now)? {
+    let (inv, subject) = match (T::STATE)(conn, chosen.code, now)? {
         CodeState::Open(open) => *open,
         other => return Ok(Err(other)),
     };

@@ -17,7 +17,7 @@ use crate::db::{AnyConnection, DbError};
 use crate::mail::template::Templates;
 
 use super::activation::LetterKind;
-use super::activation::{audit_use, use_once, Chosen, CodeSubject, Opened};
+use super::activation::{audit_use, use_once, Chosen, CodeSubject, Opened, StateOf};
 use super::activation::{code_hash, letter_code, open_code, CodeMail, CodeState, Letter};
 use super::sessions::random_hex;
 use super::AccountError;
@@ -199,22 +199,15 @@ pub enum Reset {
     Refused(CodeState<UserRow>),
 }
 
-/// Sets the password the user of reset code `code` chose, uses the code up and ends
+/// Sets the password the user of reset code `chosen.code` chose, uses the code up and ends
 /// every session of the user, in one transaction, audited as `user.reset_by_link`
 /// (never the code or the password). A second use of the same code is refused.
 pub fn reset_by_code(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
-    code: &str,
-    password: &str,
-    confirm: &str,
+    chosen: Chosen<'_>,
     request_id: Option<&str>,
 ) -> Result<Reset, AccountError> {
-    let chosen = Chosen {
-        code,
-        password,
-        confirm,
-    };
     let done = use_once(conn, settings, chosen, |c, open: Opened<'_, UserRow>| {
         let user = open.subject;
         repo::set_password_hash(c, user.id, open.hash, open.now)?;
@@ -236,13 +229,7 @@ pub fn reset_by_code(
 }
 
 impl CodeSubject for UserRow {
-    fn state(
-        conn: &mut AnyConnection,
-        code: &str,
-        now: NaiveDateTime,
-    ) -> Result<CodeState<Self>, DbError> {
-        reset_state(conn, code, now)
-    }
+    const STATE: StateOf<Self> = reset_state;
 
     fn username(&self) -> &str {
         &self.username
