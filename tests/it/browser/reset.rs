@@ -30,20 +30,6 @@ async fn sign_in(b: &Browser, app: &TestApp, username: &str, password: &str) -> 
     path_of(b).await
 }
 
-/// The page shown checked at desktop and phone width with axe, and photographed; it is
-/// not loaded again, since some of these pages are the answers to a form.
-async fn check_shown(b: &Browser, name: &str) {
-    b.width(1280).await;
-    b.fits(name).await;
-    b.axe(name).await;
-    b.shoot(name, 1280).await;
-    b.width(390).await;
-    b.fits(&format!("{name} at 390 px")).await;
-    b.axe(&format!("{name} at 390 px")).await;
-    b.shoot(name, 390).await;
-    b.width(1280).await;
-}
-
 #[tokio::test]
 async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_password() {
     let Some(b) = super::browser(
@@ -83,7 +69,7 @@ async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_
         notice.contains("重设密码链接已发往 hr@reset.example.cn"),
         "{notice}"
     );
-    check_shown(&b, "admin-user-reset-sent").await;
+    b.check("admin-user-reset-sent").await;
 
     let report = app.send_mail().await;
     let messages = app.smtp.as_ref().unwrap().messages();
@@ -108,7 +94,7 @@ async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_
     let main = b.text_of("main").await;
     assert_eq!(main.matches(USCC_A).count(), 1, "{main}");
     assert!(main.contains(&format!("用户名 {USCC_A}")), "{main}");
-    check_shown(&b, "reset").await;
+    b.check("reset").await;
 
     // A confirmation that differs: the form again, the fault beside its field.
     b.fill("password", NEW_PASSWORD).await;
@@ -130,7 +116,7 @@ async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_
     );
     assert!(c.find(Locator::Css("#password-error")).await.is_err());
     assert!(b.text_of("p.error").await.contains("密码尚未设置"));
-    check_shown(&b, "reset-fault").await;
+    b.check("reset-fault").await;
 
     // The same two passwords: set.
     b.fill("password", NEW_PASSWORD).await;
@@ -138,7 +124,7 @@ async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_
     b.click_through("form.account button[type=submit]").await;
     assert_eq!(b.text_of("h1").await, "密码已设置");
     assert!(b.text_of("main").await.contains(USCC_A));
-    check_shown(&b, "reset-done").await;
+    b.check("reset-done").await;
 
     // The old password no longer signs in, the new one does.
     assert_eq!(sign_in(&b, &app, USCC_A, PASSWORD).await, "/login");
@@ -151,6 +137,6 @@ async fn browser_an_administrator_sends_a_reset_link_and_the_user_chooses_a_new_
     assert_eq!(b.text_of("h1").await, "无法重设密码");
     assert!(b.text_of("main").await.contains("已使用过"));
     assert!(c.find(Locator::Css("form.account")).await.is_err());
-    check_shown(&b, "reset-used").await;
+    b.check("reset-used").await;
     b.c().clone().close().await.unwrap();
 }
