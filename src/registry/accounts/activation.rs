@@ -1,6 +1,6 @@
 //! Activation of employers: the mailed one-time link or the printed letter code, and
-//! redeeming either into an account. The codes, their mail and their letter serve the
-//! reset of a password too (`reset.rs`).
+//! redeeming either into an account. The codes, their mail, their letter and their use
+//! once (`use_once`) serve the reset of a password too (`reset.rs`).
 
 use std::sync::Arc;
 
@@ -436,9 +436,9 @@ pub enum Activation {
     Refused(CodeState),
 }
 
-/// Activates the employer of `chosen.code` with the password it chose: its user (username its
-/// USCC, role employer) is created, the code used up, and a session started, in one
-/// transaction, audited. A second use of the same code is refused.
+/// Activates the employer of `chosen.code` with the password it chose: its user
+/// (username its USCC, role employer) is created, the code used up, and a session
+/// started, in one transaction, audited. A second use of the same code is refused.
 pub fn activate(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
@@ -530,10 +530,10 @@ pub(super) struct Opened<'a, T> {
 
 /// Uses one-time code `chosen.code` once: while it is open, the password is checked,
 /// confirmed and hashed (outside the transaction, which stays short), then in one write
-/// transaction the code is marked used and `write` does what the code is for; an error
-/// of `write` undoes both. A code another request used meanwhile is refused as spent, and
-/// so is one whose reason `write` finds gone (`Ok(None)`: the code stays used).
-/// `Err(state)` says why a code cannot be used.
+/// transaction the code is marked used and `write` does what the code is for; an
+/// error of `write` undoes both. A code another request used meanwhile is refused as
+/// spent, and so is one whose reason `write` finds gone (`Ok(None)`: the code stays
+/// used). `Err(state)` says why a code cannot be used.
 pub(super) fn use_once<T: CodeSubject, R>(
     conn: &mut AnyConnection,
     settings: &AccountSettings,

@@ -199,8 +199,8 @@ pub enum Reset {
     Refused(CodeState<UserRow>),
 }
 
-/// Sets the password the user of reset code `chosen.code` chose, uses the code up and ends
-/// every session of the user, in one transaction, audited as `user.reset_by_link`
+/// Sets the password the user of reset code `chosen.code` chose, uses the code up and
+/// ends every session of the user, in one transaction, audited as `user.reset_by_link`
 /// (never the code or the password). A second use of the same code is refused.
 pub fn reset_by_code(
     conn: &mut AnyConnection,
