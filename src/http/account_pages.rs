@@ -615,8 +615,8 @@ fn plausible_code(code: &str) -> bool {
     (1..=128).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Whom an open code is for, as its page names them (name; USCC or username), else why
-/// it cannot be used.
+/// Whom an open code is for, as its page names them (name, empty for a user without
+/// one; USCC or username), else why it cannot be used.
 async fn open_for(
     state: &AppState,
     code: &str,
@@ -644,9 +644,12 @@ async fn open_for(
             .await?
         {
             CodeState::Open(open) => {
+                // Without a display name the page names the username alone, not twice.
                 let u = &open.1;
-                let name = u.display_name.clone().unwrap_or_else(|| u.username.clone());
-                Ok((name, u.username.clone()))
+                Ok((
+                    u.display_name.clone().unwrap_or_default(),
+                    u.username.clone(),
+                ))
             }
             other => Err(why(&other)),
         },
@@ -721,110 +724,72 @@ async fn reset_form(
     code_page(&state, &req, &q, &path, Purpose::Reset, &[]).await
 }
 
-/// The new password of a code's form, after the form's token: `Err` is the answer to
-/// a forged form or an implausible code.
-async fn code_form_sent(
+/// What using a one-time code came to on its page, whatever the code is for.
+enum Used {
+    /// An activation: the new account is signed in with this session.
+    SignedIn(Box<accounts::NewSession>),
+    /// A reset: the new password of this user is set.
+    PasswordSet(String),
+    /// The code cannot be used.
+    Refused(Why),
+}
+
+/// The password form of a one-time code sent: after the form's token and the code's
+/// form, the password chosen (`purpose` says the registry call: activation or reset),
+/// then the answer: signed in, or the new password set, or why the code cannot be used,
+/// or the form again with the fields at fault beside them (422, nothing written).
+async fn use_code(
     state: &AppState,
     req: &HttpRequest,
     q: &LangQuery,
-    code: &str,
+    code: String,
     purpose: Purpose,
     form: AccountForm,
-) -> Result<Result<(String, String), HttpResponse>, AppError> {
+) -> Result<HttpResponse, AppError> {
     let lang = page_lang(req, q.lang.as_deref())?;
     if !session::anonymous_token_ok(state, req, form.csrf_token.as_deref()).await? {
-        return Ok(Err(forged(lang, with_lang(&purpose.path(code), q))?));
+        return forged(lang, with_lang(&purpose.path(&code), q));
     }
-    if !plausible_code(code) {
-        return Ok(Err(refused(lang, q, Why::Unknown, purpose)?));
+    if !plausible_code(&code) {
+        return refused(lang, q, Why::Unknown, purpose);
     }
-    Ok(Ok((
-        form.password.unwrap_or_default(),
-        form.confirm_password.unwrap_or_default(),
-    )))
-}
-
-#[post("/activate/{code}")]
-async fn activate(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    q: web::Query<LangQuery>,
-    form: web::Form<AccountForm>,
-) -> Result<HttpResponse, AppError> {
-    let lang = page_lang(&req, q.lang.as_deref())?;
-    let code = path.into_inner();
-    let purpose = Purpose::Activation;
-    let (password, confirm) =
-        match code_form_sent(&state, &req, &q, &code, purpose, form.into_inner()).await? {
-            Ok(sent) => sent,
-            Err(answer) => return Ok(answer),
-        };
+    let password = form.password.unwrap_or_default();
+    let confirm = form.confirm_password.unwrap_or_default();
     let settings = state.settings.accounts.clone();
-    let address = session::client_address(&req);
-    let rid = request_id(&req);
+    let address = session::client_address(req);
+    let rid = request_id(req);
     let c2 = code.clone();
     let result = state
         .db
         .run(move |c| {
-            Ok(accounts::activate(
-                c,
-                &settings,
-                &c2,
-                &password,
-                &confirm,
-                &address,
-                rid.as_deref(),
-            ))
+            let chosen = accounts::Chosen {
+                code: &c2,
+                password: &password,
+                confirm: &confirm,
+            };
+            let rid = rid.as_deref();
+            Ok(match purpose {
+                Purpose::Activation => {
+                    accounts::activate(c, &settings, chosen, &address, rid).map(|done| match done {
+                        Activation::Done(new) => Used::SignedIn(new),
+                        Activation::Refused(state) => Used::Refused(why(&state)),
+                    })
+                }
+                Purpose::Reset => {
+                    accounts::reset_by_code(c, &settings, chosen, rid).map(|done| match done {
+                        accounts::Reset::Done { username, .. } => Used::PasswordSet(username),
+                        accounts::Reset::Refused(state) => Used::Refused(why(&state)),
+                    })
+                }
+            })
         })
         .await?;
     match result {
-        Ok(Activation::Done(new)) => {
-            let cookie = session::session_cookie(&state, &new.token);
-            Ok(see_other(&with_lang("/account", &q), &[cookie]))
+        Ok(Used::SignedIn(new)) => {
+            let cookie = session::session_cookie(state, &new.token);
+            Ok(see_other(&with_lang("/account", q), &[cookie]))
         }
-        Ok(Activation::Refused(state)) => refused(lang, &q, why(&state), purpose),
-        Err(accounts::AccountError::Invalid(faults)) => {
-            code_page(&state, &req, &q, &code, purpose, &faults).await
-        }
-        Err(e) => Err(account_failure(e)),
-    }
-}
-
-#[post("/reset/{code}")]
-async fn reset(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    q: web::Query<LangQuery>,
-    form: web::Form<AccountForm>,
-) -> Result<HttpResponse, AppError> {
-    let lang = page_lang(&req, q.lang.as_deref())?;
-    let code = path.into_inner();
-    let purpose = Purpose::Reset;
-    let (password, confirm) =
-        match code_form_sent(&state, &req, &q, &code, purpose, form.into_inner()).await? {
-            Ok(sent) => sent,
-            Err(answer) => return Ok(answer),
-        };
-    let settings = state.settings.accounts.clone();
-    let rid = request_id(&req);
-    let c2 = code.clone();
-    let result = state
-        .db
-        .run(move |c| {
-            Ok(accounts::reset_by_code(
-                c,
-                &settings,
-                &c2,
-                &password,
-                &confirm,
-                rid.as_deref(),
-            ))
-        })
-        .await?;
-    match result {
-        Ok(accounts::Reset::Done { username, .. }) => message(
+        Ok(Used::PasswordSet(username)) => message(
             lang,
             StatusCode::OK,
             ("密码已设置", "Password set"),
@@ -837,16 +802,40 @@ async fn reset(
                 ),
             },
             Some((
-                with_lang("/login", &q),
+                with_lang("/login", q),
                 lang.pick("前往登录", "Go to sign-in").to_owned(),
             )),
         ),
-        Ok(accounts::Reset::Refused(state)) => refused(lang, &q, why(&state), purpose),
+        Ok(Used::Refused(why)) => refused(lang, q, why, purpose),
         Err(accounts::AccountError::Invalid(faults)) => {
-            code_page(&state, &req, &q, &code, purpose, &faults).await
+            code_page(state, req, q, &code, purpose, &faults).await
         }
         Err(e) => Err(account_failure(e)),
     }
+}
+
+#[post("/activate/{code}")]
+async fn activate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let (code, form) = (path.into_inner(), form.into_inner());
+    use_code(&state, &req, &q, code, Purpose::Activation, form).await
+}
+
+#[post("/reset/{code}")]
+async fn reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<LangQuery>,
+    form: web::Form<AccountForm>,
+) -> Result<HttpResponse, AppError> {
+    let (code, form) = (path.into_inner(), form.into_inner());
+    use_code(&state, &req, &q, code, Purpose::Reset, form).await
 }
 
 /// Registers the account pages.

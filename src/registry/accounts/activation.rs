@@ -1,6 +1,6 @@
 //! Activation of employers: the mailed one-time link or the printed letter code, and
-//! redeeming either into an account. The codes, their mail and their letter serve the
-//! reset of a password too (`reset.rs`).
+//! redeeming either into an account. The codes, their mail, their letter and their use
+//! once (`use_once`) serve the reset of a password too (`reset.rs`).
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::auth::Role;
 use crate::config::AccountSettings;
-use crate::db::accounts::{self as repo, CodeFor, InvitationRow, NewUser};
+use crate::db::accounts::{self as repo, CodeFor, InvitationRow, NewUser, UserRow};
 use crate::db::audit::{self, AuditEntry};
 use crate::db::employers::{self, Employer};
 use crate::db::outbox::{self, NewReminder, ReminderKind};
@@ -436,34 +436,18 @@ pub enum Activation {
     Refused(CodeState),
 }
 
-/// Activates the employer of `code` with the password it chose: its user (username its
-/// USCC, role employer) is created, the code used up, and a session started, in one
-/// transaction, audited. A second use of the same code is refused.
+/// Activates the employer of `chosen.code` with the password it chose: its user
+/// (username its USCC, role employer) is created, the code used up, and a session
+/// started, in one transaction, audited. A second use of the same code is refused.
 pub fn activate(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
-    code: &str,
-    password: &str,
-    confirm: &str,
+    chosen: Chosen<'_>,
     address: &str,
     request_id: Option<&str>,
 ) -> Result<Activation, AccountError> {
-    let now = chrono::Utc::now().naive_utc();
-    let (inv, employer) = match code_state(conn, code, now)? {
-        CodeState::Open(open) => *open,
-        other => return Ok(Activation::Refused(other)),
-    };
-    let hash = chosen_hash(
-        password,
-        confirm,
-        &employer.uscc,
-        settings.password_min_length,
-    )?;
-    crate::db::write_transaction(conn, |c| {
-        let now = chrono::Utc::now().naive_utc();
-        if !repo::use_invitation(c, inv.id, now)? {
-            return Ok(Activation::Refused(CodeState::Spent));
-        }
+    let done = use_once(conn, settings, chosen, |c, open: Opened<'_, Employer>| {
+        let employer = open.subject;
         let name: String = employer.name.chars().take(100).collect();
         let new = NewUser {
             username: &employer.uscc,
@@ -471,31 +455,140 @@ pub fn activate(
             role: Role::Employer.as_str(),
             employer_uscc: Some(&employer.uscc),
             region: None,
-            password_hash: &hash,
+            password_hash: open.hash,
             disabled: false,
-            created_at: now,
-            updated_at: now,
+            created_at: open.now,
+            updated_at: open.now,
         };
+        // Another request made the account first: the code's reason is gone.
         let Some(user) = repo::insert_user(c, &new)? else {
-            return Ok(Activation::Refused(CodeState::Spent));
+            return Ok(None);
         };
-        let actor = principal_of(&user).map(|p| p.actor()).unwrap_or_default();
-        audit::record(
+        let inv = open.invitation;
+        audit_use(
             c,
-            AuditEntry {
-                actor: &actor,
-                action: "user.activate",
-                entity_type: "user",
-                entity_id: &user.username,
-                before: None,
-                after: Some(
-                    json!({"user": audit_view(&user), "channel": inv.channel, "invitation": inv.id}),
-                ),
-                request_id,
-            },
+            &user,
+            "user.activate",
+            json!({"user": audit_view(&user), "channel": inv.channel, "invitation": inv.id}),
+            request_id,
         )?;
-        Ok(Activation::Done(Box::new(start_session(
-            c, &user, settings, now, address, request_id,
-        )?)))
+        Ok(Some(start_session(
+            c, &user, settings, open.now, address, request_id,
+        )?))
+    })?;
+    Ok(match done {
+        Ok(new) => Activation::Done(Box::new(new)),
+        Err(state) => Activation::Refused(state),
     })
+}
+
+/// Where a code stands at a time, with what it opens while open.
+pub(super) type StateOf<T> =
+    fn(&mut AnyConnection, &str, NaiveDateTime) -> Result<CodeState<T>, DbError>;
+
+/// What a one-time code opens: the employer an activation code activates, the user
+/// whose password a reset code resets.
+pub(super) trait CodeSubject: Sized {
+    /// Where a code of this kind stands.
+    const STATE: StateOf<Self>;
+
+    /// The username a password chosen through the code must differ from.
+    fn username(&self) -> &str;
+}
+
+impl CodeSubject for Employer {
+    const STATE: StateOf<Self> = code_state;
+
+    /// The account an activation makes signs in with the USCC.
+    fn username(&self) -> &str {
+        &self.uscc
+    }
+}
+
+/// A one-time code and the password chosen on its page, typed twice.
+#[derive(Debug, Clone, Copy)]
+pub struct Chosen<'a> {
+    /// The code, as typed or linked.
+    pub code: &'a str,
+    /// The new password.
+    pub password: &'a str,
+    /// Its confirmation.
+    pub confirm: &'a str,
+}
+
+/// An open code being used, inside its write transaction.
+pub(super) struct Opened<'a, T> {
+    /// The code's row, already marked used.
+    pub invitation: &'a InvitationRow,
+    /// What it opens.
+    pub subject: &'a T,
+    /// The argon2id hash of the chosen password.
+    pub hash: &'a str,
+    /// The time of the use.
+    pub now: NaiveDateTime,
+}
+
+/// Uses one-time code `chosen.code` once: while it is open, the password is checked,
+/// confirmed and hashed (outside the transaction, which stays short), then in one write
+/// transaction the code is marked used and `write` does what the code is for; an
+/// error of `write` undoes both. A code another request used meanwhile is refused as
+/// spent, and so is one whose reason `write` finds gone (`Ok(None)`: the code stays
+/// used). `Err(state)` says why a code cannot be used.
+pub(super) fn use_once<T: CodeSubject, R>(
+    conn: &mut AnyConnection,
+    settings: &AccountSettings,
+    chosen: Chosen<'_>,
+    write: impl FnOnce(&mut AnyConnection, Opened<'_, T>) -> Result<Option<R>, AccountError>,
+) -> Result<Result<R, CodeState<T>>, AccountError> {
+    let now = chrono::Utc::now().naive_utc();
+    let (inv, subject) = match (T::STATE)(conn, chosen.code, now)? {
+        CodeState::Open(open) => *open,
+        other => return Ok(Err(other)),
+    };
+    let hash = chosen_hash(
+        chosen.password,
+        chosen.confirm,
+        subject.username(),
+        settings.password_min_length,
+    )?;
+    crate::db::write_transaction(conn, |c| {
+        let now = chrono::Utc::now().naive_utc();
+        // The update that marks it used is the check: of two uses at once, one wins.
+        if !repo::use_invitation(c, inv.id, now)? {
+            return Ok(Err(CodeState::Spent));
+        }
+        let opened = Opened {
+            invitation: &inv,
+            subject: &subject,
+            hash: &hash,
+            now,
+        };
+        Ok(write(c, opened)?.ok_or(CodeState::Spent))
+    })
+}
+
+/// Audits the use of a one-time code as `action` on `user`, in the caller's
+/// transaction, by the user itself (the code stood in for its password): never the
+/// code, the password or its hash.
+pub(super) fn audit_use(
+    c: &mut AnyConnection,
+    user: &UserRow,
+    action: &str,
+    after: serde_json::Value,
+    request_id: Option<&str>,
+) -> Result<(), DbError> {
+    let actor = principal_of(user).map(|p| p.actor()).unwrap_or_default();
+    audit::record(
+        c,
+        AuditEntry {
+            actor: &actor,
+            action,
+            entity_type: "user",
+            entity_id: &user.username,
+            before: None,
+            after: Some(after),
+            request_id,
+        },
+    )?;
+    Ok(())
 }

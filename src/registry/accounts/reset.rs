@@ -17,8 +17,8 @@ use crate::db::{AnyConnection, DbError};
 use crate::mail::template::Templates;
 
 use super::activation::LetterKind;
+use super::activation::{audit_use, use_once, Chosen, CodeSubject, Opened, StateOf};
 use super::activation::{code_hash, letter_code, open_code, CodeMail, CodeState, Letter};
-use super::passwords::chosen_hash;
 use super::sessions::random_hex;
 use super::AccountError;
 
@@ -199,55 +199,39 @@ pub enum Reset {
     Refused(CodeState<UserRow>),
 }
 
-/// Sets the password the user of reset code `code` chose, uses the code up and ends
-/// every session of the user, in one transaction, audited as `user.reset_by_link`
+/// Sets the password the user of reset code `chosen.code` chose, uses the code up and
+/// ends every session of the user, in one transaction, audited as `user.reset_by_link`
 /// (never the code or the password). A second use of the same code is refused.
 pub fn reset_by_code(
     conn: &mut AnyConnection,
     settings: &AccountSettings,
-    code: &str,
-    password: &str,
-    confirm: &str,
+    chosen: Chosen<'_>,
     request_id: Option<&str>,
 ) -> Result<Reset, AccountError> {
-    let now = chrono::Utc::now().naive_utc();
-    let (inv, user) = match reset_state(conn, code, now)? {
-        CodeState::Open(open) => *open,
-        other => return Ok(Reset::Refused(other)),
-    };
-    let hash = chosen_hash(
-        password,
-        confirm,
-        &user.username,
-        settings.password_min_length,
-    )?;
-    crate::db::write_transaction(conn, |c| {
-        let now = chrono::Utc::now().naive_utc();
-        if !repo::use_invitation(c, inv.id, now)? {
-            return Ok(Reset::Refused(CodeState::Spent));
-        }
-        repo::set_password_hash(c, user.id, &hash, now)?;
+    let done = use_once(conn, settings, chosen, |c, open: Opened<'_, UserRow>| {
+        let user = open.subject;
+        repo::set_password_hash(c, user.id, open.hash, open.now)?;
         let ended = repo::delete_sessions_of(c, user.id, None)?;
-        let actor = super::users::principal_of(&user)
-            .map(|p| p.actor())
-            .unwrap_or_default();
-        audit::record(
+        let inv = open.invitation;
+        audit_use(
             c,
-            AuditEntry {
-                actor: &actor,
-                action: "user.reset_by_link",
-                entity_type: "user",
-                entity_id: &user.username,
-                before: None,
-                after: Some(json!({
-                    "channel": inv.channel, "code": inv.id, "sessions_ended": ended,
-                })),
-                request_id,
-            },
+            user,
+            "user.reset_by_link",
+            json!({"channel": inv.channel, "code": inv.id, "sessions_ended": ended}),
+            request_id,
         )?;
-        Ok(Reset::Done {
+        Ok(Some(Reset::Done {
             username: user.username.clone(),
             sessions_ended: ended,
-        })
-    })
+        }))
+    })?;
+    Ok(done.unwrap_or_else(Reset::Refused))
+}
+
+impl CodeSubject for UserRow {
+    const STATE: StateOf<Self> = reset_state;
+
+    fn username(&self) -> &str {
+        &self.username
+    }
 }

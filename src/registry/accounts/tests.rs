@@ -13,6 +13,15 @@ use crate::secret::ServerSecret;
 use super::*;
 use crate::db::test_support::{employer, temp_db};
 
+/// The form of a one-time code's page.
+fn chosen<'a>(code: &'a str, password: &'a str, confirm: &'a str) -> Chosen<'a> {
+    Chosen {
+        code,
+        password,
+        confirm,
+    }
+}
+
 fn settings() -> AccountSettings {
     crate::config::Settings::load_from(None, Vec::new())
         .expect("defaults")
@@ -243,34 +252,17 @@ fn a_letter_code_activates_once_and_is_typed_forgivingly() {
     assert!(text.contains("https://levy.example.gov.cn/activate") && text.contains(&letter.code));
     let typed = letter.code.to_lowercase().replace('-', " ");
     assert!(matches!(
-        activate(&mut c, &s, &typed, "short", "short", "::1", None),
+        activate(&mut c, &s, chosen(&typed, "short", "short"), "::1", None),
         Err(AccountError::Invalid(_))
     ));
-    let done = activate(
-        &mut c,
-        &s,
-        &typed,
-        "our own passphrase",
-        "our own passphrase",
-        "::1",
-        None,
-    )
-    .unwrap();
+    let pw = "our own passphrase";
+    let done = activate(&mut c, &s, chosen(&typed, pw, pw), "::1", None).unwrap();
     let Activation::Done(new) = done else {
         panic!("activates: {done:?}");
     };
     assert_eq!(new.user.username, uscc);
     assert_eq!(new.user.employer_uscc.as_deref(), Some(uscc));
-    let again = activate(
-        &mut c,
-        &s,
-        &letter.code,
-        "our own passphrase",
-        "our own passphrase",
-        "::1",
-        None,
-    )
-    .unwrap();
+    let again = activate(&mut c, &s, chosen(&letter.code, pw, pw), "::1", None).unwrap();
     assert!(
         matches!(again, Activation::Refused(CodeState::Spent)),
         "{again:?}"
@@ -321,12 +313,12 @@ fn a_reset_code_is_its_users_only_and_replaced_by_a_newer_one() {
     ));
     let pw = "a second passphrase";
     assert!(matches!(
-        reset_by_code(&mut c, &s, &second.code, pw, "another one", None),
+        reset_by_code(&mut c, &s, chosen(&second.code, pw, "another one"), None),
         Err(AccountError::Invalid(_))
     ));
-    let done = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
+    let done = reset_by_code(&mut c, &s, chosen(&second.code, pw, pw), None).unwrap();
     assert!(matches!(done, Reset::Done { .. }), "{done:?}");
-    let again = reset_by_code(&mut c, &s, &second.code, pw, pw, None).unwrap();
+    let again = reset_by_code(&mut c, &s, chosen(&second.code, pw, pw), None).unwrap();
     assert!(
         matches!(again, Reset::Refused(CodeState::Spent)),
         "{again:?}"

@@ -23,6 +23,7 @@ mod funds;
 mod impact;
 mod my;
 mod officers;
+mod reset;
 mod tax;
 
 const AXE: &str = include_str!("vendor/axe.min.js");
@@ -171,6 +172,21 @@ impl Browser {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{name}-{width}.png")), png).unwrap();
         c.set_window_size(width, 900).await.unwrap();
+    }
+
+    /// The page shown, as it is (not loaded again: it may be the answer to a form),
+    /// checked at 1280 and 390 px for sideways scrolling and with axe-core, and
+    /// photographed at both widths.
+    pub(super) async fn check(&self, name: &str) {
+        self.width(1280).await;
+        self.fits(name).await;
+        self.axe(name).await;
+        self.shoot(name, 1280).await;
+        self.width(390).await;
+        self.fits(&format!("{name} at 390 px")).await;
+        self.axe(&format!("{name} at 390 px")).await;
+        self.shoot(name, 390).await;
+        self.width(1280).await;
     }
 
     pub(super) async fn fill(&self, name: &str, value: &str) {
