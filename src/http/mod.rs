@@ -69,6 +69,8 @@ pub struct AppState {
     pub secrets: Arc<SecretStore>,
     /// Today's date for the business rules (the system's in China; a test's own).
     pub clock: Clock,
+    /// The violator lists being decided again off the request.
+    pub violator_refreshes: Arc<crate::registry::violator_list::Refreshes>,
 }
 
 impl AppState {
@@ -365,6 +367,7 @@ impl Application {
             book,
             secrets,
             clock,
+            violator_refreshes: Arc::default(),
         });
         let observer = observer.map(web::Data::new);
         let mut server = HttpServer::new(move || {
