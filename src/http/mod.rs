@@ -71,6 +71,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The violator lists being decided again off the request.
     pub violator_refreshes: Arc<crate::registry::violator_list::Refreshes>,
+    /// The tax overviews reckoned, kept per date and state of the register.
+    pub overviews: Arc<crate::registry::collection::KeptOverviews>,
 }
 
 impl AppState {
@@ -368,6 +370,7 @@ impl Application {
             secrets,
             clock,
             violator_refreshes: Arc::default(),
+            overviews: Arc::default(),
         });
         let observer = observer.map(web::Data::new);
         let mut server = HttpServer::new(move || {
