@@ -256,7 +256,9 @@ at 1,000,000 employers.
 
 The first page of each officers' list under wrk ({conns} connections, {duration} after 3 s
 of warm-up) with the signed-in session cookie; "first" is one request alone before wrk
-(the inspector's decides the violator list when the register changed since the last).
+(the inspector's decides the violator list when none is kept yet for the year and
+date, `/tax` reckons its figures when none are kept for the day; after a write both
+answer what is kept while the new one is made in the background).
 `inspector-page-21` is the page reached by following "next" twenty times (its keyset
 cursor in the URL). Target: p99 ≤ 100 ms.
 
