@@ -345,3 +345,54 @@ pub fn count_rows(conn: &mut AnyConnection, list: i64, f: &EntryFilter) -> Resul
     .first(conn)?;
     Ok(total.unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes_ago: i64, now: NaiveDateTime) -> NaiveDateTime {
+        now - chrono::Duration::minutes(minutes_ago)
+    }
+
+    #[test]
+    fn a_replaced_list_stays_until_its_replacement_began_the_grace_ago() {
+        let (_dir, db) = crate::db::test_support::temp_db();
+        let mut c = db.conn().expect("conn");
+        let now = chrono::Utc::now().naive_utc();
+        let (year, day) = (
+            2025,
+            NaiveDate::from_ymd_opt(2026, 1, 30).unwrap_or_default(),
+        );
+        let other = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap_or_default();
+        let list = |c: &mut AnyConnection, d: NaiveDate, stamp: &str, ago: i64, done: bool| {
+            let id = start(c, year, d, stamp, at(ago, now)).expect("start");
+            if done {
+                finish(c, id, 0).expect("finish");
+            }
+            id
+        };
+        // Oldest first: replaced by one begun 30 minutes ago, replaced by one begun
+        // 5 minutes ago, replaced by the one just decided.
+        let first = list(&mut c, day, "s1", 60, true);
+        let second = list(&mut c, day, "s2", 30, true);
+        let third = list(&mut c, day, "s3", 5, true);
+        let dead = list(&mut c, day, "s3", 20, false);
+        let young = list(&mut c, day, "s4", 2, false);
+        let old_day = list(&mut c, other, "s0", 60 * 25, true);
+        let other_day = list(&mut c, other, "s1", 50, true);
+        let keep = list(&mut c, day, "s4", 0, true);
+        let gone = prune(&mut c, keep, now, chrono::Duration::minutes(10)).expect("prune");
+        let left: Vec<i64> = violator_lists::table
+            .select(violator_lists::id)
+            .order(violator_lists::id)
+            .load(&mut c)
+            .expect("lists");
+        // `first` was replaced by `second` 30 minutes ago; `second` by `third` only 5
+        // minutes ago, so a reader of it has time yet; the unfinished build of 20
+        // minutes ago is dead, the one of 2 minutes ago may still be running; another
+        // date's list stays while younger than a day.
+        assert_eq!(gone, 3);
+        assert_eq!(left, vec![second, third, young, other_day, keep]);
+        assert!(![first, dead, old_day].iter().any(|id| left.contains(id)));
+    }
+}
