@@ -432,3 +432,23 @@ pub fn arrears(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_reckoning_again_at_a_time_per_overview() {
+        let kept = Arc::new(KeptOverviews::default());
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        let first = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(first.is_some());
+        let again = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(again.is_none(), "one at a time");
+        let county = OverviewRefresh::claim(&kept, 2025, "411202", day, SurchargeFrom::DueDate);
+        assert!(county.is_some(), "another scope is another overview");
+        drop(first);
+        let after = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(after.is_some(), "released when done");
+    }
+}

@@ -365,3 +365,28 @@ pub fn for_each_row(
         Ok(true)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_refresh_at_a_time_per_year_and_date() {
+        let running = Arc::new(Refreshes::default());
+        let day = NaiveDate::from_ymd_opt(2026, 1, 30).unwrap_or_default();
+        let first = Refresh::claim(&running, 2025, day);
+        assert!(first.is_some());
+        assert!(
+            Refresh::claim(&running, 2025, day).is_none(),
+            "one at a time"
+        );
+        assert!(Refresh::claim(&running, 2025, day.succ_opt().unwrap_or(day)).is_some());
+        // Another database's service state claims on its own.
+        assert!(Refresh::claim(&Arc::default(), 2025, day).is_some());
+        drop(first);
+        assert!(
+            Refresh::claim(&running, 2025, day).is_some(),
+            "released when done"
+        );
+    }
+}
