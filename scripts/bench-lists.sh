@@ -9,8 +9,9 @@
 #      (/usr/bin/time -v on a server started for this alone);
 #   2. p50/p99 under wrk of the first page of every officers' list, with the signed-in
 #      session cookie: /inspector, /federation, /tax/roll, /tax/arrears, /admin/audit
-#      (and a later /inspector page by its keyset cursor), after one request that is
-#      timed alone (the inspector's decides the list when the register changed);
+#      (and a later /inspector page by its keyset cursor), and the tax overview /tax
+#      (the region's figures by county), after one request that is timed alone (the
+#      inspector's decides the list when none is stored yet);
 #   3. the query plans of one inspector page (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE).
 # The figures go into the "Lists" section of BENCHMARKS.md.
 #
@@ -155,6 +156,7 @@ page_bench() { # backend
         "federation|$fed|$BASE/federation?levy_year=$YEAR" \
         "tax-roll|$tax|$BASE/tax/roll?levy_year=$YEAR" \
         "tax-arrears|$tax|$BASE/tax/arrears?levy_year=$YEAR" \
+        "tax-overview|$tax|$BASE/tax?levy_year=$YEAR" \
         "admin-audit|$root|$BASE/admin/audit"; do
         IFS='|' read -r name cookie url <<<"$spec"
         local status t0
@@ -254,7 +256,9 @@ at 1,000,000 employers.
 
 The first page of each officers' list under wrk ({conns} connections, {duration} after 3 s
 of warm-up) with the signed-in session cookie; "first" is one request alone before wrk
-(the inspector's decides the violator list when the register changed since the last).
+(the inspector's decides the violator list when none is kept yet for the year and
+date, `/tax` reckons its figures when none are kept for the day; after a write both
+answer what is kept while the new one is made in the background).
 `inspector-page-21` is the page reached by following "next" twenty times (its keyset
 cursor in the URL). Target: p99 ≤ 100 ms.
 

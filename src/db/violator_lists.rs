@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, max, sql, sum};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use std::collections::HashSet;
 
 use super::schema::{
     assessments, audit_log, certificate_resolutions, declaration_versions, employers,
@@ -80,6 +81,27 @@ pub fn find(
         .first::<Option<i64>>(conn)?)
 }
 
+/// The newest complete list of `levy_year` on `as_of`, whatever its stamp: its id,
+/// stamp and when its build began (the register it read is the one of that moment).
+pub fn newest(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    as_of: NaiveDate,
+) -> Result<Option<(i64, String, NaiveDateTime)>, DbError> {
+    Ok(violator_lists::table
+        .filter(violator_lists::levy_year.eq(levy_year))
+        .filter(violator_lists::as_of.eq(as_of))
+        .filter(violator_lists::complete.eq(true))
+        .order(violator_lists::id.desc())
+        .select((
+            violator_lists::id,
+            violator_lists::stamp,
+            violator_lists::built_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 /// True while list `id` is stored (a newer one may have replaced it).
 pub fn exists(conn: &mut AnyConnection, id: i64) -> Result<bool, DbError> {
     Ok(violator_lists::table
@@ -131,27 +153,43 @@ pub fn finish(conn: &mut AnyConnection, id: i64, entries: i64) -> Result<(), DbE
     Ok(())
 }
 
-/// Removes the lists other than `keep` that no reader can want: built more than
-/// `grace` before `now` (a download may still be reading one younger), and decided on
-/// another stamp, never completed, or built more than a day ago. Returns how many.
+/// Removes the lists other than `keep` that no reader can want, and returns how many:
+/// a list replaced by a newer complete one of the same levy year and date begun more
+/// than `grace` before `now` (a page or a download may still be reading the one it
+/// replaced: pages answer from the newest complete list while the next is decided), a
+/// list never completed and begun more than `grace` ago, and any list begun more than a
+/// day ago.
 pub fn prune(
     conn: &mut AnyConnection,
     keep: i64,
-    stamp: &str,
     now: NaiveDateTime,
     grace: chrono::Duration,
 ) -> Result<usize, DbError> {
-    let old: Vec<i64> = violator_lists::table
-        .filter(violator_lists::id.ne(keep))
-        .filter(violator_lists::built_at.lt(now - grace))
-        .filter(
-            violator_lists::stamp
-                .ne(stamp)
-                .or(violator_lists::complete.eq(false))
-                .or(violator_lists::built_at.lt(now - chrono::Duration::days(1))),
-        )
-        .select(violator_lists::id)
+    let lists: Vec<(i64, i32, NaiveDate, bool, NaiveDateTime)> = violator_lists::table
+        .select((
+            violator_lists::id,
+            violator_lists::levy_year,
+            violator_lists::as_of,
+            violator_lists::complete,
+            violator_lists::built_at,
+        ))
+        .order(violator_lists::id.desc())
         .load(conn)?;
+    let (settled, day) = (now - grace, now - chrono::Duration::days(1));
+    // Newest first: once a complete list of a year and date begun before `settled` is
+    // seen, every older one of that year and date has been replaced long enough.
+    let mut replaced: HashSet<(i32, NaiveDate)> = HashSet::new();
+    let mut old = Vec::new();
+    for (id, levy_year, as_of, complete, begun) in lists {
+        let key = (levy_year, as_of);
+        if id != keep && (begun < day || (!complete && begun < settled) || replaced.contains(&key))
+        {
+            old.push(id);
+        }
+        if complete && begun < settled {
+            replaced.insert(key);
+        }
+    }
     for id in &old {
         diesel::delete(violator_entries::table.filter(violator_entries::list_id.eq(id)))
             .execute(conn)?;
@@ -306,4 +344,55 @@ pub fn count_rows(conn: &mut AnyConnection, list: i64, f: &EntryFilter) -> Resul
     )
     .first(conn)?;
     Ok(total.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes_ago: i64, now: NaiveDateTime) -> NaiveDateTime {
+        now - chrono::Duration::minutes(minutes_ago)
+    }
+
+    #[test]
+    fn a_replaced_list_stays_until_its_replacement_began_the_grace_ago() {
+        let (_dir, db) = crate::db::test_support::temp_db();
+        let mut c = db.conn().expect("conn");
+        let now = chrono::Utc::now().naive_utc();
+        let (year, day) = (
+            2025,
+            NaiveDate::from_ymd_opt(2026, 1, 30).unwrap_or_default(),
+        );
+        let other = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap_or_default();
+        let list = |c: &mut AnyConnection, d: NaiveDate, stamp: &str, ago: i64, done: bool| {
+            let id = start(c, year, d, stamp, at(ago, now)).expect("start");
+            if done {
+                finish(c, id, 0).expect("finish");
+            }
+            id
+        };
+        // Oldest first: replaced by one begun 30 minutes ago, replaced by one begun
+        // 5 minutes ago, replaced by the one just decided.
+        let first = list(&mut c, day, "s1", 60, true);
+        let second = list(&mut c, day, "s2", 30, true);
+        let third = list(&mut c, day, "s3", 5, true);
+        let dead = list(&mut c, day, "s3", 20, false);
+        let young = list(&mut c, day, "s4", 2, false);
+        let old_day = list(&mut c, other, "s0", 60 * 25, true);
+        let other_day = list(&mut c, other, "s1", 50, true);
+        let keep = list(&mut c, day, "s4", 0, true);
+        let gone = prune(&mut c, keep, now, chrono::Duration::minutes(10)).expect("prune");
+        let left: Vec<i64> = violator_lists::table
+            .select(violator_lists::id)
+            .order(violator_lists::id)
+            .load(&mut c)
+            .expect("lists");
+        // `first` was replaced by `second` 30 minutes ago; `second` by `third` only 5
+        // minutes ago, so a reader of it has time yet; the unfinished build of 20
+        // minutes ago is dead, the one of 2 minutes ago may still be running; another
+        // date's list stays while younger than a day.
+        assert_eq!(gone, 3);
+        assert_eq!(left, vec![second, third, young, other_day, keep]);
+        assert!(![first, dead, old_day].iter().any(|id| left.contains(id)));
+    }
 }

@@ -274,6 +274,24 @@ impl AppState {
             .await?
             .map_err(Into::into)
     }
+
+    /// Runs `work` on a connection of the blocking pool without waiting for it: work a
+    /// request begins for the requests after it (a stale list decided again). Nobody
+    /// awaits the answer, so a failure is logged under `what`.
+    pub fn in_background<F>(&self, what: &'static str, work: F)
+    where
+        F: FnOnce(&mut crate::db::AnyConnection, &AppState) -> Result<(), crate::db::DbError>
+            + Send
+            + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let done = state.db.conn().and_then(|mut c| work(&mut c, &state));
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "{what} failed in the background");
+            }
+        });
+    }
 }
 
 #[cfg(test)]

@@ -71,6 +71,10 @@ pub struct AppState {
     pub clock: Clock,
     /// The pages' region select, made once from `book`.
     pub regions: Arc<site::RegionMenu>,
+    /// The violator lists being decided again off the request.
+    pub violator_refreshes: Arc<crate::registry::violator_list::Refreshes>,
+    /// The tax overviews reckoned, kept per date and state of the register.
+    pub overviews: Arc<crate::registry::collection::KeptOverviews>,
 }
 
 impl AppState {
@@ -372,6 +376,8 @@ impl Application {
             book,
             secrets,
             clock,
+            violator_refreshes: Arc::default(),
+            overviews: Arc::default(),
         });
         let observer = observer.map(web::Data::new);
         let mut server = HttpServer::new(move || {

@@ -1,10 +1,12 @@
 //! What the tax bureau's pages read across employers: the levy year at a glance by
 //! county (counts and sums as SQL aggregates, the surcharge reckoned chunk by chunk),
-//! the levy roll filtered and paged by key, and the arrears list.
+//! kept per date and state of the register ([`kept_overview`]); the levy roll filtered
+//! and paged by key, and the arrears list.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::config::SurchargeFrom;
 use crate::db::assessments::{snapshot_json, RollRaw};
@@ -221,6 +223,137 @@ pub fn overview(
     Ok(o)
 }
 
+/// What an overview is reckoned for: levy year, region prefix, as-of date, trigger.
+type OverviewKey = (i32, String, NaiveDate, &'static str);
+
+/// An overview reckoned and kept, with the register's stamp when its reckoning began.
+struct KeptOverview {
+    stamp: String,
+    begun: NaiveDateTime,
+    figures: Overview,
+}
+
+/// At most this many overviews are kept in a process (a few county lines each).
+const KEPT_MAX: usize = 256;
+
+/// The overviews of one database reckoned in this process, for the day they were asked
+/// for, and those being reckoned again (docs/architecture.md, "The tax overview"); the
+/// service keeps one in its state.
+#[derive(Default)]
+pub struct KeptOverviews {
+    kept: Mutex<BTreeMap<OverviewKey, KeptOverview>>,
+    refreshing: Mutex<BTreeSet<OverviewKey>>,
+}
+
+fn key_of(levy_year: i32, region_prefix: &str, as_of: NaiveDate, t: SurchargeFrom) -> OverviewKey {
+    (levy_year, region_prefix.to_owned(), as_of, t.as_str())
+}
+
+/// The [`overview`] as kept: reckoned on the register as it is now, or, when a write
+/// came since it was reckoned, the kept one with the time its reckoning began (UTC), so
+/// that the caller answers at once and has it reckoned again ([`OverviewRefresh`]).
+/// Reckoned here, on the request, only when none is kept for that date. The register's
+/// state is the violator list's stamp, which covers every table the overview reads.
+pub fn kept_overview(
+    conn: &mut AnyConnection,
+    kept: &KeptOverviews,
+    levy_year: i32,
+    region_prefix: &str,
+    as_of: NaiveDate,
+    trigger: SurchargeFrom,
+) -> Result<(Overview, Option<NaiveDateTime>), DbError> {
+    let stamp = crate::db::violator_lists::stamp(conn)?;
+    let key = key_of(levy_year, region_prefix, as_of, trigger);
+    if let Some(k) = kept
+        .kept
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        let stale = (k.stamp != stamp).then_some(k.begun);
+        return Ok((k.figures.clone(), stale));
+    }
+    Ok((reckon_and_keep(conn, kept, key, trigger, stamp)?, None))
+}
+
+/// Reckons the overview of `key` on the register of `stamp` (read before) and keeps it,
+/// unless one begun later was kept meanwhile.
+fn reckon_and_keep(
+    conn: &mut AnyConnection,
+    kept: &KeptOverviews,
+    key: OverviewKey,
+    trigger: SurchargeFrom,
+    stamp: String,
+) -> Result<Overview, DbError> {
+    let begun = chrono::Utc::now().naive_utc();
+    let figures = overview(conn, key.0, &key.1, key.2, trigger)?;
+    let mut kept = kept.kept.lock().unwrap_or_else(PoisonError::into_inner);
+    // Another day's figures are asked for no more once a later day's are.
+    kept.retain(|k, _| k.2 >= key.2);
+    if kept.len() >= KEPT_MAX {
+        kept.clear();
+    }
+    if kept.get(&key).is_none_or(|k| k.begun <= begun) {
+        kept.insert(
+            key,
+            KeptOverview {
+                stamp,
+                begun,
+                figures: figures.clone(),
+            },
+        );
+    }
+    Ok(figures)
+}
+
+/// The claim of reckoning one kept overview again, held by one caller at a time;
+/// released when dropped.
+pub struct OverviewRefresh {
+    kept: Arc<KeptOverviews>,
+    key: OverviewKey,
+    trigger: SurchargeFrom,
+}
+
+impl OverviewRefresh {
+    /// The claim for the overview of `levy_year` under `region_prefix` on `as_of` in
+    /// `kept`, or `None` while another holds it.
+    pub fn claim(
+        kept: &Arc<KeptOverviews>,
+        levy_year: i32,
+        region_prefix: &str,
+        as_of: NaiveDate,
+        trigger: SurchargeFrom,
+    ) -> Option<OverviewRefresh> {
+        let key = key_of(levy_year, region_prefix, as_of, trigger);
+        let mut running = kept
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        running.insert(key.clone()).then(|| OverviewRefresh {
+            kept: kept.clone(),
+            key,
+            trigger,
+        })
+    }
+
+    /// Reckons the overview on the register as it is now and keeps it, then releases
+    /// the claim.
+    pub fn run(self, conn: &mut AnyConnection) -> Result<(), DbError> {
+        let stamp = crate::db::violator_lists::stamp(conn)?;
+        reckon_and_keep(conn, &self.kept, self.key.clone(), self.trigger, stamp).map(|_| ())
+    }
+}
+
+impl Drop for OverviewRefresh {
+    fn drop(&mut self) {
+        self.kept
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
 /// One page of the levy roll by key: the rows after USCC `after` that `filter` keeps,
 /// at most `limit`, and the key of the next page when there is one.
 pub fn roll_rows(
@@ -297,5 +430,25 @@ pub fn arrears(
                 found.push(r);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_reckoning_again_at_a_time_per_overview() {
+        let kept = Arc::new(KeptOverviews::default());
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        let first = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(first.is_some());
+        let again = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(again.is_none(), "one at a time");
+        let county = OverviewRefresh::claim(&kept, 2025, "411202", day, SurchargeFrom::DueDate);
+        assert!(county.is_some(), "another scope is another overview");
+        drop(first);
+        let after = OverviewRefresh::claim(&kept, 2025, "4112", day, SurchargeFrom::DueDate);
+        assert!(after.is_some(), "released when done");
     }
 }

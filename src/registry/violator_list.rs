@@ -6,12 +6,15 @@
 //!
 //! [`current`] finds the list a request needs or decides it (with
 //! [`violations::for_each_chunk`], the same checks as ever), chunk by chunk into the
-//! table; [`page`] and [`for_each`] read it under filters the database applies.
+//! table; [`newest`] finds the newest list decided, current or not, for a page that
+//! answers from it while a [`Refresh`] decides the next; [`page`] and [`for_each`] read
+//! it under filters the database applies.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::sync::{Mutex, PoisonError};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::violations::{self, ViolationKind, ViolationRow};
 use crate::db::violator_lists::{self as db_l, EntryFilter, EntryRow, NewEntry};
@@ -22,7 +25,7 @@ use crate::domain::{EmployerKind, PolicyProvider};
 /// Entries read per query when walking a list.
 const WALK_CHUNK: i64 = 500;
 
-/// How long a replaced list is kept for the downloads still reading it.
+/// How long a replaced list is kept for the pages and downloads still reading it.
 const GRACE_MINUTES: i64 = 10;
 
 /// One build at a time in this process: a second request for a list being decided waits
@@ -82,6 +85,76 @@ pub fn current(
     build(conn, book, levy_year, as_of, &stamp)
 }
 
+/// The newest list of a levy year and date that is stored complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Newest {
+    /// Decided on the register as it is now.
+    Current(i64),
+    /// Decided on the register as it was when its build began (UTC); a write since has
+    /// made it stale.
+    Stale(i64, NaiveDateTime),
+    /// None stored yet.
+    Missing,
+}
+
+/// The newest list of `levy_year` judged on `as_of` that is stored, and whether the
+/// register changed since it was decided; nothing is decided here.
+pub fn newest(
+    conn: &mut AnyConnection,
+    levy_year: i32,
+    as_of: NaiveDate,
+) -> Result<Newest, DbError> {
+    let stamp = db_l::stamp(conn)?;
+    Ok(match db_l::newest(conn, levy_year, as_of)? {
+        Some((id, s, _)) if s == stamp => Newest::Current(id),
+        Some((id, _, begun)) => Newest::Stale(id, begun),
+        None => Newest::Missing,
+    })
+}
+
+/// The levy years and dates whose list a [`Refresh`] of one database is deciding (the
+/// service keeps one in its state).
+#[derive(Debug, Default)]
+pub struct Refreshes(Mutex<BTreeSet<(i32, NaiveDate)>>);
+
+/// The claim of deciding the list of one levy year and date again, held by one caller
+/// at a time: pages that answer from a stale list each ask for one, and only the first
+/// while none is running gets it. Released when dropped.
+#[derive(Debug)]
+pub struct Refresh {
+    running: Arc<Refreshes>,
+    key: (i32, NaiveDate),
+}
+
+impl Refresh {
+    /// The claim for `levy_year` on `as_of` among `running`, or `None` while another
+    /// holds it.
+    pub fn claim(running: &Arc<Refreshes>, levy_year: i32, as_of: NaiveDate) -> Option<Refresh> {
+        let key = (levy_year, as_of);
+        let mut set = running.0.lock().unwrap_or_else(PoisonError::into_inner);
+        set.insert(key).then(|| Refresh {
+            running: running.clone(),
+            key,
+        })
+    }
+
+    /// Decides the list as [`current`] does (one build at a time, the stamp read again
+    /// under the lock), then releases the claim.
+    pub fn run(self, conn: &mut AnyConnection, book: &dyn PolicyProvider) -> Result<i64, DbError> {
+        current(conn, book, self.key.0, self.key.1)
+    }
+}
+
+impl Drop for Refresh {
+    fn drop(&mut self) {
+        self.running
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.key);
+    }
+}
+
 /// Decides the list into the table. The stamp was read before the first employer: a
 /// write during the build makes a newer stamp, so this list is then decided again.
 fn build(
@@ -104,13 +177,7 @@ fn build(
         crate::db::write_transaction(c, |t| db_l::insert(t, &news))
     })?;
     db_l::finish(conn, id, entries)?;
-    let gone = db_l::prune(
-        conn,
-        id,
-        stamp,
-        now,
-        chrono::Duration::minutes(GRACE_MINUTES),
-    )?;
+    let gone = db_l::prune(conn, id, now, chrono::Duration::minutes(GRACE_MINUTES))?;
     tracing::info!(levy_year, %as_of, entries, replaced = gone, "violator list decided");
     Ok(id)
 }
@@ -297,4 +364,29 @@ pub fn for_each_row(
         }
         Ok(true)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_refresh_at_a_time_per_year_and_date() {
+        let running = Arc::new(Refreshes::default());
+        let day = NaiveDate::from_ymd_opt(2026, 1, 30).unwrap_or_default();
+        let first = Refresh::claim(&running, 2025, day);
+        assert!(first.is_some());
+        assert!(
+            Refresh::claim(&running, 2025, day).is_none(),
+            "one at a time"
+        );
+        assert!(Refresh::claim(&running, 2025, day.succ_opt().unwrap_or(day)).is_some());
+        // Another database's service state claims on its own.
+        assert!(Refresh::claim(&Arc::default(), 2025, day).is_some());
+        drop(first);
+        assert!(
+            Refresh::claim(&running, 2025, day).is_some(),
+            "released when done"
+        );
+    }
 }

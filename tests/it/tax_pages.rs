@@ -824,3 +824,168 @@ async fn the_roll_and_the_arrears_walked_in_small_pages_are_each_whole_once() {
         "every debtor once, the one that paid passed over"
     );
 }
+
+/// The figures of the overview's lines: the region code (the total's is empty) and the
+/// ten cells (six counts, four sums), as shown.
+fn overview_lines(html: &str) -> Vec<(String, Vec<String>)> {
+    let table = &html[html.find("<tbody>").unwrap()..html.find("</tfoot>").unwrap()];
+    table
+        .split("<tr")
+        .skip(1)
+        .map(|row| {
+            let head = row.split("</th>").next().unwrap_or_default();
+            let label = head.rsplit('>').next().unwrap_or_default();
+            let code: String = label.chars().take_while(char::is_ascii_digit).collect();
+            let cells = row
+                .split("<td class=\"n\"")
+                .skip(1)
+                .map(|c| {
+                    let c = &c[c.find('>').unwrap() + 1..];
+                    c[..c.find("</td>").unwrap()].to_owned()
+                })
+                .collect();
+            (code, cells)
+        })
+        .collect()
+}
+
+/// The overview's lines as the employers' statements on `as_of` add up: per county and
+/// the total (code ""), registered, assessed, payable, paid, surcharge, outstanding.
+async fn statements_summed(app: &TestApp, as_of: &str) -> Vec<(String, Vec<String>)> {
+    use quota_levy::db::schema::employers;
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+    let pool = app.pool();
+    let all: Vec<(String, String)> = {
+        let mut c = pool.conn().unwrap();
+        employers::table
+            .select((employers::uscc, employers::region))
+            .load(&mut *c)
+            .unwrap()
+    };
+    let tax = app.tax(None).await;
+    let dec = |v: &Value, k: &str| v[k].as_str().unwrap().parse::<Decimal>().unwrap();
+    let mut sums: BTreeMap<String, (i64, i64, [Decimal; 4])> = BTreeMap::new();
+    for (uscc, region) in all {
+        let path = format!("/api/v1/employers/{uscc}/statements/2025?as_of={as_of}");
+        let (s, v) = app.call(Method::GET, &path, Some(&tax), None).await;
+        assert_eq!(s, 200, "{v}");
+        let paid: Decimal = v["payments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| dec(p, "amount"))
+            .sum();
+        let one = [
+            dec(&v, "principal"),
+            paid,
+            dec(&v, "surcharge"),
+            dec(&v, "outstanding"),
+        ];
+        for key in [region, String::new()] {
+            let e = sums.entry(key).or_default();
+            e.0 += 1;
+            e.1 += i64::from(v["assessed"].as_bool().unwrap());
+            for (t, x) in e.2.iter_mut().zip(one) {
+                *t += x;
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(k, (registered, assessed, m))| {
+            let mut cells = vec![registered.to_string(), assessed.to_string()];
+            cells.extend(
+                m.iter()
+                    .map(|d| quota_levy::domain::money::format_money(*d)),
+            );
+            (k, cells)
+        })
+        .collect()
+}
+
+/// The overview's lines cut to what [`statements_summed`] adds up, in its order.
+fn shown(html: &str) -> Vec<(String, Vec<String>)> {
+    let mut lines: Vec<(String, Vec<String>)> = overview_lines(html)
+        .into_iter()
+        .map(|(k, c)| {
+            // The page: payable, paid, outstanding, surcharge.
+            let cells = [0, 3, 6, 7, 9, 8].map(|i| c[i].clone()).to_vec();
+            (k, cells)
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[tokio::test]
+async fn the_overview_is_the_sum_of_the_statements_and_follows_the_register() {
+    let app = spawn_app_with(&PAYEE).await;
+    app.clock.set(d("2026-03-01"));
+    crate::helpers::violators::assessed_region(&app, 40, 17).await;
+    person(&app, "tax1", Role::Tax, None, Some("411200")).await;
+    let web = sign_in(&app, "tax1").await;
+    let tax = app.tax(None).await;
+    let stale_zh = |h: &str| h.contains("数字按 ") && h.contains(" 的登记情况计算，正在更新");
+    let stale_en =
+        |h: &str| h.contains("Reckoned on the register as of ") && h.contains("being updated");
+    let path = "/tax?levy_year=2025";
+
+    let (s, html) = text(web.get(path).await).await;
+    assert_eq!(s, 200);
+    assert!(!stale_zh(&html), "{html}");
+    let before = statements_summed(&app, "2026-03-01").await;
+    assert!(before.len() > 2, "several counties: {before:?}");
+    assert!(
+        before.iter().all(|(_, c)| c[4] != "0.00"),
+        "a surcharge runs everywhere: {before:?}"
+    );
+    assert_eq!(shown(&html), before, "{html}");
+
+    // A payment: the next overview answers at once with the figures kept, and says so.
+    let pay = |key: &'static str, uscc: String| {
+        let (app, tax) = (&app, &tax);
+        async move {
+            let r = app
+                .client
+                .post(app.url(&format!("/api/v1/employers/{uscc}/payments/2025")))
+                .bearer_auth(tax)
+                .header("Idempotency-Key", key)
+                .json(&json!({"amount": "1000.00", "paid_on": "2026-02-10", "reference": "ICBC-0009"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        }
+    };
+    let debtors: Vec<String> = {
+        use quota_levy::db::schema::{assessments, employers};
+        let pool = app.pool();
+        let mut c = pool.conn().unwrap();
+        employers::table
+            .inner_join(assessments::table.on(assessments::employer_id.eq(employers::id)))
+            .filter(assessments::is_current.eq(true))
+            .filter(assessments::payable_fen.gt(200_000))
+            .select(employers::uscc)
+            .order(employers::uscc)
+            .limit(2)
+            .load(&mut *c)
+            .unwrap()
+    };
+    pay("overview-1", debtors[0].clone()).await;
+    let (_, html) = text(web.get(path).await).await;
+    assert!(stale_zh(&html), "{html}");
+    assert_eq!(shown(&html), before, "the figures kept");
+    let html = web.page_once(path, |h| !stale_zh(h)).await;
+    let after = statements_summed(&app, "2026-03-01").await;
+    assert_ne!(after, before, "the payment counts");
+    assert_eq!(shown(&html), after, "{html}");
+
+    // Again in English; then the figures of the register as it is.
+    pay("overview-2", debtors[1].clone()).await;
+    let en = format!("{path}&lang=en");
+    let (_, html) = text(web.get(&en).await).await;
+    assert!(stale_en(&html), "{html}");
+    assert_eq!(shown(&html), after);
+    let html = web.page_once(&en, |h| !stale_en(h)).await;
+    assert_eq!(shown(&html), statements_summed(&app, "2026-03-01").await);
+}

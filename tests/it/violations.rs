@@ -415,3 +415,93 @@ async fn the_streamed_list_is_the_in_memory_list_and_follows_the_register() {
         );
     }
 }
+
+/// The inspector's page at `path` (200).
+async fn page_text(s: &WebSession, path: &str) -> String {
+    let r = s.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+/// The largest debtor of the list of 2025 on [`AS_OF`] pays its principal.
+async fn largest_debtor_pays(app: &crate::helpers::TestApp, tax: &str, key: &str) -> String {
+    let first = in_memory(app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
+    let debtor = &first[0];
+    let amount = debtor
+        .why_en
+        .split("principal outstanding ")
+        .nth(1)
+        .and_then(|t| t.split(", ").next())
+        .unwrap_or_else(|| panic!("{}", debtor.why_en))
+        .replace(',', "");
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/employers/{}/payments/2025", debtor.uscc)))
+        .bearer_auth(tax)
+        .header("Idempotency-Key", key)
+        .json(&json!({"amount": amount, "paid_on": "2026-01-10", "reference": "ICBC-0003"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{amount}: {}", r.text().await.unwrap());
+    debtor.uscc.clone()
+}
+
+#[tokio::test]
+async fn after_a_write_the_page_answers_from_the_kept_list_while_the_next_is_decided() {
+    let app = crate::helpers::spawn_app().await;
+    assessed_region(&app, 60, 13).await;
+    person(&app, "insp", Role::Inspector, None, None).await;
+    let insp = sign_in(&app, "insp").await;
+    let tax = app.token(Role::Tax, None, None).await;
+    let path = format!("/inspector?levy_year=2025&as_of={AS_OF}&kind=overdue");
+    let uscc = |u: &str| format!("<span class=\"uscc\">{u}</span>");
+    let stale_zh = |h: &str| h.contains("名单按 ") && h.contains(" 的登记情况判定，正在更新");
+    let stale_en =
+        |h: &str| h.contains("Decided on the register as of ") && h.contains("being updated");
+
+    // No list kept yet: decided on the request, current.
+    let before = in_memory(&app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
+    let html = page_text(&insp, &path).await;
+    assert!(!stale_zh(&html), "{html}");
+    assert!(html.contains(&uscc(&before[0].uscc)), "{html}");
+
+    // A write: the next page answers at once from the list kept, and says so.
+    let paid = largest_debtor_pays(&app, &tax, "stale-1").await;
+    let html = page_text(&insp, &path).await;
+    assert!(stale_zh(&html), "{html}");
+    assert!(
+        html.contains(&uscc(&paid)),
+        "the kept list still has it: {html}"
+    );
+    // Until the list decided in the background is kept; then the register as it is.
+    let html = insp.page_once(&path, |h| !stale_zh(h)).await;
+    assert!(
+        !html.contains(&uscc(&paid)),
+        "its principal is paid: {html}"
+    );
+    let now = in_memory(&app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
+    assert!(html.contains(&uscc(&now[0].uscc)), "{html}");
+
+    // Another write, in English; the download waits for the list of the register now.
+    let paid = largest_debtor_pays(&app, &tax, "stale-2").await;
+    let html = page_text(&insp, &format!("{path}&lang=en")).await;
+    assert!(stale_en(&html), "{html}");
+    assert!(html.contains(&uscc(&paid)), "{html}");
+    let r = insp
+        .get(&format!(
+            "/inspector/violations.csv?levy_year=2025&as_of={AS_OF}&kind=overdue"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    let csv = r.text().await.unwrap();
+    let after = in_memory(&app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
+    assert!(!csv.contains(&paid), "the file is of the register now");
+    assert!(csv.contains(&after[0].uscc), "{csv}");
+    let html = page_text(&insp, &path).await;
+    assert!(
+        !stale_zh(&html),
+        "the download kept the current list: {html}"
+    );
+    assert!(!html.contains(&uscc(&paid)), "{html}");
+}

@@ -51,6 +51,9 @@ async fn checked(
         }
     };
     let (levy_year, as_of) = (f.levy_year, f.as_of);
+    // A file is what an inspector acts on and carries no notice of its age: unlike a
+    // page, a download waits for the list of the register as it is now (deciding it, or
+    // the background refresh a page began): docs/architecture.md, "The violator list".
     let list = state
         .call(move |c, st| current(c, st.book.as_ref(), levy_year, as_of))
         .await?;

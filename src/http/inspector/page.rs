@@ -13,7 +13,7 @@ use crate::http::page_kit::{self, PageRefusal, SignedIn};
 use crate::http::pages::{render, Layout};
 use crate::http::AppState;
 use crate::registry::violations::ViolationKind;
-use crate::registry::violator_list::{count, current, page};
+use crate::registry::violator_list::{count, current, newest, page, Newest, Refresh};
 
 /// Employers per page.
 const PER_PAGE: i64 = 50;
@@ -86,6 +86,9 @@ pub struct ListPage {
     pub scope: String,
     /// Levy year and date judged on.
     pub heading: String,
+    /// When the list shown was decided (China time), if the register changed since and
+    /// a newer one is being decided.
+    pub stale_since: Option<String>,
 }
 
 impl ListPage {
@@ -133,25 +136,53 @@ fn row_view(e: EmployerEntry, lang: Language, signed: &SignedIn) -> RowView {
     }
 }
 
-/// One page of the employers of the filters from the stored list (decided first when
-/// the register changed), how many pass them, and the cursor of the next page.
-pub(super) async fn entries(
-    state: &AppState,
-    f: &Filters,
-) -> Result<(Vec<EmployerEntry>, i64, Option<super::filters::Cursor>), PageRefusal> {
+/// One page of the employers of the filters from the newest stored list, how many pass
+/// them, the cursor of the next page, and when the list was decided if the register
+/// changed since. A stale list answers at once while one background task decides the
+/// next (docs/architecture.md, "The violator list"); with none stored yet, the list is
+/// decided on the request.
+pub(super) async fn entries(state: &AppState, f: &Filters) -> Result<EntriesPage, PageRefusal> {
     let (levy_year, as_of) = (f.levy_year, f.as_of);
     let (filter, after) = (entry_filter(f), keyset(f));
-    let (shown, total, more) = state
+    let (shown, total, more, stale) = state
         .call(move |c, st| {
-            let list = current(c, st.book.as_ref(), levy_year, as_of)?;
+            let (list, stale) = match newest(c, levy_year, as_of)? {
+                Newest::Current(id) => (id, None),
+                Newest::Stale(id, begun) => (id, Some(begun)),
+                Newest::Missing => (current(c, st.book.as_ref(), levy_year, as_of)?, None),
+            };
             let total = count(c, list, &filter)?;
             let after = after.as_ref().map(|(o, u)| (*o, u.as_str()));
             let (shown, more) = page(c, list, &filter, after, PER_PAGE)?;
-            Ok::<_, crate::db::DbError>((shown, total, more))
+            Ok::<_, crate::db::DbError>((shown, total, more, stale))
         })
         .await?;
+    if stale.is_some() {
+        refresh(state, levy_year, as_of);
+    }
     let next = if more { shown.last().map(cursor) } else { None };
-    Ok((shown, total, next))
+    Ok((shown, total, next, stale))
+}
+
+/// What [`entries`] answers: the entries shown, the count, the next page's cursor and,
+/// for a stale list, when it was decided (UTC).
+pub(super) type EntriesPage = (
+    Vec<EmployerEntry>,
+    i64,
+    Option<super::filters::Cursor>,
+    Option<chrono::NaiveDateTime>,
+);
+
+/// Decides the list of `levy_year` on `as_of` again off the request, unless a refresh
+/// of it is already running (the next page that finds it stale tries again after a
+/// failure).
+fn refresh(state: &AppState, levy_year: i32, as_of: chrono::NaiveDate) {
+    let Some(claim) = Refresh::claim(&state.violator_refreshes, levy_year, as_of) else {
+        return;
+    };
+    state.in_background("deciding the violator list", move |c, st| {
+        claim.run(c, st.book.as_ref()).map(|_| ())
+    });
 }
 
 /// The inspector's session, or the page refused: inspectors (and administrators) only.
@@ -210,6 +241,7 @@ pub(super) async fn list_page(
         switch_en: format!("?{}", with(&[("lang", "en")])),
         scope: scope_text(&signed),
         heading: String::new(),
+        stale_since: None,
         q: q.clone(),
     };
     let status = match checked {
@@ -222,8 +254,9 @@ pub(super) async fn list_page(
                 Language::Zh => format!("{} 征收年度，截至 {}", f.levy_year, f.as_of),
                 Language::En => format!("Levy year {}, as of {}", f.levy_year, f.as_of),
             };
-            let (shown, total, next) = entries(&state, &f).await?;
+            let (shown, total, next, stale) = entries(&state, &f).await?;
             page_view.total = total;
+            page_view.stale_since = stale.map(page_kit::china_time);
             if let Some(c) = next {
                 let mut tail = vec![("after", c.encode())];
                 tail.extend(lang_tail.iter().map(|(k, v)| (*k, (*v).to_owned())));

@@ -151,3 +151,25 @@ impl WebSession {
             .unwrap()
     }
 }
+
+impl WebSession {
+    /// The text of the page at `path` (200) once `done` holds for it, asked again every
+    /// 20 ms for at most 30 s: for work a page began off the request. Panics when it
+    /// never holds.
+    pub async fn page_once(&self, path: &str, done: impl Fn(&str) -> bool) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let r = self.get(path).await;
+            assert_eq!(r.status(), 200, "{path}");
+            let html = r.text().await.unwrap();
+            if done(&html) {
+                return html;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{path} never changed: {html}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
