@@ -35,6 +35,7 @@ use crate::domain::RegionCode;
 pub use draft::{DraftBook, DRAFT_MAX_BYTES};
 pub use format::{Confidence, MonthDay, WageSeries};
 pub use model::{CertificationWindow, Entry, RegionPack, Timeline, WageFigure};
+pub(crate) use resolve::Resolutions;
 pub use view::{check_report, show, ChainLink, CheckReport, ParameterView, PolicyView};
 
 /// The first day modelled: 财税〔2015〕72号 took effect on 2015-10-01 (docs/rules.md §1).

@@ -256,14 +256,42 @@ fn missing(what: &str, region: RegionCode, as_of: NaiveDate) -> PolicyLookupErro
     ))
 }
 
-/// The resolutions a book has made, kept: a parameter set depends only on the packs and
-/// (region, as-of date, data year), and building one copies every value and citation.
-/// Bounded, because the as-of date is the caller's: when full it starts again.
+/// Resolutions kept: a parameter set depends only on the packs and (region, as-of date,
+/// data year), and building one copies every value and citation. Bounded, because the
+/// as-of date is the caller's: when full it starts again.
 #[derive(Default)]
 pub(crate) struct Resolutions(Mutex<HashMap<(RegionCode, NaiveDate, i32), Arc<ResolvedPolicy>>>);
 
 /// More distinct (region, as-of, data year) triples than the service meets in a day.
 const RESOLUTIONS_KEPT: usize = 4096;
+
+impl Resolutions {
+    /// The kept resolution of `key`, or `resolve`'s, kept.
+    pub(crate) fn get_or_resolve(
+        &self,
+        key: (RegionCode, NaiveDate, i32),
+        resolve: impl FnOnce() -> Result<Arc<ResolvedPolicy>, PolicyLookupError>,
+    ) -> Result<Arc<ResolvedPolicy>, PolicyLookupError> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(p) = kept {
+            return Ok(p);
+        }
+        // Resolved outside the lock: another thread may resolve the same key meanwhile,
+        // to the same value.
+        let p = resolve()?;
+        let mut m = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if m.len() >= RESOLUTIONS_KEPT {
+            m.clear();
+        }
+        m.insert(key, p.clone());
+        Ok(p)
+    }
+}
 
 impl Clone for Resolutions {
     /// A copy of a book may be changed (a draft pack): it starts with none.
@@ -285,27 +313,10 @@ impl PolicyProvider for PolicyBook {
         as_of: NaiveDate,
         data_year: i32,
     ) -> Result<Arc<ResolvedPolicy>, PolicyLookupError> {
-        let key = (region, as_of, data_year);
-        let kept = |m: &Mutex<HashMap<_, Arc<ResolvedPolicy>>>| {
-            m.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&key)
-                .cloned()
-        };
-        if let Some(p) = kept(&self.resolved.0) {
-            return Ok(p);
-        }
-        let p = Arc::new(self.resolve(region, as_of, data_year)?);
-        let mut m = self
-            .resolved
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if m.len() >= RESOLUTIONS_KEPT {
-            m.clear();
-        }
-        m.insert(key, p.clone());
-        Ok(p)
+        self.resolved
+            .get_or_resolve((region, as_of, data_year), || {
+                self.resolve(region, as_of, data_year).map(Arc::new)
+            })
     }
 
     fn resolve(

@@ -33,7 +33,7 @@ use crate::wire::{
 /// (region, as-of, data year) triples for a million employers.
 pub struct CachingProvider<'a> {
     inner: &'a dyn PolicyProvider,
-    cache: Mutex<HashMap<(RegionCode, NaiveDate, i32), Arc<ResolvedPolicy>>>,
+    cache: crate::policy::Resolutions,
     as_of: Mutex<HashMap<(RegionCode, i32), NaiveDate>>,
 }
 
@@ -42,7 +42,7 @@ impl<'a> CachingProvider<'a> {
     pub fn new(inner: &'a dyn PolicyProvider) -> Self {
         CachingProvider {
             inner,
-            cache: Mutex::new(HashMap::new()),
+            cache: crate::policy::Resolutions::default(),
             as_of: Mutex::new(HashMap::new()),
         }
     }
@@ -65,15 +65,9 @@ impl PolicyProvider for CachingProvider<'_> {
         as_of: NaiveDate,
         data_year: i32,
     ) -> Result<Arc<ResolvedPolicy>, PolicyLookupError> {
-        let key = (region, as_of, data_year);
-        if let Some(p) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(p);
-        }
-        let p = self.inner.resolve_shared(region, as_of, data_year)?;
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, p.clone());
-        }
-        Ok(p)
+        self.cache.get_or_resolve((region, as_of, data_year), || {
+            self.inner.resolve_shared(region, as_of, data_year)
+        })
     }
 
     fn default_as_of(
