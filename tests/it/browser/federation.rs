@@ -43,19 +43,6 @@ async fn filed(app: &TestApp, admin: &str, uscc: &str, name: &str, body: Option<
     );
 }
 
-/// Checks the page shown at 1280 and 390 px and photographs it at both.
-pub(super) async fn check(b: &Browser, name: &str) {
-    b.width(1280).await;
-    b.fits(name).await;
-    b.axe(name).await;
-    b.shoot(name, 1280).await;
-    b.width(390).await;
-    b.fits(&format!("{name} at 390 px")).await;
-    b.axe(&format!("{name} at 390 px")).await;
-    b.shoot(name, 390).await;
-    b.width(1280).await;
-}
-
 /// Waits (on the condition, not a clock) until the page shown has `css`: a form's
 /// answer is read only once the browser has loaded it.
 pub(super) async fn shown(b: &Browser, css: &str) {
@@ -112,14 +99,14 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
     b.fill("password", PASSWORD).await;
     click(&b, "form.account button[type=submit]").await;
     heading(&b, "审核队列").await;
-    check(&b, "federation-queue").await;
+    b.check("federation-queue").await;
 
     // The roster of one, numbers masked.
     click(&b, "table.queue tbody tr:first-child a").await;
     shown(&b, "table.roster").await;
     let roster = b.text_of("table.roster").await;
     assert!(roster.contains("1101************2X42"), "{roster}");
-    check(&b, "federation-declaration").await;
+    b.check("federation-declaration").await;
     b.c().back().await.unwrap();
     shown(&b, "#pick-2").await;
 
@@ -131,14 +118,14 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
     heading(&b, "审核结果").await;
     let report = b.text_of("ul.report").await;
     assert_eq!(report.matches("已审核：").count(), 2, "{report}");
-    check(&b, "federation-certified").await;
+    b.check("federation-certified").await;
 
     // The dispute: name the second employer.
     b.c()
         .goto(&app.url("/federation/disputes?levy_year=2025"))
         .await
         .unwrap();
-    check(&b, "federation-disputes").await;
+    b.check("federation-disputes").await;
     let radios = b
         .c()
         .find_all(Locator::Css("input[name=counted_by]"))
@@ -158,7 +145,7 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
         .await
         .unwrap();
     assert!(b.text_of("section.dispute h2").await.contains("decided"));
-    check(&b, "federation-disputes-en").await;
+    b.check("federation-disputes-en").await;
 
     // A notice (the claimants were re-assessed by the decision; the third is assessed
     // now): previewed, published through the form, and an objection recorded on its
@@ -174,12 +161,12 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
         .await;
     assert!(r.status().is_success());
     b.c().goto(&app.url("/federation/notices")).await.unwrap();
-    check(&b, "federation-notices").await;
+    b.check("federation-notices").await;
     b.fill("levy_year", "2025").await;
     click(&b, "form.account button.primary").await;
     heading(&b, "公示预览").await;
     assert!(b.text_of("table.cards").await.contains("丙制造有限公司"));
-    check(&b, "federation-preview").await;
+    b.check("federation-preview").await;
     click(&b, "form[action$='/publish'] button.primary").await;
     shown(&b, "form[action$='/objections']").await;
     b.fill("objector", "某某残疾人服务社").await;
@@ -190,7 +177,7 @@ async fn browser_an_officer_certifies_a_queue_and_decides_a_dispute() {
         .text_of("section.objection")
         .await
         .contains("某某残疾人服务社"));
-    check(&b, "federation-register").await;
+    b.check("federation-register").await;
 
     // What the API says: two certified, the dispute decided for the second employer.
     let tok = app.federation(None).await;

@@ -21,17 +21,6 @@ async fn path_of(b: &Browser) -> String {
     }
 }
 
-async fn check(b: &Browser, name: &str) {
-    b.width(1280).await;
-    b.axe(name).await;
-    b.shoot(name, 1280).await;
-    b.width(390).await;
-    b.fits(&format!("{name} at 390 px")).await;
-    b.axe(&format!("{name} at 390 px")).await;
-    b.shoot(name, 390).await;
-    b.width(1280).await;
-}
-
 async fn fill_months(b: &Browser, months: &str) {
     for i in 1..=4 {
         b.fill(&format!("m{i}"), "150").await;
@@ -73,7 +62,7 @@ async fn browser_an_employer_forecasts_its_year() {
 
     c.goto(&app.url("/my/forecast")).await.unwrap();
     assert_eq!(path_of(&b).await, format!("/my/{USCC_A}/forecast"));
-    check(&b, "my-forecast-empty").await;
+    b.check("my-forecast-empty").await;
 
     // A month after the four entered: refused beside its field, nothing stored.
     fill_months(&b, "1-5").await;
@@ -83,7 +72,7 @@ async fn browser_an_employer_forecasts_its_year() {
         "{}",
         b.text_of("section.faults").await
     );
-    check(&b, "my-forecast-fault").await;
+    b.check("my-forecast-fault").await;
     assert_eq!(stored(&app).await, 404);
 
     fill_months(&b, "1-4").await;
@@ -108,12 +97,12 @@ async fn browser_an_employer_forecasts_its_year() {
     assert!(b.text_of("#p-ratio").await.contains("0.67%"));
     let takes = b.text_of("#p-takes").await;
     assert!(takes.contains("6 月"), "{takes}");
-    check(&b, "my-forecast-result").await;
+    b.check("my-forecast-result").await;
 
     c.goto(&app.url(&format!("/my/{USCC_A}/forecast?lang=en")))
         .await
         .unwrap();
     let takes = b.text_of("#p-takes").await;
     assert!(takes.contains("June"), "{takes}");
-    check(&b, "my-forecast-result-en").await;
+    b.check("my-forecast-result-en").await;
 }

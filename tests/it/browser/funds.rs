@@ -9,7 +9,7 @@
 //! anything of the person. Every page is checked at 390 px and with axe-core, and
 //! photographed into `target/screenshots/`.
 
-use super::federation::{check, click, heading, shown};
+use super::federation::{click, heading, shown};
 use super::{browser, Browser};
 use crate::helpers::web::{person, PASSWORD};
 use crate::helpers::{declaration_body, spawn_app_with, uscc_with_check, TestApp, CERT_A};
@@ -88,7 +88,7 @@ async fn browser_the_federation_decides_rewards_and_the_employer_sees_them_appro
     b.fill("password", PASSWORD).await;
     b.click_through("form.account button[type=submit]").await;
     heading(&b, "超比例安排残疾人就业奖励审核").await;
-    check(&b, "federation-rewards").await;
+    b.check("federation-rewards").await;
 
     // Two ticked, approved with one button.
     click(&b, &format!("#pick-{a}")).await;
@@ -131,7 +131,7 @@ async fn browser_the_federation_decides_rewards_and_the_employer_sees_them_appro
     assert!(article_with(&b, &c)
         .await
         .contains("残疾职工社会保险未足额缴纳"));
-    check(&b, "federation-rewards-decided").await;
+    b.check("federation-rewards-decided").await;
     b.c()
         .goto(
             &g.app
@@ -140,7 +140,7 @@ async fn browser_the_federation_decides_rewards_and_the_employer_sees_them_appro
         .await
         .unwrap();
     assert!(article_with(&b, &c).await.contains("status refused"));
-    check(&b, "federation-rewards-en").await;
+    b.check("federation-rewards-en").await;
 
     // The employer's statement shows the reward approved; once paid, paid.
     sign_in_as(&b, &g.app, "emp-browser-gz").await;
@@ -148,7 +148,7 @@ async fn browser_the_federation_decides_rewards_and_the_employer_sees_them_appro
     b.c().goto(&statement).await.unwrap();
     assert_eq!(b.text_of("#reward-status").await, "已批准");
     assert_eq!(b.text_of("#reward-paid").await, "0.00");
-    check(&b, "my-statement-reward-approved").await;
+    b.check("my-statement-reward-approved").await;
     let (s, p, _) = g
         .pay(
             &a,
@@ -161,7 +161,7 @@ async fn browser_the_federation_decides_rewards_and_the_employer_sees_them_appro
     assert_eq!(b.text_of("#reward-status").await, "已发放");
     assert_eq!(b.text_of("#reward-paid").await, reward);
     assert!(b.text_of("#reward-payouts").await.contains("ZJ-2026-0201"));
-    check(&b, "my-statement-reward-paid").await;
+    b.check("my-statement-reward-paid").await;
     b.c().clone().close().await.unwrap();
 }
 
@@ -214,7 +214,7 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
     // The employer registers the position; a mobile number is refused beside its field.
     sign_in_as(&b, &app, "emp-browser-pos").await;
     b.c().goto(&app.url("/my/positions")).await.unwrap();
-    check(&b, "my-positions").await;
+    b.check("my-positions").await;
     let today = app.clock.today();
     let (from, to) = (
         today.to_string(),
@@ -240,7 +240,7 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
         .text_of("#contact_phone-err")
         .await
         .contains("手机号码属于个人信息"));
-    check(&b, "my-positions-fault").await;
+    b.check("my-positions-fault").await;
     b.fill("contact_phone", "0398-2912345").await;
     b.click_through("form.register button[type=submit]").await;
     assert_eq!(b.text_of("article.position .status").await, "待残联审核");
@@ -258,19 +258,19 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
     sign_in_as(&b, &app, "fed-browser-pos").await;
     b.c().goto(&app.url("/federation/positions")).await.unwrap();
     heading(&b, "预留岗位审核").await;
-    check(&b, "federation-positions").await;
+    b.check("federation-positions").await;
     b.click_through("form.reject button[type=submit]").await;
     assert!(b
         .text_of(&format!("#note-{id}-err"))
         .await
         .contains("退回须填写理由"));
-    check(&b, "federation-positions-fault").await;
+    b.check("federation-positions-fault").await;
     b.c()
         .goto(&app.url("/federation/positions?lang=en"))
         .await
         .unwrap();
     heading(&b, "Reserved positions: review").await;
-    check(&b, "federation-positions-en").await;
+    b.check("federation-positions-en").await;
     b.click_through("form.publish button[type=submit]").await;
     assert!(b
         .text_of("p[role=status]")
@@ -291,7 +291,7 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
     let t = article_with(&b, "档案数字化专员").await;
     assert!(t.contains("湖滨区示例服务中心") && t.contains("0398-2912345"));
     assert!(!page_text(&b).await.contains(&CERT_A[..18]));
-    check(&b, "positions-public").await;
+    b.check("positions-public").await;
 
     // The employer closes it as filled by line 1 of its 2025 roster (a line that does
     // not exist is refused beside its field first).
@@ -307,18 +307,18 @@ async fn browser_a_reserved_position_is_published_then_closed_as_filled_and_leav
         .text_of(&format!("#line-{id}-err"))
         .await
         .contains("没有这一行"));
-    check(&b, "my-positions-close-fault").await;
+    b.check("my-positions-close-fault").await;
     b.fill("line_no", "1").await;
     b.click_through("form.close button[type=submit]").await;
     assert!(b.text_of("p[role=status]").await.contains("岗位已关闭"));
     assert_eq!(b.text_of("article.position .status").await, "已招用残疾人");
-    check(&b, "my-positions-closed").await;
+    b.check("my-positions-closed").await;
     b.c().goto(&app.url("/my/positions?lang=en")).await.unwrap();
     assert_eq!(
         b.text_of("article.position .status").await,
         "filled by a disabled person"
     );
-    check(&b, "my-positions-en").await;
+    b.check("my-positions-en").await;
 
     // Gone from the public page.
     b.c().delete_all_cookies().await.unwrap();

@@ -45,19 +45,6 @@ async fn browser_sign_in(b: &Browser, app: &TestApp, username: &str) {
     wait_for_url(b, "signed in", |u| u.contains("/account")).await;
 }
 
-/// The page checked at desktop and phone width, with axe, and photographed.
-async fn check_page(b: &Browser, name: &str) {
-    b.width(1280).await;
-    b.fits(name).await;
-    b.axe(name).await;
-    b.shoot(name, 1280).await;
-    b.width(390).await;
-    b.fits(&format!("{name} at 390 px")).await;
-    b.axe(&format!("{name} at 390 px")).await;
-    b.shoot(name, 390).await;
-    b.width(1280).await;
-}
-
 /// The browser's session cookie, for fetching a download as that browser would.
 async fn session_cookie(b: &Browser) -> String {
     let cookie = b
@@ -103,7 +90,7 @@ async fn browser_inspector_filters_the_list_and_downloads_the_csv() {
     assert_eq!(rows.len(), 1);
     let text = rows[0].text().await.unwrap();
     assert!(text.contains(USCC_A) && text.contains("逾期未缴"), "{text}");
-    check_page(&b, "inspector-list").await;
+    b.check("inspector-list").await;
 
     let href = c
         .find(Locator::Css("a.download-csv"))
@@ -127,7 +114,7 @@ async fn browser_inspector_filters_the_list_and_downloads_the_csv() {
     c.goto(&app.url("/inspector?lang=en&levy_year=2025&as_of=2026-01-30"))
         .await
         .unwrap();
-    check_page(&b, "inspector-list-en").await;
+    b.check("inspector-list-en").await;
     b.c().clone().close().await.unwrap();
 }
 
@@ -157,9 +144,9 @@ async fn browser_administrator_invites_an_employer_whose_mail_opens_the_activati
     browser_sign_in(&b, &app, "root").await;
     let c = b.c();
     c.goto(&app.url("/admin")).await.unwrap();
-    check_page(&b, "admin-home").await;
+    b.check("admin-home").await;
     c.goto(&app.url("/admin/users/new")).await.unwrap();
-    check_page(&b, "admin-user-new").await;
+    b.check("admin-user-new").await;
     c.find(Locator::Css("#f-role"))
         .await
         .unwrap()
@@ -203,18 +190,18 @@ async fn browser_administrator_invites_an_employer_whose_mail_opens_the_activati
 
     // The other administration pages, as they look.
     c.goto(&app.url("/admin/users")).await.unwrap();
-    check_page(&b, "admin-users").await;
+    b.check("admin-users").await;
     c.goto(&app.url("/admin/audit")).await.unwrap();
-    check_page(&b, "admin-audit").await;
+    b.check("admin-audit").await;
     c.goto(&app.url("/admin/tokens")).await.unwrap();
-    check_page(&b, "admin-tokens").await;
+    b.check("admin-tokens").await;
     c.goto(&app.url("/admin/policies/compare?region=410000&as_of=2021-06-01&as_of_b=2022-06-01"))
         .await
         .unwrap();
-    check_page(&b, "admin-policy-compare").await;
+    b.check("admin-policy-compare").await;
     c.goto(&app.url("/admin/policies?region=411202&lang=en"))
         .await
         .unwrap();
-    check_page(&b, "admin-policy-en").await;
+    b.check("admin-policy-en").await;
     b.c().clone().close().await.unwrap();
 }

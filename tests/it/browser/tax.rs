@@ -11,19 +11,6 @@ use fantoccini::Locator;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
-/// Checks the page shown at both widths and photographs it as `name`.
-async fn check(b: &Browser, name: &str) {
-    b.width(1280).await;
-    b.fits(name).await;
-    b.axe(name).await;
-    b.shoot(name, 1280).await;
-    b.width(390).await;
-    b.fits(&format!("{name} at 390 px")).await;
-    b.axe(&format!("{name} at 390 px")).await;
-    b.shoot(name, 390).await;
-    b.width(1280).await;
-}
-
 /// Waits until `script` (a JavaScript expression) is true on the page, at most 20 s.
 async fn until(b: &Browser, what: &str, script: &str) {
     let started = Instant::now();
@@ -68,7 +55,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
     click(&b, "form.account button[type=submit]").await;
     until(&b, "the overview", "location.pathname === '/tax'").await;
     assert!(b.text_of("main").await.contains("10000.00"));
-    check(&b, "tax-overview").await;
+    b.check("tax-overview").await;
 
     // The run started from the overview, followed by the page itself.
     click(&b, "form[action^='/tax/runs'] button").await;
@@ -102,7 +89,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
         .execute("window.quotaLevyNotReloaded = true; return true;", vec![])
         .await
         .unwrap();
-    check(&b, "tax-run-running").await;
+    b.check("tax-run-running").await;
     let runs = app.run_assessments().await;
     assert!(runs.iter().any(|r| r.id == id && r.status == "finished"));
     until(
@@ -120,7 +107,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
         "the page updated itself"
     );
     assert!(b.text_of("#run-status").await.contains("已完成"));
-    check(&b, "tax-run-finished").await;
+    b.check("tax-run-finished").await;
 
     // The bank file, twice.
     let dir = tempfile::tempdir().unwrap();
@@ -135,7 +122,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
     c.goto(&app.url("/tax/payments/import?levy_year=2025"))
         .await
         .unwrap();
-    check(&b, "tax-import-form").await;
+    b.check("tax-import-form").await;
     for (imported, already) in [("2", "0"), ("0", "2")] {
         c.find(Locator::Css("#f-file"))
             .await
@@ -159,7 +146,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
         assert_eq!(b.text_of("#c-already").await, already);
     }
     assert_eq!(count_payments(&app), 2);
-    check(&b, "tax-import-again").await;
+    b.check("tax-import-again").await;
 
     // The employer page shows what the API says.
     c.goto(&app.url(PAGE)).await.unwrap();
@@ -168,13 +155,13 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
         b.text_of("#s-outstanding").await,
         s["outstanding"].as_str().unwrap()
     );
-    check(&b, "officer-employer").await;
+    b.check("officer-employer").await;
 
     // The demand: picked on the arrears list, issued and printed.
     c.goto(&app.url("/tax/arrears?levy_year=2025"))
         .await
         .unwrap();
-    check(&b, "tax-arrears").await;
+    b.check("tax-arrears").await;
     click(&b, &format!("#pick-{USCC_A}")).await;
     click(&b, "button.primary[name=only]").await;
     until(&b, "the letters", "location.pathname === '/tax/demands'").await;
@@ -187,7 +174,7 @@ async fn browser_tax_officer_runs_imports_and_prints_a_demand() {
     ] {
         assert!(letter.contains(part), "{part}: {letter}");
     }
-    check(&b, "tax-demand").await;
+    b.check("tax-demand").await;
     // Printed on A4, one letter a page, without the site's chrome.
     let printed = b
         .c()
