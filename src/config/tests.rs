@@ -40,11 +40,31 @@ fn sqlite_tuning_defaults_overrides_and_refusals() {
     assert_eq!(s.database.sqlite_temp_store, SqliteTempStore::File);
 
     for (var, value, key) in [
-        ("QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB", "63", "database.sqlite_cache_kib"),
-        ("QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB", "1048577", "database.sqlite_cache_kib"),
-        ("QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB", "-1", "database.sqlite_cache_kib"),
-        ("QUOTA_LEVY__DATABASE__SQLITE_MMAP_MIB", "65537", "database.sqlite_mmap_mib"),
-        ("QUOTA_LEVY__DATABASE__SQLITE_TEMP_STORE", "disk", "database.sqlite_temp_store"),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "63",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "1048577",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "-1",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_MMAP_MIB",
+            "65537",
+            "database.sqlite_mmap_mib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_TEMP_STORE",
+            "disk",
+            "database.sqlite_temp_store",
+        ),
     ] {
         let e = Settings::load_from(None, env(&[(var, value)]))
             .unwrap_err()

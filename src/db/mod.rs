@@ -472,6 +472,29 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             v: i64,
         }
+        #[derive(diesel::QueryableByName)]
+        struct Mmap {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        // (cache_size, mmap_size, temp_store, busy_timeout) as the connection reports
+        // them. `mmap_size` has no table-valued form.
+        fn read(conn: &mut AnyConnection) -> (i64, i64, i64, i64) {
+            let mut tv = |pragma: &str, column: &str| -> i64 {
+                diesel::sql_query(format!("SELECT {column} AS v FROM pragma_{pragma}()"))
+                    .get_result::<Val>(conn)
+                    .unwrap()
+                    .v
+            };
+            let cache = tv("cache_size", "cache_size");
+            let temp = tv("temp_store", "temp_store");
+            let busy = tv("busy_timeout", "timeout");
+            let mmap = diesel::sql_query("PRAGMA mmap_size")
+                .get_result::<Mmap>(conn)
+                .unwrap()
+                .mmap_size;
+            (cache, mmap, temp, busy)
+        }
         let dir = tempfile::tempdir().unwrap();
         let tuning = SqliteTuning {
             busy_timeout_ms: 1234,
@@ -480,18 +503,11 @@ mod tests {
             temp_store: crate::config::SqliteTempStore::Memory,
         };
         let manager = Manager::new(DatabaseUrl::Sqlite(dir.path().join("t.db")), tuning).unwrap();
-        let mut conn = manager.connect().unwrap();
-        let mut read = |pragma: &str| -> i64 {
-            diesel::sql_query(format!("SELECT * FROM pragma_{pragma}() AS v"))
-                .get_result::<Val>(&mut conn)
-                .unwrap()
-                .v
-        };
-        assert_eq!(read("cache_size"), -40_000);
-        assert_eq!(read("mmap_size"), 16 * 1024 * 1024);
-        // 2 = MEMORY.
-        assert_eq!(read("temp_store"), 2);
-        assert_eq!(read("busy_timeout"), 1234);
+        // A negative cache_size is in KiB; temp_store 2 is MEMORY.
+        assert_eq!(
+            read(&mut manager.connect().unwrap()),
+            (-40_000, 16 * 1024 * 1024, 2, 1234)
+        );
 
         let off = SqliteTuning {
             mmap_mib: 0,
@@ -499,15 +515,7 @@ mod tests {
             ..tuning
         };
         let manager = Manager::new(DatabaseUrl::Sqlite(dir.path().join("u.db")), off).unwrap();
-        let mut conn = manager.connect().unwrap();
-        let mut read = |pragma: &str| -> i64 {
-            diesel::sql_query(format!("SELECT * FROM pragma_{pragma}() AS v"))
-                .get_result::<Val>(&mut conn)
-                .unwrap()
-                .v
-        };
-        assert_eq!(read("mmap_size"), 0);
-        assert_eq!(read("temp_store"), 1);
+        assert_eq!(read(&mut manager.connect().unwrap()), (-40_000, 0, 1, 1234));
     }
 
     #[test]
