@@ -125,6 +125,12 @@ pub struct DatabaseSettings {
     pub connect_timeout_secs: u64,
     /// SQLite busy timeout, milliseconds.
     pub sqlite_busy_timeout_ms: u32,
+    /// SQLite page cache of each connection, KiB (`PRAGMA cache_size`).
+    pub sqlite_cache_kib: u32,
+    /// SQLite memory-mapped I/O of each connection, MiB (`PRAGMA mmap_size`); 0 is off.
+    pub sqlite_mmap_mib: u32,
+    /// Where SQLite keeps its temporary tables and indexes (`PRAGMA temp_store`).
+    pub sqlite_temp_store: SqliteTempStore,
     /// Run migrations when serving.
     pub migrate_on_start: bool,
 }
@@ -137,6 +143,30 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// Default filter when `RUST_LOG` is unset.
     pub level: String,
+}
+
+/// Where SQLite keeps temporary tables and indexes (sorts, `DISTINCT`, transient
+/// indexes): `PRAGMA temp_store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteTempStore {
+    /// As SQLite was compiled (a file, for the bundled library).
+    Default,
+    /// Temporary files.
+    File,
+    /// Memory.
+    Memory,
+}
+
+impl SqliteTempStore {
+    /// The value `PRAGMA temp_store` takes.
+    pub fn pragma_value(self) -> &'static str {
+        match self {
+            SqliteTempStore::Default => "DEFAULT",
+            SqliteTempStore::File => "FILE",
+            SqliteTempStore::Memory => "MEMORY",
+        }
+    }
 }
 
 /// Log line format.

@@ -20,6 +20,60 @@ fn defaults_load() {
 }
 
 #[test]
+fn sqlite_tuning_defaults_overrides_and_refusals() {
+    let s = Settings::load_from(None, env(&[])).unwrap();
+    assert_eq!(s.database.sqlite_cache_kib, 65_536);
+    assert_eq!(s.database.sqlite_mmap_mib, 0);
+    assert_eq!(s.database.sqlite_temp_store, SqliteTempStore::Memory);
+
+    let s = Settings::load_from(
+        None,
+        env(&[
+            ("QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB", "2048"),
+            ("QUOTA_LEVY__DATABASE__SQLITE_MMAP_MIB", "256"),
+            ("QUOTA_LEVY__DATABASE__SQLITE_TEMP_STORE", "file"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(s.database.sqlite_cache_kib, 2048);
+    assert_eq!(s.database.sqlite_mmap_mib, 256);
+    assert_eq!(s.database.sqlite_temp_store, SqliteTempStore::File);
+
+    for (var, value, key) in [
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "63",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "1048577",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_CACHE_KIB",
+            "-1",
+            "database.sqlite_cache_kib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_MMAP_MIB",
+            "65537",
+            "database.sqlite_mmap_mib",
+        ),
+        (
+            "QUOTA_LEVY__DATABASE__SQLITE_TEMP_STORE",
+            "disk",
+            "database.sqlite_temp_store",
+        ),
+    ] {
+        let e = Settings::load_from(None, env(&[(var, value)]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains(var), "{var}={value}: {e}");
+    }
+}
+
+#[test]
 fn environment_overrides_with_types() {
     let s = Settings::load_from(
         None,

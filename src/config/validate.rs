@@ -30,6 +30,20 @@ impl Settings {
                 "expected a whole number from 1 to 1000".into(),
             );
         }
+        // A page cache below SQLite's own default (2 MiB) only slows it down; above
+        // 1 GiB per connection, times the pool, it would outgrow the machine.
+        if !(64..=1_048_576).contains(&self.database.sqlite_cache_kib) {
+            return fail(
+                "database.sqlite_cache_kib",
+                "expected a whole number of KiB from 64 to 1048576 (1 GiB)".into(),
+            );
+        }
+        if self.database.sqlite_mmap_mib > 65_536 {
+            return fail(
+                "database.sqlite_mmap_mib",
+                "expected a whole number of MiB from 0 (off) to 65536".into(),
+            );
+        }
         if let Some(bad) = self
             .metrics
             .allow_from

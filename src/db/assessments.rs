@@ -186,12 +186,29 @@ pub fn supersede(conn: &mut AnyConnection, ids: &[i64], at: NaiveDateTime) -> Re
     Ok(())
 }
 
-/// Inserts rows: on PostgreSQL by binary COPY; on SQLite, in-process, one cached prepared statement re-bound per row, which is
-/// cheaper than building and preparing a fresh 500-row statement each time.
+/// Rows of one multi-row insert on SQLite: a fixed count, so that diesel prepares the
+/// statement once and caches it (a slice of any length would be built and prepared
+/// anew each time); 32 rows bind 896 values, within any SQLite's limit.
+const SQLITE_ROWS_PER_INSERT: usize = 32;
+
+/// Inserts rows: on PostgreSQL by binary COPY; on SQLite by one cached prepared
+/// statement of [`SQLITE_ROWS_PER_INSERT`] rows re-bound per batch, and one of one row
+/// for the rest. A statement built for a whole chunk would cost more to build and
+/// prepare than SQLite's insert itself (BENCHMARKS.md, "Batch assessment").
 pub fn insert_many(conn: &mut AnyConnection, rows: &[NewAssessment]) -> Result<(), DbError> {
     match conn {
         AnyConnection::Sqlite(c) => {
-            for row in rows {
+            let mut batches = rows.chunks_exact(SQLITE_ROWS_PER_INSERT);
+            for batch in &mut batches {
+                let batch: &[NewAssessment; SQLITE_ROWS_PER_INSERT] =
+                    batch.try_into().map_err(|_| {
+                        DbError::Task("a batch of assessments of the wrong size".into())
+                    })?;
+                diesel::insert_into(assessments::table)
+                    .values(batch)
+                    .execute(c)?;
+            }
+            for row in batches.remainder() {
                 diesel::insert_into(assessments::table)
                     .values(row)
                     .execute(c)?;

@@ -179,16 +179,61 @@ pub fn is_unique_violation(e: &DbError) -> bool {
 // there; the pool takes it from here as before.
 pub use crate::config::{Backend, DatabaseUrl};
 
+/// How every SQLite connection is set up (`[database]` settings; README,
+/// "Configuration").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteTuning {
+    /// `PRAGMA busy_timeout`, milliseconds.
+    pub busy_timeout_ms: u32,
+    /// `PRAGMA cache_size`, KiB.
+    pub cache_kib: u32,
+    /// `PRAGMA mmap_size`, MiB; 0 is off.
+    pub mmap_mib: u32,
+    /// `PRAGMA temp_store`.
+    pub temp_store: crate::config::SqliteTempStore,
+}
+
+impl SqliteTuning {
+    /// The tuning the settings ask for.
+    pub fn of(settings: &crate::config::DatabaseSettings) -> SqliteTuning {
+        SqliteTuning {
+            busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+            cache_kib: settings.sqlite_cache_kib,
+            mmap_mib: settings.sqlite_mmap_mib,
+            temp_store: settings.sqlite_temp_store,
+        }
+    }
+
+    /// The statements run on each new connection.
+    ///
+    /// WAL lets readers run beside the one writer; foreign keys are off by default in
+    /// SQLite; the busy timeout turns lock contention into waiting. SQLite's default
+    /// page cache (2 MiB) is far smaller than the indexes a batch run writes into, so
+    /// without a larger one every insert reads its index pages from the file again
+    /// (BENCHMARKS.md, "Batch assessment"); a negative `cache_size` is in KiB.
+    pub fn pragmas(&self) -> String {
+        format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
+             PRAGMA cache_size = -{}; PRAGMA mmap_size = {}; PRAGMA temp_store = {};",
+            self.busy_timeout_ms,
+            self.cache_kib,
+            u64::from(self.mmap_mib) * 1024 * 1024,
+            self.temp_store.pragma_value(),
+        )
+    }
+}
+
 /// Makes connections for the pool, by URL scheme, with SQLite tuned on every connect.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
-    busy_timeout_ms: u32,
+    sqlite: SqliteTuning,
 }
 
 impl Manager {
     /// A manager for `url`. SQLite's folder is created here, so a fresh checkout starts.
-    pub fn new(url: DatabaseUrl, busy_timeout_ms: u32) -> std::io::Result<Manager> {
+    pub fn new(url: DatabaseUrl, sqlite: SqliteTuning) -> std::io::Result<Manager> {
         if let DatabaseUrl::Sqlite(path) = &url {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 if path.as_os_str() != ":memory:" {
@@ -196,10 +241,7 @@ impl Manager {
                 }
             }
         }
-        Ok(Manager {
-            url,
-            busy_timeout_ms,
-        })
+        Ok(Manager { url, sqlite })
     }
 
     /// Opens one connection outside the pool.
@@ -210,14 +252,8 @@ impl Manager {
             )),
             DatabaseUrl::Sqlite(path) => {
                 let mut c = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside the one writer; foreign keys are off by
-                // default in SQLite; the busy timeout turns lock contention into waiting.
-                c.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
-                    self.busy_timeout_ms
-                ))
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                c.batch_execute(&self.sqlite.pragmas())
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(c))
             }
         }
@@ -312,7 +348,7 @@ impl Db {
         url: DatabaseUrl,
         settings: &crate::config::DatabaseSettings,
     ) -> Result<Db, DbError> {
-        let manager = Manager::new(url.clone(), settings.sqlite_busy_timeout_ms)
+        let manager = Manager::new(url.clone(), SqliteTuning::of(settings))
             .map_err(|e| DbError::Unavailable(format!("cannot create the database folder: {e}")))?;
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size)
@@ -427,6 +463,59 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("mysql://h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn sqlite_connections_take_the_tuning() {
+        #[derive(diesel::QueryableByName)]
+        struct Val {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            v: i64,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Mmap {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        // (cache_size, mmap_size, temp_store, busy_timeout) as the connection reports
+        // them. `mmap_size` has no table-valued form.
+        fn read(conn: &mut AnyConnection) -> (i64, i64, i64, i64) {
+            let mut tv = |pragma: &str, column: &str| -> i64 {
+                diesel::sql_query(format!("SELECT {column} AS v FROM pragma_{pragma}()"))
+                    .get_result::<Val>(conn)
+                    .unwrap()
+                    .v
+            };
+            let cache = tv("cache_size", "cache_size");
+            let temp = tv("temp_store", "temp_store");
+            let busy = tv("busy_timeout", "timeout");
+            let mmap = diesel::sql_query("PRAGMA mmap_size")
+                .get_result::<Mmap>(conn)
+                .unwrap()
+                .mmap_size;
+            (cache, mmap, temp, busy)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tuning = SqliteTuning {
+            busy_timeout_ms: 1234,
+            cache_kib: 40_000,
+            mmap_mib: 16,
+            temp_store: crate::config::SqliteTempStore::Memory,
+        };
+        let manager = Manager::new(DatabaseUrl::Sqlite(dir.path().join("t.db")), tuning).unwrap();
+        // A negative cache_size is in KiB; temp_store 2 is MEMORY.
+        assert_eq!(
+            read(&mut manager.connect().unwrap()),
+            (-40_000, 16 * 1024 * 1024, 2, 1234)
+        );
+
+        let off = SqliteTuning {
+            mmap_mib: 0,
+            temp_store: crate::config::SqliteTempStore::File,
+            ..tuning
+        };
+        let manager = Manager::new(DatabaseUrl::Sqlite(dir.path().join("u.db")), off).unwrap();
+        assert_eq!(read(&mut manager.connect().unwrap()), (-40_000, 0, 1, 1234));
     }
 
     #[test]

@@ -109,7 +109,23 @@ pub fn request_for_body(
     levy_year: i32,
     body: &Value,
 ) -> Value {
-    let mut req: Map<String, Value> = body.as_object().cloned().unwrap_or_default();
+    request_for_owned_body(region, kind, registered_on, levy_year, body.clone())
+}
+
+/// [`request_for_body`] taking the body, which becomes the request without a copy: a
+/// batch run states every filed declaration this way (BENCHMARKS.md, "Batch
+/// assessment").
+fn request_for_owned_body(
+    region: &str,
+    kind: &str,
+    registered_on: Option<chrono::NaiveDate>,
+    levy_year: i32,
+    body: Value,
+) -> Value {
+    let mut req: Map<String, Value> = match body {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     req.insert("region".into(), json!(region));
     req.insert("levy_year".into(), json!(levy_year));
     let mut emp = Map::new();
@@ -139,11 +155,14 @@ pub fn declared_input(
             message: format!("stored declaration is not JSON: {e}"),
         }]
     })?;
-    parse_request(
-        policy,
-        &calc_request_for(employer, declaration.levy_year, &body),
-        Language::Zh,
-    )
+    let req = request_for_owned_body(
+        &employer.region,
+        &employer.kind,
+        employer.registered_on,
+        declaration.levy_year,
+        body,
+    );
+    parse_request(policy, &req, Language::Zh)
 }
 
 /// Validates a declaration body for `employer` and `levy_year`, collecting every fault.
