@@ -22,7 +22,7 @@ fn defaults_load() {
 #[test]
 fn sqlite_tuning_defaults_overrides_and_refusals() {
     let s = Settings::load_from(None, env(&[])).unwrap();
-    assert_eq!(s.database.sqlite_cache_kib, 65_536);
+    assert_eq!(s.database.sqlite_cache_kib, 16_384);
     assert_eq!(s.database.sqlite_mmap_mib, 0);
     assert_eq!(s.database.sqlite_temp_store, SqliteTempStore::Memory);
 
