@@ -11,6 +11,7 @@ pub mod declarations;
 pub mod disputes;
 pub mod docs;
 pub mod employers;
+pub mod escape;
 pub mod federation;
 pub mod forecasts;
 pub mod hardship;
