@@ -264,9 +264,18 @@ impl Letter {
     }
 
     fn render_reset(&self, base: &str, until: &str) -> String {
+        // A user without a display name is named by the username: once, not twice.
+        let (to_zh, to_en) = if self.employer_name == self.uscc {
+            (format!("用户 {}", self.uscc), format!("user {}", self.uscc))
+        } else {
+            (
+                format!("{}（用户名：{}）", self.employer_name, self.uscc),
+                format!("{} (username {})", self.employer_name, self.uscc),
+            )
+        };
         format!(
             "残疾人就业保障金系统 重设密码函\n\n\
-             {name}（用户名：{user}）：\n\n\
+             {to_zh}：\n\n\
              系统管理员已为您的账户发出重设密码的通知。请在浏览器中打开以下地址：\n\n  {base}/reset\n\n\
              并输入重设码：\n\n  {code}\n\n\
              或直接打开：{base}{path}\n\n\
@@ -274,14 +283,12 @@ impl Letter {
              请妥善保管本函，勿交给他人。\n\n\
              ----------------------------------------\n\n\
              Password reset letter: disabled persons' employment security fund service\n\n\
-             To {name} (username {user}):\n\n\
+             To {to_en}:\n\n\
              The administrator has reset the password of your account. Open {base}/reset in a\n\
              browser and enter the reset code\n\n  {code}\n\n\
              (or open {base}{path} directly) to choose a new password. The code works once and\n\
              is valid until {until} (China time); using it ends every sign-in of the account.\n\
              Keep this letter to yourself.\n",
-            name = self.employer_name,
-            user = self.uscc,
             code = self.code,
             path = super::reset::reset_path(&self.code),
         )

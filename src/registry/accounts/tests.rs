@@ -339,3 +339,24 @@ fn a_reset_code_is_its_users_only_and_replaced_by_a_newer_one() {
         CodeState::Spent
     ));
 }
+
+#[test]
+fn a_reset_letter_names_a_user_without_a_display_name_once() {
+    let letter = |name: &str| Letter {
+        kind: LetterKind::Reset,
+        employer_name: name.to_owned(),
+        uscc: "fed-l".to_owned(),
+        code: "ABCD-EFGH".to_owned(),
+        expires_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
+            .and_then(|d| d.and_hms_opt(1, 0, 0))
+            .expect("a date"),
+    };
+    let bare = letter("fed-l").render("https://levy.example.cn/");
+    assert!(bare.contains("用户 fed-l："), "{bare}");
+    assert!(bare.contains("To user fed-l:"), "{bare}");
+    assert_eq!(bare.matches("fed-l").count(), 2, "{bare}");
+    let named = letter("王科长").render("https://levy.example.cn");
+    assert!(named.contains("王科长（用户名：fed-l）："), "{named}");
+    assert!(named.contains("To 王科长 (username fed-l):"), "{named}");
+    assert!(named.contains("https://levy.example.cn/reset"), "{named}");
+}
