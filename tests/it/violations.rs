@@ -386,31 +386,12 @@ async fn the_streamed_list_is_the_in_memory_list_and_follows_the_register() {
             );
         }
         // The first debtor pays its principal: the stored list is decided again.
-        let first = in_memory(&app, "4112", AS_OF, Some(ViolationKind::Overdue)).await;
-        let debtor = &first[0];
-        // "… principal outstanding 10,000.00, 30 days past due …"
-        let amount = debtor
-            .why_en
-            .split("principal outstanding ")
-            .nth(1)
-            .and_then(|t| t.split(", ").next())
-            .unwrap_or_else(|| panic!("{}", debtor.why_en))
-            .replace(',', "");
-        let r = app
-            .client
-            .post(app.url(&format!("/api/v1/employers/{}/payments/2025", debtor.uscc)))
-            .bearer_auth(&tax)
-            .header("Idempotency-Key", format!("round-{round}"))
-            .json(&json!({"amount": amount, "paid_on": "2026-01-10", "reference": "ICBC-0002"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201, "{amount}: {}", r.text().await.unwrap());
+        let paid = largest_debtor_pays(&app, &tax, &format!("round-{round}")).await;
         let after = in_memory(&app, "4112", AS_OF, None).await;
         assert!(
             !after
                 .iter()
-                .any(|r| r.uscc == debtor.uscc && r.violation == ViolationKind::Overdue),
+                .any(|r| r.uscc == paid && r.violation == ViolationKind::Overdue),
             "its principal is paid"
         );
     }
